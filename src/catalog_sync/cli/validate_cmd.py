@@ -1,0 +1,3 @@
+"""Commands of this group (being written; see the open issue)."""
+
+COMMANDS: list = []

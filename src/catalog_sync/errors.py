@@ -1,0 +1,141 @@
+"""The one exception tree of catalog-sync, grouped by what the caller should do.
+
+Every error carries the process exit code PRODUCT.md assigns to it, so the CLI maps
+exceptions to exit codes in exactly one place (``cli.main``)::
+
+    CatalogSyncError                 exit 1  could not run
+    ├── InputError                   exit 1  unreadable / hostile / wrong-format file (names file, sheet, cell)
+    ├── ConfigError                  exit 1  bad option value, config file, mapping or schema file
+    ├── InvalidCatalogError          exit 3  the catalog failed validation; nothing was sent
+    ├── ProviderError                        something the provider said or did not say
+    │   ├── FatalProviderError       exit 1  unreachable, credentials refused, contract broken: stop the run
+    │   │   └── SignatureError       exit 1  a Keevault answer whose signature does not verify
+    │   ├── RetriableProviderError           429 / 5xx / timeout / dropped connection: back off and retry
+    │   ├── RowFailedError                   the provider refused this row (validation, not found): mark it failed
+    │   └── UnknownOutcomeError              a write was sent and its answer lost: settle by lookup, never resend blindly
+    ├── RowsFailedError              exit 4  the run finished but some rows failed
+    ├── LockHeldError                exit 5  another run holds the state lock
+    ├── LimitExceededError           exit 6  --max-deletes / --max-failures stopped the run
+    └── ChangesPendingError          exit 7  plan --detailed-exitcode: changes are pending
+
+Messages are written for users: they say what is wrong and how to fix it, and never
+contain secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "CatalogSyncError",
+    "ChangesPendingError",
+    "ConfigError",
+    "FatalProviderError",
+    "InputError",
+    "InvalidCatalogError",
+    "LimitExceededError",
+    "LockHeldError",
+    "ProviderError",
+    "RetriableProviderError",
+    "RowFailedError",
+    "RowsFailedError",
+    "SignatureError",
+    "UnknownOutcomeError",
+]
+
+
+class CatalogSyncError(Exception):
+    """Base of every error catalog-sync raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+
+class InputError(CatalogSyncError):
+    """A file cannot be read as a catalog (names the file and, where known, sheet and cell)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        sheet: str | None = None,
+        cell: str | None = None,
+        **context: Any,
+    ) -> None:
+        where = ", ".join(
+            part for part in (file and f"file {file}", sheet and f"sheet {sheet!r}", cell and f"cell {cell}") if part
+        )
+        super().__init__(f"{where}: {message}" if where else message, **context)
+        self.file, self.sheet, self.cell = file, sheet, cell
+
+
+class ConfigError(CatalogSyncError):
+    """A bad option value, config, mapping or schema file."""
+
+
+class InvalidCatalogError(CatalogSyncError):
+    """The catalog failed validation; nothing was sent."""
+
+    exit_code = 3
+
+
+class ProviderError(CatalogSyncError):
+    """Something went wrong talking to a provider."""
+
+    def __init__(self, message: str, *, code: str | int | None = None, status: int | None = None, **context: Any):
+        super().__init__(message, **context)
+        self.code = code
+        self.status = status
+
+
+class FatalProviderError(ProviderError):
+    """Stop the run: provider unreachable, credentials refused, or an answer we cannot trust."""
+
+
+class SignatureError(FatalProviderError):
+    """A Keevault answer whose RSA signature does not verify; it is never trusted."""
+
+
+class RetriableProviderError(ProviderError):
+    """A transient failure (429, 5xx, timeout, dropped connection) worth retrying with backoff."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class RowFailedError(ProviderError):
+    """The provider refused this row; mark it failed and go on with the others."""
+
+
+class UnknownOutcomeError(ProviderError):
+    """A write was sent but its answer was lost; the record must be looked up, not resent."""
+
+
+class RowsFailedError(CatalogSyncError):
+    """The run finished but some rows failed (the report names each)."""
+
+    exit_code = 4
+
+
+class LockHeldError(CatalogSyncError):
+    """Another run holds the lock on this state database."""
+
+    exit_code = 5
+
+
+class LimitExceededError(CatalogSyncError):
+    """A safety limit (--max-deletes, --max-failures) stopped the run."""
+
+    exit_code = 6
+
+
+class ChangesPendingError(CatalogSyncError):
+    """``plan --detailed-exitcode``: the plan has changes."""
+
+    exit_code = 7
