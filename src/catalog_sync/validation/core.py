@@ -1,0 +1,72 @@
+"""Validate a loaded sheet against a provider spec: the library entry points.
+
+``validate_sheet`` never raises for bad data: it returns a :class:`ValidationReport`
+holding every problem (structural ones from the loader, pandera's cell checks,
+spreadsheet damage, duplicate keys and row rules).  ``validate_catalog`` loads the file
+first; only an unreadable file raises (``InputError``, exit 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from catalog_sync.problems import Problem
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.spec import ProviderSpec, load_spec
+from catalog_sync.validation.excel import excel_damage
+from catalog_sync.validation.result import ValidationReport, sort_problems
+from catalog_sync.validation.rows import duplicate_keys, row_rules
+from catalog_sync.validation.schema import build_pandera_schema, schema_problems
+
+
+def validate_sheet(sheet: Sheet, spec: ProviderSpec, *, strict: bool = False) -> ValidationReport:
+    """Check ``sheet`` against ``spec``; ``strict`` makes every warning an error."""
+    damage = excel_damage(sheet, spec)
+    damaged = {(p.row, p.column) for p in damage if p.severity == "error"}
+    cell_problems = [
+        p for p in schema_problems(sheet, build_pandera_schema(spec, strict=strict))
+        if (p.row, p.column) not in damaged
+    ]
+    problems: list[Problem] = [
+        *sheet.problems,
+        *cell_problems,
+        *damage,
+        *duplicate_keys(sheet, spec, skip_cells={(r, c) for r, c in damaged if r is not None and c}),
+        *row_rules(sheet, spec),
+    ]
+    if strict:
+        problems = [replace(p, severity="error") if p.severity == "warning" else p for p in problems]
+    order = list(sheet.columns) + [f for f in spec.field_names if f not in sheet.columns]
+    return ValidationReport(
+        problems=sort_problems(problems, order),
+        sheet=sheet.display_name,
+        path=str(sheet.path),
+    )
+
+
+def validate_catalog(
+    path: str | Path,
+    provider: str,
+    *,
+    sheet: str | None = None,
+    mapping: dict[str, str] | str | Path | None = None,
+    house_rules: Sequence[str | Path] = (),
+    strict: bool = False,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> tuple[Sheet, ProviderSpec, ValidationReport]:
+    """Load ``path`` (with ``--sheet``/``--mapping`` etc.) and validate it for ``provider``."""
+    from catalog_sync.sheets import load_sheet  # the loader package imports heavier readers
+
+    spec = load_spec(provider, tuple(Path(p) for p in house_rules))
+    loaded = load_sheet(
+        path,
+        sheet=sheet,
+        mapping=mapping,
+        encoding=encoding,
+        delimiter=delimiter,
+        known_fields=spec.field_names,
+    )
+    return loaded, spec, validate_sheet(loaded, spec, strict=strict)

@@ -1,0 +1,167 @@
+"""Spreadsheet damage: values Excel (or LibreOffice) mangled, with the repair when one is sure.
+
+Checked per cell, on identifier columns (``identifier: true`` in the spec) and date columns:
+
+* a GTIN/UPC one or two digits short whose zero-padded form has a valid check digit
+  (Excel dropped the leading zeros) — the padded code is suggested;
+* scientific notation (``1.23457E+11``): the original digits are lost, nothing is suggested;
+* float-ified ids (``123.0``) — ``123`` is suggested;
+* a number cell in an identifier column that is otherwise fine — a warning (format the
+  column as Text before the zeros go);
+* a date serial (``45458``, or any number cell) in a date column — the ISO date is
+  suggested (1900 date system, honouring its fictitious 1900-02-29 = serial 60).
+
+Each finding is an ``excel-damage`` Problem; the repair is in the message and in
+``extra["suggestion"]``.  Errors here replace the other problems of the same cell.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+
+from catalog_sync.problems import Problem
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.spec import FieldSpec, ProviderSpec
+from catalog_sync.validation.checks import gtin_check_digit_ok
+
+SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+FLOATIFIED = re.compile(r"^(\d+)\.0+$")
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+SERIAL_TEXT = re.compile(r"^\d{5}$")
+SERIAL_TEXT_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-10
+_MAX_SERIAL = 2958465  # 9999-12-31
+_TEXT_FIX = "format the column as Text (or type a leading ') and re-enter it"
+
+
+def excel_serial_to_date(serial: float) -> date | None:
+    """Calendar date of an Excel 1900-system serial; ``None`` for 60 (1900-02-29) and out of range."""
+    day = int(serial)
+    if day < 1 or day > _MAX_SERIAL or day == 60:
+        return None
+    # Excel counts 1900-02-29, which never existed: serials after it are one day ahead.
+    base = date(1899, 12, 31) if day < 60 else date(1899, 12, 30)
+    return base + timedelta(days=day)
+
+
+def excel_damage(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
+    """All excel-damage problems of ``sheet``, in row order per column."""
+    problems: list[Problem] = []
+    for field in spec.fields:
+        if field.name not in sheet.data.columns:
+            continue
+        if field.identifier:
+            problems.extend(_identifier_column(sheet, field))
+        elif field.type == "date":
+            problems.extend(_date_column(sheet, field))
+    return problems
+
+
+def _kinds(sheet: Sheet, column: str) -> pd.Series:
+    if sheet.kinds is not None and column in sheet.kinds.columns:
+        return sheet.kinds[column].astype(str).reindex(sheet.data.index, fill_value="")
+    return pd.Series("", index=sheet.data.index)
+
+
+def _problem(sheet: Sheet, row: int, field: FieldSpec, value: str, message: str,
+             suggestion: str | None = None, severity: str = "error") -> Problem:
+    return Problem(
+        code="excel-damage",
+        message=message,
+        severity=severity,  # type: ignore[arg-type]
+        sheet=sheet.display_name,
+        cell=sheet.cell(row, field.name),
+        row=row,
+        column=field.name,
+        value=value,
+        extra={"suggestion": suggestion} if suggestion is not None else {},
+    )
+
+
+def _identifier_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
+    values = sheet.data[field.name].astype(str)
+    kinds = _kinds(sheet, field.name)
+    # vectorised pre-filter: only cells that look numeric or came from a number cell
+    suspect = values.str.contains(r"^[+-]?\d", regex=True) | (kinds == "n")
+    suspect &= values != ""
+    found = []
+    for row in values.index[suspect]:
+        problem = _identifier_cell(sheet, field, int(row), values[row], kinds[row])
+        if problem is not None:
+            found.append(problem)
+    return found
+
+
+def _identifier_cell(sheet: Sheet, field: FieldSpec, row: int, value: str, kind: str) -> Problem | None:
+    name = field.name
+    if SCIENTIFIC.match(value):
+        return _problem(
+            sheet, row, field, value,
+            f"{name} {value!r} is in scientific notation: a spreadsheet turned the id into a number and "
+            f"the original digits are lost; copy the id again from its source and {_TEXT_FIX}",
+        )
+    floated = FLOATIFIED.match(value)
+    if floated:
+        fixed = floated.group(1)
+        if field.type == "gtin":
+            fixed = _repad(fixed, field) or fixed
+        return _problem(
+            sheet, row, field, value,
+            f"{name} {value!r} was turned into a decimal number by a spreadsheet; it is probably "
+            f"{fixed} — {_TEXT_FIX}",
+            suggestion=fixed,
+        )
+    if field.type == "gtin" and value.isdigit():
+        padded = _repad(value, field)
+        if padded is not None:
+            return _problem(
+                sheet, row, field, value,
+                f"{name} {value!r} has {len(value)} digits: Excel dropped the leading zero; the UPC is "
+                f"probably {padded} — {_TEXT_FIX}",
+                suggestion=padded,
+            )
+    if kind == "n" and field.type != "integer":
+        return _problem(
+            sheet, row, field, value,
+            f"{name} {value!r} is stored as a number in the spreadsheet, which drops leading zeros and "
+            f"rounds long ids; {_TEXT_FIX}",
+            severity="warning",
+        )
+    return None
+
+
+def _repad(digits: str, field: FieldSpec) -> str | None:
+    """The zero-padded code when 1–2 zeros are missing and the check digit confirms it."""
+    lengths = (field.length,) if field.length else (8, 12, 13, 14)
+    for n in lengths:
+        missing = n - len(digits)
+        if 1 <= missing <= 2:
+            padded = "0" * missing + digits
+            if gtin_check_digit_ok(padded):
+                return padded
+    return None
+
+
+def _date_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
+    values = sheet.data[field.name].astype(str)
+    kinds = _kinds(sheet, field.name)
+    as_text = values.str.fullmatch(SERIAL_TEXT.pattern)
+    numbers = pd.to_numeric(values.where(values.str.fullmatch(_NUMBER.pattern), None), errors="coerce")
+    lo, hi = SERIAL_TEXT_RANGE
+    suspect = (as_text & numbers.between(lo, hi)) | ((kinds == "n") & numbers.notna())
+    found = []
+    for row in values.index[suspect.fillna(False).astype(bool)]:
+        value = values[row]
+        day = excel_serial_to_date(float(numbers[row]))
+        if day is None:
+            message = (f"{field.name} {value!r} looks like an Excel date serial number but is no real date; "
+                       f"write the date as YYYY-MM-DD")
+            found.append(_problem(sheet, int(row), field, value, message))
+            continue
+        iso = day.isoformat()
+        message = (f"{field.name} {value!r} is an Excel date serial number; the date is probably {iso} — "
+                   f"write it as {iso} (YYYY-MM-DD)")
+        found.append(_problem(sheet, int(row), field, value, message, suggestion=iso))
+    return found

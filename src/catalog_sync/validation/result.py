@@ -1,0 +1,62 @@
+"""The outcome of validating a sheet: located problems, ordered like the sheet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog_sync.problems import Problem
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found in one sheet, sorted by row, then column order.
+
+    ``valid`` is true when no problem has severity ``error`` (warnings are allowed).
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+    sheet: str | None = None
+    path: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def invalid_rows(self) -> set[int]:
+        """Original row numbers with at least one error."""
+        return {p.row for p in self.errors if p.row is not None}
+
+    def flatten(self, fields: Sequence[str] = ("row", "cell", "code")) -> list[tuple[Any, ...]]:
+        """Problems as tuples of the named attributes (for tests and quick comparisons)."""
+        return [tuple(getattr(p, name) for name in fields) for p in self.problems]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``validate --json`` shape of PRODUCT.md."""
+        return {"valid": self.valid, "problems": [p.to_dict() for p in self.problems]}
+
+    def summary(self) -> str:
+        """``N errors, M warnings`` (singular where it applies)."""
+        e, w = len(self.errors), len(self.warnings)
+        return f"{e} error{'' if e == 1 else 's'}, {w} warning{'' if w == 1 else 's'}"
+
+
+def sort_problems(problems: Iterable[Problem], column_order: Sequence[str]) -> list[Problem]:
+    """Sheet-level problems first, then by row and by the column's position in the sheet."""
+    position = {name: i for i, name in enumerate(column_order)}
+
+    def key(p: Problem) -> tuple[int, int, int, str]:
+        col = position.get(p.column or "", len(position)) if p.column else -1
+        return (0 if p.row is None else 1, p.row or 0, col, p.code)
+
+    return sorted(problems, key=key)

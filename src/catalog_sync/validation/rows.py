@@ -1,0 +1,99 @@
+"""Checks across cells: duplicate match keys and row rules (``one_of_required``).
+
+Duplicate keys follow the match order of PRODUCT.md.  Identifier keys (``identifier:
+true``: remote ids, UPCs, external ids, catalog numbers) must be unique across the sheet.
+Name-like keys (a JoggAI ``url``, a ``name``) only match when every earlier key of the row
+is empty, so a repeated name is a problem only when at least one row of the group would be
+matched by it; rows told apart by an earlier key (two products with different ids that
+share a name) are fine.  Every member of a duplicate group is reported.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pandas as pd
+
+from catalog_sync.problems import Problem
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.spec import FieldSpec, ProviderSpec
+
+
+def key_values(sheet: Sheet, field: FieldSpec) -> pd.Series:
+    """The comparable form of a key column: trimmed, Unicode NFC; integers without leading zeros."""
+    values = sheet.data[field.name].astype(str).str.strip().map(lambda v: unicodedata.normalize("NFC", v))
+    if field.type == "integer":
+        digits = values.str.fullmatch(r"\+?\d+(\.0+)?")
+        values = values.where(~digits, values.str.replace(r"^\+?0*(\d+?)(\.0+)?$", r"\1", regex=True))
+    return values
+
+
+def duplicate_keys(sheet: Sheet, spec: ProviderSpec, skip_cells: set[tuple[int, str]] = frozenset()) -> list[Problem]:
+    """One ``duplicate-key`` Problem per row of every group of rows sharing a key value."""
+    problems: list[Problem] = []
+    earlier: list[str] = []
+    for key in spec.keys:
+        if key not in sheet.data.columns:
+            earlier.append(key)
+            continue
+        field = spec.field(key)
+        values = key_values(sheet, field)
+        usable = values != ""
+        if skip_cells:
+            usable &= pd.Series([(int(r), key) not in skip_cells for r in values.index], index=values.index)
+        present_earlier = [c for c in earlier if c in sheet.data.columns]
+        # rows whose earlier keys are all empty are the ones matched by this key
+        if present_earlier:
+            matched_by_this = (sheet.data[present_earlier].astype(str) == "").all(axis=1)
+        else:
+            matched_by_this = pd.Series(True, index=values.index)
+        candidates = values[usable]
+        dup = candidates[candidates.duplicated(keep=False)]
+        for value, group in dup.groupby(dup, sort=False):
+            rows = [int(r) for r in group.index]
+            if not field.identifier and not matched_by_this.loc[group.index].any():
+                continue
+            for row in rows:
+                others = ", ".join(str(r) for r in rows if r != row)
+                problems.append(Problem(
+                    code="duplicate-key",
+                    message=(f"{key} {value!r} is also on row{'s' if len(rows) > 2 else ''} {others}; "
+                             f"each {key} may appear once, because rows are matched to products by it — "
+                             f"remove or change the duplicate rows"),
+                    sheet=sheet.display_name,
+                    cell=sheet.cell(row, key),
+                    row=row,
+                    column=key,
+                    value=str(sheet.data.at[row, key]),
+                    extra={"duplicate_rows": rows},
+                ))
+        earlier.append(key)
+    return problems
+
+
+def row_rules(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
+    """``one_of_required`` rules: at least one of the columns must be filled on each row."""
+    problems: list[Problem] = []
+    for rule in spec.rules:
+        present = [c for c in rule.one_of_required if c in sheet.data.columns]
+        names = " or ".join(rule.one_of_required)
+        hint = rule.message or f"fill in at least one of {names}"
+        if not present:
+            problems.append(Problem(
+                code="one-of-required",
+                message=f"the sheet has none of the columns {names}; {hint}",
+                sheet=sheet.display_name,
+            ))
+            continue
+        empty = (sheet.data[present].astype(str) == "").all(axis=1)
+        for row in sheet.data.index[empty]:
+            problems.append(Problem(
+                code="one-of-required",
+                message=f"{names} are all empty on this row; {hint}",
+                sheet=sheet.display_name,
+                cell=sheet.cell(int(row), present[0]),
+                row=int(row),
+                column=present[0],
+                value="",
+            ))
+    return problems
