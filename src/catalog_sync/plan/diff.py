@@ -1,0 +1,283 @@
+"""The diff: match sheet rows to remote records and work out each row's action.
+
+Both sides are put in canonical form with :func:`catalog_sync.normalise.normalise_frame`;
+matching is a pandas merge per match key (in the spec's order), and the field comparison
+is one vectorised ``DataFrame.ne`` over all matched rows — no per-row Python loop over the
+catalog.  Python loops run only over the *results* (the changed cells and the conflicts) to
+build :class:`~catalog_sync.plan.model.Change` records.
+
+Rules (PRODUCT.md):
+
+* a row matches by its keys in order (royalti: id, upc, externalId, catalogNumber; keevault:
+  product_id, external_reference, name; jogg: product_id, url, name against the ledger);
+* a key value that matches two remote records, or two rows that match the same record, is a
+  ``conflict`` (ambiguous), never a guess;
+* a remote id that is not among the provider's records is a ``conflict`` (deleted remotely?);
+  for JoggAI (nothing to list) an unknown ``product_id`` is adopted and updated;
+* ``--blanks keep``: an empty cell changes nothing; ``clear``: it clears the remote field;
+* only columns present in the sheet are compared: an absent column never means "clear";
+* modes: ``upsert``; ``create`` (matched rows are left alone); ``update`` (unmatched rows are
+  skipped); ``mirror`` (upsert, and remote records no row matches are deleted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from catalog_sync.errors import ConfigError, InvalidCatalogError
+from catalog_sync.normalise import normalise_frame
+from catalog_sync.plan.model import Change, Plan
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.spec import ProviderSpec
+from catalog_sync.state import Unknown
+
+__all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan"]
+
+MODES = ("upsert", "create", "update", "mirror")
+BLANKS = ("keep", "clear")
+_RID, _FP = "__rid", "__fp"
+
+
+class RemoteLike(Protocol):
+    """What the planner needs of a remote record (``providers.RemoteRecord`` has it)."""
+
+    remote_id: str
+    fields: dict[str, str]
+    fingerprint: str
+
+
+@dataclass
+class LedgerView:
+    """What the ledger adds to the remote side.
+
+    ``complete``: the remote records are everything the provider holds (a list API); False for
+    JoggAI, whose records come from the ledger.  ``unknowns``: creates whose outcome is unknown.
+    """
+
+    complete: bool = True
+    unknowns: Sequence[Unknown] = field(default_factory=list)
+
+
+def _remote_frame(records: Iterable[RemoteLike], spec: ProviderSpec) -> pd.DataFrame:
+    rows = []
+    for rec in records:
+        data: dict[str, Any] = {name: rec.fields.get(name, "") for name in spec.field_names}
+        data[spec.remote_id] = str(rec.remote_id)
+        data[_RID] = str(rec.remote_id)
+        data[_FP] = rec.fingerprint
+        rows.append(data)
+    frame = pd.DataFrame(rows, columns=[*spec.field_names, _RID, _FP], dtype=object).fillna("")
+    frame = normalise_frame(frame, spec).astype(object)
+    return frame.drop_duplicates(subset=[_RID], keep="first").reset_index(drop=True)
+
+
+def _first_key(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.Series, pd.Series]:
+    """Per row, the first key field with a value and that value ('' when none)."""
+    kfield = pd.Series("", index=frame.index, dtype=object)
+    kvalue = pd.Series("", index=frame.index, dtype=object)
+    for key in reversed(keys):
+        if key in frame.columns:
+            has = frame[key].ne("")
+            kfield[has] = key
+            kvalue[has] = frame.loc[has, key]
+    return kfield, kvalue
+
+
+class _Matcher:
+    """Matches sheet rows to remote records key by key (vectorised per key)."""
+
+    def __init__(self, sheet: pd.DataFrame, remote: pd.DataFrame, spec: ProviderSpec, view: LedgerView) -> None:
+        self.sheet, self.remote, self.spec, self.view = sheet, remote, spec, view
+        self.matched = pd.Series(None, index=sheet.index, dtype=object)
+        self.match_by = pd.Series(None, index=sheet.index, dtype=object)
+        self.conflict: dict[int, str] = {}
+        self.claimed: set[str] = set()
+        self.adopted: set[str] = set()
+
+    def run(self) -> None:
+        open_rows = self.sheet.index
+        rid = self.spec.remote_id
+        for key in self.spec.keys:
+            values = self.sheet.loc[open_rows, key]
+            values = values[values.ne("")]
+            if values.empty:
+                continue
+            cand = pd.DataFrame({"_row": values.index, key: values.to_numpy()})
+            remote = self.remote.loc[self.remote[key].ne(""), [key, _RID]]
+            merged = cand.merge(remote, on=key, how="left")
+            counts = merged.groupby("_row")[_RID].nunique()
+            one, many, none = counts.index[counts == 1], counts.index[counts > 1], counts.index[counts == 0]
+            hits = merged.dropna(subset=[_RID])
+            first = hits.drop_duplicates("_row").set_index("_row")[_RID]
+            self.matched[one] = first[one]
+            self.match_by[one] = key
+            for row, group in hits[hits["_row"].isin(many)].groupby("_row"):
+                ids = sorted(group[_RID])
+                self.claimed.update(ids)
+                self.conflict[int(row)] = (
+                    f"{key} {values[row]!r} matches {len(ids)} remote records ({', '.join(ids[:5])}); "
+                    f"ambiguous: fill {rid} with the one this row means"
+                )
+            done = one.union(many)
+            if key == rid and len(none):
+                if self.view.complete:
+                    for row in none:
+                        self.conflict[int(row)] = (
+                            f"{rid} {values[row]!r} is not among the provider's records (deleted remotely, or a "
+                            f"typo?); clear the {rid} cell to create it again, or fix the id"
+                        )
+                else:  # JoggAI: an id the ledger does not know (created elsewhere): adopt it
+                    self.matched[none] = values[none]
+                    self.match_by[none] = key
+                    self.adopted.update(str(v) for v in values[none])
+                done = done.union(none)
+            open_rows = open_rows.difference(done)
+        self._double_claims()
+        self._unknowns(open_rows.difference(pd.Index(list(self.conflict))))
+
+    def _double_claims(self) -> None:
+        hit = self.matched.dropna()
+        dup = hit[hit.duplicated(keep=False)]
+        for rid_value, rows in dup.groupby(dup):
+            listed = ", ".join(str(r) for r in rows.index)
+            for row in rows.index:
+                self.conflict[int(row)] = (
+                    f"rows {listed} all match remote record {rid_value}; ambiguous: give each row its own key"
+                )
+            self.claimed.add(str(rid_value))
+        self.matched[dup.index] = None
+
+    def _unknowns(self, open_rows: pd.Index) -> None:
+        self.unknown_rows: set[int] = set()
+        for unknown in self.view.unknowns:
+            if unknown.key_field not in self.sheet.columns:
+                continue
+            col = self.sheet.loc[open_rows, unknown.key_field]
+            for row in col.index[col.eq(unknown.key_value)]:
+                self.unknown_rows.add(int(row))
+                self.conflict[int(row)] = (
+                    f"an earlier create of this row ({unknown.key_field} {unknown.key_value!r}, {unknown.since}) was "
+                    f"sent but its answer was lost, and {self.spec.provider} cannot be searched, so it may exist. "
+                    f"If it exists, fill {self.spec.remote_id} with its id; if not, run `catalog-sync runs -p "
+                    f"{self.spec.provider} --resolve-unknown {unknown.key_value!r}` to allow creating it"
+                )
+
+
+def build_plan(
+    sheet: Sheet,
+    spec: ProviderSpec,
+    remote_records: Iterable[RemoteLike],
+    ledger_view: LedgerView | None = None,
+    mode: str = "upsert",
+    blanks: str = "keep",
+    *,
+    base_url: str = "",
+    catalog: str | None = None,
+) -> Plan:
+    """Work out the plan for ``sheet`` against ``remote_records`` (see the module docstring)."""
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if blanks not in BLANKS:
+        raise ConfigError(f"unknown --blanks {blanks!r}; use keep or clear")
+    view = ledger_view or LedgerView()
+    if mode == "mirror" and not view.complete:
+        raise ConfigError(
+            f"{spec.provider} cannot delete products (its API has no delete or list), so --mode mirror is not "
+            "available; use upsert"
+        )
+    if mode == "mirror" and sheet.data.empty:
+        raise InvalidCatalogError("the sheet has no data rows; --mode mirror refuses an empty sheet (it would delete "
+                                  "every remote record)")
+    rid = spec.remote_id
+    in_sheet = [c for c in sheet.columns if c in spec.field_names]
+    frame = sheet.data[in_sheet].astype(object).fillna("")
+    for key in spec.keys:
+        if key not in frame.columns:
+            frame[key] = ""
+    frame = normalise_frame(frame, spec).astype(object)
+    remote = _remote_frame(remote_records, spec)
+    matcher = _Matcher(frame, remote, spec, view)
+    matcher.run()
+    if matcher.adopted:  # JoggAI ids the ledger does not know: old values unknown ('')
+        extra = pd.DataFrame([{**dict.fromkeys(spec.field_names, ""), rid: i, _RID: i, _FP: None}
+                              for i in sorted(matcher.adopted)], dtype=object)
+        remote = pd.concat([remote, extra], ignore_index=True)
+
+    cols = [c for c in in_sheet if c != rid]
+    by_rid = remote.set_index(_RID)
+    matched = matcher.matched.dropna()
+    new = frame.loc[matched.index, cols]
+    old = by_rid.loc[matched.to_numpy(), cols].set_axis(matched.index)
+    differs = new.ne(old)
+    if blanks == "keep":
+        differs &= new.ne("")
+    conflicts = pd.Index(sorted(matcher.conflict))
+    creates = frame.index.difference(matched.index).difference(conflicts)
+    filled = frame.loc[creates, cols].ne("")
+
+    diffs: dict[int, dict[str, dict[str, str]]] = {}
+    stacked = differs.stack()
+    for (row, name) in stacked.index[stacked.to_numpy(dtype=bool)]:
+        diffs.setdefault(int(row), {})[str(name)] = {"old": str(old.at[row, name]), "new": str(new.at[row, name])}
+    stacked = filled.stack()
+    for (row, name) in stacked.index[stacked.to_numpy(dtype=bool)]:
+        diffs.setdefault(int(row), {})[str(name)] = {"old": "", "new": str(frame.at[row, name])}
+
+    kfield, kvalue = _first_key(frame, spec.keys)
+    kfield[matched.index] = matcher.match_by[matched.index]
+    for key in spec.keys:
+        by_key = matcher.match_by.eq(key)
+        kvalue[by_key] = frame.loc[by_key, key]
+    raw_values = sheet.data.astype(object).fillna("").to_dict("index")
+    plan = Plan(provider=spec.provider, catalog=catalog or str(sheet.path), mode=mode, blanks=blanks,
+                base_url=base_url, columns=list(sheet.columns))
+    keyless: list[int] = []
+    for row in frame.index:
+        r = int(row)
+        key = f"{kfield[row]}={kvalue[row]}" if kfield[row] else f"row {r}"
+        values = {str(k): str(v) for k, v in raw_values[row].items()}
+        change = Change(row=r, key=key, action="unchanged", values=values)
+        if r in matcher.conflict:
+            change.action, change.reason, change.unknown = "conflict", matcher.conflict[r], r in matcher.unknown_rows
+        elif row in matched.index:
+            change.remote_id = str(matched[row])
+            change.match = str(matcher.match_by[row])
+            fp = by_rid.at[change.remote_id, _FP]
+            change.fingerprint = None if fp in (None, "") or pd.isna(fp) else str(fp)
+            change.fields = diffs.get(r, {})
+            if change.fields:
+                change.action = "update"
+                if mode == "create":
+                    change.action = "skip"
+                    change.reason = f"exists remotely (matched by {change.match}); --mode create does not update it"
+        else:
+            change.fields = diffs.get(r, {})
+            change.action = "create"
+            if mode == "update":
+                change.action, change.reason = "skip", "no remote record matches; --mode update does not create"
+            elif all(k == rid or not frame.at[row, k] for k in spec.keys):
+                keyless.append(r)
+        plan.changes.append(change)
+    if keyless:
+        keys = ", ".join(k for k in spec.keys if k != rid)
+        plan.notes.append(
+            f"{len(keyless)} row(s) to create have no key ({keys}); they cannot be matched on a later run and "
+            f"would be created again; fill one of those columns (rows {', '.join(map(str, keyless[:10]))})"
+        )
+    if mode == "mirror":
+        taken = set(matched.astype(str)) | matcher.claimed
+        gone = remote[~remote[_RID].isin(taken)]
+        gk_field, gk_value = _first_key(gone, spec.keys)
+        for idx, rec in gone.iterrows():
+            rid_value = str(rec[_RID])
+            plan.changes.append(Change(
+                row=None, key=f"{gk_field[idx]}={gk_value[idx]}", action="delete", remote_id=rid_value,
+                fingerprint=str(rec[_FP]) if rec[_FP] else None, match=rid,
+                values={name: str(rec[name]) for name in spec.field_names},
+                reason="no row of the sheet matches it (--mode mirror)",
+            ))
+    return plan

@@ -1,0 +1,191 @@
+"""The plan: one :class:`Change` per catalog row (and per remote record a mirror run deletes).
+
+A plan is what ``catalog-sync plan`` shows and ``plan -o PLAN.json`` saves.  Its JSON form is
+PRODUCT.md's shape ``{"provider", "summary": {create, update, unchanged, delete, conflict},
+"changes": [{"row", "key", "action", "fields": {NAME: {"old", "new"}}}]}`` plus extras that let
+``apply PLAN.json`` carry it out exactly: ``catalog``, ``mode``, ``blanks``, ``created_at``,
+``base_url`` (never with credentials), ``columns`` (the sheet's columns, for the report) and,
+per change, ``remote_id``, ``fingerprint`` (of the targeted remote record when planned),
+``match`` (the key field that matched), ``reason`` and ``values`` (the row's cells).
+
+For a ``create`` the ``fields`` are every value sent (old ``""``); for an ``update`` only the
+changed fields — the payload is exactly the ``new`` side.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catalog_sync.errors import ConfigError, InputError
+
+__all__ = ["ACTIONS", "PLAN_FORMAT", "WRITE_ACTIONS", "Change", "Plan"]
+
+#: Actions in display order.  ``skip`` is a row the mode leaves alone (with a reason).
+ACTIONS = ("create", "update", "delete", "conflict", "skip", "unchanged")
+WRITE_ACTIONS = ("create", "update", "delete")
+PLAN_FORMAT = "catalog-sync-plan/1"
+
+
+@dataclass
+class Change:
+    """What the plan does with one row (or one remote record, for a mirror delete)."""
+
+    row: int | None
+    key: str
+    action: str
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    remote_id: str | None = None
+    fingerprint: str | None = None
+    match: str | None = None
+    reason: str = ""
+    unknown: bool = False
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def payload(self) -> dict[str, str]:
+        """The fields to send (the ``new`` side)."""
+        return {name: diff["new"] for name, diff in self.fields.items()}
+
+    @property
+    def changed(self) -> str:
+        """Changed field names, ``;``-joined (the report's ``changed`` column)."""
+        return ";".join(self.fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "row": self.row,
+            "key": self.key,
+            "action": self.action,
+            "fields": self.fields,
+            "remote_id": self.remote_id,
+            "fingerprint": self.fingerprint,
+            "match": self.match,
+        }
+        if self.reason:
+            data["reason"] = self.reason
+        if self.unknown:
+            data["unknown"] = True
+        data["values"] = self.values
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Change:
+        if data.get("action") not in ACTIONS:
+            raise ValueError(f"unknown action {data.get('action')!r}")
+        fields = {
+            str(name): {"old": str(diff.get("old", "")), "new": str(diff.get("new", ""))}
+            for name, diff in (data.get("fields") or {}).items()
+        }
+        return cls(
+            row=None if data.get("row") is None else int(data["row"]),
+            key=str(data.get("key") or ""),
+            action=str(data["action"]),
+            fields=fields,
+            remote_id=None if data.get("remote_id") in (None, "") else str(data["remote_id"]),
+            fingerprint=data.get("fingerprint"),
+            match=data.get("match"),
+            reason=str(data.get("reason") or ""),
+            unknown=bool(data.get("unknown")),
+            values={str(k): "" if v is None else str(v) for k, v in (data.get("values") or {}).items()},
+        )
+
+
+@dataclass
+class Plan:
+    """Every change for one catalog against one provider (and base URL)."""
+
+    provider: str
+    catalog: str
+    mode: str = "upsert"
+    blanks: str = "keep"
+    base_url: str = ""
+    columns: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {action: 0 for action in ("create", "update", "unchanged", "delete", "conflict", "skip")}
+        for change in self.changes:
+            counts[change.action] += 1
+        return counts
+
+    @property
+    def writes(self) -> list[Change]:
+        return [c for c in self.changes if c.action in WRITE_ACTIONS]
+
+    @property
+    def pending(self) -> bool:
+        """True when applying would send something (or a conflict needs attention)."""
+        return any(c.action in (*WRITE_ACTIONS, "conflict") for c in self.changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "provider": self.provider,
+            "summary": self.summary,
+            "changes": [c.to_dict() for c in self.changes],
+            "catalog": self.catalog,
+            "mode": self.mode,
+            "blanks": self.blanks,
+            "created_at": self.created_at,
+            "base_url": self.base_url,
+            "columns": self.columns,
+            "notes": self.notes,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write the plan to {target}: {exc}") from exc
+        return target
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            provider=str(data["provider"]),
+            catalog=str(data.get("catalog") or ""),
+            mode=str(data.get("mode") or "upsert"),
+            blanks=str(data.get("blanks") or "keep"),
+            base_url=str(data.get("base_url") or ""),
+            columns=[str(c) for c in data.get("columns") or []],
+            changes=[Change.from_dict(c) for c in data.get("changes") or []],
+            created_at=str(data.get("created_at") or ""),
+            notes=[str(n) for n in data.get("notes") or []],
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Plan:
+        source = Path(path)
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the plan: {exc}", file=str(source)) from exc
+        except ValueError as exc:
+            raise InputError(f"not a JSON plan: {exc}", file=str(source)) from exc
+        if not isinstance(data, dict) or "provider" not in data or "changes" not in data:
+            raise InputError("not a catalog-sync plan (needs provider and changes)", file=str(source))
+        try:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"the plan is damaged: {exc}", file=str(source)) from exc
+
+
+def is_plan_file(path: str | Path) -> bool:
+    """True when ``path`` looks like a saved plan (a .json file holding ``changes``)."""
+    source = Path(path)
+    if source.suffix.lower() != ".json":
+        return False
+    try:
+        head = source.read_text(encoding="utf-8")[:4096]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return '"changes"' in head or PLAN_FORMAT in head
