@@ -1,3 +1,47 @@
-"""Commands of this group (being written; see the open issue)."""
+"""``catalog-sync template``: an empty xlsx catalog with the provider's columns."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from catalog_sync.spec import load_spec
+from catalog_sync.validation.template import write_template
+
+from .options import provider_option
+
+
+def _xlsx_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    path = Path(value)
+    if path.suffix.lower() != ".xlsx":
+        raise click.BadParameter("the template must be an .xlsx file", ctx=ctx, param=param)
+    return path
+
+
+@click.command("template")
+@provider_option
+@click.option("-o", "--output", required=True, callback=_xlsx_path, metavar="FILE.xlsx",
+              help="Where to write the template (.xlsx).")
+@click.option("--force", is_flag=True, help="Overwrite FILE.xlsx if it exists.")
+def template_command(provider: str, output: Path, force: bool) -> None:
+    """Write an empty catalog for the provider as an xlsx workbook.
+
+    The header row holds the provider's field names in order (bold, frozen), every
+    column is formatted as Text so leading zeros and long ids survive, enumerations and
+    booleans have dropdowns, and each header has a note with the field's description,
+    rules and an example.
+
+    \b
+    Example:
+      catalog-sync template -p royalti -o products.xlsx
+      catalog-sync validate products.xlsx -p royalti
+    """
+    if output.exists() and not force:
+        raise click.UsageError(f"{output} exists; pass --force to overwrite it")
+    spec = load_spec(provider)
+    write_template(spec, output)
+    click.echo(f"Wrote {output}: {len(spec.fields)} {spec.provider} columns ({', '.join(spec.field_names)}).")
+
+
+COMMANDS: list[click.Command] = [template_command]
