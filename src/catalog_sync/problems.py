@@ -31,6 +31,8 @@ CODES: dict[str, str] = {
     "encoding-guessed": "the file was not UTF-8; the encoding was guessed",
     "empty-catalog": "the sheet has a header but no data rows",
     "house-rule": "a rule from a user schema (--schema) failed",
+    "cell-too-large": "a cell holds more than 32,767 characters (the spreadsheet limit); it was truncated",
+    "format-mismatch": "the file's content is not what its extension says; it was read by its content",
 }
 
 

@@ -1,0 +1,123 @@
+"""Read a delimited text file into rows of text, keeping true row numbers.
+
+Record *n* of the file (a record with a quoted newline is still one record) is row *n*,
+which is what Excel and LibreOffice show.  Blank lines count as rows.  An Excel
+``sep=;`` first line sets the delimiter and is not a row (Excel hides it too).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalog_sync.errors import ConfigError, InputError
+from catalog_sync.problems import Problem
+from catalog_sync.sheets import limits
+from catalog_sync.sheets.encoding import detect_encoding
+
+CANDIDATES = (",", ";", "\t", "|")
+_DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
+_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", " ": "space"}
+
+
+@dataclass
+class CsvRows:
+    """Rows of one CSV file: ``rows[i]`` is row ``i + first_row`` (1; a ``sep=`` line is not a row)."""
+
+    rows: list[list[str]]
+    encoding: str
+    delimiter: str
+    first_row: int = 1
+    problems: list[Problem] = field(default_factory=list)
+
+
+def resolve_delimiter(value: str) -> str:
+    """A user's ``--delimiter`` (``;``, ``tab``, ``\\t``) as one character."""
+    delim = _DELIMITER_ALIASES.get(value.lower(), value)
+    if len(delim) != 1 or delim in "\"\r\n":
+        raise ConfigError(f"--delimiter must be one character (or 'tab'), not {value!r}")
+    return delim
+
+
+def _score(sample: str, delim: str, truncated: bool) -> tuple[int, float, int]:
+    rows = [r for r in csv.reader(sample.splitlines(keepends=True), delimiter=delim) if any(c.strip() for c in r)]
+    if truncated and len(rows) > 1:
+        rows = rows[:-1]
+    if not rows:
+        return (0, 0.0, 0)
+    width = len(rows[0])
+    if width < 2:
+        return (0, 0.0, width)
+    same = sum(1 for r in rows if len(r) == width) / len(rows)
+    return (1, same, width)
+
+
+def sniff_delimiter(sample: str, truncated: bool) -> str:
+    """The candidate delimiter that splits the sample into the most consistent table."""
+    best, best_score = ",", (0, 0.0, 0)
+    for delim in CANDIDATES:
+        try:
+            score = _score(sample, delim, truncated)
+        except csv.Error:
+            continue
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _sep_line(first_line: str) -> str | None:
+    text = first_line.strip().strip('"')
+    if text.lower().startswith("sep=") and len(text) == 5:
+        return text[4]
+    return None
+
+
+def read_csv_rows(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> CsvRows:
+    """Decode, sniff and parse a CSV file (see module docs)."""
+    enc = detect_encoding(path, encoding)
+    problems: list[Problem] = []
+    if enc.guessed:
+        problems.append(
+            Problem(
+                code="encoding-guessed",
+                severity="warning",
+                sheet=path.name,
+                message=(
+                    f"the file is not UTF-8 (first non-UTF-8 byte at offset {enc.first_bad_offset}, line "
+                    f"{enc.first_bad_line}); it was read as Windows-1252 (cp1252). If accented letters look "
+                    "wrong, save it as 'CSV UTF-8' or pass --encoding."
+                ),
+                extra={"encoding": "cp1252"},
+            )
+        )
+    delim = resolve_delimiter(delimiter) if delimiter else None
+    csv.field_size_limit(max(csv.field_size_limit(), limits.MAX_FILE_BYTES + 1))
+    with path.open("r", encoding=enc.codec, newline="") as fh:
+        sample = fh.read(limits.SNIFF_CHARS)
+        truncated = bool(fh.read(1))
+        fh.seek(0)
+        first_line = sample.split("\n", 1)[0]
+        sep = _sep_line(first_line) if len(first_line) < 10 else None
+        if sep is not None:
+            fh.readline()
+            delim = delim or sep
+        if delim is None:
+            body = sample.split("\n", 1)[1] if sep is not None and "\n" in sample else sample
+            delim = sniff_delimiter(body, truncated)
+        reader = csv.reader(fh, delimiter=delim)
+        try:
+            rows = list(reader)
+        except csv.Error as exc:
+            raise InputError(
+                f"cannot parse as CSV near line {reader.line_num} ({exc}); check the quotes on that line",
+                file=str(path),
+            ) from None
+        except UnicodeDecodeError as exc:  # pragma: no cover - detect_encoding checked the whole file
+            raise InputError(f"not valid {enc.label} text ({exc.reason})", file=str(path)) from None
+    return CsvRows(rows=rows, encoding=enc.label, delimiter=delim, problems=problems)
+
+
+def delimiter_name(delim: str) -> str:
+    """Human name of a delimiter for messages."""
+    return _NAMES.get(delim, repr(delim))

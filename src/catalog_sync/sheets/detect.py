@@ -1,0 +1,139 @@
+"""Tell what a catalog file really is from its first bytes, not from its name.
+
+Files get renamed (a CSV saved as ``.xlsx``, an xlsx saved as ``.xls``), so the reader is
+chosen by content: a zip holding ``xl/workbook.xml`` is an xlsx, a zip whose ``mimetype``
+says OpenDocument spreadsheet is an ods, an OLE2 compound file is an old xls, and anything
+else is treated as delimited text.  When the name disagrees, a ``format-mismatch`` warning
+says what was done.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalog_sync.errors import InputError
+from catalog_sync.problems import Problem
+from catalog_sync.sheets import limits
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+#: What each extension promises.
+EXTENSION_FORMATS = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv",
+    ".xlsx": "xlsx", ".xlsm": "xlsx", ".xltx": "xlsx", ".xltm": "xlsx",
+    ".xlsb": "xlsb", ".xls": "xls", ".ods": "ods",
+}
+FORMAT_NAMES = {"csv": "CSV text", "xlsx": "an xlsx workbook", "xlsb": "an xlsb workbook",
+                "xls": "an old-style xls workbook", "ods": "an OpenDocument (ods) spreadsheet"}
+
+
+@dataclass(frozen=True)
+class Detected:
+    """The format found by content, and a warning when the file name said otherwise."""
+
+    format: str  # csv | xlsx | xlsb | xls | ods
+    problems: tuple[Problem, ...] = ()
+
+
+def expected_format(path: Path) -> str | None:
+    """The format the file name promises, or ``None`` for an unknown extension."""
+    return EXTENSION_FORMATS.get(path.suffix.lower())
+
+
+def damaged(path: Path, kind: str | None = None, detail: str = "") -> InputError:
+    """The one message for a workbook that cannot be opened."""
+    label = kind or (path.suffix.lower().lstrip(".") or "workbook")
+    tail = f" ({detail})" if detail else ""
+    return InputError(
+        f"not a readable {label} (truncated or damaged){tail}; open it in Excel or LibreOffice and save it again",
+        file=str(path),
+    )
+
+
+def check_size(path: Path) -> int:
+    """Refuse missing, empty and oversized files before anything reads them."""
+    if not path.exists():
+        raise InputError("no such file", file=str(path))
+    if not path.is_file():
+        raise InputError("not a regular file", file=str(path))
+    size = path.stat().st_size
+    if size > limits.MAX_FILE_BYTES:
+        raise InputError(
+            f"refused: the file is {size / 2**20:,.0f} MB; the limit is {limits.MAX_FILE_BYTES / 2**20:,.0f} MB "
+            "(split the catalog or raise catalog_sync.sheets.limits.MAX_FILE_BYTES)",
+            file=str(path),
+        )
+    return size
+
+
+def _zip_format(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if "mimetype" in names:
+                info = zf.getinfo("mimetype")
+                if info.file_size <= 200 and zf.read("mimetype").strip().startswith(ODS_MIMETYPE):
+                    return "ods"
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "xl/workbook.bin" in names:
+                return "xlsb"
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise damaged(path, detail=str(exc) or type(exc).__name__) from None
+    if "word/document.xml" in names:
+        what = "a Word document"
+    elif "ppt/presentation.xml" in names:
+        what = "a PowerPoint file"
+    else:
+        what = "a zip archive"
+    raise InputError(f"{what}, not a spreadsheet (no workbook inside)", file=str(path))
+
+
+def _looks_like_markup(head: bytes) -> str | None:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table")):
+        return "an HTML page"
+    if text.startswith(b"<?xml"):
+        return "an XML file (perhaps an 'XML Spreadsheet 2003')"
+    return None
+
+
+def detect_format(path: Path) -> Detected:
+    """Sniff the format by content; raise :class:`InputError` for empty or unsupported files."""
+    size = check_size(path)
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if size == 0 or (size <= len(head) and not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe")):
+        raise InputError("the file is empty", file=str(path))
+    if head.startswith(ZIP_MAGIC):
+        fmt = _zip_format(path)
+    elif head.startswith(OLE2_MAGIC):
+        fmt = "xls"
+    else:
+        markup = _looks_like_markup(head)
+        if markup:
+            raise InputError(
+                f"{markup}, not a CSV or workbook; open it in Excel or LibreOffice and save it as .xlsx or CSV",
+                file=str(path),
+            )
+        fmt = "csv"
+    expected = expected_format(path)
+    problems: tuple[Problem, ...] = ()
+    if expected is not None and expected != fmt:
+        problems = (
+            Problem(
+                code="format-mismatch",
+                severity="warning",
+                sheet=path.name,
+                message=(
+                    f"the file is named {path.suffix} but holds {FORMAT_NAMES[fmt]}; it was read by its content "
+                    f"as {fmt}. Rename it to match."
+                ),
+                extra={"detected_format": fmt, "extension": path.suffix},
+            ),
+        )
+    return Detected(fmt, problems)

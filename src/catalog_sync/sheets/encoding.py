@@ -1,0 +1,150 @@
+"""Find the text encoding of a CSV without trusting luck.
+
+Order: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32); else NUL-byte patterns
+reveal BOM-less UTF-16; else the whole file must decode as UTF-8; else, if every byte is
+a printable Windows-1252 character, the file is read as cp1252 and an
+``encoding-guessed`` warning says so; else the file is refused naming the first bad byte.
+Files are scanned in chunks, so a big file never sits in memory twice.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalog_sync.errors import ConfigError, InputError
+from catalog_sync.sheets import limits
+
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+#: Bytes that never appear in a text file written in cp1252: C0 controls other than tab/CR/LF,
+#: DEL, and the five positions cp1252 leaves undefined.
+_NOT_CP1252 = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x81, 0x8D, 0x8F, 0x90, 0x9D])
+_KEEP_ONLY_BAD = bytes(b for b in range(256) if b not in _NOT_CP1252)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The codec to open the file with, and how it was found."""
+
+    codec: str  # a Python codec name for open(encoding=...)
+    label: str  # what to tell the user ("UTF-8", "UTF-16", "cp1252")
+    guessed: bool = False
+    first_bad_offset: int | None = None  # for a guess: where UTF-8 failed
+    first_bad_line: int | None = None
+
+
+def _bom(head: bytes) -> str | None:
+    for bom, codec in BOMS:
+        if head.startswith(bom):
+            return codec
+    return None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    sample = head[: 4096 - (len(head[:4096]) % 2)]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    half = len(sample) / 2
+    if odd.count(0) > 0.4 * half and even.count(0) < 0.05 * half:
+        return "utf-16-le"
+    if even.count(0) > 0.4 * half and odd.count(0) < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _decode_error(path: Path, codec_label: str, offset: int, line: int, detail: str) -> InputError:
+    return InputError(
+        f"not valid {codec_label} text: bad byte at offset {offset} (line {line}){detail}. Save the file as "
+        "'CSV UTF-8' (Excel) or 'Text CSV, UTF-8' (LibreOffice), or pass --encoding",
+        file=str(path),
+    )
+
+
+def _check_decodes(path: Path, codec: str, label: str, *, forbid_nul: bool) -> tuple[int, int] | None:
+    """Stream-decode the whole file; return (offset, line) of the first error, or None when clean."""
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    offset = 0
+    lines = 1
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(limits.CHUNK_BYTES)
+            final = not chunk
+            try:
+                decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                # exc.start is relative to the decoder's buffered input; pending bytes are < 4.
+                pending = len(exc.object) - len(chunk)
+                bad = max(offset - pending + exc.start, 0)
+                return bad, lines + _count_newlines(path, offset, bad)
+            if forbid_nul and b"\x00" in chunk:
+                bad = offset + chunk.index(b"\x00")
+                raise InputError(
+                    f"holds NUL bytes (first at offset {bad}); this is not a CSV text file", file=str(path)
+                )
+            if final:
+                return None
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+
+
+def _count_newlines(path: Path, start: int, end: int) -> int:
+    with path.open("rb") as fh:
+        fh.seek(start)
+        return fh.read(max(end - start, 0)).count(b"\n")
+
+
+def _plausible_cp1252(path: Path) -> bool:
+    with path.open("rb") as fh:
+        while chunk := fh.read(limits.CHUNK_BYTES):
+            if chunk.translate(None, _KEEP_ONLY_BAD):
+                return False
+    return True
+
+
+def resolve_codec(name: str) -> str:
+    """A user's ``--encoding`` as a Python codec name (``utf8`` → ``utf-8``)."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise ConfigError(f"unknown encoding {name!r} (try utf-8, cp1252, latin-1 or utf-16)") from None
+
+
+def detect_encoding(path: Path, requested: str | None = None) -> Encoding:
+    """Work out (or check) the encoding of a CSV file."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    bom = _bom(head)
+    if requested:
+        codec = resolve_codec(requested)
+        if codec == "utf-8" and bom == "utf-8-sig":
+            codec = "utf-8-sig"
+        bad = _check_decodes(path, codec, codec, forbid_nul=not codec.startswith(("utf-16", "utf-32")))
+        if bad:
+            raise _decode_error(path, codec, bad[0], bad[1], f" with the encoding you gave ({requested})")
+        return Encoding(codec, requested)
+    if bom:
+        label = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}[bom]
+        bad = _check_decodes(path, bom, label, forbid_nul=bom == "utf-8-sig")
+        if bad:
+            raise _decode_error(path, label, bad[0], bad[1], " although the file starts with a byte-order mark")
+        return Encoding(bom, label)
+    utf16 = _utf16_without_bom(head)
+    if utf16:
+        bad = _check_decodes(path, utf16, "UTF-16", forbid_nul=False)
+        if bad is None:
+            return Encoding(utf16, "UTF-16")
+    bad = _check_decodes(path, "utf-8", "UTF-8", forbid_nul=True)
+    if bad is None:
+        return Encoding("utf-8", "UTF-8")
+    if _plausible_cp1252(path):
+        return Encoding("cp1252", "cp1252", guessed=True, first_bad_offset=bad[0], first_bad_line=bad[1])
+    raise _decode_error(path, "UTF-8", bad[0], bad[1], ", and it is not plausible Windows-1252/Latin-1 either")

@@ -1,0 +1,57 @@
+"""``load_sheet``: any catalog file → a :class:`Sheet` of text with true row numbers.
+
+Unreadable or hostile files raise :class:`InputError` (one message naming the file, and
+the sheet or cell where known); problems in the user's data become ``Sheet.problems``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from catalog_sync.errors import InputError
+from catalog_sync.sheets.csv_reader import read_csv_rows
+from catalog_sync.sheets.detect import detect_format
+from catalog_sync.sheets.mapping import resolve_mapping
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.sheets.table import Grid, build_sheet
+from catalog_sync.sheets.workbook import read_workbook
+
+
+def load_sheet(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    mapping: Mapping[str, str] | str | Path | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    known_fields: Sequence[str] | None = None,
+) -> Sheet:
+    """Read a CSV / XLSX / XLSM / XLSB / XLS / ODS catalog as text.
+
+    Args:
+        path: the catalog file; its format is recognised by content, not by name.
+        sheet: worksheet to read; needed when a workbook has several visible sheets with data.
+        mapping: ``{your header: field}`` or a mapping file (YAML/JSON/CSV).
+        encoding / delimiter: CSV only; detected when not given.
+        known_fields: the provider's field names; when given, unknown columns are reported
+            (``unknown-column``) and left out, and headers are spelled as the fields are.
+    """
+    path = Path(path)
+    lookup = resolve_mapping(mapping, known_fields)
+    detected = detect_format(path)
+    if detected.format == "csv":
+        parsed = read_csv_rows(path, encoding=encoding, delimiter=delimiter)
+        grid = Grid(cells=parsed.rows, first_row=parsed.first_row, ragged_is_error=True,
+                    problems=[*detected.problems, *parsed.problems])
+        result = build_sheet(grid, path=path, sheet_name=None, mapping=lookup, known_fields=known_fields,
+                             encoding=parsed.encoding, delimiter=parsed.delimiter)
+        if result is None:
+            raise InputError("the file is empty", file=str(path))
+        return result
+    book = read_workbook(path, detected.format, sheet)
+    book.grid.problems[:0] = list(detected.problems)
+    result = build_sheet(book.grid, path=path, sheet_name=book.name, mapping=lookup, known_fields=known_fields)
+    if result is None:  # pragma: no cover - read_workbook only returns sheets with data
+        raise InputError("the sheet is empty", file=str(path), sheet=book.name)
+    return result

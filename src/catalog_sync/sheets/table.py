@@ -1,0 +1,214 @@
+"""Turn a grid of cell texts into a :class:`Sheet`: header, columns, row numbers, problems.
+
+Shared by the CSV and workbook readers so both behave the same way:
+
+* the header is the first row with any value; rows above it are ignored;
+* fully empty rows are skipped but every kept row keeps its true row number;
+* header texts are trimmed, mapped (``--mapping``), and matched to known field names
+  ignoring case and spacing;
+* structural trouble becomes :class:`Problem` records, never an exception: ``empty-header``,
+  ``duplicate-column``, ``unknown-column``, ``ragged-row``, ``cell-too-large``, ``empty-catalog``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from catalog_sync.problems import Problem
+from catalog_sync.sheets import limits
+from catalog_sync.sheets.model import Sheet, column_letter
+
+
+def header_key(text: str) -> str:
+    """How headers are compared: case- and whitespace-insensitive."""
+    return " ".join(text.split()).casefold()
+
+
+def _preview(value: str, size: int = 60) -> str:
+    return value if len(value) <= size else value[:size] + "…"
+
+
+@dataclass
+class Grid:
+    """Cell texts as read; ``cells[i]`` is row ``first_row + i``; ``kinds`` parallel (workbooks)."""
+
+    cells: list[list[str]]
+    kinds: list[list[str]] | None = None
+    first_row: int = 1
+    ragged_is_error: bool = False  # CSV: cells beyond the header are a ragged row
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    sheet: str
+    problems: list[Problem]
+
+    def add(self, code: str, message: str, *, severity: str = "error", **where: object) -> None:
+        self.problems.append(Problem(code=code, message=message, severity=severity, sheet=self.sheet, **where))  # type: ignore[arg-type]
+
+
+def _first_nonempty(cells: list[list[str]]) -> int | None:
+    for i, row in enumerate(cells):
+        if any(c.strip() for c in row):
+            return i
+    return None
+
+
+def _clip(ctx: _Context, value: str, cell: str, row: int, column: str | None) -> str:
+    limit = limits.MAX_CELL_CHARS
+    ctx.add(
+        "cell-too-large",
+        f"cell {cell} holds {len(value):,} characters; spreadsheets allow at most {limit:,}. Only the first "
+        f"{limit:,} were kept: shorten the value.",
+        cell=cell, row=row, column=column, value=_preview(value),
+    )
+    return value[:limit]
+
+
+def _resolve_name(header: str, mapping: Mapping[str, str], known: dict[str, str] | None) -> str | None:
+    """The column name a header becomes ('' = dropped on purpose by the mapping)."""
+    key = header_key(header)
+    if key in mapping:
+        return mapping[key]
+    if known is not None and key in known:
+        return known[key]
+    return header
+
+
+def build_sheet(
+    grid: Grid,
+    *,
+    path: Path,
+    sheet_name: str | None,
+    mapping: Mapping[str, str],
+    known_fields: Sequence[str] | None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Sheet | None:
+    """Build the sheet, or return ``None`` when the grid has no value at all."""
+    display = sheet_name if sheet_name is not None else path.name
+    ctx = _Context(display, list(grid.problems))
+    top = _first_nonempty(grid.cells)
+    if top is None:
+        return None
+    header_row = grid.first_row + top
+    raw_header = grid.cells[top]
+    width = len(raw_header)
+    header = [h.strip() for h in raw_header]
+    for j, text in enumerate(header):
+        if len(text) > limits.MAX_CELL_CHARS:
+            header[j] = _clip(ctx, text, f"{column_letter(j)}{header_row}", header_row, None)
+
+    rows: list[list[str]] = []
+    kind_rows: list[list[str]] = []
+    numbers: list[int] = []
+    used = [False] * width
+    for i in range(top + 1, len(grid.cells)):
+        raw = grid.cells[i]
+        cells = [c.strip() for c in raw]
+        if not any(cells):
+            continue
+        row_no = grid.first_row + i
+        if len(cells) > width:
+            extra = [(j, c) for j, c in enumerate(cells[width:], start=width) if c]
+            if extra and grid.ragged_is_error:
+                j, value = extra[0]
+                ctx.add(
+                    "ragged-row",
+                    f"row {row_no} has {len(cells)} cells but the header has {width}; the extra value in "
+                    f"{column_letter(j)}{row_no} has no column (a stray delimiter or unquoted text?)",
+                    cell=f"{column_letter(j)}{row_no}", row=row_no, value=_preview(value),
+                )
+            cells = cells[:width]
+        elif len(cells) < width:
+            cells.extend([""] * (width - len(cells)))
+        if max(map(len, cells)) > limits.MAX_CELL_CHARS:
+            cells = [
+                _clip(ctx, c, f"{column_letter(j)}{row_no}", row_no, header[j] or None)
+                if len(c) > limits.MAX_CELL_CHARS else c
+                for j, c in enumerate(cells)
+            ]
+        for j, c in enumerate(cells):
+            if c:
+                used[j] = True
+        rows.append(cells)
+        numbers.append(row_no)
+        if grid.kinds is not None:
+            kinds = grid.kinds[i][:width]
+            kind_rows.append(kinds + [""] * (width - len(kinds)))
+
+    known = {header_key(f): f for f in known_fields} if known_fields is not None else None
+    keep: list[int] = []
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for j, text in enumerate(header):
+        letter = column_letter(j)
+        cell = f"{letter}{header_row}"
+        if not text:
+            if used[j]:
+                first = next(n for n, r in zip(numbers, rows, strict=True) if r[j])
+                ctx.add(
+                    "empty-header",
+                    f"column {letter} has data (first at {letter}{first}) but no header in {cell}; add the "
+                    "field name or delete the column",
+                    cell=cell, row=header_row,
+                )
+            continue
+        name = _resolve_name(text, mapping, known)
+        if not name:
+            continue  # mapped to nothing: ignored on purpose
+        if known is not None and name not in known.values():
+            ctx.add(
+                "unknown-column",
+                f"column {text!r} ({cell}) is not a field of this provider; it is ignored (use --mapping to "
+                f"map it onto one)",
+                severity="warning", cell=cell, row=header_row, column=text, value=text,
+            )
+            continue
+        key = name.casefold()
+        if key in seen:
+            other = f"{column_letter(seen[key])}{header_row}"
+            ctx.add(
+                "duplicate-column",
+                f"headers {other} and {cell} both give the column {name!r}; only {other} is read. Rename or "
+                "delete one",
+                cell=cell, row=header_row, column=name, value=text,
+                extra={"cells": [other, cell]},
+            )
+            continue
+        seen[key] = j
+        keep.append(j)
+        names.append(name)
+
+    index = pd.Index(numbers, dtype="int64")
+    data = pd.DataFrame([[r[j] for j in keep] for r in rows], columns=names, index=index, dtype=str)
+    if not rows:
+        data = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
+        ctx.add(
+            "empty-catalog",
+            f"the sheet has a header (row {header_row}) but no data rows",
+            row=header_row,
+        )
+    kinds_df = None
+    if grid.kinds is not None:
+        kinds_df = pd.DataFrame([[r[j] for j in keep] for r in kind_rows], columns=names, index=index, dtype=str)
+        if not rows:
+            kinds_df = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
+    last = max((j for j in range(width) if header[j] or used[j]), default=-1)
+    return Sheet(
+        path=path,
+        sheet_name=sheet_name,
+        headers=header[: last + 1],
+        columns=names,
+        letters=[column_letter(j) for j in keep],
+        data=data,
+        kinds=kinds_df,
+        problems=ctx.problems,
+        encoding=encoding,
+        delimiter=delimiter,
+    )

@@ -1,0 +1,173 @@
+"""Read xlsx/xlsm/xlsb, xls and ods workbooks with python-calamine, every cell as text.
+
+Zip-based files are checked by :mod:`zipguard` first.  Sheet choice: ``--sheet NAME``
+(exact, else the one name equal ignoring case); without it, the one visible worksheet
+holding data — hidden sheets (dropdown lists, metadata) are ignored unless named.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine as pc
+
+from catalog_sync.errors import InputError
+from catalog_sync.problems import Problem
+from catalog_sync.sheets import limits
+from catalog_sync.sheets.cells import row_texts
+from catalog_sync.sheets.detect import damaged
+from catalog_sync.sheets.table import Grid
+from catalog_sync.sheets.zipguard import ZipReport, inspect_zip
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_ATTR = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+@dataclass
+class WorkbookSheet:
+    """The chosen worksheet as a grid of texts and kinds."""
+
+    name: str
+    grid: Grid
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names) or "(none)"
+
+
+def xlsx_sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name → worksheet part (``xl/worksheets/sheet1.xml``), from workbook.xml and its rels.
+
+    Only called after :func:`inspect_zip` has refused any DOCTYPE/ENTITY, so ElementTree is safe.
+    """
+    with zipfile.ZipFile(path) as zf:
+        try:
+            book = ET.fromstring(zf.read("xl/workbook.xml"))
+            rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        except (KeyError, ET.ParseError):
+            return {}
+    targets = {}
+    for rel in rels:
+        target = rel.get("Target", "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        targets[rel.get("Id")] = part
+    parts = {}
+    for sheet in book.iter(f"{_MAIN_NS}sheet"):
+        rid = sheet.get(_REL_ATTR)
+        if sheet.get("name") is not None and rid in targets:
+            parts[sheet.get("name", "")] = targets[rid]
+    return parts
+
+
+def _error_cells(path: Path, part: str) -> dict[tuple[int, int], str]:
+    """(row, col) → error text (``#N/A``) of a worksheet part, streamed."""
+    from catalog_sync.sheets.zipguard import _letters_to_index
+
+    found: dict[tuple[int, int], str] = {}
+    with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
+        for _event, elem in ET.iterparse(fh, events=("end",)):
+            if elem.tag.endswith("}c") or elem.tag == "c":
+                if elem.get("t") == "e":
+                    ref = elem.get("r", "")
+                    letters = "".join(ch for ch in ref if ch.isalpha())
+                    digits = "".join(ch for ch in ref if ch.isdigit())
+                    value = next((child.text or "" for child in elem if child.tag.endswith("v")), "")
+                    if letters and digits:
+                        found[(int(digits) - 1, _letters_to_index(letters.encode()))] = value.strip()
+                elem.clear()
+            elif elem.tag.endswith("}row"):
+                elem.clear()
+    return found
+
+
+def _has_data(rows: list[list[object]]) -> bool:
+    return any(v != "" and not (isinstance(v, str) and not v.strip()) for row in rows for v in row)
+
+
+def _open(path: Path, kind: str) -> pc.CalamineWorkbook:
+    try:
+        return pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError:
+        raise InputError("the workbook is password-protected; save a copy without a password",
+                         file=str(path)) from None
+    except Exception as exc:  # calamine raises several types (ZipError, XmlError, CalamineError, ValueError)
+        raise damaged(path, kind, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__) from None
+
+
+def _load_rows(book: pc.CalamineWorkbook, name: str, path: Path, kind: str) -> list[list[object]]:
+    try:
+        sheet = book.get_sheet_by_name(name)
+        if sheet.start is None:
+            return []
+        return sheet.to_python(skip_empty_area=False)  # type: ignore[return-value]
+    except Exception as exc:
+        raise damaged(path, kind, f"sheet {name!r}: {str(exc)[:200]}") from None
+
+
+def _pick(path: Path, book: pc.CalamineWorkbook, requested: str | None, kind: str
+          ) -> tuple[str, list[list[object]]]:
+    metas = [m for m in book.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
+    names = [m.name for m in metas]
+    if requested is not None:
+        chosen = requested if requested in names else None
+        if chosen is None:
+            folded = [n for n in names if n.casefold() == requested.casefold()]
+            chosen = folded[0] if len(folded) == 1 else None
+        if chosen is None:
+            raise InputError(f"no sheet named {requested!r}; the workbook has: {_names(names)}", file=str(path))
+        rows = _load_rows(book, chosen, path, kind)
+        if not _has_data(rows):
+            raise InputError("the sheet is empty", file=str(path), sheet=chosen)
+        return chosen, rows
+    with_data: list[tuple[str, list[list[object]]]] = []
+    for meta in metas:
+        if meta.visible != pc.SheetVisibleEnum.Visible:
+            continue
+        rows = _load_rows(book, meta.name, path, kind)
+        if _has_data(rows):
+            with_data.append((meta.name, rows))
+    if not with_data:
+        raise InputError("the file is empty (no sheet holds any value)", file=str(path))
+    if len(with_data) > 1:
+        raise InputError(
+            f"the workbook has {len(with_data)} sheets with data ({_names([n for n, _ in with_data])}); pass "
+            "--sheet NAME to say which one is the catalog",
+            file=str(path),
+        )
+    return with_data[0]
+
+
+def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
+    """Check, open and read one worksheet of a workbook into a text grid."""
+    report = inspect_zip(path, kind) if kind in ("xlsx", "ods", "xlsb") else ZipReport()
+    parts = xlsx_sheet_parts(path) if kind == "xlsx" else {}
+    for name, part in parts.items():
+        used = report.used_cells.get(part, 0)
+        if used > limits.MAX_SHEET_CELLS:
+            raise InputError(
+                f"refused: the used range spans {used:,} cells (limit {limits.MAX_SHEET_CELLS:,}); delete the "
+                "stray values far outside the table",
+                file=str(path), sheet=name,
+            )
+    book = _open(path, kind)
+    try:
+        name, values = _pick(path, book, sheet, kind)
+    finally:
+        book.close()
+    cells: list[list[str]] = []
+    kinds: list[list[str]] = []
+    for row in values:
+        texts, row_kinds = row_texts(row)
+        cells.append(texts)
+        kinds.append(row_kinds)
+    part = parts.get(name)
+    if part and part in report.error_parts:
+        for (r, c), text in _error_cells(path, part).items():
+            if r < len(cells) and c < len(cells[r]):
+                cells[r][c], kinds[r][c] = text, "e"
+    return WorkbookSheet(name=name, grid=Grid(cells=cells, kinds=kinds))

@@ -1,0 +1,100 @@
+"""Write a table of text as CSV or XLSX so that any reader gets the same text back.
+
+``write_csv``: UTF-8 with a BOM by default (Excel then opens accents correctly).
+``write_xlsx``: every value a *string* cell — a leading ``=`` is not a formula, ``#N/A``
+is not an error, ``00123`` keeps its zeros — and ``text_columns`` also get the ``@``
+(Text) number format so values typed later in Excel/LibreOffice stay text too.
+Empty values ('' / None / NaN) become empty cells.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, bom: bool = True, delimiter: str = ",") -> None:
+    """Write ``df`` (columns as header, index dropped) as CSV text."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow([_text(c) for c in df.columns])
+        for row in df.itertuples(index=False, name=None):
+            writer.writerow([_text(v) for v in row])
+
+
+def _string_cell(ws: Any, value: str, *, text_format: bool, bold: bool = False) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value) if value else None)
+    if value:
+        cell.data_type = "s"  # never a formula, error or number
+    if text_format:
+        cell.number_format = "@"
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def write_xlsx(
+    df: pd.DataFrame,
+    path: str | Path,
+    *,
+    sheet_name: str = "Sheet1",
+    text_columns: Iterable[str] = (),
+    notes: Mapping[str, str] | None = None,
+    freeze_header: bool = True,
+    column_width: float | None = None,
+) -> None:
+    """Write ``df`` as a one-sheet xlsx of string cells (header in row 1, bold).
+
+    Args:
+        text_columns: columns whose cells (and column style) get the ``@`` Text format.
+        notes: header comments, ``{column: note text}``.
+        freeze_header: keep the header row visible when scrolling.
+        column_width: width for every column (default: fitted to the header, 10–50).
+    """
+    text = set(text_columns)
+    notes = dict(notes or {})
+    columns = [_text(c) for c in df.columns]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet_name)
+    for j, name in enumerate(columns, start=1):
+        dim = ws.column_dimensions[get_column_letter(j)]
+        dim.width = column_width or min(max(len(name) + 4, 10), 50)
+        if name in text:
+            dim.number_format = "@"
+    if freeze_header:
+        ws.freeze_panes = "A2"
+    header = []
+    for name in columns:
+        cell = _string_cell(ws, name, text_format=False, bold=True)
+        if name in notes:
+            cell.comment = Comment(notes[name], "catalog-sync")
+        header.append(cell)
+    ws.append(header)
+    flags = [name in text for name in columns]
+    for row in df.itertuples(index=False, name=None):
+        ws.append([_string_cell(ws, _text(v), text_format=f) for v, f in zip(row, flags, strict=True)])
+    wb.save(Path(path))

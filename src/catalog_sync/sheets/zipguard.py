@@ -1,0 +1,136 @@
+"""Check a zip-based workbook (xlsx, xlsm, ods) before any parser touches it.
+
+Refused, each with one message: a damaged or truncated zip; encrypted members; declared
+sizes beyond :data:`limits.MAX_UNCOMPRESSED_BYTES` or a big member inflating more than
+:data:`limits.MAX_COMPRESSION_RATIO` times (zip bombs); members that inflate beyond what
+they declare; any XML member with a ``<!DOCTYPE`` or ``<!ENTITY`` declaration (billion
+laughs, external entities); an xlsx worksheet whose used range spans more than
+:data:`limits.MAX_SHEET_CELLS` cells (a stray value in XFD1048576 would otherwise make the
+parser allocate billions of cells).  Every member is streamed in chunks, so the check
+itself never holds a whole member in memory.
+
+The same pass notes which worksheet parts hold error cells (``t="e"``), which the
+workbook reader then recovers (calamine returns them as empty).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path, PurePosixPath
+
+from catalog_sync.errors import InputError
+from catalog_sync.sheets import limits
+from catalog_sync.sheets.detect import damaged
+
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_DECLARATION = re.compile(rb"<!\s*(?:doctype|entity)", re.IGNORECASE)
+# A cell with a value (not self-closing) and its A1 reference; namespace prefix allowed.
+_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="e"')
+_TAIL = 256
+
+
+@dataclass
+class ZipReport:
+    """What the scan found that the reader needs."""
+
+    error_parts: set[str] = field(default_factory=set)
+    used_cells: dict[str, int] = field(default_factory=dict)  # worksheet part -> cells in the used range
+
+
+def _letters_to_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n - 1
+
+
+def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], path: Path) -> Iterator[bytes]:
+    """Yield a member's bytes in chunks, enforcing its declared size and the total budget."""
+    seen = 0
+    with zf.open(info) as fh:
+        while chunk := fh.read(limits.CHUNK_BYTES):
+            seen += len(chunk)
+            budget[0] -= len(chunk)
+            if seen > info.file_size or budget[0] < 0:
+                raise InputError(
+                    f"refused: {info.filename} inflates beyond its declared size or the "
+                    f"{limits.MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MB limit (a zip bomb?)",
+                    file=str(path),
+                )
+            yield chunk
+
+
+def _check_declared(infos: list[zipfile.ZipInfo], path: Path) -> None:
+    total = sum(i.file_size for i in infos)
+    if total > limits.MAX_UNCOMPRESSED_BYTES:
+        raise InputError(
+            f"refused: the workbook would inflate to {total / 2**20:,.0f} MB (limit "
+            f"{limits.MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MB); a zip bomb or an oversized workbook",
+            file=str(path),
+        )
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise InputError("the workbook is encrypted (password-protected); save a copy without a password",
+                             file=str(path))
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.RATIO_CHECK_MIN_BYTES and ratio > limits.MAX_COMPRESSION_RATIO:
+            raise InputError(
+                f"refused: {info.filename} inflates {ratio:,.0f} times ({info.file_size / 2**20:,.0f} MB); "
+                "a zip bomb?",
+                file=str(path),
+            )
+
+
+def _scan_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], path: Path,
+                 report: ZipReport) -> None:
+    is_sheet = PurePosixPath(info.filename).parent.as_posix() == "xl/worksheets"
+    tail = b""
+    rows: list[int] = []
+    cols: set[bytes] = set()
+    for chunk in _stream(zf, info, budget, path):
+        window = tail + chunk
+        if _DECLARATION.search(window):
+            raise InputError(
+                f"refused: the workbook contains XML entity declarations (<!DOCTYPE/<!ENTITY in "
+                f"{info.filename}); no spreadsheet program writes them. Open and re-save the file in Excel or "
+                "LibreOffice",
+                file=str(path),
+            )
+        if is_sheet:
+            if _ERROR_CELL.search(window):
+                report.error_parts.add(info.filename)
+            found = _CELL.findall(window)
+            if found:
+                cols.update(map(itemgetter(0), found))
+                numbers = list(map(int, map(itemgetter(1), found)))
+                rows.extend((min(numbers), max(numbers)))
+        tail = window[-_TAIL:]
+    if is_sheet and rows:
+        indexes = [_letters_to_index(c) for c in cols]
+        report.used_cells[info.filename] = (max(rows) - min(rows) + 1) * (max(indexes) - min(indexes) + 1)
+
+
+def inspect_zip(path: Path, kind: str) -> ZipReport:
+    """Run every check above; raise :class:`InputError` on the first failure."""
+    report = ZipReport()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > 10_000:
+                raise InputError(f"refused: the workbook has {len(infos):,} parts", file=str(path))
+            _check_declared(infos, path)
+            budget = [limits.MAX_UNCOMPRESSED_BYTES]
+            for info in infos:
+                if info.filename.lower().endswith(_XML_SUFFIXES):
+                    _scan_member(zf, info, budget, path, report)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise damaged(path, kind, str(exc) or type(exc).__name__) from None
+    return report
