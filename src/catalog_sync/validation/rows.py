@@ -89,7 +89,7 @@ def row_rules(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
         for row in sheet.data.index[empty]:
             problems.append(Problem(
                 code="one-of-required",
-                message=f"{names} are all empty on this row; {hint}",
+                message=f"{_all_empty(rule.one_of_required)} on this row; {hint}",
                 sheet=sheet.display_name,
                 cell=sheet.cell(int(row), present[0]),
                 row=int(row),
@@ -97,3 +97,9 @@ def row_rules(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
                 value="",
             ))
     return problems
+
+
+def _all_empty(columns: tuple[str, ...]) -> str:
+    if len(columns) == 2:
+        return f"{columns[0]} and {columns[1]} are both empty"
+    return f"all of {', '.join(columns)} are empty"

@@ -18,7 +18,7 @@ from pandera.errors import SchemaErrors
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
-from catalog_sync.validation.checks import gtin_expected_check_digit, rules_for
+from catalog_sync.validation.checks import gtin_expected_check_digit, media_problem, rules_for
 
 #: pandera's name for "a required column is not in the frame".
 _MISSING_COLUMN = "column_in_dataframe"
@@ -87,6 +87,9 @@ def _problem(sheet: Sheet, schema: pa.DataFrameSchema, case: dict[str, Any], str
         rule = schema.columns[column].checks[int(case["check_number"])]
         hint = rule.description or ""
         code = rule.name or check
+    if code == "bad-format" and column in schema.columns and value:
+        reason = media_problem(value) if (schema.columns[column].metadata or {}).get("type") == "media" else None
+        hint = f"{reason}; {hint}" if reason else hint
     if code not in _KNOWN:
         # pandera itself failed (a check raised): report it on the cell rather than hide it
         code, hint = "bad-format", f"could not check this value ({check}: {case.get('failure_case')})"
