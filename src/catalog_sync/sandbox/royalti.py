@@ -1,0 +1,423 @@
+"""Royalti.io emulator: products (full CRUD) and the login → refresh → access-token flow.
+
+Faithful to PROVIDERS.md §3: ``Authorization: Bearer`` with a workspace/user API key
+(``RWAK_``/``RUAK_``, never expires) or a JWT access token obtained by ``POST /auth/login``
+(→ refresh token) then ``GET /auth/authtoken?currentWorkspace=`` (→ access token); tokens
+expire (defaults 6 h access, 24 h refresh) and are refused with 401 afterwards.  Errors are
+``{"success": false, "error": {"code", "message", "details"}}``: 400 VALIDATION_ERROR (bodies
+checked against the published CreateProductRequest schema, for POST and PUT, so a PUT
+without ``title`` is refused), 401, 404, 409 on a duplicate UPC (unique per workspace; the
+``TEMP…`` UPCs minted when none is given do not count).  ``/product/`` and ``/product`` are
+the same path.  Lists are ``{"message", "products", "totalPages", "currentPage",
+"filteredItems"}`` (filteredItems = all items matching the query), ``size`` at most 100.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import math
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route, SlidingWindow
+from catalog_sync.sandbox.openapi_check import component_schema, request_validator, schema_validator
+
+__all__ = ["RoyaltiEmulator"]
+
+DOC = "royalti-update-product.yaml"
+ERROR_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+NULL_FIELDS = (
+    "catalogNumber",
+    "displayArtist",
+    "format",
+    "version",
+    "explicit",
+    "releaseDate",
+    "takedownDate",
+    "externalId",
+    "mainGenre",
+    "subGenre",
+    "label",
+    "distribution",
+    "contributors",
+)
+
+
+def err(
+    status: int,
+    message: str,
+    details: list[str] | None = None,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    error: dict[str, Any] = {"code": code or ERROR_CODES.get(status, "ERROR"), "message": message}
+    if details is not None:
+        error["details"] = details
+    return Response.json(status, {"success": False, "error": error}, headers=headers)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+class RoyaltiEmulator(Emulator):
+    name = "royalti"
+    credential_env = ("ROYALTI_API_KEY", "ROYALTI_EMAIL", "ROYALTI_PASSWORD", "ROYALTI_WORKSPACE")
+    default_api_key = "RWAK_sandbox"
+    strip_trailing_slash = True
+    default_login = ("sandbox@royalti.test", "sandbox-password", "sandbox-workspace")
+
+    def __init__(
+        self,
+        store: Any,
+        *,
+        api_key: str | None = None,
+        seed: int | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        workspace: str | None = None,
+        access_ttl: float = 6 * 3600,
+        refresh_ttl: float = 24 * 3600,
+        login_limit: int = 20,
+    ) -> None:
+        super().__init__(store, api_key=api_key, seed=seed)
+        d_email, d_password, d_workspace = self.default_login
+        self.email, self.password = email or d_email, password or d_password
+        self.workspace = workspace or d_workspace
+        self.access_ttl, self.refresh_ttl = float(access_ttl), float(refresh_ttl)
+        self.login_window = SlidingWindow(login_limit, 180.0)
+        secret = store.get_meta("jwt_secret")
+        if secret is None:  # a throwaway signing secret, kept so tokens survive a restart on the same state
+            secret = os.urandom(32).hex()
+            store.set_meta("jwt_secret", secret)
+        self._secret = bytes.fromhex(secret)
+        self._check_create = schema_validator(component_schema(DOC, "CreateProductRequest"))
+        self._check_update = request_validator(DOC, "/product/{id}", "put")
+        self._props = component_schema(DOC, "CreateProductRequest")["properties"]
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("POST", "/auth/login", self.login, auth=False),
+            Route("GET", "/auth/authtoken", self.authtoken, auth=False),
+            Route("POST", "/product", self.create_product, write=True),
+            Route("GET", "/product", self.list_products),
+            Route("GET", "/product/{id}", self.get_product),
+            Route("PUT", "/product/{id}", self.update_product, write=True),
+            Route("DELETE", "/product/{id}", self.delete_product, write=True),
+        ]
+
+    # tokens ----------------------------------------------------------------------------------
+    def _token(self, kind: str, ttl: float) -> str:
+        now = int(time.time())
+        header = _b64url(b'{"alg":"HS256","typ":"JWT"}')
+        claims = {
+            "sub": self.email,
+            "workspaceId": self.workspace,
+            "typ": kind,
+            "iat": now,
+            "exp": time.time() + ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+        sig = hmac.new(self._secret, f"{header}.{payload}".encode("ascii"), hashlib.sha256).digest()
+        return f"{header}.{payload}.{_b64url(sig)}"
+
+    def _claims(self, token: str, kind: str) -> dict[str, Any] | Response:
+        parts = token.split(".")
+        if len(parts) != 3:
+            return err(401, "Invalid token")
+        expected = hmac.new(self._secret, f"{parts[0]}.{parts[1]}".encode("ascii"), hashlib.sha256).digest()
+        if not hmac.compare_digest(_b64url(expected), parts[2]):
+            return err(401, "Invalid token")
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        if time.time() >= float(claims.get("exp", 0)):
+            return err(
+                401,
+                "Token expired, please log in again" if kind == "refresh" else "Token expired",
+                code="TOKEN_EXPIRED",
+            )
+        if claims.get("typ") != kind:
+            return err(401, f"Invalid token type: {kind} token required")
+        return claims
+
+    def authenticate(self, req: Request) -> Response | None:
+        token = req.bearer()
+        if not token:
+            return err(401, "Authentication required: send Authorization: Bearer <token>")
+        if token == self.api_key:
+            return None
+        if token.startswith(("RWAK_", "RUAK_", "GODK_")):
+            return err(401, "Invalid API key")
+        claims = self._claims(token, "access")
+        return claims if isinstance(claims, Response) else None
+
+    def login(self, req: Request) -> Response:
+        if self.login_window.hit(req.client) is not None:
+            return err(429, "Too many login attempts, please try again later", headers={"Retry-After": "180"})
+        body = req.json()
+        if not isinstance(body, dict) or not body.get("email") or not body.get("password"):
+            return err(400, "Validation failed", ["email is required", "password is required"])
+        if body["email"] != self.email or body["password"] != self.password:
+            return err(401, "Invalid email or password", code="INVALID_CREDENTIALS")
+        return Response.json(
+            200,
+            {
+                "message": "Successful",
+                "workspaces": [
+                    {
+                        "workspaceId": self.workspace,
+                        "name": "Sandbox Workspace",
+                        "status": "active",
+                        "userType": "owner",
+                        "role": "admin",
+                    }
+                ],
+                "refresh_token": self._token("refresh", self.refresh_ttl),
+            },
+        )
+
+    def authtoken(self, req: Request) -> Response:
+        token = req.bearer()
+        if not token:
+            return err(401, "Authentication required: send the refresh token as Bearer")
+        claims = self._claims(token, "refresh")
+        if isinstance(claims, Response):
+            return claims
+        workspace = req.query.get("currentWorkspace")
+        if not workspace:
+            return err(400, "Validation failed", ["currentWorkspace is required"])
+        if workspace != self.workspace:
+            return err(403, "You do not have access to this workspace")
+        return Response.json(
+            200,
+            {
+                "status": "success",
+                "message": "Access token generated for Sandbox Workspace",
+                "data": {"access_token": self._token("access", self.access_ttl)},
+            },
+        )
+
+    # core hooks ------------------------------------------------------------------------------
+    def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        details = [message] if status == 400 else None
+        text = {
+            429: "Too many requests",
+            500: "Internal server error",
+            503: "Service temporarily unavailable",
+        }
+        return err(
+            status,
+            text.get(status, "Validation failed" if status == 400 else message),
+            details,
+            headers=headers,
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {"products": self.store.all("products")}
+
+    def describe_credentials(self) -> list[str]:
+        return [
+            "credentials: Bearer ROYALTI_API_KEY (RWAK_/RUAK_ key), or ROYALTI_EMAIL + ROYALTI_PASSWORD + "
+            "ROYALTI_WORKSPACE via POST /auth/login and GET /auth/authtoken"
+        ]
+
+    # bodies ----------------------------------------------------------------------------------
+    def _body(self, req: Request) -> dict[str, Any]:
+        if req.content_type == "multipart/form-data":
+            return self._coerce_form(req.form())
+        body = req.json()
+        if not isinstance(body, dict):
+            raise BadBody("request body must be a JSON object")
+        return body
+
+    def _coerce_form(self, form: dict[str, str]) -> dict[str, Any]:
+        """multipart fields are text: give them the schema's types (``artists[0]`` → list item)."""
+        out: dict[str, Any] = {}
+        indexed: dict[str, list[tuple[int, Any]]] = {}
+        for key, text in form.items():
+            value: Any = text
+            if text[:1] in ("[", "{"):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    value = text
+            if "[" in key and key.endswith("]") and key[key.index("[") + 1 : -1].isdigit():
+                name = key[: key.index("[")]
+                indexed.setdefault(name, []).append((int(key[key.index("[") + 1 : -1]), value))
+                continue
+            kind = self._props.get(key, {}).get("type")
+            if kind == "integer" and isinstance(value, str) and value.lstrip("-").isdigit():
+                value = int(value)
+            elif kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+                value = value.lower() == "true"
+            out[key] = value
+        for name, items in indexed.items():
+            out[name] = [v for _, v in sorted(items, key=lambda x: x[0])]
+        out.pop("file", None)
+        return out
+
+    def _validation(self, problems: list[Any]) -> Response:
+        return err(400, "Validation failed", [str(p) for p in problems])
+
+    def _upc_taken(self, upc: str, own_id: str | None = None) -> bool:
+        return any(
+            p.get("upc") == upc and p["id"] != own_id
+            for p in self.store.all("products")
+            if not str(p.get("upc", "")).startswith("TEMP")
+        )
+
+    def _apply_catalog(self, body: dict[str, Any]) -> dict[str, str]:
+        if "catalog" in body:
+            body.setdefault("catalogNumber", body["catalog"])
+            return {"Deprecation": "true", "Warning": '299 - "catalog is deprecated; use catalogNumber"'}
+        return {}
+
+    # products --------------------------------------------------------------------------------
+    def create_product(self, req: Request) -> Response:
+        body = self._body(req)
+        problems = self._check_create(body)
+        if problems:
+            return self._validation(problems)
+        headers = self._apply_catalog(body)
+        pid = str(body.get("id") or self._new_id())
+        if self.store.get("products", pid) is not None:
+            return err(409, f"Product with id {pid} already exists")
+        upc = body.get("upc")
+        if upc and self._upc_taken(upc):
+            return err(409, f"Product with UPC {upc} already exists")
+        now = _now_iso()
+        product: dict[str, Any] = {
+            "id": pid,
+            "TenantId": 1,
+            "upc": upc or f"TEMP{pid[:12]}",
+            "isDraft": False,
+            "title": body["title"],
+            "type": "Audio",
+            "status": "Pending",
+        }
+        product.update(dict.fromkeys(NULL_FIELDS))
+        product.update({k: v for k, v in body.items() if k not in ("id", "upc")})
+        product["catalog"] = product.get("catalogNumber")
+        product.update({"metadata": body.get("metadata") or {}, "createdAt": now, "updatedAt": now})
+        self.store.put("products", pid, product)
+        resp = Response.json(201, product, headers=headers, applied=True)
+        return resp
+
+    def _new_id(self) -> str:
+        n = self.store.next_id("product", 1)
+        if self.seed is None:
+            return str(uuid.uuid4())
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"royalti-sandbox:{self.seed}:{n}"))
+
+    def _view(self, product: dict[str, Any]) -> dict[str, Any]:
+        artists = [
+            a if isinstance(a, dict) else {"id": a, "type": "primary"} for a in product.get("artists") or []
+        ]
+        assets = [a if isinstance(a, dict) else {"asset": a} for a in product.get("assets") or []]
+        return {
+            **product,
+            "Artists": [
+                {"id": a.get("id"), "artistName": a.get("id"), "type": a.get("type", "primary")}
+                for a in artists
+            ],
+            "ProductAssets": [{"AssetId": a.get("asset")} for a in assets],
+        }
+
+    def list_products(self, req: Request) -> Response:
+        problems = []
+        try:
+            page = int(req.query.get("page") or 1)
+            size = int(req.query.get("size") or 10)
+        except ValueError:
+            return err(400, "Validation failed", ["page and size must be integers"])
+        if page < 1:
+            problems.append("page must be >= 1")
+        if not 1 <= size <= 100:
+            problems.append("size must be between 1 and 100")
+        order = (req.query.get("order") or "desc").lower()
+        if order not in ("asc", "desc"):
+            problems.append("order must be asc or desc")
+        if problems:
+            return err(400, "Validation failed", problems)
+        items = self.store.all("products")
+        q = (req.query.get("q") or "").strip().lower()
+        if q:
+            items = [
+                p
+                for p in items
+                if any(
+                    q in str(p.get(f) or "").lower()
+                    for f in ("title", "upc", "externalId", "catalogNumber", "displayArtist")
+                )
+            ]
+        sort = req.query.get("sort") or "updatedAt"
+        items.sort(key=lambda p: (str(p.get(sort) or ""), p["id"]), reverse=order == "desc")
+        pages = math.ceil(len(items) / size)
+        return Response.json(
+            200,
+            {
+                "message": "Products retrieved successfully",
+                "products": [self._view(p) for p in items[(page - 1) * size : page * size]],
+                "totalPages": pages,
+                "currentPage": page,
+                "filteredItems": len(items),
+            },
+        )
+
+    def get_product(self, req: Request) -> Response:
+        product = self.store.get("products", req.params["id"])
+        if product is None:
+            return err(404, "Product not found")
+        return Response.json(
+            200, {"message": "Product retrieved successfully", "product": self._view(product)}
+        )
+
+    def update_product(self, req: Request) -> Response:
+        body = self._body(req)
+        problems = self._check_update(body)
+        if problems:
+            return self._validation(problems)
+        product = self.store.get("products", req.params["id"])
+        if product is None:
+            return err(404, "Product not found")
+        headers = self._apply_catalog(body)
+        upc = body.get("upc")
+        if upc and self._upc_taken(upc, product["id"]):
+            return err(409, f"Product with UPC {upc} already exists")
+        updated = {**product, **{k: v for k, v in body.items() if k != "id"}, "updatedAt": _now_iso()}
+        updated["catalog"] = updated.get("catalogNumber")
+        self.store.put("products", product["id"], updated)
+        return Response.json(
+            200,
+            {"message": "Product updated successfully", "product": updated},
+            headers=headers,
+            applied=True,
+        )
+
+    def delete_product(self, req: Request) -> Response:
+        if not self.store.delete("products", req.params["id"]):
+            return err(404, "Product not found")
+        return Response.json(200, {"message": "Product deleted successfully"}, applied=True)
