@@ -110,7 +110,7 @@ def parse_media(text: str) -> list[dict[str, Any]] | None:
 
 def format_media(items: list[dict[str, Any]]) -> str:
     """Canonical media text for a list of media objects (the inverse of :func:`parse_media`)."""
-    clean = [
+    clean: list[dict[str, Any]] = [
         {
             "type": int(item.get("type") or media_type_for_url(str(item.get("url") or ""))),
             "name": _clean(item.get("name") or ""),

@@ -1,0 +1,221 @@
+"""Provider credentials and base URLs, and the redaction that keeps secrets out of text.
+
+Credentials come from the environment (PRODUCT.md names the variables), else from the
+``[providers.<name>]`` table of ``catalog-sync.toml`` (the same names lower-cased, with or
+without the provider prefix: ``royalti_api_key`` or ``api_key``); the environment wins.
+Base URLs come from an explicit argument (``--base-url``), else ``<PROVIDER>_BASE_URL``,
+else the config table's ``base_url``, else the provider's public host (Keevault is
+self-hosted and has none).
+
+Secrets never leave this module in clear text except to the HTTP layer: ``Credentials``
+hides values from ``repr``, error messages name variables and never values, and
+:func:`redact` replaces every known secret (environment, config file, tokens obtained at
+run time via :func:`register_secret`) plus any ``Bearer …`` / ``api_key=…`` with ``***``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catalog_sync.errors import ConfigError
+
+__all__ = [
+    "CONFIG_FILE",
+    "Credentials",
+    "redact",
+    "register_secret",
+    "resolve_base_url",
+    "secrets_in_env",
+]
+
+CONFIG_FILE = "catalog-sync.toml"
+
+#: Variables per provider: (name, is_secret).  Alternatives of required sets are in _REQUIRED.
+_VARIABLES: dict[str, tuple[tuple[str, bool], ...]] = {
+    "jogg": (("JOGG_API_KEY", True),),
+    "keevault": (
+        ("KEEVAULT_API_KEY", True),
+        ("KEEVAULT_PUBLIC_KEY", False),
+        ("KEEVAULT_PRODUCT_PUBLIC_KEY", False),
+    ),
+    "royalti": (
+        ("ROYALTI_API_KEY", True),
+        ("ROYALTI_EMAIL", False),
+        ("ROYALTI_PASSWORD", True),
+        ("ROYALTI_WORKSPACE", False),
+    ),
+}
+#: Each provider needs one of these sets complete (first complete set wins).
+_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "jogg": (("JOGG_API_KEY",),),
+    "keevault": (("KEEVAULT_API_KEY",),),
+    "royalti": (("ROYALTI_API_KEY",), ("ROYALTI_EMAIL", "ROYALTI_PASSWORD", "ROYALTI_WORKSPACE")),
+}
+_DEFAULT_BASE_URLS: dict[str, str | None] = {
+    "jogg": "https://api.jogg.ai",
+    "keevault": None,
+    "royalti": "https://api.royalti.io",
+}
+SECRET_VARIABLES: tuple[str, ...] = tuple(
+    name for variables in _VARIABLES.values() for name, secret in variables if secret
+)
+
+_runtime_secrets: set[str] = set()
+_runtime_lock = threading.Lock()
+_MIN_SECRET_LENGTH = 4  # shorter values would blank ordinary words; no real key is this short
+
+_PATTERNS = (
+    re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)(\bapi_key=)[^&\s\"'<>]+"),
+    re.compile(r"(?i)(\"?(?:x-api-key|api_key|password|access_token|refresh_token)\"?\s*[:=]\s*\"?)[^\s\"',}&]+"),
+)
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret learned at run time (e.g. a JWT) so :func:`redact` removes it."""
+    if value and len(value) >= _MIN_SECRET_LENGTH:
+        with _runtime_lock:
+            _runtime_secrets.add(value)
+
+
+def secrets_in_env(env: Mapping[str, str] | None = None) -> list[str]:
+    """Every secret value to scan text for: secret variables set in ``env`` plus run-time secrets."""
+    env = os.environ if env is None else env
+    found = {env[name] for name in SECRET_VARIABLES if env.get(name)}
+    with _runtime_lock:
+        found |= _runtime_secrets
+    return sorted((s for s in found if len(s) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
+
+
+def redact(text: Any, extra: Iterable[str] = ()) -> str:
+    """``text`` with every known secret value, Bearer token and api_key value replaced by ``***``."""
+    out = str(text)
+    for secret in sorted({*secrets_in_env(), *(s for s in extra if s and len(s) >= _MIN_SECRET_LENGTH)},
+                         key=len, reverse=True):
+        out = out.replace(secret, "***")
+    for pattern in _PATTERNS:
+        out = pattern.sub(lambda m: m.group(1) + "***", out)
+    return out
+
+
+def _read_config(path: str | Path | None) -> dict[str, Any]:
+    if path is None:
+        env_path = os.environ.get("CATALOG_SYNC_CONFIG")
+        candidate = Path(env_path) if env_path else Path(CONFIG_FILE)
+        if not candidate.is_file():
+            return {}
+        path = candidate
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
+def _provider_table(provider: str, config: Mapping[str, Any]) -> dict[str, str]:
+    table = (config.get("providers") or {}).get(provider) or {}
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"config file: [providers.{provider}] must be a table")
+    return {str(k).lower(): str(v) for k, v in table.items() if v is not None}
+
+
+def _check_provider(provider: str) -> None:
+    if provider not in _VARIABLES:
+        raise ConfigError(f"unknown provider {provider!r}; valid: {', '.join(sorted(_VARIABLES))}")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The credentials of one provider; ``repr`` shows which variables are set, never values."""
+
+    provider: str
+    _values: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(
+        cls,
+        provider: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        config_path: str | Path | None = None,
+        config: Mapping[str, Any] | None = None,
+        **explicit: str | None,
+    ) -> Credentials:
+        """Read ``provider``'s variables: explicit kwargs (``api_key=`` or ``ROYALTI_API_KEY=``),
+        then the environment, then the config file.  Raises :class:`ConfigError` naming the
+        missing variables when no required set is complete."""
+        _check_provider(provider)
+        env = os.environ if env is None else env
+        table = _provider_table(provider, config if config is not None else _read_config(config_path))
+        prefix = provider.upper() + "_"
+        values: dict[str, str] = {}
+        for name, secret in _VARIABLES[provider]:
+            short = name[len(prefix):].lower()
+            value = explicit.get(short) or explicit.get(name) or env.get(name) or table.get(name.lower()) or table.get(short)
+            if value:
+                values[name] = value.strip()
+                if secret:
+                    register_secret(values[name])
+        creds = cls(provider, values)
+        creds.require()
+        return creds
+
+    def require(self) -> None:
+        """Raise :class:`ConfigError` unless one complete set of required variables is present."""
+        options = _REQUIRED[self.provider]
+        if any(all(self._values.get(n) for n in option) for option in options):
+            return
+        wanted = " or ".join("+".join(option) for option in options)
+        missing = [n for n in options[0] if not self._values.get(n)]
+        raise ConfigError(
+            f"{self.provider}: missing credentials: set {wanted} "
+            f"(environment or [providers.{self.provider}] in {CONFIG_FILE}); missing {', '.join(missing)}"
+        )
+
+    def get(self, name: str) -> str | None:
+        """The value of variable ``name`` (e.g. ``ROYALTI_API_KEY``), or ``None``."""
+        return self._values.get(name)
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values among these credentials (for redaction)."""
+        return [v for n, v in self._values.items() if n in SECRET_VARIABLES]
+
+    def __repr__(self) -> str:
+        return f"Credentials(provider={self.provider!r}, set={sorted(self._values)})"
+
+    __str__ = __repr__
+
+
+def resolve_base_url(
+    provider: str,
+    explicit: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_path: str | Path | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> str:
+    """The provider's base URL (no trailing ``/``): explicit, ``<P>_BASE_URL``, config, default."""
+    _check_provider(provider)
+    env = os.environ if env is None else env
+    variable = f"{provider.upper()}_BASE_URL"
+    url = explicit or env.get(variable)
+    if not url:
+        table = _provider_table(provider, config if config is not None else _read_config(config_path))
+        url = table.get("base_url") or table.get(variable.lower()) or _DEFAULT_BASE_URLS[provider]
+    if not url:
+        raise ConfigError(f"{provider} is self-hosted and has no default address: set {variable} or --base-url")
+    url = url.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ConfigError(f"{provider} base URL must start with http:// or https:// (got {redact(url)!r})")
+    return url

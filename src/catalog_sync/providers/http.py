@@ -1,0 +1,115 @@
+"""HTTP plumbing shared by the providers: the session, answers, and what a failure means.
+
+The one question that decides whether a failed request may be sent again is *did the
+server possibly act on it?*  :func:`connection_failure_phase` answers it for transport
+errors: a connection that was never established (DNS, refused, connect timeout) never
+carried the request, so any method may be resent; a connection that broke after the
+request was written (reset, read timeout, truncated body) may have been processed, so a
+write becomes an unknown outcome and is never resent by the client.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError
+
+from catalog_sync.providers.ratelimit import parse_retry_after
+from catalog_sync.providers.records import Outcome
+
+__all__ = ["Answer", "Classified", "connection_failure_phase", "make_session"]
+
+USER_AGENT = "catalog-sync/0.1 (+https://github.com/catalog-sync)"
+
+
+def make_session(pool_size: int) -> requests.Session:
+    """A session with a connection pool sized for ``pool_size`` threads and no hidden retries."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, pool_size), max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer: status, headers and the whole body."""
+
+    status: int
+    headers: dict[str, str]
+    content: bytes
+
+    @classmethod
+    def from_response(cls, response: requests.Response) -> Answer:
+        return cls(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
+
+    @property
+    def retry_after(self) -> float | None:
+        return parse_retry_after(self.headers.get("retry-after"))
+
+    def json(self) -> Any:
+        """The body as JSON, or ``None`` when it is empty or not JSON."""
+        if not self.content:
+            return None
+        try:
+            return json.loads(self.content)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class Classified(Exception):
+    """Internal signal from a provider's answer check to the request loop (never escapes it)."""
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        message: str,
+        *,
+        code: str | int | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+        self.code = code
+        self.status = status
+        self.retry_after = retry_after
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo.extend([current.__cause__, current.__context__])
+        if isinstance(current, MaxRetryError):
+            todo.append(current.reason)
+        todo.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+    return seen
+
+
+def connection_failure_phase(exc: requests.RequestException) -> Literal["connect", "after_send"]:
+    """``connect`` when the request never reached the server, else ``after_send``."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect"
+    if isinstance(exc, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError)):
+        return "after_send"
+    for link in _chain(exc):
+        if isinstance(link, (NewConnectionError, ConnectTimeoutError, NameResolutionError, ConnectionRefusedError)):
+            return "connect"
+    return "after_send"

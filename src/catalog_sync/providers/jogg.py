@@ -1,0 +1,128 @@
+"""JoggAI OpenAPI v2 products: ``POST /v2/product`` (create) and ``PUT /v2/product`` (update).
+
+JSON bodies, ``x-api-key`` header, envelope ``{code, msg, data}`` where ``code != 0`` is a
+failure even under HTTP 200.  There is no list, get or delete of products, so what JoggAI
+holds is known only from the ledger (``can_list``/``can_lookup``/``can_delete`` are False).
+The limit is 20 POST per minute per key (GETs are free): the default rate paces writes only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from catalog_sync.errors import FatalProviderError, UnknownOutcomeError
+from catalog_sync.normalise import format_media, parse_media
+from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult
+
+__all__ = ["JoggProvider"]
+
+_TEXT_FIELDS = ("url", "name", "description", "target_audience")
+
+
+class JoggProvider(Provider):
+    """JoggAI v2 product client."""
+
+    name = "jogg"
+    title = "JoggAI"
+    can_list = False
+    can_delete = False
+    can_lookup = False
+    default_rate = 20 / 60  # 20 POST per minute per API key
+    rate_writes_only = True
+    default_concurrency = 2
+    credential_options = ("api_key", "JOGG_API_KEY")
+    CODES: ClassVar[dict[int | str, Outcome]] = {
+        0: Outcome.OK,
+        10105: Outcome.FATAL,  # invalid API key
+        18020: Outcome.FATAL,  # insufficient credit
+        18025: Outcome.FATAL,  # no permission to call APIs
+        40000: Outcome.ROW_FAILED,  # parameter error
+        10104: Outcome.ROW_FAILED,  # record not found
+        429: Outcome.RETRY,  # rate limited: refused before processing
+        50000: Outcome.TRANSIENT,  # system error: may or may not have been applied
+    }
+    _MESSAGES: ClassVar[dict[int, str]] = {
+        10105: "JoggAI refused the API key (code 10105); check JOGG_API_KEY",
+        18020: "JoggAI: insufficient credit (code 18020)",
+        18025: "JoggAI: this API key has no permission to call the API (code 18025)",
+    }
+
+    def clean_base_url(self, url: str) -> str:
+        return url[: -len("/v2")] if url.endswith("/v2") else url
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"x-api-key": self.credentials.get("JOGG_API_KEY") or ""}
+
+    def check_answer(self, answer: Answer, method: str) -> Any:
+        body = answer.json()
+        if not isinstance(body, dict) or "code" not in body:
+            return self._no_envelope(answer)
+        try:
+            code = int(body["code"])
+        except (TypeError, ValueError):
+            code = -1
+        if code == 0 and answer.status < 400:
+            return body.get("data")
+        default = Outcome.TRANSIENT if answer.status >= 500 else Outcome.ROW_FAILED
+        outcome = self.outcome_of(code, default)
+        message = self._MESSAGES.get(code) or f"code {code}: {body.get('msg') or 'error'}"
+        retry_after = answer.retry_after
+        if retry_after is None and isinstance(body.get("retryAfter"), int | float):
+            retry_after = float(body["retryAfter"])
+        raise self.classified(outcome, message, code=code, status=answer.status, retry_after=retry_after)
+
+    def _no_envelope(self, answer: Answer) -> Any:
+        self.classify_http(answer, None)
+        raise self.classified(Outcome.TRANSIENT, f"answer without the JoggAI envelope (HTTP {answer.status})",
+                              status=answer.status)
+
+    # ------------------------------------------------------------------ payloads
+    def to_payload(self, fields: dict[str, str], *, for_update: bool) -> dict[str, Any]:
+        """Sheet terms → JSON body (media text → list of {type, name, url, description})."""
+        canonical = self.canonical(fields)
+        payload: dict[str, Any] = {}
+        for name in _TEXT_FIELDS:
+            if name in canonical and (canonical[name] or for_update):
+                payload[name] = canonical[name]
+        if "media" in canonical and (canonical["media"] or for_update):
+            items = parse_media(canonical["media"])
+            payload["media"] = items if items is not None else canonical["media"]
+        if for_update:
+            payload.pop("url", None)  # PUT /v2/product takes no url
+        return payload
+
+    def record_from(self, data: dict[str, Any]) -> RemoteRecord:
+        sheet = {name: data.get(name) or "" for name in _TEXT_FIELDS}
+        media = data.get("media")
+        sheet["media"] = format_media(media) if isinstance(media, list) else (media or "")
+        return self.to_record(data.get("product_id"), sheet, data)
+
+    # ------------------------------------------------------------------ operations
+    def list_remote(self) -> list[RemoteRecord]:
+        """JoggAI cannot list products: always ``[]`` (``can_list`` is False; the ledger knows)."""
+        return []
+
+    def create(self, fields: dict[str, str]) -> WriteResult:
+        data = self.request("POST", "/v2/product", json=self.to_payload(fields, for_update=False))
+        if not isinstance(data, dict) or not data.get("product_id"):
+            raise UnknownOutcomeError("JoggAI POST /v2/product: the answer has no product_id; the product may "
+                                      "have been created", code="no-product-id")
+        return WriteResult(str(data["product_id"]), self.record_from(data))
+
+    def update(self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None) -> WriteResult:
+        """Partial ``PUT /v2/product``; the record returned is ``current`` with ``fields`` applied."""
+        body = {"product_id": remote_id, **self.to_payload(fields, for_update=True)}
+        data = self.request("PUT", "/v2/product", json=body)
+        if isinstance(data, dict) and data.get("product_id"):
+            return WriteResult(remote_id, self.record_from(data))
+        merged = {**(current.fields if current else {}), **self.canonical(fields)}
+        merged[self.spec.remote_id] = remote_id
+        return WriteResult(remote_id, self.to_record(remote_id, merged, {"known_fields": merged}))
+
+    def delete(self, remote_id: str) -> None:
+        raise FatalProviderError("JoggAI has no product delete in API v2 (can_delete is False)", code="unsupported")
+
+    def find(self, fields: dict[str, str]) -> RemoteRecord | None:
+        """JoggAI has no lookup: raises :class:`UnknownOutcomeError` (never claims 'absent')."""
+        raise UnknownOutcomeError("JoggAI has no product lookup; the outcome stays unknown (can_lookup is False)",
+                                  code="no-lookup")

@@ -1,0 +1,87 @@
+"""What providers hand back: remote records in sheet terms, write results, request counters."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+__all__ = ["Outcome", "RemoteRecord", "Stats", "WriteResult", "fingerprint"]
+
+
+def fingerprint(raw: Any) -> str:
+    """sha256 of the canonical JSON of a raw remote object (any remote change changes it)."""
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    """One record the provider holds, its fields in canonical sheet terms (``normalise``)."""
+
+    remote_id: str
+    fields: dict[str, str]
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The outcome of a create/update: the remote id and, when the answer carried it, the record."""
+
+    remote_id: str
+    record: RemoteRecord | None = None
+
+
+class Outcome(Enum):
+    """How to treat an answer (the value of every provider's classify table)."""
+
+    OK = "ok"
+    ROW_FAILED = "row-failed"  # the provider refused this row
+    FATAL = "fatal"  # stop the run (credentials, permissions, credit)
+    UNAUTHORIZED = "unauthorized"  # fatal, after one credential refresh where the provider has one
+    RETRY = "retry"  # refused before processing: safe to resend any request
+    TRANSIENT = "transient"  # may have been processed: resend only requests safe to repeat
+
+
+@dataclass
+class Stats:
+    """Thread-safe counters of what a provider instance sent."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _requests: int = 0
+    _retries: int = 0
+    _by_method: Counter[str] = field(default_factory=Counter)
+
+    def count_request(self, method: str) -> None:
+        with self._lock:
+            self._requests += 1
+            self._by_method[method.upper()] += 1
+
+    def count_retry(self) -> None:
+        with self._lock:
+            self._retries += 1
+
+    @property
+    def requests(self) -> int:
+        """Every HTTP request sent (including retries and auth calls)."""
+        with self._lock:
+            return self._requests
+
+    @property
+    def retries(self) -> int:
+        with self._lock:
+            return self._retries
+
+    @property
+    def writes(self) -> int:
+        """Requests sent with a method other than GET."""
+        with self._lock:
+            return sum(n for m, n in self._by_method.items() if m != "GET")
+
+    def by_method(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._by_method)
