@@ -63,7 +63,9 @@ class Sandbox:
             "argument" if api_key else ("env" if key_env and env.get(key_env) else "default")
         )
         api_key = api_key or (env.get(key_env) if key_env else None) or None
+        self.login_source: str | None = None
         if provider == "royalti":
+            self.login_source = "argument" if email else ("env" if env.get("ROYALTI_EMAIL") else "default")
             given = {"email": email, "password": password, "workspace": workspace}
             for name, var in _ROYALTI_LOGIN_ENV.items():
                 options[name] = given[name] or env.get(var) or None
