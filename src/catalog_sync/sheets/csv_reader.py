@@ -8,6 +8,7 @@ which is what Excel and LibreOffice show.  Blank lines count as rows.  An Excel
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def resolve_delimiter(value: str) -> str:
 
 
 def _score(sample: str, delim: str, truncated: bool) -> tuple[int, float, int]:
-    rows = [r for r in csv.reader(sample.splitlines(keepends=True), delimiter=delim) if any(c.strip() for c in r)]
+    rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim) if any(c.strip() for c in r)]
     if truncated and len(rows) > 1:
         rows = rows[:-1]
     if not rows:

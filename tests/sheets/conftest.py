@@ -1,0 +1,80 @@
+"""Fixtures for the sheet-reading tests: LibreOffice conversion and child-process measurement."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+def _soffice() -> str:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    assert found, "LibreOffice (soffice) is required: `make libreoffice` installs it"
+    return found
+
+
+@pytest.fixture
+def convert(tmp_path: Path) -> Callable[..., Path]:
+    """Convert a file with headless LibreOffice: convert(src, "xls") -> the new file."""
+
+    def run(src: Path, target: str, *, infilter: str | None = None) -> Path:
+        outdir = tmp_path / f"lo-out-{uuid.uuid4().hex[:8]}"
+        profile = Path("/tmp") / f"lo-profile-{uuid.uuid4().hex}"
+        cmd = [_soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore"]
+        if infilter:
+            cmd.append(f"--infilter={infilter}")
+        cmd += ["--convert-to", target, "--outdir", str(outdir), str(src)]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+        ext = target.split(":", 1)[0]
+        out = outdir / f"{src.stem}.{ext}"
+        assert out.exists(), f"LibreOffice did not convert {src.name}: {done.stdout} {done.stderr}"
+        return out
+
+    return run
+
+
+@pytest.fixture
+def load_in_child() -> Callable[..., dict]:
+    """Run load_sheet(path, **kwargs) in a fresh interpreter; report the error, time and peak-RSS growth.
+
+    A child process gives an honest memory number: ru_maxrss after the imports vs after the load.
+    """
+
+    def run(path: Path, **kwargs: object) -> dict:
+        code = textwrap.dedent(
+            f"""
+            import json, resource, sys, time
+            from catalog_sync.errors import CatalogSyncError
+            from catalog_sync.sheets import load_sheet
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            started = time.perf_counter()
+            result = {{}}
+            try:
+                sheet = load_sheet({str(path)!r}, **{kwargs!r})
+                result["problems"] = [p.to_dict() for p in sheet.problems]
+                result["shape"] = list(sheet.data.shape)
+            except CatalogSyncError as exc:
+                result["error"] = str(exc)
+                result["exit_code"] = exc.exit_code
+            result["seconds"] = time.perf_counter() - started
+            result["rss_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+            result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(json.dumps(result))
+            """
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    return run
