@@ -1,3 +1,98 @@
-"""Commands of this group (being written; see the open issue)."""
+"""``catalog-sync runs``: the history of runs from the state database, and one run's row outcomes."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from catalog_sync.errors import ConfigError
+from catalog_sync.state import DEFAULT_STATE, Ledger
+
+from .options import PROVIDER_NAMES, json_option
+
+_STATUS_STYLE = {"ok": "green", "failed": "red", "unknown": "yellow", "conflict": "magenta", "skipped": "dim"}
+
+
+def _counts(counts: dict[str, dict[str, int]]) -> str:
+    parts = []
+    for group in ("action", "status"):
+        parts.extend(f"{n} {name}" for name, n in (counts.get(group) or {}).items() if n)
+    return ", ".join(parts)
+
+
+@click.command("runs")
+@click.argument("run_id", required=False, type=int)
+@click.option("-p", "--provider", type=click.Choice(PROVIDER_NAMES), default=None, help="Only this provider's runs.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=str(DEFAULT_STATE),
+              show_default=True, help="State database to read.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs to list.")
+@click.option("--resolve-unknown", "resolve", metavar="KEY", default=None,
+              help="Forget an unknown create (JoggAI) whose key value is KEY, so the next apply may create it.")
+@json_option
+def runs_command(run_id: int | None, provider: str | None, state_path: str, limit: int, resolve: str | None,
+                 as_json: bool) -> None:
+    """List past runs (newest first), or the per-row outcomes of RUN_ID.
+
+    \b
+    Example:
+      catalog-sync runs
+      catalog-sync runs 12 --json
+      catalog-sync runs -p jogg --resolve-unknown https://shop.example.com/products/blush
+    """
+    if not Path(state_path).exists():
+        raise ConfigError(f"no state database at {state_path}; nothing has run with this --state yet")
+    with Ledger(state_path) as ledger:
+        if resolve is not None:
+            if provider is None:
+                raise click.UsageError("--resolve-unknown needs -p/--provider")
+            with ledger.locked("runs --resolve-unknown"):
+                count = ledger.resolve_unknown(provider, None, resolve)
+            if not count:
+                raise ConfigError(f"no unknown outcome with key {resolve!r} for {provider}")
+            click.echo(f"Forgot {count} unknown outcome(s) for {resolve!r}; the next apply may create it.")
+            return
+        if run_id is not None:
+            run = ledger.run(run_id)
+            if run is None:
+                raise ConfigError(f"no run {run_id} in {state_path}")
+            outcomes = ledger.outcomes(run_id)
+            if as_json:
+                click.echo(json.dumps({"run": run, "rows": outcomes}, ensure_ascii=False, indent=2))
+                return
+            _render_run(run, outcomes)
+            return
+        runs = ledger.runs(limit=limit, provider=provider)
+    if as_json:
+        click.echo(json.dumps({"runs": runs}, ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "command", "provider", "catalog", "mode", "started", "finished", "counts", "requests", "exit",
+                  header_style="bold")
+    for run in runs:
+        exit_code = run["exit_code"]
+        style = "green" if exit_code == 0 else ("yellow" if exit_code in (4, 7) else "red")
+        table.add_row(str(run["id"]), run["command"], run["provider"], run["catalog"] or "", run["mode"] or "",
+                      run["started_at"], run["finished_at"] or "(not finished)", _counts(run["counts"]),
+                      str(run["requests"] if run["requests"] is not None else ""),
+                      Text("" if exit_code is None else str(exit_code), style=style))
+    Console(soft_wrap=False).print(table)
+
+
+def _render_run(run: dict, outcomes: list[dict]) -> None:
+    console = Console(soft_wrap=False)
+    console.print(Text(f"Run {run['id']}: {run['command']} {run['provider']} {run['catalog'] or ''} "
+                       f"({run['mode']}), started {run['started_at']}, exit {run['exit_code']}", style="bold"))
+    table = Table("row", "key", "action", "status", "remote_id", "changed", "error_code", "error",
+                  header_style="bold")
+    for o in outcomes:
+        table.add_row("" if o["row"] is None else str(o["row"]), o["key"] or "", o["action"],
+                      Text(o["status"], style=_STATUS_STYLE.get(o["status"], "")), o["remote_id"] or "",
+                      o["changed"] or "", o["error_code"] or "", o["error"] or "")
+    console.print(table)
+
+
+COMMANDS: list[click.Command] = [runs_command]

@@ -1,0 +1,9 @@
+"""Plans: the diff of a sheet against what a provider holds, and the saved plan file.
+
+    from catalog_sync.plan import build_plan, LedgerView, Plan, Change
+"""
+
+from catalog_sync.plan.diff import BLANKS, MODES, LedgerView, build_plan
+from catalog_sync.plan.model import Change, Plan
+
+__all__ = ["BLANKS", "MODES", "Change", "LedgerView", "Plan", "build_plan"]

@@ -1,0 +1,118 @@
+"""Before planning: settle what a dead run left in flight, and read the remote side.
+
+* :func:`settle_open_intents` — an intent still open when a run holds the lock belongs to a run
+  that died (or left the answer unknown).  A create is looked up with ``provider.find``
+  (Keevault, Royalti): found → its id is remembered (the plan then matches it, no duplicate);
+  not found → nothing happened.  Where nothing can be looked up (JoggAI) the create is
+  recorded as ``unknown`` for the user to resolve.  Updates and deletes need no settling: the
+  new plan compares again and re-sends only what is still missing.
+* :func:`read_remote` — what the provider holds (``list_remote``), or for JoggAI what the
+  ledger knows (key → remote id + last pushed fields/fingerprint).
+* :func:`recheck_saved_plan` — re-read the targeted records of a saved plan; a row whose
+  remote fingerprint changed since the plan becomes ``conflict`` (never an overwrite).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog_sync.errors import RetriableProviderError, RowFailedError, UnknownOutcomeError
+from catalog_sync.normalise import normalise_value
+from catalog_sync.plan.diff import LedgerView
+from catalog_sync.plan.model import Plan
+from catalog_sync.state import Ledger, LedgerRecord
+
+__all__ = ["read_remote", "recheck_saved_plan", "settle_open_intents"]
+
+
+def _first_key(fields: dict[str, str], keys: tuple[str, ...], skip: str) -> tuple[str, str]:
+    for key in keys:
+        if key != skip and fields.get(key):
+            return key, fields[key]
+    return "", ""
+
+
+def settle_open_intents(provider: Any, ledger: Ledger, *, run_id: int) -> list[str]:
+    """Settle intents left open by dead runs; returns one note per settled intent."""
+    spec = provider.spec
+    base = provider.base_url
+    notes = []
+    for intent in ledger.open_intents(provider.name, base):
+        if intent.action != "create":
+            ledger.end_intent(intent.id, "settled")
+            continue
+        if provider.can_lookup:
+            try:
+                found = provider.find(intent.fields)
+            except (RetriableProviderError, UnknownOutcomeError, RowFailedError) as exc:
+                notes.append(f"row {intent.row}: an earlier create is still unsettled ({exc.message})")
+                continue
+            if found is not None:
+                ledger.remember(provider.name, base, found.remote_id, intent.fields, fingerprint=found.fingerprint)
+                ledger.end_intent(intent.id, "settled-found")
+                notes.append(f"row {intent.row} ({intent.key}): an interrupted create had taken effect "
+                             f"(remote id {found.remote_id}); it is not created again")
+            else:
+                ledger.end_intent(intent.id, "settled-absent")
+                notes.append(f"row {intent.row} ({intent.key}): an interrupted create had not taken effect")
+        else:
+            key_field, key_value = _first_key(intent.fields, spec.keys, spec.remote_id)
+            ledger.mark_unknown(provider.name, base, key_field, key_value, row=intent.row,
+                                fields=intent.fields, run_id=run_id)
+            ledger.end_intent(intent.id, "unknown-recorded")
+            notes.append(f"row {intent.row} ({intent.key}): an interrupted create has an unknown outcome")
+    return notes
+
+
+class _LedgerRemote:
+    """A ledger record in the RemoteRecord shape (JoggAI's remote side)."""
+
+    def __init__(self, record: LedgerRecord) -> None:
+        self.remote_id = record.remote_id
+        self.fields = {**record.fields}
+        self.fingerprint = record.fingerprint
+
+
+def read_remote(provider: Any, ledger: Ledger) -> tuple[list[Any], LedgerView]:
+    """What the provider holds, and the ledger's view (complete or not, unknown creates)."""
+    unknowns = ledger.unknowns(provider.name, provider.base_url)
+    if provider.can_list:
+        return list(provider.list_remote()), LedgerView(complete=True, unknowns=unknowns)
+    records = [_LedgerRemote(r) for r in ledger.records(provider.name, provider.base_url)]
+    return records, LedgerView(complete=False, unknowns=unknowns)
+
+
+def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> dict[str, Any]:
+    """Turn rows of a saved plan whose remote side moved into conflicts; return id → current record."""
+    records, _view = read_remote(provider, ledger)
+    current = {str(r.remote_id): r for r in records}
+    spec = provider.spec
+    index: dict[tuple[str, str], str] = {}
+    for record in records:
+        for key in spec.keys:
+            value = normalise_value(record.fields.get(key, ""), spec.field(key))
+            if value:
+                index.setdefault((key, value), str(record.remote_id))
+    for change in plan.changes:
+        if change.action in ("update", "delete"):
+            now = current.get(change.remote_id or "")
+            if now is None:
+                if change.action == "delete":
+                    continue  # already gone: the delete has nothing to do (recorded ok)
+                if provider.can_list:
+                    change.action, change.reason = "conflict", (
+                        f"remote record {change.remote_id} was deleted since the plan was made; plan again")
+                continue
+            if change.fingerprint and now.fingerprint != change.fingerprint:
+                change.action, change.reason = "conflict", (
+                    f"remote record {change.remote_id} changed since the plan was made ({plan.created_at}); "
+                    "it is not overwritten: plan again to see the new values")
+        elif change.action == "create":
+            for key in spec.keys:
+                value = change.payload.get(key, "")
+                if value and (key, value) in index:
+                    change.action, change.reason = "conflict", (
+                        f"a remote record with {key} {value!r} ({index[(key, value)]}) appeared since the plan "
+                        "was made; it is not created twice: plan again")
+                    break
+    return current
