@@ -204,7 +204,9 @@ class Provider:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def _message(self, method: str, path: str, text: str) -> str:
-        return redact(f"{self.title or self.name} {method} {path.split('?', 1)[0]}: {text}", self.secrets())
+        title, where = self.title or self.name, f"{method} {path.split('?', 1)[0]}"
+        full = f"{text} ({where})" if text.startswith(title) else f"{title} {where}: {text}"
+        return redact(full, self.secrets())
 
     def request(
         self,

@@ -113,14 +113,14 @@ class RoyaltiProvider(Provider):
 
     # ------------------------------------------------------------------ payloads
     def to_payload(self, fields: dict[str, str], *, for_update: bool) -> dict[str, Any]:
-        """Sheet terms → JSON (ints for years/tracks, bool for reissue; '' → null on update)."""
+        """Sheet terms → JSON (ints for years/tracks, bool for reissue; '' clears on update)."""
         payload: dict[str, Any] = {}
         for name, value in self.canonical(fields).items():
             if name == self.spec.remote_id:
                 continue
             if value == "":
-                if for_update:
-                    payload[name] = None
+                if for_update:  # clearing: empty text for text fields, null for typed ones
+                    payload[name] = "" if self.spec.field(name).type == "string" else None
                 continue
             if name in _INTEGERS:
                 payload[name] = int(value) if value.lstrip("-").isdigit() else value

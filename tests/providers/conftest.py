@@ -1,0 +1,73 @@
+"""Fixtures: real sandboxes on 127.0.0.1 and clients built the way the CLI builds them (from_env)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from catalog_sync.providers import Provider, get_provider
+from catalog_sync.sandbox import FaultConfig, Sandbox
+
+KEYS = {"jogg": "jogg-test-key-0001", "keevault": "kv-test-key-0002", "royalti": "RWAK_test_key_0003"}
+ENV_NAMES = {"jogg": "JOGG_API_KEY", "keevault": "KEEVAULT_API_KEY", "royalti": "ROYALTI_API_KEY"}
+
+
+def client_env(provider: str, sandbox: Sandbox, tmp_path: Path, *, key: str | None = None) -> dict[str, str]:
+    """The environment a user would have: the key and, for Keevault, the sandbox's public key PEM."""
+    env = {ENV_NAMES[provider]: key or KEYS[provider]}
+    if provider == "keevault":
+        pem = tmp_path / f"keevault-{sandbox.port}.pem"
+        pem.write_text(sandbox.public_key_pem or "", encoding="ascii")
+        env["KEEVAULT_PUBLIC_KEY"] = str(pem)
+    return env
+
+
+def make_client(provider: str, sandbox: Sandbox, tmp_path: Path, *, key: str | None = None,
+                env: dict[str, str] | None = None, **options: Any) -> Provider:
+    """A client for ``sandbox``; fast backoff unless the test says otherwise."""
+    options.setdefault("rate", 1000.0)
+    options.setdefault("backoff_base", 0.01)
+    options.setdefault("max_attempts", 4)
+    return get_provider(provider).from_env(
+        base_url=sandbox.url, env=env or client_env(provider, sandbox, tmp_path, key=key), **options
+    )
+
+
+@pytest.fixture
+def kit() -> SimpleNamespace:
+    """Helpers for tests (conftest is not importable under --import-mode=importlib)."""
+    return SimpleNamespace(KEYS=KEYS, make_client=make_client, client_env=client_env)
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
+    """``sandbox_factory(provider, **options)`` → a started sandbox with the test key (stopped after)."""
+    with contextlib.ExitStack() as stack:
+
+        def start(provider: str, *, faults: FaultConfig | None = None, **options: Any) -> Sandbox:
+            options.setdefault("api_key", KEYS[provider])
+            sandbox = Sandbox(provider, faults=faults, seed=7, env={}, **options)
+            return stack.enter_context(sandbox)
+
+        yield start
+
+
+@pytest.fixture
+def client_factory(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> Callable[..., tuple[Sandbox, Provider]]:
+    """``client_factory(provider, sandbox_options=..., **client_options)`` → (sandbox, client)."""
+    clients: list[Provider] = []
+
+    def build(provider: str, *, sandbox_options: dict[str, Any] | None = None, **client_options: Any):
+        sandbox = sandbox_factory(provider, **(sandbox_options or {}))
+        client = make_client(provider, sandbox, tmp_path, **client_options)
+        clients.append(client)
+        return sandbox, client
+
+    yield build
+    for client in clients:
+        client.close()
