@@ -18,7 +18,8 @@ from catalog_sync.validation import ValidationReport, validate_catalog
 from .options import json_option, provider_option, sheet_options
 
 PROBLEM_COLUMNS = ["sheet", "cell", "row", "column", "value", "code", "severity", "message"]
-_MAX_VALUE = 40
+_MAX_VALUE = 32
+WIDE = 120  # narrower terminals get a list instead of the table
 
 
 def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
@@ -68,7 +69,7 @@ def validate_command(catalog: str, provider: str, sheet: str | None, mapping: st
     else:
         render(report, where)
     if not report.valid:
-        raise InvalidCatalogError(f"{where} is invalid: {report.summary()}; nothing was sent")
+        raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
 
 
 def write_problems(report: ValidationReport, path: Path) -> Path:
@@ -96,13 +97,26 @@ def _row(p: Problem) -> list[Text]:
 
 
 def render(report: ValidationReport, where: str, console: Console | None = None) -> None:
-    """The human view: a table of problems and the summary line."""
+    """The human view: a table of problems (a compact list on narrow terminals) and the summary line."""
     console = console or Console(soft_wrap=False)
-    if report.problems:
-        table = Table(*PROBLEM_COLUMNS, show_lines=False, header_style="bold")
+    if report.problems and console.width >= WIDE:
+        table = Table(show_lines=False, header_style="bold")
+        for name in PROBLEM_COLUMNS:
+            # locations and codes never wrap; values and messages take the rest of the width
+            wraps = name in ("value", "message", "sheet")
+            table.add_column(name, no_wrap=not wraps, overflow="fold", ratio=3 if name == "message" else None)
         for problem in report.problems:
             table.add_row(*_row(problem))
         console.print(table)
+    else:
+        for p in report.problems:
+            head = Text.assemble(
+                (f"{p.cell or '-':<6}", "bold"), f" row {'-' if p.row is None else p.row:<5} ",
+                (f"{p.severity:<8}", "red" if p.severity == "error" else "yellow"), f" {p.code}",
+                f"  {p.column}" if p.column else "", f" = {_short(p.value)!r}" if p.value else "",
+            )
+            console.print(head, overflow="ellipsis", no_wrap=True)
+            console.print(Text("    " + p.message))
     style = "green" if report.valid else "red"
     verdict = "valid" if report.valid else "invalid"
     console.print(Text(f"{report.summary()} in {where}: {verdict}", style=style))
