@@ -10,7 +10,7 @@ import pytest
 from catalog_sync.errors import ConfigError, InputError
 from catalog_sync.sheets import load_sheet
 
-ROWS = "upc,title,artist\n012345678905,Café Ünïcode,NA\n000000000017,\"Hello, world\",N/A\n"
+ROWS = 'upc,title,artist\n012345678905,Café Ünïcode,NA\n000000000017,"Hello, world",N/A\n'
 
 
 def write(tmp_path: Path, data: bytes, name: str = "cat.csv") -> Path:

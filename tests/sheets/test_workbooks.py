@@ -17,8 +17,20 @@ def typed_workbook(path: Path) -> Path:
     ws = wb.active
     ws.title = "Catalog"
     ws.append(["upc", "price", "big", "released", "stamp", "midnight", "at", "flag", "err", "text"])
-    ws.append([12345678905, 1.5, 123456789012345678, dt.date(2024, 1, 31), dt.datetime(2024, 1, 31, 8, 30, 5),
-               dt.datetime(2024, 2, 1), dt.time(8, 30), True, "#N/A", "  012345678905  "])
+    ws.append(
+        [
+            12345678905,
+            1.5,
+            123456789012345678,
+            dt.date(2024, 1, 31),
+            dt.datetime(2024, 1, 31, 8, 30, 5),
+            dt.datetime(2024, 2, 1),
+            dt.time(8, 30),
+            True,
+            "#N/A",
+            "  012345678905  ",
+        ]
+    )
     ws.append([17.0, 0.1, 1e20, None, None, None, None, False, "#DIV/0!", "NA"])
     ws["C3"].value = 1e20
     wb.save(path)
@@ -29,11 +41,28 @@ def test_xlsx_cells_come_back_as_the_text_a_user_sees(tmp_path):
     sheet = load_sheet(typed_workbook(tmp_path / "typed.xlsx"))
     assert sheet.sheet_name == "Catalog"
     assert sheet.data.loc[2].tolist() == [
-        "12345678905", "1.5", "123456789012345700", "2024-01-31", "2024-01-31T08:30:05", "2024-02-01",
-        "08:30:00", "TRUE", "#N/A", "012345678905",
+        "12345678905",
+        "1.5",
+        "123456789012345700",
+        "2024-01-31",
+        "2024-01-31T08:30:05",
+        "2024-02-01",
+        "08:30:00",
+        "TRUE",
+        "#N/A",
+        "012345678905",
     ]
     assert sheet.data.loc[3].tolist() == [
-        "17", "0.1", "100000000000000000000", "", "", "", "", "FALSE", "#DIV/0!", "NA",
+        "17",
+        "0.1",
+        "100000000000000000000",
+        "",
+        "",
+        "",
+        "",
+        "FALSE",
+        "#DIV/0!",
+        "NA",
     ]
     assert sheet.kinds is not None
     assert sheet.kinds.loc[2].tolist() == ["n", "n", "n", "d", "d", "d", "d", "b", "e", "s"]
@@ -93,7 +122,9 @@ def test_several_sheets_with_data_need_sheet_and_the_error_lists_them(tmp_path):
 
 def test_unknown_sheet_name_lists_the_sheets(tmp_path):
     path = _two_sheets(tmp_path / "two.xlsx")
-    with pytest.raises(InputError, match=r"no sheet named 'Nope'; the workbook has: 'Products', 'Lists', 'Empty'"):
+    with pytest.raises(
+        InputError, match=r"no sheet named 'Nope'; the workbook has: 'Products', 'Lists', 'Empty'"
+    ):
         load_sheet(path, sheet="Nope")
     with pytest.raises(InputError, match=r"sheet 'Empty'.*the sheet is empty"):
         load_sheet(path, sheet="Empty")

@@ -40,8 +40,8 @@ def _duration_text(value: dt.timedelta) -> str:
 def cell_text(value: object) -> tuple[str, str]:
     """(text, kind) of one value as python-calamine returns it."""
     kind = type(value)
-    if kind is str:
-        text = value.strip()  # type: ignore[union-attr]
+    if isinstance(value, str) and kind is str:
+        text = value.strip()
         return text, ("s" if text else "")
     if kind is float:
         return number_text(value), "n"  # type: ignore[arg-type]
@@ -54,8 +54,8 @@ def cell_text(value: object) -> tuple[str, str]:
         if moment.time() == _MIDNIGHT and moment.tzinfo is None:
             return moment.date().isoformat(), "d"
         return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds"), "d"
-    if kind is dt.date:
-        return value.isoformat(), "d"  # type: ignore[union-attr]
+    if kind is dt.date and isinstance(value, dt.date):
+        return value.isoformat(), "d"
     if kind is dt.time:
         t: dt.time = value  # type: ignore[assignment]
         return t.isoformat(timespec="microseconds" if t.microsecond else "seconds"), "d"

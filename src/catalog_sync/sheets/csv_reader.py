@@ -36,13 +36,15 @@ class CsvRows:
 def resolve_delimiter(value: str) -> str:
     """A user's ``--delimiter`` (``;``, ``tab``, ``\\t``) as one character."""
     delim = _DELIMITER_ALIASES.get(value.lower(), value)
-    if len(delim) != 1 or delim in "\"\r\n":
+    if len(delim) != 1 or delim in '"\r\n':
         raise ConfigError(f"--delimiter must be one character (or 'tab'), not {value!r}")
     return delim
 
 
 def _score(sample: str, delim: str, truncated: bool) -> tuple[int, float, int]:
-    rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim) if any(c.strip() for c in r)]
+    rows = [
+        r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim) if any(c.strip() for c in r)
+    ]
     if truncated and len(rows) > 1:
         rows = rows[:-1]
     if not rows:

@@ -23,12 +23,25 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 #: What each extension promises.
 EXTENSION_FORMATS = {
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv",
-    ".xlsx": "xlsx", ".xlsm": "xlsx", ".xltx": "xlsx", ".xltm": "xlsx",
-    ".xlsb": "xlsb", ".xls": "xls", ".ods": "ods",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".tab": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xltx": "xlsx",
+    ".xltm": "xlsx",
+    ".xlsb": "xlsb",
+    ".xls": "xls",
+    ".ods": "ods",
 }
-FORMAT_NAMES = {"csv": "CSV text", "xlsx": "an xlsx workbook", "xlsb": "an xlsb workbook",
-                "xls": "an old-style xls workbook", "ods": "an OpenDocument (ods) spreadsheet"}
+FORMAT_NAMES = {
+    "csv": "CSV text",
+    "xlsx": "an xlsx workbook",
+    "xlsb": "an xlsb workbook",
+    "xls": "an old-style xls workbook",
+    "ods": "an OpenDocument (ods) spreadsheet",
+}
 
 
 @dataclass(frozen=True)

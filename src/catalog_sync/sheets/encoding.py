@@ -135,7 +135,9 @@ def detect_encoding(path: Path, requested: str | None = None) -> Encoding:
         label = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}[bom]
         bad = _check_decodes(path, bom, label, forbid_nul=bom == "utf-8-sig")
         if bad:
-            raise _decode_error(path, label, bad[0], bad[1], " although the file starts with a byte-order mark")
+            raise _decode_error(
+                path, label, bad[0], bad[1], " although the file starts with a byte-order mark"
+            )
         return Encoding(bom, label)
     utf16 = _utf16_without_bom(head)
     if utf16:
@@ -147,4 +149,6 @@ def detect_encoding(path: Path, requested: str | None = None) -> Encoding:
         return Encoding("utf-8", "UTF-8")
     if _plausible_cp1252(path):
         return Encoding("cp1252", "cp1252", guessed=True, first_bad_offset=bad[0], first_bad_line=bad[1])
-    raise _decode_error(path, "UTF-8", bad[0], bad[1], ", and it is not plausible Windows-1252/Latin-1 either")
+    raise _decode_error(
+        path, "UTF-8", bad[0], bad[1], ", and it is not plausible Windows-1252/Latin-1 either"
+    )

@@ -42,16 +42,29 @@ def load_sheet(
     detected = detect_format(path)
     if detected.format == "csv":
         parsed = read_csv_rows(path, encoding=encoding, delimiter=delimiter)
-        grid = Grid(cells=parsed.rows, first_row=parsed.first_row, ragged_is_error=True,
-                    problems=[*detected.problems, *parsed.problems])
-        result = build_sheet(grid, path=path, sheet_name=None, mapping=lookup, known_fields=known_fields,
-                             encoding=parsed.encoding, delimiter=parsed.delimiter)
+        grid = Grid(
+            cells=parsed.rows,
+            first_row=parsed.first_row,
+            ragged_is_error=True,
+            problems=[*detected.problems, *parsed.problems],
+        )
+        result = build_sheet(
+            grid,
+            path=path,
+            sheet_name=None,
+            mapping=lookup,
+            known_fields=known_fields,
+            encoding=parsed.encoding,
+            delimiter=parsed.delimiter,
+        )
         if result is None:
             raise InputError("the file is empty", file=str(path))
         return result
     book = read_workbook(path, detected.format, sheet)
     book.grid.problems[:0] = list(detected.problems)
-    result = build_sheet(book.grid, path=path, sheet_name=book.name, mapping=lookup, known_fields=known_fields)
+    result = build_sheet(
+        book.grid, path=path, sheet_name=book.name, mapping=lookup, known_fields=known_fields
+    )
     if result is None:  # pragma: no cover - read_workbook only returns sheets with data
         raise InputError("the sheet is empty", file=str(path), sheet=book.name)
     return result

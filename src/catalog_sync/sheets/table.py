@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from catalog_sync.problems import Problem
+from catalog_sync.problems import Problem, Severity
 from catalog_sync.sheets import limits
 from catalog_sync.sheets.model import Sheet, column_letter
 
@@ -48,8 +49,31 @@ class _Context:
     sheet: str
     problems: list[Problem]
 
-    def add(self, code: str, message: str, *, severity: str = "error", **where: object) -> None:
-        self.problems.append(Problem(code=code, message=message, severity=severity, sheet=self.sheet, **where))  # type: ignore[arg-type]
+    def add(
+        self,
+        code: str,
+        message: str,
+        *,
+        severity: Severity = "error",
+        cell: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.problems.append(
+            Problem(
+                code=code,
+                message=message,
+                severity=severity,
+                sheet=self.sheet,
+                cell=cell,
+                row=row,
+                column=column,
+                value=value,
+                extra=extra or {},
+            )
+        )
 
 
 def _first_nonempty(cells: list[list[str]]) -> int | None:
@@ -65,7 +89,10 @@ def _clip(ctx: _Context, value: str, cell: str, row: int, column: str | None) ->
         "cell-too-large",
         f"cell {cell} holds {len(value):,} characters; spreadsheets allow at most {limit:,}. Only the first "
         f"{limit:,} were kept: shorten the value.",
-        cell=cell, row=row, column=column, value=_preview(value),
+        cell=cell,
+        row=row,
+        column=column,
+        value=_preview(value),
     )
     return value[:limit]
 
@@ -122,7 +149,9 @@ def build_sheet(
                     "ragged-row",
                     f"row {row_no} has {len(cells)} cells but the header has {width}; the extra value in "
                     f"{column_letter(j)}{row_no} has no column (a stray delimiter or unquoted text?)",
-                    cell=f"{column_letter(j)}{row_no}", row=row_no, value=_preview(value),
+                    cell=f"{column_letter(j)}{row_no}",
+                    row=row_no,
+                    value=_preview(value),
                 )
             cells = cells[:width]
         elif len(cells) < width:
@@ -130,7 +159,8 @@ def build_sheet(
         if max(map(len, cells)) > limits.MAX_CELL_CHARS:
             cells = [
                 _clip(ctx, c, f"{column_letter(j)}{row_no}", row_no, header[j] or None)
-                if len(c) > limits.MAX_CELL_CHARS else c
+                if len(c) > limits.MAX_CELL_CHARS
+                else c
                 for j, c in enumerate(cells)
             ]
         for j, c in enumerate(cells):
@@ -156,7 +186,8 @@ def build_sheet(
                     "empty-header",
                     f"column {letter} has data (first at {letter}{first}) but no header in {cell}; add the "
                     "field name or delete the column",
-                    cell=cell, row=header_row,
+                    cell=cell,
+                    row=header_row,
                 )
             continue
         name = _resolve_name(text, mapping, known)
@@ -167,7 +198,11 @@ def build_sheet(
                 "unknown-column",
                 f"column {text!r} ({cell}) is not a field of this provider; it is ignored (use --mapping to "
                 f"map it onto one)",
-                severity="warning", cell=cell, row=header_row, column=text, value=text,
+                severity="warning",
+                cell=cell,
+                row=header_row,
+                column=text,
+                value=text,
             )
             continue
         key = name.casefold()
@@ -177,7 +212,10 @@ def build_sheet(
                 "duplicate-column",
                 f"headers {other} and {cell} both give the column {name!r}; only {other} is read. Rename or "
                 "delete one",
-                cell=cell, row=header_row, column=name, value=text,
+                cell=cell,
+                row=header_row,
+                column=name,
+                value=text,
                 extra={"cells": [other, cell]},
             )
             continue
@@ -196,7 +234,9 @@ def build_sheet(
         )
     kinds_df = None
     if grid.kinds is not None:
-        kinds_df = pd.DataFrame([[r[j] for j in keep] for r in kind_rows], columns=names, index=index, dtype=str)
+        kinds_df = pd.DataFrame(
+            [[r[j] for j in keep] for r in kind_rows], columns=names, index=index, dtype=str
+        )
         if not rows:
             kinds_df = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
     last = max((j for j in range(width) if header[j] or used[j]), default=-1)

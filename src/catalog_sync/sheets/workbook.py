@@ -54,7 +54,9 @@ def xlsx_sheet_parts(path: Path) -> dict[str, str]:
     targets = {}
     for rel in rels:
         target = rel.get("Target", "")
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        part = (
+            target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        )
         targets[rel.get("Id")] = part
     parts = {}
     for sheet in book.iter(f"{_MAIN_NS}sheet"):
@@ -89,14 +91,28 @@ def _has_data(rows: list[list[object]]) -> bool:
     return any(v != "" and not (isinstance(v, str) and not v.strip()) for row in rows for v in row)
 
 
+_SUFFIXES = {
+    "xlsx": (".xlsx", ".xlsm", ".xltx", ".xltm"),
+    "xlsb": (".xlsb",),
+    "xls": (".xls",),
+    "ods": (".ods",),
+}
+
+
 def _open(path: Path, kind: str) -> pc.CalamineWorkbook:
     try:
-        return pc.CalamineWorkbook.from_path(str(path))
+        if path.suffix.lower() in _SUFFIXES.get(kind, ()):
+            return pc.CalamineWorkbook.from_path(str(path))
+        with path.open("rb") as fh:  # misnamed file: calamine sniffs the content of a file object
+            return pc.CalamineWorkbook.from_filelike(fh)
     except pc.PasswordError:
-        raise InputError("the workbook is password-protected; save a copy without a password",
-                         file=str(path)) from None
+        raise InputError(
+            "the workbook is password-protected; save a copy without a password", file=str(path)
+        ) from None
     except Exception as exc:  # calamine raises several types (ZipError, XmlError, CalamineError, ValueError)
-        raise damaged(path, kind, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__) from None
+        raise damaged(
+            path, kind, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        ) from None
 
 
 def _load_rows(book: pc.CalamineWorkbook, name: str, path: Path, kind: str) -> list[list[object]]:
@@ -109,8 +125,9 @@ def _load_rows(book: pc.CalamineWorkbook, name: str, path: Path, kind: str) -> l
         raise damaged(path, kind, f"sheet {name!r}: {str(exc)[:200]}") from None
 
 
-def _pick(path: Path, book: pc.CalamineWorkbook, requested: str | None, kind: str
-          ) -> tuple[str, list[list[object]]]:
+def _pick(
+    path: Path, book: pc.CalamineWorkbook, requested: str | None, kind: str
+) -> tuple[str, list[list[object]]]:
     metas = [m for m in book.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
     names = [m.name for m in metas]
     if requested is not None:
@@ -119,7 +136,9 @@ def _pick(path: Path, book: pc.CalamineWorkbook, requested: str | None, kind: st
             folded = [n for n in names if n.casefold() == requested.casefold()]
             chosen = folded[0] if len(folded) == 1 else None
         if chosen is None:
-            raise InputError(f"no sheet named {requested!r}; the workbook has: {_names(names)}", file=str(path))
+            raise InputError(
+                f"no sheet named {requested!r}; the workbook has: {_names(names)}", file=str(path)
+            )
         rows = _load_rows(book, chosen, path, kind)
         if not _has_data(rows):
             raise InputError("the sheet is empty", file=str(path), sheet=chosen)
@@ -152,7 +171,8 @@ def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
             raise InputError(
                 f"refused: the used range spans {used:,} cells (limit {limits.MAX_SHEET_CELLS:,}); delete the "
                 "stray values far outside the table",
-                file=str(path), sheet=name,
+                file=str(path),
+                sheet=name,
             )
     book = _open(path, kind)
     try:
@@ -165,9 +185,9 @@ def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
         texts, row_kinds = row_texts(row)
         cells.append(texts)
         kinds.append(row_kinds)
-    part = parts.get(name)
-    if part and part in report.error_parts:
-        for (r, c), text in _error_cells(path, part).items():
+    sheet_part = parts.get(name)
+    if sheet_part and sheet_part in report.error_parts:
+        for (r, c), text in _error_cells(path, sheet_part).items():
             if r < len(cells) and c < len(cells[r]):
                 cells[r][c], kinds[r][c] = text, "e"
     return WorkbookSheet(name=name, grid=Grid(cells=cells, kinds=kinds))

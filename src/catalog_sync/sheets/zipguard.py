@@ -76,8 +76,10 @@ def _check_declared(infos: list[zipfile.ZipInfo], path: Path) -> None:
         )
     for info in infos:
         if info.flag_bits & 0x1:
-            raise InputError("the workbook is encrypted (password-protected); save a copy without a password",
-                             file=str(path))
+            raise InputError(
+                "the workbook is encrypted (password-protected); save a copy without a password",
+                file=str(path),
+            )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limits.RATIO_CHECK_MIN_BYTES and ratio > limits.MAX_COMPRESSION_RATIO:
             raise InputError(
@@ -87,8 +89,9 @@ def _check_declared(infos: list[zipfile.ZipInfo], path: Path) -> None:
             )
 
 
-def _scan_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], path: Path,
-                 report: ZipReport) -> None:
+def _scan_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], path: Path, report: ZipReport
+) -> None:
     is_sheet = PurePosixPath(info.filename).parent.as_posix() == "xl/worksheets"
     tail = b""
     rows: list[int] = []
