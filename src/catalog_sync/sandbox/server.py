@@ -128,6 +128,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     server_version = "catalog-sync-sandbox/1"
     sys_version = ""
     timeout = 300  # seconds an idle keep-alive connection is kept
+    disable_nagle_algorithm = True
     server: SandboxServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -319,11 +320,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(resp.body)))
             if self.close_connection:
                 self.send_header("Connection", "close")
+            if not slow and self.command != "HEAD":
+                self._headers_buffer.append(b"\r\n" + resp.body)  # headers and body in one write
+                self.flush_headers()
+                return
             self.end_headers()
             if self.command == "HEAD" or not resp.body:
-                return
-            if not slow:
-                self.wfile.write(resp.body)
                 return
             cfg = self.server.faults.config
             step, pause = int(cfg.slow_chunk_bytes), cfg.slow_chunk_delay_ms / 1000.0
