@@ -28,24 +28,146 @@ def upc(body: str) -> str:
 # --- royalti ---------------------------------------------------------------------------
 
 ROYALTI_COLUMNS = [
-    "id", "upc", "title", "displayArtist", "catalogNumber", "externalId", "type", "format", "explicit",
-    "releaseDate", "mainGenre", "status", "label", "language", "c_line_year", "p_line_year", "totalTracks",
+    "id",
+    "upc",
+    "title",
+    "displayArtist",
+    "catalogNumber",
+    "externalId",
+    "type",
+    "format",
+    "explicit",
+    "releaseDate",
+    "mainGenre",
+    "status",
+    "label",
+    "language",
+    "c_line_year",
+    "p_line_year",
+    "totalTracks",
     "reissue",
 ]
 ROYALTI_ROWS = [
-    ["550e8400-e29b-41d4-a716-446655440000", upc("01234567890"), "Summer Vibes", "John Doe feat. Jane Smith",
-     "CAT-2024-001", "EXT-12345", "Audio", "Single", "clean", "2024-06-15", "Pop", "Live", "Sunset Records", "en",
-     "2024", "2024", "1", "false"],
-    ["", upc("00602537412"), "Nachtfahrt", "Die Stromer", "CAT-2024-002", "EXT-12346", "Audio", "Album",
-     "clean", "2024-09-01", "Electronic", "Pending", "Kanal Records", "de", "2024", "2024", "11", "false"],
-    ["", upc("07567829123"), "Café Memories (Deluxe)", "Zoë Laurent", "CAT-2023-117", "EXT-12347", "audio", "EP",
-     "explicit", "2023-11-24", "Jazz", "Live", "Sunset Records", "fr", "2023", "2023", "5", "false"],
-    ["", upc("88672143701"), "Live at the Roundhouse", "The Lamplighters", "CAT-2022-040", "EXT-12348", "Video",
-     "Single", "clean", "2022-03-18", "Rock", "Taken Down", "Northern Lights", "en", "2022", "2022", "1", "false"],
-    ["", upc("19029876543"), "Lullabies for Rainy Days", "Mira Sato", "CAT-2025-003", "EXT-12349", "Audio", "LP",
-     "clean", "2025-02-14", "Classical", "Scheduled", "Sunset Records", "ja", "2025", "2025", "14", "false"],
-    ["", upc("00093624990"), "Greatest Hits 1990–2000", "Various Artists", "CAT-2020-900", "EXT-12350", "Audio",
-     "Album", "explicit", "2020-06-15", "Pop", "Live", "Kanal Records", "en", "2020", "1999", "18", "true"],
+    [
+        "550e8400-e29b-41d4-a716-446655440000",
+        upc("01234567890"),
+        "Summer Vibes",
+        "John Doe feat. Jane Smith",
+        "CAT-2024-001",
+        "EXT-12345",
+        "Audio",
+        "Single",
+        "clean",
+        "2024-06-15",
+        "Pop",
+        "Live",
+        "Sunset Records",
+        "en",
+        "2024",
+        "2024",
+        "1",
+        "false",
+    ],
+    [
+        "",
+        upc("00602537412"),
+        "Nachtfahrt",
+        "Die Stromer",
+        "CAT-2024-002",
+        "EXT-12346",
+        "Audio",
+        "Album",
+        "clean",
+        "2024-09-01",
+        "Electronic",
+        "Pending",
+        "Kanal Records",
+        "de",
+        "2024",
+        "2024",
+        "11",
+        "false",
+    ],
+    [
+        "",
+        upc("07567829123"),
+        "Café Memories (Deluxe)",
+        "Zoë Laurent",
+        "CAT-2023-117",
+        "EXT-12347",
+        "audio",
+        "EP",
+        "explicit",
+        "2023-11-24",
+        "Jazz",
+        "Live",
+        "Sunset Records",
+        "fr",
+        "2023",
+        "2023",
+        "5",
+        "false",
+    ],
+    [
+        "",
+        upc("88672143701"),
+        "Live at the Roundhouse",
+        "The Lamplighters",
+        "CAT-2022-040",
+        "EXT-12348",
+        "Video",
+        "Single",
+        "clean",
+        "2022-03-18",
+        "Rock",
+        "Taken Down",
+        "Northern Lights",
+        "en",
+        "2022",
+        "2022",
+        "1",
+        "false",
+    ],
+    [
+        "",
+        upc("19029876543"),
+        "Lullabies for Rainy Days",
+        "Mira Sato",
+        "CAT-2025-003",
+        "EXT-12349",
+        "Audio",
+        "LP",
+        "clean",
+        "2025-02-14",
+        "Classical",
+        "Scheduled",
+        "Sunset Records",
+        "ja",
+        "2025",
+        "2025",
+        "14",
+        "false",
+    ],
+    [
+        "",
+        upc("00093624990"),
+        "Greatest Hits 1990–2000",
+        "Various Artists",
+        "CAT-2020-900",
+        "EXT-12350",
+        "Audio",
+        "Album",
+        "explicit",
+        "2020-06-15",
+        "Pop",
+        "Live",
+        "Kanal Records",
+        "en",
+        "2020",
+        "1999",
+        "18",
+        "true",
+    ],
 ]
 # The small layout of the royalti defect files: A upc, B title, C displayArtist, D type,
 # E format, F releaseDate, G c_line_year, H externalId.
@@ -79,13 +201,36 @@ def royalti() -> dict[str, tuple[list[str], list[list[Any]]]]:
 
 # --- keevault --------------------------------------------------------------------------
 
-KEEVAULT_COLUMNS = ["product_id", "name", "description", "source", "require_non_expired", "external_reference",
-                    "status"]
+KEEVAULT_COLUMNS = [
+    "product_id",
+    "name",
+    "description",
+    "source",
+    "require_non_expired",
+    "external_reference",
+    "status",
+]
 KEEVAULT_ROWS = [
     ["5", "API Create Product", "Desktop app licence", "internal", "1", "", "active"],
     ["7", "PixelForge WordPress Theme", "Premium multipurpose theme", "envato", "1", "20098475", "active"],
-    ["", "Invoice Desk Pro", "Self-hosted invoicing, yearly licence", "internal", "0", "INV-PRO-2024", "active"],
-    ["", "Legacy Backup Tool", "Discontinued; existing licences still verify", "internal", "0", "", "inactive"],
+    [
+        "",
+        "Invoice Desk Pro",
+        "Self-hosted invoicing, yearly licence",
+        "internal",
+        "0",
+        "INV-PRO-2024",
+        "active",
+    ],
+    [
+        "",
+        "Legacy Backup Tool",
+        "Discontinued; existing licences still verify",
+        "internal",
+        "0",
+        "",
+        "inactive",
+    ],
     ["", "Chartify Plugin", "Charts for WooCommerce stores", "envato", "1", "31415926", "inactive"],
     ["12", "SEO Toolkit", "Rank tracking and audits", "Envato", "1", "27182818", "active"],
 ]
@@ -101,11 +246,16 @@ def keevault() -> dict[str, tuple[list[str], list[list[Any]]]]:
 
     no_source_status = [c for c in KEEVAULT_COLUMNS if c not in ("source", "status")]
     return {
-        "source_uppercase_ok.csv": (KEEVAULT_COLUMNS, small((0, 3, "INTERNAL"), (1, 3, "ENVATO"), (2, 6, "Active"))),
+        "source_uppercase_ok.csv": (
+            KEEVAULT_COLUMNS,
+            small((0, 3, "INTERNAL"), (1, 3, "ENVATO"), (2, 6, "Active")),
+        ),
         "bad_status.csv": (KEEVAULT_COLUMNS, small((1, 6, "archived"))),
         "bad_boolean.csv": (KEEVAULT_COLUMNS, small((0, 4, "maybe"))),
         "missing_required_columns.csv": (
-            no_source_status, [[r[KEEVAULT_COLUMNS.index(c)] for c in no_source_status] for r in K_OK]),
+            no_source_status,
+            [[r[KEEVAULT_COLUMNS.index(c)] for c in no_source_status] for r in K_OK],
+        ),
         "duplicate_external_reference.csv": (KEEVAULT_COLUMNS, small((2, 5, "20098475"))),
         "product_id_not_a_number.csv": (KEEVAULT_COLUMNS, small((0, 0, "five"))),
     }
@@ -115,16 +265,33 @@ def keevault() -> dict[str, tuple[list[str], list[list[Any]]]]:
 
 JOGG_COLUMNS = ["product_id", "url", "name", "description", "target_audience", "media"]
 JOGG_ROWS = [
-    ["NTQ0MTkzNjg", "https://shop.example.com/products/blush", "Happy Booster Heart Blush",
-     "Brush on a radiant blushing glow.", "Beauty enthusiasts",
-     "https://res.example.com/blush-front.jpg|https://res.example.com/blush-demo.mp4"],
+    [
+        "NTQ0MTkzNjg",
+        "https://shop.example.com/products/blush",
+        "Happy Booster Heart Blush",
+        "Brush on a radiant blushing glow.",
+        "Beauty enthusiasts",
+        "https://res.example.com/blush-front.jpg|https://res.example.com/blush-demo.mp4",
+    ],
     ["", "https://shop.example.com/products/trail-runner-2", "", "", "", ""],
     ["", "https://shop.example.com/products/ceramic-pour-over", "", "", "Coffee lovers", ""],
-    ["", "", "Aurora Desk Lamp", "Dimmable LED desk lamp with wireless charging base.", "Home office workers",
-     '[{"type": 1, "name": "front", "url": "https://res.example.com/lamp.jpg", "description": "Lamp, front"}, '
-     '{"type": 2, "name": "demo", "url": "https://res.example.com/lamp.mp4", "description": "Dimming demo"}]'],
-    ["", "", "Bamboo Yoga Mat", "Non-slip, 6 mm, carry strap included.", "Yoga beginners",
-     "https://res.example.com/mat-1.jpg\nhttps://res.example.com/mat-2.jpg"],
+    [
+        "",
+        "",
+        "Aurora Desk Lamp",
+        "Dimmable LED desk lamp with wireless charging base.",
+        "Home office workers",
+        '[{"type": 1, "name": "front", "url": "https://res.example.com/lamp.jpg", "description": "Lamp, front"}, '
+        '{"type": 2, "name": "demo", "url": "https://res.example.com/lamp.mp4", "description": "Dimming demo"}]',
+    ],
+    [
+        "",
+        "",
+        "Bamboo Yoga Mat",
+        "Non-slip, 6 mm, carry strap included.",
+        "Yoga beginners",
+        "https://res.example.com/mat-1.jpg\nhttps://res.example.com/mat-2.jpg",
+    ],
     ["MTIzNDU2Nzg", "", "Cold Brew Kit", "Everything for smooth cold brew at home.", "Coffee lovers", ""],
 ]
 J_OK = [list(r) for r in JOGG_ROWS[:3]]
@@ -139,16 +306,29 @@ def jogg() -> dict[str, tuple[list[str], list[list[Any]]]]:
 
     return {
         "neither_url_nor_name.csv": (JOGG_COLUMNS, small((1, 1, ""), (1, 3, "Lightweight trail shoe"))),
-        "bad_url.csv": (JOGG_COLUMNS, small((1, 1, "shop.example.com/products/trail-runner-2"),
-                                            (2, 1, "ftp://shop.example.com/pour-over"))),
+        "bad_url.csv": (
+            JOGG_COLUMNS,
+            small(
+                (1, 1, "shop.example.com/products/trail-runner-2"), (2, 1, "ftp://shop.example.com/pour-over")
+            ),
+        ),
         "float_product_id.csv": (JOGG_COLUMNS, small((0, 0, "12345678.0"))),
-        "duplicate_url.csv": (JOGG_COLUMNS, small((2, 1, "https://shop.example.com/products/trail-runner-2"))),
-        "bad_media.csv": (JOGG_COLUMNS, small((1, 5, '[{"type": 3, "url": "https://res.example.com/x.gif"}]'),
-                                              (2, 5, "https://res.example.com/a.jpg|not a url"))),
+        "duplicate_url.csv": (
+            JOGG_COLUMNS,
+            small((2, 1, "https://shop.example.com/products/trail-runner-2")),
+        ),
+        "bad_media.csv": (
+            JOGG_COLUMNS,
+            small(
+                (1, 5, '[{"type": 3, "url": "https://res.example.com/x.gif"}]'),
+                (2, 5, "https://res.example.com/a.jpg|not a url"),
+            ),
+        ),
     }
 
 
 # --- writers ---------------------------------------------------------------------------
+
 
 def write_csv(path: Path, columns: list[str], rows: list[list[Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:

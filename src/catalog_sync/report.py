@@ -35,12 +35,12 @@ REPORT_SHEET = "report"
 SUMMARY_SHEET = "summary"
 #: Fill colours of status (and severity) cells in XLSX reports.
 STATUS_COLOURS = {
-    "ok": "C6EFCE",        # green
-    "failed": "FFC7CE",    # red
+    "ok": "C6EFCE",  # green
+    "failed": "FFC7CE",  # red
     "error": "FFC7CE",
-    "skipped": "D9D9D9",   # grey
+    "skipped": "D9D9D9",  # grey
     "conflict": "F8CBAD",  # orange
-    "unknown": "FFEB9C",   # yellow
+    "unknown": "FFEB9C",  # yellow
     "warning": "FFEB9C",
 }
 SUFFIXES = (".csv", ".xlsx", ".json")
@@ -123,8 +123,14 @@ def _flatten(summary: Mapping[str, Any], prefix: str = "") -> list[tuple[str, An
     return items
 
 
-def _write_xlsx(rows: Sequence[Mapping[str, Any]], path: Path, columns: list[str], text_columns: set[str],
-                status_column: str | None, summary: Mapping[str, Any] | None) -> None:
+def _write_xlsx(
+    rows: Sequence[Mapping[str, Any]],
+    path: Path,
+    columns: list[str],
+    text_columns: set[str],
+    status_column: str | None,
+    summary: Mapping[str, Any] | None,
+) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 

@@ -29,7 +29,13 @@ def test_valid_catalog_exits_0_with_a_summary_line() -> None:
 def test_invalid_catalog_exits_3_and_shows_the_problem_table() -> None:
     code, out, err = run("validate", str(SAMPLES / "royalti" / "upc_lost_leading_zero.xlsx"), "-p", "royalti")
     assert code == 3
-    for text in ("A2", "excel-damage", "error", "12345678905", "1 error, 0 warnings in upc_lost_leading_zero.xlsx"):
+    for text in (
+        "A2",
+        "excel-damage",
+        "error",
+        "12345678905",
+        "1 error, 0 warnings in upc_lost_leading_zero.xlsx",
+    ):
         assert text in out
     assert "invalid" in err and "Traceback" not in out + err
 
@@ -38,20 +44,33 @@ def test_json_output_has_exactly_the_product_shape() -> None:
     code, out, _ = run("validate", str(SAMPLES / "keevault" / "bad_status.csv"), "-p", "keevault", "--json")
     assert code == 3
     data = json.loads(out)
-    assert data == {"valid": False, "problems": [{
-        "sheet": "bad_status.csv", "cell": "G3", "row": 3, "column": "status", "value": "archived",
-        "code": "not-in-enum", "severity": "error",
-        "message": "status 'archived' is not an allowed value; use one of: active, inactive (case does not matter)",
-    }]}
+    assert data == {
+        "valid": False,
+        "problems": [
+            {
+                "sheet": "bad_status.csv",
+                "cell": "G3",
+                "row": 3,
+                "column": "status",
+                "value": "archived",
+                "code": "not-in-enum",
+                "severity": "error",
+                "message": "status 'archived' is not an allowed value; use one of: active, inactive (case does not matter)",
+            }
+        ],
+    }
 
 
 def test_json_on_a_valid_file_with_warnings_exits_0() -> None:
-    code, out, _ = run("validate", str(SAMPLES / "royalti" / "upc_bad_checksum.csv"), "-p", "royalti", "--json")
+    code, out, _ = run(
+        "validate", str(SAMPLES / "royalti" / "upc_bad_checksum.csv"), "-p", "royalti", "--json"
+    )
     assert code == 0
     data = json.loads(out)
     assert data["valid"] is True and [p["code"] for p in data["problems"]] == ["upc-checksum"]
-    code, out, _ = run("validate", str(SAMPLES / "royalti" / "upc_bad_checksum.csv"), "-p", "royalti", "--json",
-                       "--strict")
+    code, out, _ = run(
+        "validate", str(SAMPLES / "royalti" / "upc_bad_checksum.csv"), "-p", "royalti", "--json", "--strict"
+    )
     assert code == 3 and json.loads(out)["problems"][0]["severity"] == "error"
 
 
@@ -65,8 +84,8 @@ def test_unreadable_file_exits_1_without_traceback(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert run("validate", str(SAMPLES / "jogg" / "catalog.csv"))[0] == 2          # no -p
-    assert run("validate", str(tmp_path / "nope.csv"), "-p", "jogg")[0] == 2      # missing file
+    assert run("validate", str(SAMPLES / "jogg" / "catalog.csv"))[0] == 2  # no -p
+    assert run("validate", str(tmp_path / "nope.csv"), "-p", "jogg")[0] == 2  # missing file
     code, _, err = run("validate", str(SAMPLES / "jogg" / "catalog.csv"), "-p", "jogg", "--report", "r.txt")
     assert code == 2 and ".csv, .xlsx or .json" in err
 
@@ -74,8 +93,9 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".json"])
 def test_report_file_holds_the_problems(tmp_path: Path, suffix: str) -> None:
     out_file = tmp_path / f"problems{suffix}"
-    code, _, _ = run("validate", str(SAMPLES / "royalti" / "duplicate_upc.csv"), "-p", "royalti",
-                     "--report", str(out_file))
+    code, _, _ = run(
+        "validate", str(SAMPLES / "royalti" / "duplicate_upc.csv"), "-p", "royalti", "--report", str(out_file)
+    )
     assert code == 3 and out_file.exists()
     df = read_report(out_file)
     assert list(df["cell"]) == ["A2", "A4"] and set(df["code"]) == {"duplicate-key"}
@@ -92,12 +112,21 @@ def test_schema_and_mapping_options(tmp_path: Path) -> None:
     catalog = tmp_path / "shop.csv"
     catalog.write_text("Page,Product name\nhttps://shop.example.com/a,A\n,B\n", encoding="utf-8")
     assert run("validate", str(catalog), "-p", "jogg", "--mapping", str(mapping))[0] == 0
-    code, out, _ = run("validate", str(SAMPLES / "royalti" / "missing_title.csv"), "-p", "royalti",
-                       "--schema", str(house), "--json")
+    code, out, _ = run(
+        "validate",
+        str(SAMPLES / "royalti" / "missing_title.csv"),
+        "-p",
+        "royalti",
+        "--schema",
+        str(house),
+        "--json",
+    )
     problems = json.loads(out)["problems"]
     assert code == 3
     assert [(p["row"], p["column"], p["code"]) for p in problems] == [
-        (None, "mainGenre", "required"), (3, "title", "required")]
+        (None, "mainGenre", "required"),
+        (3, "title", "required"),
+    ]
 
 
 def test_help_has_an_example() -> None:

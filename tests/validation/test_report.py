@@ -18,14 +18,46 @@ from catalog_sync.report import neutralise, read_report, restore, write_table
 
 COLUMNS = ["row", "upc", "title", "price", "status", "remote_id"]
 ROWS = [
-    {"row": 2, "upc": "012345678905", "title": "=HYPERLINK(\"http://evil\",\"x\")", "price": -42.5, "status": "ok",
-     "remote_id": "a1"},
-    {"row": 3, "upc": "006025374126", "title": "-2+3+cmd|' /C calc'!A0", "price": 7, "status": "failed",
-     "remote_id": None},
-    {"row": 4, "upc": "000936249900", "title": "@SUM(1,2)", "price": None, "status": "skipped", "remote_id": "-42"},
-    {"row": 5, "upc": "075678291234", "title": "\tTabbed", "price": 0.5, "status": "conflict", "remote_id": "+1"},
-    {"row": 6, "upc": "886721437017", "title": "'=already quoted", "price": 1, "status": "unknown",
-     "remote_id": "Café ünïcode"},
+    {
+        "row": 2,
+        "upc": "012345678905",
+        "title": '=HYPERLINK("http://evil","x")',
+        "price": -42.5,
+        "status": "ok",
+        "remote_id": "a1",
+    },
+    {
+        "row": 3,
+        "upc": "006025374126",
+        "title": "-2+3+cmd|' /C calc'!A0",
+        "price": 7,
+        "status": "failed",
+        "remote_id": None,
+    },
+    {
+        "row": 4,
+        "upc": "000936249900",
+        "title": "@SUM(1,2)",
+        "price": None,
+        "status": "skipped",
+        "remote_id": "-42",
+    },
+    {
+        "row": 5,
+        "upc": "075678291234",
+        "title": "\tTabbed",
+        "price": 0.5,
+        "status": "conflict",
+        "remote_id": "+1",
+    },
+    {
+        "row": 6,
+        "upc": "886721437017",
+        "title": "'=already quoted",
+        "price": 1,
+        "status": "unknown",
+        "remote_id": "Café ünïcode",
+    },
 ]
 SUMMARY = {"create": 2, "status": {"ok": 1, "failed": 1}, "requests": 9}
 
@@ -44,19 +76,35 @@ def test_csv_is_utf8_with_bom_and_neutralised(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".json"])
 def test_read_report_round_trips_the_text(tmp_path: Path, suffix: str) -> None:
-    path = write_table(ROWS, tmp_path / f"r{suffix}", columns=COLUMNS, text_columns=("upc",), status_column="status",
-                       summary=SUMMARY)
+    path = write_table(
+        ROWS,
+        tmp_path / f"r{suffix}",
+        columns=COLUMNS,
+        text_columns=("upc",),
+        status_column="status",
+        summary=SUMMARY,
+    )
     df = read_report(path)
     assert list(df.columns) == COLUMNS
     for got, row in zip(df.to_dict("records"), ROWS, strict=True):
-        expected = {k: "" if v is None else (str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v)))
-                    for k, v in row.items()}
+        expected = {
+            k: ""
+            if v is None
+            else (str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v)))
+            for k, v in row.items()
+        }
         assert got == expected
 
 
 def test_xlsx_types_colours_and_summary(tmp_path: Path) -> None:
-    path = write_table(ROWS, tmp_path / "r.xlsx", columns=COLUMNS, text_columns=("upc", "remote_id"),
-                       status_column="status", summary=SUMMARY)
+    path = write_table(
+        ROWS,
+        tmp_path / "r.xlsx",
+        columns=COLUMNS,
+        text_columns=("upc", "remote_id"),
+        status_column="status",
+        summary=SUMMARY,
+    )
     wb = load_workbook(path)
     assert wb.sheetnames == ["report", "summary"]
     ws = wb["report"]
@@ -65,12 +113,20 @@ def test_xlsx_types_colours_and_summary(tmp_path: Path) -> None:
     assert upc.value == "012345678905" and upc.data_type == "s" and upc.number_format == "@"
     title = ws["C2"]
     assert title.data_type == "s" and title.value.startswith("'=")  # text, never a formula
-    assert ws["D2"].value == -42.5 and ws["D2"].data_type == "n"   # numbers stay numbers
+    assert ws["D2"].value == -42.5 and ws["D2"].data_type == "n"  # numbers stay numbers
     assert ws["A3"].value == 3 and ws["A3"].data_type == "n"
-    assert ws["F4"].value == "-42" and ws["F4"].data_type == "s"   # a numeric-looking text is left as is
-    colours = {ws.cell(row=i, column=5).value: ws.cell(row=i, column=5).fill.start_color.rgb[-6:] for i in range(2, 7)}
-    assert colours == {"ok": "C6EFCE", "failed": "FFC7CE", "skipped": "D9D9D9", "conflict": "F8CBAD",
-                       "unknown": "FFEB9C"}
+    assert ws["F4"].value == "-42" and ws["F4"].data_type == "s"  # a numeric-looking text is left as is
+    colours = {
+        ws.cell(row=i, column=5).value: ws.cell(row=i, column=5).fill.start_color.rgb[-6:]
+        for i in range(2, 7)
+    }
+    assert colours == {
+        "ok": "C6EFCE",
+        "failed": "FFC7CE",
+        "skipped": "D9D9D9",
+        "conflict": "F8CBAD",
+        "unknown": "FFEB9C",
+    }
     summary = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
     assert summary == {"create": 2, "status.ok": 1, "status.failed": 1, "requests": 9}
 
@@ -90,7 +146,9 @@ def test_json_uses_the_given_root(tmp_path: Path) -> None:
     assert json.loads(path.read_text(encoding="utf-8")) == root
     path = write_table(ROWS[:1], tmp_path / "r.json", columns=COLUMNS, summary=SUMMARY)
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["summary"] == SUMMARY and data["rows"][0]["title"].startswith("=HYPERLINK")  # JSON is not escaped
+    assert data["summary"] == SUMMARY and data["rows"][0]["title"].startswith(
+        "=HYPERLINK"
+    )  # JSON is not escaped
 
 
 def test_bad_suffixes(tmp_path: Path) -> None:
@@ -103,10 +161,24 @@ def test_bad_suffixes(tmp_path: Path) -> None:
         read_report(tmp_path / "missing.csv")
 
 
-@pytest.mark.parametrize("value, guarded", [
-    ("=1+1", True), ("+1+1", True), ("-cmd", True), ("@x", True), ("\tx", True), ("\rx", True),
-    ("-42", False), ("+3.5", False), ("1e5", False), ("hello", False), ("", False), ("'=x", True), ("'-42", False),
-])
+@pytest.mark.parametrize(
+    "value, guarded",
+    [
+        ("=1+1", True),
+        ("+1+1", True),
+        ("-cmd", True),
+        ("@x", True),
+        ("\tx", True),
+        ("\rx", True),
+        ("-42", False),
+        ("+3.5", False),
+        ("1e5", False),
+        ("hello", False),
+        ("", False),
+        ("'=x", True),
+        ("'-42", False),
+    ],
+)
 def test_neutralise(value: str, guarded: bool) -> None:
     assert (neutralise(value) != value) is guarded
     assert restore(neutralise(value)) == value

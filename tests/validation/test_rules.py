@@ -20,8 +20,15 @@ JOGG = load_spec("jogg")
 
 
 def k_row(**changes: str) -> dict[str, str]:
-    row = {"product_id": "", "name": "Tool", "description": "d", "source": "internal",
-           "require_non_expired": "1", "external_reference": "", "status": "active"}
+    row = {
+        "product_id": "",
+        "name": "Tool",
+        "description": "d",
+        "source": "internal",
+        "require_non_expired": "1",
+        "external_reference": "",
+        "status": "active",
+    }
     row.update(changes)
     return row
 
@@ -37,61 +44,124 @@ def test_schema_checks_are_named_with_stable_codes() -> None:
     assert "use one of: Audio, Video, Ringtone" in schema.columns["type"].checks[0].description
 
 
-@pytest.mark.parametrize("digits, ok", [
-    ("012345678905", True), ("012345678906", False), ("4006381333931", True), ("96385074", True),
-    ("00012345600012", True), ("12345", False), ("abc", False),
-])
+@pytest.mark.parametrize(
+    "digits, ok",
+    [
+        ("012345678905", True),
+        ("012345678906", False),
+        ("4006381333931", True),
+        ("96385074", True),
+        ("00012345600012", True),
+        ("12345", False),
+        ("abc", False),
+    ],
+)
 def test_gtin_check_digit(digits: str, ok: bool) -> None:
     assert gtin_check_digit_ok(digits) is ok
 
 
-@pytest.mark.parametrize("serial, expected", [
-    (1, date(1900, 1, 1)), (59, date(1900, 2, 28)), (60, None), (61, date(1900, 3, 1)),
-    (45458, date(2024, 6, 15)), (45458.75, date(2024, 6, 15)), (0, None), (3_000_000, None),
-])
+@pytest.mark.parametrize(
+    "serial, expected",
+    [
+        (1, date(1900, 1, 1)),
+        (59, date(1900, 2, 28)),
+        (60, None),
+        (61, date(1900, 3, 1)),
+        (45458, date(2024, 6, 15)),
+        (45458.75, date(2024, 6, 15)),
+        (0, None),
+        (3_000_000, None),
+    ],
+)
 def test_excel_serial_honours_the_1900_leap_bug(serial: float, expected: date | None) -> None:
     assert excel_serial_to_date(serial) == expected
 
 
-@pytest.mark.parametrize("value, ok", [
-    ("https://shop.example.com/x?a=1", True), ("http://example.org", True), ("shop.example.com/x", False),
-    ("ftp://example.com/x", False), ("https://", False), ("https://exa mple.com", False), ("https://localhost/x", False),
-])
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("https://shop.example.com/x?a=1", True),
+        ("http://example.org", True),
+        ("shop.example.com/x", False),
+        ("ftp://example.com/x", False),
+        ("https://", False),
+        ("https://exa mple.com", False),
+        ("https://localhost/x", False),
+    ],
+)
 def test_url_rule(value: str, ok: bool) -> None:
     assert url_ok(value) is ok
 
 
-@pytest.mark.parametrize("value, fine", [
-    ("https://a.example.com/x.jpg|https://a.example.com/y.mp4", True),
-    ("https://a.example.com/x.jpg\nhttps://a.example.com/y.jpg", True),
-    ('[{"type": 1, "name": "n", "url": "https://a.example.com/x.jpg", "description": "d"}]', True),
-    ('[{"type": 2, "url": "https://a.example.com/x.mp4"}]', True),
-    ('[{"type": 3, "url": "https://a.example.com/x.jpg"}]', False),
-    ('[{"type": 1}]', False),
-    ('[{"type": 1, "url": "https://a.example.com/x.jpg"', False),
-    ('{"type": 1}', False),
-    ("https://a.example.com/x.jpg|x.jpg", False),
-])
+@pytest.mark.parametrize(
+    "value, fine",
+    [
+        ("https://a.example.com/x.jpg|https://a.example.com/y.mp4", True),
+        ("https://a.example.com/x.jpg\nhttps://a.example.com/y.jpg", True),
+        ('[{"type": 1, "name": "n", "url": "https://a.example.com/x.jpg", "description": "d"}]', True),
+        ('[{"type": 2, "url": "https://a.example.com/x.mp4"}]', True),
+        ('[{"type": 3, "url": "https://a.example.com/x.jpg"}]', False),
+        ('[{"type": 1}]', False),
+        ('[{"type": 1, "url": "https://a.example.com/x.jpg"', False),
+        ('{"type": 1}', False),
+        ("https://a.example.com/x.jpg|x.jpg", False),
+    ],
+)
 def test_media_rule(value: str, fine: bool) -> None:
     assert (media_problem(value) is None) is fine
 
 
 def test_every_type_rule_on_one_sheet(make_sheet) -> None:
-    sheet = make_sheet([
-        {"title": "ok", "upc": "", "releaseDate": "2024-06-15", "c_line_year": "2024", "reissue": "TRUE",
-         "type": "VIDEO", "language": "en"},
-        {"title": "ok", "upc": "12A", "releaseDate": "2024-6-15", "c_line_year": "20x4", "reissue": "maybe",
-         "type": "Vinyl", "language": "english-british"},
-        {"title": "ok", "upc": "", "releaseDate": "2023-02-29", "c_line_year": "2101", "reissue": "no",
-         "type": "", "language": ""},
-        {"title": "ok", "upc": "", "releaseDate": "2024-06-15T10:00:00", "c_line_year": "+2024", "reissue": "1",
-         "type": "ringtone", "language": ""},
-    ])
+    sheet = make_sheet(
+        [
+            {
+                "title": "ok",
+                "upc": "",
+                "releaseDate": "2024-06-15",
+                "c_line_year": "2024",
+                "reissue": "TRUE",
+                "type": "VIDEO",
+                "language": "en",
+            },
+            {
+                "title": "ok",
+                "upc": "12A",
+                "releaseDate": "2024-6-15",
+                "c_line_year": "20x4",
+                "reissue": "maybe",
+                "type": "Vinyl",
+                "language": "english-british",
+            },
+            {
+                "title": "ok",
+                "upc": "",
+                "releaseDate": "2023-02-29",
+                "c_line_year": "2101",
+                "reissue": "no",
+                "type": "",
+                "language": "",
+            },
+            {
+                "title": "ok",
+                "upc": "",
+                "releaseDate": "2024-06-15T10:00:00",
+                "c_line_year": "+2024",
+                "reissue": "1",
+                "type": "ringtone",
+                "language": "",
+            },
+        ]
+    )
     report = validate_sheet(sheet, ROYALTI)
     assert report.flatten() == [
-        (3, "B3", "bad-format"), (3, "C3", "bad-format"), (3, "D3", "bad-format"), (3, "E3", "bad-format"),
-        (3, "F3", "not-in-enum"), (3, "G3", "too-long"),
-        (4, "C4", "bad-format"), (4, "D4", "out-of-range"),
+        (3, "B3", "bad-format"),
+        (3, "C3", "bad-format"),
+        (3, "D3", "bad-format"),
+        (3, "E3", "bad-format"),
+        (3, "F3", "not-in-enum"),
+        (3, "G3", "too-long"),
+        (4, "C4", "bad-format"),
+        (4, "D4", "out-of-range"),
     ]
     assert report.invalid_rows == {3, 4}
     enum = next(p for p in report.problems if p.code == "not-in-enum")
@@ -101,8 +171,11 @@ def test_every_type_rule_on_one_sheet(make_sheet) -> None:
 
 def test_house_rules_tighten_fields_and_keep_the_normal_codes(make_sheet, tmp_path: Path) -> None:
     house = tmp_path / "house.yaml"
-    house.write_text("fields:\n  - name: label\n    required: true\n  - name: title\n    max_length: 10\n"
-                     "    pattern: '^[A-Z]'\n", encoding="utf-8")
+    house.write_text(
+        "fields:\n  - name: label\n    required: true\n  - name: title\n    max_length: 10\n"
+        "    pattern: '^[A-Z]'\n",
+        encoding="utf-8",
+    )
     spec = load_spec("royalti", [house])
     sheet = make_sheet([{"title": "Summer", "label": "L"}, {"title": "lowercase start", "label": ""}])
     assert validate_sheet(sheet, ROYALTI).problems == []
@@ -113,24 +186,27 @@ def test_house_rules_tighten_fields_and_keep_the_normal_codes(make_sheet, tmp_pa
 def test_missing_required_column_is_one_problem_per_column(make_sheet) -> None:
     report = validate_sheet(make_sheet([{"name": "A", "description": "d"}]), KEEVAULT)
     assert report.flatten(("row", "cell", "column", "code")) == [
-        (None, None, "source", "required"), (None, None, "require_non_expired", "required"),
+        (None, None, "source", "required"),
+        (None, None, "require_non_expired", "required"),
         (None, None, "status", "required"),
     ]
     assert not report.valid and report.invalid_rows == set()
 
 
 def test_identifier_keys_must_be_unique_name_keys_only_where_they_match(make_sheet) -> None:
-    sheet = make_sheet([
-        k_row(product_id="1", name="Pro"),     # 2: told apart from row 3 by product_id
-        k_row(product_id="2", name="Pro"),     # 3
-        k_row(name="Lite", external_reference="X-1"),  # 4
-        k_row(name="Lite", external_reference="X-2"),  # 5: told apart by external_reference
-        k_row(name="Solo"),                    # 6
-        k_row(name="Solo"),                    # 7: both matched by name -> ambiguous
-        k_row(product_id="01", name="A"),      # 8: same id as row 9 after canonical integer form
-        k_row(product_id="1.0", name="B"),     # 9 (identifier integer: excel-damage, so not compared)
-        k_row(product_id="1", name="C"),       # 10
-    ])
+    sheet = make_sheet(
+        [
+            k_row(product_id="1", name="Pro"),  # 2: told apart from row 3 by product_id
+            k_row(product_id="2", name="Pro"),  # 3
+            k_row(name="Lite", external_reference="X-1"),  # 4
+            k_row(name="Lite", external_reference="X-2"),  # 5: told apart by external_reference
+            k_row(name="Solo"),  # 6
+            k_row(name="Solo"),  # 7: both matched by name -> ambiguous
+            k_row(product_id="01", name="A"),  # 8: same id as row 9 after canonical integer form
+            k_row(product_id="1.0", name="B"),  # 9 (identifier integer: excel-damage, so not compared)
+            k_row(product_id="1", name="C"),  # 10
+        ]
+    )
     report = validate_sheet(sheet, KEEVAULT)
     dups = [(p.row, p.column) for p in report.problems if p.code == "duplicate-key"]
     assert dups == [(2, "product_id"), (6, "name"), (7, "name"), (8, "product_id"), (10, "product_id")]
@@ -141,56 +217,83 @@ def test_identifier_keys_must_be_unique_name_keys_only_where_they_match(make_she
 
 def test_a_name_shared_with_a_row_matched_by_name_is_a_duplicate(make_sheet) -> None:
     sheet = make_sheet([k_row(product_id="4", name="Pro"), k_row(name="Pro")])
-    assert validate_sheet(sheet, KEEVAULT).flatten() == [(2, "B2", "duplicate-key"), (3, "B3", "duplicate-key")]
+    assert validate_sheet(sheet, KEEVAULT).flatten() == [
+        (2, "B2", "duplicate-key"),
+        (3, "B3", "duplicate-key"),
+    ]
 
 
 def test_identifier_duplicates_count_after_trim_and_nfc(make_sheet) -> None:
-    sheet = make_sheet([{"title": "a", "externalId": "Caf\u00e9"}, {"title": "b", "externalId": "Cafe\u0301"}])
-    assert validate_sheet(sheet, ROYALTI).flatten() == [(2, "B2", "duplicate-key"), (3, "B3", "duplicate-key")]
+    sheet = make_sheet(
+        [{"title": "a", "externalId": "Caf\u00e9"}, {"title": "b", "externalId": "Cafe\u0301"}]
+    )
+    assert validate_sheet(sheet, ROYALTI).flatten() == [
+        (2, "B2", "duplicate-key"),
+        (3, "B3", "duplicate-key"),
+    ]
 
 
 def test_one_of_required(make_sheet) -> None:
-    sheet = make_sheet([{"url": "", "name": "N"}, {"url": "", "name": ""}, {"url": "https://x.example.com", "name": ""}])
+    sheet = make_sheet(
+        [{"url": "", "name": "N"}, {"url": "", "name": ""}, {"url": "https://x.example.com", "name": ""}]
+    )
     assert validate_sheet(sheet, JOGG).flatten() == [(3, "A3", "one-of-required")]
     report = validate_sheet(make_sheet([{"description": "d"}]), JOGG)
     assert report.flatten(("row", "cell", "code")) == [(None, None, "one-of-required")]
 
 
 def test_excel_damage_in_identifier_columns_uses_cell_kinds(make_sheet) -> None:
-    rows = [{"title": "a", "upc": "12345678905", "catalogNumber": "1234"},
-            {"title": "b", "upc": "012345678905", "catalogNumber": "9.87654E+14"},
-            {"title": "c", "upc": "123456789012", "catalogNumber": "C-1"},
-            {"title": "d", "upc": "12345678900", "catalogNumber": ""}]
-    kinds = [{"upc": "n", "catalogNumber": "n"}, {"upc": "s", "catalogNumber": "n"},
-             {"upc": "n", "catalogNumber": "s"}, {"upc": "n"}]
+    rows = [
+        {"title": "a", "upc": "12345678905", "catalogNumber": "1234"},
+        {"title": "b", "upc": "012345678905", "catalogNumber": "9.87654E+14"},
+        {"title": "c", "upc": "123456789012", "catalogNumber": "C-1"},
+        {"title": "d", "upc": "12345678900", "catalogNumber": ""},
+    ]
+    kinds = [
+        {"upc": "n", "catalogNumber": "n"},
+        {"upc": "s", "catalogNumber": "n"},
+        {"upc": "n", "catalogNumber": "s"},
+        {"upc": "n"},
+    ]
     report = validate_sheet(make_sheet(rows, kinds=kinds, name="catalog.xlsx"), ROYALTI)
     got = report.flatten(("cell", "code", "severity"))
     assert got == [
-        ("B2", "excel-damage", "error"),     # lost leading zero, confirmed by the check digit
-        ("C2", "excel-damage", "warning"),   # a number cell in an id column
-        ("C3", "excel-damage", "error"),     # scientific notation
-        ("B4", "excel-damage", "warning"),   # intact 12-digit UPC, but stored as a number
-        ("B5", "bad-format", "error"),       # 11 digits, padding does not give a valid UPC ...
-        ("B5", "excel-damage", "warning"),   # ... and it was a number cell
+        ("B2", "excel-damage", "error"),  # lost leading zero, confirmed by the check digit
+        ("C2", "excel-damage", "warning"),  # a number cell in an id column
+        ("C3", "excel-damage", "error"),  # scientific notation
+        ("B4", "excel-damage", "warning"),  # intact 12-digit UPC, but stored as a number
+        ("B5", "bad-format", "error"),  # 11 digits, padding does not give a valid UPC ...
+        ("B5", "excel-damage", "warning"),  # ... and it was a number cell
     ]
     assert report.problems[0].extra == {"suggestion": "012345678905"}
     assert report.problems[0].sheet == "Sheet1"
 
 
 def test_date_serials_in_date_columns(make_sheet) -> None:
-    rows = [{"title": "a", "releaseDate": "45458"}, {"title": "b", "releaseDate": "60"},
-            {"title": "c", "releaseDate": "12345"}, {"title": "d", "releaseDate": "2024-06-15"}]
+    rows = [
+        {"title": "a", "releaseDate": "45458"},
+        {"title": "b", "releaseDate": "60"},
+        {"title": "c", "releaseDate": "12345"},
+        {"title": "d", "releaseDate": "2024-06-15"},
+    ]
     kinds = [{"releaseDate": "s"}, {"releaseDate": "n"}, {"releaseDate": "s"}, {"releaseDate": "d"}]
     report = validate_sheet(make_sheet(rows, kinds=kinds, name="c.xlsx"), ROYALTI)
-    assert report.flatten(("cell", "code")) == [("B2", "excel-damage"), ("B3", "excel-damage"), ("B4", "bad-format")]
+    assert report.flatten(("cell", "code")) == [
+        ("B2", "excel-damage"),
+        ("B3", "excel-damage"),
+        ("B4", "bad-format"),
+    ]
     assert report.problems[0].extra["suggestion"] == "2024-06-15"
     assert "suggestion" not in report.problems[1].extra  # serial 60 is the fictitious 1900-02-29
 
 
 def test_strict_turns_every_warning_into_an_error(make_sheet) -> None:
     sheet = make_sheet([{"title": "a", "upc": "012345678906"}])
-    sheet.problems.append(Problem("unknown-column", "column x is ignored", "warning", sheet="catalog.csv", cell="Z1",
-                                  column="x"))
+    sheet.problems.append(
+        Problem(
+            "unknown-column", "column x is ignored", "warning", sheet="catalog.csv", cell="Z1", column="x"
+        )
+    )
     lenient, strict = validate_sheet(sheet, ROYALTI), validate_sheet(sheet, ROYALTI, strict=True)
     assert lenient.valid and [p.severity for p in lenient.problems] == ["warning", "warning"]
     assert not strict.valid and [p.severity for p in strict.problems] == ["error", "error"]
@@ -198,16 +301,33 @@ def test_strict_turns_every_warning_into_an_error(make_sheet) -> None:
 
 
 def test_problems_are_sorted_by_row_then_sheet_column_order(make_sheet) -> None:
-    sheet = make_sheet([{"status": "x", "name": "", "description": "d", "source": "nope", "require_non_expired": "1"},
-                        {"status": "", "name": "", "description": "", "source": "internal",
-                         "require_non_expired": "1"}])
+    sheet = make_sheet(
+        [
+            {"status": "x", "name": "", "description": "d", "source": "nope", "require_non_expired": "1"},
+            {"status": "", "name": "", "description": "", "source": "internal", "require_non_expired": "1"},
+        ]
+    )
     report = validate_sheet(sheet, KEEVAULT)
     assert report.flatten(("row", "column")) == [
-        (2, "status"), (2, "name"), (2, "source"), (3, "status"), (3, "name"), (3, "description"),
+        (2, "status"),
+        (2, "name"),
+        (2, "source"),
+        (3, "status"),
+        (3, "name"),
+        (3, "description"),
     ]
     data = report.to_dict()
     assert data["valid"] is False and list(data) == ["valid", "problems"]
-    assert list(data["problems"][0]) == ["sheet", "cell", "row", "column", "value", "code", "severity", "message"]
+    assert list(data["problems"][0]) == [
+        "sheet",
+        "cell",
+        "row",
+        "column",
+        "value",
+        "code",
+        "severity",
+        "message",
+    ]
     assert report.summary() == "6 errors, 0 warnings"
 
 

@@ -21,8 +21,14 @@ def _xlsx_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
 
 @click.command("template")
 @provider_option
-@click.option("-o", "--output", required=True, callback=_xlsx_path, metavar="FILE.xlsx",
-              help="Where to write the template (.xlsx).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    callback=_xlsx_path,
+    metavar="FILE.xlsx",
+    help="Where to write the template (.xlsx).",
+)
 @click.option("--force", is_flag=True, help="Overwrite FILE.xlsx if it exists.")
 def template_command(provider: str, output: Path, force: bool) -> None:
     """Write an empty catalog for the provider as an xlsx workbook.

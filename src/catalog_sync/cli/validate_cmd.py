@@ -35,13 +35,29 @@ def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.argument("catalog", type=click.Path(exists=True, dir_okay=False))
 @provider_option
 @sheet_options
-@click.option("--strict", is_flag=True, help="Treat warnings (UPC check digits, numbers in id columns, …) as errors.")
+@click.option(
+    "--strict", is_flag=True, help="Treat warnings (UPC check digits, numbers in id columns, …) as errors."
+)
 @json_option
-@click.option("--report", "report_file", callback=_report_path, metavar="FILE",
-              help="Also write the problems to FILE (.csv, .xlsx or .json).")
-def validate_command(catalog: str, provider: str, sheet: str | None, mapping: str | None,
-                     house_rules: tuple[str, ...], encoding: str | None, delimiter: str | None,
-                     strict: bool, as_json: bool, report_file: Path | None) -> None:
+@click.option(
+    "--report",
+    "report_file",
+    callback=_report_path,
+    metavar="FILE",
+    help="Also write the problems to FILE (.csv, .xlsx or .json).",
+)
+def validate_command(
+    catalog: str,
+    provider: str,
+    sheet: str | None,
+    mapping: str | None,
+    house_rules: tuple[str, ...],
+    encoding: str | None,
+    delimiter: str | None,
+    strict: bool,
+    as_json: bool,
+    report_file: Path | None,
+) -> None:
     """Check CATALOG against the provider's schema. Nothing is sent.
 
     Every problem is listed with its sheet, cell (C17), original row number, column,
@@ -58,8 +74,14 @@ def validate_command(catalog: str, provider: str, sheet: str | None, mapping: st
           --schema house.yaml --report problems.xlsx
     """
     loaded, _spec, report = validate_catalog(
-        catalog, provider, sheet=sheet, mapping=mapping, house_rules=house_rules,
-        strict=strict, encoding=encoding, delimiter=delimiter,
+        catalog,
+        provider,
+        sheet=sheet,
+        mapping=mapping,
+        house_rules=house_rules,
+        strict=strict,
+        encoding=encoding,
+        delimiter=delimiter,
     )
     if report_file is not None:
         write_problems(report, report_file)
@@ -75,11 +97,21 @@ def validate_command(catalog: str, provider: str, sheet: str | None, mapping: st
 def write_problems(report: ValidationReport, path: Path) -> Path:
     """The problems of ``report`` as a CSV/XLSX/JSON file (JSON: the ``--json`` shape)."""
     rows = [p.to_dict() for p in report.problems]
-    return write_table(rows, path, columns=PROBLEM_COLUMNS, text_columns=("cell", "column", "value"),
-                       status_column="severity", summary={"valid": report.valid, "errors": len(report.errors),
-                                                          "warnings": len(report.warnings), "file": report.path,
-                                                          "sheet": report.sheet},
-                       json_root=report.to_dict())
+    return write_table(
+        rows,
+        path,
+        columns=PROBLEM_COLUMNS,
+        text_columns=("cell", "column", "value"),
+        status_column="severity",
+        summary={
+            "valid": report.valid,
+            "errors": len(report.errors),
+            "warnings": len(report.warnings),
+            "file": report.path,
+            "sheet": report.sheet,
+        },
+        json_root=report.to_dict(),
+    )
 
 
 def _short(value: str | None) -> str:
@@ -91,8 +123,14 @@ def _short(value: str | None) -> str:
 
 def _row(p: Problem) -> list[Text]:
     colour = "red" if p.severity == "error" else "yellow"
-    cells = [p.sheet or "", p.cell or "", "" if p.row is None else str(p.row), p.column or "",
-             _short(p.value), p.code]
+    cells = [
+        p.sheet or "",
+        p.cell or "",
+        "" if p.row is None else str(p.row),
+        p.column or "",
+        _short(p.value),
+        p.code,
+    ]
     return [*(Text(c) for c in cells), Text(p.severity, style=colour), Text(p.message)]
 
 
@@ -111,9 +149,12 @@ def render(report: ValidationReport, where: str, console: Console | None = None)
     else:
         for p in report.problems:
             head = Text.assemble(
-                (f"{p.cell or '-':<6}", "bold"), f" row {'-' if p.row is None else p.row:<5} ",
-                (f"{p.severity:<8}", "red" if p.severity == "error" else "yellow"), f" {p.code}",
-                f"  {p.column}" if p.column else "", f" = {_short(p.value)!r}" if p.value else "",
+                (f"{p.cell or '-':<6}", "bold"),
+                f" row {'-' if p.row is None else p.row:<5} ",
+                (f"{p.severity:<8}", "red" if p.severity == "error" else "yellow"),
+                f" {p.code}",
+                f"  {p.column}" if p.column else "",
+                f" = {_short(p.value)!r}" if p.value else "",
             )
             console.print(head, overflow="ellipsis", no_wrap=True)
             console.print(Text("    " + p.message))

@@ -85,7 +85,9 @@ def url_ok(value: str) -> bool:
         parts = urlsplit(value)
     except ValueError:
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and "." in (parts.hostname or "")
+    return (
+        parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and "." in (parts.hostname or "")
+    )
 
 
 def media_problem(value: str) -> str | None:
@@ -102,12 +104,12 @@ def media_problem(value: str) -> str | None:
             if not isinstance(item, dict):
                 return f"item {n} of the JSON array is not an object"
             if item.get("type") not in (1, 2, "1", "2"):
-                return f"item {n} needs \"type\": 1 (image) or 2 (video)"
+                return f'item {n} needs "type": 1 (image) or 2 (video)'
             if not isinstance(item.get("url"), str) or not url_ok(item["url"]):
-                return f"item {n} needs a \"url\" starting with http:// or https://"
+                return f'item {n} needs a "url" starting with http:// or https://'
             for key in ("name", "description"):
                 if key in item and not isinstance(item[key], str):
-                    return f"item {n}: \"{key}\" must be text"
+                    return f'item {n}: "{key}" must be text'
         return None
     for part in _MEDIA_SPLIT.split(text):
         part = part.strip()
@@ -141,11 +143,20 @@ def _type_rules(field: FieldSpec) -> list[Rule]:
     t = field.type
     if t == "integer":
         rx = _INT_RE if field.identifier else _INT_LOOSE_RE
-        rules = [Rule("bad-format", "use a whole number (digits only)", _passes_where_filled(lambda s: s.str.match(rx)))]
+        rules = [
+            Rule(
+                "bad-format",
+                "use a whole number (digits only)",
+                _passes_where_filled(lambda s: s.str.match(rx)),
+            )
+        ]
         if field.min is not None or field.max is not None:
             lo, hi = field.min, field.max
-            rng = f"between {lo} and {hi}" if lo is not None and hi is not None else (
-                f"at least {lo}" if lo is not None else f"at most {hi}")
+            rng = (
+                f"between {lo} and {hi}"
+                if lo is not None and hi is not None
+                else (f"at least {lo}" if lo is not None else f"at most {hi}")
+            )
 
             def in_range(s: pd.Series) -> pd.Series:
                 num = _int_value(s)
@@ -160,14 +171,29 @@ def _type_rules(field: FieldSpec) -> list[Rule]:
         return rules
     if t == "boolean":
         words = "1 or 0" if field.style == "one_zero" else "true or false"
-        return [Rule("bad-format", f"use {words} (also accepted: 1/0, true/false, yes/no)",
-                     _passes_where_filled(lambda s: s.str.strip().str.lower().isin(BOOLEAN_WORDS)))]
+        return [
+            Rule(
+                "bad-format",
+                f"use {words} (also accepted: 1/0, true/false, yes/no)",
+                _passes_where_filled(lambda s: s.str.strip().str.lower().isin(BOOLEAN_WORDS)),
+            )
+        ]
     if t == "date":
-        return [Rule("bad-format", "use a real date written YYYY-MM-DD, e.g. 2024-06-15",
-                     _passes_where_filled(lambda s: parse_iso_date(s).notna()))]
+        return [
+            Rule(
+                "bad-format",
+                "use a real date written YYYY-MM-DD, e.g. 2024-06-15",
+                _passes_where_filled(lambda s: parse_iso_date(s).notna()),
+            )
+        ]
     if t == "url":
-        return [Rule("bad-format", "use a full web address starting with http:// or https://, e.g. https://shop.example.com/item",
-                     _passes_where_filled(lambda s: s.map(url_ok)))]
+        return [
+            Rule(
+                "bad-format",
+                "use a full web address starting with http:// or https://, e.g. https://shop.example.com/item",
+                _passes_where_filled(lambda s: s.map(url_ok)),
+            )
+        ]
     if t == "enum":
         allowed = ", ".join(field.values)
         if field.case_insensitive:
@@ -181,20 +207,31 @@ def _type_rules(field: FieldSpec) -> list[Rule]:
         n = field.length
         size = f"{n} digits" if n else "8, 12, 13 or 14 digits"
         lengths = {n} if n else {8, 12, 13, 14}
-        form = Rule("bad-format", f"use {size}, written as text so leading zeros stay",
-                    _passes_where_filled(lambda s: s.str.fullmatch(r"\d+") & s.str.len().isin(lengths)))
+        form = Rule(
+            "bad-format",
+            f"use {size}, written as text so leading zeros stay",
+            _passes_where_filled(lambda s: s.str.fullmatch(r"\d+") & s.str.len().isin(lengths)),
+        )
 
         def check_digit(s: pd.Series) -> pd.Series:
             wellformed = s.str.fullmatch(r"\d+") & s.str.len().isin(lengths)
             return ~wellformed | s.map(gtin_check_digit_ok)
 
-        digit = Rule("upc-checksum", "the last digit (check digit) does not match the others; check the code for a typo",
-                     _passes_where_filled(check_digit))
+        digit = Rule(
+            "upc-checksum",
+            "the last digit (check digit) does not match the others; check the code for a typo",
+            _passes_where_filled(check_digit),
+        )
         return [form, digit]
     if t == "media":
-        return [Rule("bad-format", "list image/video URLs separated by | or new lines, or a JSON array of "
-                     '{"type": 1|2, "name", "url", "description"}',
-                     _passes_where_filled(lambda s: s.map(lambda v: media_problem(v) is None)))]
+        return [
+            Rule(
+                "bad-format",
+                "list image/video URLs separated by | or new lines, or a JSON array of "
+                '{"type": 1|2, "name", "url", "description"}',
+                _passes_where_filled(lambda s: s.map(lambda v: media_problem(v) is None)),
+            )
+        ]
     return []
 
 
@@ -202,18 +239,36 @@ def _text_rules(field: FieldSpec) -> list[Rule]:
     rules: list[Rule] = []
     if field.length is not None and field.type != "gtin":
         n = field.length
-        rules.append(Rule("bad-format", f"use exactly {n} characters",
-                          _passes_where_filled(lambda s: s.str.len() == n)))
+        rules.append(
+            Rule(
+                "bad-format", f"use exactly {n} characters", _passes_where_filled(lambda s: s.str.len() == n)
+            )
+        )
     if field.min_length is not None and field.min_length > 1:
         lo = field.min_length
-        rules.append(Rule("bad-format", f"use at least {lo} characters",
-                          _passes_where_filled(lambda s: s.str.len() >= lo)))
+        rules.append(
+            Rule(
+                "bad-format",
+                f"use at least {lo} characters",
+                _passes_where_filled(lambda s: s.str.len() >= lo),
+            )
+        )
     if field.max_length is not None:
         hi = field.max_length
-        rules.append(Rule("too-long", f"shorten it to at most {hi} characters",
-                          _passes_where_filled(lambda s: s.str.len() <= hi)))
+        rules.append(
+            Rule(
+                "too-long",
+                f"shorten it to at most {hi} characters",
+                _passes_where_filled(lambda s: s.str.len() <= hi),
+            )
+        )
     if field.pattern:
         rx = re.compile(field.pattern)
-        rules.append(Rule("bad-format", f"must match the pattern {field.pattern}",
-                          _passes_where_filled(lambda s: s.map(lambda v: rx.search(v) is not None))))
+        rules.append(
+            Rule(
+                "bad-format",
+                f"must match the pattern {field.pattern}",
+                _passes_where_filled(lambda s: s.map(lambda v: rx.search(v) is not None)),
+            )
+        )
     return rules

@@ -26,7 +26,8 @@ def validate_sheet(sheet: Sheet, spec: ProviderSpec, *, strict: bool = False) ->
     damage = excel_damage(sheet, spec)
     damaged = {(p.row, p.column) for p in damage if p.severity == "error"}
     cell_problems = [
-        p for p in schema_problems(sheet, build_pandera_schema(spec, strict=strict))
+        p
+        for p in schema_problems(sheet, build_pandera_schema(spec, strict=strict))
         if (p.row, p.column) not in damaged
     ]
     problems: list[Problem] = [

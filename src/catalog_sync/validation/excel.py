@@ -65,8 +65,15 @@ def _kinds(sheet: Sheet, column: str) -> pd.Series:
     return pd.Series("", index=sheet.data.index)
 
 
-def _problem(sheet: Sheet, row: int, field: FieldSpec, value: str, message: str,
-             suggestion: str | None = None, severity: str = "error") -> Problem:
+def _problem(
+    sheet: Sheet,
+    row: int,
+    field: FieldSpec,
+    value: str,
+    message: str,
+    suggestion: str | None = None,
+    severity: str = "error",
+) -> Problem:
     return Problem(
         code="excel-damage",
         message=message,
@@ -98,7 +105,10 @@ def _identifier_cell(sheet: Sheet, field: FieldSpec, row: int, value: str, kind:
     name = field.name
     if SCIENTIFIC.match(value):
         return _problem(
-            sheet, row, field, value,
+            sheet,
+            row,
+            field,
+            value,
             f"{name} {value!r} is in scientific notation: a spreadsheet turned the id into a number and "
             f"the original digits are lost; copy the id again from its source and {_TEXT_FIX}",
         )
@@ -108,7 +118,10 @@ def _identifier_cell(sheet: Sheet, field: FieldSpec, row: int, value: str, kind:
         if field.type == "gtin":
             fixed = _repad(fixed, field) or fixed
         return _problem(
-            sheet, row, field, value,
+            sheet,
+            row,
+            field,
+            value,
             f"{name} {value!r} was turned into a decimal number by a spreadsheet; it is probably "
             f"{fixed} — {_TEXT_FIX}",
             suggestion=fixed,
@@ -117,14 +130,20 @@ def _identifier_cell(sheet: Sheet, field: FieldSpec, row: int, value: str, kind:
         padded = _repad(value, field)
         if padded is not None:
             return _problem(
-                sheet, row, field, value,
+                sheet,
+                row,
+                field,
+                value,
                 f"{name} {value!r} has {len(value)} digits: Excel dropped the leading zero; the UPC is "
                 f"probably {padded} — {_TEXT_FIX}",
                 suggestion=padded,
             )
     if kind == "n" and field.type != "integer":
         return _problem(
-            sheet, row, field, value,
+            sheet,
+            row,
+            field,
+            value,
             f"{name} {value!r} is stored as a number in the spreadsheet, which drops leading zeros and "
             f"rounds long ids; {_TEXT_FIX}",
             severity="warning",
@@ -156,12 +175,16 @@ def _date_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
         value = values[row]
         day = excel_serial_to_date(float(numbers[row]))
         if day is None:
-            message = (f"{field.name} {value!r} looks like an Excel date serial number but is no real date; "
-                       f"write the date as YYYY-MM-DD")
+            message = (
+                f"{field.name} {value!r} looks like an Excel date serial number but is no real date; "
+                f"write the date as YYYY-MM-DD"
+            )
             found.append(_problem(sheet, int(row), field, value, message))
             continue
         iso = day.isoformat()
-        message = (f"{field.name} {value!r} is an Excel date serial number; the date is probably {iso} — "
-                   f"write it as {iso} (YYYY-MM-DD)")
+        message = (
+            f"{field.name} {value!r} is an Excel date serial number; the date is probably {iso} — "
+            f"write it as {iso} (YYYY-MM-DD)"
+        )
         found.append(_problem(sheet, int(row), field, value, message, suggestion=iso))
     return found

@@ -11,6 +11,7 @@ share a name) are fine.  Every member of a duplicate group is reported.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 
 import pandas as pd
 
@@ -28,7 +29,9 @@ def key_values(sheet: Sheet, field: FieldSpec) -> pd.Series:
     return values
 
 
-def duplicate_keys(sheet: Sheet, spec: ProviderSpec, skip_cells: set[tuple[int, str]] = frozenset()) -> list[Problem]:
+def duplicate_keys(
+    sheet: Sheet, spec: ProviderSpec, skip_cells: Collection[tuple[int, str]] = ()
+) -> list[Problem]:
     """One ``duplicate-key`` Problem per row of every group of rows sharing a key value."""
     problems: list[Problem] = []
     earlier: list[str] = []
@@ -55,18 +58,22 @@ def duplicate_keys(sheet: Sheet, spec: ProviderSpec, skip_cells: set[tuple[int, 
                 continue
             for row in rows:
                 others = ", ".join(str(r) for r in rows if r != row)
-                problems.append(Problem(
-                    code="duplicate-key",
-                    message=(f"{key} {value!r} is also on row{'s' if len(rows) > 2 else ''} {others}; "
-                             f"each {key} may appear once, because rows are matched to products by it — "
-                             f"remove or change the duplicate rows"),
-                    sheet=sheet.display_name,
-                    cell=sheet.cell(row, key),
-                    row=row,
-                    column=key,
-                    value=str(sheet.data.at[row, key]),
-                    extra={"duplicate_rows": rows},
-                ))
+                problems.append(
+                    Problem(
+                        code="duplicate-key",
+                        message=(
+                            f"{key} {value!r} is also on row{'s' if len(rows) > 2 else ''} {others}; "
+                            f"each {key} may appear once, because rows are matched to products by it — "
+                            f"remove or change the duplicate rows"
+                        ),
+                        sheet=sheet.display_name,
+                        cell=sheet.cell(row, key),
+                        row=row,
+                        column=key,
+                        value=str(sheet.data.at[row, key]),
+                        extra={"duplicate_rows": rows},
+                    )
+                )
         earlier.append(key)
     return problems
 
@@ -79,23 +86,27 @@ def row_rules(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
         names = " or ".join(rule.one_of_required)
         hint = rule.message or f"fill in at least one of {names}"
         if not present:
-            problems.append(Problem(
-                code="one-of-required",
-                message=f"the sheet has none of the columns {names}; {hint}",
-                sheet=sheet.display_name,
-            ))
+            problems.append(
+                Problem(
+                    code="one-of-required",
+                    message=f"the sheet has none of the columns {names}; {hint}",
+                    sheet=sheet.display_name,
+                )
+            )
             continue
         empty = (sheet.data[present].astype(str) == "").all(axis=1)
         for row in sheet.data.index[empty]:
-            problems.append(Problem(
-                code="one-of-required",
-                message=f"{_all_empty(rule.one_of_required)} on this row; {hint}",
-                sheet=sheet.display_name,
-                cell=sheet.cell(int(row), present[0]),
-                row=int(row),
-                column=present[0],
-                value="",
-            ))
+            problems.append(
+                Problem(
+                    code="one-of-required",
+                    message=f"{_all_empty(rule.one_of_required)} on this row; {hint}",
+                    sheet=sheet.display_name,
+                    cell=sheet.cell(int(row), present[0]),
+                    row=int(row),
+                    column=present[0],
+                    value="",
+                )
+            )
     return problems
 
 

@@ -79,7 +79,8 @@ def _problem(sheet: Sheet, schema: pa.DataFrameSchema, case: dict[str, Any], str
             sheet=sheet.display_name,
             column=name,
         )
-    column = case.get("column")
+    raw_column = case.get("column")
+    column = None if raw_column is None else str(raw_column)
     row = _row_number(case.get("index"))
     value = _cell_value(sheet, row, column)
     code, hint = check, ""
@@ -88,7 +89,9 @@ def _problem(sheet: Sheet, schema: pa.DataFrameSchema, case: dict[str, Any], str
         hint = rule.description or ""
         code = rule.name or check
     if code == "bad-format" and column in schema.columns and value:
-        reason = media_problem(value) if (schema.columns[column].metadata or {}).get("type") == "media" else None
+        reason = (
+            media_problem(value) if (schema.columns[column].metadata or {}).get("type") == "media" else None
+        )
         hint = f"{reason}; {hint}" if reason else hint
     if code not in _KNOWN:
         # pandera itself failed (a check raised): report it on the cell rather than hide it
@@ -124,15 +127,17 @@ def _cell_value(sheet: Sheet, row: int | None, column: Any) -> str | None:
     return str(sheet.data.at[row, column])
 
 
-def _message(code: str, column: str, value: str | None, hint: str) -> str:
+def _message(code: str, column: str | None, value: str | None, hint: str) -> str:
     shown = repr(value) if value is not None else ""
     if code == "required":
         return f"{column} is empty; {hint}"
     if code == "too-long" and value is not None:
         return f"{column} is {len(value)} characters long; {hint}"
     if code == "upc-checksum" and value:
-        return (f"{column} {shown}: the check digit should be {gtin_expected_check_digit(value)}, "
-                f"not {value[-1]}; check the code for a typo")
+        return (
+            f"{column} {shown}: the check digit should be {gtin_expected_check_digit(value)}, "
+            f"not {value[-1]}; check the code for a typo"
+        )
     if code == "not-in-enum":
         return f"{column} {shown} is not an allowed value; {hint}"
     return f"{column} {shown}: {hint}"

@@ -45,7 +45,9 @@ def header_note(field: FieldSpec, spec: ProviderSpec) -> str:
     if field.max_length:
         rules.append(f"at most {field.max_length} characters")
     if field.min is not None or field.max is not None:
-        rules.append(f"range {'' if field.min is None else field.min}..{'' if field.max is None else field.max}")
+        rules.append(
+            f"range {'' if field.min is None else field.min}..{'' if field.max is None else field.max}"
+        )
     if field.values:
         rules.append("one of " + ", ".join(field.values))
     if rules:
