@@ -3,13 +3,15 @@
 ``write_csv``: UTF-8 with a BOM by default (Excel then opens accents correctly).
 ``write_xlsx``: every value a *string* cell — a leading ``=`` is not a formula, ``#N/A``
 is not an error, ``00123`` keeps its zeros — and ``text_columns`` also get the ``@``
-(Text) number format so values typed later in Excel/LibreOffice stay text too.
+(Text) number format so values typed later in Excel/LibreOffice stay text too.  Text is
+escaped the OOXML way (:func:`xlsx_text`) so ``_x0041_`` and carriage returns survive.
 Empty values ('' / None / NaN) become empty cells.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,8 +48,22 @@ def write_csv(df: pd.DataFrame, path: str | Path, *, bom: bool = True, delimiter
             writer.writerow([_text(v) for v in row])
 
 
+_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
+def xlsx_text(value: str) -> str:
+    """Text as it must be stored in an xlsx string so Excel (and calamine) read back the same text.
+
+    OOXML reads ``_xHHHH_`` as an escaped character, so a literal one is written ``_x005F_xHHHH_``;
+    a carriage return (which XML parsing would turn into a line feed) is written ``_x000D_``;
+    control characters XML cannot hold at all are dropped.
+    """
+    value = _OOXML_ESCAPE.sub(r"_x005F_\1", value)
+    return ILLEGAL_CHARACTERS_RE.sub("", value.replace("\r", "_x000D_"))
+
+
 def _string_cell(ws: Any, value: str, *, text_format: bool, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value) if value else None)
+    cell = WriteOnlyCell(ws, value=xlsx_text(value) if value else None)
     if value:
         cell.data_type = "s"  # never a formula, error or number
     if text_format:
