@@ -210,6 +210,21 @@ class TestProviderContract:
             with pytest.raises(UnknownOutcomeError):
                 client.find(case.row)
 
+    def test_read_timeout_on_a_write_is_unknown_and_on_a_read_is_retried(self, case: Case,
+                                                                         client_factory: Any) -> None:
+        sandbox, client = client_factory(case.provider, timeout=0.2, max_attempts=2)
+        sandbox.set_faults(latency_ms=600)
+        with pytest.raises(UnknownOutcomeError, match="answer was lost"):
+            client.create(case.row)
+        assert client.stats.requests == 1
+        with pytest.raises(RetriableProviderError):
+            case.read(client)
+        assert client.stats.requests == 3
+        sandbox.set_faults(latency_ms=0, slow_body_rate=1.0, slow_chunk_delay_ms=5)
+        client.timeout = 5.0
+        case.read(client)  # a body trickled in chunks is read whole
+        assert client.stats.requests == 4
+
     def test_unreachable_host_is_fatal_after_retrying_the_connect(self, case: Case, client_factory: Any,
                                                                   kit: Any, tmp_path: Path) -> None:
         sandbox, _ = client_factory(case.provider)

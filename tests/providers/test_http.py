@@ -1,0 +1,82 @@
+"""The sending machinery: token bucket across threads, Retry-After parsing, connection phases."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+from catalog_sync.providers.http import connection_failure_phase
+from catalog_sync.providers.ratelimit import RateLimiter, backoff_delay, parse_retry_after
+
+
+def test_token_bucket_paces_many_threads_together() -> None:
+    limiter = RateLimiter(50.0)
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(5):
+            limiter.acquire()
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(stamps) == 20
+    assert time.monotonic() - started >= 19 / 50 - 0.01  # 20 tokens at 50/s, burst 1
+    gaps = [b - a for a, b in zip(sorted(stamps), sorted(stamps)[1:], strict=False)]
+    assert min(gaps) > 0.01  # never two at once
+
+
+def test_unlimited_limiter_never_waits_and_rejects_nonsense() -> None:
+    assert RateLimiter(None).acquire() == 0.0
+    with pytest.raises(ValueError):
+        RateLimiter(0)
+
+
+def test_retry_after_seconds_and_http_date() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:05 GMT", now=1445412480.0) == pytest.approx(5.0)
+
+
+def test_full_jitter_stays_under_the_cap() -> None:
+    delays = [backoff_delay(attempt, 0.5, 4.0) for attempt in range(1, 10) for _ in range(20)]
+    assert all(0 <= d <= 4.0 for d in delays)
+    assert max(delays) > 1.0  # grows with the attempt number
+
+
+def test_refused_connection_is_the_connect_phase() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(requests.ConnectionError) as info:
+        requests.post(f"http://127.0.0.1:{port}/x", timeout=2)
+    assert connection_failure_phase(info.value) == "connect"
+
+
+def test_reset_after_sending_is_after_send() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def accept_and_close() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.close()  # request read, no answer
+
+    threading.Thread(target=accept_and_close, daemon=True).start()
+    with pytest.raises(requests.ConnectionError) as info:
+        requests.post(f"http://127.0.0.1:{server.getsockname()[1]}/x", data=b"a=1", timeout=2)
+    server.close()
+    assert connection_failure_phase(info.value) == "after_send"
+    assert connection_failure_phase(requests.exceptions.ReadTimeout()) == "after_send"
+    assert connection_failure_phase(requests.exceptions.ConnectTimeout()) == "connect"
