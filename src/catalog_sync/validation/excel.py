@@ -94,8 +94,9 @@ def _identifier_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
     suspect = values.str.contains(r"^[+-]?\d", regex=True) | (kinds == "n")
     suspect &= values != ""
     found = []
-    for row in values.index[suspect]:
-        problem = _identifier_cell(sheet, field, int(row), values[row], kinds[row])
+    rows = values.index[suspect].tolist()
+    for row, value, kind in zip(rows, values[suspect].tolist(), kinds[suspect].tolist(), strict=True):
+        problem = _identifier_cell(sheet, field, int(row), value, kind)
         if problem is not None:
             found.append(problem)
     return found

@@ -50,30 +50,22 @@ def duplicate_keys(
             matched_by_this = (sheet.data[present_earlier].astype(str) == "").all(axis=1)
         else:
             matched_by_this = pd.Series(True, index=values.index)
+        raw = sheet.data[key].astype(str)
         candidates = values[usable]
         dup = candidates[candidates.duplicated(keep=False)]
-        for value, group in dup.groupby(dup, sort=False):
-            rows = [int(r) for r in group.index]
-            if not field.identifier and not matched_by_this.loc[group.index].any():
+        groups: dict[str, list[tuple[int, str, bool]]] = {}
+        for row, value, original, by_this in zip(
+            dup.index.tolist(),
+            dup.tolist(),
+            raw[dup.index].tolist(),
+            matched_by_this[dup.index].tolist(),
+            strict=True,
+        ):
+            groups.setdefault(value, []).append((int(row), original, bool(by_this)))
+        for value, members in groups.items():
+            if not field.identifier and not any(by_this for _, _, by_this in members):
                 continue
-            for row in rows:
-                others = ", ".join(str(r) for r in rows if r != row)
-                problems.append(
-                    Problem(
-                        code="duplicate-key",
-                        message=(
-                            f"{key} {value!r} is also on row{'s' if len(rows) > 2 else ''} {others}; "
-                            f"each {key} may appear once, because rows are matched to products by it — "
-                            f"remove or change the duplicate rows"
-                        ),
-                        sheet=sheet.display_name,
-                        cell=sheet.cell(row, key),
-                        row=row,
-                        column=key,
-                        value=str(sheet.data.at[row, key]),
-                        extra={"duplicate_rows": rows},
-                    )
-                )
+            problems.extend(_group_problems(sheet, key, value, members))
         earlier.append(key)
     return problems
 
@@ -114,3 +106,35 @@ def _all_empty(columns: tuple[str, ...]) -> str:
     if len(columns) == 2:
         return f"{columns[0]} and {columns[1]} are both empty"
     return f"all of {', '.join(columns)} are empty"
+
+
+_LISTED = 20  # rows named in a message (and kept in extra) per duplicate group
+
+
+def _group_problems(
+    sheet: Sheet, key: str, value: str, members: list[tuple[int, str, bool]]
+) -> list[Problem]:
+    rows = [row for row, _, _ in members]
+    problems = []
+    for row, original, _ in members:
+        others = [r for r in rows if r != row]
+        named = ", ".join(str(r) for r in others[:_LISTED])
+        if len(others) > _LISTED:
+            named += f" and {len(others) - _LISTED} more"
+        problems.append(
+            Problem(
+                code="duplicate-key",
+                message=(
+                    f"{key} {value!r} is also on row{'s' if len(others) > 1 else ''} {named}; "
+                    f"each {key} may appear once, because rows are matched to products by it — "
+                    f"remove or change the duplicate rows"
+                ),
+                sheet=sheet.display_name,
+                cell=sheet.cell(row, key),
+                row=row,
+                column=key,
+                value=original,
+                extra={"duplicate_rows": rows[: _LISTED + 1], "duplicate_count": len(rows)},
+            )
+        )
+    return problems

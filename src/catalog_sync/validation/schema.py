@@ -82,7 +82,9 @@ def _problem(sheet: Sheet, schema: pa.DataFrameSchema, case: dict[str, Any], str
     raw_column = case.get("column")
     column = None if raw_column is None else str(raw_column)
     row = _row_number(case.get("index"))
-    value = _cell_value(sheet, row, column)
+    failure = case.get("failure_case")
+    # for cell checks the failure case is the cell's text (cheaper than a lookup per cell)
+    value = str(failure) if row is not None and failure is not None else _cell_value(sheet, row, column)
     code, hint = check, ""
     if column in schema.columns and case.get("check_number") is not None:
         rule = schema.columns[column].checks[int(case["check_number"])]
