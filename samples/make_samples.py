@@ -12,6 +12,9 @@ Excel saves them.  The expected problems of every defect file are asserted in
 from __future__ import annotations
 
 import csv
+import io
+import re
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -313,6 +316,8 @@ def jogg() -> dict[str, tuple[list[str], list[list[Any]]]]:
             ),
         ),
         "float_product_id.csv": (JOGG_COLUMNS, small((0, 0, "12345678.0"))),
+        "unknown_column.csv": ([*JOGG_COLUMNS, "price"], [[*r, "19.99"] for r in small()]),
+        "header_only.csv": (JOGG_COLUMNS, []),
         "duplicate_url.csv": (
             JOGG_COLUMNS,
             small((2, 1, "https://shop.example.com/products/trail-runner-2")),
@@ -355,18 +360,38 @@ def write_xlsx(path: Path, columns: list[str], rows: list[list[Any]], sheet: str
                 cell.number_format = "@"
             elif isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
-    wb.save(path)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.write_bytes(_reproducible(buffer.getvalue()))
 
 
-def main() -> None:
+def _reproducible(xlsx: bytes) -> bytes:
+    """The same bytes on every run: fixed zip timestamps and document dates."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z", data
+                )
+            dst.writestr(
+                zipfile.ZipInfo(info.filename, date_time=(2024, 1, 1, 0, 0, 0)),
+                data,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
+    return out.getvalue()
+
+
+def main(root: Path = HERE) -> None:
     valid = {
         "royalti": (ROYALTI_COLUMNS, ROYALTI_ROWS, royalti()),
         "keevault": (KEEVAULT_COLUMNS, KEEVAULT_ROWS, keevault()),
         "jogg": (JOGG_COLUMNS, JOGG_ROWS, jogg()),
     }
     for provider, (columns, rows, defects) in valid.items():
-        folder = HERE / provider
-        folder.mkdir(exist_ok=True)
+        folder = root / provider
+        folder.mkdir(parents=True, exist_ok=True)
         write_csv(folder / "catalog.csv", columns, rows)
         xlsx_rows = [list(r) for r in rows]
         if provider == "royalti":
