@@ -14,35 +14,19 @@ the same path.  Lists are ``{"message", "products", "totalPages", "currentPage",
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import math
-import os
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route, SlidingWindow
+from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route
 from catalog_sync.sandbox.openapi_check import component_schema, request_validator, schema_validator
+from catalog_sync.sandbox.royalti_auth import RoyaltiAuth, err
 
 __all__ = ["RoyaltiEmulator"]
 
 DOC = "royalti-update-product.yaml"
-ERROR_CODES = {
-    400: "VALIDATION_ERROR",
-    401: "UNAUTHORIZED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    409: "CONFLICT",
-    413: "PAYLOAD_TOO_LARGE",
-    429: "RATE_LIMITED",
-    500: "INTERNAL_ERROR",
-    503: "SERVICE_UNAVAILABLE",
-}
 NULL_FIELDS = (
     "catalogNumber",
     "displayArtist",
@@ -60,26 +44,8 @@ NULL_FIELDS = (
 )
 
 
-def err(
-    status: int,
-    message: str,
-    details: list[str] | None = None,
-    *,
-    code: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    error: dict[str, Any] = {"code": code or ERROR_CODES.get(status, "ERROR"), "message": message}
-    if details is not None:
-        error["details"] = details
-    return Response.json(status, {"success": False, "error": error}, headers=headers)
-
-
 def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
 class RoyaltiEmulator(Emulator):
@@ -87,7 +53,6 @@ class RoyaltiEmulator(Emulator):
     credential_env = ("ROYALTI_API_KEY", "ROYALTI_EMAIL", "ROYALTI_PASSWORD", "ROYALTI_WORKSPACE")
     default_api_key = "RWAK_sandbox"
     strip_trailing_slash = True
-    default_login = ("sandbox@royalti.test", "sandbox-password", "sandbox-workspace")
 
     def __init__(
         self,
@@ -103,24 +68,16 @@ class RoyaltiEmulator(Emulator):
         login_limit: int = 20,
     ) -> None:
         super().__init__(store, api_key=api_key, seed=seed)
-        d_email, d_password, d_workspace = self.default_login
-        self.email, self.password = email or d_email, password or d_password
-        self.workspace = workspace or d_workspace
-        self.access_ttl, self.refresh_ttl = float(access_ttl), float(refresh_ttl)
-        self.login_window = SlidingWindow(login_limit, 180.0)
-        secret = store.get_meta("jwt_secret")
-        if secret is None:  # a throwaway signing secret, kept so tokens survive a restart on the same state
-            secret = os.urandom(32).hex()
-            store.set_meta("jwt_secret", secret)
-        self._secret = bytes.fromhex(secret)
+        self.auth = RoyaltiAuth(store, email=email, password=password, workspace=workspace,
+                                access_ttl=access_ttl, refresh_ttl=refresh_ttl, login_limit=login_limit)  # fmt: skip
         self._check_create = schema_validator(component_schema(DOC, "CreateProductRequest"))
         self._check_update = request_validator(DOC, "/product/{id}", "put")
         self._props = component_schema(DOC, "CreateProductRequest")["properties"]
 
     def routes(self) -> list[Route]:
         return [
-            Route("POST", "/auth/login", self.login, auth=False),
-            Route("GET", "/auth/authtoken", self.authtoken, auth=False),
+            Route("POST", "/auth/login", self.auth.login, auth=False),
+            Route("GET", "/auth/authtoken", self.auth.authtoken, auth=False),
             Route("POST", "/product", self.create_product, write=True),
             Route("GET", "/product", self.list_products),
             Route("GET", "/product/{id}", self.get_product),
@@ -128,96 +85,8 @@ class RoyaltiEmulator(Emulator):
             Route("DELETE", "/product/{id}", self.delete_product, write=True),
         ]
 
-    # tokens ----------------------------------------------------------------------------------
-    def _token(self, kind: str, ttl: float) -> str:
-        now = int(time.time())
-        header = _b64url(b'{"alg":"HS256","typ":"JWT"}')
-        claims = {
-            "sub": self.email,
-            "workspaceId": self.workspace,
-            "typ": kind,
-            "iat": now,
-            "exp": time.time() + ttl,
-            "jti": uuid.uuid4().hex,
-        }
-        payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-        sig = hmac.new(self._secret, f"{header}.{payload}".encode("ascii"), hashlib.sha256).digest()
-        return f"{header}.{payload}.{_b64url(sig)}"
-
-    def _claims(self, token: str, kind: str) -> dict[str, Any] | Response:
-        parts = token.split(".")
-        if len(parts) != 3:
-            return err(401, "Invalid token")
-        expected = hmac.new(self._secret, f"{parts[0]}.{parts[1]}".encode("ascii"), hashlib.sha256).digest()
-        if not hmac.compare_digest(_b64url(expected), parts[2]):
-            return err(401, "Invalid token")
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        if time.time() >= float(claims.get("exp", 0)):
-            return err(
-                401,
-                "Token expired, please log in again" if kind == "refresh" else "Token expired",
-                code="TOKEN_EXPIRED",
-            )
-        if claims.get("typ") != kind:
-            return err(401, f"Invalid token type: {kind} token required")
-        return claims
-
     def authenticate(self, req: Request) -> Response | None:
-        token = req.bearer()
-        if not token:
-            return err(401, "Authentication required: send Authorization: Bearer <token>")
-        if token == self.api_key:
-            return None
-        if token.startswith(("RWAK_", "RUAK_", "GODK_")):
-            return err(401, "Invalid API key")
-        claims = self._claims(token, "access")
-        return claims if isinstance(claims, Response) else None
-
-    def login(self, req: Request) -> Response:
-        if self.login_window.hit(req.client) is not None:
-            return err(429, "Too many login attempts, please try again later", headers={"Retry-After": "180"})
-        body = req.json()
-        if not isinstance(body, dict) or not body.get("email") or not body.get("password"):
-            return err(400, "Validation failed", ["email is required", "password is required"])
-        if body["email"] != self.email or body["password"] != self.password:
-            return err(401, "Invalid email or password", code="INVALID_CREDENTIALS")
-        return Response.json(
-            200,
-            {
-                "message": "Successful",
-                "workspaces": [
-                    {
-                        "workspaceId": self.workspace,
-                        "name": "Sandbox Workspace",
-                        "status": "active",
-                        "userType": "owner",
-                        "role": "admin",
-                    }
-                ],
-                "refresh_token": self._token("refresh", self.refresh_ttl),
-            },
-        )
-
-    def authtoken(self, req: Request) -> Response:
-        token = req.bearer()
-        if not token:
-            return err(401, "Authentication required: send the refresh token as Bearer")
-        claims = self._claims(token, "refresh")
-        if isinstance(claims, Response):
-            return claims
-        workspace = req.query.get("currentWorkspace")
-        if not workspace:
-            return err(400, "Validation failed", ["currentWorkspace is required"])
-        if workspace != self.workspace:
-            return err(403, "You do not have access to this workspace")
-        return Response.json(
-            200,
-            {
-                "status": "success",
-                "message": "Access token generated for Sandbox Workspace",
-                "data": {"access_token": self._token("access", self.access_ttl)},
-            },
-        )
+        return self.auth.check_bearer(req, self.api_key)
 
     # core hooks ------------------------------------------------------------------------------
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:

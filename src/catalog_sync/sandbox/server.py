@@ -320,8 +320,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(resp.body)))
             if self.close_connection:
                 self.send_header("Connection", "close")
-            if not slow and self.command != "HEAD":
-                self._headers_buffer.append(b"\r\n" + resp.body)  # headers and body in one write
+            if not slow and self.command != "HEAD":  # headers + body in one write: no delayed-ACK stall
+                self._headers_buffer.append(b"\r\n" + resp.body)  # type: ignore[attr-defined]  # one write
                 self.flush_headers()
                 return
             self.end_headers()
