@@ -29,6 +29,7 @@ from catalog_sync.errors import ConfigError
 __all__ = [
     "CONFIG_FILE",
     "Credentials",
+    "read_config",
     "redact",
     "register_secret",
     "resolve_base_url",
@@ -105,7 +106,9 @@ def redact(text: Any, extra: Iterable[str] = ()) -> str:
     return out
 
 
-def _read_config(path: str | Path | None) -> dict[str, Any]:
+def read_config(path: str | Path | None = None) -> dict[str, Any]:
+    """The parsed ``catalog-sync.toml`` (``path``, else ``$CATALOG_SYNC_CONFIG``, else ./catalog-sync.toml);
+    ``{}`` when no file exists at the default places."""
     if path is None:
         env_path = os.environ.get("CATALOG_SYNC_CONFIG")
         candidate = Path(env_path) if env_path else Path(CONFIG_FILE)
@@ -156,7 +159,7 @@ class Credentials:
         missing variables when no required set is complete."""
         _check_provider(provider)
         env = os.environ if env is None else env
-        table = _provider_table(provider, config if config is not None else _read_config(config_path))
+        table = _provider_table(provider, config if config is not None else read_config(config_path))
         prefix = provider.upper() + "_"
         values: dict[str, str] = {}
         for name, secret in _VARIABLES[provider]:
@@ -211,7 +214,7 @@ def resolve_base_url(
     variable = f"{provider.upper()}_BASE_URL"
     url = explicit or env.get(variable)
     if not url:
-        table = _provider_table(provider, config if config is not None else _read_config(config_path))
+        table = _provider_table(provider, config if config is not None else read_config(config_path))
         url = table.get("base_url") or table.get(variable.lower()) or _DEFAULT_BASE_URLS[provider]
     if not url:
         raise ConfigError(f"{provider} is self-hosted and has no default address: set {variable} or --base-url")

@@ -7,10 +7,10 @@ sheet terms.  Everything about *sending* lives here, once:
 
 * timeouts (connect 5 s, read 30 s by default) and a thread-safe request counter;
 * a token-bucket rate limiter shared by all threads of the instance;
-* retries with full-jitter exponential backoff honouring ``Retry-After`` (6 attempts, waits
-  capped at 60 s) — but only for requests safe to repeat: every GET, any request whose
-  connection was never established, and writes the server refused before processing (429,
-  503 with ``Retry-After``).  A write whose answer was lost (dropped connection, read
+* retries with full-jitter exponential backoff honouring ``Retry-After`` (at most 6 attempts
+  and 60 s of waiting per request) — but only for requests safe to repeat: every GET, any
+  request whose connection was never established, and writes the server refused before
+  processing (429, 503 with ``Retry-After``).  A write whose answer was lost (dropped connection, read
   timeout, 5xx, truncated body) raises :class:`UnknownOutcomeError` and is never resent;
 * messages name the method and path only, pass through :func:`config.redact`, and never
   carry credentials or query strings.
@@ -19,6 +19,7 @@ sheet terms.  Everything about *sending* lives here, once:
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -27,7 +28,7 @@ from typing import Any, ClassVar, TypeVar
 import requests
 from requests.auth import AuthBase
 
-from catalog_sync.config import Credentials, _read_config, redact, resolve_base_url
+from catalog_sync.config import Credentials, read_config, redact, resolve_base_url
 from catalog_sync.errors import (
     FatalProviderError,
     ProviderError,
@@ -58,7 +59,7 @@ class _HookAuth(AuthBase):
         return request
 
 
-class Provider:
+class Provider(ABC):
     """Base of every provider client.  Records are exchanged in sheet terms (``dict[str, str]``)."""
 
     name: ClassVar[str] = ""
@@ -129,7 +130,7 @@ class Provider:
         (``insecure_skip_signature=``, ``max_attempts=`` …) go to the constructor.
         """
         klass: Any = cls
-        config = _read_config(config_path)
+        config = read_config(config_path)
         explicit = {k: options.pop(k) for k in list(options) if k in klass.credential_options}
         credentials = Credentials.load(klass.name, env=env, config=config, **explicit)
         url = resolve_base_url(klass.name, base_url, env=env, config=config)
@@ -230,6 +231,7 @@ class Provider:
         safe = method == "GET" if idempotent is None else idempotent
         refreshed = False
         attempt = 0
+        waited = 0.0
         while True:
             attempt += 1
             if method != "GET" or not self.rate_writes_only:
@@ -280,8 +282,9 @@ class Provider:
             if attempt >= self.max_attempts:
                 raise error
             delay = wait if wait is not None else backoff_delay(attempt, self.backoff_base, self.backoff_cap)
-            if delay > self.max_wait:
+            if waited + delay > self.max_wait:  # the whole request may wait at most max_wait seconds
                 raise error
+            waited += delay
             self.stats.count_retry()
             self._sleep(delay)
 
@@ -310,19 +313,22 @@ class Provider:
             return list(pool.map(fn, items))
 
     # ------------------------------------------------------------------ the operations
+    @abstractmethod
     def list_remote(self) -> list[RemoteRecord]:
         """Every record the provider holds (``[]`` when it cannot list: see ``can_list``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def create(self, fields: dict[str, str]) -> WriteResult:
-        raise NotImplementedError
+        """Create a record from sheet-term ``fields``."""
 
+    @abstractmethod
     def update(self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None) -> WriteResult:
-        raise NotImplementedError
+        """Change ``fields`` of record ``remote_id`` (``current``: its record as last read, if known)."""
 
+    @abstractmethod
     def delete(self, remote_id: str) -> None:
-        raise NotImplementedError
+        """Delete record ``remote_id``."""
 
+    @abstractmethod
     def find(self, fields: dict[str, str]) -> RemoteRecord | None:
         """The remote record matching ``fields`` by the spec's keys in order, or ``None``."""
-        raise NotImplementedError
