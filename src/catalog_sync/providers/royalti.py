@@ -160,7 +160,9 @@ class RoyaltiProvider(Provider):
 
     # ------------------------------------------------------------------ operations
     def _page(self, page: int, query: dict[str, Any] | None = None) -> Any:
-        return self.request("GET", "/product/", params={**(query or {}), "page": page, "size": PAGE_SIZE})
+        # oldest first: records created while we list land on the last page instead of shifting the others
+        params = {**(query or {}), "page": page, "size": PAGE_SIZE, "sort": "createdAt", "order": "asc"}
+        return self.request("GET", "/product/", params=params)
 
     def _list(self, query: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         first = self._page(1, query)
