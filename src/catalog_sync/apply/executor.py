@@ -287,10 +287,10 @@ def execute(
         running: set[Future[RowOutcome]] = set()
         while True:
             while not stop and len(running) < max(1, concurrency):
-                change = next(queue, None)
-                if change is None:
+                upcoming = next(queue, None)
+                if upcoming is None:
                     break
-                running.add(pool.submit(worker.run_change, change))
+                running.add(pool.submit(worker.run_change, upcoming))
             if not running:
                 break
             finished, running = wait(running, return_when=FIRST_COMPLETED)

@@ -19,7 +19,7 @@ _STATUS_STYLE = {"ok": "green", "failed": "red", "unknown": "yellow", "conflict"
 
 
 def _counts(counts: dict[str, dict[str, int]]) -> str:
-    parts = []
+    parts: list[str] = []
     for group in ("action", "status"):
         parts.extend(f"{n} {name}" for name, n in (counts.get(group) or {}).items() if n)
     return ", ".join(parts)

@@ -116,9 +116,9 @@ class _Matcher:
             self.matched[one] = first[one]
             self.match_by[one] = key
             for row, group in hits[hits["_row"].isin(many)].groupby("_row"):
-                ids = sorted(group[_RID])
+                ids = sorted(str(i) for i in group[_RID])
                 self.claimed.update(ids)
-                self.conflict[int(row)] = (
+                self.conflict[int(str(row))] = (
                     f"{key} {values[row]!r} matches {len(ids)} remote records ({', '.join(ids[:5])}); "
                     f"ambiguous: fill {rid} with the one this row means"
                 )
@@ -214,10 +214,10 @@ def build_plan(
     old = by_rid.loc[matched.to_numpy(), cols].set_axis(matched.index)
     differs = new.ne(old)
     if blanks == "keep":
-        differs &= new.ne("")
+        differs &= new != ""
     conflicts = pd.Index(sorted(matcher.conflict))
     creates = frame.index.difference(matched.index).difference(conflicts)
-    filled = frame.loc[creates, cols].ne("")
+    filled = frame.loc[creates, cols] != ""
 
     diffs: dict[int, dict[str, dict[str, str]]] = {}
     stacked = differs.stack()
@@ -246,8 +246,8 @@ def build_plan(
         elif row in matched.index:
             change.remote_id = str(matched[row])
             change.match = str(matcher.match_by[row])
-            fp = by_rid.at[change.remote_id, _FP]
-            change.fingerprint = None if fp in (None, "") or pd.isna(fp) else str(fp)
+            fp: Any = by_rid.at[change.remote_id, _FP]
+            change.fingerprint = None if fp is None or fp == "" or pd.isna(fp) else str(fp)
             change.fields = diffs.get(r, {})
             if change.fields:
                 change.action = "update"
@@ -273,6 +273,7 @@ def build_plan(
         gone = remote[~remote[_RID].isin(taken)]
         gk_field, gk_value = _first_key(gone, spec.keys)
         for idx, rec in gone.iterrows():
+            idx = int(str(idx))
             rid_value = str(rec[_RID])
             plan.changes.append(Change(
                 row=None, key=f"{gk_field[idx]}={gk_value[idx]}", action="delete", remote_id=rid_value,
