@@ -137,3 +137,17 @@ def test_trailing_empty_cells_beyond_the_header_are_not_ragged(tmp_path):
     sheet = load_sheet(write(tmp_path, b"a,b\n1,2,,\n"))
     assert sheet.problems == []
     assert sheet.data.loc[2].tolist() == ["1", "2"]
+
+
+def test_wrong_explicit_delimiter_gets_a_hint(tmp_path):
+    path = write(tmp_path, b"upc;title\n1;a\n")
+    sheet = load_sheet(path, delimiter=",")
+    assert sheet.columns == ["upc;title"]
+    [problem] = sheet.problems
+    assert (problem.code, problem.cell) == ("format-mismatch", "A1")
+    assert "pass --delimiter ';'" in problem.message
+    assert load_sheet(path).problems == []
+
+
+def test_header_row_is_recorded(tmp_path):
+    assert load_sheet(write(tmp_path, b"\n\na,b\n1,2\n")).header_row == 3

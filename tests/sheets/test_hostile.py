@@ -304,3 +304,33 @@ def test_unclosed_quote_swallowing_the_file_is_reported_not_crashed(tmp_path):
     path.write_text('upc,title\n1,"open quote\n2,b\n3,c\n')
     sheet = load_sheet(path)
     assert sheet.data.loc[2, "title"] == "open quote\n2,b\n3,c"
+
+
+def test_styled_but_empty_cells_far_away_are_not_refused(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["upc", "title"])
+    ws.append(["1", "a"])
+    ws["XFD1048576"].font = openpyxl.styles.Font(bold=True)  # a row and a cell element, but no value
+    ws.row_dimensions[1048000].height = 30
+    path = tmp_path / "styled.xlsx"
+    wb.save(path)
+    with zipfile.ZipFile(path) as zf:
+        assert b'r="XFD1048576"' in zf.read("xl/worksheets/sheet1.xml")
+    started = time.perf_counter()
+    sheet = load_sheet(path)
+    assert time.perf_counter() - started < 10
+    assert sheet.data.loc[2].tolist() == ["1", "a"]
+
+
+def test_used_range_limit_counts_from_a1(tmp_path, monkeypatch):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["upc", "title"])
+    ws["D50"] = "stray"
+    path = tmp_path / "wide.xlsx"
+    wb.save(path)
+    monkeypatch.setattr(limits, "MAX_SHEET_CELLS", 199)
+    assert "refused: the used range spans 200 cells (limit 199)" in timed_error(path)
+    monkeypatch.setattr(limits, "MAX_SHEET_CELLS", 200)
+    assert load_sheet(path).problems[0].code == "empty-header"

@@ -68,6 +68,17 @@ def cell_text(value: object) -> tuple[str, str]:
 
 
 def row_texts(values: list[object]) -> tuple[list[str], list[str]]:
-    """Texts and kinds of one row."""
-    pairs = [cell_text(v) for v in values]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
+    """Texts and kinds of one row (text cells, the common case, take the short path)."""
+    texts: list[str] = []
+    kinds: list[str] = []
+    add_text, add_kind = texts.append, kinds.append
+    for value in values:
+        if type(value) is str:
+            text = value.strip()
+            add_text(text)
+            add_kind("s" if text else "")
+        else:
+            text, kind = cell_text(value)
+            add_text(text)
+            add_kind(kind)
+    return texts, kinds

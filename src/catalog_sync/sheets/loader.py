@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from catalog_sync.errors import InputError
-from catalog_sync.sheets.csv_reader import read_csv_rows
+from catalog_sync.problems import Problem
+from catalog_sync.sheets.csv_reader import CANDIDATES, delimiter_name, read_csv_rows
 from catalog_sync.sheets.detect import detect_format
 from catalog_sync.sheets.mapping import resolve_mapping
 from catalog_sync.sheets.model import Sheet
@@ -59,6 +60,7 @@ def load_sheet(
         )
         if result is None:
             raise InputError("the file is empty", file=str(path))
+        _hint_delimiter(result)
         return result
     book = read_workbook(path, detected.format, sheet)
     book.grid.problems[:0] = list(detected.problems)
@@ -68,3 +70,27 @@ def load_sheet(
     if result is None:  # pragma: no cover - read_workbook only returns sheets with data
         raise InputError("the sheet is empty", file=str(path), sheet=book.name)
     return result
+
+
+def _hint_delimiter(sheet: Sheet) -> None:
+    """One column whose header holds another delimiter: the file was probably split on the wrong one."""
+    if len(sheet.headers) != 1 or sheet.delimiter is None:
+        return
+    header = sheet.headers[0]
+    other = max((d for d in CANDIDATES if d != sheet.delimiter), key=header.count)
+    if header.count(other) == 0:
+        return
+    sheet.problems.append(
+        Problem(
+            code="format-mismatch",
+            severity="warning",
+            sheet=sheet.display_name,
+            cell=f"A{sheet.header_row}",
+            row=sheet.header_row,
+            value=header[:60],
+            message=(
+                f"the whole header is one column split on {delimiter_name(sheet.delimiter)}s, but it holds "
+                f"{delimiter_name(other)}s: pass --delimiter {'tab' if other == chr(9) else repr(other)}"
+            ),
+        )
+    )

@@ -43,6 +43,7 @@ class Sheet:
         problems: structural problems found while reading (duplicate or empty headers,
             ragged rows, unknown columns, guessed encoding); validation adds them to its report.
         encoding / delimiter: what was detected for CSV.
+        header_row: the row number of the header (the first row with any value).
     """
 
     path: Path
@@ -55,6 +56,7 @@ class Sheet:
     problems: list[Problem] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    header_row: int = 1
 
     @property
     def display_name(self) -> str:

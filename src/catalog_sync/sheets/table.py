@@ -41,6 +41,7 @@ class Grid:
     kinds: list[list[str]] | None = None
     first_row: int = 1
     ragged_is_error: bool = False  # CSV: cells beyond the header are a ragged row
+    trimmed: bool = False  # workbooks: cells are already trimmed
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -134,10 +135,10 @@ def build_sheet(
     rows: list[list[str]] = []
     kind_rows: list[list[str]] = []
     numbers: list[int] = []
-    used = [False] * width
+    strip = not grid.trimmed
     for i in range(top + 1, len(grid.cells)):
         raw = grid.cells[i]
-        cells = [c.strip() for c in raw]
+        cells = [c.strip() for c in raw] if strip else raw
         if not any(cells):
             continue
         row_no = grid.first_row + i
@@ -155,7 +156,7 @@ def build_sheet(
                 )
             cells = cells[:width]
         elif len(cells) < width:
-            cells.extend([""] * (width - len(cells)))
+            cells = cells + [""] * (width - len(cells))
         if max(map(len, cells)) > limits.MAX_CELL_CHARS:
             cells = [
                 _clip(ctx, c, f"{column_letter(j)}{row_no}", row_no, header[j] or None)
@@ -163,15 +164,13 @@ def build_sheet(
                 else c
                 for j, c in enumerate(cells)
             ]
-        for j, c in enumerate(cells):
-            if c:
-                used[j] = True
         rows.append(cells)
         numbers.append(row_no)
         if grid.kinds is not None:
             kinds = grid.kinds[i][:width]
             kind_rows.append(kinds + [""] * (width - len(kinds)))
 
+    used = [any(column) for column in zip(*rows, strict=True)] if rows else [False] * width
     known = {header_key(f): f for f in known_fields} if known_fields is not None else None
     keep: list[int] = []
     names: list[str] = []
@@ -224,7 +223,10 @@ def build_sheet(
         names.append(name)
 
     index = pd.Index(numbers, dtype="int64")
-    data = pd.DataFrame([[r[j] for j in keep] for r in rows], columns=names, index=index, dtype=str)
+    every = keep == list(range(width))
+    data = pd.DataFrame(
+        rows if every else [[r[j] for j in keep] for r in rows], columns=names, index=index, dtype=str
+    )
     if not rows:
         data = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
         ctx.add(
@@ -235,7 +237,10 @@ def build_sheet(
     kinds_df = None
     if grid.kinds is not None:
         kinds_df = pd.DataFrame(
-            [[r[j] for j in keep] for r in kind_rows], columns=names, index=index, dtype=str
+            kind_rows if every else [[r[j] for j in keep] for r in kind_rows],
+            columns=names,
+            index=index,
+            dtype=str,
         )
         if not rows:
             kinds_df = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
@@ -251,4 +256,5 @@ def build_sheet(
         problems=ctx.problems,
         encoding=encoding,
         delimiter=delimiter,
+        header_row=header_row,
     )

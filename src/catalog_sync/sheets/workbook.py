@@ -190,4 +190,4 @@ def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
         for (r, c), text in _error_cells(path, sheet_part).items():
             if r < len(cells) and c < len(cells[r]):
                 cells[r][c], kinds[r][c] = text, "e"
-    return WorkbookSheet(name=name, grid=Grid(cells=cells, kinds=kinds))
+    return WorkbookSheet(name=name, grid=Grid(cells=cells, kinds=kinds, trimmed=True))

@@ -26,6 +26,8 @@ from openpyxl.utils import get_column_letter
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     try:
@@ -58,8 +60,14 @@ def xlsx_text(value: str) -> str:
     a carriage return (which XML parsing would turn into a line feed) is written ``_x000D_``;
     control characters XML cannot hold at all are dropped.
     """
-    value = _OOXML_ESCAPE.sub(r"_x005F_\1", value)
-    return ILLEGAL_CHARACTERS_RE.sub("", value.replace("\r", "_x000D_"))
+    if "_x" in value:
+        value = _OOXML_ESCAPE.sub(r"_x005F_\1", value)
+    if "\r" in value:
+        value = value.replace("\r", "_x000D_")
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+_NEEDS_CELL = ("=", "#")  # text openpyxl would otherwise store as a formula or an error value
 
 
 def _string_cell(ws: Any, value: str, *, text_format: bool, bold: bool = False) -> WriteOnlyCell:
@@ -71,6 +79,18 @@ def _string_cell(ws: Any, value: str, *, text_format: bool, bold: bool = False) 
     if bold:
         cell.font = Font(bold=True)
     return cell
+
+
+def _row(ws: Any, values: tuple[Any, ...], flags: list[bool]) -> list[Any]:
+    """One data row: plain strings where openpyxl keeps them as strings, cells where it must be told."""
+    out: list[Any] = []
+    for value, text_format in zip(values, flags, strict=True):
+        text = _text(value)
+        if text_format or text.startswith(_NEEDS_CELL):
+            out.append(_string_cell(ws, text, text_format=text_format))
+        else:
+            out.append(xlsx_text(text) if text else None)
+    return out
 
 
 def write_xlsx(
@@ -112,5 +132,5 @@ def write_xlsx(
     ws.append(header)
     flags = [name in text for name in columns]
     for row in df.itertuples(index=False, name=None):
-        ws.append([_string_cell(ws, _text(v), text_format=f) for v, f in zip(row, flags, strict=True)])
+        ws.append(_row(ws, row, flags))
     wb.save(Path(path))

@@ -29,7 +29,10 @@ from catalog_sync.sheets.detect import damaged
 
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _DECLARATION = re.compile(rb"<!\s*(?:doctype|entity)", re.IGNORECASE)
-# A cell with a value (not self-closing) and its A1 reference; namespace prefix allowed.
+# Cheap upper bound of a worksheet's extent: row numbers and the column letters of any cell.
+_ROW = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,7})"')
+_COLUMN = re.compile(rb' r="([A-Z]{1,3})[0-9]')
+# Exact: a cell with a value (not self-closing) and its A1 reference; namespace prefix allowed.
 _CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="e"')
 _TAIL = 256
@@ -40,7 +43,9 @@ class ZipReport:
     """What the scan found that the reader needs."""
 
     error_parts: set[str] = field(default_factory=set)
-    used_cells: dict[str, int] = field(default_factory=dict)  # worksheet part -> cells in the used range
+    used_cells: dict[str, int] = field(
+        default_factory=dict
+    )  # worksheet part -> cells from A1 to the last value
 
 
 def _letters_to_index(letters: bytes) -> int:
@@ -89,16 +94,42 @@ def _check_declared(infos: list[zipfile.ZipInfo], path: Path) -> None:
             )
 
 
+class _Extent:
+    """Running (last row, column letters) of a worksheet part, fed chunk by chunk."""
+
+    def __init__(self, exact: bool) -> None:
+        self.exact = exact
+        self.last_row = 0
+        self.letters: set[bytes] = set()
+
+    def feed(self, window: bytes) -> None:
+        if self.exact:
+            found = _CELL.findall(window)
+            if found:
+                self.letters.update(map(itemgetter(0), found))
+                self.last_row = max(self.last_row, max(map(int, map(itemgetter(1), found))))
+            return
+        self.letters.update(_COLUMN.findall(window))
+        rows = _ROW.findall(window)
+        if rows:
+            self.last_row = max(self.last_row, max(map(int, rows)))
+
+    @property
+    def cells(self) -> int:
+        """Cells from A1 to the last row and column (what a padded grid would hold)."""
+        width = max((_letters_to_index(c) + 1 for c in self.letters), default=0)
+        return self.last_row * width
+
+
 def _scan_member(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], path: Path, report: ZipReport
 ) -> None:
     is_sheet = PurePosixPath(info.filename).parent.as_posix() == "xl/worksheets"
+    extent = _Extent(exact=False)
     tail = b""
-    rows: list[int] = []
-    cols: set[bytes] = set()
     for chunk in _stream(zf, info, budget, path):
         window = tail + chunk
-        if _DECLARATION.search(window):
+        if b"<!" in window and _DECLARATION.search(window):
             raise InputError(
                 f"refused: the workbook contains XML entity declarations (<!DOCTYPE/<!ENTITY in "
                 f"{info.filename}); no spreadsheet program writes them. Open and re-save the file in Excel or "
@@ -106,17 +137,21 @@ def _scan_member(
                 file=str(path),
             )
         if is_sheet:
-            if _ERROR_CELL.search(window):
+            if b't="e"' in window and _ERROR_CELL.search(window):
                 report.error_parts.add(info.filename)
-            found = _CELL.findall(window)
-            if found:
-                cols.update(map(itemgetter(0), found))
-                numbers = list(map(int, map(itemgetter(1), found)))
-                rows.extend((min(numbers), max(numbers)))
+            extent.feed(window)
         tail = window[-_TAIL:]
-    if is_sheet and rows:
-        indexes = [_letters_to_index(c) for c in cols]
-        report.used_cells[info.filename] = (max(rows) - min(rows) + 1) * (max(indexes) - min(indexes) + 1)
+    if not is_sheet:
+        return
+    if extent.cells > limits.MAX_SHEET_CELLS:
+        # The cheap bound counts rows and cells that are only styled; count cells with values.
+        budget[0] += info.file_size
+        extent = _Extent(exact=True)
+        tail = b""
+        for chunk in _stream(zf, info, budget, path):
+            extent.feed(tail + chunk)
+            tail = (tail + chunk)[-_TAIL:]
+    report.used_cells[info.filename] = extent.cells
 
 
 def inspect_zip(path: Path, kind: str) -> ZipReport:
