@@ -172,3 +172,60 @@ def test_libreoffice_mangles_a_csv_and_the_loader_reports_the_facts(tmp_path, co
     assert sheet.data["released"].tolist() == ["2024-01-31", "2023-12-01"]
     assert sheet.kinds["released"].tolist() == ["d", "d"]
     assert sheet.data.loc[3, "title"] == "NA"
+
+
+def test_only_hidden_sheets_with_data_are_named_in_the_error(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Visible"
+    hidden = wb.create_sheet("Secret")
+    hidden.append(["upc"])
+    hidden.append(["1"])
+    hidden.sheet_state = "hidden"
+    path = tmp_path / "hidden.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError, match=r"no visible sheet holds data; hidden sheets with data: 'Secret'"):
+        load_sheet(path)
+    assert load_sheet(path, sheet="Secret").data.loc[2, "upc"] == "1"
+
+
+def test_mac_1904_date_system_gives_the_right_dates(tmp_path):
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = openpyxl.Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    wb.active.append(["released"])
+    wb.active.append([dt.date(2024, 1, 31)])
+    path = tmp_path / "mac.xlsx"
+    wb.save(path)
+    sheet = load_sheet(path)
+    assert sheet.data.loc[2, "released"] == "2024-01-31"
+    assert sheet.kinds.loc[2, "released"] == "d"
+
+
+def test_cached_formula_errors_and_values_read_as_shown(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["upc", "calc"])
+    wb.active.append(["1", "x"])
+    path = tmp_path / "formula.xlsx"
+    wb.save(path)
+    # Excel stores the last computed result next to each formula; write two such cells by hand.
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        parts = {i.filename: zin.read(i) for i in zin.infolist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    start = xml.index('<c r="B2"')
+    end = xml.index("</c>", start) + 4
+    xml = (
+        xml[:start]
+        + '<c r="B2" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="C2"><f>2*3</f><v>6</v></c>'
+        + xml[end:]
+    )
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts.items():
+            zout.writestr(name, data)
+    sheet = load_sheet(path)
+    assert sheet.data.loc[2, "calc"] == "#DIV/0!"
+    assert sheet.kinds.loc[2, "calc"] == "e"
+    assert [p.code for p in sheet.problems] == ["empty-header"]  # C2 has a value but no header

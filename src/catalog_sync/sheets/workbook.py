@@ -151,6 +151,16 @@ def _pick(
         if _has_data(rows):
             with_data.append((meta.name, rows))
     if not with_data:
+        hidden = [
+            m.name
+            for m in metas
+            if m.visible != pc.SheetVisibleEnum.Visible and _has_data(_load_rows(book, m.name, path, kind))
+        ]
+        if hidden:
+            raise InputError(
+                f"no visible sheet holds data; hidden sheets with data: {_names(hidden)} (pass --sheet NAME)",
+                file=str(path),
+            )
         raise InputError("the file is empty (no sheet holds any value)", file=str(path))
     if len(with_data) > 1:
         raise InputError(
