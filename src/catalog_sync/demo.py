@@ -80,7 +80,9 @@ class _Cli:
             command += ["--state", str(self.state)]
         started = time.monotonic()
         done = subprocess.run(command, env=self.env, capture_output=True, text=True, check=False)
-        print(f"\n$ catalog-sync {' '.join(args)}   [exit {done.returncode}, {time.monotonic() - started:.1f} s]")
+        print(
+            f"\n$ catalog-sync {' '.join(args)}   [exit {done.returncode}, {time.monotonic() - started:.1f} s]"
+        )
         lines = done.stdout.rstrip().splitlines()
         if show == "last":
             lines = lines[-1:]
@@ -105,7 +107,11 @@ def run_provider(provider: str) -> dict[str, Any]:
     print(f"\n=== {provider}: sandbox, then validate → plan → apply → edit → plan → apply on {catalog}")
     options: dict[str, Any] = {"api_key": _DEMO_KEY[provider], "seed": 1}
     with Sandbox(provider, **options) as sandbox:
-        env = {**os.environ, _KEY_ENV[provider]: _DEMO_KEY[provider], f"{provider.upper()}_BASE_URL": sandbox.url}
+        env = {
+            **os.environ,
+            _KEY_ENV[provider]: _DEMO_KEY[provider],
+            f"{provider.upper()}_BASE_URL": sandbox.url,
+        }
         if provider == "keevault":
             pem = folder / "sandbox-public-key.pem"
             pem.write_text(sandbox.public_key_pem or "", encoding="utf-8")
@@ -116,13 +122,17 @@ def run_provider(provider: str) -> dict[str, Any]:
         codes = [cli("validate", str(catalog), "-p", provider, show="last").returncode]
         codes.append(cli("plan", str(catalog), "-p", provider, *extra, show="last").returncode)
         report1 = folder / "report-1.xlsx"
-        codes.append(cli("apply", str(catalog), "-p", provider, "--yes", "--report", str(report1), *extra).returncode)
+        codes.append(
+            cli("apply", str(catalog), "-p", provider, "--yes", "--report", str(report1), *extra).returncode
+        )
         first = _writes(sandbox)
         print(f"\n  sandbox received {first} write(s)")
         print(f"\n  editing one cell: {_edit_one_cell(catalog, _EDIT[provider])}")
         codes.append(cli("plan", str(catalog), "-p", provider, *extra).returncode)
         report2 = folder / "report-2.xlsx"
-        codes.append(cli("apply", str(catalog), "-p", provider, "--yes", "--report", str(report2), *extra).returncode)
+        codes.append(
+            cli("apply", str(catalog), "-p", provider, "--yes", "--report", str(report2), *extra).returncode
+        )
         second = _writes(sandbox) - first
         print(f"\n  sandbox received {second} write(s) for the edited cell")
     return {"provider": provider, "codes": codes, "writes": (first, second), "reports": (report1, report2)}
@@ -136,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         good = all(c == 0 for c in r["codes"]) and r["writes"][1] == 1
         ok &= good
-        print(f"  {r['provider']:9} exit codes {r['codes']}, writes {r['writes'][0]} then {r['writes'][1]}; "
-              f"reports: {', '.join(str(p) for p in r['reports'])}  {'ok' if good else 'UNEXPECTED'}")
+        print(
+            f"  {r['provider']:9} exit codes {r['codes']}, writes {r['writes'][0]} then {r['writes'][1]}; "
+            f"reports: {', '.join(str(p) for p in r['reports'])}  {'ok' if good else 'UNEXPECTED'}"
+        )
     return 0 if ok else 1
 
 

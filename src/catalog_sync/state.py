@@ -135,7 +135,9 @@ def public_base_url(url: str | None) -> str:
 
 def fields_fingerprint(fields: dict[str, str]) -> str:
     """sha256 of the canonical JSON of sheet-term fields (JoggAI's fingerprint, from the ledger)."""
-    data = json.dumps({k: v for k, v in sorted(fields.items()) if v != ""}, sort_keys=True, ensure_ascii=False)
+    data = json.dumps(
+        {k: v for k, v in sorted(fields.items()) if v != ""}, sort_keys=True, ensure_ascii=False
+    )
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
@@ -223,7 +225,9 @@ class Ledger:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+            self._db = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None, timeout=30
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
@@ -270,7 +274,9 @@ class Ledger:
             return self._db.execute(sql, params).fetchall()
 
     # -- runs --------------------------------------------------------------------------
-    def start_run(self, command: str, provider: str, base_url: str, catalog: str | None, mode: str | None) -> int:
+    def start_run(
+        self, command: str, provider: str, base_url: str, catalog: str | None, mode: str | None
+    ) -> int:
         cur = self._write(
             "INSERT INTO runs (command, provider, base_url, catalog, mode, pid, started_at) VALUES (?,?,?,?,?,?,?)",
             (command, provider, public_base_url(base_url), catalog, mode, os.getpid(), _now()),
@@ -311,9 +317,16 @@ class Ledger:
             self._OUTCOME_SQL,
             [
                 (
-                    run_id, o.get("row"), o.get("key"), o["action"], o["status"], o.get("remote_id"),
-                    o.get("changed"), None if o.get("error_code") in (None, "") else str(o["error_code"]),
-                    o.get("error"), at,
+                    run_id,
+                    o.get("row"),
+                    o.get("key"),
+                    o["action"],
+                    o["status"],
+                    o.get("remote_id"),
+                    o.get("changed"),
+                    None if o.get("error_code") in (None, "") else str(o["error_code"]),
+                    o.get("error"),
+                    at,
                 )
                 for o in outcomes
             ],
@@ -329,15 +342,32 @@ class Ledger:
 
     # -- intents -----------------------------------------------------------------------
     def begin_intent(
-        self, run_id: int, provider: str, base_url: str, *, row: int | None, key: str, action: str,
-        remote_id: str | None, fields: dict[str, str],
+        self,
+        run_id: int,
+        provider: str,
+        base_url: str,
+        *,
+        row: int | None,
+        key: str,
+        action: str,
+        remote_id: str | None,
+        fields: dict[str, str],
     ) -> int:
         """Record a write about to be sent (committed before the request leaves)."""
         cur = self._write(
             "INSERT INTO intents (run_id, provider, base_url, row, key, action, remote_id, fields, sent_at)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
-            (run_id, provider, public_base_url(base_url), row, key, action, remote_id,
-             json.dumps(fields, ensure_ascii=False), _now()),
+            (
+                run_id,
+                provider,
+                public_base_url(base_url),
+                row,
+                key,
+                action,
+                remote_id,
+                json.dumps(fields, ensure_ascii=False),
+                _now(),
+            ),
         )
         return int(cur.lastrowid or 0)
 
@@ -351,14 +381,31 @@ class Ledger:
             (provider, public_base_url(base_url)),
         )
         return [
-            Intent(r["id"], r["run_id"], r["row"], r["key"] or "", r["action"], r["remote_id"],
-                   json.loads(r["fields"]), r["sent_at"], r["state"])
+            Intent(
+                r["id"],
+                r["run_id"],
+                r["row"],
+                r["key"] or "",
+                r["action"],
+                r["remote_id"],
+                json.loads(r["fields"]),
+                r["sent_at"],
+                r["state"],
+            )
             for r in rows
         ]
 
     # -- records (remote id -> last pushed fields) --------------------------------------
-    def remember(self, provider: str, base_url: str, remote_id: str, fields: dict[str, str],
-                 *, merge: bool = True, fingerprint: str | None = None) -> LedgerRecord:
+    def remember(
+        self,
+        provider: str,
+        base_url: str,
+        remote_id: str,
+        fields: dict[str, str],
+        *,
+        merge: bool = True,
+        fingerprint: str | None = None,
+    ) -> LedgerRecord:
         """Store what was pushed for ``remote_id`` (merged into what was known when ``merge``)."""
         with self._mutex:
             base = public_base_url(base_url)
@@ -389,16 +436,36 @@ class Ledger:
             "SELECT * FROM records WHERE provider=? AND base_url=? ORDER BY updated_at, remote_id",
             (provider, public_base_url(base_url)),
         )
-        return [LedgerRecord(r["remote_id"], json.loads(r["fields"]), r["fingerprint"], r["updated_at"]) for r in rows]
+        return [
+            LedgerRecord(r["remote_id"], json.loads(r["fields"]), r["fingerprint"], r["updated_at"])
+            for r in rows
+        ]
 
     # -- unknowns (JoggAI) ---------------------------------------------------------------
-    def mark_unknown(self, provider: str, base_url: str, key_field: str, key_value: str, *,
-                     row: int | None, fields: dict[str, str], run_id: int) -> None:
+    def mark_unknown(
+        self,
+        provider: str,
+        base_url: str,
+        key_field: str,
+        key_value: str,
+        *,
+        row: int | None,
+        fields: dict[str, str],
+        run_id: int,
+    ) -> None:
         self._write(
             "INSERT OR IGNORE INTO unknowns (provider, base_url, key_field, key_value, row, fields, run_id, since)"
             " VALUES (?,?,?,?,?,?,?,?)",
-            (provider, public_base_url(base_url), key_field, key_value, row,
-             json.dumps(fields, ensure_ascii=False), run_id, _now()),
+            (
+                provider,
+                public_base_url(base_url),
+                key_field,
+                key_value,
+                row,
+                json.dumps(fields, ensure_ascii=False),
+                run_id,
+                _now(),
+            ),
         )
 
     def unknowns(self, provider: str, base_url: str) -> list[Unknown]:
@@ -406,8 +473,12 @@ class Ledger:
             "SELECT * FROM unknowns WHERE provider=? AND base_url=? ORDER BY since",
             (provider, public_base_url(base_url)),
         )
-        return [Unknown(r["key_field"], r["key_value"], r["row"], json.loads(r["fields"]), r["run_id"], r["since"])
-                for r in rows]
+        return [
+            Unknown(
+                r["key_field"], r["key_value"], r["row"], json.loads(r["fields"]), r["run_id"], r["since"]
+            )
+            for r in rows
+        ]
 
     def resolve_unknown(self, provider: str, base_url: str | None, key_value: str) -> int:
         """Forget unknown outcomes whose key value is ``key_value`` (any base URL when None)."""

@@ -33,25 +33,37 @@ def make_sheet(rows: list[dict[str, str]], columns: list[str] | None = None, pat
     columns = columns or list(rows[0])
     data = pd.DataFrame([{c: r.get(c, "") for c in columns} for r in rows], columns=columns, dtype=object)
     data.index = pd.RangeIndex(2, 2 + len(rows))
-    return Sheet(path=Path(path), sheet_name=None, headers=list(columns), columns=list(columns),
-                 letters=[column_letter(i) for i in range(len(columns))], data=data)
+    return Sheet(
+        path=Path(path),
+        sheet_name=None,
+        headers=list(columns),
+        columns=list(columns),
+        letters=[column_letter(i) for i in range(len(columns))],
+        data=data,
+    )
 
 
 # ---------------------------------------------------------------- real HTTP against sandboxes
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDERS = ("jogg", "keevault", "royalti")
 #: Test secrets: every file and output of a run is scanned for them.
-KEYS = {"jogg": "jg-test-secret-7f3a9c11", "keevault": "kv-test-secret-5b2e8177", "royalti": "RWAK_test_secret_91c4d2"}
+KEYS = {
+    "jogg": "jg-test-secret-7f3a9c11",
+    "keevault": "kv-test-secret-5b2e8177",
+    "royalti": "RWAK_test_secret_91c4d2",
+}
 KEY_ENV = {"jogg": "JOGG_API_KEY", "keevault": "KEEVAULT_API_KEY", "royalti": "ROYALTI_API_KEY"}
 FAST = ["--rate", "1000"]
 
 
 @contextmanager
-def sandbox(provider: str, *, faults: FaultConfig | None = None, seed: int = 1,
-            state_path: Path | None = None) -> Iterator[Sandbox]:
+def sandbox(
+    provider: str, *, faults: FaultConfig | None = None, seed: int = 1, state_path: Path | None = None
+) -> Iterator[Sandbox]:
     options = {"post_limit": 100000} if provider == "jogg" else {}
-    with Sandbox(provider, api_key=KEYS[provider], faults=faults, seed=seed, state_path=state_path,
-                 **options) as sb:
+    with Sandbox(
+        provider, api_key=KEYS[provider], faults=faults, seed=seed, state_path=state_path, **options
+    ) as sb:
         yield sb
 
 
@@ -95,14 +107,40 @@ def big_catalog(provider: str, folder: Path, n: int) -> Path:
     rows = []
     for i in range(n):
         if provider == "royalti":
-            rows.append({"id": "", "externalId": f"EXT-{i:04d}", "title": f"Release {i}", "displayArtist": "Band",
-                         "type": "Audio", "format": "Single", "releaseDate": f"2024-01-{i % 28 + 1:02d}"})
+            rows.append(
+                {
+                    "id": "",
+                    "externalId": f"EXT-{i:04d}",
+                    "title": f"Release {i}",
+                    "displayArtist": "Band",
+                    "type": "Audio",
+                    "format": "Single",
+                    "releaseDate": f"2024-01-{i % 28 + 1:02d}",
+                }
+            )
         elif provider == "keevault":
-            rows.append({"product_id": "", "name": f"Product {i}", "description": f"Licence {i}", "source": "internal",
-                         "require_non_expired": str(i % 2), "external_reference": f"REF-{i}", "status": "active"})
+            rows.append(
+                {
+                    "product_id": "",
+                    "name": f"Product {i}",
+                    "description": f"Licence {i}",
+                    "source": "internal",
+                    "require_non_expired": str(i % 2),
+                    "external_reference": f"REF-{i}",
+                    "status": "active",
+                }
+            )
         else:
-            rows.append({"product_id": "", "url": f"https://shop.example.com/p/{i}", "name": f"Item {i}",
-                         "description": f"Thing number {i}", "target_audience": "Everyone", "media": ""})
+            rows.append(
+                {
+                    "product_id": "",
+                    "url": f"https://shop.example.com/p/{i}",
+                    "name": f"Item {i}",
+                    "description": f"Thing number {i}",
+                    "target_audience": "Everyone",
+                    "media": "",
+                }
+            )
     return write_rows(folder / "big.csv", rows)
 
 

@@ -20,11 +20,13 @@ def _actions(plan):
 
 
 def test_royalti_matches_by_keys_in_order_and_diffs_fields():
-    sheet = make_sheet([
-        {"id": "", "upc": "012345678905", "externalId": "", "title": "Same", "format": "single"},
-        {"id": "", "upc": "", "externalId": "E2", "title": "New title", "format": "EP"},
-        {"id": "", "upc": "", "externalId": "E3", "title": "Brand new", "format": "Album"},
-    ])
+    sheet = make_sheet(
+        [
+            {"id": "", "upc": "012345678905", "externalId": "", "title": "Same", "format": "single"},
+            {"id": "", "upc": "", "externalId": "E2", "title": "New title", "format": "EP"},
+            {"id": "", "upc": "", "externalId": "E3", "title": "Brand new", "format": "Album"},
+        ]
+    )
     remote = [
         Rec("r1", {"upc": "012345678905", "title": "Same", "format": "Single"}, "f1"),
         Rec("r2", {"externalId": "E2", "title": "Old title", "format": "EP"}, "f2"),
@@ -36,8 +38,11 @@ def test_royalti_matches_by_keys_in_order_and_diffs_fields():
     assert upd.fields == {"title": {"old": "Old title", "new": "New title"}}
     assert upd.key == "externalId=E2"
     create = plan.changes[2]
-    assert create.fields == {"externalId": {"old": "", "new": "E3"}, "title": {"old": "", "new": "Brand new"},
-                             "format": {"old": "", "new": "Album"}}
+    assert create.fields == {
+        "externalId": {"old": "", "new": "E3"},
+        "title": {"old": "", "new": "Brand new"},
+        "format": {"old": "", "new": "Album"},
+    }
     assert plan.summary == {"create": 1, "update": 1, "unchanged": 1, "delete": 0, "conflict": 0, "skip": 0}
 
 
@@ -56,13 +61,18 @@ def test_absent_column_never_clears():
 
 
 def test_ambiguous_key_and_double_claim_are_conflicts():
-    sheet = make_sheet([
-        {"product_id": "", "name": "Twin", "description": "d", "external_reference": ""},
-        {"product_id": "", "name": "A", "description": "d", "external_reference": "X1"},
-        {"product_id": "", "name": "B", "description": "d", "external_reference": "X1b"},
-    ])
-    remote = [Rec("1", {"name": "Twin"}), Rec("2", {"name": "Twin"}),
-              Rec("3", {"external_reference": "X1", "name": "B"})]
+    sheet = make_sheet(
+        [
+            {"product_id": "", "name": "Twin", "description": "d", "external_reference": ""},
+            {"product_id": "", "name": "A", "description": "d", "external_reference": "X1"},
+            {"product_id": "", "name": "B", "description": "d", "external_reference": "X1b"},
+        ]
+    )
+    remote = [
+        Rec("1", {"name": "Twin"}),
+        Rec("2", {"name": "Twin"}),
+        Rec("3", {"external_reference": "X1", "name": "B"}),
+    ]
     plan = build_plan(sheet, KEE, remote)
     acts = _actions(plan)
     assert acts[2] == "conflict" and "2 remote records" in plan.changes[0].reason
@@ -78,11 +88,13 @@ def test_unknown_remote_id_is_conflict_when_remote_is_complete():
 
 
 def test_jogg_adopts_unknown_product_id_and_reports_unknown_creates():
-    sheet = make_sheet([
-        {"product_id": "NEW1", "name": "Filled by user", "url": ""},
-        {"product_id": "", "name": "Lost answer", "url": "https://x.example/p"},
-        {"product_id": "", "name": "Known", "url": "https://x.example/known"},
-    ])
+    sheet = make_sheet(
+        [
+            {"product_id": "NEW1", "name": "Filled by user", "url": ""},
+            {"product_id": "", "name": "Lost answer", "url": "https://x.example/p"},
+            {"product_id": "", "name": "Known", "url": "https://x.example/known"},
+        ]
+    )
     ledger = [Rec("J1", {"url": "https://x.example/known", "name": "Known"})]
     view = LedgerView(complete=False, unknowns=[Unknown("url", "https://x.example/p", 3)])
     plan = build_plan(sheet, JOGG, ledger, view)
@@ -93,8 +105,9 @@ def test_jogg_adopts_unknown_product_id_and_reports_unknown_creates():
 
 
 def test_modes_create_update_mirror():
-    sheet = make_sheet([{"id": "", "externalId": "E1", "title": "Changed"},
-                        {"id": "", "externalId": "E9", "title": "New"}])
+    sheet = make_sheet(
+        [{"id": "", "externalId": "E1", "title": "Changed"}, {"id": "", "externalId": "E9", "title": "New"}]
+    )
     remote = [Rec("r1", {"externalId": "E1", "title": "Old"}), Rec("r2", {"externalId": "E2", "title": "x"})]
     assert _actions(build_plan(sheet, ROY, remote, mode="create")) == {2: "skip", 3: "create"}
     assert _actions(build_plan(sheet, ROY, remote, mode="update")) == {2: "update", 3: "skip"}
@@ -108,10 +121,30 @@ def test_modes_create_update_mirror():
 
 
 def test_normalisation_makes_equal_values_equal():
-    sheet = make_sheet([{"product_id": "5", "name": "N", "description": "D", "source": "Internal",
-                         "require_non_expired": "TRUE", "status": "ACTIVE"}])
-    remote = [Rec("5", {"name": "N", "description": "D", "source": "internal", "require_non_expired": "1",
-                        "status": "active"})]
+    sheet = make_sheet(
+        [
+            {
+                "product_id": "5",
+                "name": "N",
+                "description": "D",
+                "source": "Internal",
+                "require_non_expired": "TRUE",
+                "status": "ACTIVE",
+            }
+        ]
+    )
+    remote = [
+        Rec(
+            "5",
+            {
+                "name": "N",
+                "description": "D",
+                "source": "internal",
+                "require_non_expired": "1",
+                "status": "active",
+            },
+        )
+    ]
     assert build_plan(sheet, KEE, remote).changes[0].action == "unchanged"
 
 

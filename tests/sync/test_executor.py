@@ -26,7 +26,9 @@ class _Stats:
 class FakeProvider:
     """Holds records in a dict; ``lose`` lists write numbers whose answer is lost AFTER applying."""
 
-    def __init__(self, name: str = "royalti", *, can_lookup: bool = True, lose=(), refuse=(), fatal=()) -> None:
+    def __init__(
+        self, name: str = "royalti", *, can_lookup: bool = True, lose=(), refuse=(), fatal=()
+    ) -> None:
         self.name = name
         self.spec = load_spec(name)
         self.can_lookup = self.can_list = can_lookup
@@ -70,24 +72,40 @@ class FakeProvider:
     def find(self, fields):
         self.finds += 1
         for rid, rec in self.records.items():
-            if fields.get("id") == rid or (fields.get("externalId") and rec.get("externalId") == fields["externalId"]):
+            if fields.get("id") == rid or (
+                fields.get("externalId") and rec.get("externalId") == fields["externalId"]
+            ):
                 return Rec(rid, rec, "fp")
         return None
 
 
 def _plan(n: int, provider: str = "royalti") -> Plan:
     key = "externalId" if provider == "royalti" else "url"
-    changes = [Change(row=i + 2, key=f"{key}=E{i}", action="create",
-                      fields={key: {"old": "", "new": f"E{i}"}, ("title" if provider == "royalti" else "name"):
-                              {"old": "", "new": f"T{i}"}}) for i in range(n)]
+    changes = [
+        Change(
+            row=i + 2,
+            key=f"{key}=E{i}",
+            action="create",
+            fields={
+                key: {"old": "", "new": f"E{i}"},
+                ("title" if provider == "royalti" else "name"): {"old": "", "new": f"T{i}"},
+            },
+        )
+        for i in range(n)
+    ]
     return Plan(provider=provider, catalog="c.csv", base_url="http://fake.test", changes=changes)
 
 
 def test_lost_answer_is_settled_by_lookup_not_resent(tmp_path):
     provider = FakeProvider(lose={2})
     with Ledger(tmp_path / "s.db") as ledger:
-        result = execute(_plan(3), provider, ledger, run_id=ledger.start_run("apply", "royalti", "x", "c", "upsert"),
-                         concurrency=1)
+        result = execute(
+            _plan(3),
+            provider,
+            ledger,
+            run_id=ledger.start_run("apply", "royalti", "x", "c", "upsert"),
+            concurrency=1,
+        )
         assert [o.status for o in result.outcomes] == ["ok", "ok", "ok"]
         assert provider.writes == 3 and len(provider.records) == 3  # no duplicate
         assert provider.finds == 1
@@ -133,10 +151,26 @@ def test_dead_run_intent_is_settled_by_find(tmp_path):
     provider = FakeProvider()
     provider.records["id9"] = {"externalId": "E0", "title": "T0"}  # the create had taken effect
     with Ledger(tmp_path / "s.db") as ledger:
-        ledger.begin_intent(1, "royalti", "http://fake.test", row=2, key="externalId=E0", action="create",
-                            remote_id=None, fields={"externalId": "E0", "title": "T0"})
-        ledger.begin_intent(1, "royalti", "http://fake.test", row=3, key="externalId=E1", action="create",
-                            remote_id=None, fields={"externalId": "E1", "title": "T1"})
+        ledger.begin_intent(
+            1,
+            "royalti",
+            "http://fake.test",
+            row=2,
+            key="externalId=E0",
+            action="create",
+            remote_id=None,
+            fields={"externalId": "E0", "title": "T0"},
+        )
+        ledger.begin_intent(
+            1,
+            "royalti",
+            "http://fake.test",
+            row=3,
+            key="externalId=E1",
+            action="create",
+            remote_id=None,
+            fields={"externalId": "E1", "title": "T1"},
+        )
         notes = settle_open_intents(provider, ledger, run_id=2)
         assert len(notes) == 2 and "had taken effect (remote id id9)" in notes[0]
         assert "had not taken effect" in notes[1]
@@ -151,4 +185,6 @@ def test_ledger_scopes_by_base_url_and_strips_credentials(tmp_path):
         assert ledger.records("jogg", "http://127.0.0.1:9") == []
         mode = ledger._db.execute("PRAGMA journal_mode").fetchone()[0]
         assert mode == "wal"
-    assert b"SECRET" not in (tmp_path / "s.db").read_bytes() and b"pw@" not in (tmp_path / "s.db").read_bytes()
+    assert (
+        b"SECRET" not in (tmp_path / "s.db").read_bytes() and b"pw@" not in (tmp_path / "s.db").read_bytes()
+    )

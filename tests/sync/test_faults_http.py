@@ -28,13 +28,28 @@ from sync_helpers import (
 
 from catalog_sync.sandbox import FaultConfig
 
-FAULTS = FaultConfig(error_rate=0.10, lost_answer_rate=0.05, drop_rate=0.05, rate_limit_rate=0.08, retry_after=1)
+FAULTS = FaultConfig(
+    error_rate=0.10, lost_answer_rate=0.05, drop_rate=0.05, rate_limit_rate=0.08, retry_after=1
+)
 ROWS = 30
 
 
 def _apply(catalog, provider, state, env, report):
-    return run_cli(["apply", str(catalog), "-p", provider, "--state", str(state), *FAST, "--yes",
-                    "--report", str(report)], env)
+    return run_cli(
+        [
+            "apply",
+            str(catalog),
+            "-p",
+            provider,
+            "--state",
+            str(state),
+            *FAST,
+            "--yes",
+            "--report",
+            str(report),
+        ],
+        env,
+    )
 
 
 def _no_duplicates(provider, sb):
@@ -71,7 +86,9 @@ def test_jogg_fault_runs_report_unknowns_then_converge_once_resolved(tmp_path):
     provider = "jogg"
     catalog = big_catalog(provider, tmp_path, ROWS)
     state = tmp_path / "state.db"
-    faults = FaultConfig(error_rate=0.10, lost_answer_rate=0.10, drop_rate=0.05, rate_limit_rate=0.08, retry_after=1)
+    faults = FaultConfig(
+        error_rate=0.10, lost_answer_rate=0.10, drop_rate=0.05, rate_limit_rate=0.08, retry_after=1
+    )
     with sandbox(provider, faults=faults, seed=3) as sb:
         env = env_for(sb, provider, tmp_path)
         first = _apply(catalog, provider, state, env, tmp_path / "r1.json")
@@ -94,7 +111,9 @@ def test_jogg_fault_runs_report_unknowns_then_converge_once_resolved(tmp_path):
             if row["url"] in remote:
                 row["product_id"] = remote[row["url"]]
             else:
-                forget = run_cli(["runs", "-p", provider, "--state", str(state), "--resolve-unknown", row["url"]], env)
+                forget = run_cli(
+                    ["runs", "-p", provider, "--state", str(state), "--resolve-unknown", row["url"]], env
+                )
                 assert forget.exit_code == 0, forget.output
         write_rows(catalog, rows)
         codes = []
@@ -112,7 +131,10 @@ def test_jogg_fault_runs_report_unknowns_then_converge_once_resolved(tmp_path):
                     if row["url"] in remote:
                         row["product_id"] = remote[row["url"]]
                     else:
-                        run_cli(["runs", "-p", provider, "--state", str(state), "--resolve-unknown", row["url"]], env)
+                        run_cli(
+                            ["runs", "-p", provider, "--state", str(state), "--resolve-unknown", row["url"]],
+                            env,
+                        )
             write_rows(catalog, rows)
         assert codes[-1] == 0, codes
         assert_converged(provider, sb, catalog)

@@ -78,7 +78,9 @@ def test_create_rerun_edit_mirror(provider, tmp_path):
 
         # mirror: drop one row from the sheet
         write_rows(catalog, rows[1:])
-        mirror = run_cli(["apply", str(catalog), *base, "--yes", "--mode", "mirror", "--max-deletes", "1"], env)
+        mirror = run_cli(
+            ["apply", str(catalog), *base, "--yes", "--mode", "mirror", "--max-deletes", "1"], env
+        )
         if provider == "jogg":
             assert mirror.exit_code == 1
             assert "mirror is not available" in mirror.stderr
@@ -126,8 +128,12 @@ def test_stale_saved_plan_gives_conflicts(tmp_path):
         # someone changes the first targeted record remotely between plan and apply
         import requests
 
-        requests.put(f"{sb.url}/product/{targets[0]['remote_id']}", json={"title": "Changed elsewhere"},
-                     headers={"Authorization": f"Bearer {KEYS[provider]}"}, timeout=5).raise_for_status()
+        requests.put(
+            f"{sb.url}/product/{targets[0]['remote_id']}",
+            json={"title": "Changed elsewhere"},
+            headers={"Authorization": f"Bearer {KEYS[provider]}"},
+            timeout=5,
+        ).raise_for_status()
         before = write_requests(sb)
         result = run_cli(["apply", str(plan_file), *base, "--yes", "--report", str(tmp_path / "r.json")], env)
         assert result.exit_code == 4
@@ -158,8 +164,12 @@ def test_invalid_catalog_exit_3_nothing_read(tmp_path):
     with sandbox("royalti") as sb:
         env = env_for(sb, "royalti", tmp_path)
         for command in ("plan", "apply"):
-            result = run_cli([command, str(catalog), "-p", "royalti", "--state", str(tmp_path / "s.db"), "--yes"]
-                             if command == "apply" else [command, str(catalog), "-p", "royalti"], env)
+            result = run_cli(
+                [command, str(catalog), "-p", "royalti", "--state", str(tmp_path / "s.db"), "--yes"]
+                if command == "apply"
+                else [command, str(catalog), "-p", "royalti"],
+                env,
+            )
             assert result.exit_code == 3, result.output
             assert "required" in result.stderr
         assert sb.stats()["total_requests"] == 0
@@ -177,19 +187,43 @@ def test_only_failed_from_report_retries_exactly_those_rows(tmp_path):
         import requests
 
         for _ in range(2):
-            requests.post(f"{sb.url}/api/v1/create-product", data={
-                "api_key": KEYS[provider], "name": rows[0]["name"], "description": "x", "source": "internal",
-                "require_non_expired": "0", "status": "active"}, timeout=5).raise_for_status()
+            requests.post(
+                f"{sb.url}/api/v1/create-product",
+                data={
+                    "api_key": KEYS[provider],
+                    "name": rows[0]["name"],
+                    "description": "x",
+                    "source": "internal",
+                    "require_non_expired": "0",
+                    "status": "active",
+                },
+                timeout=5,
+            ).raise_for_status()
         report = tmp_path / "r1.xlsx"
         first = run_cli(["apply", str(catalog), *base, "--yes", "--report", str(report)], env)
         assert first.exit_code == 4
         # the user removes the stray twin remotely, then retries only the failed row
         twin = next(p for p in products(sb) if p["name"] == rows[0]["name"])
-        requests.post(f"{sb.url}/api/v1/delete-product", data={"api_key": KEYS[provider], "product_id": twin["id"]},
-                      timeout=5).raise_for_status()
+        requests.post(
+            f"{sb.url}/api/v1/delete-product",
+            data={"api_key": KEYS[provider], "product_id": twin["id"]},
+            timeout=5,
+        ).raise_for_status()
         before = write_requests(sb)
-        retry = run_cli(["apply", *base, "--yes", "--only", "failed", "--from", str(report),
-                         "--report", str(tmp_path / "r2.json")], env)
+        retry = run_cli(
+            [
+                "apply",
+                *base,
+                "--yes",
+                "--only",
+                "failed",
+                "--from",
+                str(report),
+                "--report",
+                str(tmp_path / "r2.json"),
+            ],
+            env,
+        )
         assert retry.exit_code == 0, retry.output
         again = report_json(tmp_path / "r2.json")
         assert [r["row"] for r in again["rows"]] == [2]
@@ -206,10 +240,16 @@ def test_no_secret_in_anything_a_run_wrote(provider, tmp_path):
     with sandbox(provider) as sb:
         env = env_for(sb, provider, tmp_path)
         base = ["-p", provider, "--state", str(state), *FAST]
-        outputs.append(run_cli(["plan", str(catalog), *base, "-o", str(tmp_path / "plan.json"), "--json"], env))
+        outputs.append(
+            run_cli(["plan", str(catalog), *base, "-o", str(tmp_path / "plan.json"), "--json"], env)
+        )
         for suffix in ("csv", "xlsx", "json"):
-            outputs.append(run_cli(["apply", str(catalog), *base, "--yes", "--report",
-                                    str(tmp_path / f"report.{suffix}")], env))
+            outputs.append(
+                run_cli(
+                    ["apply", str(catalog), *base, "--yes", "--report", str(tmp_path / f"report.{suffix}")],
+                    env,
+                )
+            )
         outputs.append(run_cli(["apply", str(tmp_path / "plan.json"), *base, "--yes", "--json"], env))
         outputs.append(run_cli(["runs", "--state", str(state), "--json"], env))
         outputs.append(run_cli(["runs", "1", "--state", str(state)], env))
@@ -228,3 +268,83 @@ def test_no_secret_in_anything_a_run_wrote(provider, tmp_path):
     assert secret not in dump and "api_key" not in dump
     spec = load_spec(provider)
     assert set(MATCH_KEY[provider]) <= set(spec.field_names)
+
+
+def test_max_failures_stops_the_run_exit_6(tmp_path):
+    provider = "jogg"  # ids JoggAI does not know: each update is refused by the provider
+    rows = [
+        {
+            "product_id": f"Tk9QRV{i}",
+            "url": "",
+            "name": f"Ghost {i}",
+            "description": "d",
+            "target_audience": "",
+            "media": "",
+        }
+        for i in range(5)
+    ]
+    catalog = write_rows(tmp_path / "ghosts.csv", rows)
+    with sandbox(provider) as sb:
+        env = env_for(sb, provider, tmp_path)
+        result = run_cli(
+            [
+                "apply",
+                str(catalog),
+                "-p",
+                provider,
+                "--state",
+                str(tmp_path / "s.db"),
+                *FAST,
+                "--yes",
+                "--concurrency",
+                "1",
+                "--max-failures",
+                "2",
+                "--report",
+                str(tmp_path / "r.json"),
+            ],
+            env,
+        )
+        assert result.exit_code == 6, result.output
+        assert "--max-failures 2 reached" in result.stderr
+        statuses = [r["status"] for r in report_json(tmp_path / "r.json")["rows"]]
+        assert statuses == ["failed", "failed", "skipped", "skipped", "skipped"]
+        assert write_requests(sb) == 2
+
+
+def test_modes_and_blanks_over_http(tmp_path):
+    provider = "royalti"
+    catalog = fresh_catalog(provider, tmp_path)
+    state = str(tmp_path / "state.db")
+    with sandbox(provider) as sb:
+        env = env_for(sb, provider, tmp_path)
+        base = ["-p", provider, "--state", state, *FAST, "--yes"]
+        rows = read_rows(catalog)
+        write_rows(catalog, rows[:3])
+        assert run_cli(["apply", str(catalog), *base, "--mode", "update"], env).exit_code == 0
+        assert products(sb) == []  # update mode creates nothing
+        assert run_cli(["apply", str(catalog), *base, "--mode", "create"], env).exit_code == 0
+        assert len(products(sb)) == 3
+        rows[0]["title"] += " changed"
+        rows[1]["label"] = ""
+        write_rows(catalog, rows)  # all rows back, one edited, one blank label
+        create_only = run_cli(
+            ["apply", str(catalog), *base, "--mode", "create", "--report", str(tmp_path / "c.json")], env
+        )
+        assert create_only.exit_code == 0
+        actions = [r["action"] for r in report_json(tmp_path / "c.json")["rows"]]
+        assert actions[:3] == ["skip", "unchanged", "unchanged"] and actions[3:] == ["create"] * (
+            len(rows) - 3
+        )
+        by_ext = {p["externalId"]: p for p in products(sb)}
+        assert not by_ext[rows[0]["externalId"]]["title"].endswith(" changed")
+        assert by_ext[rows[1]["externalId"]]["label"]  # blanks keep: the empty cell changed nothing
+        clear = run_cli(["apply", str(catalog), *base, "--blanks", "clear"], env)
+        assert clear.exit_code == 0, clear.output
+        by_ext = {p["externalId"]: p for p in products(sb)}
+        assert by_ext[rows[0]["externalId"]]["title"].endswith(" changed")
+        assert not by_ext[rows[1]["externalId"]]["label"]  # blanks clear: the field was cleared
+        history = run_cli(["runs", "--state", state, "--json"], env)
+        runs = json.loads(history.stdout)["runs"]
+        assert [r["mode"] for r in runs][:2] == ["upsert", "create"]
+        assert all(r["exit_code"] == 0 and r["finished_at"] for r in runs)

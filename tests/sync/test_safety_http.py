@@ -63,7 +63,9 @@ def test_keevault_answer_signed_by_another_key_is_refused(tmp_path):
     catalog = fresh_catalog("keevault", tmp_path)
     with sandbox("keevault") as sb:
         env = {**env_for(sb, "keevault", tmp_path), "KEEVAULT_PUBLIC_KEY": str(TESTDATA)}
-        result = run_cli(["apply", str(catalog), "-p", "keevault", "--state", str(tmp_path / "s.db"), "--yes"], env)
+        result = run_cli(
+            ["apply", str(catalog), "-p", "keevault", "--state", str(tmp_path / "s.db"), "--yes"], env
+        )
         assert result.exit_code == 1
         assert "signature" in result.stderr.lower()
         assert products(sb) == []
@@ -79,9 +81,25 @@ def test_lock_held_exits_5_at_once_naming_the_holder(tmp_path):
         with sandbox("royalti") as sb:
             env = _subprocess_env(env_for(sb, "royalti", tmp_path))
             started = time.monotonic()
-            done = subprocess.run([sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", "royalti",
-                                   "--state", str(state), "--yes"], env=env, capture_output=True, text=True,
-                                  timeout=60, check=False)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "catalog_sync",
+                    "apply",
+                    str(catalog),
+                    "-p",
+                    "royalti",
+                    "--state",
+                    str(state),
+                    "--yes",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
             elapsed = time.monotonic() - started
             assert done.returncode == 5, done.stderr
             assert f"pid {os.getpid()}" in done.stderr and "apply (test holder)" in done.stderr
@@ -97,8 +115,21 @@ def _kill_runs(provider: str, tmp_path: Path, rows: int, seed: int) -> None:
     rng = random.Random(seed)
     with sandbox(provider, faults=FaultConfig(latency_ms=60, jitter_ms=40), seed=seed) as sb:
         env = _subprocess_env(env_for(sb, provider, tmp_path))
-        command = [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", provider, "--state",
-                   str(state), "--yes", "--concurrency", "3", *FAST]
+        command = [
+            sys.executable,
+            "-m",
+            "catalog_sync",
+            "apply",
+            str(catalog),
+            "-p",
+            provider,
+            "--state",
+            str(state),
+            "--yes",
+            "--concurrency",
+            "3",
+            *FAST,
+        ]
         partial = 0
         for _ in range(4):
             proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

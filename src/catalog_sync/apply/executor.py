@@ -59,9 +59,14 @@ class RowOutcome:
     def to_dict(self) -> dict[str, Any]:
         c = self.change
         return {
-            "row": c.row, "key": c.key, "action": c.action, "status": self.status,
-            "remote_id": self.remote_id or c.remote_id or "", "changed": c.changed,
-            "error_code": self.error_code, "error": self.error,
+            "row": c.row,
+            "key": c.key,
+            "action": c.action,
+            "status": self.status,
+            "remote_id": self.remote_id or c.remote_id or "",
+            "changed": c.changed,
+            "error_code": self.error_code,
+            "error": self.error,
         }
 
 
@@ -80,7 +85,9 @@ class RunResult:
         actions = Counter(o.change.action for o in self.outcomes)
         statuses = Counter(o.status for o in self.outcomes)
         return {
-            "action": {a: actions.get(a, 0) for a in ("create", "update", "unchanged", "delete", "conflict", "skip")},
+            "action": {
+                a: actions.get(a, 0) for a in ("create", "update", "unchanged", "delete", "conflict", "skip")
+            },
             "status": {s: statuses.get(s, 0) for s in STATUSES},
         }
 
@@ -97,8 +104,9 @@ def _code(exc: ProviderError) -> str:
 
 
 class _Executor:
-    def __init__(self, plan: Plan, provider: Any, ledger: Ledger, run_id: int,
-                 current: Mapping[str, Any]) -> None:
+    def __init__(
+        self, plan: Plan, provider: Any, ledger: Ledger, run_id: int, current: Mapping[str, Any]
+    ) -> None:
         self.plan, self.provider, self.ledger, self.run_id = plan, provider, ledger, run_id
         self.current = current
         self.spec = provider.spec
@@ -108,9 +116,16 @@ class _Executor:
     # -- one write -----------------------------------------------------------------------
     def run_change(self, change: Change) -> RowOutcome:
         intent = self.ledger.begin_intent(
-            self.run_id, self.name, self.base, row=change.row, key=change.key, action=change.action,
+            self.run_id,
+            self.name,
+            self.base,
+            row=change.row,
+            key=change.key,
+            action=change.action,
             remote_id=change.remote_id,
-            fields=change.payload if change.action != "delete" else {self.spec.remote_id: change.remote_id or ""},
+            fields=change.payload
+            if change.action != "delete"
+            else {self.spec.remote_id: change.remote_id or ""},
         )
         try:
             outcome = getattr(self, f"_{change.action}")(change, intent)
@@ -119,8 +134,14 @@ class _Executor:
             return RowOutcome(change, "unknown", change.remote_id, "signature", exc.message, fatal=exc)
         except FatalProviderError as exc:  # credentials refused, unreachable: stop the run
             self.ledger.end_intent(intent, "unknown")  # settled by the next run (lookup or ledger)
-            return RowOutcome(change, "unknown" if change.action == "create" else "failed",
-                              change.remote_id, _code(exc), exc.message, fatal=exc)
+            return RowOutcome(
+                change,
+                "unknown" if change.action == "create" else "failed",
+                change.remote_id,
+                _code(exc),
+                exc.message,
+                fatal=exc,
+            )
         except (RowFailedError, RetriableProviderError) as exc:
             # refused, or never processed after the retry budget: nothing happened remotely
             self.ledger.end_intent(intent, "failed")
@@ -150,18 +171,37 @@ class _Executor:
             self.ledger.end_intent(intent, "done")
             return RowOutcome(change, "ok", rid)
         self.ledger.end_intent(intent, "unknown")
-        return RowOutcome(change, "unknown", None, "lost-answer",
-                          "the answer to every attempt was lost; the next run looks the record up again")
+        return RowOutcome(
+            change,
+            "unknown",
+            None,
+            "lost-answer",
+            "the answer to every attempt was lost; the next run looks the record up again",
+        )
 
     def _unknown_create(self, change: Change, intent: int, exc: ProviderError) -> RowOutcome:
         key_field, _, key_value = change.key.partition("=")
-        self.ledger.mark_unknown(self.name, self.base, key_field, key_value, row=change.row,
-                                 fields=change.payload, run_id=self.run_id)
+        self.ledger.mark_unknown(
+            self.name,
+            self.base,
+            key_field,
+            key_value,
+            row=change.row,
+            fields=change.payload,
+            run_id=self.run_id,
+        )
         self.ledger.end_intent(intent, "unknown-recorded")
-        return RowOutcome(change, "unknown", None, _code(exc), (
-            f"{exc.message}. {self.name} cannot be searched, so this create is not repeated: if the product exists, "
-            f"fill {self.spec.remote_id} with its id; if not, run `catalog-sync runs -p {self.name} "
-            f"--resolve-unknown {key_value!r}` and apply again"))
+        return RowOutcome(
+            change,
+            "unknown",
+            None,
+            _code(exc),
+            (
+                f"{exc.message}. {self.name} cannot be searched, so this create is not repeated: if the product exists, "
+                f"fill {self.spec.remote_id} with its id; if not, run `catalog-sync runs -p {self.name} "
+                f"--resolve-unknown {key_value!r}` and apply again"
+            ),
+        )
 
     def _update(self, change: Change, intent: int) -> RowOutcome:
         rid = change.remote_id or ""
@@ -172,8 +212,13 @@ class _Executor:
             except UnknownOutcomeError as exc:
                 if not self.provider.can_lookup:
                     self.ledger.end_intent(intent, "unknown-recorded")  # the next plan sends it again
-                    return RowOutcome(change, "unknown", rid, _code(exc),
-                                      f"{exc.message}; the next run compares and sends it again if needed")
+                    return RowOutcome(
+                        change,
+                        "unknown",
+                        rid,
+                        _code(exc),
+                        f"{exc.message}; the next run compares and sends it again if needed",
+                    )
                 found = self._lookup({self.spec.remote_id: rid})
                 if found is False:
                     self.ledger.end_intent(intent, "unknown")
@@ -231,8 +276,9 @@ class _Executor:
 
     def _remember(self, rid: str, fields: dict[str, str], fingerprint: str | None) -> None:
         """Ledger: remote id → pushed fields (JoggAI's fingerprint is that of the pushed fields)."""
-        self.ledger.remember(self.name, self.base, rid, fields,
-                             fingerprint=fingerprint if self.provider.can_list else None)
+        self.ledger.remember(
+            self.name, self.base, rid, fields, fingerprint=fingerprint if self.provider.can_list else None
+        )
 
 
 def execute(
@@ -272,8 +318,9 @@ def execute(
         status = {"unchanged": "ok", "skip": "skipped"}.get(change.action, "conflict")
         if change.action == "conflict" and change.unknown:
             status = "unknown"
-        outcome = RowOutcome(change, status, change.remote_id, "" if status in ("ok", "skipped") else status,
-                             change.reason)
+        outcome = RowOutcome(
+            change, status, change.remote_id, "" if status in ("ok", "skipped") else status, change.reason
+        )
         outcomes[order[id(change)]] = outcome
         settled.append(outcome.to_dict())
     ledger.record_outcomes(run_id, settled)

@@ -68,8 +68,15 @@ def write_report(path: str | Path, plan: Plan, result: RunResult, spec: Provider
     summary = run_summary(result, plan)
     names = [_report_name(c) for c in columns] + RESULT_COLUMNS
     text = [_report_name(f.name) for f in spec.fields if f.identifier] + ["remote_id"]
-    return write_table(flat_rows, path, columns=names, text_columns=text, status_column="status",
-                       summary=summary, json_root={"summary": summary, "rows": json_rows})
+    return write_table(
+        flat_rows,
+        path,
+        columns=names,
+        text_columns=text,
+        status_column="status",
+        summary=summary,
+        json_root={"summary": summary, "rows": json_rows},
+    )
 
 
 def catalog_from_report(path: str | Path, spec: ProviderSpec) -> Sheet:
@@ -95,5 +102,11 @@ def catalog_from_report(path: str | Path, spec: ProviderSpec) -> Sheet:
     except ValueError as exc:
         raise InputError(f"the report's row column holds a non-number ({exc})", file=str(path)) from exc
     columns = [str(c) for c in data.columns]
-    return Sheet(path=Path(path), sheet_name=None, headers=columns, columns=columns,
-                 letters=[column_letter(i) for i in range(len(columns))], data=data)
+    return Sheet(
+        path=Path(path),
+        sheet_name=None,
+        headers=columns,
+        columns=columns,
+        letters=[column_letter(i) for i in range(len(columns))],
+        data=data,
+    )

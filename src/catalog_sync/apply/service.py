@@ -1,12 +1,12 @@
 """The sync loop as library calls the CLI (and cron jobs) share.
 
-    sheet, spec = load_valid_catalog(path, "royalti", ...)        # InvalidCatalogError (exit 3)
-    provider = connect("royalti", base_url=..., rate=..., concurrency=...)
-    with Ledger(state) as ledger, ledger.locked("apply"):
-        run_id = ledger.start_run(...)
-        plan, current = plan_catalog(sheet, spec, provider, ledger, mode=..., blanks=..., run_id=run_id)
-        result = execute(plan, provider, ledger, run_id=run_id, current=current, ...)
-        code = exit_code_for(result)
+sheet, spec = load_valid_catalog(path, "royalti", ...)        # InvalidCatalogError (exit 3)
+provider = connect("royalti", base_url=..., rate=..., concurrency=...)
+with Ledger(state) as ledger, ledger.locked("apply"):
+    run_id = ledger.start_run(...)
+    plan, current = plan_catalog(sheet, spec, provider, ledger, mode=..., blanks=..., run_id=run_id)
+    result = execute(plan, provider, ledger, run_id=run_id, current=current, ...)
+    code = exit_code_for(result)
 """
 
 from __future__ import annotations
@@ -25,24 +25,46 @@ from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, public_base_url
 from catalog_sync.validation import ValidationReport, validate_catalog, validate_sheet
 
-__all__ = ["check_deletes", "connect", "exit_code_for", "invalid_message", "load_valid_catalog", "plan_catalog",
-           "validate_loaded"]
+__all__ = [
+    "check_deletes",
+    "connect",
+    "exit_code_for",
+    "invalid_message",
+    "load_valid_catalog",
+    "plan_catalog",
+    "validate_loaded",
+]
 
 
 def invalid_message(report: ValidationReport, where: str) -> str:
     first = report.errors[0]
     place = first.cell or (f"row {first.row}" if first.row else first.sheet or "")
-    return (f"{where} is invalid: {report.summary()} (first: {place} {first.code}: {first.message}); "
-            "run `catalog-sync validate` for the full list. Nothing was read or sent.")
+    return (
+        f"{where} is invalid: {report.summary()} (first: {place} {first.code}: {first.message}); "
+        "run `catalog-sync validate` for the full list. Nothing was read or sent."
+    )
 
 
 def load_valid_catalog(
-    path: str | Path, provider: str, *, sheet: str | None = None, mapping: str | None = None,
-    house_rules: Sequence[str] = (), encoding: str | None = None, delimiter: str | None = None,
+    path: str | Path,
+    provider: str,
+    *,
+    sheet: str | None = None,
+    mapping: str | None = None,
+    house_rules: Sequence[str] = (),
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> tuple[Sheet, ProviderSpec, ValidationReport]:
     """Load and validate a catalog; raise InvalidCatalogError (exit 3) when it has errors."""
-    loaded, spec, report = validate_catalog(path, provider, sheet=sheet, mapping=mapping, house_rules=house_rules,
-                                            encoding=encoding, delimiter=delimiter)
+    loaded, spec, report = validate_catalog(
+        path,
+        provider,
+        sheet=sheet,
+        mapping=mapping,
+        house_rules=house_rules,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
     if not report.valid:
         raise InvalidCatalogError(invalid_message(report, loaded.display_name), report=report)
     return loaded, spec, report
@@ -56,16 +78,33 @@ def validate_loaded(sheet: Sheet, spec: ProviderSpec) -> ValidationReport:
     return report
 
 
-def connect(provider: str, *, base_url: str | None = None, rate: float | None = None,
-            concurrency: int | None = None, timeout: float = 30.0) -> Any:
+def connect(
+    provider: str,
+    *,
+    base_url: str | None = None,
+    rate: float | None = None,
+    concurrency: int | None = None,
+    timeout: float = 30.0,
+) -> Any:
     """The provider client, with credentials from the environment (ConfigError when missing)."""
     from catalog_sync.providers import get_provider
 
-    return get_provider(provider).from_env(base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout)
+    return get_provider(provider).from_env(
+        base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout
+    )
 
 
-def plan_catalog(sheet: Sheet, spec: ProviderSpec, provider: Any, ledger: Ledger, *, mode: str, blanks: str,
-                 run_id: int, catalog: str | None = None) -> tuple[Plan, dict[str, Any]]:
+def plan_catalog(
+    sheet: Sheet,
+    spec: ProviderSpec,
+    provider: Any,
+    ledger: Ledger,
+    *,
+    mode: str,
+    blanks: str,
+    run_id: int,
+    catalog: str | None = None,
+) -> tuple[Plan, dict[str, Any]]:
     """Settle what dead runs left in flight, read the remote side, and build the plan.
 
     Returns the plan and remote id → current remote record (for full-replace updates).
@@ -73,8 +112,9 @@ def plan_catalog(sheet: Sheet, spec: ProviderSpec, provider: Any, ledger: Ledger
     """
     notes = settle_open_intents(provider, ledger, run_id=run_id)
     records, view = read_remote(provider, ledger)
-    plan = build_plan(sheet, spec, records, view, mode, blanks, base_url=public_base_url(provider.base_url),
-                      catalog=catalog)
+    plan = build_plan(
+        sheet, spec, records, view, mode, blanks, base_url=public_base_url(provider.base_url), catalog=catalog
+    )
     plan.notes[:0] = notes
     return plan, {str(r.remote_id): r for r in records}
 
@@ -95,10 +135,12 @@ def exit_code_for(result: RunResult, max_failures: int | None) -> tuple[int, Exc
         return result.fatal.exit_code, result.fatal
     if result.stopped == "max-failures":
         return LimitExceededError.exit_code, LimitExceededError(
-            f"--max-failures {max_failures} reached: the run stopped; the rest were not attempted (see the report)")
+            f"--max-failures {max_failures} reached: the run stopped; the rest were not attempted (see the report)"
+        )
     if result.problems:
         counts = result.counts()["status"]
         return RowsFailedError.exit_code, RowsFailedError(
             f"{counts['failed']} failed, {counts['unknown']} unknown, {counts['conflict']} in conflict; "
-            "the report names each (retry with --only failed --from REPORT)")
+            "the report names each (retry with --only failed --from REPORT)"
+        )
     return 0, None

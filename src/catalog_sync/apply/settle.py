@@ -48,17 +48,22 @@ def settle_open_intents(provider: Any, ledger: Ledger, *, run_id: int) -> list[s
                 notes.append(f"row {intent.row}: an earlier create is still unsettled ({exc.message})")
                 continue
             if found is not None:
-                ledger.remember(provider.name, base, found.remote_id, intent.fields, fingerprint=found.fingerprint)
+                ledger.remember(
+                    provider.name, base, found.remote_id, intent.fields, fingerprint=found.fingerprint
+                )
                 ledger.end_intent(intent.id, "settled-found")
-                notes.append(f"row {intent.row} ({intent.key}): an interrupted create had taken effect "
-                             f"(remote id {found.remote_id}); it is not created again")
+                notes.append(
+                    f"row {intent.row} ({intent.key}): an interrupted create had taken effect "
+                    f"(remote id {found.remote_id}); it is not created again"
+                )
             else:
                 ledger.end_intent(intent.id, "settled-absent")
                 notes.append(f"row {intent.row} ({intent.key}): an interrupted create had not taken effect")
         else:
             key_field, key_value = _first_key(intent.fields, spec.keys, spec.remote_id)
-            ledger.mark_unknown(provider.name, base, key_field, key_value, row=intent.row,
-                                fields=intent.fields, run_id=run_id)
+            ledger.mark_unknown(
+                provider.name, base, key_field, key_value, row=intent.row, fields=intent.fields, run_id=run_id
+            )
             ledger.end_intent(intent.id, "unknown-recorded")
             notes.append(f"row {intent.row} ({intent.key}): an interrupted create has an unknown outcome")
     return notes
@@ -100,19 +105,29 @@ def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> dict[str, A
                 if change.action == "delete":
                     continue  # already gone: the delete has nothing to do (recorded ok)
                 if provider.can_list:
-                    change.action, change.reason = "conflict", (
-                        f"remote record {change.remote_id} was deleted since the plan was made; plan again")
+                    change.action, change.reason = (
+                        "conflict",
+                        (f"remote record {change.remote_id} was deleted since the plan was made; plan again"),
+                    )
                 continue
             if change.fingerprint and now.fingerprint != change.fingerprint:
-                change.action, change.reason = "conflict", (
-                    f"remote record {change.remote_id} changed since the plan was made ({plan.created_at}); "
-                    "it is not overwritten: plan again to see the new values")
+                change.action, change.reason = (
+                    "conflict",
+                    (
+                        f"remote record {change.remote_id} changed since the plan was made ({plan.created_at}); "
+                        "it is not overwritten: plan again to see the new values"
+                    ),
+                )
         elif change.action == "create":
             for key in spec.keys:
                 value = change.payload.get(key, "")
                 if value and (key, value) in index:
-                    change.action, change.reason = "conflict", (
-                        f"a remote record with {key} {value!r} ({index[(key, value)]}) appeared since the plan "
-                        "was made; it is not created twice: plan again")
+                    change.action, change.reason = (
+                        "conflict",
+                        (
+                            f"a remote record with {key} {value!r} ({index[(key, value)]}) appeared since the plan "
+                            "was made; it is not created twice: plan again"
+                        ),
+                    )
                     break
     return current

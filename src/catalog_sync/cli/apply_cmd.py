@@ -51,8 +51,10 @@ def _confirm(plan: Plan, yes: bool, console: Console) -> None:
     if yes or not writes:
         return
     if not sys.stdin.isatty():
-        raise ConfigError(f"the plan sends {writes} write(s) and stdin is not a terminal, so nothing can be "
-                          "confirmed; pass --yes to apply without asking (nothing was sent)")
+        raise ConfigError(
+            f"the plan sends {writes} write(s) and stdin is not a terminal, so nothing can be "
+            "confirmed; pass --yes to apply without asking (nothing was sent)"
+        )
     render_plan(plan, console)
     if not click.confirm(f"Apply {writes} write(s) to {plan.provider}?", default=False, err=True):
         raise ConfigError("not confirmed; nothing was sent")
@@ -64,9 +66,16 @@ class _Progress:
     def __init__(self, total: int, enabled: bool) -> None:
         self.bar: Progress | None = None
         if enabled and total:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=False)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
             self.task = self.bar.add_task("applying", total=total)
 
     def __enter__(self) -> _Progress:
@@ -83,8 +92,9 @@ class _Progress:
             self.bar.advance(self.task)
 
 
-def _source_plan(source: str | None, provider: str, only: str | None, from_report: str | None,
-                 sheet_kwargs: dict[str, Any]) -> tuple[Plan | None, Any, Any, str]:
+def _source_plan(
+    source: str | None, provider: str, only: str | None, from_report: str | None, sheet_kwargs: dict[str, Any]
+) -> tuple[Plan | None, Any, Any, str]:
     """(saved plan | None, sheet, spec, catalog name) from the command's arguments."""
     if from_report or only:
         if not (from_report and only):
@@ -109,24 +119,69 @@ def _source_plan(source: str | None, provider: str, only: str | None, from_repor
 @provider_option
 @sheet_options
 @sync_options
-@click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation (required when not a TTY).")
-@click.option("--report", "report_file", callback=_report_path, metavar="FILE",
-              help="Write the per-row report to FILE (.csv, .xlsx, .json); default: next to the state database.")
-@click.option("--max-deletes", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Refuse (exit 6, nothing sent) a mirror plan deleting more records than this.")
-@click.option("--max-failures", type=click.IntRange(min=1), default=None,
-              help="Stop after N failed rows (exit 6); the rest are reported skipped.")
-@click.option("--only", type=click.Choice(["failed"]), default=None,
-              help="With --from REPORT: retry only rows whose status was failed, unknown or conflict.")
-@click.option("--from", "from_report", type=click.Path(exists=True, dir_okay=False), default=None,
-              metavar="REPORT", help="A previous apply report (.csv/.xlsx/.json) to take rows from.")
+@click.option(
+    "--yes", "-y", is_flag=True, help="Apply without asking for confirmation (required when not a TTY)."
+)
+@click.option(
+    "--report",
+    "report_file",
+    callback=_report_path,
+    metavar="FILE",
+    help="Write the per-row report to FILE (.csv, .xlsx, .json); default: next to the state database.",
+)
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Refuse (exit 6, nothing sent) a mirror plan deleting more records than this.",
+)
+@click.option(
+    "--max-failures",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after N failed rows (exit 6); the rest are reported skipped.",
+)
+@click.option(
+    "--only",
+    type=click.Choice(["failed"]),
+    default=None,
+    help="With --from REPORT: retry only rows whose status was failed, unknown or conflict.",
+)
+@click.option(
+    "--from",
+    "from_report",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="REPORT",
+    help="A previous apply report (.csv/.xlsx/.json) to take rows from.",
+)
 @json_option
 @click.pass_context
-def apply_command(ctx: click.Context, source: str | None, provider: str, sheet: str | None, mapping: str | None,
-                  house_rules: tuple[str, ...], encoding: str | None, delimiter: str | None, mode: str, blanks: str,
-                  base_url: str | None, state_path: str, rate: float | None, concurrency: int | None,
-                  timeout: float, yes: bool, report_file: Path | None, max_deletes: int,
-                  max_failures: int | None, only: str | None, from_report: str | None, as_json: bool) -> None:
+def apply_command(
+    ctx: click.Context,
+    source: str | None,
+    provider: str,
+    sheet: str | None,
+    mapping: str | None,
+    house_rules: tuple[str, ...],
+    encoding: str | None,
+    delimiter: str | None,
+    mode: str,
+    blanks: str,
+    base_url: str | None,
+    state_path: str,
+    rate: float | None,
+    concurrency: int | None,
+    timeout: float,
+    yes: bool,
+    report_file: Path | None,
+    max_deletes: int,
+    max_failures: int | None,
+    only: str | None,
+    from_report: str | None,
+    as_json: bool,
+) -> None:
     """Carry the plan out: send only the changes, record each row's outcome, write a report.
 
     From a CATALOG the plan is made first; a saved PLAN.json is applied exactly, and rows whose
@@ -140,14 +195,23 @@ def apply_command(ctx: click.Context, source: str | None, provider: str, sheet: 
       catalog-sync apply -p royalti --only failed --from report.xlsx --yes
     """
     if mode == "mirror" and from_report:
-        raise click.UsageError("--mode mirror cannot be used with --only failed (it would delete the other rows)")
-    saved, loaded, spec, catalog = _source_plan(source, provider, only, from_report, dict(
-        sheet=sheet, mapping=mapping, house_rules=house_rules, encoding=encoding, delimiter=delimiter))
+        raise click.UsageError(
+            "--mode mirror cannot be used with --only failed (it would delete the other rows)"
+        )
+    saved, loaded, spec, catalog = _source_plan(
+        source,
+        provider,
+        only,
+        from_report,
+        dict(sheet=sheet, mapping=mapping, house_rules=house_rules, encoding=encoding, delimiter=delimiter),
+    )
     client = connect(provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout)
     spec = spec or client.spec
     if saved is not None and saved.base_url and saved.base_url != public_base_url(client.base_url):
-        raise ConfigError(f"the plan was made against {saved.base_url}, not {public_base_url(client.base_url)}; "
-                          "use the same --base-url or plan again")
+        raise ConfigError(
+            f"the plan was made against {saved.base_url}, not {public_base_url(client.base_url)}; "
+            "use the same --base-url or plan again"
+        )
     err = Console(stderr=True, soft_wrap=False)
     state = Path(state_path)
     with Ledger(state) as ledger, ledger.locked("apply"):
@@ -159,8 +223,9 @@ def apply_command(ctx: click.Context, source: str | None, provider: str, sheet: 
                 current = recheck_saved_plan(plan, client, ledger)
                 plan.notes.extend(notes)
             else:
-                plan, current = plan_catalog(loaded, spec, client, ledger, mode=mode, blanks=blanks,
-                                             run_id=run_id, catalog=catalog)
+                plan, current = plan_catalog(
+                    loaded, spec, client, ledger, mode=mode, blanks=blanks, run_id=run_id, catalog=catalog
+                )
             check_deletes(plan, max_deletes)
             _confirm(plan, yes, err)
         except CatalogSyncError as exc:
@@ -172,19 +237,34 @@ def apply_command(ctx: click.Context, source: str | None, provider: str, sheet: 
                 err.print(f"note: {note}", style="yellow")
         show = not as_json and sys.stderr.isatty()
         with _Progress(len(plan.writes), show) as progress:
-            result = execute(plan, client, ledger, run_id=run_id, concurrency=client.concurrency,
-                             max_failures=max_failures, on_progress=progress.advance, current=current)
+            result = execute(
+                plan,
+                client,
+                ledger,
+                run_id=run_id,
+                concurrency=client.concurrency,
+                max_failures=max_failures,
+                on_progress=progress.advance,
+                current=current,
+            )
         result.requests = client.stats.requests  # the whole run: reading the remote side too
         code, error = exit_code_for(result, max_failures)
         summary = run_summary(result, plan)
-        ledger.finish_run(run_id, counts={k: summary[k] for k in ("action", "status")}, requests=result.requests,
-                          exit_code=code)
+        ledger.finish_run(
+            run_id,
+            counts={k: summary[k] for k in ("action", "status")},
+            requests=result.requests,
+            exit_code=code,
+        )
     target = report_file or state.parent / "reports" / f"run-{run_id}-{provider}.csv"
     written = write_report(target, plan, result, spec)
     if as_json:
         rows = [{**o.to_dict(), "values": o.change.values} for o in result.outcomes]
-        click.echo(json.dumps({"summary": summary, "rows": rows, "report": str(written)}, ensure_ascii=False,
-                              indent=2))
+        click.echo(
+            json.dumps(
+                {"summary": summary, "rows": rows, "report": str(written)}, ensure_ascii=False, indent=2
+            )
+        )
     else:
         render_summary(summary, Console(soft_wrap=False), str(written))
     if error is not None:

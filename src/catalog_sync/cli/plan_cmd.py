@@ -22,16 +22,42 @@ from .sync_options import sync_options
 @provider_option
 @sheet_options
 @sync_options
-@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), default=None, metavar="PLAN.json",
-              help="Save the plan (with a fingerprint of each targeted remote record) for `apply PLAN.json`.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 7 when changes are pending, 0 when nothing to do.")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PLAN.json",
+    help="Save the plan (with a fingerprint of each targeted remote record) for `apply PLAN.json`.",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 7 when changes are pending, 0 when nothing to do."
+)
 @click.option("--all", "show_all", is_flag=True, help="Also list unchanged rows.")
 @json_option
 @click.pass_context
-def plan_command(ctx: click.Context, catalog: str, provider: str, sheet: str | None, mapping: str | None,
-                 house_rules: tuple[str, ...], encoding: str | None, delimiter: str | None, mode: str, blanks: str,
-                 base_url: str | None, state_path: str, rate: float | None, concurrency: int | None, timeout: float,
-                 out: str | None, detailed_exitcode: bool, show_all: bool, as_json: bool) -> None:
+def plan_command(
+    ctx: click.Context,
+    catalog: str,
+    provider: str,
+    sheet: str | None,
+    mapping: str | None,
+    house_rules: tuple[str, ...],
+    encoding: str | None,
+    delimiter: str | None,
+    mode: str,
+    blanks: str,
+    base_url: str | None,
+    state_path: str,
+    rate: float | None,
+    concurrency: int | None,
+    timeout: float,
+    out: str | None,
+    detailed_exitcode: bool,
+    show_all: bool,
+    as_json: bool,
+) -> None:
     """Show what `apply` would do: create / update (old → new per field) / unchanged / delete / conflict.
 
     The catalog is validated first (invalid → exit 3, nothing read or sent). Rows are matched to
@@ -44,19 +70,29 @@ def plan_command(ctx: click.Context, catalog: str, provider: str, sheet: str | N
       catalog-sync plan products.csv -p keevault --mode mirror -o plan.json
       catalog-sync plan products.csv -p jogg --json --detailed-exitcode
     """
-    loaded, spec, _report = load_valid_catalog(catalog, provider, sheet=sheet, mapping=mapping,
-                                               house_rules=house_rules, encoding=encoding, delimiter=delimiter)
+    loaded, spec, _report = load_valid_catalog(
+        catalog,
+        provider,
+        sheet=sheet,
+        mapping=mapping,
+        house_rules=house_rules,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
     client = connect(provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout)
     with Ledger(state_path) as ledger, ledger.locked("plan"):
         run_id = ledger.start_run("plan", provider, client.base_url, str(catalog), mode)
         try:
-            plan, _current = plan_catalog(loaded, spec, client, ledger, mode=mode, blanks=blanks, run_id=run_id,
-                                          catalog=str(catalog))
+            plan, _current = plan_catalog(
+                loaded, spec, client, ledger, mode=mode, blanks=blanks, run_id=run_id, catalog=str(catalog)
+            )
         except CatalogSyncError as exc:
             ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=exc.exit_code)
             raise
         code = ChangesPendingError.exit_code if detailed_exitcode and plan.pending else 0
-        ledger.finish_run(run_id, counts={"action": plan.summary}, requests=client.stats.requests, exit_code=code)
+        ledger.finish_run(
+            run_id, counts={"action": plan.summary}, requests=client.stats.requests, exit_code=code
+        )
     if out:
         plan.save(out)
     if as_json:

@@ -27,15 +27,31 @@ def _counts(counts: dict[str, dict[str, int]]) -> str:
 
 @click.command("runs")
 @click.argument("run_id", required=False, type=int)
-@click.option("-p", "--provider", type=click.Choice(PROVIDER_NAMES), default=None, help="Only this provider's runs.")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=str(DEFAULT_STATE),
-              show_default=True, help="State database to read.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs to list.")
-@click.option("--resolve-unknown", "resolve", metavar="KEY", default=None,
-              help="Forget an unknown create (JoggAI) whose key value is KEY, so the next apply may create it.")
+@click.option(
+    "-p", "--provider", type=click.Choice(PROVIDER_NAMES), default=None, help="Only this provider's runs."
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    default=str(DEFAULT_STATE),
+    show_default=True,
+    help="State database to read.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs to list."
+)
+@click.option(
+    "--resolve-unknown",
+    "resolve",
+    metavar="KEY",
+    default=None,
+    help="Forget an unknown create (JoggAI) whose key value is KEY, so the next apply may create it.",
+)
 @json_option
-def runs_command(run_id: int | None, provider: str | None, state_path: str, limit: int, resolve: str | None,
-                 as_json: bool) -> None:
+def runs_command(
+    run_id: int | None, provider: str | None, state_path: str, limit: int, resolve: str | None, as_json: bool
+) -> None:
     """List past runs (newest first), or the per-row outcomes of RUN_ID.
 
     \b
@@ -70,28 +86,60 @@ def runs_command(run_id: int | None, provider: str | None, state_path: str, limi
     if as_json:
         click.echo(json.dumps({"runs": runs}, ensure_ascii=False, indent=2))
         return
-    table = Table("id", "command", "provider", "catalog", "mode", "started", "finished", "counts", "requests", "exit",
-                  header_style="bold")
+    table = Table(
+        "id",
+        "command",
+        "provider",
+        "catalog",
+        "mode",
+        "started",
+        "finished",
+        "counts",
+        "requests",
+        "exit",
+        header_style="bold",
+    )
     for run in runs:
         exit_code = run["exit_code"]
         style = "green" if exit_code == 0 else ("yellow" if exit_code in (4, 7) else "red")
-        table.add_row(str(run["id"]), run["command"], run["provider"], run["catalog"] or "", run["mode"] or "",
-                      run["started_at"], run["finished_at"] or "(not finished)", _counts(run["counts"]),
-                      str(run["requests"] if run["requests"] is not None else ""),
-                      Text("" if exit_code is None else str(exit_code), style=style))
+        table.add_row(
+            str(run["id"]),
+            run["command"],
+            run["provider"],
+            run["catalog"] or "",
+            run["mode"] or "",
+            run["started_at"],
+            run["finished_at"] or "(not finished)",
+            _counts(run["counts"]),
+            str(run["requests"] if run["requests"] is not None else ""),
+            Text("" if exit_code is None else str(exit_code), style=style),
+        )
     Console(soft_wrap=False).print(table)
 
 
 def _render_run(run: dict, outcomes: list[dict]) -> None:
     console = Console(soft_wrap=False)
-    console.print(Text(f"Run {run['id']}: {run['command']} {run['provider']} {run['catalog'] or ''} "
-                       f"({run['mode']}), started {run['started_at']}, exit {run['exit_code']}", style="bold"))
-    table = Table("row", "key", "action", "status", "remote_id", "changed", "error_code", "error",
-                  header_style="bold")
+    console.print(
+        Text(
+            f"Run {run['id']}: {run['command']} {run['provider']} {run['catalog'] or ''} "
+            f"({run['mode']}), started {run['started_at']}, exit {run['exit_code']}",
+            style="bold",
+        )
+    )
+    table = Table(
+        "row", "key", "action", "status", "remote_id", "changed", "error_code", "error", header_style="bold"
+    )
     for o in outcomes:
-        table.add_row("" if o["row"] is None else str(o["row"]), o["key"] or "", o["action"],
-                      Text(o["status"], style=_STATUS_STYLE.get(o["status"], "")), o["remote_id"] or "",
-                      o["changed"] or "", o["error_code"] or "", o["error"] or "")
+        table.add_row(
+            "" if o["row"] is None else str(o["row"]),
+            o["key"] or "",
+            o["action"],
+            Text(o["status"], style=_STATUS_STYLE.get(o["status"], "")),
+            o["remote_id"] or "",
+            o["changed"] or "",
+            o["error_code"] or "",
+            o["error"] or "",
+        )
     console.print(table)
 
 

@@ -16,21 +16,53 @@ F = TypeVar("F", bound=Callable[..., Any])
 def sync_options(f: F) -> F:
     """--mode, --blanks, --base-url, --state, --rate, --concurrency, --timeout."""
     options = [
-        click.option("--timeout", type=click.FloatRange(min=1), default=30.0, show_default=True,
-                     help="Seconds to wait for each answer."),
-        click.option("--concurrency", type=click.IntRange(min=1, max=64), default=None,
-                     help="Requests in parallel (default: the provider's safe default)."),
-        click.option("--rate", type=click.FloatRange(min=0.01), default=None,
-                     help="Requests per second (default: the provider's safe default)."),
-        click.option("--state", "state_path", type=click.Path(dir_okay=False), default=str(DEFAULT_STATE),
-                     show_default=True, help="State database (SQLite): run history, remote ids, in-flight writes."),
-        click.option("--base-url", default=None,
-                     help="Provider API base URL (default: JOGG_/KEEVAULT_/ROYALTI_BASE_URL or the public API)."),
-        click.option("--blanks", type=click.Choice(BLANKS), default="keep", show_default=True,
-                     help="keep: an empty cell changes nothing; clear: an empty cell clears the remote field."),
-        click.option("--mode", type=click.Choice(MODES), default="upsert", show_default=True,
-                     help="upsert, create (only new rows), update (only matched rows) or mirror "
-                          "(also delete remote records missing from the sheet, within --max-deletes)."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=1),
+            default=30.0,
+            show_default=True,
+            help="Seconds to wait for each answer.",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1, max=64),
+            default=None,
+            help="Requests in parallel (default: the provider's safe default).",
+        ),
+        click.option(
+            "--rate",
+            type=click.FloatRange(min=0.01),
+            default=None,
+            help="Requests per second (default: the provider's safe default).",
+        ),
+        click.option(
+            "--state",
+            "state_path",
+            type=click.Path(dir_okay=False),
+            default=str(DEFAULT_STATE),
+            show_default=True,
+            help="State database (SQLite): run history, remote ids, in-flight writes.",
+        ),
+        click.option(
+            "--base-url",
+            default=None,
+            help="Provider API base URL (default: JOGG_/KEEVAULT_/ROYALTI_BASE_URL or the public API).",
+        ),
+        click.option(
+            "--blanks",
+            type=click.Choice(BLANKS),
+            default="keep",
+            show_default=True,
+            help="keep: an empty cell changes nothing; clear: an empty cell clears the remote field.",
+        ),
+        click.option(
+            "--mode",
+            type=click.Choice(MODES),
+            default="upsert",
+            show_default=True,
+            help="upsert, create (only new rows), update (only matched rows) or mirror "
+            "(also delete remote records missing from the sheet, within --max-deletes).",
+        ),
     ]
     for option in options:
         f = option(f)

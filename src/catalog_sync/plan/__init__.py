@@ -1,6 +1,6 @@
 """Plans: the diff of a sheet against what a provider holds, and the saved plan file.
 
-    from catalog_sync.plan import build_plan, LedgerView, Plan, Change
+from catalog_sync.plan import build_plan, LedgerView, Plan, Change
 """
 
 from catalog_sync.plan.diff import BLANKS, MODES, LedgerView, build_plan

@@ -90,7 +90,9 @@ def _first_key(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.Series, pd.
 class _Matcher:
     """Matches sheet rows to remote records key by key (vectorised per key)."""
 
-    def __init__(self, sheet: pd.DataFrame, remote: pd.DataFrame, spec: ProviderSpec, view: LedgerView) -> None:
+    def __init__(
+        self, sheet: pd.DataFrame, remote: pd.DataFrame, spec: ProviderSpec, view: LedgerView
+    ) -> None:
         self.sheet, self.remote, self.spec, self.view = sheet, remote, spec, view
         self.matched = pd.Series(None, index=sheet.index, dtype=object)
         self.match_by = pd.Series(None, index=sheet.index, dtype=object)
@@ -190,8 +192,10 @@ def build_plan(
             "available; use upsert"
         )
     if mode == "mirror" and sheet.data.empty:
-        raise InvalidCatalogError("the sheet has no data rows; --mode mirror refuses an empty sheet (it would delete "
-                                  "every remote record)")
+        raise InvalidCatalogError(
+            "the sheet has no data rows; --mode mirror refuses an empty sheet (it would delete "
+            "every remote record)"
+        )
     rid = spec.remote_id
     in_sheet = [c for c in sheet.columns if c in spec.field_names]
     frame = sheet.data[in_sheet].astype(object).fillna("")
@@ -203,8 +207,13 @@ def build_plan(
     matcher = _Matcher(frame, remote, spec, view)
     matcher.run()
     if matcher.adopted:  # JoggAI ids the ledger does not know: old values unknown ('')
-        extra = pd.DataFrame([{**dict.fromkeys(spec.field_names, ""), rid: i, _RID: i, _FP: None}
-                              for i in sorted(matcher.adopted)], dtype=object)
+        extra = pd.DataFrame(
+            [
+                {**dict.fromkeys(spec.field_names, ""), rid: i, _RID: i, _FP: None}
+                for i in sorted(matcher.adopted)
+            ],
+            dtype=object,
+        )
         remote = pd.concat([remote, extra], ignore_index=True)
 
     cols = [c for c in in_sheet if c != rid]
@@ -221,10 +230,13 @@ def build_plan(
 
     diffs: dict[int, dict[str, dict[str, str]]] = {}
     stacked = differs.stack()
-    for (row, name) in stacked.index[stacked.to_numpy(dtype=bool)]:
-        diffs.setdefault(int(row), {})[str(name)] = {"old": str(old.at[row, name]), "new": str(new.at[row, name])}
+    for row, name in stacked.index[stacked.to_numpy(dtype=bool)]:
+        diffs.setdefault(int(row), {})[str(name)] = {
+            "old": str(old.at[row, name]),
+            "new": str(new.at[row, name]),
+        }
     stacked = filled.stack()
-    for (row, name) in stacked.index[stacked.to_numpy(dtype=bool)]:
+    for row, name in stacked.index[stacked.to_numpy(dtype=bool)]:
         diffs.setdefault(int(row), {})[str(name)] = {"old": "", "new": str(frame.at[row, name])}
 
     kfield, kvalue = _first_key(frame, spec.keys)
@@ -233,8 +245,14 @@ def build_plan(
         by_key = matcher.match_by.eq(key)
         kvalue[by_key] = frame.loc[by_key, key]
     raw_values = sheet.data.astype(object).fillna("").to_dict("index")
-    plan = Plan(provider=spec.provider, catalog=catalog or str(sheet.path), mode=mode, blanks=blanks,
-                base_url=base_url, columns=list(sheet.columns))
+    plan = Plan(
+        provider=spec.provider,
+        catalog=catalog or str(sheet.path),
+        mode=mode,
+        blanks=blanks,
+        base_url=base_url,
+        columns=list(sheet.columns),
+    )
     keyless: list[int] = []
     for row in frame.index:
         r = int(row)
@@ -242,7 +260,11 @@ def build_plan(
         values = {str(k): str(v) for k, v in raw_values[row].items()}
         change = Change(row=r, key=key, action="unchanged", values=values)
         if r in matcher.conflict:
-            change.action, change.reason, change.unknown = "conflict", matcher.conflict[r], r in matcher.unknown_rows
+            change.action, change.reason, change.unknown = (
+                "conflict",
+                matcher.conflict[r],
+                r in matcher.unknown_rows,
+            )
         elif row in matched.index:
             change.remote_id = str(matched[row])
             change.match = str(matcher.match_by[row])
@@ -253,12 +275,17 @@ def build_plan(
                 change.action = "update"
                 if mode == "create":
                     change.action = "skip"
-                    change.reason = f"exists remotely (matched by {change.match}); --mode create does not update it"
+                    change.reason = (
+                        f"exists remotely (matched by {change.match}); --mode create does not update it"
+                    )
         else:
             change.fields = diffs.get(r, {})
             change.action = "create"
             if mode == "update":
-                change.action, change.reason = "skip", "no remote record matches; --mode update does not create"
+                change.action, change.reason = (
+                    "skip",
+                    "no remote record matches; --mode update does not create",
+                )
             elif all(k == rid or not frame.at[row, k] for k in spec.keys):
                 keyless.append(r)
         plan.changes.append(change)
@@ -275,10 +302,16 @@ def build_plan(
         for idx, rec in gone.iterrows():
             idx = int(str(idx))
             rid_value = str(rec[_RID])
-            plan.changes.append(Change(
-                row=None, key=f"{gk_field[idx]}={gk_value[idx]}", action="delete", remote_id=rid_value,
-                fingerprint=str(rec[_FP]) if rec[_FP] else None, match=rid,
-                values={name: str(rec[name]) for name in spec.field_names},
-                reason="no row of the sheet matches it (--mode mirror)",
-            ))
+            plan.changes.append(
+                Change(
+                    row=None,
+                    key=f"{gk_field[idx]}={gk_value[idx]}",
+                    action="delete",
+                    remote_id=rid_value,
+                    fingerprint=str(rec[_FP]) if rec[_FP] else None,
+                    match=rid,
+                    values={name: str(rec[name]) for name in spec.field_names},
+                    reason="no row of the sheet matches it (--mode mirror)",
+                )
+            )
     return plan

@@ -143,7 +143,9 @@ class Plan:
         target = Path(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            target.write_text(
+                json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
         except OSError as exc:
             raise ConfigError(f"cannot write the plan to {target}: {exc}") from exc
         return target
