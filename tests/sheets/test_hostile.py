@@ -334,3 +334,22 @@ def test_used_range_limit_counts_from_a1(tmp_path, monkeypatch):
     assert "refused: the used range spans 200 cells (limit 199)" in timed_error(path)
     monkeypatch.setattr(limits, "MAX_SHEET_CELLS", 200)
     assert load_sheet(path).problems[0].code == "empty-header"
+
+
+def test_entity_declaration_in_an_ods_is_refused(tmp_path):
+    path = tmp_path / "lol.ods"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(
+            "mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED
+        )
+        zf.writestr("content.xml", BILLION_LAUGHS)
+    assert "refused: the workbook contains XML entity declarations (<!DOCTYPE/<!ENTITY in content.xml)" in (
+        timed_error(path)
+    )
+
+
+def test_csv_with_too_many_cells_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "wide.csv"
+    path.write_text("a,b\n" + ",".join(["x"] * 500) + "\n")
+    monkeypatch.setattr(limits, "MAX_SHEET_CELLS", 400)
+    assert "refused: more than 400 cells (at line 2)" in timed_error(path)

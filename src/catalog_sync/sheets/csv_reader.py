@@ -109,8 +109,18 @@ def read_csv_rows(path: Path, *, encoding: str | None = None, delimiter: str | N
             body = sample.split("\n", 1)[1] if sep is not None and "\n" in sample else sample
             delim = sniff_delimiter(body, truncated)
         reader = csv.reader(fh, delimiter=delim)
+        rows: list[list[str]] = []
+        budget = limits.MAX_SHEET_CELLS
         try:
-            rows = list(reader)
+            for row in reader:
+                budget -= len(row) or 1
+                if budget < 0:
+                    raise InputError(
+                        f"refused: more than {limits.MAX_SHEET_CELLS:,} cells (at line {reader.line_num}); split "
+                        "the catalog",
+                        file=str(path),
+                    )
+                rows.append(row)
         except csv.Error as exc:
             raise InputError(
                 f"cannot parse as CSV near line {reader.line_num} ({exc}); check the quotes on that line",

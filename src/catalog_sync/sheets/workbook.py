@@ -21,7 +21,7 @@ from catalog_sync.sheets import limits
 from catalog_sync.sheets.cells import row_texts
 from catalog_sync.sheets.detect import damaged
 from catalog_sync.sheets.table import Grid
-from catalog_sync.sheets.zipguard import ZipReport, inspect_zip
+from catalog_sync.sheets.zipguard import ZipReport, column_index, inspect_zip
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_ATTR = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -68,8 +68,6 @@ def xlsx_sheet_parts(path: Path) -> dict[str, str]:
 
 def _error_cells(path: Path, part: str) -> dict[tuple[int, int], str]:
     """(row, col) → error text (``#N/A``) of a worksheet part, streamed."""
-    from catalog_sync.sheets.zipguard import _letters_to_index
-
     found: dict[tuple[int, int], str] = {}
     with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
         for _event, elem in ET.iterparse(fh, events=("end",)):
@@ -80,7 +78,7 @@ def _error_cells(path: Path, part: str) -> dict[tuple[int, int], str]:
                     digits = "".join(ch for ch in ref if ch.isdigit())
                     value = next((child.text or "" for child in elem if child.tag.endswith("v")), "")
                     if letters and digits:
-                        found[(int(digits) - 1, _letters_to_index(letters.encode()))] = value.strip()
+                        found[(int(digits) - 1, column_index(letters.encode()))] = value.strip()
                 elem.clear()
             elif elem.tag.endswith("}row"):
                 elem.clear()

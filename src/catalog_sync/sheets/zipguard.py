@@ -48,7 +48,8 @@ class ZipReport:
     )  # worksheet part -> cells from A1 to the last value
 
 
-def _letters_to_index(letters: bytes) -> int:
+def column_index(letters: bytes) -> int:
+    """Spreadsheet letters → 0-based column index (b"A" → 0, b"AA" → 26)."""
     n = 0
     for ch in letters:
         n = n * 26 + (ch - 64)
@@ -117,7 +118,7 @@ class _Extent:
     @property
     def cells(self) -> int:
         """Cells from A1 to the last row and column (what a padded grid would hold)."""
-        width = max((_letters_to_index(c) + 1 for c in self.letters), default=0)
+        width = max((column_index(c) + 1 for c in self.letters), default=0)
         return self.last_row * width
 
 
