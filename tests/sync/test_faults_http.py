@@ -27,6 +27,7 @@ from sync_helpers import (
 )
 
 from catalog_sync.sandbox import FaultConfig
+from catalog_sync.state import Ledger
 
 FAULTS = FaultConfig(
     error_rate=0.10, lost_answer_rate=0.05, drop_rate=0.05, rate_limit_rate=0.08, retry_after=1
@@ -138,3 +139,6 @@ def test_jogg_fault_runs_report_unknowns_then_converge_once_resolved(tmp_path):
             write_rows(catalog, rows)
         assert codes[-1] == 0, codes
         assert_converged(provider, sb, catalog)
+        url = sb.url
+    with Ledger(state) as ledger:  # every unknown was settled by the user's fix and the pushes after it
+        assert ledger.unknowns(provider, url) == []

@@ -132,7 +132,10 @@ class _Executor:
         except SignatureError as exc:  # the answer cannot be trusted: the write may have happened
             self.ledger.end_intent(intent, "unknown")
             return RowOutcome(change, "unknown", change.remote_id, "signature", exc.message, fatal=exc)
-        except FatalProviderError as exc:  # credentials refused, unreachable: stop the run
+        except FatalProviderError as exc:  # credentials refused, unreachable, answer not understood: stop
+            if exc.status in (401, 403) or "cannot connect" in exc.message:
+                self.ledger.end_intent(intent, "failed")  # refused or never sent: nothing happened
+                return RowOutcome(change, "failed", change.remote_id, _code(exc), exc.message, fatal=exc)
             self.ledger.end_intent(intent, "unknown")  # settled by the next run (lookup or ledger)
             return RowOutcome(
                 change,
@@ -146,7 +149,16 @@ class _Executor:
             # refused, or never processed after the retry budget: nothing happened remotely
             self.ledger.end_intent(intent, "failed")
             return RowOutcome(change, "failed", change.remote_id, _code(exc), exc.message)
+        if outcome.status == "ok" and not self.provider.can_lookup and change.row is not None:
+            self._clear_unknowns(change)
         return outcome
+
+    def _clear_unknowns(self, change: Change) -> None:
+        """A row now pushed with a known id settles any unknown create recorded for its keys."""
+        for key in self.spec.keys:
+            value = normalise_value(change.values.get(key, ""), self.spec.field(key))
+            if value and key != self.spec.remote_id:
+                self.ledger.resolve_unknown(self.name, self.base, value)
 
     def _create(self, change: Change, intent: int) -> RowOutcome:
         fields = change.payload
