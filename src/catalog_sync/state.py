@@ -335,7 +335,7 @@ class Ledger:
     def outcomes(self, run_id: int) -> list[dict[str, Any]]:
         rows = self._read(
             "SELECT row, key, action, status, remote_id, changed, error_code, error, at FROM outcomes"
-            " WHERE run_id=? ORDER BY rowid",
+            " WHERE run_id=? ORDER BY row IS NULL, row, rowid",
             (run_id,),
         )
         return [dict(r) for r in rows]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -18,9 +20,18 @@ from .options import PROVIDER_NAMES, json_option
 _STATUS_STYLE = {"ok": "green", "failed": "red", "unknown": "yellow", "conflict": "magenta", "skipped": "dim"}
 
 
-def _counts(counts: dict[str, dict[str, int]]) -> str:
+def _took(run: dict[str, Any]) -> str:
+    if not run.get("finished_at"):
+        return "(not finished)"
+    seconds = (
+        dt.datetime.fromisoformat(run["finished_at"]) - dt.datetime.fromisoformat(run["started_at"])
+    ).seconds
+    return f"{seconds} s"
+
+
+def _counts(counts: dict[str, dict[str, int]], *, statuses_only: bool = False) -> str:
     parts: list[str] = []
-    for group in ("action", "status"):
+    for group in ("status",) if statuses_only else ("action", "status"):
         parts.extend(f"{n} {name}" for name, n in (counts.get(group) or {}).items() if n)
     return ", ".join(parts)
 
@@ -87,32 +98,20 @@ def runs_command(
         click.echo(json.dumps({"runs": runs}, ensure_ascii=False, indent=2))
         return
     table = Table(
-        "id",
-        "command",
-        "provider",
-        "catalog",
-        "mode",
-        "started",
-        "finished",
-        "counts",
-        "requests",
-        "exit",
-        header_style="bold",
+        "id", "run", "catalog", "started (UTC)", "took", "counts", "req", "exit", header_style="bold"
     )
     for run in runs:
         exit_code = run["exit_code"]
         style = "green" if exit_code == 0 else ("yellow" if exit_code in (4, 7) else "red")
         table.add_row(
             str(run["id"]),
-            run["command"],
-            run["provider"],
-            run["catalog"] or "",
-            run["mode"] or "",
-            run["started_at"],
-            run["finished_at"] or "(not finished)",
-            _counts(run["counts"]),
+            f"{run['command']} {run['provider']} {run['mode'] or ''}".strip(),
+            Path(run["catalog"]).name if run["catalog"] else "",
+            str(run["started_at"]).replace("T", " ")[:19],
+            _took(run),
+            _counts(run["counts"], statuses_only=run["command"] == "apply"),
             str(run["requests"] if run["requests"] is not None else ""),
-            Text("" if exit_code is None else str(exit_code), style=style),
+            Text("-" if exit_code is None else str(exit_code), style=style),
         )
     Console(soft_wrap=False).print(table)
 
