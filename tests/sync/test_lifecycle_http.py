@@ -252,9 +252,9 @@ def test_no_secret_in_anything_a_run_wrote(provider, tmp_path):
             )
         outputs.append(run_cli(["apply", str(tmp_path / "plan.json"), *base, "--yes", "--json"], env))
         outputs.append(run_cli(["runs", "--state", str(state), "--json"], env))
-        outputs.append(run_cli(["runs", "1", "--state", str(state)], env))
+        outputs.append(run_cli(["runs", "2", "--state", str(state)], env))
     secret = KEYS[provider]
-    assert outputs[-1].exit_code == 0 and "create" in outputs[-1].stdout  # runs 1: the per-row outcomes
+    assert outputs[-1].exit_code == 0 and "create" in outputs[-1].stdout  # runs 2: the per-row outcomes
     assert [r["command"] for r in json.loads(outputs[-2].stdout)["runs"]][-2:] == ["apply", "plan"]
     for result in outputs:
         assert secret not in result.stdout and secret not in result.stderr
