@@ -78,6 +78,13 @@ def test_bad_key_is_10105(jogg, http) -> None:
     assert jogg.state()["products"] == []
 
 
+def test_key_without_api_permission_is_18025(make_sandbox, http) -> None:
+    sb = make_sandbox("jogg", no_permission_keys=("web-only-key",))
+    r = http.post(f"{sb.url}/v2/product", json={"name": "x"}, headers={"x-api-key": "web-only-key"}).json()
+    assert (r["code"], r["msg"], r["data"]) == (18025, "No permission to call APIs", None)
+    assert sb.state()["products"] == []
+
+
 def test_unknown_product_is_10104(jogg, http) -> None:
     r = http.put(f"{jogg.url}/v2/product", json={"product_id": "NTQ0MTkzNjg"}, headers=KEY).json()
     assert r["code"] == 10104

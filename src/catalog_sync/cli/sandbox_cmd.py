@@ -173,13 +173,13 @@ def sandbox(provider: str, host: str, port: int | None, state_path: str | None, 
                       port=DEFAULT_PORTS[provider] if port is None else port, **options)  # fmt: skip
     except ValueError as exc:
         raise ConfigError(f"sandbox: {exc}") from exc
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         box.start()
     except OSError as exc:
         raise ConfigError(f"sandbox: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     _announce(box, provider, state_path, faults)
     try:
         while not stop.wait(0.5):

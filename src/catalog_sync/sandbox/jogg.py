@@ -10,7 +10,8 @@ business errors come with HTTP 200; injected 5xx faults carry code 50000.
 Product ids are minted like the real ones: unpadded base64 of a decimal number
 (``NTQ0MTkzNjk`` = 54419369).  A product video is ``processing`` for ``video_seconds`` after
 creation, then ``completed`` (or ``failed``, drawn with ``video_fail_rate``).  Each video
-costs credits (15 s: 1, 30 s: 2, 60 s: 4) from the sandbox's ``credits``.
+costs credits (15 s: 1, 30 s: 2, 60 s: 4) from the sandbox's ``credits``.  Keys listed in
+``no_permission_keys`` are known but refused with 18025 (no permission to call APIs).
 """
 
 from __future__ import annotations
@@ -124,8 +125,10 @@ class JoggEmulator(Emulator):
         video_seconds: float = 5.0,
         video_fail_rate: float = 0.0,
         credits: float = 100.0,
+        no_permission_keys: tuple[str, ...] = (),
     ) -> None:
         super().__init__(store, api_key=api_key, seed=seed)
+        self.no_permission_keys = frozenset(no_permission_keys)
         self.post_window = SlidingWindow(post_limit, 60.0)
         self.video_seconds = float(video_seconds)
         self.video_fail_rate = float(video_fail_rate)
@@ -155,7 +158,10 @@ class JoggEmulator(Emulator):
 
     # core hooks ------------------------------------------------------------------------------
     def authenticate(self, req: Request) -> Response | None:
-        if req.header("x-api-key") != self.api_key:
+        key = req.header("x-api-key")
+        if key in self.no_permission_keys:
+            return fail(18025, "No permission to call APIs")
+        if key != self.api_key:
             return fail(10105, "Invalid API key")
         return None
 
