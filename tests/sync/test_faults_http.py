@@ -10,6 +10,10 @@ the next runs converge.
 
 from __future__ import annotations
 
+import random
+import threading
+from contextlib import contextmanager
+
 import pytest
 from sync_helpers import (
     FAST,
@@ -33,6 +37,28 @@ FAULTS = FaultConfig(
     error_rate=0.10, lost_answer_rate=0.05, drop_rate=0.05, rate_limit_rate=0.08, retry_after=1
 )
 ROWS = 30
+
+
+@contextmanager
+def _bursts_of_429(sb, base_rate: float):
+    """A background thread: bursts of 0.2-0.4 s, at random intervals, in which most requests get 429."""
+    stop = threading.Event()
+    rng = random.Random(4)
+
+    def run() -> None:
+        while not stop.wait(rng.uniform(0.4, 1.2)):
+            sb.set_faults(rate_limit_rate=0.7)
+            stop.wait(rng.uniform(0.2, 0.4))
+            sb.set_faults(rate_limit_rate=base_rate)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        sb.set_faults(rate_limit_rate=base_rate)
 
 
 def _apply(catalog, provider, state, env, report):
@@ -66,15 +92,17 @@ def test_fault_runs_converge_without_duplicates(provider, tmp_path):
     with sandbox(provider, faults=FAULTS, seed=7) as sb:
         env = env_for(sb, provider, tmp_path)
         codes = []
-        for run in range(1, 4):
-            result = _apply(catalog, provider, state, env, tmp_path / f"r{run}.json")
-            codes.append(result.exit_code)
-            _no_duplicates(provider, sb)
-            if result.exit_code == 0:
-                break
+        with _bursts_of_429(sb, FAULTS.rate_limit_rate):
+            for run in range(1, 4):
+                result = _apply(catalog, provider, state, env, tmp_path / f"r{run}.json")
+                codes.append(result.exit_code)
+                _no_duplicates(provider, sb)
+                if result.exit_code == 0:
+                    break
         assert codes[-1] == 0, (codes, result.output)
         faults = sb.stats()["faults"]
         assert sum(faults.values()) >= 5, faults  # the faults really happened
+        assert len(faults) >= 3, faults  # of several kinds
         sb.set_faults(error_rate=0, lost_answer_rate=0, drop_rate=0, rate_limit_rate=0)
         assert_converged(provider, sb, catalog)
         # and the next run has nothing left to send
