@@ -163,15 +163,17 @@ def test_invalid_catalog_exit_3_nothing_read(tmp_path):
     catalog = write_rows(tmp_path / "bad.csv", rows)
     with sandbox("royalti") as sb:
         env = env_for(sb, "royalti", tmp_path)
-        for command in ("plan", "apply"):
-            result = run_cli(
-                [command, str(catalog), "-p", "royalti", "--state", str(tmp_path / "s.db"), "--yes"]
-                if command == "apply"
-                else [command, str(catalog), "-p", "royalti"],
-                env,
-            )
+        state = ["--state", str(tmp_path / "s.db")]
+        for command in (["plan"], ["apply", "--yes"]):
+            result = run_cli([command[0], str(catalog), "-p", "royalti", *state, *command[1:]], env)
             assert result.exit_code == 3, result.output
-            assert "required" in result.stderr
+            assert "C3 required" in result.stderr and "Nothing was read or sent" in result.stderr
+            as_json = run_cli(
+                [command[0], str(catalog), "-p", "royalti", *state, *command[1:], "--json"], env
+            )
+            assert as_json.exit_code == 3
+            problems = json.loads(as_json.stdout)
+            assert problems["valid"] is False and problems["problems"][0]["cell"] == "C3"
         assert sb.stats()["total_requests"] == 0
 
 

@@ -11,7 +11,9 @@ with Ledger(state) as ledger, ledger.locked("apply"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ __all__ = [
     "invalid_message",
     "load_valid_catalog",
     "plan_catalog",
+    "problems_as_json",
     "validate_loaded",
 ]
 
@@ -43,6 +46,18 @@ def invalid_message(report: ValidationReport, where: str) -> str:
         f"{where} is invalid: {report.summary()} (first: {place} {first.code}: {first.message}); "
         "run `catalog-sync validate` for the full list. Nothing was read or sent."
     )
+
+
+@contextmanager
+def problems_as_json(enabled: bool) -> Iterator[None]:
+    """With ``--json``: an invalid catalog also prints the ``validate --json`` shape on stdout."""
+    try:
+        yield
+    except InvalidCatalogError as exc:
+        report = exc.context.get("report")
+        if enabled and isinstance(report, ValidationReport):
+            print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        raise
 
 
 def load_valid_catalog(

@@ -26,6 +26,7 @@ from catalog_sync.apply.service import (
     exit_code_for,
     load_valid_catalog,
     plan_catalog,
+    problems_as_json,
     validate_loaded,
 )
 from catalog_sync.apply.settle import recheck_saved_plan, settle_open_intents
@@ -198,13 +199,16 @@ def apply_command(
         raise click.UsageError(
             "--mode mirror cannot be used with --only failed (it would delete the other rows)"
         )
-    saved, loaded, spec, catalog = _source_plan(
-        source,
-        provider,
-        only,
-        from_report,
-        dict(sheet=sheet, mapping=mapping, house_rules=house_rules, encoding=encoding, delimiter=delimiter),
-    )
+    with problems_as_json(as_json):
+        saved, loaded, spec, catalog = _source_plan(
+            source,
+            provider,
+            only,
+            from_report,
+            dict(
+                sheet=sheet, mapping=mapping, house_rules=house_rules, encoding=encoding, delimiter=delimiter
+            ),
+        )
     client = connect(provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout)
     spec = spec or client.spec
     if saved is not None and saved.base_url and saved.base_url != public_base_url(client.base_url):

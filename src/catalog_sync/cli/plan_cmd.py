@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from catalog_sync.apply.service import connect, load_valid_catalog, plan_catalog
+from catalog_sync.apply.service import connect, load_valid_catalog, plan_catalog, problems_as_json
 from catalog_sync.errors import CatalogSyncError, ChangesPendingError
 from catalog_sync.plan.render import render_plan
 from catalog_sync.state import Ledger
@@ -70,15 +70,16 @@ def plan_command(
       catalog-sync plan products.csv -p keevault --mode mirror -o plan.json
       catalog-sync plan products.csv -p jogg --json --detailed-exitcode
     """
-    loaded, spec, _report = load_valid_catalog(
-        catalog,
-        provider,
-        sheet=sheet,
-        mapping=mapping,
-        house_rules=house_rules,
-        encoding=encoding,
-        delimiter=delimiter,
-    )
+    with problems_as_json(as_json):
+        loaded, spec, _report = load_valid_catalog(
+            catalog,
+            provider,
+            sheet=sheet,
+            mapping=mapping,
+            house_rules=house_rules,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
     client = connect(provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout)
     with Ledger(state_path) as ledger, ledger.locked("plan"):
         run_id = ledger.start_run("plan", provider, client.base_url, str(catalog), mode)
