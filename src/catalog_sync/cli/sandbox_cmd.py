@@ -166,6 +166,12 @@ def sandbox(provider: str, host: str, port: int | None, state_path: str | None, 
       royalti   RWAK_sandbox   (login sandbox@royalti.test / sandbox-password,
                                 workspace sandbox-workspace)
     Others are refused with the provider's own error.
+
+    \b
+    Example:
+      catalog-sync sandbox -p royalti --port 0
+      catalog-sync sandbox -p keevault --state kv.db --error-rate 0.1 --lost-answer-rate 0.05 --seed 7
+      KEEVAULT_BASE_URL=http://127.0.0.1:8762 catalog-sync plan products.csv -p keevault
     """
     faults, options = _split_flags(provider, flags)
     try:

@@ -1,0 +1,47 @@
+"""Meta tests: every command has help with an example and is documented in the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from catalog_sync.cli.main import cli
+from catalog_sync.problems import CODES
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = sorted(cli.commands)
+
+
+def test_the_commands_of_this_step_are_registered() -> None:
+    assert {"validate", "template", "plan", "apply", "runs", "sandbox"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_has_help_with_an_example(name: str) -> None:
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, f"`catalog-sync {name} --help` shows no example"
+    assert len(cli.commands[name].help or "") > 40
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_is_documented_in_readme(name: str) -> None:
+    assert f"catalog-sync {name}" in README or f"`{name}" in README
+
+
+def test_readme_gives_the_two_setup_commands() -> None:
+    assert "make demo" in README and "make test" in README
+
+
+@pytest.mark.parametrize("code", ["required", "not-in-enum", "bad-format", "duplicate-key", "upc-checksum", "excel-damage"])
+def test_product_md_problem_codes_exist_and_are_documented(code: str) -> None:
+    assert code in CODES
+    assert f"`{code}`" in README
+
+
+def test_unknown_option_is_usage_error_exit_2() -> None:
+    result = CliRunner().invoke(cli, ["validate", "--no-such-option"])
+    assert result.exit_code == 2
