@@ -36,7 +36,9 @@ def test_readme_gives_the_two_setup_commands() -> None:
     assert "make demo" in README and "make test" in README
 
 
-@pytest.mark.parametrize("code", ["required", "not-in-enum", "bad-format", "duplicate-key", "upc-checksum", "excel-damage"])
+@pytest.mark.parametrize(
+    "code", ["required", "not-in-enum", "bad-format", "duplicate-key", "upc-checksum", "excel-damage"]
+)
 def test_product_md_problem_codes_exist_and_are_documented(code: str) -> None:
     assert code in CODES
     assert f"`{code}`" in README

@@ -75,7 +75,9 @@ _MIN_SECRET_LENGTH = 4  # shorter values would blank ordinary words; no real key
 _PATTERNS = (
     re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)(\bapi_key=)[^&\s\"'<>]+"),
-    re.compile(r"(?i)(\"?(?:x-api-key|api_key|password|access_token|refresh_token)\"?\s*[:=]\s*\"?)[^\s\"',}&]+"),
+    re.compile(
+        r"(?i)(\"?(?:x-api-key|api_key|password|access_token|refresh_token)\"?\s*[:=]\s*\"?)[^\s\"',}&]+"
+    ),
 )
 
 
@@ -98,8 +100,9 @@ def secrets_in_env(env: Mapping[str, str] | None = None) -> list[str]:
 def redact(text: Any, extra: Iterable[str] = ()) -> str:
     """``text`` with every known secret value, Bearer token and api_key value replaced by ``***``."""
     out = str(text)
-    for secret in sorted({*secrets_in_env(), *(s for s in extra if s and len(s) >= _MIN_SECRET_LENGTH)},
-                         key=len, reverse=True):
+    for secret in sorted(
+        {*secrets_in_env(), *(s for s in extra if s and len(s) >= _MIN_SECRET_LENGTH)}, key=len, reverse=True
+    ):
         out = out.replace(secret, "***")
     for pattern in _PATTERNS:
         out = pattern.sub(lambda m: m.group(1) + "***", out)
@@ -163,8 +166,14 @@ class Credentials:
         prefix = provider.upper() + "_"
         values: dict[str, str] = {}
         for name, secret in _VARIABLES[provider]:
-            short = name[len(prefix):].lower()
-            value = explicit.get(short) or explicit.get(name) or env.get(name) or table.get(name.lower()) or table.get(short)
+            short = name[len(prefix) :].lower()
+            value = (
+                explicit.get(short)
+                or explicit.get(name)
+                or env.get(name)
+                or table.get(name.lower())
+                or table.get(short)
+            )
             if value:
                 values[name] = value.strip()
                 if secret:
@@ -217,7 +226,9 @@ def resolve_base_url(
         table = _provider_table(provider, config if config is not None else read_config(config_path))
         url = table.get("base_url") or table.get(variable.lower()) or _DEFAULT_BASE_URLS[provider]
     if not url:
-        raise ConfigError(f"{provider} is self-hosted and has no default address: set {variable} or --base-url")
+        raise ConfigError(
+            f"{provider} is self-hosted and has no default address: set {variable} or --base-url"
+        )
     url = url.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", url):
         raise ConfigError(f"{provider} base URL must start with http:// or https:// (got {redact(url)!r})")

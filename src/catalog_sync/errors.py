@@ -68,7 +68,9 @@ class InputError(CatalogSyncError):
         **context: Any,
     ) -> None:
         where = ", ".join(
-            part for part in (file and f"file {file}", sheet and f"sheet {sheet!r}", cell and f"cell {cell}") if part
+            part
+            for part in (file and f"file {file}", sheet and f"sheet {sheet!r}", cell and f"cell {cell}")
+            if part
         )
         super().__init__(f"{where}: {message}" if where else message, **context)
         self.file, self.sheet, self.cell = file, sheet, cell
@@ -87,7 +89,9 @@ class InvalidCatalogError(CatalogSyncError):
 class ProviderError(CatalogSyncError):
     """Something went wrong talking to a provider."""
 
-    def __init__(self, message: str, *, code: str | int | None = None, status: int | None = None, **context: Any):
+    def __init__(
+        self, message: str, *, code: str | int | None = None, status: int | None = None, **context: Any
+    ):
         super().__init__(message, **context)
         self.code = code
         self.status = status

@@ -120,13 +120,19 @@ def format_media(items: list[dict[str, Any]]) -> str:
         for item in items
     ]
     bare = all(
-        not m["name"] and not m["description"] and m["url"] and "|" not in m["url"]
-        and "\n" not in m["url"] and m["type"] == media_type_for_url(m["url"])
+        not m["name"]
+        and not m["description"]
+        and m["url"]
+        and "|" not in m["url"]
+        and "\n" not in m["url"]
+        and m["type"] == media_type_for_url(m["url"])
         for m in clean
     )
     if bare:
         return "|".join(m["url"] for m in clean)
-    return json.dumps([{k: m[k] for k in _MEDIA_KEYS} for m in clean], ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        [{k: m[k] for k in _MEDIA_KEYS} for m in clean], ensure_ascii=False, separators=(",", ":")
+    )
 
 
 def _enum(text: str, field: FieldSpec) -> str:

@@ -54,7 +54,9 @@ class Problem:
         """The PRODUCT.md JSON shape: sheet, cell, row, column, value, code, severity, message."""
         data = asdict(self)
         extra = data.pop("extra")
-        ordered = {k: data[k] for k in ("sheet", "cell", "row", "column", "value", "code", "severity", "message")}
+        ordered = {
+            k: data[k] for k in ("sheet", "cell", "row", "column", "value", "code", "severity", "message")
+        }
         if extra:
             ordered.update({k: v for k, v in extra.items() if k not in ordered})
         return ordered

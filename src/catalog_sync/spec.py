@@ -19,8 +19,22 @@ from catalog_sync.errors import ConfigError
 
 FIELD_TYPES = {"string", "integer", "boolean", "date", "url", "gtin", "enum", "list", "media"}
 _FIELD_ATTRS = {
-    "name", "type", "required", "values", "case_insensitive", "min_length", "max_length", "length",
-    "pattern", "min", "max", "identifier", "role", "description", "example", "style",
+    "name",
+    "type",
+    "required",
+    "values",
+    "case_insensitive",
+    "min_length",
+    "max_length",
+    "length",
+    "pattern",
+    "min",
+    "max",
+    "identifier",
+    "role",
+    "description",
+    "example",
+    "style",
 }
 
 
@@ -93,7 +107,9 @@ def _field_from_dict(raw: dict[str, Any], source: str) -> FieldSpec:
         raise ConfigError(f"{source}: every field needs a name")
     ftype = raw.get("type", "string")
     if ftype not in FIELD_TYPES:
-        raise ConfigError(f"{source}: field {raw['name']!r} has unknown type {ftype!r}; use one of {sorted(FIELD_TYPES)}")
+        raise ConfigError(
+            f"{source}: field {raw['name']!r} has unknown type {ftype!r}; use one of {sorted(FIELD_TYPES)}"
+        )
     data = dict(raw)
     data["values"] = tuple(str(v) for v in raw.get("values", ()))
     for key in ("example", "description"):
@@ -153,7 +169,9 @@ def apply_house_rules(spec: ProviderSpec, path: Path) -> ProviderSpec:
             raise ConfigError(f"{path}: each entry of fields needs a name")
         name = entry["name"]
         if name not in by_name:
-            raise ConfigError(f"{path}: field {name!r} is not a {spec.provider} field; known: {', '.join(by_name)}")
+            raise ConfigError(
+                f"{path}: field {name!r} is not a {spec.provider} field; known: {', '.join(by_name)}"
+            )
         unknown = set(entry) - _FIELD_ATTRS
         if unknown:
             raise ConfigError(f"{path}: field {name!r} has unknown attributes {sorted(unknown)}")

@@ -27,8 +27,15 @@ def client_env(provider: str, sandbox: Sandbox, tmp_path: Path, *, key: str | No
     return env
 
 
-def make_client(provider: str, sandbox: Sandbox, tmp_path: Path, *, key: str | None = None,
-                env: dict[str, str] | None = None, **options: Any) -> Provider:
+def make_client(
+    provider: str,
+    sandbox: Sandbox,
+    tmp_path: Path,
+    *,
+    key: str | None = None,
+    env: dict[str, str] | None = None,
+    **options: Any,
+) -> Provider:
     """A client for ``sandbox``; fast backoff unless the test says otherwise."""
     options.setdefault("rate", 1000.0)
     options.setdefault("backoff_base", 0.01)
@@ -58,7 +65,9 @@ def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
 
 
 @pytest.fixture
-def client_factory(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> Callable[..., tuple[Sandbox, Provider]]:
+def client_factory(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> Callable[..., tuple[Sandbox, Provider]]:
     """``client_factory(provider, sandbox_options=..., **client_options)`` → (sandbox, client)."""
     clients: list[Provider] = []
 

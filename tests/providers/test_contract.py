@@ -41,8 +41,12 @@ class Case:
 CASES = {
     "jogg": Case(
         "jogg",
-        row={"name": "Happy Booster Blush", "description": "Brush on a glow.", "target_audience": "Beauty fans",
-             "media": "https://res.example.com/front.jpg | https://res.example.com/demo.MP4"},
+        row={
+            "name": "Happy Booster Blush",
+            "description": "Brush on a glow.",
+            "target_audience": "Beauty fans",
+            "media": "https://res.example.com/front.jpg | https://res.example.com/demo.MP4",
+        },
         change={"description": "A radiant glow."},
         invalid={"name": "Bad media", "media": '[{"type": 3, "url": "https://res.example.com/x.gif"}]'},
         invalid_code=40000,
@@ -51,20 +55,42 @@ CASES = {
     ),
     "keevault": Case(
         "keevault",
-        row={"name": "Desktop App", "description": "Licence for the desktop app", "source": "Internal",
-             "require_non_expired": "yes", "external_reference": "20098475", "status": "Active"},
+        row={
+            "name": "Desktop App",
+            "description": "Licence for the desktop app",
+            "source": "Internal",
+            "require_non_expired": "yes",
+            "external_reference": "20098475",
+            "status": "Active",
+        },
         change={"status": "inactive"},
-        invalid={"name": "Bad status", "description": "x", "source": "internal", "require_non_expired": "0",
-                 "status": "bogus"},
+        invalid={
+            "name": "Bad status",
+            "description": "x",
+            "source": "internal",
+            "require_non_expired": "0",
+            "status": "bogus",
+        },
         invalid_code=751,
         create_path="POST /api/v1/create-product",
         read=lambda p: p.list_remote(),
     ),
     "royalti": Case(
         "royalti",
-        row={"title": "Summer Vibes", "upc": "012345678905", "displayArtist": "John Doe", "type": "audio",
-             "format": "single", "explicit": "Clean", "releaseDate": "2024-06-15T00:00:00Z", "totalTracks": "012",
-             "reissue": "no", "c_line_year": "2024", "externalId": "EXT-9", "catalogNumber": "CAT-1"},
+        row={
+            "title": "Summer Vibes",
+            "upc": "012345678905",
+            "displayArtist": "John Doe",
+            "type": "audio",
+            "format": "single",
+            "explicit": "Clean",
+            "releaseDate": "2024-06-15T00:00:00Z",
+            "totalTracks": "012",
+            "reissue": "no",
+            "c_line_year": "2024",
+            "externalId": "EXT-9",
+            "catalogNumber": "CAT-1",
+        },
         change={"version": "Deluxe Edition"},
         invalid={"title": "Bad UPC", "upc": "12345"},
         invalid_code="VALIDATION_ERROR",
@@ -137,14 +163,19 @@ class TestProviderContract:
             assert len(sandbox.state()["products"]) == 1
         assert sandbox.stats()["writes_applied"] == (3 if client.can_delete else 2)
 
-    def test_bad_key_is_fatal_and_never_shows_the_key(self, case: Case, client_factory: Any, kit: Any,
-                                                      tmp_path: Path) -> None:
+    def test_bad_key_is_fatal_and_never_shows_the_key(
+        self, case: Case, client_factory: Any, kit: Any, tmp_path: Path
+    ) -> None:
         sandbox, _ = client_factory(case.provider)
         wrong = "RWAK_wrong_secret_9931" if case.provider == "royalti" else "wrong-secret-9931"
         client = kit.make_client(case.provider, sandbox, tmp_path, key=wrong)
         with pytest.raises(FatalProviderError) as info:
             client.create(case.row)
-        assert wrong not in str(info.value) and wrong not in repr(client) and wrong not in repr(client.credentials)
+        assert (
+            wrong not in str(info.value)
+            and wrong not in repr(client)
+            and wrong not in repr(client.credentials)
+        )
         if case.provider == "jogg":
             assert str(info.value).startswith("JoggAI refused the API key (code 10105)")
             assert info.value.code == 10105
@@ -160,7 +191,9 @@ class TestProviderContract:
         assert client.stats.requests == 1
         assert sandbox.stats()["writes_applied"] == 0
 
-    def test_429_retry_after_is_waited_then_the_write_is_sent_again(self, case: Case, client_factory: Any) -> None:
+    def test_429_retry_after_is_waited_then_the_write_is_sent_again(
+        self, case: Case, client_factory: Any
+    ) -> None:
         sandbox, client = client_factory(case.provider, sandbox_options={})
         sandbox.set_faults(rate_limit_rate=1.0, retry_after=1)
         delays = _flip_after(sandbox, client, 1, rate_limit_rate=0.0)
@@ -191,8 +224,9 @@ class TestProviderContract:
         assert client.stats.requests == 3
 
     @pytest.mark.parametrize("mode", ["502", "close"])
-    def test_lost_answer_on_a_write_is_unknown_and_not_resent(self, case: Case, mode: str,
-                                                              client_factory: Any) -> None:
+    def test_lost_answer_on_a_write_is_unknown_and_not_resent(
+        self, case: Case, mode: str, client_factory: Any
+    ) -> None:
         sandbox, client = client_factory(case.provider)
         sandbox.set_faults(lost_answer_rate=1.0, lost_answer_mode=mode)
         with pytest.raises(UnknownOutcomeError) as info:
@@ -210,8 +244,9 @@ class TestProviderContract:
             with pytest.raises(UnknownOutcomeError):
                 client.find(case.row)
 
-    def test_read_timeout_on_a_write_is_unknown_and_on_a_read_is_retried(self, case: Case,
-                                                                         client_factory: Any) -> None:
+    def test_read_timeout_on_a_write_is_unknown_and_on_a_read_is_retried(
+        self, case: Case, client_factory: Any
+    ) -> None:
         sandbox, client = client_factory(case.provider, timeout=0.2, max_attempts=2)
         sandbox.set_faults(latency_ms=600)
         with pytest.raises(UnknownOutcomeError, match="answer was lost"):
@@ -225,12 +260,18 @@ class TestProviderContract:
         case.read(client)  # a body trickled in chunks is read whole
         assert client.stats.requests == 4
 
-    def test_unreachable_host_is_fatal_after_retrying_the_connect(self, case: Case, client_factory: Any,
-                                                                  kit: Any, tmp_path: Path) -> None:
+    def test_unreachable_host_is_fatal_after_retrying_the_connect(
+        self, case: Case, client_factory: Any, kit: Any, tmp_path: Path
+    ) -> None:
         sandbox, _ = client_factory(case.provider)
         env = kit.client_env(case.provider, sandbox, tmp_path)
         client = get_provider(case.provider).from_env(
-            base_url=f"http://127.0.0.1:{_closed_port()}", env=env, rate=1000, backoff_base=0.01, max_attempts=3)
+            base_url=f"http://127.0.0.1:{_closed_port()}",
+            env=env,
+            rate=1000,
+            backoff_base=0.01,
+            max_attempts=3,
+        )
         with pytest.raises(FatalProviderError) as info:
             client.create(case.row)  # never reached the server: resending is safe, so it was retried
         assert "cannot connect" in str(info.value)

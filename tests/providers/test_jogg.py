@@ -16,8 +16,10 @@ def test_media_text_becomes_the_documented_list_and_comes_back_canonical(client_
     row = {"name": "Blush", "media": "https://r.example/a.PNG\nhttps://r.example/b.mov?x=1"}
     assert client.to_payload(row, for_update=False) == {
         "name": "Blush",
-        "media": [{"type": 1, "name": "", "url": "https://r.example/a.PNG", "description": ""},
-                  {"type": 2, "name": "", "url": "https://r.example/b.mov?x=1", "description": ""}],
+        "media": [
+            {"type": 1, "name": "", "url": "https://r.example/a.PNG", "description": ""},
+            {"type": 2, "name": "", "url": "https://r.example/b.mov?x=1", "description": ""},
+        ],
     }
     created = client.create(row)
     assert created.record.fields["media"] == "https://r.example/a.PNG|https://r.example/b.mov?x=1"
@@ -27,7 +29,9 @@ def test_media_text_becomes_the_documented_list_and_comes_back_canonical(client_
 
 def test_update_is_partial_and_clears_with_empty_values(client_factory: Any) -> None:
     sandbox, client = client_factory("jogg")
-    created = client.create({"name": "A", "description": "d", "target_audience": "t", "url": "https://s.example/p"})
+    created = client.create(
+        {"name": "A", "description": "d", "target_audience": "t", "url": "https://s.example/p"}
+    )
     assert client.to_payload({"description": "", "url": "https://x"}, for_update=True) == {"description": ""}
     result = client.update(created.remote_id, {"target_audience": "Everyone"}, created.record)
     stored = sandbox.state()["products"][0]
@@ -76,6 +80,8 @@ def test_default_pacing_limits_posts_only(client_factory: Any) -> None:
 
 
 def test_base_url_with_v2_suffix_is_accepted() -> None:
-    client = get_provider("jogg").from_env(env={"JOGG_API_KEY": "k-123456", "JOGG_BASE_URL": "https://api.jogg.ai/v2/"})
+    client = get_provider("jogg").from_env(
+        env={"JOGG_API_KEY": "k-123456", "JOGG_BASE_URL": "https://api.jogg.ai/v2/"}
+    )
     assert client.base_url == "https://api.jogg.ai"
     assert client.url("/v2/product") == "https://api.jogg.ai/v2/product"

@@ -22,8 +22,14 @@ SHARED = Path("/work/shared")
 SEED = SHARED / "seeds" / "002_debd0434b1262cfd.txt"
 DOCS_KEY = SHARED / "testdata" / "keevault-docs-public-key.pem"
 KEY = "kv-test-key-0002"
-ROW = {"name": "Desktop App", "description": "Licence", "source": "internal", "require_non_expired": "1",
-       "external_reference": "REF-1", "status": "active"}
+ROW = {
+    "name": "Desktop App",
+    "description": "Licence",
+    "source": "internal",
+    "require_non_expired": "1",
+    "external_reference": "REF-1",
+    "status": "active",
+}
 
 
 def _seed_envelopes() -> dict[int, dict[str, Any]]:
@@ -75,9 +81,16 @@ def test_the_documented_update_example_verifies_with_the_documented_key(replay_s
     result = client.update("5", {"description": "Test Update"}, current)
     assert result.remote_id == "5"
     form = received[0]
-    assert form == {"api_key": "2964c3c9-0b5d-4d89-b3ac-4668f30bc492", "product_id": "5", "name": "Desktop App",
-                    "description": "Test Update", "source": "internal", "require_non_expired": "1",
-                    "external_reference": "REF-1", "status": "active"}
+    assert form == {
+        "api_key": "2964c3c9-0b5d-4d89-b3ac-4668f30bc492",
+        "product_id": "5",
+        "name": "Desktop App",
+        "description": "Test Update",
+        "source": "internal",
+        "require_non_expired": "1",
+        "external_reference": "REF-1",
+        "status": "active",
+    }
 
 
 def test_the_documented_651_example_is_a_row_failure_with_flattened_errors(replay_server: Any) -> None:
@@ -100,13 +113,16 @@ def test_an_edited_documented_answer_is_not_trusted(replay_server: Any) -> None:
         _docs_client(url).update("5", {"name": "x"}, _docs_client(url).to_record("5", ROW, {}))
 
 
-def test_an_answer_signed_with_another_key_raises_signature_error(sandbox_factory: Any, tmp_path: Path) -> None:
+def test_an_answer_signed_with_another_key_raises_signature_error(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
     sandbox = sandbox_factory("keevault")
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = tmp_path / "other.pem"
     pem.write_text(public_key_pem(other), encoding="ascii")
     client = get_provider("keevault").from_env(
-        base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(pem)}, rate=1000)
+        base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(pem)}, rate=1000
+    )
     with pytest.raises(SignatureError, match="signature does not verify") as info:
         client.list_remote()
     assert isinstance(info.value, FatalProviderError)
@@ -131,8 +147,9 @@ def test_missing_public_key_is_a_config_error_unless_explicitly_insecure(sandbox
     sandbox = sandbox_factory("keevault", unsigned=True)
     with pytest.raises(ConfigError, match="KEEVAULT_PUBLIC_KEY"):
         get_provider("keevault").from_env(base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY})
-    client = get_provider("keevault").from_env(base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY},
-                                               insecure_skip_signature=True, rate=1000)
+    client = get_provider("keevault").from_env(
+        base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY}, insecure_skip_signature=True, rate=1000
+    )
     assert client.create(ROW).remote_id == "1"
 
 
@@ -142,8 +159,9 @@ def test_bad_public_key_file_is_a_config_error(sandbox_factory: Any, tmp_path: P
     bad.write_text("not a key", encoding="ascii")
     for path in (bad, tmp_path / "missing.pem"):
         with pytest.raises(ConfigError, match="KEEVAULT_PUBLIC_KEY"):
-            get_provider("keevault").from_env(base_url=sandbox.url,
-                                              env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(path)})
+            get_provider("keevault").from_env(
+                base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(path)}
+            )
 
 
 def test_keevault_has_no_default_host() -> None:
@@ -156,9 +174,15 @@ def test_update_is_a_full_replace_filled_from_the_current_record(client_factory:
     created = client.create(ROW)
     client.update(created.remote_id, {"status": "Inactive"}, current=None)  # looked up via get-all-products
     product = sandbox.state()["products"][0]
-    assert {k: product[k] for k in ("name", "description", "external_reference", "status", "require_non_expired")} \
-        == {"name": "Desktop App", "description": "Licence", "external_reference": "REF-1", "status": "inactive",
-            "require_non_expired": 1}
+    assert {
+        k: product[k] for k in ("name", "description", "external_reference", "status", "require_non_expired")
+    } == {
+        "name": "Desktop App",
+        "description": "Licence",
+        "external_reference": "REF-1",
+        "status": "inactive",
+        "require_non_expired": 1,
+    }
     with pytest.raises(RowFailedError) as info:
         client.update("404", {"status": "active"}, current=None)
     assert info.value.code == 651
@@ -190,6 +214,7 @@ def test_base_url_with_the_documented_api_prefix_is_accepted(sandbox_factory: An
     pem = tmp_path / "k.pem"
     pem.write_text(sandbox.public_key_pem or "", encoding="ascii")
     client = get_provider("keevault").from_env(
-        base_url=sandbox.url + "/api/v1/", env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(pem)})
+        base_url=sandbox.url + "/api/v1/", env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(pem)}
+    )
     assert client.base_url == sandbox.url
     assert client.list_remote() == []

@@ -47,7 +47,9 @@ def test_royalti_values(field: str, raw: str, expected: str) -> None:
     assert normalise_value(raw, ROYALTI.field(field)) == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("TRUE", "1"), ("no", "0"), ("1", "1"), ("0.0", "0"), ("2", "2")])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("TRUE", "1"), ("no", "0"), ("1", "1"), ("0.0", "0"), ("2", "2")]
+)
 def test_keevault_one_zero_boolean(raw: str, expected: str) -> None:
     assert normalise_value(raw, KEEVAULT.field("require_non_expired")) == expected
 
@@ -63,8 +65,11 @@ def test_media_bare_urls_and_json_forms_agree() -> None:
     canonical = normalise_value(text, media)
     assert canonical == "https://a.example/x.jpg|https://a.example/demo.MP4|https://a.example/z"
     as_json = json.dumps(
-        [{"type": 1, "url": "https://a.example/x.jpg"}, {"type": 2, "url": "https://a.example/demo.MP4", "name": ""},
-         {"url": "https://a.example/z"}]
+        [
+            {"type": 1, "url": "https://a.example/x.jpg"},
+            {"type": 2, "url": "https://a.example/demo.MP4", "name": ""},
+            {"url": "https://a.example/z"},
+        ]
     )
     assert normalise_value(as_json, media) == canonical
     items = parse_media(canonical)
@@ -110,8 +115,12 @@ ALL_FIELDS = [f for spec in (ROYALTI, KEEVAULT, JOGG) for f in spec.fields]
 
 _interesting = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["TRUE", " yes ", "0", "+0012.00", "2024-1-2T03:04", "Taken down", "a; b ;;c", "1.2E+11"]),
-    st.lists(st.sampled_from(["https://x/a.jpg", "https://x/b.mp4", " ", "\n", "|", "e\u0301"]), max_size=6).map("".join),
+    st.sampled_from(
+        ["TRUE", " yes ", "0", "+0012.00", "2024-1-2T03:04", "Taken down", "a; b ;;c", "1.2E+11"]
+    ),
+    st.lists(
+        st.sampled_from(["https://x/a.jpg", "https://x/b.mp4", " ", "\n", "|", "e\u0301"]), max_size=6
+    ).map("".join),
 )
 
 

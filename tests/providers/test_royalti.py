@@ -15,8 +15,11 @@ from catalog_sync.providers.royalti import _items, _total_pages
 from catalog_sync.providers.royalti_auth import jwt_times
 
 LOGIN = {"email": "ops@label.test", "password": "pw-very-secret-771", "workspace": "ws-42"}
-LOGIN_ENV = {"ROYALTI_EMAIL": LOGIN["email"], "ROYALTI_PASSWORD": LOGIN["password"],
-             "ROYALTI_WORKSPACE": LOGIN["workspace"]}
+LOGIN_ENV = {
+    "ROYALTI_EMAIL": LOGIN["email"],
+    "ROYALTI_PASSWORD": LOGIN["password"],
+    "ROYALTI_WORKSPACE": LOGIN["workspace"],
+}
 
 
 def _seed(client: Any, n: int) -> set[str]:
@@ -62,11 +65,24 @@ def test_the_documented_list_shapes_are_all_read(body: dict, items: int, pages: 
 
 def test_payload_uses_api_types_and_read_back_is_canonical(client_factory: Any) -> None:
     sandbox, client = client_factory("royalti")
-    row = {"title": " Typed ", "totalTracks": "+07", "c_line_year": "2024.0", "reissue": "YES",
-           "explicit": "EXPLICIT", "releaseDate": "2024-6-1", "upc": "0123 4567 8905"}
+    row = {
+        "title": " Typed ",
+        "totalTracks": "+07",
+        "c_line_year": "2024.0",
+        "reissue": "YES",
+        "explicit": "EXPLICIT",
+        "releaseDate": "2024-6-1",
+        "upc": "0123 4567 8905",
+    }
     assert client.to_payload(row, for_update=False) == {
-        "title": "Typed", "totalTracks": 7, "c_line_year": 2024, "reissue": True, "explicit": "explicit",
-        "releaseDate": "2024-06-01", "upc": "012345678905"}
+        "title": "Typed",
+        "totalTracks": 7,
+        "c_line_year": 2024,
+        "reissue": True,
+        "explicit": "explicit",
+        "releaseDate": "2024-06-01",
+        "upc": "012345678905",
+    }
     created = client.create(row)
     stored = sandbox.state()["products"][0]
     assert stored["totalTracks"] == 7 and stored["reissue"] is True and stored["c_line_year"] == 2024

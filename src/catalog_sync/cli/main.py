@@ -9,7 +9,6 @@ shown only with ``--debug`` (or ``CATALOG_SYNC_DEBUG=1``).
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import click
@@ -34,10 +33,12 @@ class ErrorMappingGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
-        except Exception as exc:  # noqa: BLE001 - the edge of the program
+        except Exception as exc:
             if _debug(ctx):
                 raise
-            click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (re-run with --debug for details)", err=True)
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {exc} (re-run with --debug for details)", err=True
+            )
             ctx.exit(1)
 
 
@@ -46,7 +47,9 @@ def _debug(ctx: click.Context) -> bool:
     return bool((root.params or {}).get("debug")) or os.environ.get("CATALOG_SYNC_DEBUG") == "1"
 
 
-@click.group(cls=ErrorMappingGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=ErrorMappingGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="catalog-sync")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line error messages.")
 def cli(debug: bool) -> None:
@@ -77,8 +80,8 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="catalog-sync")
+    cli.main(prog_name="catalog-sync")
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

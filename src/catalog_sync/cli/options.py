@@ -14,14 +14,20 @@ PROVIDER_NAMES = ("jogg", "keevault", "royalti")
 
 def provider_option(f: F) -> F:
     return click.option(
-        "-p", "--provider", required=True, type=click.Choice(PROVIDER_NAMES), help="Provider whose API and schema to use."
+        "-p",
+        "--provider",
+        required=True,
+        type=click.Choice(PROVIDER_NAMES),
+        help="Provider whose API and schema to use.",
     )(f)
 
 
 def sheet_options(f: F) -> F:
     """--sheet, --mapping, --schema, --encoding, --delimiter: how to read a catalog."""
     f = click.option("--delimiter", default=None, help="CSV delimiter (default: detected).")(f)
-    f = click.option("--encoding", default=None, help="CSV encoding (default: detected; UTF-8, cp1252, UTF-16).")(f)
+    f = click.option(
+        "--encoding", default=None, help="CSV encoding (default: detected; UTF-8, cp1252, UTF-16)."
+    )(f)
     f = click.option(
         "--schema",
         "house_rules",

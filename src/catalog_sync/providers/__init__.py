@@ -42,4 +42,6 @@ def get_provider(name: str) -> type[Provider]:
     try:
         return PROVIDERS[name]
     except KeyError:
-        raise ConfigError(f"unknown provider {name!r}; valid providers: {', '.join(sorted(PROVIDERS))}") from None
+        raise ConfigError(
+            f"unknown provider {name!r}; valid providers: {', '.join(sorted(PROVIDERS))}"
+        ) from None

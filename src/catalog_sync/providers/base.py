@@ -134,7 +134,9 @@ class Provider(ABC):
         explicit = {k: options.pop(k) for k in list(options) if k in klass.credential_options}
         credentials = Credentials.load(klass.name, env=env, config=config, **explicit)
         url = resolve_base_url(klass.name, base_url, env=env, config=config)
-        return klass(credentials, base_url=url, rate=rate, concurrency=concurrency, timeout=timeout, **options)
+        return klass(
+            credentials, base_url=url, rate=rate, concurrency=concurrency, timeout=timeout, **options
+        )
 
     def clean_base_url(self, url: str) -> str:
         """Hook: accept a documented base that already includes the API prefix."""
@@ -171,15 +173,24 @@ class Provider(ABC):
         if answer.ok and body is not None:
             return body
         self.classify_http(answer, body)
-        raise self.classified(Outcome.TRANSIENT, f"answer is not JSON (HTTP {answer.status})", status=answer.status)
+        raise self.classified(
+            Outcome.TRANSIENT, f"answer is not JSON (HTTP {answer.status})", status=answer.status
+        )
 
     def secrets(self) -> list[str]:
         """Hook: secret values to scrub from messages (credentials; subclasses add tokens)."""
         return self.credentials.secrets
 
     # ------------------------------------------------------------------ classification helpers
-    def classified(self, outcome: Outcome, message: str, *, code: str | int | None = None,
-                   status: int | None = None, retry_after: float | None = None) -> Classified:
+    def classified(
+        self,
+        outcome: Outcome,
+        message: str,
+        *,
+        code: str | int | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> Classified:
         return Classified(outcome, message, code=code, status=status, retry_after=retry_after)
 
     def outcome_of(self, code: int | str | None, default: Outcome) -> Outcome:
@@ -192,11 +203,15 @@ class Provider(ABC):
         """Raise :class:`Classified` for an HTTP-level failure common to every API."""
         status, retry_after = answer.status, answer.retry_after
         if status == 429 or (status == 503 and retry_after is not None):
-            raise self.classified(Outcome.RETRY, f"HTTP {status} (server busy)", status=status, retry_after=retry_after)
+            raise self.classified(
+                Outcome.RETRY, f"HTTP {status} (server busy)", status=status, retry_after=retry_after
+            )
         if status in (401, 403):
             raise self.classified(Outcome.UNAUTHORIZED, f"HTTP {status}: credentials refused", status=status)
         if status >= 500:
-            raise self.classified(Outcome.TRANSIENT, f"HTTP {status} server error", status=status, retry_after=retry_after)
+            raise self.classified(
+                Outcome.TRANSIENT, f"HTTP {status} server error", status=status, retry_after=retry_after
+            )
         if status >= 400:
             raise self.classified(Outcome.ROW_FAILED, f"HTTP {status}", status=status)
 
@@ -241,21 +256,38 @@ class Provider(ABC):
             wait: float | None = None
             try:
                 response = self.session.request(
-                    method, self.url(path), params=params, json=json, data=data, headers=headers, auth=auth,
-                    timeout=(self.connect_timeout, self.timeout), allow_redirects=False,
+                    method,
+                    self.url(path),
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=headers,
+                    auth=auth,
+                    timeout=(self.connect_timeout, self.timeout),
+                    allow_redirects=False,
                 )
                 answer = Answer.from_response(response)
             except requests.RequestException as exc:
                 phase = connection_failure_phase(exc)
                 if phase == "connect":
-                    error = FatalProviderError(self._message(
-                        method, path, f"cannot connect to {self.base_url} ({type(exc).__name__})"))
+                    error = FatalProviderError(
+                        self._message(
+                            method, path, f"cannot connect to {self.base_url} ({type(exc).__name__})"
+                        )
+                    )
                 elif not safe:
-                    raise UnknownOutcomeError(self._message(
-                        method, path, f"the request was sent but the answer was lost ({type(exc).__name__}); "
-                        "it may have taken effect, look the record up before sending it again")) from None
+                    raise UnknownOutcomeError(
+                        self._message(
+                            method,
+                            path,
+                            f"the request was sent but the answer was lost ({type(exc).__name__}); "
+                            "it may have taken effect, look the record up before sending it again",
+                        )
+                    ) from None
                 else:
-                    error = RetriableProviderError(self._message(method, path, f"connection failed ({type(exc).__name__})"))
+                    error = RetriableProviderError(
+                        self._message(method, path, f"connection failed ({type(exc).__name__})")
+                    )
             else:
                 try:
                     return self.check_answer(answer, method)
@@ -275,8 +307,10 @@ class Provider(ABC):
                         raise RowFailedError(message, **kwargs) from None
                     if outcome is Outcome.TRANSIENT and not safe:
                         raise UnknownOutcomeError(
-                            message + "; the write may have taken effect, look the record up before sending it again",
-                            **kwargs) from None
+                            message
+                            + "; the write may have taken effect, look the record up before sending it again",
+                            **kwargs,
+                        ) from None
                     wait = signal.retry_after
                     error = RetriableProviderError(message, retry_after=wait, **kwargs)
             if attempt >= self.max_attempts:
@@ -322,7 +356,9 @@ class Provider(ABC):
         """Create a record from sheet-term ``fields``."""
 
     @abstractmethod
-    def update(self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None) -> WriteResult:
+    def update(
+        self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None
+    ) -> WriteResult:
         """Change ``fields`` of record ``remote_id`` (``current``: its record as last read, if known)."""
 
     @abstractmethod

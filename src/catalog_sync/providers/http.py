@@ -47,7 +47,9 @@ class Answer:
 
     @classmethod
     def from_response(cls, response: requests.Response) -> Answer:
-        return cls(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
+        return cls(
+            response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
+        )
 
     @property
     def retry_after(self) -> float | None:
@@ -106,10 +108,18 @@ def connection_failure_phase(exc: requests.RequestException) -> Literal["connect
     """``connect`` when the request never reached the server, else ``after_send``."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connect"
-    if isinstance(exc, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError,
-                        requests.exceptions.ContentDecodingError)):
+    if isinstance(
+        exc,
+        (
+            requests.exceptions.ReadTimeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ),
+    ):
         return "after_send"
     for link in _chain(exc):
-        if isinstance(link, (NewConnectionError, ConnectTimeoutError, NameResolutionError, ConnectionRefusedError)):
+        if isinstance(
+            link, (NewConnectionError, ConnectTimeoutError, NameResolutionError, ConnectionRefusedError)
+        ):
             return "connect"
     return "after_send"

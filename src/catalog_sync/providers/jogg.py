@@ -73,8 +73,11 @@ class JoggProvider(Provider):
 
     def _no_envelope(self, answer: Answer) -> Any:
         self.classify_http(answer, None)
-        raise self.classified(Outcome.TRANSIENT, f"answer without the JoggAI envelope (HTTP {answer.status})",
-                              status=answer.status)
+        raise self.classified(
+            Outcome.TRANSIENT,
+            f"answer without the JoggAI envelope (HTTP {answer.status})",
+            status=answer.status,
+        )
 
     # ------------------------------------------------------------------ payloads
     def to_payload(self, fields: dict[str, str], *, for_update: bool) -> dict[str, Any]:
@@ -105,11 +108,15 @@ class JoggProvider(Provider):
     def create(self, fields: dict[str, str]) -> WriteResult:
         data = self.request("POST", "/v2/product", json=self.to_payload(fields, for_update=False))
         if not isinstance(data, dict) or not data.get("product_id"):
-            raise UnknownOutcomeError("JoggAI POST /v2/product: the answer has no product_id; the product may "
-                                      "have been created", code="no-product-id")
+            raise UnknownOutcomeError(
+                "JoggAI POST /v2/product: the answer has no product_id; the product may have been created",
+                code="no-product-id",
+            )
         return WriteResult(str(data["product_id"]), self.record_from(data))
 
-    def update(self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None) -> WriteResult:
+    def update(
+        self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None
+    ) -> WriteResult:
         """Partial ``PUT /v2/product``; the record returned is ``current`` with ``fields`` applied."""
         body = {"product_id": remote_id, **self.to_payload(fields, for_update=True)}
         data = self.request("PUT", "/v2/product", json=body)
@@ -120,9 +127,12 @@ class JoggProvider(Provider):
         return WriteResult(remote_id, self.to_record(remote_id, merged, {"known_fields": merged}))
 
     def delete(self, remote_id: str) -> None:
-        raise FatalProviderError("JoggAI has no product delete in API v2 (can_delete is False)", code="unsupported")
+        raise FatalProviderError(
+            "JoggAI has no product delete in API v2 (can_delete is False)", code="unsupported"
+        )
 
     def find(self, fields: dict[str, str]) -> RemoteRecord | None:
         """JoggAI has no lookup: raises :class:`UnknownOutcomeError` (never claims 'absent')."""
-        raise UnknownOutcomeError("JoggAI has no product lookup; the outcome stays unknown (can_lookup is False)",
-                                  code="no-lookup")
+        raise UnknownOutcomeError(
+            "JoggAI has no product lookup; the outcome stays unknown (can_lookup is False)", code="no-lookup"
+        )

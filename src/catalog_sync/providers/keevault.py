@@ -40,11 +40,26 @@ class KeevaultProvider(Provider):
     title = "Keevault"
     default_rate = 5.0
     default_concurrency = 4
-    credential_options = ("api_key", "public_key", "product_public_key", "KEEVAULT_API_KEY", "KEEVAULT_PUBLIC_KEY")
+    credential_options = (
+        "api_key",
+        "public_key",
+        "product_public_key",
+        "KEEVAULT_API_KEY",
+        "KEEVAULT_PUBLIC_KEY",
+    )
     CODES: ClassVar[dict[int | str, Outcome]] = {
-        750: Outcome.OK, 650: Outcome.OK, 550: Outcome.OK, 810: Outcome.OK,
-        751: Outcome.ROW_FAILED, 651: Outcome.ROW_FAILED, 551: Outcome.ROW_FAILED,
-        100: Outcome.FATAL, 101: Outcome.FATAL, 102: Outcome.FATAL, 103: Outcome.FATAL, 150: Outcome.FATAL,
+        750: Outcome.OK,
+        650: Outcome.OK,
+        550: Outcome.OK,
+        810: Outcome.OK,
+        751: Outcome.ROW_FAILED,
+        651: Outcome.ROW_FAILED,
+        551: Outcome.ROW_FAILED,
+        100: Outcome.FATAL,
+        101: Outcome.FATAL,
+        102: Outcome.FATAL,
+        103: Outcome.FATAL,
+        150: Outcome.FATAL,
     }
 
     def __init__(self, credentials: Any, *, insecure_skip_signature: bool = False, **kwargs: Any) -> None:
@@ -58,7 +73,9 @@ class KeevaultProvider(Provider):
             except SignatureError as exc:
                 raise ConfigError(f"KEEVAULT_PUBLIC_KEY: {exc.message}") from None
             except OSError as exc:
-                raise ConfigError(f"KEEVAULT_PUBLIC_KEY: cannot read the PEM file: {exc.strerror or exc}") from None
+                raise ConfigError(
+                    f"KEEVAULT_PUBLIC_KEY: cannot read the PEM file: {exc.strerror or exc}"
+                ) from None
         elif not self.insecure_skip_signature:
             raise ConfigError(
                 "keevault: set KEEVAULT_PUBLIC_KEY to the PEM file of your install's public key (Keevault signs "
@@ -81,11 +98,15 @@ class KeevaultProvider(Provider):
         if not is_envelope and not answer.ok:
             self.classify_http(answer, body)
         if body is None:
-            raise self.classified(Outcome.TRANSIENT, f"answer is not JSON (HTTP {answer.status})", status=answer.status)
+            raise self.classified(
+                Outcome.TRANSIENT, f"answer is not JSON (HTTP {answer.status})", status=answer.status
+            )
         if self.insecure_skip_signature:
             response = body.get("response") if isinstance(body, dict) else None
             if not isinstance(response, dict):
-                raise self.classified(Outcome.FATAL, "answer is not a Keevault envelope", status=answer.status)
+                raise self.classified(
+                    Outcome.FATAL, "answer is not a Keevault envelope", status=answer.status
+                )
         else:
             response = verify_envelope(body, self.public_keys)  # SignatureError: never trusted
         code = response.get("code")
@@ -136,7 +157,9 @@ class KeevaultProvider(Provider):
             raise self._contract("create-product answered 750 without a product_id")
         return WriteResult(str(product_id), None)
 
-    def update(self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None) -> WriteResult:
+    def update(
+        self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None
+    ) -> WriteResult:
         """Full replace: every field is sent, those not in ``fields`` taken from ``current``."""
         if current is None:
             current = self.find({"product_id": remote_id})
@@ -158,8 +181,11 @@ class KeevaultProvider(Provider):
             return None
         matches = [r for r in self.list_remote() if r.fields.get(key) == canonical[key]]
         if len(matches) > 1:
-            raise RowFailedError(f"Keevault: {len(matches)} products have {key} = {canonical[key]!r}; "
-                                 "cannot tell which one is this row", code="ambiguous-match")
+            raise RowFailedError(
+                f"Keevault: {len(matches)} products have {key} = {canonical[key]!r}; "
+                "cannot tell which one is this row",
+                code="ambiguous-match",
+            )
         return matches[0] if matches else None
 
     def _contract(self, text: str) -> FatalProviderError:

@@ -47,7 +47,9 @@ def _total_pages(body: Any, size: int) -> int | None:
         for total_key in ("total", "totalItems", "count"):
             total = holder.get(total_key)
             if isinstance(total, int):
-                per_page = holder.get("size") if isinstance(holder.get("size"), int) and holder["size"] > 0 else size
+                per_page = (
+                    holder.get("size") if isinstance(holder.get("size"), int) and holder["size"] > 0 else size
+                )
                 return max(1, math.ceil(total / per_page))
     return None
 
@@ -61,19 +63,29 @@ class RoyaltiProvider(Provider):
     default_concurrency = 8
     credential_options = ("api_key", "email", "password", "workspace", "ROYALTI_API_KEY")
     CODES: ClassVar[dict[int | str, Outcome]] = {
-        400: Outcome.ROW_FAILED, 404: Outcome.ROW_FAILED, 409: Outcome.ROW_FAILED, 422: Outcome.ROW_FAILED,
-        401: Outcome.UNAUTHORIZED, 403: Outcome.UNAUTHORIZED,
+        400: Outcome.ROW_FAILED,
+        404: Outcome.ROW_FAILED,
+        409: Outcome.ROW_FAILED,
+        422: Outcome.ROW_FAILED,
+        401: Outcome.UNAUTHORIZED,
+        403: Outcome.UNAUTHORIZED,
         429: Outcome.RETRY,
-        500: Outcome.TRANSIENT, 502: Outcome.TRANSIENT, 503: Outcome.TRANSIENT, 504: Outcome.TRANSIENT,
+        500: Outcome.TRANSIENT,
+        502: Outcome.TRANSIENT,
+        503: Outcome.TRANSIENT,
+        504: Outcome.TRANSIENT,
     }
 
     def __init__(self, credentials: Any, **kwargs: Any) -> None:
         super().__init__(credentials, **kwargs)
         self.tokens: TokenManager | None = None
         if not credentials.get("ROYALTI_API_KEY"):
-            self.tokens = TokenManager(self, credentials.get("ROYALTI_EMAIL") or "",
-                                       credentials.get("ROYALTI_PASSWORD") or "",
-                                       credentials.get("ROYALTI_WORKSPACE") or "")
+            self.tokens = TokenManager(
+                self,
+                credentials.get("ROYALTI_EMAIL") or "",
+                credentials.get("ROYALTI_PASSWORD") or "",
+                credentials.get("ROYALTI_WORKSPACE") or "",
+            )
 
     # ------------------------------------------------------------------ auth and answers
     def auth_headers(self) -> dict[str, str]:
@@ -93,8 +105,9 @@ class RoyaltiProvider(Provider):
         body = answer.json()
         if answer.ok:
             if body is None and method != "DELETE":
-                raise self.classified(Outcome.TRANSIENT, f"answer is not JSON (HTTP {answer.status})",
-                                      status=answer.status)
+                raise self.classified(
+                    Outcome.TRANSIENT, f"answer is not JSON (HTTP {answer.status})", status=answer.status
+                )
             return body
         if answer.status == 429 or (answer.status == 503 and answer.retry_after is not None):
             self.classify_http(answer, body)
@@ -107,9 +120,16 @@ class RoyaltiProvider(Provider):
         elif isinstance(details, str | dict) and details:
             text += f" ({details})"
         code = error.get("code") or answer.status
-        outcome = self.outcome_of(answer.status, Outcome.TRANSIENT if answer.status >= 500 else Outcome.ROW_FAILED)
-        raise self.classified(outcome, f"HTTP {answer.status} {code}: {text}", code=code, status=answer.status,
-                              retry_after=answer.retry_after)
+        outcome = self.outcome_of(
+            answer.status, Outcome.TRANSIENT if answer.status >= 500 else Outcome.ROW_FAILED
+        )
+        raise self.classified(
+            outcome,
+            f"HTTP {answer.status} {code}: {text}",
+            code=code,
+            status=answer.status,
+            retry_after=answer.retry_after,
+        )
 
     # ------------------------------------------------------------------ payloads
     def to_payload(self, fields: dict[str, str], *, for_update: bool) -> dict[str, Any]:
@@ -201,22 +221,29 @@ class RoyaltiProvider(Provider):
         body = self.request("POST", "/product/", json=self.to_payload(fields, for_update=False))
         product = self._product(body)
         if not product or not product.get("id"):
-            raise FatalProviderError("Royalti POST /product/: the answer has no product id (unexpected answer)",
-                                     code="contract")
+            raise FatalProviderError(
+                "Royalti POST /product/: the answer has no product id (unexpected answer)", code="contract"
+            )
         return WriteResult(str(product["id"]), self.record_from(product))
 
-    def update(self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None) -> WriteResult:
+    def update(
+        self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None
+    ) -> WriteResult:
         """``PUT /product/{id}`` with the changed fields plus ``title`` (required by the spec)."""
         payload = self.to_payload(fields, for_update=True)
         if not payload.get("title"):
             if current is None:
                 current = self.get(remote_id)
                 if current is None:
-                    raise RowFailedError(f"Royalti PUT /product/{remote_id}: product not found", code=404, status=404)
+                    raise RowFailedError(
+                        f"Royalti PUT /product/{remote_id}: product not found", code=404, status=404
+                    )
             payload["title"] = current.fields.get("title", "")
         body = self.request("PUT", f"/product/{remote_id}", json=payload)
         product = self._product(body)
-        return WriteResult(str(remote_id), self.record_from(product) if product and product.get("id") else None)
+        return WriteResult(
+            str(remote_id), self.record_from(product) if product and product.get("id") else None
+        )
 
     def delete(self, remote_id: str) -> None:
         self.request("DELETE", f"/product/{remote_id}")
@@ -235,6 +262,8 @@ class RoyaltiProvider(Provider):
         if not matches:  # the search may not cover this field: make sure with the full list
             matches = [r for r in self.list_remote() if r.fields.get(key) == value]
         if len(matches) > 1:
-            raise RowFailedError(f"Royalti: {len(matches)} products have {key} = {value!r}; "
-                                 "cannot tell which one is this row", code="ambiguous-match")
+            raise RowFailedError(
+                f"Royalti: {len(matches)} products have {key} = {value!r}; cannot tell which one is this row",
+                code="ambiguous-match",
+            )
         return matches[0] if matches else None

@@ -47,8 +47,10 @@ def jwt_times(token: str) -> tuple[float | None, float | None]:
     if not isinstance(claims, dict):
         return None, None
     iat, exp = claims.get("iat"), claims.get("exp")
-    return (float(iat) if isinstance(iat, int | float) else None,
-            float(exp) if isinstance(exp, int | float) else None)
+    return (
+        float(iat) if isinstance(iat, int | float) else None,
+        float(exp) if isinstance(exp, int | float) else None,
+    )
 
 
 class _Token:
@@ -71,8 +73,14 @@ class TokenManager:
     ACCESS_LIFETIME = 6 * 3600.0
     REFRESH_LIFETIME = 24 * 3600.0
 
-    def __init__(self, provider: Provider, email: str, password: str, workspace: str,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        provider: Provider,
+        email: str,
+        password: str,
+        workspace: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.provider = provider
         self._email, self._password, self.workspace = email, password, workspace
         self._clock = clock
@@ -110,12 +118,17 @@ class TokenManager:
 
     def _login(self) -> None:
         body = self.provider.request(
-            "POST", "/auth/login", json={"email": self._email, "password": self._password},
-            idempotent=True, auth=NoAuth(),
+            "POST",
+            "/auth/login",
+            json={"email": self._email, "password": self._password},
+            idempotent=True,
+            auth=NoAuth(),
         )
         token = _find(body, "refresh_token", "refreshToken")
         if not token:
-            raise FatalProviderError("Royalti POST /auth/login: no refresh_token in the answer", code="contract")
+            raise FatalProviderError(
+                "Royalti POST /auth/login: no refresh_token in the answer", code="contract"
+            )
         self.logins += 1
         self._refresh = _Token(token, self.REFRESH_LIFETIME, self._clock)
         self._access = None
@@ -123,12 +136,17 @@ class TokenManager:
     def _trade(self) -> None:
         assert self._refresh is not None
         body = self.provider.request(
-            "GET", "/auth/authtoken", params={"currentWorkspace": self.workspace},
-            headers={"Authorization": f"Bearer {self._refresh.value}"}, auth=NoAuth(),
+            "GET",
+            "/auth/authtoken",
+            params={"currentWorkspace": self.workspace},
+            headers={"Authorization": f"Bearer {self._refresh.value}"},
+            auth=NoAuth(),
         )
         token = _find(body, "access_token", "accessToken")
         if not token:
-            raise FatalProviderError("Royalti GET /auth/authtoken: no access_token in the answer", code="contract")
+            raise FatalProviderError(
+                "Royalti GET /auth/authtoken: no access_token in the answer", code="contract"
+            )
         self.refreshes += 1
         self._access = _Token(token, self.ACCESS_LIFETIME, self._clock)
 
