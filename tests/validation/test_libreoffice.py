@@ -41,7 +41,9 @@ def test_libreoffice_written_catalog_flags_lost_zero_and_keeps_iso_dates(tmp_pat
 @pytest.mark.libreoffice
 def test_libreoffice_dates_come_back_iso_and_validate(tmp_path, convert):
     src = tmp_path / "dates.csv"
-    src.write_text("title,releaseDate,takedownDate\nA,2024-06-15,2025-01-31\n", encoding="utf-8")
+    src.write_text(
+        "title,releaseDate,takedownDate,externalId\nA,2024-06-15,2025-01-31,E1\n", encoding="utf-8"
+    )
     xlsx = convert(src, "xlsx", infilter="CSV:44,34,76,1")
     result = CliRunner().invoke(cli, ["validate", str(xlsx), "-p", "royalti", "--json"])
     assert result.exit_code == 0, result.output

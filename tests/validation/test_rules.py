@@ -122,6 +122,7 @@ def test_every_type_rule_on_one_sheet(make_sheet) -> None:
                 "reissue": "TRUE",
                 "type": "VIDEO",
                 "language": "en",
+                "catalogNumber": "CAT-1",
             },
             {
                 "title": "ok",
@@ -131,6 +132,7 @@ def test_every_type_rule_on_one_sheet(make_sheet) -> None:
                 "reissue": "maybe",
                 "type": "Vinyl",
                 "language": "english-british",
+                "catalogNumber": "CAT-2",
             },
             {
                 "title": "ok",
@@ -140,6 +142,7 @@ def test_every_type_rule_on_one_sheet(make_sheet) -> None:
                 "reissue": "no",
                 "type": "",
                 "language": "",
+                "catalogNumber": "CAT-3",
             },
             {
                 "title": "ok",
@@ -149,6 +152,7 @@ def test_every_type_rule_on_one_sheet(make_sheet) -> None:
                 "reissue": "1",
                 "type": "ringtone",
                 "language": "",
+                "catalogNumber": "CAT-4",
             },
         ]
     )
@@ -177,7 +181,12 @@ def test_house_rules_tighten_fields_and_keep_the_normal_codes(make_sheet, tmp_pa
         encoding="utf-8",
     )
     spec = load_spec("royalti", [house])
-    sheet = make_sheet([{"title": "Summer", "label": "L"}, {"title": "lowercase start", "label": ""}])
+    sheet = make_sheet(
+        [
+            {"title": "Summer", "label": "L", "externalId": "E1"},
+            {"title": "lowercase start", "label": "", "externalId": "E2"},
+        ]
+    )
     assert validate_sheet(sheet, ROYALTI).problems == []
     report = validate_sheet(sheet, spec)
     assert report.flatten() == [(3, "A3", "bad-format"), (3, "A3", "too-long"), (3, "B3", "required")]
@@ -271,17 +280,17 @@ def test_excel_damage_in_identifier_columns_uses_cell_kinds(make_sheet) -> None:
 
 def test_date_serials_in_date_columns(make_sheet) -> None:
     rows = [
-        {"title": "a", "releaseDate": "45458"},
-        {"title": "b", "releaseDate": "60"},
-        {"title": "c", "releaseDate": "12345"},
-        {"title": "d", "releaseDate": "2024-06-15"},
+        {"title": "a", "externalId": "E0", "releaseDate": "45458"},
+        {"title": "b", "externalId": "E1", "releaseDate": "60"},
+        {"title": "c", "externalId": "E2", "releaseDate": "12345"},
+        {"title": "d", "externalId": "E3", "releaseDate": "2024-06-15"},
     ]
     kinds = [{"releaseDate": "s"}, {"releaseDate": "n"}, {"releaseDate": "s"}, {"releaseDate": "d"}]
     report = validate_sheet(make_sheet(rows, kinds=kinds, name="c.xlsx"), ROYALTI)
     assert report.flatten(("cell", "code")) == [
-        ("B2", "excel-damage"),
-        ("B3", "excel-damage"),
-        ("B4", "bad-format"),
+        ("C2", "excel-damage"),
+        ("C3", "excel-damage"),
+        ("C4", "bad-format"),
     ]
     assert report.problems[0].extra["suggestion"] == "2024-06-15"
     assert "suggestion" not in report.problems[1].extra  # serial 60 is the fictitious 1900-02-29
@@ -332,6 +341,30 @@ def test_problems_are_sorted_by_row_then_sheet_column_order(make_sheet) -> None:
 
 
 def test_empty_values_pass_optional_rules_and_whole_report_is_clean(make_sheet) -> None:
-    sheet = make_sheet([{f: "" for f in ROYALTI.field_names} | {"title": "Only a title"}])
+    sheet = make_sheet([{f: "" for f in ROYALTI.field_names} | {"title": "Only a title", "externalId": "E1"}])
     report = validate_sheet(sheet, ROYALTI)
     assert report.valid and report.problems == [] and report.invalid_rows == set()
+
+
+def test_a_row_with_no_match_key_is_a_no_key_warning(make_sheet) -> None:
+    sheet = make_sheet(
+        [
+            {"upc": "", "externalId": "EXT-1", "title": "keyed"},
+            {"upc": "", "externalId": "", "title": "no key at all"},
+            {"upc": "036000291452", "externalId": "", "title": "keyed by upc"},
+        ]
+    )
+    report = validate_sheet(sheet, ROYALTI)
+    assert report.valid  # a warning: the row can still be created
+    assert report.flatten(("row", "cell", "code")) == [(3, "A3", "no-key")]
+    assert "each run would create it again" in report.problems[0].message
+    assert validate_sheet(sheet, ROYALTI, strict=True).flatten(("row", "code", "severity")) == [
+        (3, "no-key", "error")
+    ]
+
+
+def test_no_key_is_not_reported_where_a_key_rule_already_covers_it(make_sheet) -> None:
+    # keevault: name is required; jogg: url or name is required — those errors say it already.
+    assert "no-key" not in {p.code for p in validate_sheet(make_sheet([k_row(name="")]), KEEVAULT).problems}
+    jogg = make_sheet([{"product_id": "", "url": "", "name": "", "description": "d"}])
+    assert [p.code for p in validate_sheet(jogg, JOGG).problems] == ["one-of-required"]

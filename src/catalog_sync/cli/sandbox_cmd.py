@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -50,6 +51,13 @@ RATE = click.FloatRange(0.0, 1.0)
     "--api-key", default=None, help="Key to accept (default: the client's env var, else the sandbox default)."
 )
 @click.option("--seed", type=int, default=None, help="Seed of the fault dice (same seed, same faults).")
+@click.option(
+    "--public-key-out",
+    type=click.Path(dir_okay=False),
+    default=".catalog-sync/sandbox-keevault-public-key.pem",
+    show_default=True,
+    help="keevault: where to write the PEM the sandbox signs with, for KEEVAULT_PUBLIC_KEY.",
+)
 @click.option(
     "--latency-ms", type=click.FloatRange(0), default=0.0, help="Fixed delay before each API answer."
 )
@@ -148,7 +156,7 @@ RATE = click.FloatRange(0.0, 1.0)
     help="royalti: refresh token lifetime, seconds (default 24 h).",
 )
 def sandbox(provider: str, host: str, port: int | None, state_path: str | None, api_key: str | None,
-            seed: int | None, **flags: Any) -> None:  # fmt: skip
+            seed: int | None, public_key_out: str, **flags: Any) -> None:  # fmt: skip
     """Serve a faithful local emulator of PROVIDER's API on 127.0.0.1.
 
     Same paths, auth, envelopes, codes, signatures and limits as the real API, plus knobs
@@ -186,7 +194,7 @@ def sandbox(provider: str, host: str, port: int | None, state_path: str | None, 
         box.start()
     except OSError as exc:
         raise ConfigError(f"sandbox: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    _announce(box, provider, state_path, faults)
+    _announce(box, provider, state_path, faults, public_key_out)
     try:
         while not stop.wait(0.5):
             pass
@@ -210,7 +218,16 @@ def _split_flags(provider: str, flags: dict[str, Any]) -> tuple[FaultConfig, dic
     return faults, options
 
 
-def _announce(box: Sandbox, provider: str, state_path: str | None, faults: FaultConfig) -> None:
+def _write_public_key(box: Sandbox, path: str) -> Path:
+    out = Path(path).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(box.public_key_pem or "", encoding="utf-8")
+    return out
+
+
+def _announce(
+    box: Sandbox, provider: str, state_path: str | None, faults: FaultConfig, public_key_out: str
+) -> None:
     lines = [f"catalog-sync sandbox: {provider} emulator listening on {box.url}",
              f"  base URL for the client: {box.url}   (catalog-sync apply --base-url {box.url})"]  # fmt: skip
     lines += [f"  {line}" for line in box.emulator.describe_credentials()]
@@ -225,6 +242,14 @@ def _announce(box: Sandbox, provider: str, state_path: str | None, faults: Fault
     if box.login_source == "default":
         lines.append("  ROYALTI_EMAIL / ROYALTI_PASSWORD / ROYALTI_WORKSPACE are not set: accepting the documented "
                      "default sandbox login (see catalog-sync sandbox --help)")  # fmt: skip
+    exports = []
+    if box.api_key_source == "default":
+        exports.append(f"export {env_var}={box.api_key}")  # the documented sandbox default, not a secret
+    if box.public_key_pem:
+        exports.append(f"export KEEVAULT_PUBLIC_KEY={_write_public_key(box, public_key_out)}")
+    exports.append(f"export {provider.upper()}_BASE_URL={box.url}")
+    lines.append("  in the client's shell:")
+    lines += [f"    {line}" for line in exports]
     lines.append("  admin: GET /_sandbox/state · GET|POST /_sandbox/faults · GET /_sandbox/stats"
                  + (" · GET /_sandbox/public-key" if box.public_key_pem else ""))  # fmt: skip
     lines.append(f"  state: {state_path} (kept across restarts)" if state_path else "  state: in memory")

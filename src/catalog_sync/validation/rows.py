@@ -138,3 +138,45 @@ def _group_problems(
             )
         )
     return problems
+
+
+def keyless_rows(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
+    """A ``no-key`` warning per row with none of the match keys filled.
+
+    Such a row can be created, but no later run can match it to what was created, so every
+    run would create it again.  (Only Royalti rows can be keyless: the other providers
+    require a key-like field.)  One vectorised mask; Python runs only over the flagged rows.
+    """
+    if any(spec.field(k).required for k in spec.keys) or any(
+        set(rule.one_of_required) <= set(spec.keys) for rule in spec.rules
+    ):
+        return []  # a required key (or a key rule) already reports such rows as errors
+    present = [k for k in spec.keys if k in sheet.data.columns]
+    if sheet.data.empty:
+        return []
+    if present:
+        empty = (sheet.data[present].astype(str).apply(lambda col: col.str.strip()) == "").all(axis=1)
+    else:
+        empty = pd.Series(True, index=sheet.data.index)
+    rid = spec.remote_id
+    keys = ", ".join(k for k in spec.keys if k != rid)
+    # The column to point at: the first key the sheet has after the remote id, else the first column.
+    target = next((k for k in spec.keys if k != rid and k in sheet.data.columns), None)
+    problems = []
+    for row in empty[empty].index.tolist():
+        problems.append(
+            Problem(
+                code="no-key",
+                severity="warning",
+                message=(
+                    f"row {row} has none of {rid}, {keys}: it can be created, but no later run can match it, "
+                    f"so each run would create it again — fill one of {keys}"
+                ),
+                sheet=sheet.display_name,
+                cell=sheet.cell(int(row), target) if target else None,
+                row=int(row),
+                column=target,
+                value="",
+            )
+        )
+    return problems
