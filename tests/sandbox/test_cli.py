@@ -65,8 +65,43 @@ def test_keevault_cli_answers_signed_and_stops_on_sigterm() -> None:
     assert proc.returncode == 0, output
     assert "sandbox stopped" in output
     assert "KEEVAULT_API_KEY" in output
-    assert "sandbox-keevault-key" not in output  # names the env var, never the key
+    # the documented default (no key in the env) is printed as an export line; a real key never is
+    assert "export KEEVAULT_API_KEY=sandbox-keevault-key" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.slow
+def test_printed_exports_let_the_client_work_with_no_setup(tmp_path) -> None:
+    """PRODUCT.md: `catalog-sync sandbox` and `catalog-sync apply` work together with no set-up."""
+    pem_path = tmp_path / "kv.pem"
+    with sandbox_process("-p", "keevault", "--public-key-out", str(pem_path)) as (proc, url, lines):
+        exports = dict(
+            line.strip().removeprefix("export ").split("=", 1)
+            for line in lines
+            if line.strip().startswith("export ")
+        )
+        assert exports == {
+            "KEEVAULT_API_KEY": "sandbox-keevault-key",
+            "KEEVAULT_PUBLIC_KEY": str(pem_path),
+            "KEEVAULT_BASE_URL": url,
+        }
+        assert pem_path.read_text().startswith("-----BEGIN PUBLIC KEY-----")
+        catalog = tmp_path / "c.csv"
+        catalog.write_text(
+            "name,description,source,require_non_expired,status\nPro,Desk app,internal,1,active\n",
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if k not in CRED_VARS} | exports
+        done = subprocess.run(
+            [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", "keevault", "--yes",
+             "--state", str(tmp_path / "state.db")],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        state = requests.get(f"{url}/_sandbox/state", timeout=10).json()
+        assert [p["name"] for p in state["products"]] == ["Pro"]
+        _stop(proc, signal.SIGTERM, lines)
+    assert proc.returncode == 0
 
 
 @pytest.mark.slow
