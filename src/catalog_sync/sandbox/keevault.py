@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from catalog_sync.keevault_envelope import load_private_key, php_json, public_key_pem, sign_response
-from catalog_sync.sandbox.base import Emulator, Request, Response, Route, SlidingWindow
+from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route, SlidingWindow
 
 __all__ = ["KeevaultEmulator"]
 
@@ -152,14 +152,27 @@ class KeevaultEmulator(Emulator):
         bearer = req.bearer()
         if bearer:
             return bearer
-        if req.method == "POST" and req.content_type in (
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
-        ):
-            key = req.form().get("api_key")
+        if req.method == "POST":
+            key = self._input(req).get("api_key")
             if key:
                 return key
         return req.query.get("api_key") or None
+
+    @staticmethod
+    def _input(req: Request) -> dict[str, str]:
+        """Laravel's ``$request->input()``: form fields, or the members of a JSON object body."""
+        if req.content_type == "application/json" or req.content_type.endswith("+json"):
+            body = req.json() if req.body.strip() else {}
+            if not isinstance(body, dict):
+                raise BadBody("request body must be a JSON object")
+            return {
+                str(k): ("1" if v is True else "0" if v is False else "" if v is None else str(v))
+                for k, v in body.items()
+                if not isinstance(v, dict | list)
+            }
+        if req.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return req.form()
+        return {}
 
     def authenticate(self, req: Request) -> Response | None:
         key = self._presented_key(req)
@@ -192,7 +205,7 @@ class KeevaultEmulator(Emulator):
         return sorted(self.store.all("products"), key=lambda p: p["id"])
 
     def _form(self, req: Request) -> dict[str, str]:
-        form = {k: v for k, v in req.form().items() if k != "api_key"}
+        form = {k: v for k, v in self._input(req).items() if k != "api_key"}
         return {k: v.strip() for k, v in form.items()}
 
     def _validate(self, form: dict[str, str]) -> dict[str, list[str]]:

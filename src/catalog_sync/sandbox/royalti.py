@@ -117,6 +117,12 @@ class RoyaltiEmulator(Emulator):
     def _body(self, req: Request) -> dict[str, Any]:
         if req.content_type == "multipart/form-data":
             return self._coerce_form(req.form())
+        if req.content_type != "application/json" and not req.content_type.endswith("+json"):
+            # Express' JSON parser skips other types: the API sees an empty body
+            raise BadBody(
+                f"Content-Type {req.content_type or '(none)'} is not accepted: "
+                "send application/json (or multipart/form-data to create)"
+            )
         body = req.json()
         if not isinstance(body, dict):
             raise BadBody("request body must be a JSON object")

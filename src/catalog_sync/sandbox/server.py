@@ -109,15 +109,22 @@ class SandboxServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
-        """The route for ``method path`` and its params, else the methods the path allows."""
+        """The route for ``method path`` and its params, else the methods the path allows.
+
+        HEAD is served by the GET route (the body is left out when answering), as the
+        providers' frameworks do; the allowed list then also names HEAD and OPTIONS.
+        """
+        wanted = "GET" if method == "HEAD" else method
         allowed: list[str] = []
         for route in self.routes:
             m = route.regex.match(path)
             if m is None:
                 continue
-            if route.method == method:
+            if route.method == wanted:
                 return route, {k: unquote(v) for k, v in m.groupdict().items()}, []
             allowed.append(route.method)
+        if "GET" in allowed:
+            allowed.append("HEAD")
         return None, {}, allowed
 
 
@@ -238,12 +245,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _process(self, req: Request, route: Route | None, allowed: list[str]) -> Response:
         emulator = self.server.emulator
         if route is None:
+            if allowed and req.method == "OPTIONS":
+                return Response(204, headers={"Allow": ", ".join(sorted({*allowed, "OPTIONS"}))})
             if allowed:
-                return emulator.error(
+                resp = emulator.error(
                     405,
                     f"The {req.method} method is not supported for this route. "
                     f"Supported methods: {', '.join(sorted(set(allowed)))}.",
                 )
+                resp.headers["Allow"] = ", ".join(sorted(set(allowed)))
+                return resp
             return emulator.error(404, f"Route {req.path} not found")
         with emulator.lock:
             try:

@@ -37,14 +37,22 @@ class Store:
         self._db_lock = threading.Lock()
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._load()
+            try:
+                self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+                self._load()
+            except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
+                self.close()
+                raise ValueError(
+                    f"state file {self.path} is not a usable sandbox state ({exc}); "
+                    "give another --state path or remove the file"
+                ) from None
             if provider is not None:
                 held = self._meta.get("provider")
                 if held is not None and held != provider:
+                    self.close()
                     raise ValueError(f"state file {self.path} holds a {held} sandbox, not {provider}")
                 if held is None:
                     self.set_meta("provider", provider)

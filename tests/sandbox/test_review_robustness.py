@@ -1,0 +1,125 @@
+"""Round-2 review: HTTP method semantics, content types and hostile state files."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from catalog_sync.keevault_envelope import load_public_key, verify_envelope
+from catalog_sync.sandbox import Sandbox
+
+ROY = {"Authorization": "Bearer RWAK_sandbox"}
+
+
+@pytest.mark.parametrize(
+    ("provider", "path", "headers"),
+    [
+        ("royalti", "/product/", ROY),
+        ("jogg", "/v2/user/whoami", {"x-api-key": "sandbox-jogg-key"}),
+        ("keevault", "/api/v1/get-all-products?api_key=sandbox-keevault-key", {}),
+    ],
+)
+def test_head_is_answered_like_get_without_a_body(make_sandbox, http, provider, path, headers) -> None:
+    sb = make_sandbox(provider)
+    get = http.get(sb.url + path, headers=headers)
+    head = http.head(sb.url + path, headers=headers)
+    assert get.status_code == head.status_code == 200
+    assert head.content == b""
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+    # keep-alive survives the bodiless answer
+    assert http.get(sb.url + path, headers=headers).status_code == 200
+
+
+def test_wrong_method_names_the_allowed_ones_and_options_answers_them(royalti, http) -> None:
+    wrong = http.patch(f"{royalti.url}/product/abc", headers=ROY, json={})
+    assert wrong.status_code == 405
+    assert set(wrong.headers["Allow"].split(", ")) == {"GET", "HEAD", "PUT", "DELETE"}
+    opts = http.options(f"{royalti.url}/product", headers=ROY)
+    assert opts.status_code == 204 and opts.content == b""
+    assert set(opts.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
+    assert http.options(f"{royalti.url}/nowhere").status_code == 404
+
+
+def test_royalti_refuses_a_json_body_sent_as_text(royalti, http) -> None:
+    # Express' JSON parser ignores a text/plain body, so the real API sees no title at all
+    r = http.post(
+        f"{royalti.url}/product/", data=b'{"title": "T"}', headers={**ROY, "Content-Type": "text/plain"}
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert royalti.state()["products"] == []
+    assert http.post(f"{royalti.url}/product/", json={"title": "T"}, headers=ROY).status_code == 201
+
+
+def test_keevault_reads_a_json_body_like_laravel(keevault, http) -> None:
+    body = {
+        "api_key": "sandbox-keevault-key",
+        "name": "JSON product",
+        "description": "d",
+        "source": "internal",
+        "require_non_expired": 1,
+        "status": "active",
+    }
+    r = http.post(f"{keevault.url}/api/v1/create-product", json=body)
+    assert r.status_code == 200
+    response = verify_envelope(r.json(), load_public_key(keevault.public_key_pem.encode()))
+    assert response["code"] == 750
+    (product,) = keevault.state()["products"]
+    assert product["name"] == "JSON product" and product["require_non_expired"] == 1
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"this is not a database " * 300)
+
+
+def _foreign_schema(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE records (x)")
+    db.commit()
+    db.close()
+
+
+def _bad_record(path: Path) -> None:
+    Sandbox("royalti", env={}, state_path=path).store.close()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO records VALUES ('products', 'a', 1, '{not json')")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("spoil", [_garbage, _foreign_schema, _bad_record])
+def test_unusable_state_file_is_a_clear_value_error(tmp_path: Path, spoil) -> None:
+    path = tmp_path / "state.db"
+    spoil(path)
+    with pytest.raises(ValueError, match=r"state file .*state\.db.* is not a usable sandbox state"):
+        Sandbox("royalti", env={}, state_path=path)
+
+
+def test_cli_exits_1_naming_the_state_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.db"
+    _garbage(path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "catalog_sync", "sandbox", "-p", "royalti", "--port", "0", "--state", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 1
+    assert "broken.db" in proc.stderr and "not a usable sandbox state" in proc.stderr
+    assert "unexpected" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_requests_session_is_not_poisoned_by_a_dropped_answer(make_sandbox) -> None:
+    sb = make_sandbox("royalti")
+    with requests.Session() as s:
+        assert s.get(f"{sb.url}/product", headers=ROY).status_code == 200
+        sb.set_faults(drop_rate=1.0)
+        with pytest.raises(requests.ConnectionError):
+            s.get(f"{sb.url}/product", headers=ROY)
+        sb.set_faults(drop_rate=0.0)
+        assert s.get(f"{sb.url}/product", headers=ROY).status_code == 200
