@@ -26,6 +26,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -51,6 +52,9 @@ __all__ = [
 ]
 
 DEFAULT_STATE = Path(".catalog-sync") / "state.db"
+#: ``PRAGMA user_version`` of the schema below; a database with a higher one was written by a
+#: newer catalog-sync and is refused rather than half-understood.
+SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -116,6 +120,21 @@ CREATE TABLE IF NOT EXISTS unknowns (
     PRIMARY KEY (provider, base_url, key_field, key_value)
 );
 """
+
+
+def _schema_columns(schema: str) -> dict[str, set[str]]:
+    """Table → column names, read from the CREATE TABLE statements of ``schema``."""
+    tables: dict[str, set[str]] = {}
+    for name, body in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", schema, re.S):
+        tables[name] = {
+            line.split()[0]
+            for line in body.strip().splitlines()
+            if line.strip() and not line.strip().startswith("PRIMARY KEY")
+        }
+    return tables
+
+
+_COLUMNS = _schema_columns(_SCHEMA)
 
 
 def _now() -> str:
@@ -230,14 +249,46 @@ class Ledger:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._check_version()
             self._db.executescript(_SCHEMA)
+            self._check_columns()
         except (OSError, sqlite3.Error) as exc:
+            self._db_close()
             raise ConfigError(f"cannot open the state database {self.path}: {exc}") from exc
+        except ConfigError:
+            self._db_close()
+            raise
         self._db.row_factory = sqlite3.Row
         self._mutex = threading.Lock()
 
     def close(self) -> None:
         self._db.close()
+
+    def _db_close(self) -> None:
+        with suppress(Exception):
+            self._db.close()
+
+    def _check_version(self) -> None:
+        """Refuse a state database written by a newer catalog-sync (its schema is unknown here)."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"the state database {self.path} was written by a newer catalog-sync (schema {version}, this "
+                f"version knows {SCHEMA_VERSION}); upgrade catalog-sync or use another --state"
+            )
+
+    def _check_columns(self) -> None:
+        """Every table has the columns this version writes (else: older or foreign database)."""
+        for table, wanted in _COLUMNS.items():
+            have = {str(r[1]) for r in self._db.execute(f"PRAGMA table_info({table})")}
+            missing = sorted(wanted - have)
+            if missing:
+                raise ConfigError(
+                    f"the state database {self.path} is not one this catalog-sync can use: table {table} lacks "
+                    f"{', '.join(missing)} (an older version's or another program's file?); move it aside or "
+                    "use another --state"
+                )
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def __enter__(self) -> Ledger:
         return self

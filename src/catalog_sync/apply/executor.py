@@ -367,7 +367,10 @@ def execute(
         "max-failures": f"not attempted: --max-failures {max_failures} reached",
         "fatal": "not attempted: the run stopped on a fatal provider error",
     }.get(stop, "")
-    for change in queue:
+    left = list(queue)
+    if stop == "max-failures" and not left:
+        stop = ""  # the Nth failure was among the last writes: the limit stopped nothing (exit 4)
+    for change in left:
         done(RowOutcome(change, "skipped", change.remote_id, stop, skipped_reason))
     result.outcomes = [outcomes[i] for i in sorted(outcomes)]
     result.requests = provider.stats.requests - requests_before

@@ -8,8 +8,9 @@
   new plan compares again and re-sends only what is still missing.
 * :func:`read_remote` — what the provider holds (``list_remote``), or for JoggAI what the
   ledger knows (key → remote id + last pushed fields/fingerprint).
-* :func:`recheck_saved_plan` — re-read the targeted records of a saved plan; a row whose
-  remote fingerprint changed since the plan becomes ``conflict`` (never an overwrite).
+* :func:`recheck_saved_plan` — re-read the targeted records of a saved plan; a row already
+  applied becomes ``unchanged``; one whose remote fingerprint changed otherwise becomes
+  ``conflict`` (never an overwrite).
 """
 
 from __future__ import annotations
@@ -87,8 +88,25 @@ def read_remote(provider: Any, ledger: Ledger) -> tuple[list[Any], LedgerView]:
     return records, LedgerView(complete=False, unknowns=unknowns)
 
 
+def _holds(spec: Any, remote: dict[str, str], wanted: dict[str, str]) -> bool:
+    """True when the remote record already holds every wanted value (compared canonically)."""
+    return all(
+        normalise_value(remote.get(name, ""), spec.field(name)) == normalise_value(value, spec.field(name))
+        for name, value in wanted.items()
+    )
+
+
+def _already(change: Any, remote_id: str, reason: str) -> None:
+    change.action, change.remote_id, change.reason = "unchanged", remote_id, reason
+
+
 def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> dict[str, Any]:
-    """Turn rows of a saved plan whose remote side moved into conflicts; return id → current record."""
+    """Re-read the records a saved plan targets; return id → current record.
+
+    A row whose remote record already holds what the plan would send (an earlier apply of this
+    plan, or a run of it that was killed) becomes ``unchanged``: applying a plan twice sends
+    nothing twice.  Otherwise a row whose remote side moved since the plan becomes ``conflict``.
+    """
     records, _view = read_remote(provider, ledger)
     current = {str(r.remote_id): r for r in records}
     spec = provider.spec
@@ -103,14 +121,19 @@ def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> dict[str, A
             now = current.get(change.remote_id or "")
             if now is None:
                 if change.action == "delete":
-                    continue  # already gone: the delete has nothing to do (recorded ok)
-                if provider.can_list:
+                    _already(
+                        change, change.remote_id or "", "already deleted (an earlier apply of this plan?)"
+                    )
+                elif provider.can_list:
                     change.action, change.reason = (
                         "conflict",
                         (f"remote record {change.remote_id} was deleted since the plan was made; plan again"),
                     )
                 continue
             if change.fingerprint and now.fingerprint != change.fingerprint:
+                if change.action == "update" and _holds(spec, now.fields, change.payload):
+                    _already(change, str(now.remote_id), "already holds the planned values (applied before)")
+                    continue
                 change.action, change.reason = (
                     "conflict",
                     (
@@ -122,10 +145,14 @@ def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> dict[str, A
             for key in spec.keys:
                 value = change.payload.get(key, "")
                 if value and (key, value) in index:
+                    rid = index[(key, value)]
+                    if _holds(spec, current[rid].fields, change.payload):
+                        _already(change, rid, f"already created as {rid} (an earlier apply of this plan)")
+                        break
                     change.action, change.reason = (
                         "conflict",
                         (
-                            f"a remote record with {key} {value!r} ({index[(key, value)]}) appeared since the plan "
+                            f"a remote record with {key} {value!r} ({rid}) appeared since the plan "
                             "was made; it is not created twice: plan again"
                         ),
                     )

@@ -110,7 +110,9 @@ def _source_plan(
         plan = Plan.load(source)
         if plan.provider != provider:
             raise ConfigError(f"{source} is a plan for {plan.provider}, not {provider}")
-        return plan, None, None, plan.catalog
+        spec = load_spec(provider)
+        plan.check(spec, source)
+        return plan, None, spec, plan.catalog
     sheet, spec, _report = load_valid_catalog(source, provider, **sheet_kwargs)
     return None, sheet, spec, str(source)
 

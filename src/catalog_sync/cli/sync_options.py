@@ -53,7 +53,8 @@ def sync_options(f: F) -> F:
             type=click.Choice(BLANKS),
             default="keep",
             show_default=True,
-            help="keep: an empty cell changes nothing; clear: an empty cell clears the remote field.",
+            help="keep: an empty cell changes nothing; clear: an empty cell clears the remote field "
+            "(except key columns, which a blank never clears).",
         ),
         click.option(
             "--mode",

@@ -14,7 +14,8 @@ Rules (PRODUCT.md):
   ``conflict`` (ambiguous), never a guess;
 * a remote id that is not among the provider's records is a ``conflict`` (deleted remotely?);
   for JoggAI (nothing to list) an unknown ``product_id`` is adopted and updated;
-* ``--blanks keep``: an empty cell changes nothing; ``clear``: it clears the remote field;
+* ``--blanks keep``: an empty cell changes nothing; ``clear``: it clears the remote field (not
+  in key columns: a blank key cell never removes the remote record's key);
 * only columns present in the sheet are compared: an absent column never means "clear";
 * modes: ``upsert``; ``create`` (matched rows are left alone); ``update`` (unmatched rows are
   skipped); ``mirror`` (upsert, and remote records no row matches are deleted).
@@ -222,8 +223,12 @@ def build_plan(
     new = frame.loc[matched.index, cols]
     old = by_rid.loc[matched.to_numpy(), cols].set_axis(matched.index)
     differs = new.ne(old)
-    if blanks == "keep":
-        differs &= new != ""
+    # keep: a blank cell changes nothing.  clear: it clears the field, except in the key columns:
+    # a blank key cell means "this row does not use that key", never "remove the remote's key"
+    # (Royalti fills an empty upc with TEMP…, and a cleared key would orphan the record).
+    kept = cols if blanks == "keep" else [c for c in cols if c in spec.keys]
+    if kept:
+        differs[kept] &= new[kept].ne("")
     conflicts = pd.Index(sorted(matcher.conflict))
     creates = frame.index.difference(matched.index).difference(conflicts)
     filled = frame.loc[creates, cols] != ""

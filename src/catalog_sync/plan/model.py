@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog_sync.errors import ConfigError, InputError
+from catalog_sync.spec import ProviderSpec
 
 __all__ = ["ACTIONS", "PLAN_FORMAT", "WRITE_ACTIONS", "Change", "Plan"]
 
@@ -175,10 +176,53 @@ class Plan:
             raise InputError(f"not a JSON plan: {exc}", file=str(source)) from exc
         if not isinstance(data, dict) or "provider" not in data or "changes" not in data:
             raise InputError("not a catalog-sync plan (needs provider and changes)", file=str(source))
+        if data.get("format", PLAN_FORMAT) != PLAN_FORMAT:
+            raise InputError(
+                f"plan format {data.get('format')!r} is not {PLAN_FORMAT!r} (written by another catalog-sync "
+                "version?); plan again with this one",
+                file=str(source),
+            )
+        if not isinstance(data["changes"], list):
+            raise InputError("the plan is damaged: changes is not a list", file=str(source))
+        for number, change in enumerate(data["changes"], 1):
+            problem = _shape_problem(change)
+            if problem:
+                raise InputError(f"the plan is damaged: change {number} {problem}", file=str(source))
         try:
             return cls.from_dict(data)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"the plan is damaged: {exc}", file=str(source)) from exc
+
+    def check(self, spec: ProviderSpec, source: str | Path) -> None:
+        """InputError when a (hand-edited) plan asks for something this provider cannot mean."""
+        known = set(spec.field_names)
+        for number, change in enumerate(self.changes, 1):
+            where = f"change {number} (row {change.row}, {change.key})"
+            unknown = sorted(set(change.fields) - known)
+            if unknown:
+                raise InputError(
+                    f"the plan is damaged: {where} names field(s) {', '.join(map(repr, unknown))} that "
+                    f"{spec.provider} does not have; plan again",
+                    file=str(source),
+                )
+            if change.action in ("update", "delete") and not change.remote_id:
+                raise InputError(
+                    f"the plan is damaged: {where} is an {change.action} without a remote_id; plan again",
+                    file=str(source),
+                )
+
+
+def _shape_problem(change: Any) -> str:
+    """Why one change of a plan file has the wrong shape ('' when it is fine)."""
+    if not isinstance(change, dict):
+        return "is not an object"
+    for name in ("fields", "values"):
+        if not isinstance(change.get(name) or {}, dict):
+            return f"has {name} that is not an object"
+    for name, diff in (change.get("fields") or {}).items():
+        if not isinstance(diff, dict):
+            return f"field {name!r} is not an {{old, new}} object"
+    return ""
 
 
 def is_plan_file(path: str | Path) -> bool:

@@ -1,0 +1,202 @@
+"""Round-2 review: what users and providers do that round 1 did not try (real HTTP, real CLI).
+
+* a saved plan applied twice: the second apply sends nothing and reports ``ok`` (not conflicts);
+* ``--blanks clear`` never clears a key column (Royalti refills an empty upc with ``TEMP…``);
+* a hand-edited or damaged plan is refused with a clear message (exit 1, nothing sent);
+* a state database from an older/newer version is refused with a clear message (exit 1);
+* the Royalti e-mail/password login flow: neither the password nor any token learned at run
+  time reaches stdout, stderr, the plan, the reports or the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from sync_helpers import (
+    FAST,
+    env_for,
+    fresh_catalog,
+    products,
+    read_rows,
+    report_json,
+    run_cli,
+    sandbox,
+    write_requests,
+    write_rows,
+)
+
+from catalog_sync.sandbox import Sandbox
+from catalog_sync.sandbox.royalti_auth import RoyaltiAuth
+
+
+@pytest.mark.parametrize("provider", ["jogg", "keevault", "royalti"])
+def test_saved_plan_applied_twice_sends_nothing_the_second_time(provider, tmp_path):
+    catalog = fresh_catalog(provider, tmp_path)
+    state = str(tmp_path / "state.db")
+    with sandbox(provider) as sb:
+        env = env_for(sb, provider, tmp_path)
+        base = ["-p", provider, "--state", state, *FAST]
+        plan_file = tmp_path / "plan.json"
+        assert run_cli(["plan", str(catalog), *base, "-o", str(plan_file)], env).exit_code == 0
+        first = run_cli(["apply", str(plan_file), *base, "--yes"], env)
+        assert first.exit_code == 0, first.output
+        created = len(products(sb))
+        before = write_requests(sb)
+        second = run_cli(["apply", str(plan_file), *base, "--yes", "--report", str(tmp_path / "r.json")], env)
+        assert second.exit_code == 0, second.output
+        assert write_requests(sb) == before  # not one write twice
+        assert len(products(sb)) == created
+        rows = report_json(tmp_path / "r.json")["rows"]
+        assert {r["status"] for r in rows} == {"ok"} and all(r["remote_id"] for r in rows)
+        assert all("already" in r["error"] for r in rows)
+
+        # an update plan applied twice: the second run finds the values there, no conflict
+        rows = read_rows(catalog)
+        column = {"royalti": "title", "keevault": "description", "jogg": "description"}[provider]
+        rows[0][column] = "edited once"
+        write_rows(catalog, rows)
+        assert run_cli(["plan", str(catalog), *base, "-o", str(plan_file)], env).exit_code == 0
+        assert run_cli(["apply", str(plan_file), *base, "--yes"], env).exit_code == 0
+        before = write_requests(sb)
+        again = run_cli(["apply", str(plan_file), *base, "--yes", "--json"], env)
+        assert again.exit_code == 0, again.output
+        assert json.loads(again.stdout)["summary"]["status"]["conflict"] == 0
+        assert write_requests(sb) == before
+
+
+def test_blanks_clear_never_clears_a_key_column(tmp_path):
+    rows = [
+        {"id": "", "upc": "", "externalId": f"E{i}", "title": f"T{i}", "displayArtist": "B", "label": "L"}
+        for i in range(2)
+    ]
+    catalog = write_rows(tmp_path / "c.csv", rows)
+    state = str(tmp_path / "state.db")
+    with sandbox("royalti") as sb:
+        env = env_for(sb, "royalti", tmp_path)
+        base = ["-p", "royalti", "--state", state, *FAST, "--yes"]
+        assert run_cli(["apply", str(catalog), *base], env).exit_code == 0
+        assert all(p["upc"].startswith("TEMP") for p in products(sb))  # the provider filled the upc
+        rows[0]["label"] = ""
+        write_rows(catalog, rows)
+        result = run_cli(
+            ["apply", str(catalog), *base, "--blanks", "clear", "--report", str(tmp_path / "r.json")], env
+        )
+        assert result.exit_code == 0, result.output
+        report = {r["row"]: r for r in report_json(tmp_path / "r.json")["rows"]}
+        assert report[2]["action"] == "update" and report[2]["changed"] == "label"
+        assert report[3]["action"] == "unchanged"
+        by_ext = {p["externalId"]: p for p in products(sb)}
+        assert by_ext["E0"]["label"] == "" and by_ext["E1"]["label"] == "L"
+        assert all(p["upc"].startswith("TEMP") for p in products(sb))
+        plan = run_cli(["plan", str(catalog), *base[:-1], "--blanks", "clear", "--detailed-exitcode"], env)
+        assert plan.exit_code == 0, plan.output  # converged: clear plans nothing more
+
+
+DAMAGE = {
+    "changes not a list": lambda p: p.update(changes={"a": 1}),
+    "change not an object": lambda p: p["changes"].append("x"),
+    "fields not an object": lambda p: p["changes"][0].update(fields=["x"]),
+    "values not an object": lambda p: p["changes"][0].update(values=[1]),
+    "unknown field": lambda p: p["changes"][0]["fields"].update(bogus={"old": "", "new": "x"}),
+    "update without remote id": lambda p: p["changes"][0].update(action="update", remote_id=None),
+    "delete without remote id": lambda p: p["changes"][0].update(action="delete", remote_id=""),
+    "other format": lambda p: p.update(format="catalog-sync-plan/9"),
+    "bad action": lambda p: p["changes"][0].update(action="upsert"),
+}
+
+
+def test_damaged_or_hand_edited_plans_are_refused_clearly(tmp_path):
+    catalog = fresh_catalog("royalti", tmp_path)
+    state = str(tmp_path / "state.db")
+    with sandbox("royalti") as sb:
+        env = env_for(sb, "royalti", tmp_path)
+        base = ["-p", "royalti", "--state", state, *FAST, "--yes", "--max-deletes", "9"]
+        plan_file = tmp_path / "plan.json"
+        assert run_cli(["plan", str(catalog), *base[:-3], "-o", str(plan_file)], env).exit_code == 0
+        saved = json.loads(plan_file.read_text())
+        for name, damage in DAMAGE.items():
+            edited = json.loads(json.dumps(saved))
+            damage(edited)
+            target = tmp_path / f"{name.replace(' ', '-')}.json"
+            target.write_text(json.dumps(edited))
+            result = run_cli(["apply", str(target), *base], env)
+            assert result.exit_code == 1, (name, result.output)
+            assert "plan" in result.stderr and "unexpected" not in result.stderr, (name, result.stderr)
+        assert write_requests(sb) == 0
+
+
+def test_state_database_of_another_version_is_refused_clearly(tmp_path):
+    catalog = fresh_catalog("royalti", tmp_path)
+    with sandbox("royalti") as sb:
+        env = env_for(sb, "royalti", tmp_path)
+        older = tmp_path / "older.db"
+        with sqlite3.connect(older) as db:
+            db.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, command TEXT)")
+        result = run_cli(["plan", str(catalog), "-p", "royalti", "--state", str(older)], env)
+        assert result.exit_code == 1
+        assert "table runs lacks" in result.stderr and "unexpected" not in result.stderr
+        assert run_cli(["runs", "--state", str(older)], env).exit_code == 1
+
+        good = tmp_path / "good.db"
+        assert run_cli(["plan", str(catalog), "-p", "royalti", "--state", str(good)], env).exit_code == 0
+        with sqlite3.connect(good) as db:
+            assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+            db.execute("PRAGMA user_version=42")
+        result = run_cli(["plan", str(catalog), "-p", "royalti", "--state", str(good)], env)
+        assert result.exit_code == 1 and "newer catalog-sync" in result.stderr
+
+        garbage = tmp_path / "garbage.db"
+        garbage.write_bytes(b"not sqlite at all " * 500)
+        result = run_cli(["apply", str(catalog), "-p", "royalti", "--state", str(garbage), "--yes"], env)
+        assert result.exit_code == 1 and "cannot open the state database" in result.stderr
+        assert write_requests(sb) == 0
+
+
+def test_royalti_login_flow_leaks_neither_password_nor_tokens(tmp_path, monkeypatch):
+    issued: list[str] = []
+    original = RoyaltiAuth.token
+
+    def recording(self: RoyaltiAuth, kind: str) -> str:
+        token = original(self, kind)
+        issued.append(token)
+        return token
+
+    monkeypatch.setattr(RoyaltiAuth, "token", recording)
+    login = {"email": "ops@label.test", "password": "pw-Secret-4471!", "workspace": "ws-77"}
+    catalog = fresh_catalog("royalti", tmp_path)
+    state = tmp_path / "state" / "state.db"
+    with Sandbox("royalti", api_key="RWAK_unused_key_0000", **login) as sb:
+        env = {
+            "ROYALTI_EMAIL": login["email"],
+            "ROYALTI_PASSWORD": login["password"],
+            "ROYALTI_WORKSPACE": login["workspace"],
+            "ROYALTI_BASE_URL": sb.url,
+            "ROYALTI_API_KEY": "",
+        }
+        base = ["-p", "royalti", "--state", str(state), *FAST]
+        outputs = [run_cli(["plan", str(catalog), *base, "-o", str(tmp_path / "plan.json"), "--json"], env)]
+        for suffix in ("csv", "xlsx", "json"):
+            report = str(tmp_path / f"report.{suffix}")
+            outputs.append(run_cli(["apply", str(catalog), *base, "--yes", "--report", report], env))
+        outputs.append(run_cli(["apply", str(tmp_path / "plan.json"), *base, "--yes", "--json"], env))
+        outputs.append(run_cli(["runs", "--state", str(state), "--json"], env))
+        assert len(products(sb)) == len(read_rows(catalog))
+    assert all(r.exit_code == 0 for r in outputs), [r.output for r in outputs]
+    assert issued, "the run never logged in"
+    secrets = [login["password"], *issued, *(t.split(".")[2] for t in issued)]
+    for result in outputs:
+        for secret in secrets:
+            assert secret not in result.stdout and secret not in result.stderr
+    scanned = 0
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in secrets:
+                assert secret.encode() not in data, path
+            scanned += 1
+    assert scanned >= 6
+    with sqlite3.connect(state) as db:
+        dump = "\n".join(db.iterdump())
+    assert not any(s in dump for s in secrets) and "eyJ" not in dump
