@@ -104,7 +104,18 @@ def test_cli_exits_1_naming_the_state_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.db"
     _garbage(path)
     proc = subprocess.run(
-        [sys.executable, "-m", "catalog_sync", "sandbox", "-p", "royalti", "--port", "0", "--state", str(path)],
+        [
+            sys.executable,
+            "-m",
+            "catalog_sync",
+            "sandbox",
+            "-p",
+            "royalti",
+            "--port",
+            "0",
+            "--state",
+            str(path),
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -123,3 +134,10 @@ def test_requests_session_is_not_poisoned_by_a_dropped_answer(make_sandbox) -> N
             s.get(f"{sb.url}/product", headers=ROY)
         sb.set_faults(drop_rate=0.0)
         assert s.get(f"{sb.url}/product", headers=ROY).status_code == 200
+
+
+def test_keevault_unicode_digit_id_is_not_found_not_a_500(keevault, http) -> None:
+    r = http.post(
+        f"{keevault.url}/api/v1/delete-product", data={"api_key": "sandbox-keevault-key", "product_id": "²"}
+    )
+    assert r.status_code == 200 and r.json()["response"]["code"] == 551

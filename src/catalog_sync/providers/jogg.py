@@ -8,6 +8,7 @@ The limit is 20 POST per minute per key (GETs are free): the default rate paces 
 
 from __future__ import annotations
 
+import random
 from typing import Any, ClassVar
 
 from catalog_sync.errors import FatalProviderError, UnknownOutcomeError
@@ -17,6 +18,8 @@ from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord,
 __all__ = ["JoggProvider"]
 
 _TEXT_FIELDS = ("url", "name", "description", "target_audience")
+#: seconds to wait after a 429 that names no wait (RateLimits.mdx shows none): 4 waits fit max_wait
+RATE_LIMIT_WAIT = 12.0
 
 
 class JoggProvider(Provider):
@@ -69,6 +72,10 @@ class JoggProvider(Provider):
         retry_after = answer.retry_after
         if retry_after is None and isinstance(body.get("retryAfter"), int | float):
             retry_after = float(body["retryAfter"])
+        if retry_after is None and outcome is Outcome.RETRY:
+            # the documented 429 carries no hint; the limit is a 60 s window, so a short
+            # backoff would only spend the retries inside it (jitter spreads the threads)
+            retry_after = random.uniform(RATE_LIMIT_WAIT, RATE_LIMIT_WAIT + 2.0)
         raise self.classified(outcome, message, code=code, status=answer.status, retry_after=retry_after)
 
     def _no_envelope(self, answer: Answer) -> Any:

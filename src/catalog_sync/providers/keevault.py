@@ -126,7 +126,13 @@ class KeevaultProvider(Provider):
             if name in canonical:
                 form[name] = canonical[name].lower() if name == "source" else canonical[name]
         if canonical.get("product_id"):
-            form["product_id"] = str(int(canonical["product_id"]))
+            product_id = canonical["product_id"]
+            if not (product_id.isascii() and product_id.isdigit()):
+                raise RowFailedError(
+                    f"Keevault: product_id {product_id!r} is not a Keevault product id (a whole number)",
+                    code="bad-product-id",
+                )
+            form["product_id"] = str(int(product_id))
         return form
 
     def record_from(self, product: dict[str, Any]) -> RemoteRecord:

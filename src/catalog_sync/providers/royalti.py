@@ -11,6 +11,7 @@ are fetched concurrently.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, ClassVar
 
 from catalog_sync.errors import FatalProviderError, RowFailedError
@@ -79,6 +80,7 @@ class RoyaltiProvider(Provider):
     def __init__(self, credentials: Any, **kwargs: Any) -> None:
         super().__init__(credentials, **kwargs)
         self.tokens: TokenManager | None = None
+        self._sent = threading.local()
         if not credentials.get("ROYALTI_API_KEY"):
             self.tokens = TokenManager(
                 self,
@@ -90,12 +92,13 @@ class RoyaltiProvider(Provider):
     # ------------------------------------------------------------------ auth and answers
     def auth_headers(self) -> dict[str, str]:
         token = self.tokens.access_token() if self.tokens else self.credentials.get("ROYALTI_API_KEY")
+        self._sent.token = token  # which token this thread's request carries (see on_unauthorized)
         return {"Authorization": f"Bearer {token}"}
 
     def on_unauthorized(self) -> bool:
         if self.tokens is None:
             return False
-        self.tokens.invalidate()
+        self.tokens.invalidate(getattr(self._sent, "token", None))
         return True
 
     def secrets(self) -> list[str]:

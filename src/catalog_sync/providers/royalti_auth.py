@@ -111,10 +111,16 @@ class TokenManager:
             assert self._access is not None
             return self._access.value
 
-    def invalidate(self) -> None:
-        """Forget the access token (after a 401) so the next call renews it."""
+    def invalidate(self, refused: str | None = None) -> None:
+        """Forget the access token (after a 401) so the next call renews it.
+
+        With ``refused`` (the token the 401 answered), only that token is forgotten: when
+        many threads see the 401 of one revoked token, the first renews it and the others
+        reuse the new one instead of each renewing again.
+        """
         with self._lock:
-            self._access = None
+            if refused is None or (self._access is not None and self._access.value == refused):
+                self._access = None
 
     def _login(self) -> None:
         body = self.provider.request(

@@ -259,7 +259,7 @@ class KeevaultEmulator(Emulator):
         return self.answer(750, "Product created", {"product_id": pid}, applied=True)
 
     def _find(self, raw_id: str | None) -> dict[str, Any] | None:
-        if not raw_id or not raw_id.isdigit():
+        if not raw_id or not (raw_id.isascii() and raw_id.isdigit()):
             return None
         return self.store.get("products", str(int(raw_id)))
 

@@ -1,0 +1,116 @@
+"""Round-2 review: token renewal under many threads, JoggAI's undocumented 429 form, bad ids."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from catalog_sync.errors import RowFailedError
+from catalog_sync.providers import get_provider
+from catalog_sync.sandbox import FaultConfig
+
+LOGIN = {"email": "ops@label.test", "password": "pw-very-secret-771", "workspace": "ws-42"}
+LOGIN_ENV = {
+    "ROYALTI_EMAIL": LOGIN["email"],
+    "ROYALTI_PASSWORD": LOGIN["password"],
+    "ROYALTI_WORKSPACE": LOGIN["workspace"],
+}
+
+
+def test_a_token_refused_on_8_threads_at_once_is_renewed_once(sandbox_factory: Any) -> None:
+    # every request is in flight at the same time (latency), so all 8 see the 401 of the same token
+    sandbox = sandbox_factory("royalti", faults=FaultConfig(latency_ms=40, jitter_ms=40), **LOGIN)
+    client = get_provider("royalti").from_env(base_url=sandbox.url, env=LOGIN_ENV, rate=1000, concurrency=8)
+    client.list_remote()
+    tokens = client.tokens
+    assert tokens is not None and tokens.refreshes == 1
+    for round_no in range(1, 4):
+        tokens._access.value = tokens._access.value[:-4] + "AAAA"  # the server revoked it
+        barrier = threading.Barrier(8)
+
+        def read(_: int, barrier: threading.Barrier = barrier) -> int:
+            barrier.wait()
+            return len(client.list_remote())
+
+        assert client.map_concurrently(read, range(8)) == [0] * 8
+        assert tokens.refreshes == 1 + round_no, tokens.refreshes  # one renewal per revoked token
+    assert tokens.logins == 1
+    assert sandbox.stats()["requests"]["GET /auth/authtoken"] == 4
+
+
+@pytest.fixture
+def jogg_replay() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A JoggAI stand-in answering POST /v2/product from a script of (status, body, headers)."""
+    script: list[dict[str, Any]] = []
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            step = (
+                script.pop(0)
+                if script
+                else {"body": {"code": 0, "msg": "Success", "data": {"product_id": "Nw"}}}
+            )
+            seen.append(self.path)
+            body = json.dumps(step["body"]).encode()
+            self.send_response(step.get("status", 200))
+            for name, value in step.get("headers", {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", script
+    server.shutdown()
+    server.server_close()
+
+
+LIMITED = {"code": 429, "msg": "Rate limit exceeded. Please try again later.", "data": None}
+
+
+def test_jogg_429_in_the_documented_form_waits_for_the_window(jogg_replay) -> None:
+    # RateLimits.mdx shows the 429 as a body code, with no Retry-After header: the client must
+    # wait a good part of the 60 s window, not retry at once and give the row up
+    url, script = jogg_replay
+    script += [{"body": LIMITED}, {"body": LIMITED, "status": 429}]
+    client = get_provider("jogg").from_env(base_url=url, env={"JOGG_API_KEY": "jogg-key-123456"}, rate=1000)
+    delays: list[float] = []
+    client._sleep = delays.append
+    result = client.create({"name": "Lamp"})
+    assert result.remote_id == "Nw"
+    assert len(delays) == 2 and all(d >= 10 for d in delays), delays
+    assert sum(delays) <= client.max_wait
+
+
+def test_jogg_429_with_retry_after_honours_it(jogg_replay) -> None:
+    url, script = jogg_replay
+    script += [{"body": LIMITED, "status": 429, "headers": {"Retry-After": "2"}}]
+    client = get_provider("jogg").from_env(base_url=url, env={"JOGG_API_KEY": "jogg-key-123456"}, rate=1000)
+    delays: list[float] = []
+    client._sleep = delays.append
+    assert client.create({"name": "Lamp"}).remote_id == "Nw"
+    assert delays == [2.0]
+
+
+def test_keevault_non_numeric_id_is_a_row_failure_not_a_crash(client_factory: Any) -> None:
+    sandbox, client = client_factory("keevault")
+    with pytest.raises(RowFailedError) as info:
+        client.delete("not-a-number")
+    assert "not-a-number" in str(info.value)
+    assert sandbox.stats()["total_requests"] == 0
+    with pytest.raises(RowFailedError):
+        client.delete("²")
