@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from catalog_sync.errors import RowFailedError
+from catalog_sync.errors import RowFailedError, UnknownOutcomeError
 from catalog_sync.providers import get_provider
 from catalog_sync.sandbox import FaultConfig
 
@@ -114,3 +114,92 @@ def test_keevault_non_numeric_id_is_a_row_failure_not_a_crash(client_factory: An
     assert sandbox.stats()["total_requests"] == 0
     with pytest.raises(RowFailedError):
         client.delete("²")
+
+
+@pytest.fixture
+def royalti_replay() -> Iterator[tuple[str, dict[str, Any]]]:
+    """A Royalti stand-in answering every request with ``state['status']`` and ``state['body']``."""
+    state: dict[str, Any] = {"status": 200, "body": {}}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps(state["body"]).encode()
+            self.send_response(state["status"])
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code", "text"),
+    [
+        (400, {"message": "Title is required"}, 400, "Title is required"),
+        (409, {"message": "UPC already exists"}, 409, "UPC already exists"),
+        (
+            409,
+            {"success": False, "error": {"code": "CONFLICT", "message": "dup", "details": ["upc"]}},
+            "CONFLICT",
+            "dup (upc)",
+        ),
+    ],
+)
+def test_royalti_both_documented_error_bodies_are_read(royalti_replay, status, body, code, text) -> None:
+    url, state = royalti_replay
+    state.update(status=status, body=body)
+    client = get_provider("royalti").from_env(base_url=url, env={"ROYALTI_API_KEY": "RWAK_k_1234"}, rate=1000)
+    with pytest.raises(RowFailedError) as info:
+        client.create({"title": "T"})
+    assert info.value.code == code and info.value.status == status
+    assert text in str(info.value)
+    state.update(status=404, body={"message": "Product not found"})
+    assert client.get("0b6f5a52-0000-4000-8000-000000000000") is None
+
+
+def _video_body(product_id: str) -> dict[str, Any]:
+    return {
+        "product_id": product_id,
+        "video_spec": {"aspect_ratio": "portrait", "length": "15"},
+        "avatar": {"id": 81, "type": 0},
+        "voice": {"id": "en-US-ChristopherNeural"},
+        "audio": {},
+        "script": {"style": "Storytime", "language": "english"},
+    }
+
+
+def test_jogg_video_from_product_against_the_sandbox(client_factory: Any) -> None:
+    sandbox, client = client_factory("jogg", sandbox_options={"video_seconds": 0})
+    product = client.create({"name": "Lamp"}).remote_id
+    video_id = client.create_video(_video_body(product))
+    assert video_id in {v["id"] for v in sandbox.state()["videos"]}
+    status = client.video_status(video_id)
+    assert status["status"] == "completed" and status["video_url"].endswith(".mp4")
+    assert status["duration"] == 15 and status["error"] == ""
+
+
+def test_jogg_video_answers_in_the_guide_forms_are_read(jogg_replay) -> None:
+    # URLtoVideo.mdx answers {"product_video_id"}; GetResult.mdx polls {id, video_duration, error}
+    url, script = jogg_replay
+    script.append({"body": {"code": 0, "msg": "Success", "data": {"product_video_id": "pv_123456"}}})
+    client = get_provider("jogg").from_env(base_url=url, env={"JOGG_API_KEY": "jogg-key-123456"}, rate=1000)
+    assert client.create_video(_video_body("Nw")) == "pv_123456"
+    script.append({"body": {"code": 0, "msg": "Success", "data": {}}})
+    with pytest.raises(UnknownOutcomeError):
+        client.create_video(_video_body("Nw"))
+    assert client.read_video(
+        {"id": "pv_1", "status": "failed", "video_duration": 0, "error": {"code": 50000, "message": "boom"}}
+    ) == {"status": "failed", "video_url": "", "cover_url": "", "duration": 0, "error": "50000: boom"}

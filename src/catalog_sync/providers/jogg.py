@@ -4,6 +4,8 @@ JSON bodies, ``x-api-key`` header, envelope ``{code, msg, data}`` where ``code !
 failure even under HTTP 200.  There is no list, get or delete of products, so what JoggAI
 holds is known only from the ledger (``can_list``/``can_lookup``/``can_delete`` are False).
 The limit is 20 POST per minute per key (GETs are free): the default rate paces writes only.
+Product videos: :meth:`JoggProvider.create_video` and :meth:`JoggProvider.video_status` read
+every documented answer form (``video_id`` / ``product_video_id``; both poll shapes).
 """
 
 from __future__ import annotations
@@ -132,6 +134,44 @@ class JoggProvider(Provider):
         merged = {**(current.fields if current else {}), **self.canonical(fields)}
         merged[self.spec.remote_id] = remote_id
         return WriteResult(remote_id, self.to_record(remote_id, merged, {"known_fields": merged}))
+
+    # ------------------------------------------------------------------ videos from products
+    def create_video(self, body: dict[str, Any]) -> str:
+        """``POST /v2/create_video_from_product`` (the nested JOGG-oas body) → the video id.
+
+        The docs disagree on the answer's key (JOGG-oas ``video_id``, URLtoVideo.mdx
+        ``product_video_id``); either is read.  An answer with neither is an unknown outcome:
+        the video (and its credit) may exist.
+        """
+        data = self.request("POST", "/v2/create_video_from_product", json=body)
+        if isinstance(data, dict):
+            for key in ("video_id", "product_video_id", "id"):
+                if data.get(key):
+                    return str(data[key])
+        raise UnknownOutcomeError(
+            "JoggAI POST /v2/create_video_from_product: the answer has no video id; the video may exist",
+            code="no-video-id",
+        )
+
+    def video_status(self, video_id: str) -> dict[str, Any]:
+        """``GET /v2/product_video/{id}`` read by :meth:`read_video`."""
+        data = self.request("GET", f"/v2/product_video/{video_id}")
+        return self.read_video(data if isinstance(data, dict) else {})
+
+    @staticmethod
+    def read_video(data: dict[str, Any]) -> dict[str, Any]:
+        """The union of the documented poll answers → ``{status, video_url, cover_url, duration, error}``."""
+        error = data.get("error")
+        if isinstance(error, dict):
+            error = f"{error.get('code', '')}: {error.get('message', '')}".strip(": ")
+        duration = data.get("video_duration", data.get("duration", 0))
+        return {
+            "status": str(data.get("status") or "pending"),
+            "video_url": str(data.get("video_url") or ""),
+            "cover_url": str(data.get("cover_url") or ""),
+            "duration": duration if isinstance(duration, int | float) else 0,
+            "error": str(error or ""),
+        }
 
     def delete(self, remote_id: str) -> None:
         raise FatalProviderError(
