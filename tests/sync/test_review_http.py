@@ -11,11 +11,19 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 from sync_helpers import (
     FAST,
+    assert_converged,
+    big_catalog,
     env_for,
     fresh_catalog,
     products,
@@ -27,8 +35,9 @@ from sync_helpers import (
     write_rows,
 )
 
-from catalog_sync.sandbox import Sandbox
+from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.sandbox.royalti_auth import RoyaltiAuth
+from catalog_sync.state import Ledger
 
 
 @pytest.mark.parametrize("provider", ["jogg", "keevault", "royalti"])
@@ -200,3 +209,85 @@ def test_royalti_login_flow_leaks_neither_password_nor_tokens(tmp_path, monkeypa
     with sqlite3.connect(state) as db:
         dump = "\n".join(db.iterdump())
     assert not any(s in dump for s in secrets) and "eyJ" not in dump
+
+
+def _subprocess_env(env: dict[str, str]) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_PUBLIC_KEY"))}
+    return {**keep, **env}
+
+
+@pytest.mark.parametrize("provider", ["keevault", "royalti"])
+def test_ctrl_c_mid_run_records_what_was_sent_and_the_next_run_finishes(provider, tmp_path):
+    rows = 40
+    catalog = big_catalog(provider, tmp_path, rows)
+    state = tmp_path / "state.db"
+    with sandbox(provider, faults=FaultConfig(latency_ms=50)) as sb:
+        env = _subprocess_env(env_for(sb, provider, tmp_path))
+        command = [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", provider]
+        command += ["--state", str(state), "--yes", "--concurrency", "3", *FAST]
+        proc = subprocess.Popen(
+            [*command, "--report", str(tmp_path / "r.json")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 20
+        while write_requests(sb) < 5 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, out + err
+        assert "interrupted" in err.lower() and "Traceback" not in err
+        created = len(products(sb))
+        assert 0 < created < rows
+        report = report_json(tmp_path / "r.json")
+        statuses = [r["status"] for r in report["rows"]]
+        assert len(statuses) == rows  # every row reported exactly once
+        assert statuses.count("ok") == created  # what the server holds is what the report says
+        assert statuses.count("skipped") == rows - created
+        assert report["summary"]["stopped"] == "interrupted"
+        with Ledger(state) as ledger:
+            run = ledger.runs()[0]
+            assert run["exit_code"] == 130 and run["finished_at"]
+            assert len(ledger.outcomes(run["id"])) == rows
+            assert ledger.open_intents(provider, sb.url) == []
+        finish = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert finish.returncode == 0, finish.stdout + finish.stderr
+        assert_converged(provider, sb, catalog)
+        assert write_requests(sb) == rows  # nothing was sent twice
+
+
+def test_progress_bar_on_a_tty_keeps_stdout_clean(tmp_path):
+    catalog = big_catalog("royalti", tmp_path, 30)
+    state = tmp_path / "state.db"
+    with sandbox("royalti", faults=FaultConfig(latency_ms=20)) as sb:
+        env = _subprocess_env(env_for(sb, "royalti", tmp_path))
+        command = [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", "royalti"]
+        command += ["--state", str(state), "--yes", "--concurrency", "2", *FAST]
+
+        def on_a_tty(shell: str) -> subprocess.CompletedProcess[str]:
+            # script(1) gives the run a terminal on stdin, stdout and stderr
+            return subprocess.run(
+                ["script", "-q", "-e", "-c", shell, str(tmp_path / "typescript")],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+
+        shown = on_a_tty(shlex.join(command))
+        assert shown.returncode == 0, shown.stdout
+        assert "applying" in shown.stdout and "30/30" in shown.stdout  # the bar ran to the end
+        assert "Status: 30 ok" in shown.stdout and "Traceback" not in shown.stdout
+        rows = read_rows(catalog)
+        for row in rows[:5]:
+            row["title"] += " (tty)"
+        write_rows(catalog, rows)
+        out = tmp_path / "out.json"
+        piped = on_a_tty(f"{shlex.join([*command, '--json'])} > {shlex.quote(str(out))}")
+        assert piped.returncode == 0, piped.stdout
+        data = json.loads(out.read_text(encoding="utf-8"))  # stdout is exactly one JSON document
+        assert data["summary"]["action"]["update"] == 5 and data["summary"]["status"]["ok"] == 30
+        assert len(products(sb)) == 30

@@ -14,6 +14,8 @@ For every write it
 Writes run on a thread pool (``concurrency``); deletes go last.  ``max_failures`` stops
 sending after N failed rows (the rest are ``skipped``); a fatal provider error (credentials
 refused, a forged Keevault signature) stops the run as well and is handed back to the caller.
+Ctrl+C (KeyboardInterrupt) stops sending, waits for the writes already sent, records them and
+returns with ``stopped == "interrupted"`` (the rest ``skipped``).
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class RunResult:
     outcomes: list[RowOutcome] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
-    stopped: str = ""  # "max-failures" or "fatal" when the run stopped early
+    stopped: str = ""  # "max-failures", "fatal" or "interrupted" when the run stopped early
     fatal: ProviderError | None = None
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -352,7 +354,14 @@ def execute(
                 running.add(pool.submit(worker.run_change, upcoming))
             if not running:
                 break
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            try:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                # Ctrl+C: send nothing new; let the writes already on the wire finish and record
+                # their outcomes (a second Ctrl+C leaves them in flight for the next run to settle)
+                stop = "interrupted"
+                finished = wait(running).done
+                running = set()
             for future in finished:
                 outcome = future.result()
                 done(outcome)
@@ -360,12 +369,13 @@ def execute(
                     failures += 1
                     if max_failures is not None and failures >= max_failures and not stop:
                         stop = "max-failures"
-                if outcome.fatal is not None:
+                if outcome.fatal is not None and stop != "interrupted":
                     stop = "fatal"
                     result.fatal = result.fatal or outcome.fatal
     skipped_reason = {
         "max-failures": f"not attempted: --max-failures {max_failures} reached",
         "fatal": "not attempted: the run stopped on a fatal provider error",
+        "interrupted": "not attempted: the run was interrupted (Ctrl+C); run again to finish",
     }.get(stop, "")
     left = list(queue)
     if stop == "max-failures" and not left:

@@ -19,7 +19,7 @@ from typing import Any
 
 from catalog_sync.apply.executor import RunResult
 from catalog_sync.apply.settle import read_remote, settle_open_intents
-from catalog_sync.errors import InvalidCatalogError, LimitExceededError, RowsFailedError
+from catalog_sync.errors import CatalogSyncError, InvalidCatalogError, LimitExceededError, RowsFailedError
 from catalog_sync.plan.diff import build_plan
 from catalog_sync.plan.model import Plan
 from catalog_sync.sheets.model import Sheet
@@ -144,8 +144,23 @@ def check_deletes(plan: Plan, max_deletes: int) -> None:
         )
 
 
+#: Exit status of a run stopped by Ctrl+C (128 + SIGINT, what shells and cron expect).
+INTERRUPTED = 130
+
+
+class RunInterruptedError(CatalogSyncError):
+    """A run stopped by Ctrl+C after recording what it had sent (exit 130)."""
+
+    exit_code = INTERRUPTED
+
+
 def exit_code_for(result: RunResult, max_failures: int | None) -> tuple[int, Exception | None]:
     """The process exit code of a finished run and the error to raise for it (None for 0)."""
+    if result.stopped == "interrupted":
+        return INTERRUPTED, RunInterruptedError(
+            "interrupted (Ctrl+C): the writes already sent were recorded, the rest not attempted; "
+            "run again to finish (nothing is created twice)"
+        )
     if result.fatal is not None:
         return result.fatal.exit_code, result.fatal
     if result.stopped == "max-failures":

@@ -21,6 +21,7 @@ from rich.progress import (
 from catalog_sync.apply.executor import RowOutcome, execute
 from catalog_sync.apply.report import catalog_from_report, run_summary, write_report
 from catalog_sync.apply.service import (
+    INTERRUPTED,
     check_deletes,
     connect,
     exit_code_for,
@@ -237,22 +238,29 @@ def apply_command(
         except CatalogSyncError as exc:
             ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=exc.exit_code)
             raise
+        except KeyboardInterrupt:
+            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=INTERRUPTED)
+            raise
         if not as_json:
             err.print(f"Applying to {provider}: {summary_line(plan)}")
             for note in plan.notes:
                 err.print(f"note: {note}", style="yellow")
         show = not as_json and sys.stderr.isatty()
-        with _Progress(len(plan.writes), show) as progress:
-            result = execute(
-                plan,
-                client,
-                ledger,
-                run_id=run_id,
-                concurrency=client.concurrency,
-                max_failures=max_failures,
-                on_progress=progress.advance,
-                current=current,
-            )
+        try:
+            with _Progress(len(plan.writes), show) as progress:
+                result = execute(
+                    plan,
+                    client,
+                    ledger,
+                    run_id=run_id,
+                    concurrency=client.concurrency,
+                    max_failures=max_failures,
+                    on_progress=progress.advance,
+                    current=current,
+                )
+        except KeyboardInterrupt:  # a second Ctrl+C: writes left in flight are settled next run
+            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=INTERRUPTED)
+            raise
         result.requests = client.stats.requests  # the whole run: reading the remote side too
         code, error = exit_code_for(result, max_failures)
         summary = run_summary(result, plan)

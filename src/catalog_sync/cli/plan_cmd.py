@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from catalog_sync.apply.service import connect, load_valid_catalog, plan_catalog, problems_as_json
+from catalog_sync.apply.service import (
+    INTERRUPTED,
+    connect,
+    load_valid_catalog,
+    plan_catalog,
+    problems_as_json,
+)
 from catalog_sync.errors import CatalogSyncError, ChangesPendingError
 from catalog_sync.plan.render import render_plan
 from catalog_sync.state import Ledger
@@ -89,6 +95,9 @@ def plan_command(
             )
         except CatalogSyncError as exc:
             ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=exc.exit_code)
+            raise
+        except KeyboardInterrupt:
+            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=INTERRUPTED)
             raise
         code = ChangesPendingError.exit_code if detailed_exitcode and plan.pending else 0
         ledger.finish_run(
