@@ -141,3 +141,56 @@ def test_keevault_unicode_digit_id_is_not_found_not_a_500(keevault, http) -> Non
         f"{keevault.url}/api/v1/delete-product", data={"api_key": "sandbox-keevault-key", "product_id": "²"}
     )
     assert r.status_code == 200 and r.json()["response"]["code"] == 551
+
+
+def _raw(port: int, data: bytes, *, timeout: float = 5) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+
+
+def test_declared_huge_body_is_413_in_the_provider_style_without_reading_it(royalti) -> None:
+    head = (
+        "POST /product HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer RWAK_sandbox\r\n"
+        "Content-Type: application/json\r\nContent-Length: 999999999\r\n\r\n"
+    )
+    answer = _raw(royalti.port, head.encode() + b"{")
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert b'"code":"PAYLOAD_TOO_LARGE"' in answer and b"Connection: close" in answer
+
+
+def test_a_huge_body_actually_sent_gets_the_413_not_a_reset(royalti) -> None:
+    r = requests.post(
+        f"{royalti.url}/product",
+        data=b"x" * (17 * 1024 * 1024),
+        headers={**ROY, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert royalti.stats()["total_requests"] == 0
+
+
+def test_chunked_bodies_are_read_and_bad_framing_is_400(royalti) -> None:
+    body = b'{"title": "Chunked"}'
+    ok = _raw(
+        royalti.port,
+        b"POST /product HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer RWAK_sandbox\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n",
+    )
+    assert ok.startswith(b"HTTP/1.1 201") and b'"title":"Chunked"' in ok
+    for framing in (b"Content-Length: abc\r\n\r\n", b"Transfer-Encoding: chunked\r\n\r\nzz\r\n"):
+        bad = _raw(royalti.port, b"POST /product HTTP/1.1\r\nHost: x\r\n" + framing)
+        assert bad.startswith(b"HTTP/1.1 400") and b'"success":false' in bad
