@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from catalog_sync.errors import RowFailedError, UnknownOutcomeError
+from catalog_sync.errors import RetriableProviderError, RowFailedError, UnknownOutcomeError
 from catalog_sync.providers import get_provider
 from catalog_sync.sandbox import FaultConfig
 
@@ -203,3 +203,16 @@ def test_jogg_video_answers_in_the_guide_forms_are_read(jogg_replay) -> None:
     assert client.read_video(
         {"id": "pv_1", "status": "failed", "video_duration": 0, "error": {"code": 50000, "message": "boom"}}
     ) == {"status": "failed", "video_url": "", "cover_url": "", "duration": 0, "error": "50000: boom"}
+
+
+def test_a_retry_after_beyond_the_wait_budget_gives_up_at_once_and_says_why(jogg_replay) -> None:
+    url, script = jogg_replay
+    script.append({"body": LIMITED, "status": 429, "headers": {"Retry-After": "3600"}})
+    client = get_provider("jogg").from_env(base_url=url, env={"JOGG_API_KEY": "jogg-key-123456"}, rate=1000)
+    delays: list[float] = []
+    client._sleep = delays.append
+    with pytest.raises(RetriableProviderError) as info:
+        client.create({"name": "Lamp"})
+    assert delays == []  # no hour-long sleep, no pointless resend
+    assert "3600" in str(info.value) and "60" in str(info.value)
+    assert info.value.retry_after == 3600.0

@@ -317,6 +317,14 @@ class Provider(ABC):
                 raise error
             delay = wait if wait is not None else backoff_delay(attempt, self.backoff_base, self.backoff_cap)
             if waited + delay > self.max_wait:  # the whole request may wait at most max_wait seconds
+                if wait is not None and isinstance(error, RetriableProviderError):
+                    raise RetriableProviderError(
+                        f"{error.message} (gave up: the next wait, {wait:.0f} s, would pass this "
+                        f"request's {self.max_wait:.0f} s wait budget)",
+                        retry_after=wait,
+                        code=error.code,
+                        status=error.status,
+                    ) from None
                 raise error
             waited += delay
             self.stats.count_retry()
