@@ -216,3 +216,20 @@ def test_a_retry_after_beyond_the_wait_budget_gives_up_at_once_and_says_why(jogg
     assert delays == []  # no hour-long sleep, no pointless resend
     assert "3600" in str(info.value) and "60" in str(info.value)
     assert info.value.retry_after == 3600.0
+
+
+def test_jogg_503_with_retry_after_on_a_write_is_retried_like_the_others(jogg_replay) -> None:
+    # the sandbox (and a proxy in front of JoggAI) answer 503 + Retry-After with the JoggAI
+    # envelope {"code": 50000}; the interface says such a write was refused before processing
+    url, script = jogg_replay
+    busy = {"code": 50000, "msg": "System error", "data": None}
+    script.append({"body": busy, "status": 503, "headers": {"Retry-After": "1"}})
+    client = get_provider("jogg").from_env(base_url=url, env={"JOGG_API_KEY": "jogg-key-123456"}, rate=1000)
+    delays: list[float] = []
+    client._sleep = delays.append
+    assert client.create({"name": "Lamp"}).remote_id == "Nw"
+    assert delays == [1.0]
+    script.append({"body": busy, "status": 500})  # a 500 may have been applied: unknown, not resent
+    with pytest.raises(UnknownOutcomeError):
+        client.create({"name": "Lamp"})
+    assert delays == [1.0]

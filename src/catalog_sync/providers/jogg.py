@@ -68,6 +68,8 @@ class JoggProvider(Provider):
             code = -1
         if code == 0 and answer.status < 400:
             return body.get("data")
+        if answer.status == 503 and answer.retry_after is not None:
+            self.classify_http(answer, body)  # refused before processing, whatever the body says
         default = Outcome.TRANSIENT if answer.status >= 500 else Outcome.ROW_FAILED
         outcome = self.outcome_of(code, default)
         message = self._MESSAGES.get(code) or f"code {code}: {body.get('msg') or 'error'}"
