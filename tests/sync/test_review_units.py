@@ -7,7 +7,7 @@ from test_executor import FakeProvider, _plan
 
 from catalog_sync.apply.executor import execute
 from catalog_sync.apply.service import exit_code_for
-from catalog_sync.plan.diff import build_plan
+from catalog_sync.plan.diff import LedgerView, build_plan
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Ledger
 
@@ -57,3 +57,21 @@ def test_blanks_clear_clears_fields_but_not_keys():
     sheet = make_sheet([{"id": "u1", "upc": "", "externalId": "E", "title": "T", "label": ""}])
     change = build_plan(sheet, royalti, remote, blanks="clear").changes[0]
     assert change.action == "update" and change.fields == {"label": {"old": "L", "new": ""}}
+
+
+def test_jogg_url_cannot_be_updated_so_it_is_never_claimed():
+    spec = load_spec("jogg")
+    known = {"product_id": "J1", "url": "https://s.example.com/a", "name": "Alpha", "description": "d"}
+    remote = [Rec("J1", known)]
+    view = LedgerView(complete=False)
+    only_url = make_sheet([{**known, "product_id": "", "url": "https://s.example.com/a2"}])
+    change = build_plan(only_url, spec, remote, view).changes[0]
+    assert change.action == "skip" and change.fields == {}
+    assert "cannot change the url" in change.reason and "https://s.example.com/a'" in change.reason
+    both = make_sheet([{**known, "url": "https://s.example.com/a2", "description": "new"}])
+    change = build_plan(both, spec, remote, view).changes[0]
+    assert change.action == "update" and change.payload == {"description": "new"}
+    assert "cannot change the url" in change.reason
+    adopted = make_sheet([{**known, "product_id": "J9", "name": "Other", "url": "https://s.example.com/z"}])
+    change = build_plan(adopted, spec, remote, view).changes[0]  # an id the ledger does not know
+    assert change.action == "update" and "url" not in change.fields and not change.reason

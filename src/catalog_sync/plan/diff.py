@@ -17,6 +17,8 @@ Rules (PRODUCT.md):
 * ``--blanks keep``: an empty cell changes nothing; ``clear``: it clears the remote field (not
   in key columns: a blank key cell never removes the remote record's key);
 * only columns present in the sheet are compared: an absent column never means "clear";
+* a field the provider cannot update (JoggAI ``url``) is never sent in an update; a changed
+  value is reported on the row (``skip`` when nothing else changed), never claimed as done;
 * modes: ``upsert``; ``create`` (matched rows are left alone); ``update`` (unmatched rows are
   skipped); ``mirror`` (upsert, and remote records no row matches are deleted).
 """
@@ -36,9 +38,13 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Unknown
 
-__all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan"]
+__all__ = ["BLANKS", "CREATE_ONLY", "MODES", "LedgerView", "RemoteLike", "build_plan"]
 
 MODES = ("upsert", "create", "update", "mirror")
+#: Fields a provider's update cannot change (PROVIDERS.md §2.2: JoggAI's PUT /v2/product takes
+#: no ``url``).  A matched row whose value differs is not "updated" silently: the field is left
+#: out of the payload and the row says why (``skip`` when nothing else changed).
+CREATE_ONLY: dict[str, tuple[str, ...]] = {"jogg": ("url",)}
 BLANKS = ("keep", "clear")
 _RID, _FP = "__rid", "__fp"
 
@@ -229,6 +235,14 @@ def build_plan(
     kept = cols if blanks == "keep" else [c for c in cols if c in spec.keys]
     if kept:
         differs[kept] &= new[kept].ne("")
+    # fields the provider's update cannot change: never sent; a known different value is reported
+    fixed = [c for c in cols if c in CREATE_ONLY.get(spec.provider, ())]
+    frozen: dict[int, list[str]] = {}
+    if fixed:
+        stuck = (differs[fixed] & old[fixed].ne("")).stack()
+        for row, name in stuck.index[stuck.to_numpy(dtype=bool)]:
+            frozen.setdefault(int(row), []).append(str(name))
+        differs[fixed] = False
     conflicts = pd.Index(sorted(matcher.conflict))
     creates = frame.index.difference(matched.index).difference(conflicts)
     filled = frame.loc[creates, cols] != ""
@@ -276,6 +290,15 @@ def build_plan(
             fp: Any = by_rid.at[change.remote_id, _FP]
             change.fingerprint = None if fp is None or fp == "" or pd.isna(fp) else str(fp)
             change.fields = diffs.get(r, {})
+            if r in frozen:
+                change.reason = (
+                    f"{spec.provider} cannot change the {', '.join(frozen[r])} of an existing product (its "
+                    f"update has no such field), so the remote keeps "
+                    f"{', '.join(repr(str(old.at[row, n])) for n in frozen[r])}; to have it use the new value, add "
+                    f"it as a new row (empty {rid}, a name no other product has)"
+                )
+                if not change.fields:
+                    change.action = "skip"
             if change.fields:
                 change.action = "update"
                 if mode == "create":
