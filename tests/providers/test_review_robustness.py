@@ -233,3 +233,56 @@ def test_jogg_503_with_retry_after_on_a_write_is_retried_like_the_others(jogg_re
     with pytest.raises(UnknownOutcomeError):
         client.create({"name": "Lamp"})
     assert delays == [1.0]
+
+
+@pytest.fixture
+def royalti_pages() -> Iterator[tuple[str, dict[str, Any]]]:
+    """A Royalti list without totals: ``state['items']`` served ``state['cap']`` per page."""
+    from urllib.parse import parse_qs, urlsplit
+
+    state: dict[str, Any] = {"items": [], "cap": 100, "ignore_page": False, "calls": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            state["calls"] += 1
+            query = parse_qs(urlsplit(self.path).query)
+            page = 1 if state["ignore_page"] else int(query["page"][0])
+            size = min(int(query["size"][0]), state["cap"])
+            items = state["items"][(page - 1) * size : page * size]
+            body = json.dumps({"status": "success", "Products": items}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", state
+    server.shutdown()
+    server.server_close()
+
+
+def _royalti(url: str) -> Any:
+    return get_provider("royalti").from_env(base_url=url, env={"ROYALTI_API_KEY": "RWAK_k_1234"}, rate=1000)
+
+
+def test_list_without_totals_reads_every_page_when_the_server_caps_the_size(royalti_pages) -> None:
+    url, state = royalti_pages
+    state["items"] = [{"id": f"id-{i}", "title": f"T{i}"} for i in range(130)]
+    state["cap"] = 50  # the server gives 50 per page although 100 were asked for
+    assert len(_royalti(url).list_remote()) == 130
+    assert state["calls"] == 3
+
+
+def test_list_without_totals_stops_when_the_server_ignores_the_page(royalti_pages) -> None:
+    url, state = royalti_pages
+    state["items"] = [{"id": f"id-{i}", "title": f"T{i}"} for i in range(100)]
+    state["ignore_page"] = True  # every page is page 1: a naive walk never ends
+    assert len(_royalti(url).list_remote()) == 100
+    assert state["calls"] == 2

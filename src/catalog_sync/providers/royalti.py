@@ -191,13 +191,18 @@ class RoyaltiProvider(Provider):
         first = self._page(1, query)
         items = _items(first)
         pages = _total_pages(first, PAGE_SIZE)
-        if pages is None:  # no total given: walk until a short page
-            page = 1
-            batch = items
-            while len(batch) >= PAGE_SIZE:
+        if pages is None:
+            # no total given: walk on while pages come back as full as the first one (a server
+            # may serve fewer than the size asked for) and bring records not seen yet (a server
+            # that ignores ``page`` repeats page 1 for ever)
+            page, batch, fresh, full = 1, items, items, len(items)
+            known = {str(item.get("id")) for item in items}
+            while fresh and len(batch) >= full:
                 page += 1
                 batch = _items(self._page(page, query))
-                items += batch
+                fresh = [i for i in batch if str(i.get("id")) not in known]
+                known.update(str(i.get("id")) for i in fresh)
+                items += fresh
         elif pages > 1:
             for batch in self.map_concurrently(lambda p: _items(self._page(p, query)), range(2, pages + 1)):
                 items += batch
