@@ -32,8 +32,10 @@ def test_token_bucket_paces_many_threads_together() -> None:
         t.join()
     assert len(stamps) == 20
     assert time.monotonic() - started >= 19 / 50 - 0.01  # 20 tokens at 50/s, burst 1
-    gaps = [b - a for a, b in zip(sorted(stamps), sorted(stamps)[1:], strict=False)]
-    assert min(gaps) > 0.01  # never two at once
+    # the k-th request never starts before its slot k/rate (a lower bound: a busy machine can
+    # only make threads later, so this cannot flake the way "no two gaps under 10 ms" did)
+    for k, stamp in enumerate(sorted(stamps)):
+        assert stamp - started >= k / 50 - 0.005, (k, stamp - started)
 
 
 def test_unlimited_limiter_never_waits_and_rejects_nonsense() -> None:
