@@ -25,10 +25,11 @@ Rules (PRODUCT.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from catalog_sync.errors import ConfigError, InvalidCatalogError
@@ -80,6 +81,16 @@ def _remote_frame(records: Iterable[RemoteLike], spec: ProviderSpec) -> pd.DataF
     frame = pd.DataFrame(rows, columns=[*spec.field_names, _RID, _FP], dtype=object).fillna("")
     frame = normalise_frame(frame, spec).astype(object)
     return frame.drop_duplicates(subset=[_RID], keep="first").reset_index(drop=True)
+
+
+def _cells(mask: pd.DataFrame, old: pd.DataFrame, new: pd.DataFrame) -> Iterator[tuple[int, str, str, str]]:
+    """(row, column, old, new) for every True cell of ``mask`` (frames of the same shape)."""
+    hit = mask.to_numpy(dtype=bool)
+    rows, cols = np.nonzero(hit)
+    index, names = mask.index.to_numpy(), mask.columns.to_numpy()
+    olds, news = old.to_numpy()[rows, cols], new.to_numpy()[rows, cols]
+    for i, j, was, now in zip(index[rows], names[cols], olds, news, strict=True):
+        yield int(i), str(j), str(was), str(now)
 
 
 def _first_key(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.Series, pd.Series]:
@@ -248,22 +259,29 @@ def build_plan(
     filled = frame.loc[creates, cols] != ""
 
     diffs: dict[int, dict[str, dict[str, str]]] = {}
-    stacked = differs.stack()
-    for row, name in stacked.index[stacked.to_numpy(dtype=bool)]:
-        diffs.setdefault(int(row), {})[str(name)] = {
-            "old": str(old.at[row, name]),
-            "new": str(new.at[row, name]),
-        }
-    stacked = filled.stack()
-    for row, name in stacked.index[stacked.to_numpy(dtype=bool)]:
-        diffs.setdefault(int(row), {})[str(name)] = {"old": "", "new": str(frame.at[row, name])}
+    for row, name, was, now in _cells(differs, old, new):
+        diffs.setdefault(row, {})[name] = {"old": was, "new": now}
+    created = frame.loc[creates, cols]
+    for row, name, _was, now in _cells(filled, created, created):
+        diffs.setdefault(row, {})[name] = {"old": "", "new": now}
 
     kfield, kvalue = _first_key(frame, spec.keys)
     kfield[matched.index] = matcher.match_by[matched.index]
     for key in spec.keys:
         by_key = matcher.match_by.eq(key)
         kvalue[by_key] = frame.loc[by_key, key]
-    raw_values = sheet.data.astype(object).fillna("").to_dict("index")
+    # plain Python lookups for the loop below (it only assembles the results)
+    raw = sheet.data.astype(object).fillna("")
+    raw_names = [str(c) for c in raw.columns]
+    raw_values = {
+        row: dict(zip(raw_names, map(str, cells), strict=True))
+        for row, cells in zip(raw.index.tolist(), raw.to_numpy(dtype=object).tolist(), strict=True)
+    }
+    key_names, key_values = kfield.to_dict(), kvalue.to_dict()
+    matched_ids, matched_by = matched.astype(str).to_dict(), matcher.match_by.to_dict()
+    fingerprints = dict(zip(remote[_RID].astype(str), remote[_FP], strict=True))
+    natural = [k for k in spec.keys if k != rid]
+    has_key = frame[natural].ne("").any(axis=1).to_dict() if natural else {}
     plan = Plan(
         provider=spec.provider,
         catalog=catalog or str(sheet.path),
@@ -273,21 +291,20 @@ def build_plan(
         columns=list(sheet.columns),
     )
     keyless: list[int] = []
-    for row in frame.index:
+    for row in frame.index.tolist():
         r = int(row)
-        key = f"{kfield[row]}={kvalue[row]}" if kfield[row] else f"row {r}"
-        values = {str(k): str(v) for k, v in raw_values[row].items()}
-        change = Change(row=r, key=key, action="unchanged", values=values)
+        key = f"{key_names[row]}={key_values[row]}" if key_names[row] else f"row {r}"
+        change = Change(row=r, key=key, action="unchanged", values=raw_values[row])
         if r in matcher.conflict:
             change.action, change.reason, change.unknown = (
                 "conflict",
                 matcher.conflict[r],
                 r in matcher.unknown_rows,
             )
-        elif row in matched.index:
-            change.remote_id = str(matched[row])
-            change.match = str(matcher.match_by[row])
-            fp: Any = by_rid.at[change.remote_id, _FP]
+        elif row in matched_ids:
+            change.remote_id = matched_ids[row]
+            change.match = str(matched_by[row])
+            fp: Any = fingerprints.get(change.remote_id)
             change.fingerprint = None if fp is None or fp == "" or pd.isna(fp) else str(fp)
             change.fields = diffs.get(r, {})
             if r in frozen:
@@ -314,7 +331,7 @@ def build_plan(
                     "skip",
                     "no remote record matches; --mode update does not create",
                 )
-            elif all(k == rid or not frame.at[row, k] for k in spec.keys):
+            elif not has_key.get(row, False):
                 keyless.append(r)
         plan.changes.append(change)
     if keyless:
