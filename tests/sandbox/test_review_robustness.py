@@ -195,6 +195,7 @@ def test_chunked_bodies_are_read_and_bad_framing_is_400(royalti) -> None:
         b"Content-Length: abc\r\n\r\n",
         b"Content-Length: -5\r\n\r\n",
         b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"Transfer-Encoding: chunked\r\n\r\n-5\r\nab",
     ):
         bad = _raw(royalti.port, b"POST /product HTTP/1.1\r\nHost: x\r\n" + framing)
         assert bad.startswith(b"HTTP/1.1 400") and b'"success":false' in bad

@@ -153,6 +153,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             total = 0
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size < 0:
+                    raise ValueError("negative chunk size")
                 if size == 0:
                     while self.rfile.readline().strip():
                         pass
