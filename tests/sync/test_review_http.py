@@ -291,3 +291,36 @@ def test_progress_bar_on_a_tty_keeps_stdout_clean(tmp_path):
         data = json.loads(out.read_text(encoding="utf-8"))  # stdout is exactly one JSON document
         assert data["summary"]["action"]["update"] == 5 and data["summary"]["status"]["ok"] == 30
         assert len(products(sb)) == 30
+
+
+def test_only_failed_also_retries_rows_a_stopped_run_never_attempted(tmp_path):
+    rows = [
+        {"product_id": f"R2hvc3Q{i}", "url": "", "name": f"Ghost {i}", "description": "d"} for i in range(5)
+    ]
+    catalog = write_rows(tmp_path / "ghosts.csv", rows)  # ids JoggAI does not know: refused
+    with sandbox("jogg") as sb:
+        env = env_for(sb, "jogg", tmp_path)
+        base = ["-p", "jogg", "--state", str(tmp_path / "s.db"), *FAST, "--yes", "--concurrency", "1"]
+        report = tmp_path / "r1.csv"
+        first = run_cli(["apply", str(catalog), *base, "--max-failures", "2", "--report", str(report)], env)
+        assert first.exit_code == 6
+        assert [r["status"] for r in read_rows(report)] == ["failed"] * 2 + ["skipped"] * 3
+        assert write_requests(sb) == 2
+        retry = run_cli(
+            [
+                "apply",
+                *base,
+                "--only",
+                "failed",
+                "--from",
+                str(report),
+                "--report",
+                str(tmp_path / "r2.json"),
+            ],
+            env,
+        )
+        assert retry.exit_code == 4
+        again = report_json(tmp_path / "r2.json")["rows"]
+        assert [r["row"] for r in again] == [2, 3, 4, 5, 6]  # the 3 never attempted are retried too
+        assert {r["status"] for r in again} == {"failed"}
+        assert write_requests(sb) == 2 + 5

@@ -25,10 +25,19 @@ from catalog_sync.report import read_report, write_table
 from catalog_sync.sheets.model import Sheet, column_letter
 from catalog_sync.spec import ProviderSpec
 
-__all__ = ["RESULT_COLUMNS", "RETRY_STATUSES", "catalog_from_report", "run_summary", "write_report"]
+__all__ = [
+    "RESULT_COLUMNS",
+    "RETRY_STATUSES",
+    "UNSENT_CODES",
+    "catalog_from_report",
+    "run_summary",
+    "write_report",
+]
 
 RESULT_COLUMNS = ["row", "action", "status", "remote_id", "changed", "error_code", "error"]
 RETRY_STATUSES = ("failed", "unknown", "conflict")
+#: ``error_code`` of rows a run skipped because it stopped early (never attempted): retried too.
+UNSENT_CODES = ("max-failures", "fatal", "interrupted")
 _RENAMED = " (catalog)"
 
 
@@ -80,7 +89,10 @@ def write_report(path: str | Path, plan: Plan, result: RunResult, spec: Provider
 
 
 def catalog_from_report(path: str | Path, spec: ProviderSpec) -> Sheet:
-    """The rows of a report whose status was failed/unknown/conflict, as a Sheet to plan again.
+    """The rows of a report to retry, as a Sheet to plan again.
+
+    Those whose status was failed/unknown/conflict, and those a stopped run never attempted
+    (``skipped`` with error_code max-failures, fatal or interrupted).
 
     Row numbers are the original ones (the report's ``row``); rows a mirror run deleted (no row
     number) are not retried.
@@ -95,7 +107,12 @@ def catalog_from_report(path: str | Path, spec: ProviderSpec) -> Sheet:
     else:
         keep = [c for c in frame.columns if c not in RESULT_COLUMNS]
         originals = frame[keep].rename(columns=lambda c: c[: -len(_RENAMED)] if c.endswith(_RENAMED) else c)
-    wanted = frame["status"].isin(RETRY_STATUSES) & frame["row"].astype(str).str.strip().ne("")
+    unsent = frame["status"].eq("skipped")
+    if "error_code" in frame.columns:  # rows a stopped run never attempted are retried too
+        unsent &= frame["error_code"].astype(str).isin(UNSENT_CODES)
+    else:
+        unsent &= False
+    wanted = (frame["status"].isin(RETRY_STATUSES) | unsent) & frame["row"].astype(str).str.strip().ne("")
     data = originals.loc[wanted].astype(str)
     try:
         data.index = pd.Index([int(float(r)) for r in frame.loc[wanted, "row"]])

@@ -150,7 +150,8 @@ def _source_plan(
     "--only",
     type=click.Choice(["failed"]),
     default=None,
-    help="With --from REPORT: retry only rows whose status was failed, unknown or conflict.",
+    help="With --from REPORT: retry only rows whose status was failed, unknown or conflict "
+    "(and rows a stopped run never attempted).",
 )
 @click.option(
     "--from",
