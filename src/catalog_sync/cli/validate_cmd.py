@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections import Counter
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.console import Console
@@ -14,12 +17,15 @@ from catalog_sync.errors import InvalidCatalogError
 from catalog_sync.problems import Problem
 from catalog_sync.report import SUFFIXES, write_table
 from catalog_sync.validation import ValidationReport, validate_catalog
+from catalog_sync.validation.result import PROBLEM_FIELDS, problem_dict
 
 from .options import json_option, provider_option, sheet_options
 
-PROBLEM_COLUMNS = ["sheet", "cell", "row", "column", "value", "code", "severity", "message"]
+PROBLEM_COLUMNS = list(PROBLEM_FIELDS)
 _MAX_VALUE = 32
 WIDE = 120  # narrower terminals get a list instead of the table
+#: Problems the human view lists; the rest are counted per code (--json and --report have them all).
+SHOWN = 200
 
 
 def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
@@ -87,16 +93,26 @@ def validate_command(
         write_problems(report, report_file)
     where = f"{Path(catalog).name}" + (f" ({loaded.sheet_name})" if loaded.sheet_name else "")
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        write_json(report, sys.stdout)
     else:
         render(report, where)
     if not report.valid:
         raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
 
 
+def write_json(report: ValidationReport, out: TextIO) -> None:
+    """The ``--json`` document, one problem per line (fast and diff-friendly for big catalogs)."""
+    out.write('{"valid": %s, "problems": [' % ("true" if report.valid else "false"))
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    for n, problem in enumerate(report.problems):
+        out.write(("\n  " if n == 0 else ",\n  ") + dumps(problem_dict(problem)))
+    out.write("\n]}\n" if report.problems else "]}\n")
+    out.flush()
+
+
 def write_problems(report: ValidationReport, path: Path) -> Path:
     """The problems of ``report`` as a CSV/XLSX/JSON file (JSON: the ``--json`` shape)."""
-    rows = [p.to_dict() for p in report.problems]
+    rows = [problem_dict(p) for p in report.problems]
     return write_table(
         rows,
         path,
@@ -134,20 +150,28 @@ def _row(p: Problem) -> list[Text]:
     return [*(Text(c) for c in cells), Text(p.severity, style=colour), Text(p.message)]
 
 
-def render(report: ValidationReport, where: str, console: Console | None = None) -> None:
-    """The human view: a table of problems (a compact list on narrow terminals) and the summary line."""
+def render(
+    report: ValidationReport, where: str, console: Console | None = None, *, shown: int | None = None
+) -> None:
+    """The human view: a table of problems (a compact list on narrow terminals) and the summary line.
+
+    At most ``shown`` (:data:`SHOWN`) problems are listed; when there are more, the rest are
+    counted per code and severity, and the user is pointed at ``--json`` / ``--report``.
+    """
     console = console or Console(soft_wrap=False)
-    if report.problems and console.width >= WIDE:
+    limit = SHOWN if shown is None else shown
+    listed = report.problems[:limit]
+    if listed and console.width >= WIDE:
         table = Table(show_lines=False, header_style="bold")
         for name in PROBLEM_COLUMNS:
             # locations and codes never wrap; values and messages take the rest of the width
             wraps = name in ("value", "message", "sheet")
             table.add_column(name, no_wrap=not wraps, overflow="fold", ratio=3 if name == "message" else None)
-        for problem in report.problems:
+        for problem in listed:
             table.add_row(*_row(problem))
         console.print(table)
     else:
-        for p in report.problems:
+        for p in listed:
             head = Text.assemble(
                 (f"{p.cell or '-':<6}", "bold"),
                 f" row {'-' if p.row is None else p.row:<5} ",
@@ -158,6 +182,17 @@ def render(report: ValidationReport, where: str, console: Console | None = None)
             )
             console.print(head, overflow="ellipsis", no_wrap=True)
             console.print(Text("    " + p.message))
+    hidden = report.problems[limit:]
+    if hidden:
+        counts = Counter((p.code, p.severity) for p in hidden)
+        parts = ", ".join(f"{n} {code} ({severity})" for (code, severity), n in counts.most_common())
+        console.print(
+            Text(
+                f"Only the first {len(listed)} of {len(report.problems)} problems are listed; not listed: "
+                f"{parts}. Use --json or --report FILE for all of them.",
+                style="bold",
+            )
+        )
     style = "green" if report.valid else "red"
     verdict = "valid" if report.valid else "invalid"
     console.print(Text(f"{report.summary()} in {where}: {verdict}", style=style))

@@ -7,7 +7,10 @@ Checked per cell, on identifier columns (``identifier: true`` in the spec) and d
 * scientific notation (``1.23457E+11``): the original digits are lost, nothing is suggested;
 * float-ified ids (``123.0``) — ``123`` is suggested;
 * a number cell in an identifier column that is otherwise fine — a warning (format the
-  column as Text before the zeros go);
+  column as Text before the zeros go); an error when it has more than 15 digits (the
+  spreadsheet's precision: the last digits are lost);
+* a date cell in an identifier column (the spreadsheet read ``1-2`` as a date) — an error;
+  in any other text column a warning;
 * a date serial (``45458``, or any number cell) in a date column — the ISO date is
   suggested (1900 date system, honouring its fictitious 1900-02-29 = serial 60).
 
@@ -33,6 +36,7 @@ _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 SERIAL_TEXT = re.compile(r"^\d{5}$")
 SERIAL_TEXT_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-10
 _MAX_SERIAL = 2958465  # 9999-12-31
+SIGNIFICANT_DIGITS = 15  # what Excel keeps of a number; more digits in a number cell are zeros or noise
 _TEXT_FIX = "format the column as Text (or type a leading ') and re-enter it"
 
 
@@ -56,7 +60,30 @@ def excel_damage(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
             problems.extend(_identifier_column(sheet, field))
         elif field.type == "date":
             problems.extend(_date_column(sheet, field))
+        elif field.type == "string":
+            problems.extend(_text_column(sheet, field))
     return problems
+
+
+def _text_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
+    """A date cell in a text column: the spreadsheet probably read what was typed (``1-2``) as a date."""
+    kinds = _kinds(sheet, field.name)
+    dated = kinds == "d"
+    if not dated.any():
+        return []
+    values = sheet.data[field.name].astype(str)
+    return [
+        _problem(
+            sheet,
+            int(row),
+            field,
+            value,
+            f"{field.name} {value!r} is a date cell in a text column: if something else was typed (such as "
+            f"1-2 or 3/4), the spreadsheet turned it into a date; {_TEXT_FIX}",
+            severity="warning",
+        )
+        for row, value in zip(values.index[dated].tolist(), values[dated].tolist(), strict=True)
+    ]
 
 
 def _kinds(sheet: Sheet, column: str) -> pd.Series:
@@ -90,8 +117,12 @@ def _problem(
 def _identifier_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
     values = sheet.data[field.name].astype(str)
     kinds = _kinds(sheet, field.name)
-    # vectorised pre-filter: only cells that look numeric or came from a number cell
-    suspect = values.str.contains(r"^[+-]?\d", regex=True) | (kinds == "n")
+    # vectorised pre-filter: only the cells one of the rules below can flag
+    suspect = values.str.fullmatch(SCIENTIFIC.pattern) | values.str.fullmatch(FLOATIFIED.pattern)
+    if field.type == "gtin":
+        short = {n - k for n in ((field.length,) if field.length else (8, 12, 13, 14)) for k in (1, 2)}
+        suspect |= values.str.fullmatch(r"[0-9]+") & values.str.len().isin(short)
+    suspect = suspect.fillna(False).astype(bool) | kinds.isin(("n", "d"))
     suspect &= values != ""
     found = []
     rows = values.index[suspect].tolist()
@@ -139,6 +170,26 @@ def _identifier_cell(sheet: Sheet, field: FieldSpec, row: int, value: str, kind:
                 f"probably {padded} — {_TEXT_FIX}",
                 suggestion=padded,
             )
+    if kind == "d":
+        return _problem(
+            sheet,
+            row,
+            field,
+            value,
+            f"{name} {value!r} is a date cell: a spreadsheet turned the id into a date and the text that "
+            f"was typed is lost; copy the id again from its source and {_TEXT_FIX}",
+        )
+    digits = sum(ch.isdigit() for ch in value.lstrip("+-0").split(".")[0])
+    if kind == "n" and digits > SIGNIFICANT_DIGITS:
+        return _problem(
+            sheet,
+            row,
+            field,
+            value,
+            f"{name} {value!r} has {digits} digits but is stored as a number, and spreadsheets keep only "
+            f"{SIGNIFICANT_DIGITS} significant digits: the digits after the {SIGNIFICANT_DIGITS}th are (or will "
+            f"be) lost; copy the id again from its source and {_TEXT_FIX}",
+        )
     if kind == "n" and field.type != "integer":
         return _problem(
             sheet,

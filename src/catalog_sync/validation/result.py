@@ -8,6 +8,9 @@ from typing import Any
 
 from catalog_sync.problems import Problem
 
+#: The keys of each problem in ``validate --json`` (PRODUCT.md), in this order and no others.
+PROBLEM_FIELDS = ("sheet", "cell", "row", "column", "value", "code", "severity", "message")
+
 
 @dataclass
 class ValidationReport:
@@ -43,7 +46,7 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``validate --json`` shape of PRODUCT.md."""
-        return {"valid": self.valid, "problems": [p.to_dict() for p in self.problems]}
+        return {"valid": self.valid, "problems": [problem_dict(p) for p in self.problems]}
 
     def summary(self) -> str:
         """``N errors, M warnings`` (singular where it applies)."""
@@ -60,3 +63,12 @@ def sort_problems(problems: Iterable[Problem], column_order: Sequence[str]) -> l
         return (0 if p.row is None else 1, p.row or 0, col, p.code)
 
     return sorted(problems, key=key)
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    """One problem in the ``validate --json`` shape: exactly :data:`PROBLEM_FIELDS`.
+
+    Extra detail a check keeps (``Problem.extra``: a suggested repair, the rows of a duplicate
+    group) stays on the Problem for library callers; the repair is also in the message.
+    """
+    return {name: getattr(problem, name) for name in PROBLEM_FIELDS}

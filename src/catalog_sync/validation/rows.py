@@ -10,7 +10,6 @@ share a name) are fine.  Every member of a duplicate group is reported.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Collection
 
 import pandas as pd
@@ -22,7 +21,7 @@ from catalog_sync.spec import FieldSpec, ProviderSpec
 
 def key_values(sheet: Sheet, field: FieldSpec) -> pd.Series:
     """The comparable form of a key column: trimmed, Unicode NFC; integers without leading zeros."""
-    values = sheet.data[field.name].astype(str).str.strip().map(lambda v: unicodedata.normalize("NFC", v))
+    values = sheet.data[field.name].astype(str).str.strip().str.normalize("NFC")
     if field.type == "integer":
         digits = values.str.fullmatch(r"\+?\d+(\.0+)?")
         values = values.where(~digits, values.str.replace(r"^\+?0*(\d+?)(\.0+)?$", r"\1", regex=True))
@@ -43,7 +42,8 @@ def duplicate_keys(
         values = key_values(sheet, field)
         usable = values != ""
         if skip_cells:
-            usable &= pd.Series([(int(r), key) not in skip_cells for r in values.index], index=values.index)
+            skipped = [r for r, c in skip_cells if c == key]
+            usable &= ~values.index.isin(skipped)
         present_earlier = [c for c in earlier if c in sheet.data.columns]
         # rows whose earlier keys are all empty are the ones matched by this key
         if present_earlier:

@@ -18,7 +18,11 @@ from pandera.errors import SchemaErrors
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
-from catalog_sync.validation.checks import gtin_expected_check_digit, media_problem, rules_for
+from catalog_sync.validation.checks import (
+    gtin_expected_check_digits,
+    media_problem,
+    rules_for,
+)
 
 #: pandera's name for "a required column is not in the frame".
 _MISSING_COLUMN = "column_in_dataframe"
@@ -55,7 +59,12 @@ def build_pandera_schema(spec: ProviderSpec, *, strict: bool = False) -> pa.Data
 
 
 def schema_problems(sheet: Sheet, schema: pa.DataFrameSchema) -> list[Problem]:
-    """Run ``schema`` lazily over ``sheet.data`` and locate every failure case."""
+    """Run ``schema`` lazily over ``sheet.data`` and locate every failure case.
+
+    Failure cases are handled per (column, check) group: the code, hint and severity are
+    looked up once per group, and only the Problem records themselves are built per cell,
+    so a sheet where every row fails stays fast.
+    """
     try:
         schema.validate(sheet.data, lazy=True)
     except SchemaErrors as exc:
@@ -63,13 +72,66 @@ def schema_problems(sheet: Sheet, schema: pa.DataFrameSchema) -> list[Problem]:
     else:
         return []
     strict = bool((schema.metadata or {}).get("strict"))
-    problems = []
-    for case in cases.to_dict("records"):
+    problems: list[Problem] = []
+    located = cases["index"].notna() & cases["check_number"].notna() & cases["column"].isin(schema.columns)
+    for case in cases[~located].to_dict("records"):
         problems.append(_problem(sheet, schema, case, strict))
+    cell_cases = cases[located]
+    if cell_cases.empty:
+        return problems
+    groups = cell_cases.groupby([cell_cases["column"], cell_cases["check_number"].astype(int)], sort=False)
+    for (column, number), group in groups:
+        problems.extend(_group_problems(sheet, schema, str(column), int(number), group, strict))
+    return problems
+
+
+def _group_problems(
+    sheet: Sheet, schema: pa.DataFrameSchema, column: str, number: int, group: pd.DataFrame, strict: bool
+) -> list[Problem]:
+    """The Problems of one check of one column (one pandera failure group)."""
+    rule = schema.columns[column].checks[number]
+    code, hint = rule.name or "bad-format", rule.description or ""
+    if code not in _KNOWN:  # pragma: no cover - every check is named with a known code
+        code = "bad-format"
+    severity = "warning" if code == "upc-checksum" and not strict else "error"
+    rows = [int(r) for r in group["index"].tolist()]
+    values = ["" if v is None else str(v) for v in group["failure_case"].tolist()]
+    letter = sheet.letter(column) if column in sheet.columns else None
+    is_media = (schema.columns[column].metadata or {}).get("type") == "media"
+    checks = (
+        gtin_expected_check_digits(pd.Series(values, dtype=str)).tolist() if code == "upc-checksum" else None
+    )
+    name, display = column, sheet.display_name
+    problems = []
+    for n, (row, value) in enumerate(zip(rows, values, strict=True)):
+        cell_hint = hint
+        if is_media and code == "bad-format" and value:
+            reason = media_problem(value)
+            cell_hint = f"{reason}; {hint}" if reason else hint
+        if checks is not None:
+            message = (
+                f"{name} {value!r}: the check digit should be {checks[n]}, not {value[-1]}; check the code "
+                "for a typo"
+            )
+        else:
+            message = _message(code, name, value, cell_hint)
+        problems.append(
+            Problem(
+                code=code,
+                message=message,
+                severity=severity,  # type: ignore[arg-type]
+                sheet=display,
+                cell=f"{letter}{row}" if letter else None,
+                row=row,
+                column=name,
+                value=value,
+            )
+        )
     return problems
 
 
 def _problem(sheet: Sheet, schema: pa.DataFrameSchema, case: dict[str, Any], strict: bool) -> Problem:
+    """A failure case that is not a located cell: a missing column, or a check that raised."""
     check = str(case.get("check"))
     if check == _MISSING_COLUMN:
         name = str(case.get("failure_case"))
@@ -82,27 +144,12 @@ def _problem(sheet: Sheet, schema: pa.DataFrameSchema, case: dict[str, Any], str
     raw_column = case.get("column")
     column = None if raw_column is None else str(raw_column)
     row = _row_number(case.get("index"))
-    failure = case.get("failure_case")
-    # for cell checks the failure case is the cell's text (cheaper than a lookup per cell)
-    value = str(failure) if row is not None and failure is not None else _cell_value(sheet, row, column)
-    code, hint = check, ""
-    if column in schema.columns and case.get("check_number") is not None:
-        rule = schema.columns[column].checks[int(case["check_number"])]
-        hint = rule.description or ""
-        code = rule.name or check
-    if code == "bad-format" and column in schema.columns and value:
-        reason = (
-            media_problem(value) if (schema.columns[column].metadata or {}).get("type") == "media" else None
-        )
-        hint = f"{reason}; {hint}" if reason else hint
-    if code not in _KNOWN:
-        # pandera itself failed (a check raised): report it on the cell rather than hide it
-        code, hint = "bad-format", f"could not check this value ({check}: {case.get('failure_case')})"
-    severity = "warning" if code == "upc-checksum" and not strict else "error"
+    value = _cell_value(sheet, row, column)
+    # pandera itself failed (a check raised): report it rather than hide it
+    hint = f"could not check this value ({check}: {case.get('failure_case')})"
     return Problem(
-        code=code,
-        message=_message(code, column, value, hint),
-        severity=severity,  # type: ignore[arg-type]
+        code="bad-format",
+        message=_message("bad-format", column, value, hint),
         sheet=sheet.display_name,
         cell=sheet.cell(row, column) if row is not None and column in sheet.columns else None,
         row=row,
@@ -135,11 +182,6 @@ def _message(code: str, column: str | None, value: str | None, hint: str) -> str
         return f"{column} is empty; {hint}"
     if code == "too-long" and value is not None:
         return f"{column} is {len(value)} characters long; {hint}"
-    if code == "upc-checksum" and value:
-        return (
-            f"{column} {shown}: the check digit should be {gtin_expected_check_digit(value)}, "
-            f"not {value[-1]}; check the code for a typo"
-        )
     if code == "not-in-enum":
         return f"{column} {shown} is not an allowed value; {hint}"
     return f"{column} {shown}: {hint}"

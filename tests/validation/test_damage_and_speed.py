@@ -1,0 +1,176 @@
+"""Review round 2: spreadsheet damage in real workbooks, vectorised checks, and big broken catalogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from catalog_sync.spec import load_spec
+from catalog_sync.validation import validate_catalog, validate_sheet
+from catalog_sync.validation.checks import (
+    gtin_check_digit_ok,
+    gtin_check_digits_ok,
+    gtin_expected_check_digit,
+    url_ok,
+    urls_ok,
+)
+
+ROYALTI = load_spec("royalti")
+
+
+def _xlsx(path, rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Products"
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _by_cell(report):
+    return {p.cell: p for p in report.problems}
+
+
+def test_twenty_digit_id_stored_as_a_number_is_damage_not_a_warning(tmp_path) -> None:
+    path = _xlsx(
+        tmp_path / "ids.xlsx",
+        [
+            ["title", "catalogNumber", "externalId"],
+            ["A", 12345678901234567890, 1.5e20],
+            ["B", 4711, "EXT-2"],  # a short number cell keeps its digits: still only a warning
+        ],
+    )
+    _sheet, _spec, report = validate_catalog(path, "royalti")
+    cells = _by_cell(report)
+    assert cells["B2"].code == "excel-damage" and cells["B2"].severity == "error"
+    assert "15 significant digits" in cells["B2"].message
+    assert cells["C2"].severity == "error" and cells["C2"].value == "150000000000000000000"
+    assert cells["B3"].code == "excel-damage" and cells["B3"].severity == "warning"
+    assert not report.valid
+
+
+def test_date_cell_in_an_id_column_is_an_error_and_in_a_text_column_a_warning(tmp_path) -> None:
+    path = _xlsx(
+        tmp_path / "dates.xlsx",
+        [
+            ["title", "catalogNumber", "displayArtist", "releaseDate"],
+            ["A", dt.datetime(2024, 3, 12), dt.datetime(2024, 1, 2), dt.datetime(2024, 6, 15)],
+        ],
+    )
+    _sheet, _spec, report = validate_catalog(path, "royalti")
+    cells = _by_cell(report)
+    assert (cells["B2"].code, cells["B2"].severity) == ("excel-damage", "error")
+    assert "turned the id into a date" in cells["B2"].message and cells["B2"].value == "2024-03-12"
+    assert (cells["C2"].code, cells["C2"].severity) == ("excel-damage", "warning")
+    assert "D2" not in cells  # a real date in a date column is what it should be
+
+
+def test_number_cell_with_a_date_serial_in_a_date_column_gets_the_iso_date(tmp_path) -> None:
+    path = _xlsx(tmp_path / "serial.xlsx", [["title", "releaseDate", "version"], ["A", 45458, 45458]])
+    _sheet, _spec, report = validate_catalog(path, "royalti")
+    cells = _by_cell(report)
+    assert cells["B2"].code == "excel-damage" and cells["B2"].extra["suggestion"] == "2024-06-15"
+    # the same number in a free-text column is a legitimate value: nothing to say
+    assert "C2" not in cells
+
+
+def test_vectorised_check_digits_agree_with_the_scalar_rule() -> None:
+    rng = random.Random(7)
+    values = [
+        "".join(rng.choice("0123456789") for _ in range(rng.choice((8, 12, 13, 14)))) for _ in range(3000)
+    ]
+    values += ["", "12a", "１２３４５６７８９０１２", "0", "00"]
+    got = gtin_check_digits_ok(pd.Series(values, dtype=str)).tolist()
+    assert got == [gtin_check_digit_ok(v) for v in values]
+    assert sum(got) > 200  # about one in ten random codes has a right check digit
+    assert gtin_check_digit_ok("036000291452") and gtin_expected_check_digit("036000291459") == 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://shop.example.com/item?id=1#x",
+        "HTTP://A.B:8080/",
+        "http://localhost/x",
+        "https://exa mple.com",
+        "https://example.com/a\u00a0b",
+        "https://user:pw@example.com/",
+        "https://[::1]/",
+        "https://[broken/",
+        "ftp://example.com",
+        "https://example.com.",
+        "https://bücher.de/x",
+        "https://-.x",
+        "",
+    ],
+)
+def test_vectorised_url_check_agrees_with_the_scalar_rule(value: str) -> None:
+    assert urls_ok(pd.Series([value], dtype=str)).tolist() == [url_ok(value)]
+
+
+@pytest.mark.slow
+def test_a_big_catalog_where_every_row_is_broken_validates_in_seconds() -> None:
+    n = 60_000
+    rows = {
+        "title": [""] * n,
+        "upc": [f"{i:011d}" + str((gtin_expected_check_digit(f"{i:011d}0") + 1) % 10) for i in range(n)],
+        "releaseDate": ["15/06/2024"] * n,
+        "catalogNumber": [f"CAT-{i}" for i in range(n)],
+    }
+    from validation_helpers import build_sheet
+
+    sheet = build_sheet([dict(zip(rows, v, strict=True)) for v in zip(*rows.values(), strict=True)])
+    started = time.perf_counter()
+    report = validate_sheet(sheet, ROYALTI)
+    elapsed = time.perf_counter() - started
+    assert len(report.errors) == 2 * n and len(report.warnings) == n
+    assert report.problems[0].cell == "A2" and report.problems[-1].row == n + 1
+    assert elapsed < 8, elapsed  # was ~5 s for 60k rows before failures were handled per check
+
+
+def _broken_csv(path, n: int):
+    lines = ["title,catalogNumber,releaseDate"] + [f",CAT-{i},15/06/2024" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_json_problems_have_exactly_the_product_keys(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from catalog_sync.cli.main import cli
+
+    path = _xlsx(tmp_path / "x.xlsx", [["title", "upc", "releaseDate"], ["A", 12345678905, 45458]])
+    result = CliRunner().invoke(cli, ["validate", str(path), "-p", "royalti", "--json"])
+    assert result.exit_code == 3, result.output
+    import json
+
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["valid", "problems"] and doc["valid"] is False
+    keys = ["sheet", "cell", "row", "column", "value", "code", "severity", "message"]
+    assert [list(p) for p in doc["problems"]] == [keys, keys]
+    # the repair that used to ride along as an extra key is in the message
+    assert "012345678905" in doc["problems"][0]["message"]
+
+
+def test_human_output_lists_the_first_problems_and_counts_the_rest(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from catalog_sync.cli.main import cli
+
+    path = _broken_csv(tmp_path / "broken.csv", 400)
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["validate", str(path), "-p", "royalti"], env={"COLUMNS": "300"})
+    assert result.exit_code == 3
+    assert time.perf_counter() - started < 10
+    assert "Only the first 200 of 800 problems are listed" in result.stdout
+    assert (
+        "300 required (error), 300 bad-format (error)" in result.stdout and "--report FILE" in result.stdout
+    )
+    assert "800 errors, 0 warnings in broken.csv: invalid" in result.stdout
+    assert "C101 " in result.stdout and "C102 " not in result.stdout  # rows 102+ are counted, not listed
