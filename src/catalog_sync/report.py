@@ -131,46 +131,61 @@ def _write_xlsx(
     status_column: str | None,
     summary: Mapping[str, Any] | None,
 ) -> None:
+    """A streamed (write-only) workbook: big reports stay fast and small in memory."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = REPORT_SHEET
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(REPORT_SHEET)
     bold = Font(bold=True)
     fills = {k: PatternFill("solid", start_color=v, end_color=v) for k, v in STATUS_COLOURS.items()}
-    widths = [len(c) for c in columns]
-    for j, name in enumerate(columns, 1):
-        _put(ws.cell(row=1, column=j), neutralise(name)).font = bold
-    for i, row in enumerate(rows, 2):
-        for j, name in enumerate(columns, 1):
-            value = _cell(row.get(name))
-            cell = _put(ws.cell(row=i, column=j), value)
-            if name in text_columns:
-                cell.number_format = "@"
-            if name == status_column and isinstance(value, str) and value in fills:
-                cell.fill = fills[value]
-            if value is not None:
-                widths[j - 1] = max(widths[j - 1], min(len(str(value)), 60))
+    table = [[_cell(row.get(name)) for name in columns] for row in rows]
+    for j, name in enumerate(columns):
+        longest = max((len(str(r[j])) for r in table if r[j] is not None), default=0)
+        width = max(len(name), min(longest, 60)) + 2
+        ws.column_dimensions[get_column_letter(j + 1)].width = width
     ws.freeze_panes = "A2"
-    for j, width in enumerate(widths, 1):
-        ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = width + 2
+    ws.append([_put(ws, neutralise(name), font=bold) for name in columns])
+    text = [name in text_columns for name in columns]
+    status = columns.index(status_column) if status_column in columns else -1
+    for values in table:
+        out = []
+        for j, value in enumerate(values):
+            fill = fills.get(value) if j == status and isinstance(value, str) else None
+            if text[j] or fill is not None or isinstance(value, str):
+                out.append(_put(ws, value, text=text[j], fill=fill))
+            else:
+                out.append(value)
+        ws.append(out)
     if summary is not None:
         ss = wb.create_sheet(SUMMARY_SHEET)
-        _put(ss.cell(row=1, column=1), "item").font = bold
-        _put(ss.cell(row=1, column=2), "value").font = bold
-        for i, (key, value) in enumerate(_flatten(summary), 2):
-            _put(ss.cell(row=i, column=1), neutralise(key))
-            _put(ss.cell(row=i, column=2), _cell(value))
         ss.column_dimensions["A"].width = 30
         ss.column_dimensions["B"].width = 30
+        ss.append([_put(ss, "item", font=bold), _put(ss, "value", font=bold)])
+        for key, value in _flatten(summary):
+            ss.append([_put(ss, neutralise(key)), _put(ss, _cell(value))])
     wb.save(path)
 
 
-def _put(cell: Any, value: Any) -> Any:
-    cell.value = value
+def _put(ws: Any, value: Any, *, text: bool = False, fill: Any = None, font: Any = None) -> Any:
+    """A write-only cell; text is stored as a string cell (never a formula or an error value)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    from catalog_sync.sheets.writers import xlsx_text
+
     if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, whatever the text starts with
+        cell = WriteOnlyCell(ws, value=xlsx_text(value) or None)
+        if value:
+            cell.data_type = "s"
+    else:
+        cell = WriteOnlyCell(ws, value=value)
+    if text:
+        cell.number_format = "@"
+    if fill is not None:
+        cell.fill = fill
+    if font is not None:
+        cell.font = font
     return cell
 
 
@@ -218,7 +233,10 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
         wb.close()
     if not values:
         return pd.DataFrame()
-    header, body = values[0], [r for r in values[1:] if any(r)]
+    header = values[0]
+    width = len(header)
+    # a streamed workbook leaves trailing empty cells out of a row: pad every row to the header
+    body = [r[:width] + [""] * (width - len(r)) for r in values[1:] if any(r)]
     return pd.DataFrame(body, columns=header, dtype=object)
 
 

@@ -190,3 +190,21 @@ def test_guard_is_reversible_for_any_text(value: str) -> None:
     safe = neutralise(value)
     if safe[:1] in ("=", "+", "-", "@", "\t", "\r"):  # only plain numbers may start with a trigger
         assert re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", safe)
+
+
+def test_xlsx_report_keeps_control_characters_out_and_does_not_crash(tmp_path) -> None:
+    """A header or value with a control character (BEL from a CSV) used to abort the xlsx report."""
+    from click.testing import CliRunner
+
+    from catalog_sync.cli.main import cli
+
+    catalog = tmp_path / "ctl.csv"
+    catalog.write_text("title,upc,bad\x07col\n,0123456789x\x01,1\n", encoding="utf-8")
+    out = tmp_path / "problems.xlsx"
+    result = CliRunner().invoke(cli, ["validate", str(catalog), "-p", "royalti", "--report", str(out)])
+    assert result.exit_code == 3, result.output
+    back = read_report(out)
+    assert list(back["code"]) == ["unknown-column", "required", "bad-format"]
+    assert list(back["cell"]) == ["C1", "A2", "B2"]
+    assert back["value"].iloc[2] == "0123456789x"  # the control character is dropped, the rest kept
+    assert back["severity"].iloc[0] == "warning" and back["column"].iloc[1] == "title"

@@ -143,7 +143,7 @@ def _row(p: Problem) -> list[Text]:
         p.sheet or "",
         p.cell or "",
         "" if p.row is None else str(p.row),
-        p.column or "",
+        _short(p.column),
         _short(p.value),
         p.code,
     ]
@@ -177,7 +177,7 @@ def render(
                 f" row {'-' if p.row is None else p.row:<5} ",
                 (f"{p.severity:<8}", "red" if p.severity == "error" else "yellow"),
                 f" {p.code}",
-                f"  {p.column}" if p.column else "",
+                f"  {_short(p.column)}" if p.column else "",
                 f" = {_short(p.value)!r}" if p.value else "",
             )
             console.print(head, overflow="ellipsis", no_wrap=True)
