@@ -68,6 +68,10 @@ SECRET_VARIABLES: tuple[str, ...] = tuple(
     name for variables in _VARIABLES.values() for name, secret in variables if secret
 )
 
+#: Values sent in an HTTP header (``Authorization`` / ``x-api-key``): latin-1 text, no control characters.
+_HEADER_VARIABLES = frozenset({"JOGG_API_KEY", "KEEVAULT_API_KEY", "ROYALTI_API_KEY"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 _runtime_secrets: set[str] = set()
 _runtime_lock = threading.Lock()
 _MIN_SECRET_LENGTH = 4  # shorter values would blank ordinary words; no real key is this short
@@ -128,6 +132,23 @@ def read_config(path: str | Path | None = None) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
 
 
+def _check_header_safe(name: str, value: str) -> None:
+    """ConfigError (naming the variable, never the value) unless ``value`` can travel in a header.
+
+    Otherwise http.client fails mid-request with the value in its message, or with a bare
+    UnicodeEncodeError, and a write would wrongly count as possibly sent.
+    """
+    if _CONTROL.search(value):
+        raise ConfigError(f"{name} contains a control character (a line break?); copy the key again")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ConfigError(
+            f"{name} contains a character that cannot be sent in an HTTP header "
+            "(a typographic quote or dash?); copy the key again"
+        ) from None
+
+
 def _provider_table(provider: str, config: Mapping[str, Any]) -> dict[str, str]:
     table = (config.get("providers") or {}).get(provider) or {}
     if not isinstance(table, Mapping):
@@ -178,6 +199,8 @@ class Credentials:
                 values[name] = value.strip()
                 if secret:
                     register_secret(values[name])
+                if name in _HEADER_VARIABLES:
+                    _check_header_safe(name, values[name])
         creds = cls(provider, values)
         creds.require()
         return creds

@@ -286,3 +286,25 @@ def test_list_without_totals_stops_when_the_server_ignores_the_page(royalti_page
     state["ignore_page"] = True  # every page is page 1: a naive walk never ends
     assert len(_royalti(url).list_remote()) == 100
     assert state["calls"] == 2
+
+
+@pytest.mark.parametrize("bad", ["abc\ndef-12345", "abc’def-12345", "abc\x00def-12345"])
+@pytest.mark.parametrize(
+    ("provider", "variable"),
+    [("jogg", "JOGG_API_KEY"), ("keevault", "KEEVAULT_API_KEY"), ("royalti", "ROYALTI_API_KEY")],
+)
+def test_a_key_that_cannot_go_in_a_header_is_a_config_error_that_hides_it(provider, variable, bad) -> None:
+    from catalog_sync.config import Credentials
+    from catalog_sync.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        Credentials.load(provider, env={variable: bad}, config={})
+    assert variable in str(info.value)
+    assert "def-12345" not in str(info.value) and "abc" not in str(info.value)
+
+
+def test_a_password_may_hold_any_unicode_it_travels_in_json() -> None:
+    from catalog_sync.config import Credentials
+
+    env = {"ROYALTI_EMAIL": "a@b.test", "ROYALTI_PASSWORD": "pässwörd’", "ROYALTI_WORKSPACE": "w"}
+    assert Credentials.load("royalti", env=env, config={}).get("ROYALTI_PASSWORD") == "pässwörd’"
