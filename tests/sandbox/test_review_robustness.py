@@ -199,3 +199,13 @@ def test_chunked_bodies_are_read_and_bad_framing_is_400(royalti) -> None:
     ):
         bad = _raw(royalti.port, b"POST /product HTTP/1.1\r\nHost: x\r\n" + framing)
         assert bad.startswith(b"HTTP/1.1 400") and b'"success":false' in bad
+
+
+def test_debug_request_log_never_shows_the_key(keevault, http, caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="catalog_sync.sandbox"):
+        http.get(f"{keevault.url}/api/v1/get-all-products", params={"api_key": "sandbox-keevault-key"})
+        http.get(f"{keevault.url}/api/v1/get-all-products", params={"api_key": "some-other-key-9"})
+    assert "get-all-products" in caplog.text
+    assert "sandbox-keevault-key" not in caplog.text and "some-other-key-9" not in caplog.text

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from catalog_sync.config import redact
 from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route
 from catalog_sync.sandbox.faults import FaultDecision, FaultInjector
 
@@ -139,7 +140,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
     server: SandboxServer
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
+        if log.isEnabledFor(logging.DEBUG):  # request lines may carry ?api_key=
+            log.debug("%s %s", self.address_string(), redact(format % args, [self.server.emulator.api_key]))
 
     def do_GET(self) -> None:
         self._dispatch()
