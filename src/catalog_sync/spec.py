@@ -8,6 +8,7 @@ before diffing; ``template`` writes it as an xlsx.  The engine is kept apart fro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -110,11 +111,60 @@ def _field_from_dict(raw: dict[str, Any], source: str) -> FieldSpec:
         raise ConfigError(
             f"{source}: field {raw['name']!r} has unknown type {ftype!r}; use one of {sorted(FIELD_TYPES)}"
         )
+    _check_attrs(raw, f"{source}: field {raw['name']!r}")
     data = dict(raw)
     data["values"] = tuple(str(v) for v in raw.get("values", ()))
     for key in ("example", "description"):
         data[key] = str(raw.get(key, "")).strip()
-    return FieldSpec(**data)
+    return _checked(FieldSpec(**data), source)
+
+
+_BOOL_ATTRS = ("required", "case_insensitive", "identifier")
+_INT_ATTRS = ("min_length", "max_length", "length", "min", "max")
+_STYLES = ("one_zero", "true_false")
+
+
+def _check_attrs(raw: dict[str, Any], where: str) -> None:
+    """Refuse attribute values of the wrong kind with a message naming the attribute."""
+    for key in _BOOL_ATTRS:
+        if key in raw and not isinstance(raw[key], bool):
+            raise ConfigError(f"{where}: {key} must be true or false, not {raw[key]!r}")
+    for key in _INT_ATTRS:
+        value = raw.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"{where}: {key} must be a whole number, not {value!r}")
+        if key != "min" and key != "max" and value is not None and value < (1 if key == "length" else 0):
+            raise ConfigError(f"{where}: {key} must be {'at least 1' if key == 'length' else '0 or more'}")
+    if "values" in raw:
+        values = raw["values"]
+        if not isinstance(values, list) or not values or any(isinstance(v, dict | list) for v in values):
+            raise ConfigError(f"{where}: values must be a non-empty list, e.g. [active, inactive]")
+    if raw.get("pattern") is not None:
+        if not isinstance(raw["pattern"], str):
+            raise ConfigError(f"{where}: pattern must be a regular expression in quotes")
+        try:
+            re.compile(raw["pattern"])
+        except re.error as exc:
+            raise ConfigError(
+                f"{where}: pattern {raw['pattern']!r} is not a valid regular expression ({exc})"
+            ) from None
+    if raw.get("style") is not None and raw["style"] not in _STYLES:
+        raise ConfigError(f"{where}: style must be one of {', '.join(_STYLES)}, not {raw['style']!r}")
+    for key in ("description", "example", "role"):
+        if isinstance(raw.get(key), dict | list):
+            raise ConfigError(f"{where}: {key} must be text")
+
+
+def _checked(field: FieldSpec, source: str) -> FieldSpec:
+    """Refuse rules that contradict each other (min above max, enum without values)."""
+    where = f"{source}: field {field.name!r}"
+    if field.min is not None and field.max is not None and field.min > field.max:
+        raise ConfigError(f"{where}: min {field.min} is above max {field.max}")
+    if field.min_length is not None and field.max_length is not None and field.min_length > field.max_length:
+        raise ConfigError(f"{where}: min_length {field.min_length} is above max_length {field.max_length}")
+    if field.type == "enum" and not field.values:
+        raise ConfigError(f"{where}: an enum needs values, e.g. values: [active, inactive]")
+    return field
 
 
 def _read_yaml(path: Path | Any, source: str) -> dict[str, Any]:
@@ -129,12 +179,25 @@ def _read_yaml(path: Path | Any, source: str) -> dict[str, Any]:
     return data
 
 
-def _rules(raw: list[dict[str, Any]] | None, source: str) -> tuple[RowRule, ...]:
+def _rules(raw: Any, source: str, known: list[str]) -> tuple[RowRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{source}: rules must be a list, e.g. '- one_of_required: [url, name]'")
     rules = []
-    for rule in raw or ():
-        if "one_of_required" not in rule:
+    for rule in raw:
+        if not isinstance(rule, dict) or "one_of_required" not in rule:
             raise ConfigError(f"{source}: unknown rule {rule!r}; supported: one_of_required")
-        rules.append(RowRule(tuple(rule["one_of_required"]), str(rule.get("message", ""))))
+        names = rule["one_of_required"]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"{source}: one_of_required needs a list of field names, e.g. [url, name]")
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                f"{source}: one_of_required names {', '.join(map(repr, unknown))}, not a field; known: "
+                f"{', '.join(known)}"
+            )
+        rules.append(RowRule(tuple(names), str(rule.get("message", ""))))
     return tuple(rules)
 
 
@@ -145,13 +208,14 @@ def load_spec(provider: str, house_rules: list[Path] | tuple[Path, ...] = ()) ->
         raise ConfigError(f"no schema for provider {provider!r}")
     raw = _read_yaml(ref, f"schemas/{provider}.yaml")
     fields = tuple(_field_from_dict(f, f"schemas/{provider}.yaml") for f in raw.get("fields", ()))
+    names = [f.name for f in fields]
     spec = ProviderSpec(
         provider=raw["provider"],
         title=raw.get("title", provider),
         description=str(raw.get("description", "")).strip(),
         keys=tuple(raw.get("keys", ())),
         fields=fields,
-        rules=_rules(raw.get("rules"), f"schemas/{provider}.yaml"),
+        rules=_rules(raw.get("rules"), f"schemas/{provider}.yaml", names),
     )
     for path in house_rules:
         spec = apply_house_rules(spec, Path(path))
@@ -159,12 +223,20 @@ def load_spec(provider: str, house_rules: list[Path] | tuple[Path, ...] = ()) ->
 
 
 def apply_house_rules(spec: ProviderSpec, path: Path) -> ProviderSpec:
-    """Tighten ``spec`` with a user schema file (fields that exist may only gain rules)."""
+    """Tighten ``spec`` with a user schema file (fields that exist may only gain rules).
+
+    A house rule that would loosen the provider's own rules (a longer ``max_length``, an
+    enum value the API does not take, ``required: false`` on a required field, …) is
+    refused: the provider would reject such rows anyway, after validation said they were fine.
+    """
     raw = _read_yaml(path, str(path))
     if raw.get("provider") not in (None, spec.provider):
         raise ConfigError(f"{path}: is a schema for provider {raw['provider']!r}, not {spec.provider!r}")
+    entries = raw.get("fields") or []
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: fields must be a list of '- name: FIELD' entries")
     by_name = {f.name: f for f in spec.fields}
-    for entry in raw.get("fields", ()) or ():
+    for entry in entries:
         if not isinstance(entry, dict) or "name" not in entry:
             raise ConfigError(f"{path}: each entry of fields needs a name")
         name = entry["name"]
@@ -175,13 +247,55 @@ def apply_house_rules(spec: ProviderSpec, path: Path) -> ProviderSpec:
         unknown = set(entry) - _FIELD_ATTRS
         if unknown:
             raise ConfigError(f"{path}: field {name!r} has unknown attributes {sorted(unknown)}")
-        changes = {k: v for k, v in entry.items() if k not in ("name", "type", "role")}
+        fixed = sorted(
+            k for k in ("type", "role", "style") if k in entry and entry[k] != getattr(by_name[name], k)
+        )
+        if fixed:
+            raise ConfigError(f"{path}: field {name!r}: house rules cannot change {', '.join(fixed)}")
+        _check_attrs(entry, f"{path}: field {name!r}")
+        changes = {k: v for k, v in entry.items() if k not in ("name", "type", "role", "style")}
         if "values" in changes:
-            changes["values"] = tuple(str(v) for v in changes["values"])
-        by_name[name] = replace(by_name[name], **changes)
+            # a subset of the provider's values, spelled as the provider spells them
+            spelling = (
+                {v.casefold(): v for v in by_name[name].values} if by_name[name].case_insensitive else {}
+            )
+            changes["values"] = tuple(spelling.get(str(v).casefold(), str(v)) for v in changes["values"])
+        new = _checked(replace(by_name[name], **changes), str(path))
+        _refuse_loosening(by_name[name], new, f"{path}: field {name!r}")
+        by_name[name] = new
     return replace(
         spec,
         fields=tuple(by_name[f.name] for f in spec.fields),
-        rules=spec.rules + _rules(raw.get("rules"), str(path)),
+        rules=spec.rules + _rules(raw.get("rules"), str(path), spec.field_names),
         house_rules=(*spec.house_rules, str(path)),
     )
+
+
+def _refuse_loosening(old: FieldSpec, new: FieldSpec, where: str) -> None:
+    """ConfigError when ``new`` accepts a value the provider's own ``old`` rules refuse."""
+    why = None
+    if old.required and not new.required:
+        why = "required: false (the provider requires it)"
+    elif old.identifier and not new.identifier:
+        why = "identifier: false"
+    elif not old.case_insensitive and new.case_insensitive:
+        why = "case_insensitive: true"
+    elif old.length is not None and new.length != old.length:
+        why = f"length {new.length} (the provider's is {old.length})"
+    elif old.max_length is not None and (new.max_length is None or new.max_length > old.max_length):
+        why = f"max_length {new.max_length} (the provider allows at most {old.max_length})"
+    elif old.min_length is not None and (new.min_length is None or new.min_length < old.min_length):
+        why = f"min_length {new.min_length} (the provider needs at least {old.min_length})"
+    elif old.max is not None and (new.max is None or new.max > old.max):
+        why = f"max {new.max} (the provider allows at most {old.max})"
+    elif old.min is not None and (new.min is None or new.min < old.min):
+        why = f"min {new.min} (the provider needs at least {old.min})"
+    elif old.pattern is not None and new.pattern != old.pattern:
+        why = "a different pattern"
+    elif old.values:
+        allowed = {v.casefold() for v in old.values} if old.case_insensitive else set(old.values)
+        extra = [v for v in new.values if (v.casefold() if old.case_insensitive else v) not in allowed]
+        if extra:
+            why = f"values {', '.join(map(repr, extra))} the provider does not take (it takes {', '.join(old.values)})"
+    if why:
+        raise ConfigError(f"{where}: house rules may only tighten the provider's rules, not set {why}")
