@@ -209,3 +209,11 @@ def test_debug_request_log_never_shows_the_key(keevault, http, caplog) -> None:
         http.get(f"{keevault.url}/api/v1/get-all-products", params={"api_key": "some-other-key-9"})
     assert "get-all-products" in caplog.text
     assert "sandbox-keevault-key" not in caplog.text and "some-other-key-9" not in caplog.text
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+@pytest.mark.parametrize("knob", ["latency_ms", "jitter_ms", "slow_chunk_delay_ms", "error_rate"])
+def test_fault_knobs_refuse_non_finite_values(royalti, http, knob, value) -> None:
+    r = http.post(f"{royalti.url}/_sandbox/faults", json={knob: value})
+    assert r.status_code == 400 and knob in r.json()["error"]
+    assert http.get(f"{royalti.url}/product", headers=ROY).status_code == 200

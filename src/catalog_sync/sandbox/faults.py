@@ -13,6 +13,7 @@ Order in which a request meets them (see ``server.py``): latency, dropped connec
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import threading
 from dataclasses import dataclass, fields
@@ -59,8 +60,8 @@ class FaultConfig:
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
         for name in ("latency_ms", "jitter_ms", "slow_chunk_delay_ms", "retry_after"):
-            if float(getattr(self, name)) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+            if not 0 <= float(getattr(self, name)) < math.inf:  # nan/inf would crash time.sleep
+                raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
         if int(self.slow_chunk_bytes) < 1:
             raise ValueError(f"slow_chunk_bytes must be >= 1, got {self.slow_chunk_bytes!r}")
         if self.lost_answer_mode not in LOST_ANSWER_MODES:
