@@ -308,3 +308,16 @@ def test_a_password_may_hold_any_unicode_it_travels_in_json() -> None:
 
     env = {"ROYALTI_EMAIL": "a@b.test", "ROYALTI_PASSWORD": "pässwörd’", "ROYALTI_WORKSPACE": "w"}
     assert Credentials.load("royalti", env=env, config={}).get("ROYALTI_PASSWORD") == "pässwörd’"
+
+
+def test_jogg_update_never_claims_a_url_it_could_not_send(client_factory: Any) -> None:
+    sandbox, client = client_factory("jogg")
+    created = client.create({"name": "Lamp", "url": "https://shop.example/p/lamp"})
+    result = client.update(
+        created.remote_id, {"name": "Desk lamp", "url": "https://shop.example/p/new"}, created.record
+    )
+    assert result.record is not None
+    assert result.record.fields["name"] == "Desk lamp"
+    assert result.record.fields["url"] == "https://shop.example/p/lamp"  # PUT /v2/product takes no url
+    (held,) = sandbox.state()["products"]
+    assert held["url"] == "https://shop.example/p/lamp" and held["name"] == "Desk lamp"

@@ -133,7 +133,8 @@ class JoggProvider(Provider):
         data = self.request("PUT", "/v2/product", json=body)
         if isinstance(data, dict) and data.get("product_id"):
             return WriteResult(remote_id, self.record_from(data))
-        merged = {**(current.fields if current else {}), **self.canonical(fields)}
+        sent = {k: v for k, v in self.canonical(fields).items() if k != "url"}  # PUT takes no url
+        merged = {**(current.fields if current else {}), **sent}
         merged[self.spec.remote_id] = remote_id
         return WriteResult(remote_id, self.to_record(remote_id, merged, {"known_fields": merged}))
 
