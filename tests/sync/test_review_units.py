@@ -10,6 +10,7 @@ from test_executor import FakeProvider, _plan
 
 from catalog_sync.apply.executor import execute
 from catalog_sync.apply.service import exit_code_for
+from catalog_sync.errors import FatalProviderError
 from catalog_sync.plan.diff import LedgerView, build_plan
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Ledger
@@ -114,3 +115,43 @@ def test_plan_of_50k_rows_against_50k_records_is_fast():
     update = next(c for c in plan.changes if c.action == "update")
     assert update.fields == {"title": {"old": "T 0", "new": "T 0x"}} and update.fingerprint == "fp0"
     assert took < 15, f"plan of 55k rows took {took:.1f} s"  # about 2 s on one core
+
+
+class _RefusingJogg(FakeProvider):
+    """JoggAI refusing the key: business code 10105 inside an HTTP 200 answer."""
+
+    def create(self, fields):
+        self._write()
+        raise FatalProviderError("JoggAI refused the API key (code 10105)", code=10105, status=200)
+
+
+class _GarbledAnswer(FakeProvider):
+    """The write was processed but the answer makes no sense (contract broken)."""
+
+    def update(self, remote_id, fields, current):
+        self._write()
+        self.records[remote_id].update(fields)
+        raise FatalProviderError("unexpected answer", code="contract", status=200)
+
+
+def test_a_refused_key_fails_the_row_and_leaves_no_unknown(tmp_path):
+    provider = _RefusingJogg("jogg", can_lookup=False)
+    with Ledger(tmp_path / "s.db") as ledger:
+        run = ledger.start_run("apply", "jogg", "x", "c", "upsert")
+        result = execute(_plan(3, "jogg"), provider, ledger, run_id=run, concurrency=1)
+        assert [o.status for o in result.outcomes] == ["failed", "skipped", "skipped"]
+        assert result.outcomes[0].error_code == "10105" and result.stopped == "fatal"
+        assert ledger.open_intents("jogg", "http://fake.test") == []
+        assert ledger.unknowns("jogg", "http://fake.test") == []  # nothing to resolve by hand later
+
+
+def test_a_garbled_answer_to_an_update_is_unknown_not_failed(tmp_path):
+    provider = _GarbledAnswer()
+    provider.records["id1"] = {"externalId": "E0", "title": "old"}
+    plan = _plan(1)
+    plan.changes[0].action, plan.changes[0].remote_id = "update", "id1"
+    with Ledger(tmp_path / "s.db") as ledger:
+        run = ledger.start_run("apply", "royalti", "x", "c", "upsert")
+        result = execute(plan, provider, ledger, run_id=run, concurrency=1)
+        assert result.outcomes[0].status == "unknown"  # it may have taken effect (it did)
+        assert provider.records["id1"]["title"] == "T0"

@@ -105,6 +105,19 @@ def _code(exc: ProviderError) -> str:
     return str(exc.status) if exc.status else type(exc).__name__
 
 
+def _refused(exc: FatalProviderError) -> bool:
+    """True when a fatal error proves the write did not happen.
+
+    Credentials refused (HTTP 401/403, or a provider's own refusal code such as JoggAI 10105
+    "invalid API key" or 18020 "insufficient credit", which arrive with HTTP 200) or never
+    connected.  An answer that could not be understood (code ``contract``, no code) proves
+    nothing: the write may have taken effect.
+    """
+    if exc.status in (401, 403) or "cannot connect" in exc.message:
+        return True
+    return isinstance(exc.code, int) or (isinstance(exc.code, str) and exc.code.isdigit())
+
+
 class _Executor:
     def __init__(
         self, plan: Plan, provider: Any, ledger: Ledger, run_id: int, current: Mapping[str, Any]
@@ -135,18 +148,11 @@ class _Executor:
             self.ledger.end_intent(intent, "unknown")
             return RowOutcome(change, "unknown", change.remote_id, "signature", exc.message, fatal=exc)
         except FatalProviderError as exc:  # credentials refused, unreachable, answer not understood: stop
-            if exc.status in (401, 403) or "cannot connect" in exc.message:
+            if _refused(exc):
                 self.ledger.end_intent(intent, "failed")  # refused or never sent: nothing happened
                 return RowOutcome(change, "failed", change.remote_id, _code(exc), exc.message, fatal=exc)
             self.ledger.end_intent(intent, "unknown")  # settled by the next run (lookup or ledger)
-            return RowOutcome(
-                change,
-                "unknown" if change.action == "create" else "failed",
-                change.remote_id,
-                _code(exc),
-                exc.message,
-                fatal=exc,
-            )
+            return RowOutcome(change, "unknown", change.remote_id, _code(exc), exc.message, fatal=exc)
         except (RowFailedError, RetriableProviderError) as exc:
             # refused, or never processed after the retry budget: nothing happened remotely
             self.ledger.end_intent(intent, "failed")
