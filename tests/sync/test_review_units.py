@@ -10,6 +10,7 @@ from test_executor import FakeProvider, _plan
 
 from catalog_sync.apply.executor import execute
 from catalog_sync.apply.service import exit_code_for
+from catalog_sync.apply.settle import recheck_saved_plan
 from catalog_sync.errors import FatalProviderError
 from catalog_sync.plan.diff import LedgerView, build_plan
 from catalog_sync.spec import load_spec
@@ -155,3 +156,17 @@ def test_a_garbled_answer_to_an_update_is_unknown_not_failed(tmp_path):
         result = execute(plan, provider, ledger, run_id=run, concurrency=1)
         assert result.outcomes[0].status == "unknown"  # it may have taken effect (it did)
         assert provider.records["id1"]["title"] == "T0"
+
+
+def test_a_saved_jogg_plan_applied_again_never_resends_a_create_whose_answer_was_lost(tmp_path):
+    provider = FakeProvider("jogg", can_lookup=False, lose={1})
+    with Ledger(tmp_path / "s.db") as ledger:
+        first = execute(_plan(2, "jogg"), provider, ledger, run_id=1, concurrency=1)
+        assert [o.status for o in first.outcomes] == ["unknown", "ok"]
+        again = _plan(2, "jogg")  # the same saved plan, applied a second time
+        recheck_saved_plan(again, provider, ledger)
+        assert [c.action for c in again.changes] == ["conflict", "unchanged"]
+        assert again.changes[0].unknown and "--resolve-unknown" in again.changes[0].reason
+        second = execute(again, provider, ledger, run_id=2, concurrency=1)
+        assert [o.status for o in second.outcomes] == ["unknown", "ok"]
+        assert provider.writes == 2  # nothing was sent twice

@@ -107,9 +107,10 @@ def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> dict[str, A
     plan, or a run of it that was killed) becomes ``unchanged``: applying a plan twice sends
     nothing twice.  Otherwise a row whose remote side moved since the plan becomes ``conflict``.
     """
-    records, _view = read_remote(provider, ledger)
+    records, view = read_remote(provider, ledger)
     current = {str(r.remote_id): r for r in records}
     spec = provider.spec
+    unknowns = {(u.key_field, u.key_value): u for u in view.unknowns}
     index: dict[tuple[str, str], str] = {}
     for record in records:
         for key in spec.keys:
@@ -142,6 +143,23 @@ def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> dict[str, A
                     ),
                 )
         elif change.action == "create":
+            lost = next(
+                (
+                    unknowns[(k, change.payload[k])]
+                    for k in spec.keys
+                    if (k, change.payload.get(k)) in unknowns
+                ),
+                None,
+            )
+            if lost is not None:  # an earlier create of this row was sent and its answer lost
+                change.action, change.unknown = "conflict", True
+                change.reason = (
+                    f"an earlier create of this row ({lost.key_field} {lost.key_value!r}, {lost.since}) was sent but "
+                    f"its answer was lost, and {provider.name} cannot be searched, so it is not sent again. If the "
+                    f"product exists, fill {spec.remote_id} with its id; if not, run `catalog-sync runs -p "
+                    f"{provider.name} --resolve-unknown {lost.key_value!r}` and apply again"
+                )
+                continue
             for key in spec.keys:
                 value = change.payload.get(key, "")
                 if value and (key, value) in index:
