@@ -288,7 +288,8 @@ class Ledger:
                     f"{', '.join(missing)} (an older version's or another program's file?); move it aside or "
                     "use another --state"
                 )
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if int(self._db.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def __enter__(self) -> Ledger:
         return self
