@@ -47,3 +47,32 @@ def test_product_md_problem_codes_exist_and_are_documented(code: str) -> None:
 def test_unknown_option_is_usage_error_exit_2() -> None:
     result = CliRunner().invoke(cli, ["validate", "--no-such-option"])
     assert result.exit_code == 2
+
+
+def test_error_messages_at_the_edge_are_redacted(monkeypatch) -> None:
+    """Whatever an exception carries, a secret from the environment never reaches stderr."""
+    import click
+
+    from catalog_sync.errors import ConfigError
+
+    secret = "RWAK_edge_secret_4242"
+    monkeypatch.setenv("ROYALTI_API_KEY", secret)
+
+    @click.command("boom-known")
+    def boom_known() -> None:
+        raise ConfigError(f"refused {secret}")
+
+    @click.command("boom-unexpected")
+    def boom_unexpected() -> None:
+        raise ValueError(f"Invalid header value {secret}")
+
+    cli.add_command(boom_known)
+    cli.add_command(boom_unexpected)
+    try:
+        for name in ("boom-known", "boom-unexpected"):
+            result = CliRunner().invoke(cli, [name])
+            assert result.exit_code == 1
+            assert secret not in result.output and "***" in result.output
+    finally:
+        cli.commands.pop("boom-known")
+        cli.commands.pop("boom-unexpected")

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from catalog_sync import __version__
+from catalog_sync.config import redact
 from catalog_sync.errors import CatalogSyncError
 
 
@@ -28,7 +29,7 @@ class ErrorMappingGroup(click.Group):
         except CatalogSyncError as exc:
             if _debug(ctx):
                 raise
-            click.echo(f"Error: {exc.message}", err=True)
+            click.echo(f"Error: {redact(exc.message)}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -37,7 +38,8 @@ class ErrorMappingGroup(click.Group):
             if _debug(ctx):
                 raise
             click.echo(
-                f"Error: unexpected {type(exc).__name__}: {exc} (re-run with --debug for details)", err=True
+                f"Error: unexpected {type(exc).__name__}: {redact(exc)} (re-run with --debug for details)",
+                err=True,
             )
             ctx.exit(1)
 
