@@ -300,10 +300,15 @@ def test_nul_bytes_in_utf8_text(tmp_path):
 
 
 def test_unclosed_quote_swallowing_the_file_is_reported_not_crashed(tmp_path):
+    # Python's csv reader closes the quote at the end of the file, silently turning rows 3-4 into
+    # part of one cell; that must be refused, naming the line where the quote opens.
     path = tmp_path / "quote.csv"
     path.write_text('upc,title\n1,"open quote\n2,b\n3,c\n')
-    sheet = load_sheet(path)
-    assert sheet.data.loc[2, "title"] == "open quote\n2,b\n3,c"
+    with pytest.raises(InputError, match="starts on line 2 is never closed"):
+        load_sheet(path)
+    fine = tmp_path / "fine.csv"
+    fine.write_text('upc,title\n1,"two\nlines"\n2,b\n')
+    assert load_sheet(fine).data.loc[2, "title"] == "two\nlines"
 
 
 def test_styled_but_empty_cells_far_away_are_not_refused(tmp_path):

@@ -111,8 +111,17 @@ def read_csv_rows(path: Path, *, encoding: str | None = None, delimiter: str | N
         reader = csv.reader(fh, delimiter=delim)
         rows: list[list[str]] = []
         budget = limits.MAX_SHEET_CELLS
+        skipped = 0 if sep is None else 1  # the reader counts lines after a sep= line
+        start = 1 + skipped  # physical line where the record being read starts
         try:
             for row in reader:
+                if len(row) > limits.MAX_COLUMNS:
+                    raise InputError(
+                        f"refused: line {start} has {len(row):,} columns; spreadsheets allow at most "
+                        f"{limits.MAX_COLUMNS:,} (is --delimiter right?)",
+                        file=str(path),
+                    )
+                last_start, start = start, reader.line_num + 1 + skipped
                 budget -= len(row) or 1
                 if budget < 0:
                     raise InputError(
@@ -128,7 +137,34 @@ def read_csv_rows(path: Path, *, encoding: str | None = None, delimiter: str | N
             ) from None
         except UnicodeDecodeError as exc:  # pragma: no cover - detect_encoding checked the whole file
             raise InputError(f"not valid {enc.label} text ({exc.reason})", file=str(path)) from None
+        if (
+            rows
+            and reader.line_num + skipped > last_start
+            and _open_quote_at_end(path, enc.codec, delim, last_start)
+        ):
+            raise InputError(
+                f'the quoted value that starts on line {last_start} is never closed (a missing "), so every '
+                f"line after it was read as part of one cell; add the closing quote",
+                file=str(path),
+            )
     return CsvRows(rows=rows, encoding=enc.label, delimiter=delim, problems=problems)
+
+
+def _open_quote_at_end(path: Path, codec: str, delim: str, line: int) -> bool:
+    """True when the last record (starting on physical ``line``) ends inside a quoted value.
+
+    Python's lenient csv reader silently closes such a value at the end of the file, which
+    swallows every later line into one cell; only that last record is parsed again, strictly.
+    """
+    with path.open(encoding=codec, newline="") as again:
+        for _ in range(line - 1):
+            again.readline()
+        try:
+            for _row in csv.reader(again, delimiter=delim, strict=True):
+                pass
+        except csv.Error as exc:
+            return "unexpected end of data" in str(exc)
+    return False
 
 
 def delimiter_name(delim: str) -> str:

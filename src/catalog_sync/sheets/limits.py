@@ -25,6 +25,9 @@ RATIO_CHECK_MIN_BYTES: int = 10 * 1024 * 1024
 #: Refuse a worksheet whose used range (first to last cell with a value) spans more cells.
 MAX_SHEET_CELLS: int = 10_000_000
 
+#: Refuse a CSV row with more columns than a spreadsheet can hold (Excel: XFD = 16,384).
+MAX_COLUMNS: int = 16_384
+
 #: How much of a CSV (decoded characters) the delimiter sniffer looks at.
 SNIFF_CHARS: int = 64 * 1024
 

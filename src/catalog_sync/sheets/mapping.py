@@ -40,19 +40,61 @@ def _read_text(path: Path) -> str:
     raise ConfigError(f"mapping file {path} is not UTF-8 text")  # pragma: no cover - cp1252 rarely fails
 
 
+def _duplicate(path: Path, key: object, where: str = "") -> ConfigError:
+    return ConfigError(
+        f"mapping file {path}{where}: the header {key!r} is listed twice; keep one line per header"
+    )
+
+
 def _from_csv(text: str, path: Path) -> dict[str, str | None]:
     sample = text[:4096]
     delim = max((",", ";", "\t", "|"), key=sample.count)
-    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if any(c.strip() for c in r)]
-    if rows and len(rows[0]) >= 2 and rows[0][1].strip().casefold() in _TITLE_WORDS:
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    rows = []
+    for row in reader:
+        if any(c.strip() for c in row):
+            rows.append((reader.line_num, row))
+    if rows and len(rows[0][1]) >= 2 and rows[0][1][1].strip().casefold() in _TITLE_WORDS:
         rows = rows[1:]
     result: dict[str, str | None] = {}
-    for n, row in enumerate(rows, start=1):
+    for line, row in rows:
         cells = [c.strip() for c in row]
         if len(cells) < 2 or any(cells[2:]):
-            raise ConfigError(f"mapping file {path}, line {n}: expected two columns (your header, field)")
+            raise ConfigError(f"mapping file {path}, line {line}: expected two columns (your header, field)")
+        if cells[0] in result:
+            raise _duplicate(path, cells[0], f", line {line}")
         result[cells[0]] = cells[1] or None
     return result
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if isinstance(key, str | int) and key in seen:
+            line = key_node.start_mark.line + 1
+            raise ConfigError(f"the header {key!r} is listed twice (line {line}); keep one line per header")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _json_pairs(path: Path):  # type: ignore[no-untyped-def]
+    def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        result: dict[str, object] = {}
+        for key, value in pairs:
+            if key in result:
+                raise _duplicate(path, key)
+            result[key] = value
+        return result
+
+    return hook
 
 
 def load_mapping(path: str | Path) -> dict[str, str]:
@@ -64,11 +106,15 @@ def load_mapping(path: str | Path) -> dict[str, str]:
         if suffix == ".csv":
             data: object = _from_csv(text, path)
         elif suffix == ".json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_json_pairs(path))
         else:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"mapping file {path} cannot be parsed: {exc}") from None
+    except ConfigError as exc:
+        if str(path) in exc.message:
+            raise
+        raise ConfigError(f"mapping file {path}: {exc.message}") from None
     if isinstance(data, dict) and len(data) == 1 and next(iter(data)) in ("columns", "mapping"):
         data = next(iter(data.values()))
     if not isinstance(data, dict) or not data:

@@ -1,0 +1,89 @@
+"""Review round 2: a title above the header, mapping files with repeated headers, broken quotes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from catalog_sync.errors import ConfigError, InputError
+from catalog_sync.sheets import load_mapping, load_sheet
+
+FIELDS = ["upc", "title", "displayArtist"]
+
+
+def _xlsx(path: Path, rows: list[list[object]]) -> Path:
+    wb = openpyxl.Workbook()
+    for row in rows:
+        wb.active.append(row)
+    wb.save(path)
+    return path
+
+
+def test_a_title_row_above_the_header_is_skipped_with_a_warning(tmp_path) -> None:
+    path = _xlsx(
+        tmp_path / "t.xlsx",
+        [["Catalog export 2024-06"], [], ["Title", "UPC"], ["Summer", "012345678905"]],
+    )
+    sheet = load_sheet(path, known_fields=FIELDS)
+    assert sheet.header_row == 3 and sheet.columns == ["title", "upc"]
+    assert sheet.data.loc[4].tolist() == ["Summer", "012345678905"]
+    assert sheet.cell(4, "upc") == "B4"
+    [problem] = sheet.problems
+    assert (problem.code, problem.severity, problem.cell) == ("header-row", "warning", "A3")
+    assert "'Catalog export 2024-06'" in problem.message and "1–2" in problem.message
+
+
+def test_a_mapped_header_below_a_title_is_found_too(tmp_path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("Report\nBarcode,Name\n012345678905,A\n", encoding="utf-8")
+    sheet = load_sheet(path, known_fields=FIELDS, mapping={"Barcode": "upc", "Name": "title"})
+    assert sheet.header_row == 2 and sheet.columns == ["upc", "title"]
+
+
+def test_without_any_known_header_the_first_row_stays_the_header(tmp_path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    sheet = load_sheet(path, known_fields=FIELDS)
+    assert sheet.header_row == 1
+    assert [p.code for p in sheet.problems] == ["unknown-column", "unknown-column"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("m.csv", "your header,field\nTitel,title\n\nTitel,upc\n", "m.csv, line 4"),
+        ("m.yaml", "Titel: title\nBarcode: upc\nTitel: upc\n", "(line 3)"),
+        ("m.json", '{"Titel": "title", "Titel": "upc"}', "m.json"),
+    ],
+)
+def test_a_header_listed_twice_in_a_mapping_file_is_refused(
+    tmp_path, name: str, text: str, where: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="'Titel' is listed twice") as caught:
+        load_mapping(path)
+    assert where in caught.value.message
+
+
+def test_mapping_csv_errors_name_the_real_line(tmp_path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("header,field\n\nTitel,title,extra\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="line 3: expected two columns"):
+        load_mapping(path)
+
+
+def test_unclosed_quote_after_a_sep_line_names_the_file_line(tmp_path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'sep=;\r\ntitle;upc\r\nA;1\r\n"B;2\r\nC;3\r\n')
+    with pytest.raises(InputError, match="starts on line 4 is never closed"):
+        load_sheet(path, known_fields=FIELDS)
+
+
+def test_a_csv_wider_than_a_spreadsheet_is_refused_quickly(tmp_path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(20_000)) + "\n" + ",".join("x" * 20_000) + "\n")
+    with pytest.raises(InputError, match="20,000 columns; spreadsheets allow at most 16,384"):
+        load_sheet(path, known_fields=FIELDS)
