@@ -87,3 +87,12 @@ def test_a_csv_wider_than_a_spreadsheet_is_refused_quickly(tmp_path) -> None:
     path.write_text(",".join(f"c{i}" for i in range(20_000)) + "\n" + ",".join("x" * 20_000) + "\n")
     with pytest.raises(InputError, match="20,000 columns; spreadsheets allow at most 16,384"):
         load_sheet(path, known_fields=FIELDS)
+
+
+def test_a_near_miss_header_gets_the_field_name_suggested(tmp_path) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text("Title,Display Artist,display_artist2\nA,B,C\n", encoding="utf-8")
+    sheet = load_sheet(path, known_fields=FIELDS)
+    near, other = sheet.problems
+    assert near.code == "unknown-column" and "did you mean 'displayArtist'?" in near.message
+    assert "did you mean" not in other.message and "--mapping" in other.message

@@ -174,3 +174,9 @@ def test_human_output_lists_the_first_problems_and_counts_the_rest(tmp_path) -> 
     )
     assert "800 errors, 0 warnings in broken.csv: invalid" in result.stdout
     assert "C101 " in result.stdout and "C102 " not in result.stdout  # rows 102+ are counted, not listed
+
+
+def test_a_keyless_row_in_a_sheet_without_key_columns_still_names_a_cell(make_sheet) -> None:
+    sheet = make_sheet([{"title": "A", "displayArtist": "B"}])
+    [problem] = validate_sheet(sheet, ROYALTI).problems
+    assert (problem.code, problem.cell, problem.column) == ("no-key", "A2", "title")

@@ -2,12 +2,13 @@
 
 Shared by the CSV and workbook readers so both behave the same way:
 
-* the header is the first row with any value; rows above it are ignored;
+* the header is the first row with any value, or (when it names no known field) the first of the
+  next rows that does; rows above it are ignored (``header-row`` warning when they hold text);
 * fully empty rows are skipped but every kept row keeps its true row number;
 * header texts are trimmed, mapped (``--mapping``), and matched to known field names
   ignoring case and spacing;
 * structural trouble becomes :class:`Problem` records, never an exception: ``empty-header``,
-  ``duplicate-column``, ``unknown-column``, ``ragged-row``, ``cell-too-large``, ``empty-catalog``.
+  ``duplicate-column``, ``unknown-column``, ``ragged-row``, ``cell-too-large``, ``empty-catalog``, ``header-row``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from catalog_sync.sheets.model import Sheet, column_letter
 def header_key(text: str) -> str:
     """How headers are compared: case- and whitespace-insensitive."""
     return " ".join(text.split()).casefold()
+
+
+def _squash(text: str) -> str:
+    """A header with only its letters and digits, case-folded ('Release Date' ~ 'releaseDate')."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _preview(value: str, size: int = 60) -> str:
@@ -108,6 +114,30 @@ def _resolve_name(header: str, mapping: Mapping[str, str], known: dict[str, str]
     return header
 
 
+#: How many rows below the first row with values the header may be found (title rows, notes).
+HEADER_SEARCH_ROWS = 20
+
+
+def _header_index(
+    cells: list[list[str]], top: int, mapping: Mapping[str, str], known: dict[str, str] | None
+) -> int:
+    """The row index of the header: the first row with values, unless it names no known field or
+    mapped header and a row a little below does (a title like 'Catalog export 2024' above the table)."""
+    if known is None and not mapping:
+        return top
+
+    def names(row: list[str]) -> int:
+        keys = [header_key(c) for c in row if c.strip()]
+        return sum(1 for k in keys if k in mapping or (known is not None and k in known))
+
+    if names(cells[top]):
+        return top
+    for i in range(top + 1, min(len(cells), top + 1 + HEADER_SEARCH_ROWS)):
+        if names(cells[i]):
+            return i
+    return top
+
+
 def build_sheet(
     grid: Grid,
     *,
@@ -124,7 +154,22 @@ def build_sheet(
     top = _first_nonempty(grid.cells)
     if top is None:
         return None
+    known = {header_key(f): f for f in known_fields} if known_fields is not None else None
+    first = top
+    top = _header_index(grid.cells, top, mapping, known)
     header_row = grid.first_row + top
+    if top != first:
+        above = grid.first_row + first
+        text = next(c.strip() for c in grid.cells[first] if c.strip())
+        ctx.add(
+            "header-row",
+            f"the header is on row {header_row}; the rows above it ({above}"
+            + ("" if header_row - above == 1 else f"–{header_row - 1}")
+            + f", starting {_preview(text, 40)!r}) hold no field names and are ignored",
+            severity="warning",
+            cell=f"A{header_row}",
+            row=header_row,
+        )
     raw_header = grid.cells[top]
     width = len(raw_header)
     header = [h.strip() for h in raw_header]
@@ -171,10 +216,10 @@ def build_sheet(
             kind_rows.append(kinds + [""] * (width - len(kinds)))
 
     used = [any(column) for column in zip(*rows, strict=True)] if rows else [False] * width
-    known = {header_key(f): f for f in known_fields} if known_fields is not None else None
     keep: list[int] = []
     names: list[str] = []
     seen: dict[str, int] = {}
+    squashed = {_squash(f): f for f in (known or {}).values()}
     for j, text in enumerate(header):
         letter = column_letter(j)
         cell = f"{letter}{header_row}"
@@ -193,10 +238,15 @@ def build_sheet(
         if not name:
             continue  # mapped to nothing: ignored on purpose
         if known is not None and name not in known.values():
+            near = squashed.get(_squash(text))
+            fix = (
+                f"did you mean {near!r}? Rename the header to {near} or map it with --mapping"
+                if near
+                else "use --mapping to map it onto one"
+            )
             ctx.add(
                 "unknown-column",
-                f"column {text!r} ({cell}) is not a field of this provider; it is ignored (use --mapping to "
-                f"map it onto one)",
+                f"column {text!r} ({cell}) is not a field of this provider; it is ignored ({fix})",
                 severity="warning",
                 cell=cell,
                 row=header_row,

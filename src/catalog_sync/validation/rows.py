@@ -161,7 +161,10 @@ def keyless_rows(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
     rid = spec.remote_id
     keys = ", ".join(k for k in spec.keys if k != rid)
     # The column to point at: the first key the sheet has after the remote id, else the first column.
-    target = next((k for k in spec.keys if k != rid and k in sheet.data.columns), None)
+    target = next(
+        (k for k in spec.keys if k != rid and k in sheet.data.columns),
+        sheet.columns[0] if sheet.columns else None,
+    )
     problems = []
     for row in empty[empty].index.tolist():
         problems.append(
