@@ -93,14 +93,18 @@ def write_table(
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ConfigError(f"report file {path} must end in .csv, .xlsx or .json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".json":
-        root = json_root if json_root is not None else {"rows": rows, "summary": summary}
-        path.write_text(json.dumps(root, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
-    elif suffix == ".csv":
-        _write_csv(rows, path, columns)
-    else:
-        _write_xlsx(rows, path, columns, set(text_columns), status_column, summary)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".json":
+            root = json_root if json_root is not None else {"rows": rows, "summary": summary}
+            text = json.dumps(root, ensure_ascii=False, indent=2, default=str) + "\n"
+            path.write_text(text, encoding="utf-8")
+        elif suffix == ".csv":
+            _write_csv(rows, path, columns)
+        else:
+            _write_xlsx(rows, path, columns, set(text_columns), status_column, summary)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report {path}: {exc.strerror or exc}") from None
     return path
 
 

@@ -185,3 +185,29 @@ def test_wide_terminals_get_the_full_table() -> None:
     assert [h.strip() for h in header.strip("┃ ").split("┃")] == PROBLEM_COLUMNS
     assert "G2" in text and "1899" in text and "out-of-range" in text and "between 1900 and 2100" in text
     assert text.rstrip().endswith("2 errors, 0 warnings in year_out_of_range.csv: invalid")
+
+
+def test_unwritable_report_or_template_is_one_clear_error(tmp_path) -> None:
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("title,upc\nA,012345678905\n", encoding="utf-8")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _out, err = run("validate", str(catalog), "-p", "royalti", "--report", str(blocker / "r.json"))
+    assert code == 1 and "cannot write the report" in err and "unexpected" not in err
+    code, _out, err = run("template", "-p", "royalti", "-o", str(blocker / "t.xlsx"))
+    assert code == 1 and "cannot write the template" in err and "unexpected" not in err
+
+
+def test_report_may_not_overwrite_the_catalog(tmp_path) -> None:
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("title,upc\nA,012345678905\n", encoding="utf-8")
+    code, _out, err = run("validate", str(catalog), "-p", "royalti", "--report", str(catalog))
+    assert code == 2 and "overwrite the catalog" in err
+    assert catalog.read_text(encoding="utf-8").startswith("title,upc")
+
+
+def test_utf16_asked_for_a_file_without_bom_is_a_clear_error(tmp_path) -> None:
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("title,upc\nA,012345678905\n", encoding="utf-8")
+    code, _out, err = run("validate", str(catalog), "-p", "royalti", "--encoding", "utf-16")
+    assert code == 1 and "utf-16-le" in err and "unexpected" not in err

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from catalog_sync.errors import ConfigError
 from catalog_sync.spec import load_spec
 from catalog_sync.validation.template import write_template
 
@@ -46,7 +47,10 @@ def template_command(provider: str, output: Path, force: bool) -> None:
     if output.exists() and not force:
         raise click.UsageError(f"{output} exists; pass --force to overwrite it")
     spec = load_spec(provider)
-    write_template(spec, output)
+    try:
+        write_template(spec, output)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the template {output}: {exc.strerror or exc}") from None
     click.echo(f"Wrote {output}: {len(spec.fields)} {spec.provider} columns ({', '.join(spec.field_names)}).")
 
 

@@ -79,6 +79,8 @@ def validate_command(
       catalog-sync validate shop.xlsx -p jogg --sheet Products --mapping cols.yaml \\
           --schema house.yaml --report problems.xlsx
     """
+    if report_file is not None and report_file.resolve() == Path(catalog).resolve():
+        raise click.UsageError("--report would overwrite the catalog itself; choose another file")
     loaded, _spec, report = validate_catalog(
         catalog,
         provider,

@@ -85,6 +85,12 @@ def _check_decodes(path: Path, codec: str, label: str, *, forbid_nul: bool) -> t
                 pending = len(exc.object) - len(chunk)
                 bad = max(offset - pending + exc.start, 0)
                 return bad, lines + _count_newlines(path, offset, bad)
+            except UnicodeError as exc:  # utf-16/utf-32 without a byte-order mark
+                raise InputError(
+                    f"not valid {label} text ({exc}); pass --encoding {label.lower()}-le or {label.lower()}-be, "
+                    "or leave --encoding out to detect it",
+                    file=str(path),
+                ) from None
             if forbid_nul and b"\x00" in chunk:
                 bad = offset + chunk.index(b"\x00")
                 raise InputError(
