@@ -245,15 +245,15 @@ def build_plan(
     # (Royalti fills an empty upc with TEMP…, and a cleared key would orphan the record).
     kept = cols if blanks == "keep" else [c for c in cols if c in spec.keys]
     if kept:
-        differs[kept] &= new[kept].ne("")
+        differs.loc[:, kept] = differs.loc[:, kept] & (new.loc[:, kept] != "")
     # fields the provider's update cannot change: never sent; a known different value is reported
     fixed = [c for c in cols if c in CREATE_ONLY.get(spec.provider, ())]
     frozen: dict[int, list[str]] = {}
     if fixed:
-        stuck = (differs[fixed] & old[fixed].ne("")).stack()
+        stuck = (differs.loc[:, fixed] & (old.loc[:, fixed] != "")).stack()
         for row, name in stuck.index[stuck.to_numpy(dtype=bool)]:
             frozen.setdefault(int(row), []).append(str(name))
-        differs[fixed] = False
+        differs.loc[:, fixed] = False
     conflicts = pd.Index(sorted(matcher.conflict))
     creates = frame.index.difference(matched.index).difference(conflicts)
     filled = frame.loc[creates, cols] != ""
@@ -281,7 +281,7 @@ def build_plan(
     matched_ids, matched_by = matched.astype(str).to_dict(), matcher.match_by.to_dict()
     fingerprints = dict(zip(remote[_RID].astype(str), remote[_FP], strict=True))
     natural = [k for k in spec.keys if k != rid]
-    has_key = frame[natural].ne("").any(axis=1).to_dict() if natural else {}
+    has_key = (frame.loc[:, natural] != "").any(axis=1).to_dict() if natural else {}
     plan = Plan(
         provider=spec.provider,
         catalog=catalog or str(sheet.path),
