@@ -324,3 +324,16 @@ def test_only_failed_also_retries_rows_a_stopped_run_never_attempted(tmp_path):
         assert [r["row"] for r in again] == [2, 3, 4, 5, 6]  # the 3 never attempted are retried too
         assert {r["status"] for r in again} == {"failed"}
         assert write_requests(sb) == 2 + 5
+
+
+def test_an_unwritable_report_path_is_refused_before_anything_is_sent(tmp_path):
+    catalog = fresh_catalog("royalti", tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with sandbox("royalti") as sb:
+        env = env_for(sb, "royalti", tmp_path)
+        base = ["-p", "royalti", "--state", str(tmp_path / "s.db"), *FAST, "--yes"]
+        result = run_cli(["apply", str(catalog), *base, "--report", str(blocker / "r.csv")], env)
+        assert result.exit_code == 1
+        assert "cannot write the report" in result.stderr and "nothing was sent" in result.stderr
+        assert write_requests(sb) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,18 @@ def _confirm(plan: Plan, yes: bool, console: Console) -> None:
     render_plan(plan, console)
     if not click.confirm(f"Apply {writes} write(s) to {plan.provider}?", default=False, err=True):
         raise ConfigError("not confirmed; nothing was sent")
+
+
+def _check_writable(target: Path) -> None:
+    """ConfigError (nothing sent) when the report could not be written after the run."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the report to {target}: {exc.strerror or exc}; nothing was sent"
+        ) from exc
+    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ConfigError(f"cannot write the report to {target}: permission denied; nothing was sent")
 
 
 class _Progress:
@@ -222,6 +235,7 @@ def apply_command(
         )
     err = Console(stderr=True, soft_wrap=False)
     state = Path(state_path)
+    _check_writable(report_file or state.parent / "reports" / "run.csv")  # before anything is sent
     with Ledger(state) as ledger, ledger.locked("apply"):
         run_id = ledger.start_run("apply", provider, client.base_url, catalog, saved.mode if saved else mode)
         try:
