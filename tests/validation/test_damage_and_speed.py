@@ -180,3 +180,24 @@ def test_a_keyless_row_in_a_sheet_without_key_columns_still_names_a_cell(make_sh
     sheet = make_sheet([{"title": "A", "displayArtist": "B"}])
     [problem] = validate_sheet(sheet, ROYALTI).problems
     assert (problem.code, problem.cell, problem.column) == ("no-key", "A2", "title")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://res.example.com/a.jpg|https://res.example.com/b.mp4",
+        " https://a.b/x.jpg |\n https://a.b/y.mp4 | ",
+        "https://a.b/x.jpg\r\nhttps://a.b/y.jpg",
+        "https://a.b/x.jpg https://a.b/y.jpg",
+        "https://a.b/x.jpg||ftp://a.b/y",
+        "|",
+        "https://a.b/x.jpg\fhttps://a.b/y.jpg",
+        '[{"type": 1, "url": "https://a.b/x.jpg"}]',
+        "[not json",
+        "https://a.b/ü.jpg",
+    ],
+)
+def test_vectorised_media_check_agrees_with_the_scalar_rule(value: str) -> None:
+    from catalog_sync.validation.checks import media_problem, medias_ok
+
+    assert medias_ok(pd.Series([value], dtype=str)).tolist() == [media_problem(value) is None]
