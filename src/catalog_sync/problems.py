@@ -33,6 +33,8 @@ CODES: dict[str, str] = {
     "empty-catalog": "the sheet has a header but no data rows",
     "house-rule": "a rule from a user schema (--schema) failed",
     "cell-too-large": "a cell holds more than 32,767 characters (the spreadsheet limit); it was truncated",
+    "header-row": "the header is below rows that hold no field names (a title); those rows are ignored",
+    "formula-no-value": "a formula cell with no saved result (the writing program did not calculate it)",
     "format-mismatch": "the file's content is not what its extension says; it was read by its content",
 }
 

@@ -96,3 +96,34 @@ def test_a_near_miss_header_gets_the_field_name_suggested(tmp_path) -> None:
     near, other = sheet.problems
     assert near.code == "unknown-column" and "did you mean 'displayArtist'?" in near.message
     assert "did you mean" not in other.message and "--mapping" in other.message
+
+
+def test_formulas_without_a_saved_result_are_reported_on_their_cell(tmp_path) -> None:
+    # openpyxl (like other writers that do not calculate) stores formulas with an empty value
+    path = _xlsx(
+        tmp_path / "f.xlsx",
+        [
+            ["title", "upc", "note"],
+            ["A", '="0"&"12345678905"', "=1+1"],  # 'note' is not a field: its formula does not matter
+            ["B", "012345678905", "x"],
+        ],
+    )
+    sheet = load_sheet(path, known_fields=FIELDS)
+    [problem] = sheet.problems[1:]  # after the unknown-column warning for 'note'
+    assert (problem.code, problem.cell, problem.column, problem.severity) == (
+        "formula-no-value",
+        "B2",
+        "upc",
+        "error",
+    )
+    assert '="0"&"12345678905"' in problem.message and "save it" in problem.message
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+def test_a_calculated_empty_text_is_not_a_missing_result(tmp_path, convert) -> None:
+    source = _xlsx(tmp_path / "src.xlsx", [["title", "upc"], ['=IF(1=1,"","x")', '=CONCATENATE("0","12")']])
+    saved = convert(source, "xlsx")
+    sheet = load_sheet(saved, known_fields=FIELDS)
+    assert [p.code for p in sheet.problems] == []
+    assert sheet.data.loc[2].tolist() == ["", "012"]

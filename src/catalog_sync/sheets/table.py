@@ -49,6 +49,7 @@ class Grid:
     ragged_is_error: bool = False  # CSV: cells beyond the header are a ragged row
     trimmed: bool = False  # workbooks: cells are already trimmed
     problems: list[Problem] = field(default_factory=list)
+    valueless: list[tuple[int, int, str]] = field(default_factory=list)  # formulas without a saved result
 
 
 @dataclass
@@ -272,6 +273,20 @@ def build_sheet(
         keep.append(j)
         names.append(name)
 
+    kept = dict(zip(keep, names, strict=True))
+    for i, j, formula in grid.valueless:
+        if i > top and j in kept:
+            cell = f"{column_letter(j)}{grid.first_row + i}"
+            ctx.add(
+                "formula-no-value",
+                f"cell {cell} holds the formula ={_preview(formula, 40)} but no saved result (the file was written "
+                "by a program that does not calculate), so its value is unknown; open the file in Excel or "
+                "LibreOffice and save it, or type the value",
+                cell=cell,
+                row=grid.first_row + i,
+                column=kept[j],
+                value="",
+            )
     index = pd.Index(numbers, dtype="int64")
     every = keep == list(range(width))
     data = pd.DataFrame(

@@ -85,6 +85,29 @@ def _error_cells(path: Path, part: str) -> dict[tuple[int, int], str]:
     return found
 
 
+def _valueless_formulas(path: Path, part: str) -> list[tuple[int, int, str]]:
+    """(row, col, formula) of each formula cell without a saved result, streamed."""
+    found: list[tuple[int, int, str]] = []
+    with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
+        for _event, elem in ET.iterparse(fh, events=("end",)):
+            tag = elem.tag.rsplit("}", 1)[-1]
+            if tag == "c":
+                formula = next((ch for ch in elem if ch.tag.rsplit("}", 1)[-1] == "f"), None)
+                value = next((ch for ch in elem if ch.tag.rsplit("}", 1)[-1] in ("v", "is")), None)
+                empty = value is None or not "".join(value.itertext()).strip()
+                # t="str" with an empty value is a calculated empty text (=IF(A2="","",A2)), not a gap
+                if formula is not None and empty and elem.get("t") != "str":
+                    ref = elem.get("r", "")
+                    letters = "".join(ch for ch in ref if ch.isalpha())
+                    digits = "".join(ch for ch in ref if ch.isdigit())
+                    if letters and digits:
+                        found.append((int(digits) - 1, column_index(letters.encode()), formula.text or ""))
+                elem.clear()
+            elif tag == "row":
+                elem.clear()
+    return found
+
+
 def _has_data(rows: list[list[object]]) -> bool:
     return any(v != "" and not (isinstance(v, str) and not v.strip()) for row in rows for v in row)
 
@@ -198,4 +221,7 @@ def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
         for (r, c), text in _error_cells(path, sheet_part).items():
             if r < len(cells) and c < len(cells[r]):
                 cells[r][c], kinds[r][c] = text, "e"
-    return WorkbookSheet(name=name, grid=Grid(cells=cells, kinds=kinds, trimmed=True))
+    grid = Grid(cells=cells, kinds=kinds, trimmed=True)
+    if sheet_part and sheet_part in report.formula_parts:
+        grid.valueless = _valueless_formulas(path, sheet_part)
+    return WorkbookSheet(name=name, grid=grid)

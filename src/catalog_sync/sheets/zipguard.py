@@ -35,6 +35,10 @@ _COLUMN = re.compile(rb' r="([A-Z]{1,3})[0-9]')
 # Exact: a cell with a value (not self-closing) and its A1 reference; namespace prefix allowed.
 _CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="e"')
+# A formula with no saved result (written by a program that does not calculate, e.g. openpyxl).
+_EMPTY_FORMULA = re.compile(
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>|</(?:\w+:)?c>)"
+)
 _TAIL = 256
 
 
@@ -43,6 +47,7 @@ class ZipReport:
     """What the scan found that the reader needs."""
 
     error_parts: set[str] = field(default_factory=set)
+    formula_parts: set[str] = field(default_factory=set)  # worksheet parts with formulas lacking a value
     used_cells: dict[str, int] = field(
         default_factory=dict
     )  # worksheet part -> cells from A1 to the last value
@@ -140,6 +145,8 @@ def _scan_member(
         if is_sheet:
             if b't="e"' in window and _ERROR_CELL.search(window):
                 report.error_parts.add(info.filename)
+            if b"<" in window and b"f" in window and _EMPTY_FORMULA.search(window):
+                report.formula_parts.add(info.filename)
             extent.feed(window)
         tail = window[-_TAIL:]
     if not is_sheet:
