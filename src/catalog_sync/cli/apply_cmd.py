@@ -253,7 +253,7 @@ def apply_command(
         except CatalogSyncError as exc:
             ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=exc.exit_code)
             raise
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl+C while planning or at the prompt
             ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=INTERRUPTED)
             raise
         if not as_json:
