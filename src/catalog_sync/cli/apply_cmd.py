@@ -253,8 +253,11 @@ def apply_command(
         except CatalogSyncError as exc:
             ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=exc.exit_code)
             raise
-        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl+C while planning or at the prompt
+        except KeyboardInterrupt:  # Ctrl+C while planning
             ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=INTERRUPTED)
+            raise
+        except click.exceptions.Abort:  # Ctrl+C at the prompt: click exits 1 ("Aborted!")
+            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=1)
             raise
         if not as_json:
             err.print(f"Applying to {provider}: {summary_line(plan)}")
