@@ -201,3 +201,10 @@ def test_vectorised_media_check_agrees_with_the_scalar_rule(value: str) -> None:
     from catalog_sync.validation.checks import media_problem, medias_ok
 
     assert medias_ok(pd.Series([value], dtype=str)).tolist() == [media_problem(value) is None]
+
+
+def test_scientific_notation_with_a_decimal_comma_is_damage_too(make_sheet) -> None:
+    # a French/German Excel writes 1,23457E+11 in its ;-separated CSV export
+    sheet = make_sheet([{"title": "A", "upc": "1,23457E+11"}])
+    [problem] = validate_sheet(sheet, ROYALTI).problems
+    assert (problem.code, problem.cell) == ("excel-damage", "B2") and "scientific notation" in problem.message

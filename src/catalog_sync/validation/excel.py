@@ -30,7 +30,7 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import FieldSpec, ProviderSpec
 from catalog_sync.validation.checks import gtin_check_digit_ok
 
-SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+SCIENTIFIC = re.compile(r"^[+-]?\d+([.,]\d+)?[eE][+-]?\d+$")  # 1.23457E+11, or 1,23457E+11 (FR/DE Excel)
 FLOATIFIED = re.compile(r"^(\d+)\.0+$")
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 SERIAL_TEXT = re.compile(r"^\d{5}$")
