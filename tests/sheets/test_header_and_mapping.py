@@ -127,3 +127,14 @@ def test_a_calculated_empty_text_is_not_a_missing_result(tmp_path, convert) -> N
     sheet = load_sheet(saved, known_fields=FIELDS)
     assert [p.code for p in sheet.problems] == []
     assert sheet.data.loc[2].tolist() == ["", "012"]
+
+
+def test_a_semicolon_csv_with_a_title_line_is_still_split_on_semicolons(tmp_path) -> None:
+    path = tmp_path / "fr.csv"
+    path.write_bytes(
+        "Export du catalogue\r\ntitle;upc;displayArtist\r\nCafé;012345678905;X\r\n".encode("cp1252")
+    )
+    sheet = load_sheet(path, known_fields=FIELDS)
+    assert sheet.delimiter == ";" and sheet.header_row == 2
+    assert sheet.data.loc[3].tolist() == ["Café", "012345678905", "X"]
+    assert [p.code for p in sheet.problems] == ["encoding-guessed", "header-row"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,8 @@ def _score(sample: str, delim: str, truncated: bool) -> tuple[int, float, int]:
         rows = rows[:-1]
     if not rows:
         return (0, 0.0, 0)
-    width = len(rows[0])
+    # the most common width, not the first row's: a title line above the header has one cell
+    width = Counter(len(r) for r in rows).most_common(1)[0][0]
     if width < 2:
         return (0, 0.0, width)
     same = sum(1 for r in rows if len(r) == width) / len(rows)
