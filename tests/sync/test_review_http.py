@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shlex
 import signal
 import sqlite3
@@ -337,3 +338,41 @@ def test_an_unwritable_report_path_is_refused_before_anything_is_sent(tmp_path):
         assert result.exit_code == 1
         assert "cannot write the report" in result.stderr and "nothing was sent" in result.stderr
         assert write_requests(sb) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("provider", ["keevault", "royalti"])
+def test_kill_9_during_updates_and_mirror_deletes_converges(provider, tmp_path):
+    rng = random.Random(3)
+    catalog = big_catalog(provider, tmp_path, 40)
+    state = tmp_path / "state.db"
+    with sandbox(provider, faults=FaultConfig(latency_ms=60, jitter_ms=40), seed=3) as sb:
+        env = _subprocess_env(env_for(sb, provider, tmp_path))
+        command = [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", provider]
+        command += ["--state", str(state), "--yes", "--concurrency", "3", *FAST]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        rows = read_rows(catalog)
+        column = "title" if provider == "royalti" else "description"
+        for row in rows:
+            row[column] += " v2"
+        write_rows(catalog, rows[:30])  # 30 updates, 10 mirror deletes
+        mirror = [*command, "--mode", "mirror", "--max-deletes", "10"]
+        for _ in range(3):
+            before = write_requests(sb)
+            proc = subprocess.Popen(mirror, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 20
+            while write_requests(sb) == before and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.05, 0.4))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        finish = subprocess.run(mirror, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert finish.returncode == 0, finish.stdout + finish.stderr
+        assert_converged(provider, sb, catalog)
+        before = write_requests(sb)
+        again = subprocess.run(mirror, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert again.returncode == 0 and write_requests(sb) == before
+    with Ledger(state) as ledger:
+        states = [row[0] for row in ledger._db.execute("SELECT state FROM intents WHERE action != 'create'")]
+    assert "in-flight" not in states and "settled" in states  # killed writes were left, then settled
