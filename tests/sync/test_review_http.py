@@ -376,3 +376,18 @@ def test_kill_9_during_updates_and_mirror_deletes_converges(provider, tmp_path):
     with Ledger(state) as ledger:
         states = [row[0] for row in ledger._db.execute("SELECT state FROM intents WHERE action != 'create'")]
     assert "in-flight" not in states and "settled" in states  # killed writes were left, then settled
+
+
+def test_a_saved_plan_refuses_a_different_mode_or_blanks(tmp_path):
+    catalog = fresh_catalog("keevault", tmp_path)
+    with sandbox("keevault") as sb:
+        env = env_for(sb, "keevault", tmp_path)
+        base = ["-p", "keevault", "--state", str(tmp_path / "s.db"), *FAST]
+        plan_file = tmp_path / "plan.json"
+        assert run_cli(["plan", str(catalog), *base, "-o", str(plan_file)], env).exit_code == 0
+        for extra in (["--mode", "mirror"], ["--blanks", "clear"]):
+            result = run_cli(["apply", str(plan_file), *base, "--yes", *extra], env)
+            assert result.exit_code == 1 and "a saved plan is applied exactly" in result.stderr
+        assert write_requests(sb) == 0
+        same = run_cli(["apply", str(plan_file), *base, "--yes", "--mode", "upsert"], env)
+        assert same.exit_code == 0, same.output

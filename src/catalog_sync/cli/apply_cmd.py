@@ -226,6 +226,14 @@ def apply_command(
                 sheet=sheet, mapping=mapping, house_rules=house_rules, encoding=encoding, delimiter=delimiter
             ),
         )
+    if saved is not None:
+        for name, given, planned in (("mode", mode, saved.mode), ("blanks", blanks, saved.blanks)):
+            explicit = ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+            if explicit and given != planned:
+                raise ConfigError(
+                    f"{source} was planned with --{name} {planned}; a saved plan is applied exactly, so "
+                    f"--{name} {given} cannot change it: plan again with --{name} {given}"
+                )
     client = connect(provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout)
     spec = spec or client.spec
     if saved is not None and saved.base_url and saved.base_url != public_base_url(client.base_url):
