@@ -35,6 +35,7 @@ CODES: dict[str, str] = {
     "cell-too-large": "a cell holds more than 32,767 characters (the spreadsheet limit); it was truncated",
     "header-row": "the header is below rows that hold no field names (a title); those rows are ignored",
     "formula-no-value": "a formula cell with no saved result (the writing program did not calculate it)",
+    "mapping-unused": "a --mapping entry names a header the sheet does not have (a typo?)",
     "format-mismatch": "the file's content is not what its extension says; it was read by its content",
 }
 

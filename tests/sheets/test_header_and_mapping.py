@@ -138,3 +138,12 @@ def test_a_semicolon_csv_with_a_title_line_is_still_split_on_semicolons(tmp_path
     assert sheet.delimiter == ";" and sheet.header_row == 2
     assert sheet.data.loc[3].tolist() == ["Café", "012345678905", "X"]
     assert [p.code for p in sheet.problems] == ["encoding-guessed", "header-row"]
+
+
+def test_a_mapping_entry_matching_no_header_is_a_warning(tmp_path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("Title,Barcode\nA,012345678905\n", encoding="utf-8")
+    sheet = load_sheet(path, known_fields=FIELDS, mapping={"Barcod": "upc", "Title": "title"})
+    codes = [(p.code, p.severity, p.value) for p in sheet.problems]
+    assert ("mapping-unused", "warning", "barcod") in codes
+    assert "check its spelling" in next(p.message for p in sheet.problems if p.code == "mapping-unused")

@@ -273,6 +273,16 @@ def build_sheet(
         keep.append(j)
         names.append(name)
 
+    present = {header_key(text) for text in header if text}
+    for key in [k for k in mapping if k not in present]:
+        ctx.add(
+            "mapping-unused",
+            f"the mapping names the header {key!r} (→ {mapping[key] or 'ignored'}), but row {header_row} has no "
+            "such header; check its spelling in the mapping file",
+            severity="warning",
+            row=header_row,
+            value=key,
+        )
     kept = dict(zip(keep, names, strict=True))
     for i, j, formula in grid.valueless:
         if i > top and j in kept:
