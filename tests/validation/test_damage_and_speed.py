@@ -208,3 +208,13 @@ def test_scientific_notation_with_a_decimal_comma_is_damage_too(make_sheet) -> N
     sheet = make_sheet([{"title": "A", "upc": "1,23457E+11"}])
     [problem] = validate_sheet(sheet, ROYALTI).problems
     assert (problem.code, problem.cell) == ("excel-damage", "B2") and "scientific notation" in problem.message
+
+
+def test_a_year_in_a_date_column_is_not_taken_for_a_date_serial(tmp_path) -> None:
+    path = _xlsx(tmp_path / "year.xlsx", [["title", "releaseDate", "takedownDate"], ["A", 2024, 14611]])
+    _sheet, _spec, report = validate_catalog(path, "royalti")
+    cells = _by_cell(report)
+    assert cells["B2"].code == "bad-format" and "1905" not in cells["B2"].message
+    assert "YYYY-MM-DD" in cells["B2"].message
+    # a 1940 serial (a reissue's original date) is still recognised
+    assert cells["C2"].code == "excel-damage" and cells["C2"].extra["suggestion"] == "1940-01-01"

@@ -36,6 +36,7 @@ _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 SERIAL_TEXT = re.compile(r"^\d{5}$")
 SERIAL_TEXT_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-10
 _MAX_SERIAL = 2958465  # 9999-12-31
+YEARS = (1900, 2100)  # a number cell in this range in a date column is a year, not a serial
 SIGNIFICANT_DIGITS = 15  # what Excel keeps of a number; more digits in a number cell are zeros or noise
 _TEXT_FIX = "format the column as Text (or type a leading ') and re-enter it"
 
@@ -221,7 +222,10 @@ def _date_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
     as_text = values.str.fullmatch(SERIAL_TEXT.pattern)
     numbers = pd.to_numeric(values.where(values.str.fullmatch(_NUMBER.pattern), None), errors="coerce")
     lo, hi = SERIAL_TEXT_RANGE
-    suspect = (as_text & numbers.between(lo, hi)) | ((kinds == "n") & numbers.notna())
+    # A number cell is a serial unless it reads as a year (2024 is far likelier a year than
+    # 1905-07-16); a year gets the plain date-format message.
+    serial = numbers.notna() & ~numbers.between(*YEARS)
+    suspect = (as_text & numbers.between(lo, hi)) | ((kinds == "n") & serial)
     found = []
     for row in values.index[suspect.fillna(False).astype(bool)]:
         value = values[row]
