@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from catalog_sync.errors import ConfigError
 
@@ -256,3 +257,14 @@ def resolve_base_url(
     if not re.match(r"^https?://[^/\s]+", url):
         raise ConfigError(f"{provider} base URL must start with http:// or https:// (got {redact(url)!r})")
     return url
+
+
+def public_base_url(url: str | None) -> str:
+    """``url`` without user info, query or fragment (what the ledger and plans may store)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))

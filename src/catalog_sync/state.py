@@ -34,10 +34,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from filelock import FileLock, Timeout
 
+from catalog_sync.config import public_base_url
 from catalog_sync.errors import ConfigError, LockHeldError
 
 __all__ = [
@@ -139,17 +139,6 @@ _COLUMNS = _schema_columns(_SCHEMA)
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-def public_base_url(url: str | None) -> str:
-    """``url`` without user info, query or fragment (what the ledger and plans may store)."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 def fields_fingerprint(fields: dict[str, str]) -> str:

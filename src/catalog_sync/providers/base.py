@@ -28,7 +28,7 @@ from typing import Any, ClassVar, TypeVar
 import requests
 from requests.auth import AuthBase
 
-from catalog_sync.config import Credentials, read_config, redact, resolve_base_url
+from catalog_sync.config import Credentials, public_base_url, read_config, redact, resolve_base_url
 from catalog_sync.errors import (
     FatalProviderError,
     ProviderError,
@@ -67,6 +67,8 @@ class Provider(ABC):
     can_list: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     can_lookup: ClassVar[bool] = True
+    #: What to do about a write whose answer was lost (providers that cannot look records up say so).
+    lost_answer_hint: ClassVar[str] = "look the record up before sending it again"
     default_rate: ClassVar[float | None] = None  # requests per second; None = unlimited
     rate_writes_only: ClassVar[bool] = False  # JoggAI counts only POSTs
     default_concurrency: ClassVar[int] = 4
@@ -272,7 +274,9 @@ class Provider(ABC):
                 if phase == "connect":
                     error = FatalProviderError(
                         self._message(
-                            method, path, f"cannot connect to {self.base_url} ({type(exc).__name__})"
+                            method,
+                            path,
+                            f"cannot connect to {public_base_url(self.base_url)} ({type(exc).__name__})",
                         )
                     )
                 elif not safe:
@@ -281,7 +285,7 @@ class Provider(ABC):
                             method,
                             path,
                             f"the request was sent but the answer was lost ({type(exc).__name__}); "
-                            "it may have taken effect, look the record up before sending it again",
+                            f"it may have taken effect, {self.lost_answer_hint}",
                         )
                     ) from None
                 else:
@@ -307,8 +311,7 @@ class Provider(ABC):
                         raise RowFailedError(message, **kwargs) from None
                     if outcome is Outcome.TRANSIENT and not safe:
                         raise UnknownOutcomeError(
-                            message
-                            + "; the write may have taken effect, look the record up before sending it again",
+                            message + f"; the write may have taken effect, {self.lost_answer_hint}",
                             **kwargs,
                         ) from None
                     wait = signal.retry_after

@@ -32,6 +32,10 @@ class JoggProvider(Provider):
     can_list = False
     can_delete = False
     can_lookup = False
+    lost_answer_hint = (
+        "and JoggAI cannot be searched: it is recorded as unknown, never resent; check the JoggAI "
+        "dashboard and fill product_id (or `catalog-sync runs -p jogg --resolve-unknown KEY` if it was not created)"
+    )
     default_rate = 20 / 60  # 20 POST per minute per API key
     rate_writes_only = True
     default_concurrency = 2
