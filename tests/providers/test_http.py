@@ -82,3 +82,29 @@ def test_reset_after_sending_is_after_send() -> None:
     assert connection_failure_phase(info.value) == "after_send"
     assert connection_failure_phase(requests.exceptions.ReadTimeout()) == "after_send"
     assert connection_failure_phase(requests.exceptions.ConnectTimeout()) == "connect"
+
+
+def test_cannot_connect_message_shows_no_credentials_from_the_url(monkeypatch) -> None:
+    """A base URL with user info or a query token never reaches the message (review finding)."""
+    from catalog_sync.errors import FatalProviderError
+    from catalog_sync.providers import get_provider
+
+    monkeypatch.setenv("ROYALTI_API_KEY", "RWAK_conn_test_key")
+    client = get_provider("royalti").from_env(
+        base_url="http://user:pw-SECRET@127.0.0.1:1/?token=TOK-SECRET", max_attempts=1
+    )
+    try:
+        client.list_remote()
+    except FatalProviderError as exc:
+        message = str(exc)
+    else:  # pragma: no cover - port 1 is never open
+        raise AssertionError("expected a connection failure")
+    assert "cannot connect to http://127.0.0.1:1" in message
+    assert "pw-SECRET" not in message and "TOK-SECRET" not in message and "user" not in message
+
+
+def test_jogg_lost_answer_message_does_not_promise_a_lookup() -> None:
+    from catalog_sync.providers import get_provider
+
+    assert "look the record up" in get_provider("royalti").lost_answer_hint
+    assert "cannot be searched" in get_provider("jogg").lost_answer_hint
