@@ -134,3 +134,25 @@ def test_api_key_from_env(make_sandbox, http) -> None:
     assert http.get(f"{sb.url}/v2/voices", headers={"x-api-key": "from-env"}).json()["code"] == 0
     assert http.get(f"{sb.url}/v2/voices", headers=JOGG).json()["code"] == 10105
     assert sb.api_key_source == "env"
+
+
+def test_a_client_hanging_up_mid_answer_prints_no_traceback(capsys) -> None:
+    """A killed client (reset mid-answer) is routine for a sandbox: no traceback on stderr."""
+    import socket
+    import struct
+
+    from catalog_sync.sandbox import FaultConfig, Sandbox
+
+    with Sandbox("royalti", api_key="RWAK_reset", faults=FaultConfig(latency_ms=200)) as sb:
+        for _ in range(3):
+            conn = socket.create_connection((sb.host, sb.port))
+            conn.sendall(b"GET /product HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer RWAK_reset\r\n\r\n")
+            # RST instead of FIN: the server's write then fails with ConnectionResetError/BrokenPipe
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+        import time
+
+        time.sleep(0.6)
+        assert sb.stats()["total_requests"] >= 1  # the server is still answering
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "ConnectionResetError" not in err and "BrokenPipeError" not in err
