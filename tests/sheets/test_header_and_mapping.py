@@ -147,3 +147,18 @@ def test_a_mapping_entry_matching_no_header_is_a_warning(tmp_path) -> None:
     codes = [(p.code, p.severity, p.value) for p in sheet.problems]
     assert ("mapping-unused", "warning", "barcod") in codes
     assert "check its spelling" in next(p.message for p in sheet.problems if p.code == "mapping-unused")
+
+
+def test_csv_values_have_their_own_budget_but_empty_trailing_cells_do_not_use_it(
+    tmp_path, monkeypatch
+) -> None:
+    from catalog_sync.sheets import limits
+
+    monkeypatch.setattr(limits, "MAX_FILLED_CELLS", 30)
+    wide = tmp_path / "wide.csv"  # Excel's trailing ',,,' columns: 10 rows x 12 cells, 20 values
+    wide.write_text("title,upc" + "," * 10 + "\n" + "".join(f"T{i},{i}" + "," * 10 + "\n" for i in range(10)))
+    assert load_sheet(wide, known_fields=FIELDS).data.shape == (10, 2)
+    full = tmp_path / "full.csv"
+    full.write_text("title,upc\n" + "".join(f"T{i},{i}\n" for i in range(20)))
+    with pytest.raises(InputError, match="more than 30 cells with values"):
+        load_sheet(full, known_fields=FIELDS)

@@ -113,6 +113,7 @@ def read_csv_rows(path: Path, *, encoding: str | None = None, delimiter: str | N
         reader = csv.reader(fh, delimiter=delim)
         rows: list[list[str]] = []
         budget = limits.MAX_SHEET_CELLS
+        filled = limits.MAX_FILLED_CELLS  # values cost memory; empty cells (',,,') share one ''
         skipped = 0 if sep is None else 1  # the reader counts lines after a sep= line
         start = 1 + skipped  # physical line where the record being read starts
         try:
@@ -125,10 +126,12 @@ def read_csv_rows(path: Path, *, encoding: str | None = None, delimiter: str | N
                     )
                 last_start, start = start, reader.line_num + 1 + skipped
                 budget -= len(row) or 1
-                if budget < 0:
+                filled -= len(row) - row.count("")
+                if budget < 0 or filled < 0:
+                    limit = limits.MAX_SHEET_CELLS if budget < 0 else limits.MAX_FILLED_CELLS
+                    what = "cells" if budget < 0 else "cells with values"
                     raise InputError(
-                        f"refused: more than {limits.MAX_SHEET_CELLS:,} cells (at line {reader.line_num}); split "
-                        "the catalog",
+                        f"refused: more than {limit:,} {what} (at line {reader.line_num}); split the catalog",
                         file=str(path),
                     )
                 rows.append(row)
