@@ -208,3 +208,46 @@ def test_xlsx_report_keeps_control_characters_out_and_does_not_crash(tmp_path) -
     assert list(back["cell"]) == ["C1", "A2", "B2"]
     assert back["value"].iloc[2] == "0123456789x"  # the control character is dropped, the rest kept
     assert back["severity"].iloc[0] == "warning" and back["column"].iloc[1] == "title"
+
+
+def _apply_like_rows(n: int) -> list[dict]:
+    statuses = ["ok", "failed", "skipped", "conflict", "unknown"]
+    return [
+        {
+            "row": i + 2,
+            "upc": f"{i:012d}",
+            "title": "A_x0041_\r\nB & <c>" if i == 0 else f"T{i}",
+            "price": -42.5 if i == 1 else i,
+            "status": statuses[i % 5],
+            "remote_id": f"id-{i}",
+        }
+        for i in range(n)
+    ]
+
+
+def test_big_xlsx_report_is_fast_and_reads_back_exactly(tmp_path: Path) -> None:
+    import time
+
+    rows = _apply_like_rows(30_000)
+    path = tmp_path / "big.xlsx"
+    started = time.perf_counter()
+    write_table(rows, path, columns=COLUMNS, text_columns=("upc", "remote_id"), status_column="status")
+    assert time.perf_counter() - started < 5  # openpyxl spent ~12 µs per cell
+    back = read_report(path)
+    assert back.shape == (30_000, 6)
+    assert back.loc[0, "title"] == "A_x0041_\r\nB & <c>" and back.loc[0, "upc"] == "000000000000"
+    assert back.loc[1, "price"] == "-42.5" and back.loc[29_999, "remote_id"] == "id-29999"
+    ws = load_workbook(path, read_only=False)["report"]
+    assert ws["B3"].data_type == "s" and ws["B3"].number_format == "@" and ws["D3"].data_type == "n"
+    assert ws["E3"].fill.start_color.rgb[-6:] == "FFC7CE" and ws["A1"].font.b and ws.freeze_panes == "A2"
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_xlsx_report(tmp_path: Path, convert) -> None:
+    path = tmp_path / "r.xlsx"
+    write_table(_apply_like_rows(5), path, columns=COLUMNS, status_column="status", summary={"ok": 1})
+    text = convert(path, "csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == ",".join(COLUMNS)
+    assert lines[-1] == "6,000000000004,T4,4,unknown,id-4"
