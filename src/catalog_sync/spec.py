@@ -36,6 +36,7 @@ _FIELD_ATTRS = {
     "description",
     "example",
     "style",
+    "updatable",
 }
 
 
@@ -59,6 +60,7 @@ class FieldSpec:
     description: str = ""
     example: str = ""
     style: str | None = None  # booleans: "one_zero" (1/0) or "true_false"
+    updatable: bool = True  # False: the provider's update cannot change it (set only on create)
 
     @property
     def is_remote_id(self) -> bool:
@@ -119,7 +121,7 @@ def _field_from_dict(raw: dict[str, Any], source: str) -> FieldSpec:
     return _checked(FieldSpec(**data), source)
 
 
-_BOOL_ATTRS = ("required", "case_insensitive", "identifier")
+_BOOL_ATTRS = ("required", "case_insensitive", "identifier", "updatable")
 _INT_ATTRS = ("min_length", "max_length", "length", "min", "max")
 _STYLES = ("one_zero", "true_false")
 
@@ -248,12 +250,14 @@ def apply_house_rules(spec: ProviderSpec, path: Path) -> ProviderSpec:
         if unknown:
             raise ConfigError(f"{path}: field {name!r} has unknown attributes {sorted(unknown)}")
         fixed = sorted(
-            k for k in ("type", "role", "style") if k in entry and entry[k] != getattr(by_name[name], k)
+            k
+            for k in ("type", "role", "style", "updatable")
+            if k in entry and entry[k] != getattr(by_name[name], k)
         )
         if fixed:
             raise ConfigError(f"{path}: field {name!r}: house rules cannot change {', '.join(fixed)}")
         _check_attrs(entry, f"{path}: field {name!r}")
-        changes = {k: v for k, v in entry.items() if k not in ("name", "type", "role", "style")}
+        changes = {k: v for k, v in entry.items() if k not in ("name", "type", "role", "style", "updatable")}
         if "values" in changes:
             # a subset of the provider's values, spelled as the provider spells them
             spelling = (

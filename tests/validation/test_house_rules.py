@@ -53,3 +53,18 @@ def test_a_subset_of_enum_values_keeps_the_providers_spelling(tmp_path) -> None:
     house.write_text("fields:\n  - name: type\n    values: [audio]\n  - name: title\n    max_length: 80\n")
     spec = load_spec("royalti", [house])
     assert spec.field("type").values == ("Audio",) and spec.field("title").max_length == 80
+
+
+def test_updatable_comes_from_the_provider_schema_and_house_rules_cannot_change_it(tmp_path) -> None:
+    from catalog_sync.errors import ConfigError
+    from catalog_sync.spec import load_spec
+
+    jogg = load_spec("jogg")
+    assert [f.name for f in jogg.fields if not f.updatable] == ["url"]  # PUT /v2/product takes no url
+    assert all(f.updatable for f in load_spec("royalti").fields)
+    house = tmp_path / "house.yaml"
+    house.write_text("fields:\n  - name: url\n    updatable: true\n", encoding="utf-8")
+    import pytest
+
+    with pytest.raises(ConfigError, match="cannot change updatable"):
+        load_spec("jogg", [house])

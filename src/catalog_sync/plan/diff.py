@@ -39,13 +39,9 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Unknown
 
-__all__ = ["BLANKS", "CREATE_ONLY", "MODES", "LedgerView", "RemoteLike", "build_plan"]
+__all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan"]
 
 MODES = ("upsert", "create", "update", "mirror")
-#: Fields a provider's update cannot change (PROVIDERS.md §2.2: JoggAI's PUT /v2/product takes
-#: no ``url``).  A matched row whose value differs is not "updated" silently: the field is left
-#: out of the payload and the row says why (``skip`` when nothing else changed).
-CREATE_ONLY: dict[str, tuple[str, ...]] = {"jogg": ("url",)}
 BLANKS = ("keep", "clear")
 _RID, _FP = "__rid", "__fp"
 
@@ -246,8 +242,10 @@ def build_plan(
     kept = cols if blanks == "keep" else [c for c in cols if c in spec.keys]
     if kept:
         differs.loc[:, kept] = differs.loc[:, kept] & (new.loc[:, kept] != "")
-    # fields the provider's update cannot change: never sent; a known different value is reported
-    fixed = [c for c in cols if c in CREATE_ONLY.get(spec.provider, ())]
+    # fields the provider's update cannot change (``updatable: false`` in the schema, e.g. JoggAI's
+    # url: PUT /v2/product takes none): never sent; a known different value is reported on the row
+    # (``skip`` when nothing else changed), never claimed as done
+    fixed = [c for c in cols if not spec.field(c).updatable]
     frozen: dict[int, list[str]] = {}
     if fixed:
         stuck = (differs.loc[:, fixed] & (old.loc[:, fixed] != "")).stack()
