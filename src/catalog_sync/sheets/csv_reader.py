@@ -54,6 +54,12 @@ def _score(sample: str, delim: str, truncated: bool) -> tuple[int, float, int]:
     width = Counter(len(r) for r in rows).most_common(1)[0][0]
     if width < 2:
         return (0, 0.0, width)
+    # The row that would be the header (the first of that width) must name at least two columns
+    # (some exports end every line with a delimiter, so trailing empty cells do not count): a
+    # one-column sheet whose values hold a ';' ("0;", ";0") is not a ';' file with blank headers.
+    header = next(r for r in rows if len(r) == width)
+    if sum(1 for cell in header if cell.strip()) < 2:
+        return (0, 0.0, 1)
     same = sum(1 for r in rows if len(r) == width) / len(rows)
     return (1, same, width)
 
