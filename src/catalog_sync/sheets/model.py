@@ -44,6 +44,13 @@ class Sheet:
             ragged rows, unknown columns, guessed encoding); validation adds them to its report.
         encoding / delimiter: what was detected for CSV.
         header_row: the row number of the header (the first row with any value).
+        source_headers: for each kept column (field name), the header text as it is in the file
+            (differs from the field name under ``--mapping`` or a case-insensitive match).
+        ignored: the values of columns that were read but not kept (unknown columns, empty or
+            duplicate headers), same index as ``data``, columns = their header text (A1 letter
+            for an empty header); reports carry them so a report still holds the user's columns.
+        date1904: the workbook counts dates in the Mac 1904 system (number cells holding date
+            serials convert with this epoch); False for CSV and 1900-system workbooks.
     """
 
     path: Path
@@ -57,6 +64,9 @@ class Sheet:
     encoding: str | None = None
     delimiter: str | None = None
     header_row: int = 1
+    source_headers: dict[str, str] = field(default_factory=dict)
+    ignored: pd.DataFrame | None = None
+    date1904: bool = False
 
     @property
     def display_name(self) -> str:
