@@ -198,7 +198,8 @@ def royalti() -> dict[str, tuple[list[str], list[list[Any]]]]:
         "duplicate_upc.csv": (R_SMALL, small((2, 0, upc("01234567890")))),
         "not_in_enum_type.csv": (R_SMALL, small((1, 3, "Podcast"))),
         "upc_lost_leading_zero.xlsx": (R_SMALL, small((0, 0, int(upc("01234567890"))))),
-        "date_serial.xlsx": (R_SMALL, small((1, 5, 45536))),  # 45536 = 2024-09-01
+        "date_serial.xlsx": (R_SMALL, small((1, 5, 45536))),  # 45536 = 2024-09-01, converted
+        "date_serial.csv": (R_SMALL, small((1, 5, "45536"))),  # as text: suggested, not converted
     }
 
 

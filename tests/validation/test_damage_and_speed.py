@@ -73,9 +73,12 @@ def test_date_cell_in_an_id_column_is_an_error_and_in_a_text_column_a_warning(tm
 
 def test_number_cell_with_a_date_serial_in_a_date_column_gets_the_iso_date(tmp_path) -> None:
     path = _xlsx(tmp_path / "serial.xlsx", [["title", "releaseDate", "version"], ["A", 45458, 45458]])
-    _sheet, _spec, report = validate_catalog(path, "royalti")
+    sheet, _spec, report = validate_catalog(path, "royalti")
     cells = _by_cell(report)
-    assert cells["B2"].code == "excel-damage" and cells["B2"].extra["suggestion"] == "2024-06-15"
+    assert (cells["B2"].code, cells["B2"].severity) == ("excel-damage", "warning")
+    assert cells["B2"].extra == {"converted": "2024-06-15"} and cells["B2"].value == "45458"
+    assert sheet.data.loc[2, "releaseDate"] == "2024-06-15" and sheet.kinds is not None
+    assert sheet.kinds.loc[2, "releaseDate"] == "d"
     # the same number in a free-text column is a legitimate value: nothing to say
     assert "C2" not in cells
 
@@ -216,5 +219,5 @@ def test_a_year_in_a_date_column_is_not_taken_for_a_date_serial(tmp_path) -> Non
     cells = _by_cell(report)
     assert cells["B2"].code == "bad-format" and "1905" not in cells["B2"].message
     assert "YYYY-MM-DD" in cells["B2"].message
-    # a 1940 serial (a reissue's original date) is still recognised
-    assert cells["C2"].code == "excel-damage" and cells["C2"].extra["suggestion"] == "1940-01-01"
+    # a 1940 serial (a reissue's original date) is still recognised, and converted
+    assert cells["C2"].code == "excel-damage" and cells["C2"].extra["converted"] == "1940-01-01"

@@ -17,7 +17,8 @@ EXPECTED = {
     "royalti/upc_scientific.csv": [(3, "A3", "excel-damage")],
     "royalti/upc_float.csv": [(4, "A4", "excel-damage")],
     "royalti/upc_bad_checksum.csv": [(2, "A2", "upc-checksum")],
-    "royalti/date_serial.xlsx": [(3, "F3", "excel-damage")],
+    "royalti/date_serial.xlsx": [(3, "F3", "excel-damage")],  # a warning: converted
+    "royalti/date_serial.csv": [(3, "F3", "excel-damage")],
     "royalti/bad_date.csv": [(2, "F2", "bad-format"), (4, "F4", "bad-format")],
     "royalti/year_out_of_range.csv": [(2, "G2", "out-of-range"), (3, "G3", "out-of-range")],
     "royalti/duplicate_upc.csv": [(2, "A2", "duplicate-key"), (4, "A4", "duplicate-key")],
@@ -37,7 +38,7 @@ EXPECTED = {
     "jogg/bad_media.csv": [(3, "F3", "bad-format"), (4, "F4", "bad-format")],
 }
 #: files whose only problems are warnings: valid unless --strict
-WARNING_ONLY = {"royalti/upc_bad_checksum.csv", "keevault/source_uppercase_ok.csv", "jogg/unknown_column.csv"}
+WARNING_ONLY = {"royalti/upc_bad_checksum.csv", "royalti/date_serial.xlsx", "keevault/source_uppercase_ok.csv", "jogg/unknown_column.csv"}
 
 
 def _validate(name: str, strict: bool = False):
@@ -64,13 +65,16 @@ def test_excel_damage_suggestions_are_the_repairs() -> None:
     by_file = {
         "royalti/upc_lost_leading_zero.xlsx": "012345678905",
         "royalti/upc_float.csv": "075678291234",
-        "royalti/date_serial.xlsx": "2024-09-01",
+        "royalti/date_serial.csv": "2024-09-01",
         "jogg/float_product_id.csv": "12345678",
     }
     for name, suggestion in by_file.items():
         (problem,) = _validate(name).problems
         assert problem.extra["suggestion"] == suggestion
         assert suggestion in problem.message
+    (converted,) = _validate("royalti/date_serial.xlsx").problems
+    assert converted.severity == "warning" and converted.extra == {"converted": "2024-09-01"}
+    assert "read as 2024-09-01" in converted.message
     (sci,) = _validate("royalti/upc_scientific.csv").problems
     assert "suggestion" not in sci.extra and "lost" in sci.message
 

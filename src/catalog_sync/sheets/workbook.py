@@ -3,6 +3,11 @@
 Zip-based files are checked by :mod:`zipguard` first.  Sheet choice: ``--sheet NAME``
 (exact, else the one name equal ignoring case); without it, the one visible worksheet
 holding data — hidden sheets (dropdown lists, metadata) are ignored unless named.
+
+The workbook's date system (:func:`workbook_date1904`) is read too, so number cells holding
+date serials can be converted with the right epoch: xlsx/xlsm from ``<workbookPr date1904>``,
+ods from ``<table:null-date>``; xls and xlsb are "unknown" (``None``): their serials are
+never converted.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import posixpath
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +31,9 @@ from catalog_sync.sheets.zipguard import ZipReport, column_index, inspect_zip
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_ATTR = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_TRUE = ("1", "true", "on")
+_SETTINGS_BYTES = 16 * 1024 * 1024  # workbook.xml larger than this is not read for the date system
 
 
 @dataclass
@@ -34,6 +43,7 @@ class WorkbookSheet:
     name: str
     grid: Grid
     problems: list[Problem] = field(default_factory=list)
+    date1904: bool | None = False  # the date system: True 1904, False 1900, None unknown (xls, xlsb)
 
 
 def _names(names: list[str]) -> str:
@@ -64,6 +74,72 @@ def xlsx_sheet_parts(path: Path) -> dict[str, str]:
         if sheet.get("name") is not None and rid in targets:
             parts[sheet.get("name", "")] = targets[rid]
     return parts
+
+
+def _xlsx_date1904(zf: zipfile.ZipFile) -> bool | None:
+    """``<workbookPr date1904="1">`` of xl/workbook.xml; ``None`` when the part is unreadable."""
+    try:
+        info = zf.getinfo("xl/workbook.xml")
+        if info.file_size > _SETTINGS_BYTES:
+            return None
+        raw = zf.read(info)
+        if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in raw.upper():
+            return None
+        book = ET.fromstring(raw)
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, zlib.error, OSError, ValueError):
+        return None
+    props = next(book.iter(f"{_MAIN_NS}workbookPr"), None)
+    return props is not None and (props.get("date1904") or "").strip().lower() in _TRUE
+
+
+def _ods_date1904(zf: zipfile.ZipFile) -> bool | None:
+    """From content.xml's ``<table:null-date>`` (default 1899-12-30): 1904-01-01 → True; others ``None``.
+
+    Streamed and stopped at the first table: the calculation settings come before the tables.
+    """
+    null_date = "1899-12-30"
+    parser = ET.XMLPullParser(events=("start",))
+    budget = _SETTINGS_BYTES * 4
+    try:
+        with zf.open("content.xml") as fh:
+            while budget > 0 and (chunk := fh.read(64 * 1024)):
+                budget -= len(chunk)
+                if b"<!DOCTYPE" in chunk.upper() or b"<!ENTITY" in chunk.upper():
+                    return None
+                parser.feed(chunk)
+                for _event, elem in parser.read_events():
+                    if elem.tag == f"{_TABLE_NS}null-date":
+                        null_date = elem.get(f"{_TABLE_NS}date-value", null_date)
+                    elif elem.tag == f"{_TABLE_NS}table":
+                        return _null_date_system(null_date)
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, zlib.error, OSError, ValueError):
+        return None
+    return _null_date_system(null_date) if budget > 0 else None
+
+
+def _null_date_system(null_date: str) -> bool | None:
+    """ODS day 0 → the Excel system with the same serials (1899-12-30 is LibreOffice's default)."""
+    return {"1899-12-30": False, "1904-01-01": True}.get(null_date.strip()[:10])
+
+
+def workbook_date1904(path: Path) -> bool | None:
+    """The date system of a workbook: True 1904, False 1900, ``None`` when unknown.
+
+    xlsx/xlsm (``xl/workbook.xml``) and ods (``content.xml``) are read; xls, xlsb, a
+    missing or unreadable file give ``None`` — their date serials must not be converted.
+    """
+    try:
+        if not zipfile.is_zipfile(path):
+            return None
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if "xl/workbook.xml" in names:
+                return _xlsx_date1904(zf)
+            if "content.xml" in names:
+                return _ods_date1904(zf)
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError):
+        return None
+    return None
 
 
 def _error_cells(path: Path, part: str) -> dict[tuple[int, int], str]:
@@ -224,4 +300,5 @@ def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
     grid = Grid(cells=cells, kinds=kinds, trimmed=True)
     if sheet_part and sheet_part in report.formula_parts:
         grid.valueless = _valueless_formulas(path, sheet_part)
-    return WorkbookSheet(name=name, grid=grid)
+    date1904 = workbook_date1904(path) if kind in ("xlsx", "ods") else None
+    return WorkbookSheet(name=name, grid=grid, date1904=date1904)

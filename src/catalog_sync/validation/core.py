@@ -1,7 +1,9 @@
 """Validate a loaded sheet against a provider spec: the library entry points.
 
-``validate_sheet`` never raises for bad data: it returns a :class:`ValidationReport`
-holding every problem (structural ones from the loader, pandera's cell checks,
+``validate_sheet`` first converts the certain Excel date serials of workbook date columns
+in place (:mod:`.dates`: the sheet's values are what plan and apply then see; each
+conversion stays on ``sheet.problems`` as a warning).  It never raises for bad data: it
+returns a :class:`ValidationReport` holding every problem (structural ones from the loader, pandera's cell checks,
 spreadsheet damage, duplicate keys and row rules).  ``validate_catalog`` loads the file
 first; only an unreadable file raises (``InputError``, exit 1).
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec, load_spec
+from catalog_sync.validation.dates import convert_date_serials
 from catalog_sync.validation.excel import excel_damage
 from catalog_sync.validation.result import ValidationReport, sort_problems
 from catalog_sync.validation.rows import duplicate_keys, keyless_rows, row_rules
@@ -22,7 +25,12 @@ from catalog_sync.validation.schema import build_pandera_schema, schema_problems
 
 
 def validate_sheet(sheet: Sheet, spec: ProviderSpec, *, strict: bool = False) -> ValidationReport:
-    """Check ``sheet`` against ``spec``; ``strict`` makes every warning an error."""
+    """Check ``sheet`` against ``spec``; ``strict`` makes every warning an error.
+
+    Number cells holding date serials in date columns are converted first (``sheet.data``
+    changes; the warnings join ``sheet.problems``, so validating again reports them again).
+    """
+    sheet.problems.extend(convert_date_serials(sheet, spec))
     damage = excel_damage(sheet, spec)
     damaged = {(p.row, p.column) for p in damage if p.severity == "error"}
     cell_problems = [

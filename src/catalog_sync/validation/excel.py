@@ -11,8 +11,10 @@ Checked per cell, on identifier columns (``identifier: true`` in the spec) and d
   spreadsheet's precision: the last digits are lost);
 * a date cell in an identifier column (the spreadsheet read ``1-2`` as a date) — an error;
   in any other text column a warning;
-* a date serial (``45458``, or any number cell) in a date column — the ISO date is
-  suggested (1900 date system, honouring its fictitious 1900-02-29 = serial 60).
+* a date serial in a date column that :mod:`.dates` did not convert (text ``45458``, a CSV,
+  a workbook whose date system is unknown, serial 60 = the fictitious 1900-02-29, out of
+  range) — an error, with the ISO date suggested when there is one (1900 date system unless
+  the workbook says 1904).
 
 Each finding is an ``excel-damage`` Problem; the repair is in the message and in
 ``extra["suggestion"]``.  Errors here replace the other problems of the same cell.
@@ -21,7 +23,6 @@ Each finding is an ``excel-damage`` Problem; the repair is in the message and in
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 import pandas as pd
 
@@ -29,26 +30,14 @@ from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import FieldSpec, ProviderSpec
 from catalog_sync.validation.checks import gtin_check_digit_ok
+from catalog_sync.validation.dates import NUMBER, YEARS, excel_serial_to_date, sheet_date1904
 
 SCIENTIFIC = re.compile(r"^[+-]?\d+([.,]\d+)?[eE][+-]?\d+$")  # 1.23457E+11, or 1,23457E+11 (FR/DE Excel)
 FLOATIFIED = re.compile(r"^(\d+)\.0+$")
-_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 SERIAL_TEXT = re.compile(r"^\d{5}$")
 SERIAL_TEXT_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-10
-_MAX_SERIAL = 2958465  # 9999-12-31
-YEARS = (1900, 2100)  # a number cell in this range in a date column is a year, not a serial
 SIGNIFICANT_DIGITS = 15  # what Excel keeps of a number; more digits in a number cell are zeros or noise
 _TEXT_FIX = "format the column as Text (or type a leading ') and re-enter it"
-
-
-def excel_serial_to_date(serial: float) -> date | None:
-    """Calendar date of an Excel 1900-system serial; ``None`` for 60 (1900-02-29) and out of range."""
-    day = int(serial)
-    if day < 1 or day > _MAX_SERIAL or day == 60:
-        return None
-    # Excel counts 1900-02-29, which never existed: serials after it are one day ahead.
-    base = date(1899, 12, 31) if day < 60 else date(1899, 12, 30)
-    return base + timedelta(days=day)
 
 
 def excel_damage(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
@@ -220,16 +209,21 @@ def _date_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
     values = sheet.data[field.name].astype(str)
     kinds = _kinds(sheet, field.name)
     as_text = values.str.fullmatch(SERIAL_TEXT.pattern)
-    numbers = pd.to_numeric(values.where(values.str.fullmatch(_NUMBER.pattern), None), errors="coerce")
+    numbers = pd.to_numeric(values.where(values.str.fullmatch(NUMBER), None), errors="coerce")
     lo, hi = SERIAL_TEXT_RANGE
     # A number cell is a serial unless it reads as a year (2024 is far likelier a year than
     # 1905-07-16); a year gets the plain date-format message.
     serial = numbers.notna() & ~numbers.between(*YEARS)
     suspect = (as_text & numbers.between(lo, hi)) | ((kinds == "n") & serial)
     found = []
+    system: bool | str | None = "unread"
     for row in values.index[suspect.fillna(False).astype(bool)]:
         value = values[row]
-        day = excel_serial_to_date(float(numbers[row]))
+        number_cell = kinds[row] == "n"
+        if number_cell and system == "unread":
+            system = sheet_date1904(sheet)
+        date1904 = number_cell and system is True
+        day = excel_serial_to_date(float(numbers[row]), date1904)
         if day is None:
             message = (
                 f"{field.name} {value!r} looks like an Excel date serial number but is no real date; "
@@ -238,9 +232,10 @@ def _date_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
             found.append(_problem(sheet, int(row), field, value, message))
             continue
         iso = day.isoformat()
+        unknown = " (if the workbook counts dates from 1900; its date system could not be read)"
         message = (
-            f"{field.name} {value!r} is an Excel date serial number; the date is probably {iso} — "
-            f"write it as {iso} (YYYY-MM-DD)"
+            f"{field.name} {value!r} is an Excel date serial number; the date is probably {iso}"
+            f"{unknown if number_cell and system is None else ''} — write it as {iso} (YYYY-MM-DD)"
         )
         found.append(_problem(sheet, int(row), field, value, message, suggestion=iso))
     return found
