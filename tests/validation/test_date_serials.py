@@ -109,6 +109,24 @@ def test_text_that_looks_like_a_serial_is_never_converted(tmp_path) -> None:
         assert "probably 2024-06-15" in problem["message"]
 
 
+def test_a_workbook_whose_date_system_is_unknown_keeps_the_error(make_sheet) -> None:
+    from catalog_sync.spec import load_spec
+    from catalog_sync.validation import validate_sheet
+
+    # kinds say "workbook", but the file cannot be read for its date system (xlsb, gone, damaged)
+    sheet = make_sheet(
+        [{"title": "a", "externalId": "E", "releaseDate": "45458"}], kinds=[{"releaseDate": "n"}]
+    )
+    sheet.path = Path("/nonexistent/c.xlsb")
+    [problem] = validate_sheet(sheet, load_spec("royalti")).problems
+    assert (problem.code, problem.severity, problem.extra) == (
+        "excel-damage",
+        "error",
+        {"suggestion": "2024-06-15"},
+    )
+    assert "could not be read" in problem.message and sheet.data.loc[2, "releaseDate"] == "45458"
+
+
 def test_validating_again_reports_the_conversion_again(tmp_path) -> None:
     from catalog_sync.validation import validate_sheet
 
@@ -140,12 +158,9 @@ def test_plan_sends_the_iso_date(tmp_path, mac: bool, expected: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.libreoffice
-def test_libreoffice_ods_converts_and_xls_stays_an_error(tmp_path, convert) -> None:
+@pytest.mark.parametrize("target", ["ods", "xls"])
+def test_libreoffice_ods_and_xls_convert_with_their_date_system(tmp_path, convert, target: str) -> None:
     src = _book(tmp_path / "lo.xlsx", [45458], mac=True)
-    code, report = _validate(convert(src, "ods"))
+    code, report = _validate(convert(src, target))
     [problem] = _dates(report)
     assert code == 0 and problem["severity"] == "warning" and "read as 2028-06-16" in problem["message"]
-    # xls: calamine does not tell the date system, so the serial is suggested, not converted
-    code, report = _validate(convert(src, "xls"))
-    [problem] = _dates(report)
-    assert code == 3 and problem["severity"] == "error" and "could not be read" in problem["message"]

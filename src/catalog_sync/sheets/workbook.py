@@ -6,8 +6,8 @@ holding data — hidden sheets (dropdown lists, metadata) are ignored unless nam
 
 The workbook's date system (:func:`workbook_date1904`) is read too, so number cells holding
 date serials can be converted with the right epoch: xlsx/xlsm from ``<workbookPr date1904>``,
-ods from ``<table:null-date>``; xls and xlsb are "unknown" (``None``): their serials are
-never converted.
+ods from ``<table:null-date>``, xls from its ``DATEMODE`` record (:mod:`.xls_datemode`); xlsb
+is "unknown" (``None``): its serials are never converted.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from catalog_sync.sheets import limits
 from catalog_sync.sheets.cells import row_texts
 from catalog_sync.sheets.detect import damaged
 from catalog_sync.sheets.table import Grid
+from catalog_sync.sheets.xls_datemode import xls_date1904
 from catalog_sync.sheets.zipguard import ZipReport, column_index, inspect_zip
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -43,7 +44,7 @@ class WorkbookSheet:
     name: str
     grid: Grid
     problems: list[Problem] = field(default_factory=list)
-    date1904: bool | None = False  # the date system: True 1904, False 1900, None unknown (xls, xlsb)
+    date1904: bool | None = False  # the date system: True 1904, False 1900, None unknown (xlsb)
 
 
 def _names(names: list[str]) -> str:
@@ -125,12 +126,12 @@ def _null_date_system(null_date: str) -> bool | None:
 def workbook_date1904(path: Path) -> bool | None:
     """The date system of a workbook: True 1904, False 1900, ``None`` when unknown.
 
-    xlsx/xlsm (``xl/workbook.xml``) and ods (``content.xml``) are read; xls, xlsb, a
-    missing or unreadable file give ``None`` — their date serials must not be converted.
+    xlsx/xlsm (``xl/workbook.xml``), ods (``content.xml``) and xls (``DATEMODE``) are read;
+    xlsb, a missing or unreadable file give ``None`` — their date serials must not be converted.
     """
     try:
         if not zipfile.is_zipfile(path):
-            return None
+            return xls_date1904(path)
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             if "xl/workbook.xml" in names:
@@ -300,5 +301,5 @@ def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
     grid = Grid(cells=cells, kinds=kinds, trimmed=True)
     if sheet_part and sheet_part in report.formula_parts:
         grid.valueless = _valueless_formulas(path, sheet_part)
-    date1904 = workbook_date1904(path) if kind in ("xlsx", "ods") else None
+    date1904 = workbook_date1904(path) if kind in ("xlsx", "ods", "xls") else None
     return WorkbookSheet(name=name, grid=grid, date1904=date1904)

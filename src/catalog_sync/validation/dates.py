@@ -9,7 +9,7 @@ any check runs, so validation, plan and apply all see the date, and leaves an
 
 Not converted (``excel_damage`` then reports them as errors, with the date suggested where
 there is one): serials in text cells or CSV (the date system is unknown there), workbooks
-whose date system cannot be read (xls, xlsb), years (1900–2100), the fictitious 1900-02-29
+whose date system cannot be read (xlsb, a damaged file), years (1900–2100), the fictitious 1900-02-29
 (serial 60), serials before 1900-03-01 in the 1900 system (Excel and LibreOffice count those
 days differently) and serials beyond 9999-12-31.
 """
