@@ -320,6 +320,15 @@ def build_sheet(
         if not rows:
             kinds_df = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
     last = max((j for j in range(width) if header[j] or used[j]), default=-1)
+    carried = _ignored_columns(header, used, keep)
+    ignored = None
+    if carried:
+        ignored = pd.DataFrame(
+            [[r[j] for j, _ in carried] for r in rows],
+            columns=[name for _, name in carried],
+            index=index,
+            dtype=str,
+        )
     return Sheet(
         path=path,
         sheet_name=sheet_name,
@@ -332,4 +341,48 @@ def build_sheet(
         encoding=encoding,
         delimiter=delimiter,
         header_row=header_row,
+        source_headers={names[n]: header[j] for n, j in enumerate(keep)},
+        ignored=ignored,
     )
+
+
+def _ignored_name(text: str, letter: str, taken: set[str]) -> str:
+    """The name an ignored column goes by: its header, or its A1 letter when the header is empty;
+    ``'Notes (D)'`` when another kept or ignored column already goes by that name (ignoring case)."""
+    name = text or letter
+    if header_key(name) in taken:
+        name = f"{name} ({letter})"
+    taken.add(header_key(name))
+    return name
+
+
+def _ignored_columns(header: list[str], used: list[bool], keep: list[int]) -> list[tuple[int, str]]:
+    """(index, name) of the columns read but not kept that hold a header or a value, in file order."""
+    kept = set(keep)
+    taken = {header_key(header[j]) for j in keep}
+    return [
+        (j, _ignored_name(text, column_letter(j), taken))
+        for j, text in enumerate(header)
+        if j not in kept and (text or used[j])
+    ]
+
+
+def file_columns(sheet: Sheet) -> list[tuple[str, str]]:
+    """The user's columns in file order: ``("field", field name)`` for a kept column and
+    ``("ignored", name)`` for a column of ``sheet.ignored``.
+
+    Ignored columns whose place cannot be told (a sheet not built by :func:`build_sheet`) follow
+    the kept ones.
+    """
+    kept = dict(zip(sheet.letters, sheet.columns, strict=True))
+    pending = list(sheet.ignored.columns) if sheet.ignored is not None else []
+    order: list[tuple[str, str]] = []
+    for j, text in enumerate(sheet.headers):
+        letter = column_letter(j)
+        if letter in kept:
+            order.append(("field", kept.pop(letter)))
+        elif pending and (text or pending[0] in (letter, f"{letter} ({letter})")):
+            order.append(("ignored", str(pending.pop(0))))
+    order += [("field", name) for name in kept.values()]
+    order += [("ignored", str(name)) for name in pending]
+    return order
