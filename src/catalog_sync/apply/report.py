@@ -1,18 +1,27 @@
 """The apply report: one row per catalog row (and per remote record a mirror run deletes).
 
-Columns: the sheet's original columns, then ``row``, ``action``, ``status``, ``remote_id``,
-``changed`` (field names, ``;``-joined), ``error_code``, ``error``.  An original column whose
-name is one of those (``status`` is a Royalti and Keevault field) is written as
-``status (catalog)`` so neither is lost; :func:`catalog_from_report` maps it back.
+Columns: the user's columns as they were in the catalog — kept columns under the file's own
+header text (``Barcode`` when ``--mapping`` mapped it onto ``upc``), and the columns the loader
+ignored (unknown, mapped to nothing, empty header) with their values, in file order — then
+``row``, ``action``, ``status``, ``remote_id``, ``changed`` (field names, ``;``-joined),
+``error_code``, ``error``.  A user column whose header is one of those names, ignoring case
+(``status`` is a Royalti and Keevault field), is written as ``status (catalog)`` so neither is
+lost; :func:`catalog_from_report` maps it back.
 
 The ``.json`` report is ``{"summary": {...}, "rows": [{"row", "key", "action", "status",
-"remote_id", "changed", "error_code", "error", "values": {original cells}}]}``.
-A report is also an input: ``apply --only failed --from REPORT`` reads it back.
+"remote_id", "changed", "error_code", "error", "values": {user header: cell}}]}``; ``values``
+is keyed by the same headers as the CSV/XLSX columns (without the ``(catalog)`` suffix).
+
+A report is also an input: ``apply --only failed --from REPORT [--mapping FILE]`` reads it back
+through the same header rules as a catalog, so the same ``--mapping`` applies again and the
+ignored columns are ignored again.  A report of a saved plan (no sheet at hand) uses field names.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +31,9 @@ from catalog_sync.apply.executor import RunResult
 from catalog_sync.errors import InputError
 from catalog_sync.plan.model import Plan
 from catalog_sync.report import read_report, write_table
-from catalog_sync.sheets.model import Sheet, column_letter
+from catalog_sync.sheets.mapping import resolve_mapping
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.sheets.table import Grid, build_sheet, file_columns, header_key
 from catalog_sync.spec import ProviderSpec
 
 __all__ = [
@@ -30,6 +41,7 @@ __all__ = [
     "RETRY_STATUSES",
     "UNSENT_CODES",
     "catalog_from_report",
+    "report_rows",
     "run_summary",
     "write_report",
 ]
@@ -39,10 +51,15 @@ RETRY_STATUSES = ("failed", "unknown", "conflict")
 #: ``error_code`` of rows a run skipped because it stopped early (never attempted): retried too.
 UNSENT_CODES = ("max-failures", "fatal", "interrupted")
 _RENAMED = " (catalog)"
+_TAKEN = {header_key(name) for name in (*RESULT_COLUMNS, "key", "values")}
 
 
 def _report_name(column: str) -> str:
-    return column + _RENAMED if column in RESULT_COLUMNS or column in ("key", "values") else column
+    return column + _RENAMED if header_key(column) in _TAKEN else column
+
+
+def _original_name(column: str) -> str:
+    return column[: -len(_RENAMED)] if column.endswith(_RENAMED) else column
 
 
 def run_summary(result: RunResult, plan: Plan) -> dict[str, Any]:
@@ -61,26 +78,76 @@ def run_summary(result: RunResult, plan: Plan) -> dict[str, Any]:
     }
 
 
-def write_report(path: str | Path, plan: Plan, result: RunResult, spec: ProviderSpec) -> Path:
-    """Write the per-row report (.csv, .xlsx or .json) and return its path."""
-    columns = plan.columns or [f.name for f in spec.fields]
+def _layout(plan: Plan, spec: ProviderSpec, sheet: Sheet | None) -> list[tuple[str, str, str]]:
+    """(kind, name, user header) of each original column, in file order."""
+    if sheet is None:
+        return [("field", c, c) for c in plan.columns or [f.name for f in spec.fields]]
+    return [
+        (kind, name, sheet.source_headers.get(name, name) if kind == "field" else name)
+        for kind, name in file_columns(sheet)
+    ]
+
+
+def report_rows(
+    plan: Plan, result: RunResult, spec: ProviderSpec, sheet: Sheet | None = None
+) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(CSV/XLSX column names, flat rows, JSON rows) of the report.
+
+    ``sheet`` is the catalog the plan was made from: its own headers and ignored columns are
+    carried; without it (a saved plan) the columns are the plan's field names.
+    """
+    layout = _layout(plan, spec, sheet)
+    fields = {name for kind, name, _ in layout if kind == "field"}
+    ignored = sheet.ignored if sheet is not None else None
+    extra: dict[int, dict[str, str]] = {}
+    if ignored is not None and len(ignored.columns):
+        names = [str(c) for c in ignored.columns]
+        extra = {
+            int(row): dict(zip(names, map(str, cells), strict=True))
+            for row, cells in zip(
+                ignored.index.tolist(), ignored.to_numpy(dtype=object).tolist(), strict=True
+            )
+        }
     flat_rows: list[dict[str, Any]] = []
     json_rows: list[dict[str, Any]] = []
     for outcome in result.outcomes:
         base = outcome.to_dict()
         values = outcome.change.values
-        flat = {_report_name(c): values.get(c, "") for c in columns}
+        row_extra = extra.get(outcome.change.row, {}) if outcome.change.row is not None else {}
+        cells = {
+            header: values.get(name, "") if kind == "field" else row_extra.get(name, "")
+            for kind, name, header in layout
+        }
+        flat = {_report_name(header): value for header, value in cells.items()}
         flat.update({k: base[k] for k in RESULT_COLUMNS})
         flat["row"] = "" if base["row"] is None else base["row"]
         flat_rows.append(flat)
-        json_rows.append({**base, "values": values})
+        # a mirror delete's values are the remote record: fields the sheet lacks are kept too
+        cells.update({k: v for k, v in values.items() if k not in fields and k not in cells})
+        json_rows.append({**base, "values": cells})
+    columns = [_report_name(header) for _, _, header in layout] + RESULT_COLUMNS
+    return columns, flat_rows, json_rows
+
+
+def write_report(
+    path: str | Path, plan: Plan, result: RunResult, spec: ProviderSpec, sheet: Sheet | None = None
+) -> Path:
+    """Write the per-row report (.csv, .xlsx or .json) and return its path.
+
+    ``sheet``: the catalog the plan was made from (its headers and ignored columns are carried).
+    """
+    columns, flat_rows, json_rows = report_rows(plan, result, spec, sheet)
     summary = run_summary(result, plan)
-    names = [_report_name(c) for c in columns] + RESULT_COLUMNS
-    text = [_report_name(f.name) for f in spec.fields if f.identifier] + ["remote_id"]
+    identifiers = {f.name for f in spec.fields if f.identifier}
+    text = [
+        _report_name(header)
+        for kind, name, header in _layout(plan, spec, sheet)
+        if kind == "field" and name in identifiers
+    ] + ["remote_id"]
     return write_table(
         flat_rows,
         path,
-        columns=names,
+        columns=columns,
         text_columns=text,
         status_column="status",
         summary=summary,
@@ -88,42 +155,80 @@ def write_report(path: str | Path, plan: Plan, result: RunResult, spec: Provider
     )
 
 
-def catalog_from_report(path: str | Path, spec: ProviderSpec) -> Sheet:
+def _originals(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The report's user columns (result columns left out, ``(catalog)`` suffixes undone)."""
+    if path.suffix.lower() == ".json" and "values" in frame.columns:
+        # read ``values`` from the file itself: the frame's text form has its keys sorted
+        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+        values = [
+            {str(k): "" if v is None else str(v) for k, v in (r.get("values") or {}).items()} for r in rows
+        ]
+        originals = pd.DataFrame(values, dtype=object).fillna("")
+        originals.index = frame.index
+        return originals
+    keep = [c for c in frame.columns if c not in RESULT_COLUMNS]
+    return frame[keep].rename(columns=_original_name)
+
+
+def catalog_from_report(
+    path: str | Path, spec: ProviderSpec, mapping: Mapping[str, str] | str | Path | None = None
+) -> Sheet:
     """The rows of a report to retry, as a Sheet to plan again.
 
     Those whose status was failed/unknown/conflict, and those a stopped run never attempted
     (``skipped`` with error_code max-failures, fatal or interrupted).
 
+    The report's user columns are read like a catalog's header: ``mapping`` (the ``--mapping``
+    the catalog was applied with) and case-insensitive field names give the kept columns, the
+    others are ignored again (``unknown-column`` warnings) and carried in ``Sheet.ignored``.
     Row numbers are the original ones (the report's ``row``); rows a mirror run deleted (no row
     number) are not retried.
     """
+    path = Path(path)
     frame = read_report(path)
     if "status" not in frame.columns or "row" not in frame.columns:
         raise InputError("not an apply report (needs the columns row and status)", file=str(path))
-    if Path(path).suffix.lower() == ".json" and "values" in frame.columns:
-        values = [json.loads(v) if v else {} for v in frame["values"]]
-        originals = pd.DataFrame(values, dtype=object).fillna("")
-        originals.index = frame.index
-    else:
-        keep = [c for c in frame.columns if c not in RESULT_COLUMNS]
-        originals = frame[keep].rename(columns=lambda c: c[: -len(_RENAMED)] if c.endswith(_RENAMED) else c)
+    originals = _originals(frame, path)
     unsent = frame["status"].eq("skipped")
     if "error_code" in frame.columns:  # rows a stopped run never attempted are retried too
         unsent &= frame["error_code"].astype(str).isin(UNSENT_CODES)
     else:
         unsent &= False
     wanted = (frame["status"].isin(RETRY_STATUSES) | unsent) & frame["row"].astype(str).str.strip().ne("")
-    data = originals.loc[wanted].astype(str)
     try:
-        data.index = pd.Index([int(float(r)) for r in frame.loc[wanted, "row"]])
+        numbers = [int(float(r)) for r in frame.loc[wanted, "row"]]
     except ValueError as exc:
         raise InputError(f"the report's row column holds a non-number ({exc})", file=str(path)) from exc
-    columns = [str(c) for c in data.columns]
-    return Sheet(
-        path=Path(path),
-        sheet_name=None,
-        headers=columns,
-        columns=columns,
-        letters=[column_letter(i) for i in range(len(columns))],
-        data=data,
-    )
+    header = [str(c) for c in originals.columns]
+    lookup = resolve_mapping(mapping, spec.field_names)
+    fields = {header_key(f) for f in spec.field_names}
+    if not any(header_key(h) in lookup or header_key(h) in fields for h in header):
+        shown = ", ".join(header[:5]) + (", …" if len(header) > 5 else "") or "none"
+        raise InputError(
+            f"the report's columns ({shown}) name no field of {spec.provider}"
+            + ("; check the --mapping" if mapping else "; pass the --mapping the catalog was applied with"),
+            file=str(path),
+        )
+    body = originals.loc[wanted].astype(object).fillna("").astype(str).to_numpy().tolist()
+    grid = Grid(cells=[header, *body], trimmed=True)
+    sheet = build_sheet(grid, path=path, sheet_name=None, mapping=lookup, known_fields=spec.field_names)
+    assert sheet is not None  # the header names a field, so the grid is not empty
+    _renumber(sheet, dict(enumerate(numbers, start=2)))
+    return sheet
+
+
+def _renumber(sheet: Sheet, original: dict[int, int]) -> None:
+    """Give the rows read from a report their catalog row numbers (index, problems)."""
+    sheet.data.index = pd.Index([original[n] for n in sheet.data.index], dtype="int64")
+    if sheet.ignored is not None:
+        sheet.ignored.index = sheet.data.index
+    kept = []
+    for problem in sheet.problems:
+        if problem.code == "empty-catalog":
+            continue  # no row to retry is not an error: the plan is empty
+        if problem.row is not None and problem.row in original:
+            row = original[problem.row]
+            cell = problem.cell.rstrip("0123456789") + str(row) if problem.cell else problem.cell
+            problem = dataclasses.replace(problem, row=row, cell=cell)
+        kept.append(problem)
+    sheet.problems = kept

@@ -20,7 +20,7 @@ from rich.progress import (
 )
 
 from catalog_sync.apply.executor import RowOutcome, execute
-from catalog_sync.apply.report import catalog_from_report, run_summary, write_report
+from catalog_sync.apply.report import catalog_from_report, report_rows, run_summary, write_report
 from catalog_sync.apply.service import (
     INTERRUPTED,
     check_deletes,
@@ -32,10 +32,11 @@ from catalog_sync.apply.service import (
     validate_loaded,
 )
 from catalog_sync.apply.settle import recheck_saved_plan, settle_open_intents
-from catalog_sync.errors import CatalogSyncError, ConfigError
+from catalog_sync.errors import CatalogSyncError, ConfigError, InvalidCatalogError
 from catalog_sync.plan.model import Plan, is_plan_file
 from catalog_sync.plan.render import render_plan, render_summary, summary_line
 from catalog_sync.report import SUFFIXES
+from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Ledger, public_base_url
 
@@ -115,8 +116,14 @@ def _source_plan(
         if not (from_report and only):
             raise click.UsageError("--only failed and --from REPORT go together")
         spec = load_spec(provider)
-        sheet = catalog_from_report(from_report, spec)
-        validate_loaded(sheet, spec)
+        mapping = sheet_kwargs.get("mapping")
+        sheet = catalog_from_report(from_report, spec, mapping)
+        try:
+            validate_loaded(sheet, spec)
+        except InvalidCatalogError as exc:
+            raise InvalidCatalogError(
+                _report_hint(exc.message, sheet, provider, mapping), **exc.context
+            ) from None
         return None, sheet, spec, str(from_report)
     if not source:
         raise click.UsageError("give a CATALOG or PLAN.json (or --only failed --from REPORT)")
@@ -129,6 +136,16 @@ def _source_plan(
         return plan, None, spec, plan.catalog
     sheet, spec, _report = load_valid_catalog(source, provider, **sheet_kwargs)
     return None, sheet, spec, str(source)
+
+
+def _report_hint(message: str, sheet: Sheet, provider: str, mapping: str | None) -> str:
+    """An invalid report read back: say which columns were not fields, and the --mapping to pass."""
+    unknown = [p.value for p in sheet.problems if p.code == "unknown-column" and p.value]
+    if not unknown:
+        return message
+    shown = ", ".join(repr(c) for c in unknown[:4]) + (", …" if len(unknown) > 4 else "")
+    fix = "check the --mapping" if mapping else "pass the --mapping the catalog was applied with"
+    return f"{message} The report's columns {shown} are not fields of {provider}: {fix}."
 
 
 @click.command("apply")
@@ -297,9 +314,9 @@ def apply_command(
             exit_code=code,
         )
     target = report_file or state.parent / "reports" / f"run-{run_id}-{provider}.csv"
-    written = write_report(target, plan, result, spec)
+    written = write_report(target, plan, result, spec, loaded)
     if as_json:
-        rows = [{**o.to_dict(), "values": o.change.values} for o in result.outcomes]
+        _columns, _flat, rows = report_rows(plan, result, spec, loaded)
         click.echo(
             json.dumps(
                 {"summary": summary, "rows": rows, "report": str(written)}, ensure_ascii=False, indent=2
