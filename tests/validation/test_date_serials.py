@@ -144,16 +144,22 @@ def test_excel_serial_to_date_in_the_1904_system() -> None:
 
 
 @pytest.mark.parametrize(("mac", "expected"), [(False, "2024-06-15"), (True, "2028-06-16")])
-def test_plan_sends_the_iso_date(tmp_path, mac: bool, expected: str) -> None:
+def test_plan_and_apply_send_the_iso_date(tmp_path, mac: bool, expected: str) -> None:
     path = _book(tmp_path / "plan.xlsx", [45458], mac=mac)
+    common = ["-p", "royalti", "--state", str(tmp_path / "s.db")]
     with Sandbox("royalti", api_key=KEY) as sb:
         env = {"ROYALTI_API_KEY": KEY, "ROYALTI_BASE_URL": sb.url}
-        args = ["plan", str(path), "-p", "royalti", "--json", "--state", str(tmp_path / "s.db")]
-        result = CliRunner().invoke(cli, args, env=env)
-    assert result.exit_code == 0, result.output
-    plan = json.loads(result.stdout)
-    [change] = plan["changes"]
-    assert change["action"] == "create" and change["fields"]["releaseDate"]["new"] == expected
+        result = CliRunner().invoke(cli, ["plan", str(path), *common, "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        [change] = json.loads(result.stdout)["changes"]
+        assert change["action"] == "create" and change["fields"]["releaseDate"]["new"] == expected
+        applied = CliRunner().invoke(cli, ["apply", str(path), *common, "--yes"], env=env)
+        assert applied.exit_code == 0, applied.output
+        [product] = sb.state()["products"]
+        assert str(product["releaseDate"]).startswith(expected)
+        # the sheet is unchanged (still the number), and the next plan has nothing to do
+        again = CliRunner().invoke(cli, ["plan", str(path), *common, "--json"], env=env)
+        assert again.exit_code == 0 and json.loads(again.stdout)["summary"]["unchanged"] == 1
 
 
 @pytest.mark.slow

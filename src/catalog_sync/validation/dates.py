@@ -102,14 +102,25 @@ def convert_date_serials(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
         if system is None:
             return []
         sheet.date1904 = bool(system)
+        days: dict[int, date | None] = {}
+        rows: list[int] = []
+        isos: list[str] = []
+        values = sheet.data[field.name]
         for row, serial in numbers.items():
-            day = excel_serial_to_date(float(serial), bool(system))
-            if day is None or (not system and int(serial) < _FIRST_CERTAIN_1900):
+            whole = int(serial)
+            if whole not in days:
+                days[whole] = excel_serial_to_date(whole, bool(system))
+            day = days[whole]
+            if day is None or (not system and whole < _FIRST_CERTAIN_1900):
                 continue
-            value = str(sheet.data.at[row, field.name])
-            found.append(_converted(sheet, field, int(row), value, float(serial), day, bool(system)))
-            sheet.data.at[row, field.name] = day.isoformat()
-            sheet.kinds.at[row, field.name] = "d"
+            found.append(
+                _converted(sheet, field, int(row), str(values[row]), float(serial), day, bool(system))
+            )
+            rows.append(row)
+            isos.append(day.isoformat())
+        if rows:
+            sheet.data.loc[rows, field.name] = isos
+            sheet.kinds.loc[rows, field.name] = "d"
     return found
 
 
