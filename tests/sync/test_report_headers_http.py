@@ -10,7 +10,9 @@ that fails with a real 409 (its UPC belongs to another release) is retried alone
 from __future__ import annotations
 
 import csv
+import json
 
+import openpyxl
 import requests
 from sync_helpers import (
     FAST,
@@ -136,10 +138,25 @@ def test_reports_carry_the_users_headers_and_a_failed_row_is_retried_with_the_sa
         for suffix in ("csv", "xlsx", "json"):
             reports[suffix] = tmp_path / f"r1.{suffix}"
             run = run_cli(
-                ["apply", str(catalog), *base, "--mapping", str(mapping), "--report", str(reports[suffix])],
+                [
+                    "apply",
+                    str(catalog),
+                    *base,
+                    "--mapping",
+                    str(mapping),
+                    "--report",
+                    str(reports[suffix]),
+                    "--json",
+                ],
                 env,
             )
             assert run.exit_code == 4, run.output
+            # --json prints the same rows as the .json report: values under the user's headers
+            assert list(json.loads(run.stdout)["rows"][0]["values"]) == HEADER
+        book = openpyxl.load_workbook(reports["xlsx"])
+        cells = {c.value: c.column_letter for c in book["report"][1]}
+        assert book["report"][f"{cells['Barcode']}2"].number_format == "@"  # key columns stay text
+        assert book["report"][f"{cells['Notes']}2"].number_format == "General"
 
         for suffix in ("csv", "xlsx"):
             frame = read_report(reports[suffix])

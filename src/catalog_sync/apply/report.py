@@ -159,9 +159,12 @@ def _originals(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """The report's user columns (result columns left out, ``(catalog)`` suffixes undone)."""
     if path.suffix.lower() == ".json" and "values" in frame.columns:
         # read ``values`` from the file itself: the frame's text form has its keys sorted
-        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = data.get("rows", []) if isinstance(data, dict) else data  # as read_report took it
+        cells = [r.get("values") if isinstance(r, dict) else None for r in rows]
         values = [
-            {str(k): "" if v is None else str(v) for k, v in (r.get("values") or {}).items()} for r in rows
+            {str(k): "" if v is None else str(v) for k, v in c.items()} if isinstance(c, dict) else {}
+            for c in cells
         ]
         originals = pd.DataFrame(values, dtype=object).fillna("")
         originals.index = frame.index
