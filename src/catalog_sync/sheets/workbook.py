@@ -16,8 +16,10 @@ import posixpath
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import python_calamine as pc
 
@@ -99,7 +101,7 @@ def _ods_date1904(zf: zipfile.ZipFile) -> bool | None:
     Streamed and stopped at the first table: the calculation settings come before the tables.
     """
     null_date = "1899-12-30"
-    parser = ET.XMLPullParser(events=("start",))
+    parser: ET.XMLPullParser = ET.XMLPullParser(events=("start",))
     budget = _SETTINGS_BYTES * 4
     try:
         with zf.open("content.xml") as fh:
@@ -108,7 +110,7 @@ def _ods_date1904(zf: zipfile.ZipFile) -> bool | None:
                 if b"<!DOCTYPE" in chunk.upper() or b"<!ENTITY" in chunk.upper():
                     return None
                 parser.feed(chunk)
-                for _event, elem in parser.read_events():
+                for _event, elem in cast("Iterator[tuple[str, ET.Element]]", parser.read_events()):
                     if elem.tag == f"{_TABLE_NS}null-date":
                         null_date = elem.get(f"{_TABLE_NS}date-value", null_date)
                     elif elem.tag == f"{_TABLE_NS}table":

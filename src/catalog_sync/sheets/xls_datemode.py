@@ -63,7 +63,8 @@ class _Cfb:
         return self.data[start : start + self.size]
 
     def _chain_of_difat(self, first: int, count: int) -> list[int]:
-        chain, sector = [], first
+        chain: list[int] = []
+        sector = first
         while sector <= _MAX_REGULAR and len(chain) < count:
             chain.append(sector)
             sector = struct.unpack_from("<I", self._sector(sector), self.size - 4)[0]

@@ -106,16 +106,15 @@ def convert_date_serials(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
         rows: list[int] = []
         isos: list[str] = []
         values = sheet.data[field.name]
-        for row, serial in numbers.items():
+        for label, serial in numbers.items():
+            row = int(label)  # type: ignore[call-overload]  # the index holds row numbers
             whole = int(serial)
             if whole not in days:
                 days[whole] = excel_serial_to_date(whole, bool(system))
             day = days[whole]
             if day is None or (not system and whole < _FIRST_CERTAIN_1900):
                 continue
-            found.append(
-                _converted(sheet, field, int(row), str(values[row]), float(serial), day, bool(system))
-            )
+            found.append(_converted(sheet, field, row, str(values[row]), float(serial), day, bool(system)))
             rows.append(row)
             isos.append(day.isoformat())
         if rows:
