@@ -97,3 +97,43 @@ def test_the_datemode_record_is_read_from_the_workbook_globals_only() -> None:
     assert _datemode(codepage + record(0x0022, b"\x01\x00")) is None  # not a BIFF stream
     assert _datemode(bof + record(0x0022, b"\x07\x00")) is None  # a value that is neither system
     assert _datemode(bof + codepage) is None  # cut short before its EOF
+
+
+def _cfb_v4(stream: bytes) -> bytes:
+    """A minimal version-4 compound file (4096-byte sectors) holding one ``Workbook`` stream."""
+    size, end, free = 4096, 0xFFFFFFFE, 0xFFFFFFFF
+    n = -(-len(stream) // size)  # the stream's sectors: 2 .. n + 1 (0 is the FAT, 1 the directory)
+    fat = [0xFFFFFFFD, end] + [s + 1 for s in range(2, n + 1)] + [end]
+    fat += [free] * (size // 4 - len(fat))
+    header = bytearray(size)
+    header[:8] = bytes.fromhex("d0cf11e0a1b11ae1")
+    struct.pack_into("<HHHHH", header, 0x18, 0x3E, 4, 0xFFFE, 12, 6)
+    struct.pack_into("<IIIIIIIII", header, 0x28, 1, 1, 1, 0, 4096, end, 0, end, 0)
+    struct.pack_into("<109I", header, 0x4C, 0, *([free] * 108))
+
+    def entry(name: str, kind: int, start: int, length: int) -> bytes:
+        raw = bytearray(128)
+        encoded = (name + "\0").encode("utf-16-le")
+        raw[: len(encoded)] = encoded
+        struct.pack_into("<HB", raw, 64, len(encoded), kind)
+        struct.pack_into("<III", raw, 68, free, free, free)
+        struct.pack_into("<II", raw, 116, start, length)
+        return bytes(raw)
+
+    directory = entry("Root Entry", 5, end, 0) + entry("Workbook", 2, 2, len(stream))
+    body = struct.pack(f"<{size // 4}I", *fat) + directory.ljust(size, b"\0") + stream.ljust(n * size, b"\0")
+    return bytes(header) + body
+
+
+@pytest.mark.parametrize("mode", [0, 1])
+def test_a_version_4_compound_file_with_4096_byte_sectors(tmp_path, mode: int) -> None:
+    def record(kind: int, payload: bytes = b"") -> bytes:
+        return struct.pack("<HH", kind, len(payload)) + payload
+
+    padding = record(0x0293, b"\0" * 3000) * 2  # DATEMODE lands in the stream's second sector
+    stream = (
+        record(0x0809, b"\x00\x06\x05\x00" + b"\0" * 12) + padding + record(0x0022, struct.pack("<H", mode))
+    )
+    path = tmp_path / "v4.xls"
+    path.write_bytes(_cfb_v4(stream + record(0x000A)))
+    assert xls_date1904(path) is bool(mode)

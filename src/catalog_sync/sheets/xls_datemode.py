@@ -36,7 +36,8 @@ class _Cfb:
         if shift not in (9, 12) or mini_shift != 6:
             raise _Bad
         self.size = 1 << shift
-        self.count = (len(data) - 512 + self.size - 1) // self.size
+        # the header fills sector "-1": 512 bytes in version 3, a whole 4096-byte sector in version 4
+        self.count = (len(data) + self.size - 1) // self.size - 1
         n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
         self.cutoff, first_mini_fat, _n_mini, first_difat, n_difat = struct.unpack_from("<IIIII", data, 0x38)
         fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s <= _MAX_REGULAR]
@@ -59,7 +60,7 @@ class _Cfb:
     def _sector(self, sector: int) -> bytes:
         if sector >= self.count:
             raise _Bad
-        start = 512 + sector * self.size
+        start = (sector + 1) * self.size
         return self.data[start : start + self.size]
 
     def _chain_of_difat(self, first: int, count: int) -> list[int]:
