@@ -174,14 +174,11 @@ def test_reports_carry_the_users_headers_and_a_failed_row_is_retried_with_the_sa
         assert (rows[2]["row"], rows[2]["status"], rows[2]["error_code"]) == (4, "failed", "CONFLICT")
         assert "HTTP 409" in rows[2]["error"] and rows[2]["values"]["Release ID"] == rows[2]["remote_id"]
 
-        # without the mapping the foreign headers are not fields: invalid (exit 3), the fix named, nothing sent
+        # without the mapping the row's keys are under foreign headers: refused before anything is sent
         before = write_requests(sb)
         lost = run_cli(["apply", *base, "--only", "failed", "--from", str(reports["csv"])], env)
-        assert lost.exit_code == 3, lost.output
-        assert (
-            "'Release Title'" in lost.output
-            and "pass the --mapping the catalog was applied with" in lost.output
-        )
+        assert lost.exit_code == 1, lost.output
+        assert "row(s) 4 have none of the key columns" in lost.output and "'Barcode'" in lost.output
         assert write_requests(sb) == before
 
         # the user removes the stray release, then retries only the failed row, with the same mapping
@@ -266,3 +263,19 @@ def test_a_report_of_an_unmapped_catalog_round_trips_without_a_mapping(tmp_path)
         assert [(r["row"], r["action"]) for r in again] == [(3, "unchanged")]
         assert again[0]["values"] == dict(zip(header, rows[1], strict=True))  # as the catalog had them
         assert write_requests(sb) == before
+
+
+def test_a_report_read_back_without_its_mapping_names_the_columns_and_the_fix(tmp_path):
+    """Keys present, a required field under a foreign header: invalid (exit 3), nothing contacted."""
+    report = tmp_path / "r.csv"
+    report.write_text(
+        "external_reference,Product Name,description,source,require_non_expired,status (catalog),"
+        + ",".join(RESULTS)
+        + "\nREF-A,Alpha,A,internal,0,active,2,create,failed,,,651,refused\n",
+        encoding="utf-8",
+    )
+    args = ["apply", "-p", "keevault", "--state", str(tmp_path / "s.db"), "--yes", "--only", "failed"]
+    result = run_cli([*args, "--from", str(report)], {"KEEVAULT_BASE_URL": "http://127.0.0.1:9"})
+    assert result.exit_code == 3, result.output
+    assert "no name column" in result.output
+    assert "columns 'Product Name' are not fields of keevault: pass the --mapping" in result.output

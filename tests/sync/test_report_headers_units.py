@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from catalog_sync.apply.executor import RowOutcome, RunResult
 from catalog_sync.apply.report import catalog_from_report, write_report
+from catalog_sync.errors import InputError
 from catalog_sync.plan.model import Change, Plan
 from catalog_sync.report import read_report
 from catalog_sync.sheets import load_sheet
@@ -100,3 +103,39 @@ def test_a_mapped_report_reads_back_with_original_row_numbers_and_ignored_column
     assert back.ignored is not None and back.ignored.to_dict() == {"Owner": {2: "ann"}}
     [warning] = back.problems
     assert (warning.code, warning.value, warning.row) == ("unknown-column", "Owner", 1)
+
+
+def _royalti_report(tmp_path, header: str, row: str):
+    path = tmp_path / "r.csv"
+    path.write_text(
+        f"{header},{','.join(RESULTS)}\n{row},4,update,failed,R1,title,CONFLICT,409\n", encoding="utf-8"
+    )
+    return path
+
+
+def test_a_key_under_a_mapped_header_is_not_lost_when_the_mapping_is_forgotten(tmp_path) -> None:
+    royalti = load_spec("royalti")
+    report = _royalti_report(tmp_path, "title,Barcode,Notes", "Third,075678291234,n")
+    with pytest.raises(InputError) as caught:
+        catalog_from_report(report, royalti)  # planned without its UPC, the row would be created again
+    message = caught.value.message
+    assert (
+        "row(s) 4" in message
+        and "'Barcode'" in message
+        and "--mapping the catalog was applied with" in message
+    )
+    back = catalog_from_report(report, royalti, {"Barcode": "upc"})
+    assert back.data.loc[4, "upc"] == "075678291234" and back.ignored is not None
+
+
+def test_a_keyless_row_with_an_unknown_column_goes_on_once_the_column_is_mapped_to_nothing(tmp_path) -> None:
+    royalti = load_spec("royalti")
+    report = _royalti_report(tmp_path, "title,Notes", "Third,n")
+    with pytest.raises(InputError):
+        catalog_from_report(report, royalti)
+    back = catalog_from_report(report, royalti, {"Notes": None})
+    assert (
+        back.data.loc[4, "title"] == "Third"
+        and back.ignored is not None
+        and back.ignored.loc[4, "Notes"] == "n"
+    )

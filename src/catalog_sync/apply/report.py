@@ -217,7 +217,34 @@ def catalog_from_report(
     sheet = build_sheet(grid, path=path, sheet_name=None, mapping=lookup, known_fields=spec.field_names)
     assert sheet is not None  # the header names a field, so the grid is not empty
     _renumber(sheet, dict(enumerate(numbers, start=2)))
+    if mapping is None:
+        _refuse_lost_keys(sheet, spec, path)
     return sheet
+
+
+def _refuse_lost_keys(sheet: Sheet, spec: ProviderSpec, path: Path) -> None:
+    """InputError when rows read back without a mapping have no key while some columns are not fields.
+
+    Those columns are most likely the catalog's mapped headers (``Barcode`` for ``upc``): planned
+    without them, a row matched last time by its key would be created a second time.
+    """
+    unknown = [str(p.value) for p in sheet.problems if p.code == "unknown-column" and p.value]
+    if not unknown or sheet.data.empty:
+        return
+    keys = [k for k in spec.keys if k in sheet.columns]
+    has_key = (sheet.data[keys] != "").any(axis=1) if keys else pd.Series(False, index=sheet.data.index)
+    keyless = [int(r) for r in sheet.data.index[~has_key]]
+    if not keyless:
+        return
+    rows = ", ".join(map(str, keyless[:5])) + (", …" if len(keyless) > 5 else "")
+    columns = ", ".join(repr(c) for c in unknown[:4]) + (", …" if len(unknown) > 4 else "")
+    raise InputError(
+        f"read back without --mapping, row(s) {rows} have none of the key columns ({', '.join(spec.keys)}) and "
+        f"the report's columns {columns} are not fields of {spec.provider}, so a retry could create those rows "
+        "again; pass the --mapping the catalog was applied with (map columns that are not fields to nothing "
+        "to go on). Nothing was sent.",
+        file=str(path),
+    )
 
 
 def _renumber(sheet: Sheet, original: dict[int, int]) -> None:
