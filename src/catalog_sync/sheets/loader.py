@@ -36,7 +36,9 @@ def load_sheet(
         mapping: ``{your header: field}`` or a mapping file (YAML/JSON/CSV).
         encoding / delimiter: CSV only; detected when not given.
         known_fields: the provider's field names; when given, unknown columns are reported
-            (``unknown-column``) and left out, and headers are spelled as the fields are.
+            (``unknown-column``) and left out of ``data`` (their values are kept in
+            ``Sheet.ignored`` for reports), and headers are spelled as the fields are (the file's
+            own text stays in ``Sheet.source_headers``).
     """
     path = Path(path)
     lookup = resolve_mapping(mapping, known_fields)

@@ -6,7 +6,8 @@ Shared by the CSV and workbook readers so both behave the same way:
   next rows that does; rows above it are ignored (``header-row`` warning when they hold text);
 * fully empty rows are skipped but every kept row keeps its true row number;
 * header texts are trimmed, mapped (``--mapping``), and matched to known field names
-  ignoring case and spacing;
+  ignoring case and spacing; each kept column's own header text is kept (``source_headers``), and
+  columns read but not kept keep their values (``ignored``) so reports can give them back;
 * structural trouble becomes :class:`Problem` records, never an exception: ``empty-header``,
   ``duplicate-column``, ``unknown-column``, ``ragged-row``, ``cell-too-large``, ``empty-catalog``, ``header-row``.
 """
