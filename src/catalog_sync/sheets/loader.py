@@ -71,6 +71,7 @@ def load_sheet(
     )
     if result is None:  # pragma: no cover - read_workbook only returns sheets with data
         raise InputError("the sheet is empty", file=str(path), sheet=book.name)
+    result.date1904 = bool(book.date1904)
     return result
 
 
