@@ -38,7 +38,12 @@ EXPECTED = {
     "jogg/bad_media.csv": [(3, "F3", "bad-format"), (4, "F4", "bad-format")],
 }
 #: files whose only problems are warnings: valid unless --strict
-WARNING_ONLY = {"royalti/upc_bad_checksum.csv", "royalti/date_serial.xlsx", "keevault/source_uppercase_ok.csv", "jogg/unknown_column.csv"}
+WARNING_ONLY = {
+    "royalti/upc_bad_checksum.csv",
+    "royalti/date_serial.xlsx",
+    "keevault/source_uppercase_ok.csv",
+    "jogg/unknown_column.csv",
+}
 
 
 def _validate(name: str, strict: bool = False):
