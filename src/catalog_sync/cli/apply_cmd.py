@@ -40,7 +40,7 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Ledger, public_base_url
 
-from .options import json_option, provider_option, sheet_options
+from .options import ReadOptions, json_option, provider_option, sheet_options
 from .sync_options import sync_options
 
 
@@ -109,14 +109,14 @@ class _Progress:
 
 
 def _source_plan(
-    source: str | None, provider: str, only: str | None, from_report: str | None, sheet_kwargs: dict[str, Any]
+    source: str | None, provider: str, only: str | None, from_report: str | None, read: ReadOptions
 ) -> tuple[Plan | None, Any, Any, str]:
     """(saved plan | None, sheet, spec, catalog name) from the command's arguments."""
     if from_report or only:
         if not (from_report and only):
             raise click.UsageError("--only failed and --from REPORT go together")
         spec = load_spec(provider)
-        mapping = sheet_kwargs.get("mapping")
+        mapping = read.mapping
         sheet = catalog_from_report(from_report, spec, mapping)
         try:
             validate_loaded(sheet, spec)
@@ -134,7 +134,7 @@ def _source_plan(
         spec = load_spec(provider)
         plan.check(spec, source)
         return plan, None, spec, plan.catalog
-    sheet, spec, _report = load_valid_catalog(source, provider, **sheet_kwargs)
+    sheet, spec, _report = load_valid_catalog(source, provider, **read.as_kwargs())
     return None, sheet, spec, str(source)
 
 
@@ -197,11 +197,7 @@ def apply_command(
     ctx: click.Context,
     source: str | None,
     provider: str,
-    sheet: str | None,
-    mapping: str | None,
-    house_rules: tuple[str, ...],
-    encoding: str | None,
-    delimiter: str | None,
+    read: ReadOptions,
     mode: str,
     blanks: str,
     base_url: str | None,
@@ -239,9 +235,7 @@ def apply_command(
             provider,
             only,
             from_report,
-            dict(
-                sheet=sheet, mapping=mapping, house_rules=house_rules, encoding=encoding, delimiter=delimiter
-            ),
+            read,
         )
     if saved is not None:
         for name, given, planned in (("mode", mode, saved.mode), ("blanks", blanks, saved.blanks)):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -22,26 +24,61 @@ def provider_option(f: F) -> F:
     )(f)
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a catalog: what ``--sheet``, ``--mapping``, ``--schema``, ``--encoding`` and
+    ``--delimiter`` said (one bundle, spelled once for validate, plan and apply)."""
+
+    sheet: str | None = None
+    mapping: str | None = None
+    house_rules: tuple[str, ...] = ()
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``validate_catalog`` / ``load_valid_catalog``."""
+        return {
+            "sheet": self.sheet,
+            "mapping": self.mapping,
+            "house_rules": self.house_rules,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+        }
+
+
+_READ_PARAMS = ("sheet", "mapping", "house_rules", "encoding", "delimiter")
+
+
 def sheet_options(f: F) -> F:
-    """--sheet, --mapping, --schema, --encoding, --delimiter: how to read a catalog."""
-    f = click.option("--delimiter", default=None, help="CSV delimiter (default: detected).")(f)
-    f = click.option(
+    """--sheet, --mapping, --schema, --encoding, --delimiter: how to read a catalog.
+
+    The command receives them as one ``read: ReadOptions`` argument.
+    """
+
+    @functools.wraps(f)
+    def with_read(*args: Any, **kwargs: Any) -> Any:
+        read = ReadOptions(**{name: kwargs.pop(name) for name in _READ_PARAMS})
+        return f(*args, read=read, **kwargs)
+
+    g: Any = with_read
+    g = click.option("--delimiter", default=None, help="CSV delimiter (default: detected).")(g)
+    g = click.option(
         "--encoding", default=None, help="CSV encoding (default: detected; UTF-8, cp1252, UTF-16)."
-    )(f)
-    f = click.option(
+    )(g)
+    g = click.option(
         "--schema",
         "house_rules",
         multiple=True,
         type=click.Path(exists=True, dir_okay=False),
         help="Extra house rules (YAML, see schemas/README.md); may be repeated.",
-    )(f)
-    f = click.option(
+    )(g)
+    g = click.option(
         "--mapping",
         type=click.Path(exists=True, dir_okay=False),
         help="YAML/JSON/CSV file mapping your column headers to the provider's field names.",
-    )(f)
-    f = click.option("--sheet", default=None, help="Worksheet to read (required when several hold data).")(f)
-    return f
+    )(g)
+    g = click.option("--sheet", default=None, help="Worksheet to read (required when several hold data).")(g)
+    return cast(F, g)
 
 
 def json_option(f: F) -> F:

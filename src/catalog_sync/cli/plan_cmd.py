@@ -19,7 +19,7 @@ from catalog_sync.errors import CatalogSyncError, ChangesPendingError
 from catalog_sync.plan.render import render_plan
 from catalog_sync.state import Ledger
 
-from .options import json_option, provider_option, sheet_options
+from .options import ReadOptions, json_option, provider_option, sheet_options
 from .sync_options import sync_options
 
 
@@ -47,11 +47,7 @@ def plan_command(
     ctx: click.Context,
     catalog: str,
     provider: str,
-    sheet: str | None,
-    mapping: str | None,
-    house_rules: tuple[str, ...],
-    encoding: str | None,
-    delimiter: str | None,
+    read: ReadOptions,
     mode: str,
     blanks: str,
     base_url: str | None,
@@ -80,11 +76,7 @@ def plan_command(
         loaded, spec, _report = load_valid_catalog(
             catalog,
             provider,
-            sheet=sheet,
-            mapping=mapping,
-            house_rules=house_rules,
-            encoding=encoding,
-            delimiter=delimiter,
+            **read.as_kwargs(),
         )
     client = connect(provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout)
     with Ledger(state_path) as ledger, ledger.locked("plan"):

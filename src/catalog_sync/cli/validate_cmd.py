@@ -19,7 +19,7 @@ from catalog_sync.report import SUFFIXES, write_table
 from catalog_sync.validation import ValidationReport, validate_catalog
 from catalog_sync.validation.result import PROBLEM_FIELDS, problem_dict
 
-from .options import json_option, provider_option, sheet_options
+from .options import ReadOptions, json_option, provider_option, sheet_options
 
 PROBLEM_COLUMNS = list(PROBLEM_FIELDS)
 _MAX_VALUE = 32
@@ -55,11 +55,7 @@ def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) 
 def validate_command(
     catalog: str,
     provider: str,
-    sheet: str | None,
-    mapping: str | None,
-    house_rules: tuple[str, ...],
-    encoding: str | None,
-    delimiter: str | None,
+    read: ReadOptions,
     strict: bool,
     as_json: bool,
     report_file: Path | None,
@@ -84,12 +80,8 @@ def validate_command(
     loaded, _spec, report = validate_catalog(
         catalog,
         provider,
-        sheet=sheet,
-        mapping=mapping,
-        house_rules=house_rules,
         strict=strict,
-        encoding=encoding,
-        delimiter=delimiter,
+        **read.as_kwargs(),
     )
     if report_file is not None:
         write_problems(report, report_file)
