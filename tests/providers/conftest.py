@@ -80,3 +80,52 @@ def client_factory(
     yield build
     for client in clients:
         client.close()
+
+
+# ---------------------------------------------------------------- scripted stand-in servers
+#: ``respond(method, path, body) -> (status, json payload, extra headers)``
+Responder = Callable[[str, str, bytes], "tuple[int, Any, dict[str, str]]"]
+
+
+@pytest.fixture
+def stand_in() -> Iterator[Callable[[Responder], str]]:
+    """Serve a scripted JSON answerer on 127.0.0.1 (for answer forms the sandboxes do not give).
+
+    ``url = stand_in(respond)``; every server started is stopped after the test.
+    """
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(respond: Responder) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, payload, headers = respond(self.command, self.path, body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -40,32 +38,17 @@ def _seed_envelopes() -> dict[int, dict[str, Any]]:
 
 
 @pytest.fixture
-def replay_server() -> Iterator[tuple[str, list[dict[str, str]], dict[str, Any]]]:
+def replay_server(stand_in: Any) -> Iterator[tuple[str, list[dict[str, str]], dict[str, Any]]]:
     """A tiny HTTP server answering every POST with ``state['body']``; records the forms it got."""
     received: list[dict[str, str]] = []
     state: dict[str, Any] = {"body": {}}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
-            received.append({k: v[0] for k, v in form.items()})
-            body = json.dumps(state["body"]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(method: str, path: str, body: bytes) -> tuple[int, Any, dict[str, str]]:
+        form = parse_qs(body.decode(), keep_blank_values=True)
+        received.append({k: v[0] for k, v in form.items()})
+        return 200, state["body"], {}
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received, state
-    server.shutdown()
-    server.server_close()
+    yield stand_in(respond), received, state
 
 
 def _docs_client(url: str) -> Any:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -44,39 +42,19 @@ def test_a_token_refused_on_8_threads_at_once_is_renewed_once(sandbox_factory: A
 
 
 @pytest.fixture
-def jogg_replay() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def jogg_replay(stand_in: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """A JoggAI stand-in answering POST /v2/product from a script of (status, body, headers)."""
     script: list[dict[str, Any]] = []
     seen: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def respond(method: str, path: str, body: bytes) -> tuple[int, Any, dict[str, str]]:
+        step = (
+            script.pop(0) if script else {"body": {"code": 0, "msg": "Success", "data": {"product_id": "Nw"}}}
+        )
+        seen.append(path)
+        return step.get("status", 200), step["body"], step.get("headers", {})
 
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            step = (
-                script.pop(0)
-                if script
-                else {"body": {"code": 0, "msg": "Success", "data": {"product_id": "Nw"}}}
-            )
-            seen.append(self.path)
-            body = json.dumps(step["body"]).encode()
-            self.send_response(step.get("status", 200))
-            for name, value in step.get("headers", {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", script
-    server.shutdown()
-    server.server_close()
+    yield stand_in(respond), script
 
 
 LIMITED = {"code": 429, "msg": "Rate limit exceeded. Please try again later.", "data": None}
@@ -117,32 +95,11 @@ def test_keevault_non_numeric_id_is_a_row_failure_not_a_crash(client_factory: An
 
 
 @pytest.fixture
-def royalti_replay() -> Iterator[tuple[str, dict[str, Any]]]:
+def royalti_replay(stand_in: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """A Royalti stand-in answering every request with ``state['status']`` and ``state['body']``."""
     state: dict[str, Any] = {"status": 200, "body": {}}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            body = json.dumps(state["body"]).encode()
-            self.send_response(state["status"])
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", state
-    server.shutdown()
-    server.server_close()
+    yield stand_in(lambda method, path, body: (state["status"], state["body"], {})), state
 
 
 @pytest.mark.parametrize(
@@ -236,36 +193,21 @@ def test_jogg_503_with_retry_after_on_a_write_is_retried_like_the_others(jogg_re
 
 
 @pytest.fixture
-def royalti_pages() -> Iterator[tuple[str, dict[str, Any]]]:
+def royalti_pages(stand_in: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """A Royalti list without totals: ``state['items']`` served ``state['cap']`` per page."""
     from urllib.parse import parse_qs, urlsplit
 
     state: dict[str, Any] = {"items": [], "cap": 100, "ignore_page": False, "calls": 0}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def respond(method: str, path: str, body: bytes) -> tuple[int, Any, dict[str, str]]:
+        state["calls"] += 1
+        query = parse_qs(urlsplit(path).query)
+        page = 1 if state["ignore_page"] else int(query["page"][0])
+        size = min(int(query["size"][0]), state["cap"])
+        items = state["items"][(page - 1) * size : page * size]
+        return 200, {"status": "success", "Products": items}, {}
 
-        def do_GET(self) -> None:
-            state["calls"] += 1
-            query = parse_qs(urlsplit(self.path).query)
-            page = 1 if state["ignore_page"] else int(query["page"][0])
-            size = min(int(query["size"][0]), state["cap"])
-            items = state["items"][(page - 1) * size : page * size]
-            body = json.dumps({"status": "success", "Products": items}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", state
-    server.shutdown()
-    server.server_close()
+    yield stand_in(respond), state
 
 
 def _royalti(url: str) -> Any:
