@@ -175,7 +175,7 @@ class Provider(ABC):
         if answer.ok and body is not None:
             return body
         self.classify_http(answer, body)
-        raise self.classified(
+        raise Classified(
             Outcome.TRANSIENT, f"answer is not JSON (HTTP {answer.status})", status=answer.status
         )
 
@@ -184,17 +184,6 @@ class Provider(ABC):
         return self.credentials.secrets
 
     # ------------------------------------------------------------------ classification helpers
-    def classified(
-        self,
-        outcome: Outcome,
-        message: str,
-        *,
-        code: str | int | None = None,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> Classified:
-        return Classified(outcome, message, code=code, status=status, retry_after=retry_after)
-
     def outcome_of(self, code: int | str | None, default: Outcome) -> Outcome:
         """Look ``code`` up in the provider's classify table."""
         if code is None:
@@ -205,17 +194,17 @@ class Provider(ABC):
         """Raise :class:`Classified` for an HTTP-level failure common to every API."""
         status, retry_after = answer.status, answer.retry_after
         if status == 429 or (status == 503 and retry_after is not None):
-            raise self.classified(
+            raise Classified(
                 Outcome.RETRY, f"HTTP {status} (server busy)", status=status, retry_after=retry_after
             )
         if status in (401, 403):
-            raise self.classified(Outcome.UNAUTHORIZED, f"HTTP {status}: credentials refused", status=status)
+            raise Classified(Outcome.UNAUTHORIZED, f"HTTP {status}: credentials refused", status=status)
         if status >= 500:
-            raise self.classified(
+            raise Classified(
                 Outcome.TRANSIENT, f"HTTP {status} server error", status=status, retry_after=retry_after
             )
         if status >= 400:
-            raise self.classified(Outcome.ROW_FAILED, f"HTTP {status}", status=status)
+            raise Classified(Outcome.ROW_FAILED, f"HTTP {status}", status=status)
 
     # ------------------------------------------------------------------ sending
     def url(self, path: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from catalog_sync.errors import FatalProviderError, UnknownOutcomeError
 from catalog_sync.normalise import format_media, parse_media
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult
+from catalog_sync.providers.http import Classified
 
 __all__ = ["JoggProvider"]
 
@@ -84,11 +85,11 @@ class JoggProvider(Provider):
             # the documented 429 carries no hint; the limit is a 60 s window, so a short
             # backoff would only spend the retries inside it (jitter spreads the threads)
             retry_after = random.uniform(RATE_LIMIT_WAIT, RATE_LIMIT_WAIT + 2.0)
-        raise self.classified(outcome, message, code=code, status=answer.status, retry_after=retry_after)
+        raise Classified(outcome, message, code=code, status=answer.status, retry_after=retry_after)
 
     def _no_envelope(self, answer: Answer) -> Any:
         self.classify_http(answer, None)
-        raise self.classified(
+        raise Classified(
             Outcome.TRANSIENT,
             f"answer without the JoggAI envelope (HTTP {answer.status})",
             status=answer.status,

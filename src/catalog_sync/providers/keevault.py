@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from catalog_sync.errors import ConfigError, FatalProviderError, RowFailedError, SignatureError
 from catalog_sync.keevault_envelope import load_public_keys, verify_envelope
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult
+from catalog_sync.providers.http import Classified
 
 __all__ = ["KeevaultProvider"]
 
@@ -98,15 +99,13 @@ class KeevaultProvider(Provider):
         if not is_envelope and not answer.ok:
             self.classify_http(answer, body)
         if body is None:
-            raise self.classified(
+            raise Classified(
                 Outcome.TRANSIENT, f"answer is not JSON (HTTP {answer.status})", status=answer.status
             )
         if self.insecure_skip_signature:
             response = body.get("response") if isinstance(body, dict) else None
             if not isinstance(response, dict):
-                raise self.classified(
-                    Outcome.FATAL, "answer is not a Keevault envelope", status=answer.status
-                )
+                raise Classified(Outcome.FATAL, "answer is not a Keevault envelope", status=answer.status)
         else:
             response = verify_envelope(body, self.public_keys)  # SignatureError: never trusted
         code = response.get("code")
@@ -115,7 +114,7 @@ class KeevaultProvider(Provider):
             return response
         detail = _flatten_errors(response.get("errors"))
         message = f"code {code}: {response.get('message') or 'error'}" + (f" ({detail})" if detail else "")
-        raise self.classified(outcome, message, code=code, status=answer.status)
+        raise Classified(outcome, message, code=code, status=answer.status)
 
     # ------------------------------------------------------------------ payloads
     def to_form(self, fields: dict[str, str]) -> dict[str, str]:

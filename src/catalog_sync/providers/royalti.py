@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from catalog_sync.errors import FatalProviderError, RowFailedError
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult
+from catalog_sync.providers.http import Classified
 from catalog_sync.providers.royalti_auth import TokenManager
 
 __all__ = ["RoyaltiProvider"]
@@ -108,7 +109,7 @@ class RoyaltiProvider(Provider):
         body = answer.json()
         if answer.ok:
             if body is None and method != "DELETE":
-                raise self.classified(
+                raise Classified(
                     Outcome.TRANSIENT, f"answer is not JSON (HTTP {answer.status})", status=answer.status
                 )
             return body
@@ -126,7 +127,7 @@ class RoyaltiProvider(Provider):
         outcome = self.outcome_of(
             answer.status, Outcome.TRANSIENT if answer.status >= 500 else Outcome.ROW_FAILED
         )
-        raise self.classified(
+        raise Classified(
             outcome,
             f"HTTP {answer.status} {code}: {text}",
             code=code,
