@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -51,15 +52,21 @@ def replay_server(stand_in: Any) -> Iterator[tuple[str, list[dict[str, str]], di
     yield stand_in(respond), received, state
 
 
-def _docs_client(url: str) -> Any:
+def _docs_client(url: str, envelope: dict | None = None) -> Any:
+    """A client for the documented install; its clock reads the documented answer's own time (the
+    examples were signed in 2024, and a signed answer must be fresh)."""
     env = {"KEEVAULT_API_KEY": "2964c3c9-0b5d-4d89-b3ac-4668f30bc492", "KEEVAULT_PUBLIC_KEY": str(DOCS_KEY)}
-    return get_provider("keevault").from_env(base_url=url + "/api/v1", env=env, rate=1000)
+    client = get_provider("keevault").from_env(base_url=url + "/api/v1", env=env, rate=1000)
+    if envelope is not None:
+        signed_at = json.loads(base64.b64decode(envelope["response_base64"]))["timestamp"]
+        client._clock = lambda: float(signed_at) + 5
+    return client
 
 
 def test_the_documented_update_example_verifies_with_the_documented_key(replay_server: Any) -> None:
     url, received, state = replay_server
     state["body"] = _seed_envelopes()[650]
-    client = _docs_client(url)
+    client = _docs_client(url, state["body"])
     current = client.to_record("5", ROW, {})
     result = client.update("5", {"description": "Test Update"}, current)
     assert result.remote_id == "5"
@@ -79,7 +86,7 @@ def test_the_documented_update_example_verifies_with_the_documented_key(replay_s
 def test_the_documented_651_example_is_a_row_failure_with_flattened_errors(replay_server: Any) -> None:
     url, _, state = replay_server
     state["body"] = _seed_envelopes()[651]
-    client = _docs_client(url)
+    client = _docs_client(url, state["body"])
     with pytest.raises(RowFailedError) as info:
         client.update("999", {"name": "x"}, client.to_record("999", ROW, {}))
     assert info.value.code == 651

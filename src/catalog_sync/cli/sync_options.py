@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from catalog_sync.plan.diff import BLANKS, MODES
+from catalog_sync.providers.base import DEFAULT_TIMEOUT
 from catalog_sync.state import DEFAULT_STATE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -19,9 +20,10 @@ def sync_options(f: F) -> F:
         click.option(
             "--timeout",
             type=click.FloatRange(min=1),
-            default=30.0,
+            default=DEFAULT_TIMEOUT,
             show_default=True,
-            help="Seconds to wait for each answer.",
+            help="Seconds one answer may take in all (connect, send, headers and body); a slower or "
+            "trickled answer is cut off.",
         ),
         click.option(
             "--concurrency",

@@ -1,7 +1,7 @@
 """Provider clients: one small subclass of :class:`Provider` per API, in an explicit registry.
 
     from catalog_sync.providers import get_provider
-    provider = get_provider("royalti").from_env(base_url=None, rate=None, concurrency=None, timeout=30.0)
+    provider = get_provider("royalti").from_env(base_url=None, rate=None, concurrency=None, timeout=60.0)
     records = provider.list_remote()
 
 Adding a provider = one module with a ``Provider`` subclass + one line in ``PROVIDERS``

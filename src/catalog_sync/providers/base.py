@@ -22,8 +22,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
+from urllib.parse import quote
 
 import requests
 from requests.auth import AuthBase
@@ -40,12 +42,60 @@ from catalog_sync.normalise import normalise_value
 from catalog_sync.providers.http import Answer, Classified, connection_failure_phase, make_session
 from catalog_sync.providers.ratelimit import RateLimiter, backoff_delay
 from catalog_sync.providers.records import Outcome, RemoteRecord, Stats, WriteResult, fingerprint
+from catalog_sync.providers.transport import AnswerTooLarge, DeadlineExceeded, read_capped, watching
 from catalog_sync.spec import ProviderSpec, load_spec
+from catalog_sync.text import has_control, safe_text
 
 __all__ = ["Answer", "Classified", "Outcome", "Provider", "RemoteRecord", "Stats", "WriteResult"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: Defaults of the limits every client enforces (README "Limits"; the CLI options change them).
+DEFAULT_TIMEOUT = 60.0  # seconds for one whole answer (connect, send, headers and body)
+DEFAULT_MAX_ANSWER_MB = 128  # decoded (decompressed) size of one answer
+DEFAULT_MAX_PAGES = 50_000  # pages of one listing
+DEFAULT_MAX_RECORDS = 5_000_000  # records of one listing
+MAX_MESSAGE = 500  # characters of provider text kept in a message
+MAX_ID_LENGTH = 200
+
+
+def clean_code(code: Any) -> int | str | None:
+    """A provider's error code as data: digit strings are numbers (``"750"`` is 750), other text
+    is escaped and shortened, anything else is dropped."""
+    if code is None or isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code
+    if isinstance(code, str):
+        text = code.strip()
+        if text.isascii() and text.isdigit() and len(text) < 10:
+            return int(text)
+        return safe_text(text)[:64] or None
+    return None
+
+
+@dataclass
+class _Call:
+    """One logical request being sent (what the retry loop needs to know of it)."""
+
+    method: str
+    path: str
+    safe: bool  # safe to send again: a GET, or a write the caller marks idempotent
+    auth: AuthBase | None
+    refreshed: bool = False  # credentials were refreshed once after a 401
+
+
+class _Again(Exception):
+    """Internal: the attempt failed in a way worth repeating (``error`` if the budget runs out)."""
+
+    def __init__(self, error: ProviderError, wait: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error, self.wait = error, wait
+
+
+class _Refresh(Exception):
+    """Internal: credentials were refreshed after a 401; send the request once more."""
 
 
 class _HookAuth(AuthBase):
@@ -88,11 +138,14 @@ class Provider(ABC):
         base_url: str,
         rate: float | None = None,
         concurrency: int | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float | None = None,
         max_attempts: int | None = None,
         backoff_base: float | None = None,
         max_wait: float | None = None,
+        max_answer_mb: float | None = None,
+        max_pages: int | None = None,
+        max_records: int | None = None,
     ) -> None:
         self.credentials = credentials
         self.base_url = self.clean_base_url(base_url.rstrip("/"))
@@ -107,6 +160,9 @@ class Provider(ABC):
             self.backoff_base = float(backoff_base)
         if max_wait is not None:
             self.max_wait = float(max_wait)
+        self.max_answer_bytes = int(float(max_answer_mb or DEFAULT_MAX_ANSWER_MB) * 2**20)
+        self.max_pages = int(max_pages or DEFAULT_MAX_PAGES)
+        self.max_records = int(max_records or DEFAULT_MAX_RECORDS)
         self.stats = Stats()
         self.limiter = RateLimiter(self.rate)
         self.session = make_session(self.concurrency * 2)
@@ -120,7 +176,7 @@ class Provider(ABC):
         base_url: str | None = None,
         rate: float | None = None,
         concurrency: int | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         *,
         env: dict[str, str] | None = None,
         config_path: str | None = None,
@@ -169,7 +225,7 @@ class Provider(ABC):
         """Hook: refresh credentials after a 401; True when the request should be tried once more."""
         return False
 
-    def check_answer(self, answer: Answer, method: str) -> Any:
+    def check_answer(self, answer: Answer, method: str, path: str = "") -> Any:
         """Hook: return the payload of a good answer or raise :class:`Classified`."""
         body = answer.json()
         if answer.ok and body is not None:
@@ -186,9 +242,10 @@ class Provider(ABC):
     # ------------------------------------------------------------------ classification helpers
     def outcome_of(self, code: int | str | None, default: Outcome) -> Outcome:
         """Look ``code`` up in the provider's classify table."""
+        code = clean_code(code)
         if code is None:
             return default
-        return self.CODES.get(code, self.CODES.get(str(code), default))
+        return self.CODES.get(code, default)
 
     def classify_http(self, answer: Answer, body: Any) -> None:
         """Raise :class:`Classified` for an HTTP-level failure common to every API."""
@@ -211,9 +268,20 @@ class Provider(ABC):
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def _message(self, method: str, path: str, text: str) -> str:
-        title, where = self.title or self.name, f"{method} {path.split('?', 1)[0]}"
+        """A user message naming the call; provider text is shown escaped, shortened and redacted."""
+        text = safe_text(text)
+        if len(text) > MAX_MESSAGE:
+            text = text[: MAX_MESSAGE - 1] + "…"
+        title, where = self.title or self.name, f"{method} {safe_text(path.split('?', 1)[0])}"
         full = f"{text} ({where})" if text.startswith(title) else f"{title} {where}: {text}"
         return redact(full, self.secrets())
+
+    def contract(self, text: str) -> FatalProviderError:
+        """The error for an answer that breaks the API's contract (exit 1; nothing is planned on it)."""
+        return FatalProviderError(
+            safe_text(f"{self.title or self.name}: {text} (unexpected answer; nothing was planned on it)"),
+            code="contract",
+        )
 
     def request(
         self,
@@ -233,94 +301,188 @@ class Provider(ABC):
         repeat (e.g. a login).  ``auth`` replaces the provider's auth hook for this request (token
         calls); such requests get no credential refresh on 401.  Raises the ``errors`` classes described in the module docstring.
         """
-        method = method.upper()
-        safe = method == "GET" if idempotent is None else idempotent
-        refreshed = False
-        attempt = 0
-        waited = 0.0
+        call = _Call(
+            method.upper(), path, method.upper() == "GET" if idempotent is None else idempotent, auth
+        )
+        send = {"params": params, "json": json, "data": data, "headers": headers}
+        attempt, waited = 0, 0.0
         while True:
             attempt += 1
-            if method != "GET" or not self.rate_writes_only:
-                self.limiter.acquire()
-            self.stats.count_request(method)
-            error: ProviderError
-            wait: float | None = None
+            try:
+                return self._attempt(call, send)
+            except _Refresh:
+                attempt -= 1  # the same attempt again, with refreshed credentials
+            except _Again as again:
+                delay = self._retry_delay(again, attempt, waited)
+                waited += delay
+                self.stats.count_retry()
+                self._sleep(delay)
+
+    def _attempt(self, call: _Call, send: dict[str, Any]) -> Any:
+        """One HTTP exchange: its answer's payload, or the error (``_Again`` when worth repeating)."""
+        if call.method != "GET" or not self.rate_writes_only:
+            self.limiter.acquire()
+        self.stats.count_request(call.method)
+        try:
+            answer = self._exchange(call, send)
+        except (requests.RequestException, DeadlineExceeded, AnswerTooLarge) as exc:
+            raise self._transport_failure(call, exc) from None
+        try:
+            return self.check_answer(answer, call.method, call.path)
+        except Classified as signal:
+            raise self._classified(call, signal) from None
+        except ProviderError:
+            raise
+        except Exception as exc:  # a parser choking on a shape nobody documented
+            text = f"the answer could not be read ({type(exc).__name__})"
+            if call.safe:
+                raise self.contract(f"{call.method} {call.path}: {text}") from None
+            raise UnknownOutcomeError(
+                self._message(
+                    call.method, call.path, f"{text}; it may have taken effect, {self.lost_answer_hint}"
+                )
+            ) from None
+
+    def _exchange(self, call: _Call, send: dict[str, Any]) -> Answer:
+        """Send and read the whole answer within ``timeout`` seconds and ``max_answer_bytes``."""
+        with watching(self.timeout) as watch:
             try:
                 response = self.session.request(
-                    method,
-                    self.url(path),
-                    params=params,
-                    json=json,
-                    data=data,
-                    headers=headers,
-                    auth=auth,
+                    call.method,
+                    self.url(call.path),
+                    **send,
+                    auth=call.auth,
                     timeout=(self.connect_timeout, self.timeout),
                     allow_redirects=False,
+                    stream=True,
                 )
-                answer = Answer.from_response(response)
-            except requests.RequestException as exc:
-                phase = connection_failure_phase(exc)
-                if phase == "connect":
-                    error = FatalProviderError(
-                        self._message(
-                            method,
-                            path,
-                            f"cannot connect to {public_base_url(self.base_url)} ({type(exc).__name__})",
-                        )
-                    )
-                elif not safe:
-                    raise UnknownOutcomeError(
-                        self._message(
-                            method,
-                            path,
-                            f"the request was sent but the answer was lost ({type(exc).__name__}); "
-                            f"it may have taken effect, {self.lost_answer_hint}",
-                        )
-                    ) from None
-                else:
-                    error = RetriableProviderError(
-                        self._message(method, path, f"connection failed ({type(exc).__name__})")
-                    )
-            else:
                 try:
-                    return self.check_answer(answer, method)
-                except Classified as signal:
-                    outcome = signal.outcome
-                    message = self._message(method, path, signal.message)
-                    kwargs: dict[str, Any] = {"code": signal.code, "status": signal.status}
-                    if outcome is Outcome.UNAUTHORIZED:
-                        if auth is None and not refreshed and self.on_unauthorized():
-                            refreshed = True
-                            attempt -= 1
-                            continue
-                        raise FatalProviderError(message, **kwargs) from None
-                    if outcome is Outcome.FATAL:
-                        raise FatalProviderError(message, **kwargs) from None
-                    if outcome is Outcome.ROW_FAILED:
-                        raise RowFailedError(message, **kwargs) from None
-                    if outcome is Outcome.TRANSIENT and not safe:
-                        raise UnknownOutcomeError(
-                            message + f"; the write may have taken effect, {self.lost_answer_hint}",
-                            **kwargs,
-                        ) from None
-                    wait = signal.retry_after
-                    error = RetriableProviderError(message, retry_after=wait, **kwargs)
-            if attempt >= self.max_attempts:
-                raise error
-            delay = wait if wait is not None else backoff_delay(attempt, self.backoff_base, self.backoff_cap)
-            if waited + delay > self.max_wait:  # the whole request may wait at most max_wait seconds
-                if wait is not None and isinstance(error, RetriableProviderError):
-                    raise RetriableProviderError(
-                        f"{error.message} (gave up: the next wait, {wait:.0f} s, would pass this "
-                        f"request's {self.max_wait:.0f} s wait budget)",
-                        retry_after=wait,
-                        code=error.code,
-                        status=error.status,
-                    ) from None
-                raise error
-            waited += delay
-            self.stats.count_retry()
-            self._sleep(delay)
+                    content = read_capped(response, self.max_answer_bytes)
+                finally:
+                    response.close()
+            except requests.RequestException:
+                if watch.fired:
+                    raise DeadlineExceeded(self.timeout, watch.headers_done) from None
+                raise
+        return Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()}, content)
+
+    def _transport_failure(self, call: _Call, exc: Exception) -> ProviderError | _Again:
+        """What a failed exchange means: retry it, give up, or an unknown outcome for a write."""
+        if isinstance(exc, AnswerTooLarge):
+            text = (
+                f"{exc}; nothing was read (raise the limit with --max-answer-mb if this answer is expected)"
+            )
+        elif isinstance(exc, DeadlineExceeded):
+            text = f"{exc} (--timeout {self.timeout:g}); the server is too slow or trickles its answer"
+            if call.safe and not exc.answer_started:  # a silent server: like a read timeout
+                return _Again(RetriableProviderError(self._message(call.method, call.path, text)))
+            if not call.safe:
+                text = f"the request was sent but the answer was lost: {text}"
+        elif connection_failure_phase(exc) == "connect":  # type: ignore[arg-type]
+            reach = f"cannot connect to {public_base_url(self.base_url)} ({type(exc).__name__})"
+            return _Again(FatalProviderError(self._message(call.method, call.path, reach)))
+        elif call.safe:
+            text = f"connection failed ({type(exc).__name__})"
+            return _Again(RetriableProviderError(self._message(call.method, call.path, text)))
+        else:
+            text = f"the request was sent but the answer was lost ({type(exc).__name__})"
+        if not call.safe:
+            return UnknownOutcomeError(
+                self._message(
+                    call.method, call.path, f"{text}; it may have taken effect, {self.lost_answer_hint}"
+                )
+            )
+        code = "answer-too-large" if isinstance(exc, AnswerTooLarge) else "deadline"
+        return FatalProviderError(self._message(call.method, call.path, text), code=code)
+
+    def _classified(self, call: _Call, signal: Classified) -> ProviderError | _Again | _Refresh:
+        """The error for an answer the provider's check classified."""
+        message = self._message(call.method, call.path, signal.message)
+        kwargs: dict[str, Any] = {"code": clean_code(signal.code), "status": signal.status}
+        outcome = signal.outcome
+        if outcome is Outcome.UNAUTHORIZED:
+            if call.auth is None and not call.refreshed and self.on_unauthorized():
+                call.refreshed = True
+                return _Refresh()
+            return FatalProviderError(message, **kwargs)
+        if outcome is Outcome.FATAL:
+            return FatalProviderError(message, **kwargs)
+        if outcome is Outcome.ROW_FAILED:
+            return RowFailedError(message, **kwargs)
+        if outcome is Outcome.TRANSIENT and not call.safe:
+            return UnknownOutcomeError(
+                message + f"; the write may have taken effect, {self.lost_answer_hint}", **kwargs
+            )
+        return _Again(
+            RetriableProviderError(message, retry_after=signal.retry_after, **kwargs), signal.retry_after
+        )
+
+    def _retry_delay(self, again: _Again, attempt: int, waited: float) -> float:
+        """Seconds to wait before the next attempt; raises the error when the budget is spent."""
+        error, wait = again.error, again.wait
+        if attempt >= self.max_attempts:
+            raise error
+        delay = wait if wait is not None else backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+        if waited + delay > self.max_wait:  # the whole request may wait at most max_wait seconds
+            if wait is not None and isinstance(error, RetriableProviderError):
+                raise RetriableProviderError(
+                    f"{error.message} (gave up: the next wait, {wait:.0f} s, would pass this "
+                    f"request's {self.max_wait:.0f} s wait budget)",
+                    retry_after=wait,
+                    code=error.code,
+                    status=error.status,
+                ) from None
+            raise error
+        return delay
+
+    # ------------------------------------------------------------------ ids from the provider
+    def usable_id(self, value: Any) -> str | None:
+        """``value`` as a remote id this client may put in a path or match on, or ``None``.
+
+        An id is a whole number or a short string without control characters, whitespace at
+        its ends, or URL syntax (``/ ? # % \\``, ``.``/``..``).  Anything else (null, missing,
+        a list, an object, ``""``) is not an id: a write never goes to a path without one.
+        """
+        if isinstance(value, bool) or value is None:
+            return None
+        if isinstance(value, int):
+            return str(value)
+        if not isinstance(value, str):
+            return None
+        if not value or len(value) > MAX_ID_LENGTH or value != value.strip() or value in (".", ".."):
+            return None
+        if has_control(value) or any(ch in value for ch in "/?#%\\"):
+            return None
+        return value
+
+    def require_id(self, remote_id: Any, target: str) -> str:
+        """The usable id; :class:`RowFailedError` (nothing sent) when there is none."""
+        rid = self.usable_id(remote_id)
+        if rid is None:
+            raise RowFailedError(
+                safe_text(f"{self.title}: no usable remote id ({remote_id!r}); nothing was sent to {target}"),
+                code="no-remote-id",
+            )
+        return rid
+
+    def id_path(self, prefix: str, remote_id: Any) -> str:
+        """``prefix`` + the id, percent-encoded; :class:`RowFailedError` (nothing sent) without a usable id."""
+        return prefix + quote(self.require_id(remote_id, prefix), safe="")
+
+    def record_id(self, item: dict[str, Any], field: str, where: str) -> str:
+        """The usable id of a listed record, or the contract error naming what was there instead."""
+        rid = self.usable_id(item.get(field))
+        if rid is not None:
+            return rid
+        if field in item:
+            self._no_id(where, field, f"{item[field]!r}"[:40])
+        lookalikes = [k for k in item if k != field and k.lower().lstrip("_") == field.lower()]
+        self._no_id(
+            where, field, "missing" + (f"; it has {', '.join(lookalikes)} instead" if lookalikes else "")
+        )
+
+    def _no_id(self, where: str, field: str, found: str) -> NoReturn:
+        raise self.contract(f"{where} has no usable {field} ({found}); without it nothing can be matched")
 
     # ------------------------------------------------------------------ records
     def to_record(self, remote_id: Any, sheet_fields: dict[str, Any], raw: Any) -> RemoteRecord:
@@ -329,7 +491,9 @@ class Provider(ABC):
         for spec_field in self.spec.fields:
             value = sheet_fields.get(spec_field.name)
             fields[spec_field.name] = normalise_value("" if value is None else value, spec_field)
-        rid = "" if remote_id is None else str(remote_id)
+        rid = self.usable_id(remote_id)
+        if rid is None:
+            self._no_id("a record", self.spec.remote_id, f"{remote_id!r}"[:40])
         fields[self.spec.remote_id] = rid
         return RemoteRecord(rid, fields, fingerprint(raw))
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError
 
 from catalog_sync.providers.ratelimit import parse_retry_after
 from catalog_sync.providers.records import Outcome
+from catalog_sync.providers.transport import WatchedAdapter
 
 __all__ = ["Answer", "Classified", "connection_failure_phase", "make_session"]
 
@@ -27,9 +27,10 @@ USER_AGENT = "catalog-sync/0.1 (+https://github.com/catalog-sync)"
 
 
 def make_session(pool_size: int) -> requests.Session:
-    """A session with a connection pool sized for ``pool_size`` threads and no hidden retries."""
+    """A session with a connection pool sized for ``pool_size`` threads, no hidden retries, and
+    connections that a request's deadline can cut (``transport.watching``)."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, pool_size), max_retries=0)
+    adapter = WatchedAdapter(pool_connections=4, pool_maxsize=max(4, pool_size), max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT
@@ -56,12 +57,13 @@ class Answer:
         return parse_retry_after(self.headers.get("retry-after"))
 
     def json(self) -> Any:
-        """The body as JSON, or ``None`` when it is empty or not JSON."""
+        """The body as JSON, or ``None`` when it is empty, not JSON, or nested too deep to parse
+        (``[[[[…`` 200,000 deep raises RecursionError in the parser: not an answer to trust)."""
         if not self.content:
             return None
         try:
             return json.loads(self.content)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
 
     @property

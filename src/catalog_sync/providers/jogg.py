@@ -63,7 +63,7 @@ class JoggProvider(Provider):
     def auth_headers(self) -> dict[str, str]:
         return {"x-api-key": self.credentials.get("JOGG_API_KEY") or ""}
 
-    def check_answer(self, answer: Answer, method: str) -> Any:
+    def check_answer(self, answer: Answer, method: str, path: str = "") -> Any:
         body = answer.json()
         if not isinstance(body, dict) or "code" not in body:
             return self._no_envelope(answer)
@@ -123,7 +123,7 @@ class JoggProvider(Provider):
 
     def create(self, fields: dict[str, str]) -> WriteResult:
         data = self.request("POST", "/v2/product", json=self.to_payload(fields, for_update=False))
-        if not isinstance(data, dict) or not data.get("product_id"):
+        if not isinstance(data, dict) or self.usable_id(data.get("product_id")) is None:
             raise UnknownOutcomeError(
                 "JoggAI POST /v2/product: the answer has no product_id; the product may have been created",
                 code="no-product-id",
@@ -134,9 +134,12 @@ class JoggProvider(Provider):
         self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None
     ) -> WriteResult:
         """Partial ``PUT /v2/product``; the record returned is ``current`` with ``fields`` applied."""
-        body = {"product_id": remote_id, **self.to_payload(fields, for_update=True)}
+        body = {
+            "product_id": self.require_id(remote_id, "PUT /v2/product"),
+            **self.to_payload(fields, for_update=True),
+        }
         data = self.request("PUT", "/v2/product", json=body)
-        if isinstance(data, dict) and data.get("product_id"):
+        if isinstance(data, dict) and self.usable_id(data.get("product_id")) == remote_id:
             return WriteResult(remote_id, self.record_from(data))
         sent = {k: v for k, v in self.canonical(fields).items() if k != "url"}  # PUT takes no url
         merged = {**(current.fields if current else {}), **sent}
@@ -154,8 +157,9 @@ class JoggProvider(Provider):
         data = self.request("POST", "/v2/create_video_from_product", json=body)
         if isinstance(data, dict):
             for key in ("video_id", "product_video_id", "id"):
-                if data.get(key):
-                    return str(data[key])
+                video_id = self.usable_id(data.get(key))
+                if video_id is not None:
+                    return video_id
         raise UnknownOutcomeError(
             "JoggAI POST /v2/create_video_from_product: the answer has no video id; the video may exist",
             code="no-video-id",
@@ -163,7 +167,7 @@ class JoggProvider(Provider):
 
     def video_status(self, video_id: str) -> dict[str, Any]:
         """``GET /v2/product_video/{id}`` read by :meth:`read_video`."""
-        data = self.request("GET", f"/v2/product_video/{video_id}")
+        data = self.request("GET", self.id_path("/v2/product_video/", video_id))
         return self.read_video(data if isinstance(data, dict) else {})
 
     @staticmethod

@@ -9,16 +9,29 @@ search).  Every answer is a signed envelope; only the decoded, verified
 
 from __future__ import annotations
 
+import datetime as _dt
+import threading
+import time
 from typing import Any, ClassVar
 
-from catalog_sync.errors import ConfigError, FatalProviderError, RowFailedError, SignatureError
+from catalog_sync.errors import ConfigError, RowFailedError, SignatureError
 from catalog_sync.keevault_envelope import load_public_keys, verify_envelope
-from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult
+from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, clean_code
 from catalog_sync.providers.http import Classified
 
 __all__ = ["KeevaultProvider"]
 
 _FORM_FIELDS = ("name", "description", "source", "require_non_expired", "external_reference", "status")
+#: How far a signed answer's ``timestamp`` may be from this machine's clock (seconds; --max-clock-skew).
+DEFAULT_MAX_SKEW = 300.0
+#: The codes a signed answer to each endpoint may carry (key and access errors fit every request).
+_ANY_ENDPOINT = frozenset({100, 101, 102, 103, 150})
+_FITS: dict[str, frozenset[int]] = {
+    "/api/v1/create-product": frozenset({750, 751}),
+    "/api/v1/update-product": frozenset({650, 651}),
+    "/api/v1/delete-product": frozenset({550, 551}),
+    "/api/v1/get-all-products": frozenset({810}),
+}
 
 
 def _flatten_errors(errors: Any) -> str:
@@ -63,9 +76,24 @@ class KeevaultProvider(Provider):
         150: Outcome.FATAL,
     }
 
-    def __init__(self, credentials: Any, *, insecure_skip_signature: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        credentials: Any,
+        *,
+        insecure_skip_signature: bool = False,
+        max_clock_skew: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(credentials, **kwargs)
         self.insecure_skip_signature = bool(insecure_skip_signature)
+        self.max_clock_skew = DEFAULT_MAX_SKEW if max_clock_skew is None else float(max_clock_skew)
+        self._clock = time.time
+        # product ids a create answer may not carry: those listed before this client's first create
+        # (a lookup listing later may already show a product whose create answer is on its way) and
+        # those earlier create answers gave
+        self._ids_given: set[str] = set()
+        self._creating = False
+        self._ids_lock = threading.Lock()
         self.public_keys: Any = None
         pem = credentials.get("KEEVAULT_PUBLIC_KEY")
         if pem:
@@ -93,7 +121,7 @@ class KeevaultProvider(Provider):
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._key}"}
 
-    def check_answer(self, answer: Answer, method: str) -> Any:
+    def check_answer(self, answer: Answer, method: str, path: str = "") -> Any:
         body = answer.json()
         is_envelope = isinstance(body, dict) and ("response_base64" in body or "signature" in body)
         if not is_envelope and not answer.ok:
@@ -108,13 +136,49 @@ class KeevaultProvider(Provider):
                 raise Classified(Outcome.FATAL, "answer is not a Keevault envelope", status=answer.status)
         else:
             response = verify_envelope(body, self.public_keys)  # SignatureError: never trusted
-        code = response.get("code")
+            self._check_fresh(response, path)
+        code = clean_code(response.get("code"))
+        self._check_fits(code, path)
         outcome = self.outcome_of(code, Outcome.ROW_FAILED)
         if outcome is Outcome.OK:
             return response
         detail = _flatten_errors(response.get("errors"))
         message = f"code {code}: {response.get('message') or 'error'}" + (f" ({detail})" if detail else "")
         raise Classified(outcome, message, code=code, status=answer.status)
+
+    def _check_fresh(self, response: dict[str, Any], path: str) -> None:
+        """A signed answer must be recent: an old one replayed (an empty catalog from 2024) is refused."""
+        stamp = clean_code(response.get("timestamp"))
+        where = path.rsplit("/", 1)[-1] or "the request"
+        if not isinstance(stamp, int):
+            raise SignatureError(
+                f"Keevault answer to {where} is signed but carries no timestamp, so its age cannot be checked; "
+                "not trusted"
+            )
+        drift = self._clock() - stamp
+        if abs(drift) > self.max_clock_skew:
+            made = (
+                _dt.datetime.fromtimestamp(stamp, _dt.UTC).isoformat(timespec="seconds")
+                if 0 <= stamp < 2**33
+                else str(stamp)
+            )
+            when = f"{drift:,.0f} s old" if drift > 0 else f"{-drift:,.0f} s in the future"
+            raise SignatureError(
+                f"Keevault answer to {where} is signed but not fresh: made at {made} ({when}), the allowed "
+                f"clock difference is {self.max_clock_skew:g} s (a replayed answer, or a wrong clock on one "
+                "side: fix the clock, or allow more with --max-clock-skew); not trusted"
+            )
+
+    @staticmethod
+    def _check_fits(code: int | str | None, path: str) -> None:
+        """A signed answer must be one the endpoint gives: an 810 listing replayed to a create is refused."""
+        allowed = _FITS.get(path.split("?", 1)[0])
+        if allowed is None or code in _ANY_ENDPOINT or code in allowed:
+            return
+        raise SignatureError(
+            f"Keevault answer to {path.rsplit('/', 1)[-1]} is signed but carries code {code}, which that request "
+            "never answers (a replayed answer?); not trusted"
+        )
 
     # ------------------------------------------------------------------ payloads
     def to_form(self, fields: dict[str, str]) -> dict[str, str]:
@@ -151,16 +215,46 @@ class KeevaultProvider(Provider):
         response = self.request("GET", "/api/v1/get-all-products")  # key in the Bearer header
         products = response.get("products")
         if not isinstance(products, list):
-            raise self._contract("get-all-products answered without a products list")
-        return [self.record_from(p) for p in products if isinstance(p, dict)]
+            raise self.contract("get-all-products answered without a products list")
+        if len(products) > self.max_records:
+            raise self.contract(
+                f"get-all-products lists {len(products):,} products, more than the limit of "
+                f"{self.max_records:,}; if the catalog really is that big, raise it with --max-records"
+            )
+        records: dict[str, RemoteRecord] = {}
+        for number, product in enumerate(products, 1):
+            where = f"get-all-products, product {number}"
+            if not isinstance(product, dict):
+                raise self.contract(f"{where} is not an object")
+            rid = self.record_id(product, "id", where)
+            if rid in records:
+                raise self.contract(f"get-all-products lists product id {rid} twice")
+            records[rid] = self.record_from(product)
+        with self._ids_lock:
+            if not self._creating:
+                self._ids_given.update(records)
+        return list(records.values())
 
     def create(self, fields: dict[str, str]) -> WriteResult:
         form = self.to_form({k: v for k, v in fields.items() if k != "product_id"})
+        with self._ids_lock:
+            self._creating = True
         response = self.request("POST", "/api/v1/create-product", data=form)
-        product_id = response.get("product_id")
-        if product_id in (None, ""):
-            raise self._contract("create-product answered 750 without a product_id")
-        return WriteResult(str(product_id), None)
+        product_id = self.usable_id(response.get("product_id"))
+        if product_id is None:
+            raise self.contract(
+                "create-product answered 750 without a usable product_id; the product may have been created "
+                "(the next run looks it up before sending anything again)"
+            )
+        with self._ids_lock:
+            repeated = product_id in self._ids_given
+            self._ids_given.add(product_id)
+        if repeated:
+            raise SignatureError(
+                f"Keevault create-product answered product_id {product_id}, which another request was already "
+                "given (a replayed signed answer?); this row's outcome is unknown and the answer is not trusted"
+            )
+        return WriteResult(product_id, None)
 
     def update(
         self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None
@@ -171,12 +265,13 @@ class KeevaultProvider(Provider):
             if current is None:
                 raise RowFailedError(f"Keevault update-product: product {remote_id} not found", code=651)
         full = {**{k: current.fields.get(k, "") for k in _FORM_FIELDS}, **self.canonical(fields)}
-        full["product_id"] = remote_id
+        full["product_id"] = self.require_id(remote_id, "update-product")
         self.request("POST", "/api/v1/update-product", data=self.to_form(full))
         return WriteResult(str(remote_id), None)
 
     def delete(self, remote_id: str) -> None:
-        self.request("POST", "/api/v1/delete-product", data=self.to_form({"product_id": remote_id}))
+        rid = self.require_id(remote_id, "delete-product")
+        self.request("POST", "/api/v1/delete-product", data=self.to_form({"product_id": rid}))
 
     def find(self, fields: dict[str, str]) -> RemoteRecord | None:
         """Match get-all-products by the first key the row fills: product_id, external_reference, name."""
@@ -192,6 +287,3 @@ class KeevaultProvider(Provider):
                 code="ambiguous-match",
             )
         return matches[0] if matches else None
-
-    def _contract(self, text: str) -> FatalProviderError:
-        return FatalProviderError(f"Keevault: {text} (unexpected answer)", code="contract")

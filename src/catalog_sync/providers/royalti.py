@@ -26,34 +26,41 @@ _BOOLEANS = ("reissue",)
 PAGE_SIZE = 100
 
 
-def _items(body: Any) -> list[dict[str, Any]]:
-    if isinstance(body, dict):
-        for key in ("products", "Products", "data", "rows", "items"):
-            value = body.get(key)
-            if isinstance(value, list):
-                return [v for v in value if isinstance(v, dict)]
-            if isinstance(value, dict):  # {"data": {"products": [...]}}
-                nested = _items(value)
-                if nested:
-                    return nested
-    return []
+#: Where the documented list shapes keep the records, and the totals.
+_LIST_KEYS = ("products", "Products", "data")
+_TOTAL_HOLDERS = ("data", "pagination", "meta")
+#: Reads of a listing that moved while it was read before the plan is refused.
+LISTING_READS = 3
 
 
-def _total_pages(body: Any, size: int) -> int | None:
-    if not isinstance(body, dict):
-        return None
-    holders = [body] + [body[k] for k in ("data", "pagination", "meta") if isinstance(body.get(k), dict)]
+class _ListingMoved(Exception):
+    """The listing changed while it was read (totals or page contents moved)."""
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _totals(body: dict[str, Any], size: int) -> tuple[int | None, int | None]:
+    """(pages, records) as the answer states them; ``None`` for what it does not say."""
+    holders = [body] + [body[k] for k in _TOTAL_HOLDERS if isinstance(body.get(k), dict)]
+    pages = records = None
     for holder in holders:
-        if isinstance(holder.get("totalPages"), int):
-            return int(holder["totalPages"])
-        for total_key in ("total", "totalItems", "count"):
-            total = holder.get(total_key)
-            if isinstance(total, int):
-                per_page = (
-                    holder.get("size") if isinstance(holder.get("size"), int) and holder["size"] > 0 else size
-                )
-                return max(1, math.ceil(total / per_page))
-    return None
+        if pages is None and _count(holder.get("totalPages")) is not None:
+            pages = _count(holder.get("totalPages"))
+        for key in ("total", "totalItems", "count"):
+            if records is None and _count(holder.get(key)) is not None:
+                records = _count(holder.get(key))
+                per_page = _count(holder.get("size")) or size
+                if pages is None:
+                    pages = max(1, math.ceil(records / per_page))
+    return pages, records
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 class RoyaltiProvider(Provider):
@@ -105,7 +112,7 @@ class RoyaltiProvider(Provider):
     def secrets(self) -> list[str]:
         return super().secrets() + (self.tokens.secrets() if self.tokens else [])
 
-    def check_answer(self, answer: Answer, method: str) -> Any:
+    def check_answer(self, answer: Answer, method: str, path: str = "") -> Any:
         body = answer.json()
         if answer.ok:
             if body is None and method != "DELETE":
@@ -183,34 +190,110 @@ class RoyaltiProvider(Provider):
         return None
 
     # ------------------------------------------------------------------ operations
-    def _page(self, page: int, query: dict[str, Any] | None = None) -> Any:
+    def _page(self, page: int, query: dict[str, Any] | None = None) -> dict[str, Any]:
         # oldest first: records created while we list land on the last page instead of shifting the others
         params = {**(query or {}), "page": page, "size": PAGE_SIZE, "sort": "createdAt", "order": "asc"}
-        return self.request("GET", "/product/", params=params)
+        body = self.request("GET", "/product/", params=params)
+        if not isinstance(body, dict):
+            raise self.contract(
+                f"GET /product/ page {page} is {_kind(body)}, not an object with a products list"
+            )
+        return body
+
+    def _items(self, body: dict[str, Any], page: int) -> list[dict[str, Any]]:
+        """The records of one list page, each with a usable id; a contract error for any other shape."""
+        key = next((k for k in _LIST_KEYS if k in body), None)
+        value = body.get(key) if key else None
+        if key == "data" and isinstance(value, dict) and any(k in value for k in _LIST_KEYS):
+            return self._items(value, page)
+        where = f"GET /product/ page {page}"
+        if key is None:
+            raise self.contract(f"{where} has no products list (keys: {', '.join(map(str, list(body)[:8]))})")
+        if not isinstance(value, list):
+            raise self.contract(f"{where}: {key} is {_kind(value)}, not a list")
+        for number, item in enumerate(value, 1):
+            if not isinstance(item, dict):
+                raise self.contract(f"{where}: record {number} is {_kind(item)}, not an object")
+            self.record_id(item, "id", f"{where}, record {number}")
+        return value
+
+    def _check_size(self, pages: int | None, records: int | None) -> None:
+        """Refuse a listing bigger than the limits before reading more than its first page."""
+        if pages is not None and pages > self.max_pages:
+            raise self.contract(
+                f"GET /product/ says the listing has {pages:,} pages, more than the limit of {self.max_pages:,}; "
+                "if the catalog really is that big, raise it with --max-pages"
+            )
+        if records is not None and records > self.max_records:
+            raise self.contract(
+                f"GET /product/ says the listing has {records:,} records, more than the limit of "
+                f"{self.max_records:,}; if the catalog really is that big, raise it with --max-records"
+            )
 
     def _list(self, query: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every record of the listing, read again when it moved while being read (then refused)."""
+        moved = ""
+        for _read in range(LISTING_READS):
+            try:
+                return self._read_listing(query)
+            except _ListingMoved as exc:
+                moved = str(exc)
+        raise FatalProviderError(
+            f"Royalti GET /product/: the listing changed while it was read, {LISTING_READS} times in a row "
+            f"({moved}); nothing was planned on it (a plan on a moving listing could create duplicates or "
+            "delete the wrong records). Try again when the catalog is not being changed.",
+            code="listing-moved",
+        )
+
+    def _read_listing(self, query: dict[str, Any] | None) -> list[dict[str, Any]]:
         first = self._page(1, query)
-        items = _items(first)
-        pages = _total_pages(first, PAGE_SIZE)
+        items = list(self._items(first, 1))
+        pages, records = _totals(first, PAGE_SIZE)
+        self._check_size(pages, records)
         if pages is None:
-            # no total given: walk on while pages come back as full as the first one (a server
-            # may serve fewer than the size asked for) and bring records not seen yet (a server
-            # that ignores ``page`` repeats page 1 for ever)
-            page, batch, fresh, full = 1, items, items, len(items)
-            known = {str(item.get("id")) for item in items}
-            while fresh and len(batch) >= full:
-                page += 1
-                batch = _items(self._page(page, query))
-                fresh = [i for i in batch if str(i.get("id")) not in known]
-                known.update(str(i.get("id")) for i in fresh)
-                items += fresh
-        elif pages > 1:
-            for batch in self.map_concurrently(lambda p: _items(self._page(p, query)), range(2, pages + 1)):
-                items += batch
+            return self._walk(query, items)
+        bodies = self.map_concurrently(lambda p: self._page(p, query), range(2, pages + 1))
+        for number, body in enumerate(bodies, 2):
+            if _totals(body, PAGE_SIZE) != (pages, records):
+                raise _ListingMoved(
+                    f"page {number} counts {_totals(body, PAGE_SIZE)} (pages, records) where page 1 counted "
+                    f"{(pages, records)}"
+                )
+            items += self._items(body, number)
+        return self._unique(items, records)
+
+    def _unique(self, items: list[dict[str, Any]], records: int | None) -> list[dict[str, Any]]:
+        """The records once each; a record seen on two pages (or a count that does not add up)
+        means the listing moved while it was read."""
         seen: dict[str, dict[str, Any]] = {}
         for item in items:
-            seen.setdefault(str(item.get("id")), item)  # a record shifting pages mid-listing is kept once
+            rid = str(self.usable_id(item.get("id")))
+            if rid in seen:
+                raise _ListingMoved(f"record {rid} came on two pages")
+            seen[rid] = item
+        if records is not None and len(seen) != records:
+            raise _ListingMoved(f"{len(seen):,} records read where the listing counted {records:,}")
         return list(seen.values())
+
+    def _walk(self, query: dict[str, Any] | None, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """No totals given: walk on while pages come back as full as the first one (a server may
+        serve fewer than the size asked for) and bring records not seen yet (a server that ignores
+        ``page`` repeats page 1 for ever), within the page and record limits."""
+        page, batch, fresh, full = 1, items, items, len(items)
+        known = {str(item.get("id")) for item in items}
+        while fresh and len(batch) >= full:
+            page += 1
+            if page > self.max_pages or len(known) > self.max_records:
+                raise self.contract(
+                    f"GET /product/ kept bringing new records for {page - 1:,} pages ({len(known):,} records) "
+                    f"without saying how many there are; the limits are {self.max_pages:,} pages and "
+                    f"{self.max_records:,} records (raise them with --max-pages / --max-records)"
+                )
+            batch = self._items(self._page(page, query), page)
+            fresh = [i for i in batch if str(i.get("id")) not in known]
+            known.update(str(i.get("id")) for i in fresh)
+            items += fresh
+        return items
 
     def list_remote(self) -> list[RemoteRecord]:
         return [self.record_from(p) for p in self._list()]
@@ -218,7 +301,7 @@ class RoyaltiProvider(Provider):
     def get(self, remote_id: str) -> RemoteRecord | None:
         """``GET /product/{id}``; ``None`` when it does not exist (404)."""
         try:
-            body = self.request("GET", f"/product/{remote_id}")
+            body = self.request("GET", self.id_path("/product/", remote_id))
         except RowFailedError as exc:
             if exc.status == 404:
                 return None
@@ -229,9 +312,10 @@ class RoyaltiProvider(Provider):
     def create(self, fields: dict[str, str]) -> WriteResult:
         body = self.request("POST", "/product/", json=self.to_payload(fields, for_update=False))
         product = self._product(body)
-        if not product or not product.get("id"):
-            raise FatalProviderError(
-                "Royalti POST /product/: the answer has no product id (unexpected answer)", code="contract"
+        if not product or self.usable_id(product.get("id")) is None:
+            raise self.contract(
+                "POST /product/ answered without a usable product id; the product may have been created "
+                "(the next run looks it up before sending anything again)"
             )
         return WriteResult(str(product["id"]), self.record_from(product))
 
@@ -239,6 +323,7 @@ class RoyaltiProvider(Provider):
         self, remote_id: str, fields: dict[str, str], current: RemoteRecord | None = None
     ) -> WriteResult:
         """``PUT /product/{id}`` with the changed fields plus ``title`` (required by the spec)."""
+        self.id_path("/product/", remote_id)  # no usable id: refused before anything is read or sent
         payload = self.to_payload(fields, for_update=True)
         if not payload.get("title"):
             if current is None:
@@ -248,14 +333,14 @@ class RoyaltiProvider(Provider):
                         f"Royalti PUT /product/{remote_id}: product not found", code=404, status=404
                     )
             payload["title"] = current.fields.get("title", "")
-        body = self.request("PUT", f"/product/{remote_id}", json=payload)
+        path = self.id_path("/product/", remote_id)
+        body = self.request("PUT", path, json=payload)
         product = self._product(body)
-        return WriteResult(
-            str(remote_id), self.record_from(product) if product and product.get("id") else None
-        )
+        same = product is not None and self.usable_id(product.get("id")) == remote_id
+        return WriteResult(str(remote_id), self.record_from(product) if product and same else None)
 
     def delete(self, remote_id: str) -> None:
-        self.request("DELETE", f"/product/{remote_id}")
+        self.request("DELETE", self.id_path("/product/", remote_id))
 
     def find(self, fields: dict[str, str]) -> RemoteRecord | None:
         """By id (``GET /product/{id}``), else the first filled key of upc, externalId, catalogNumber,
