@@ -37,6 +37,7 @@ _FIELD_ATTRS = {
     "example",
     "style",
     "updatable",
+    "placeholder",
 }
 
 
@@ -61,6 +62,7 @@ class FieldSpec:
     example: str = ""
     style: str | None = None  # booleans: "one_zero" (1/0) or "true_false"
     updatable: bool = True  # False: the provider's update cannot change it (set only on create)
+    placeholder: str | None = None  # regex: remote values the provider fills in itself (Royalti TEMP… UPCs)
 
     @property
     def is_remote_id(self) -> bool:
@@ -141,15 +143,15 @@ def _check_attrs(raw: dict[str, Any], where: str) -> None:
         values = raw["values"]
         if not isinstance(values, list) or not values or any(isinstance(v, dict | list) for v in values):
             raise ConfigError(f"{where}: values must be a non-empty list, e.g. [active, inactive]")
-    if raw.get("pattern") is not None:
-        if not isinstance(raw["pattern"], str):
-            raise ConfigError(f"{where}: pattern must be a regular expression in quotes")
+    for key in ("pattern", "placeholder"):
+        if raw.get(key) is None:
+            continue
+        if not isinstance(raw[key], str):
+            raise ConfigError(f"{where}: {key} must be a regular expression in quotes")
         try:
-            re.compile(raw["pattern"])
+            re.compile(raw[key])
         except re.error as exc:
-            raise ConfigError(
-                f"{where}: pattern {raw['pattern']!r} is not a valid regular expression ({exc})"
-            ) from None
+            raise ConfigError(f"{where}: {key} {raw[key]!r} is not a valid regular expression ({exc})") from None
     if raw.get("style") is not None and raw["style"] not in _STYLES:
         raise ConfigError(f"{where}: style must be one of {', '.join(_STYLES)}, not {raw['style']!r}")
     for key in ("description", "example", "role"):
@@ -251,13 +253,15 @@ def apply_house_rules(spec: ProviderSpec, path: Path) -> ProviderSpec:
             raise ConfigError(f"{path}: field {name!r} has unknown attributes {sorted(unknown)}")
         fixed = sorted(
             k
-            for k in ("type", "role", "style", "updatable")
+            for k in ("type", "role", "style", "updatable", "placeholder")
             if k in entry and entry[k] != getattr(by_name[name], k)
         )
         if fixed:
             raise ConfigError(f"{path}: field {name!r}: house rules cannot change {', '.join(fixed)}")
         _check_attrs(entry, f"{path}: field {name!r}")
-        changes = {k: v for k, v in entry.items() if k not in ("name", "type", "role", "style", "updatable")}
+        changes = {
+            k: v for k, v in entry.items() if k not in ("name", "type", "role", "style", "updatable", "placeholder")
+        }
         if "values" in changes:
             # a subset of the provider's values, spelled as the provider spells them
             spelling = (

@@ -153,7 +153,37 @@ class _Matcher:
                 done = done.union(none)
             open_rows = open_rows.difference(done)
         self._double_claims()
+        self._contradictions()
         self._unknowns(open_rows.difference(pd.Index(list(self.conflict))))
+
+    def _contradictions(self) -> None:
+        """A filled key that contradicts the record another key matched is a conflict, never a
+        silent change: a row with a new upc whose externalId matched another release must not
+        rewrite that release's upc.  A match by the provider's own id is the user's explicit
+        choice of record: its other keys are ordinary fields there."""
+        rid = self.spec.remote_id
+        hit = self.matched.dropna()
+        hit = hit[self.match_by[hit.index].ne(rid)]
+        if hit.empty:
+            return
+        remote = self.remote.set_index(_RID)
+        for key in self.spec.keys:
+            if key == rid:
+                continue
+            mine = self.sheet.loc[hit.index, key]
+            theirs = remote.loc[hit.to_numpy(), key].set_axis(hit.index)
+            placeholder = self.spec.field(key).placeholder
+            real = theirs.ne("")
+            if placeholder:  # a value the provider filled in itself (Royalti TEMP… UPC) is no real key
+                real &= ~theirs.astype(str).str.contains(placeholder, regex=True)
+            clash = mine.ne("") & real & mine.ne(theirs) & self.match_by[hit.index].ne(key)
+            for row in clash.index[clash.to_numpy(dtype=bool)]:
+                by = str(self.match_by[row])
+                self.conflict[int(row)] = (
+                    f"{key} {mine[row]!r} contradicts remote record {hit[row]}, which {by} "
+                    f"{self.sheet.at[row, by]!r} matched (its {key} is {theirs[row]!r}); nothing of this row is "
+                    f"sent: correct the {key} cell, or fill {rid} with {hit[row]} if this row means that record"
+                )
 
     def _double_claims(self) -> None:
         hit = self.matched.dropna()
@@ -181,6 +211,28 @@ class _Matcher:
                     f"If it exists, fill {self.spec.remote_id} with its id; if not, run `catalog-sync runs -p "
                     f"{self.spec.provider} --resolve-unknown {unknown.key_value!r}` to allow creating it"
                 )
+
+
+def _refuse_keyless_mirror(frame: pd.DataFrame, spec: ProviderSpec) -> None:
+    """``--mode mirror`` needs every row matchable: a row with no key cannot claim its remote record,
+    which a mirror run would then delete (a wrong --mapping that drops the key columns would
+    plan every row as a create and every remote record as a delete)."""
+    keyless = frame.index[(frame.loc[:, list(spec.keys)] == "").all(axis=1).to_numpy()]
+    if len(keyless) == 0:
+        return
+    absent = [k for k in spec.keys if (frame[k] == "").all()]
+    shown = ", ".join(str(r) for r in keyless[:10]) + (", …" if len(keyless) > 10 else "")
+    hint = (
+        f" (no row fills any of them: is the --mapping right, and are the key columns named "
+        f"{', '.join(spec.keys)}?)"
+        if len(absent) == len(spec.keys)
+        else ""
+    )
+    raise InvalidCatalogError(
+        f"--mode mirror refuses to run: {len(keyless)} row(s) have no match key ({', '.join(spec.keys)}), "
+        f"rows {shown}{hint}; a mirror run would create them and delete the records they stand for. "
+        "Fill a key in each row, or use --mode upsert. Nothing was read or sent."
+    )
 
 
 def build_plan(
@@ -217,6 +269,8 @@ def build_plan(
         if key not in frame.columns:
             frame[key] = ""
     frame = normalise_frame(frame, spec).astype(object)
+    if mode == "mirror":
+        _refuse_keyless_mirror(frame, spec)
     remote = _remote_frame(remote_records, spec)
     matcher = _Matcher(frame, remote, spec, view)
     matcher.run()
