@@ -213,3 +213,27 @@ def test_a_record_on_two_pages_means_the_listing_moved(tmp_path):
         )
         with pytest.raises(FatalProviderError, match="record u99 came on two pages"):
             client.list_remote()
+
+
+def test_pages_after_the_first_are_fetched_concurrently(tmp_path):
+    """Page 2's answer waits until page 3 was asked for: only a concurrent read gets both."""
+    import threading
+
+    page3_asked = threading.Event()
+    overlapped: list[bool] = []
+    inner = FakeRoyalti(products=[{"id": f"u{i}", "title": "t"} for i in range(250)])
+
+    def script(request, reply):
+        page = request.query.get("page")
+        if page == "3":
+            page3_asked.set()
+        if page == "2":
+            overlapped.append(page3_asked.wait(20))
+        inner(request, reply)
+
+    with HostileServer(script) as server:
+        client = get_provider("royalti").from_env(
+            base_url=server.url, env={"ROYALTI_API_KEY": "RWAK_x"}, rate=1000, concurrency=4
+        )
+        assert len(client.list_remote()) == 250
+    assert overlapped == [True]

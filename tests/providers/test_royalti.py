@@ -34,17 +34,13 @@ def test_250_records_come_back_from_pages_fetched_concurrently(client_factory: A
     assert len(ids) == 250
 
     sandbox.reset_stats()
-    sandbox.set_faults(latency_ms=400)
     before = client.stats.requests
-    started = time.monotonic()
     records = client.list_remote()
-    elapsed = time.monotonic() - started
 
     assert {r.remote_id for r in records} == ids
     assert client.stats.requests - before == 3  # size=100: pages 1, 2, 3
     assert sandbox.stats()["requests"]["GET /product"] == 3
-    # page 1 alone, then pages 2 and 3 together: ~0.8 s; one after another would be ~1.2 s
-    assert 0.8 <= elapsed < 1.1
+    # that pages 2 and 3 are in flight together is shown by tests/hostile (an event barrier, no timing)
 
 
 @pytest.mark.parametrize(
@@ -59,7 +55,9 @@ def test_250_records_come_back_from_pages_fetched_concurrently(client_factory: A
     ],
 )
 def test_the_documented_list_shapes_are_all_read(body: dict, items: int, pages: int | None) -> None:
-    client = get_provider("royalti").from_env(base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "RWAK_x"})
+    client = get_provider("royalti").from_env(
+        base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "RWAK_x"}
+    )
     assert len(client._items(body, 1)) == items
     assert _totals(body, 100)[0] == pages
 

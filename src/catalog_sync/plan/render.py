@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from catalog_sync.plan.model import ACTIONS, Plan
+from catalog_sync.text import safe_text
 
 __all__ = ["ACTION_STYLES", "render_plan", "render_summary", "summary_line"]
 
@@ -63,18 +64,18 @@ def render_plan(plan: Plan, console: Console, *, show_unchanged: bool = False) -
                 ]
                 detail = "\n".join(lines)
                 if change.reason:
-                    detail = f"{change.reason}\n{detail}"
+                    detail = f"{safe_text(change.reason)}\n{detail}"
             else:
-                detail = change.reason
+                detail = safe_text(change.reason)
             table.add_row(
                 "" if change.row is None else str(change.row),
                 _short(change.key),
-                change.remote_id or "",
+                safe_text(change.remote_id or ""),
                 Text(detail),
             )
         console.print(table)
     for note in plan.notes:
-        console.print(Text(f"note: {note}", style="yellow"))
+        console.print(Text(f"note: {safe_text(note)}", style="yellow"))
     style = "green" if not plan.pending else "yellow"
     console.print(
         Text(
