@@ -1,7 +1,9 @@
 """Find the text encoding of a CSV without trusting luck.
 
 Order: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32); else NUL-byte patterns
-reveal BOM-less UTF-16; else the whole file must decode as UTF-8; else, if every byte is
+reveal BOM-less UTF-16; else the whole file must decode as UTF-8; else a file that holds
+valid multi-byte UTF-8 sequences is UTF-8 with a few damaged bytes and is refused naming the
+first bad byte (read as cp1252 it would turn ``Zoë`` into ``ZoÃ«``); else, if every byte is
 a printable Windows-1252 character, the file is read as cp1252 and an
 ``encoding-guessed`` warning says so; else the file is refused naming the first bad byte.
 Files are scanned in chunks, so a big file never sits in memory twice.
@@ -10,6 +12,7 @@ Files are scanned in chunks, so a big file never sits in memory twice.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +111,25 @@ def _count_newlines(path: Path, start: int, end: int) -> int:
         return fh.read(max(end - start, 0)).count(b"\n")
 
 
+#: One well-formed multi-byte UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]"
+    rb"|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+def _has_utf8_multibyte(path: Path) -> bool:
+    """True when the file holds a valid multi-byte UTF-8 sequence (a cp1252 text practically never does)."""
+    carry = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(limits.CHUNK_BYTES):
+            if _UTF8_MULTIBYTE.search(carry + chunk):
+                return True
+            carry = chunk[-3:]  # a sequence split across two chunks
+    return False
+
+
 def _plausible_cp1252(path: Path) -> bool:
     with path.open("rb") as fh:
         while chunk := fh.read(limits.CHUNK_BYTES):
@@ -153,6 +175,16 @@ def detect_encoding(path: Path, requested: str | None = None) -> Encoding:
     bad = _check_decodes(path, "utf-8", "UTF-8", forbid_nul=True)
     if bad is None:
         return Encoding("utf-8", "UTF-8")
+    if _has_utf8_multibyte(path):
+        raise _decode_error(
+            path,
+            "UTF-8",
+            bad[0],
+            bad[1],
+            ": the file is UTF-8 (it holds valid UTF-8 characters) but for damaged bytes, so it is not "
+            "read as Windows-1252 (that would garble every accent); fix or remove that byte, or, if the "
+            "file really is Windows-1252, pass --encoding cp1252",
+        )
     if _plausible_cp1252(path):
         return Encoding("cp1252", "cp1252", guessed=True, first_bad_offset=bad[0], first_bad_line=bad[1])
     raise _decode_error(
