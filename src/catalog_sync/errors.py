@@ -14,9 +14,12 @@ exceptions to exit codes in exactly one place (``cli.main``)::
     │   ├── RowFailedError                   the provider refused this row (validation, not found): mark it failed
     │   └── UnknownOutcomeError              a write was sent and its answer lost: settle by lookup, never resend blindly
     ├── RowsFailedError              exit 4  the run finished but some rows failed
+    ├── StateDatabaseError           exit 1  the state database could not be read or written
     ├── LockHeldError                exit 5  another run holds the state lock
     ├── LimitExceededError           exit 6  --max-deletes / --max-failures stopped the run
     └── ChangesPendingError          exit 7  plan --detailed-exitcode: changes are pending
+
+    Terminated (a KeyboardInterrupt)  SIGTERM during a run: stop like Ctrl+C (exit 143)
 
 Messages are written for users: they say what is wrong and how to fix it, and never
 contain secrets.
@@ -40,6 +43,8 @@ __all__ = [
     "RowFailedError",
     "RowsFailedError",
     "SignatureError",
+    "StateDatabaseError",
+    "Terminated",
     "UnknownOutcomeError",
 ]
 
@@ -125,6 +130,24 @@ class RowsFailedError(CatalogSyncError):
     """The run finished but some rows failed (the report names each)."""
 
     exit_code = 4
+
+
+class StateDatabaseError(CatalogSyncError):
+    """The state database could not be read or written (locked, disk full, I/O error).
+
+    ``cause`` is the ``sqlite3.Error`` or ``OSError`` that arose; the message names the file.
+    """
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        detail = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+        super().__init__(f"the state database {path} could not be written: {detail}", path=path)
+        self.path = path
+        self.cause = cause
+        self.detail = detail
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (cron, systemd, ``timeout``) arrived during a run: stop like Ctrl+C does."""
 
 
 class LockHeldError(CatalogSyncError):

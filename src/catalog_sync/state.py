@@ -15,18 +15,28 @@ with production):
 * ``unknowns``  — JoggAI creates whose answer was lost: reported ``unknown`` on every run until
   the user resolves them (fills ``product_id`` or ``catalog-sync runs --resolve-unknown``).
 
+* ``lock_holder`` — who holds the state lock (pid, host, start time, command), so a second
+  run can name the holder whatever path (symlink, hard link) it reached the database by.
+
 No secret is ever stored: base URLs are stored without user info, query or fragment.
-A :class:`StateLock` (``filelock``, non-blocking) keeps two runs off the same state; the
-second gets :class:`~catalog_sync.errors.LockHeldError` (exit 5) naming the holder.
+
+Our databases are marked (``PRAGMA application_id``); an existing file that is empty (0 bytes),
+not SQLite, or SQLite without our mark and tables is refused (:class:`ConfigError`) rather than
+silently used as a new ledger.  A :class:`StateLock` (``flock`` on the database file itself, so
+one lock per file however it is named) keeps two runs off the same state; the second gets
+:class:`~catalog_sync.errors.LockHeldError` (exit 5) naming the holder.  A failed write raises
+:class:`~catalog_sync.errors.StateDatabaseError` (classified by type: ``sqlite3.Error``, ``OSError``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import fcntl
 import hashlib
 import json
 import os
 import re
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -35,10 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from catalog_sync.config import public_base_url
-from catalog_sync.errors import ConfigError, LockHeldError
+from catalog_sync.errors import ConfigError, LockHeldError, StateDatabaseError
+from catalog_sync.text import safe_text
 
 __all__ = [
     "DEFAULT_STATE",
@@ -53,8 +62,19 @@ __all__ = [
 
 DEFAULT_STATE = Path(".catalog-sync") / "state.db"
 #: ``PRAGMA user_version`` of the schema below; a database with a higher one was written by a
-#: newer catalog-sync and is refused rather than half-understood.
-SCHEMA_VERSION = 1
+#: newer catalog-sync and is refused rather than half-understood.  1 → 2: ``runs.stopped`` and
+#: the ``lock_holder`` table (migrated in place).
+SCHEMA_VERSION = 2
+#: ``PRAGMA application_id`` marking a catalog-sync state database ("CSLG").
+APPLICATION_ID = 0x43534C47
+#: Seconds a write waits for another process's write transaction (``CATALOG_SYNC_STATE_TIMEOUT``).
+BUSY_TIMEOUT = 30.0
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_WAY_OUT = (
+    "restore the file from a backup if it was your ledger, or move it aside (or delete it) to start a new "
+    "ledger — providers that cannot be listed (JoggAI) would then get their earlier products created "
+    "again — or pass another --state. Nothing was sent."
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -69,7 +89,8 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT,
     counts TEXT,
     requests INTEGER,
-    exit_code INTEGER
+    exit_code INTEGER,
+    stopped TEXT
 );
 CREATE TABLE IF NOT EXISTS outcomes (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -119,7 +140,16 @@ CREATE TABLE IF NOT EXISTS unknowns (
     since TEXT NOT NULL,
     PRIMARY KEY (provider, base_url, key_field, key_value)
 );
+CREATE TABLE IF NOT EXISTS lock_holder (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pid INTEGER,
+    host TEXT,
+    started_at TEXT,
+    command TEXT
+);
 """
+#: The tables (and their columns) a version-1 database has: what the previous version wrote.
+_V1_TABLES = ("runs", "outcomes", "intents", "records", "unknowns")
 
 
 def _schema_columns(schema: str) -> dict[str, set[str]]:
@@ -129,7 +159,7 @@ def _schema_columns(schema: str) -> dict[str, set[str]]:
         tables[name] = {
             line.split()[0]
             for line in body.strip().splitlines()
-            if line.strip() and not line.strip().startswith("PRIMARY KEY")
+            if line.strip() and not line.strip().startswith(("PRIMARY KEY", "CHECK"))
         }
     return tables
 
@@ -186,36 +216,115 @@ class Unknown:
     since: str = ""
 
 
-class StateLock:
-    """A non-blocking lock next to the state database, with the holder's pid and start time."""
+def _host() -> str:
+    try:
+        return socket.gethostname()
+    except OSError:
+        return "?"
 
-    def __init__(self, state_path: Path) -> None:
-        self.path = Path(str(state_path) + ".lock")
-        self.info_path = Path(str(state_path) + ".lock.json")
-        self._lock = FileLock(str(self.path), timeout=0)
+
+def _busy_timeout(value: float | None) -> float:
+    if value is not None:
+        return value
+    try:
+        return float(os.environ.get("CATALOG_SYNC_STATE_TIMEOUT", BUSY_TIMEOUT))
+    except ValueError:
+        return BUSY_TIMEOUT
+
+
+class StateLock:
+    """A non-blocking lock on the state database file itself, naming its holder.
+
+    ``flock`` on a descriptor of the database file (opened read-only, never truncated): the
+    lock belongs to the file, so the same database reached through a symlink or a hard link is
+    the same lock.  The holder (pid, host, start time, command) is written into the database's
+    ``lock_holder`` table, where a second run finds it by whatever name it used.
+
+    Closing any descriptor of a SQLite file drops this process's POSIX locks on it, so the
+    descriptor stays open until :meth:`close` (the :class:`Ledger` calls it after closing its
+    connection); :meth:`release` only unlocks.  ``ledger``: the connection holder info goes
+    through (None: a short connection of its own).
+    """
+
+    def __init__(self, state_path: Path, ledger: Ledger | None = None) -> None:
+        self.path = Path(state_path)
+        self._ledger = ledger
+        self._held = False
+        try:
+            self._fd: int | None = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise ConfigError(f"cannot open the state database {self.path} to lock it: {exc}") from exc
 
     def acquire(self, command: str) -> None:
+        if self._fd is None:
+            raise ConfigError(f"the lock on {self.path} was closed")
         try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             raise LockHeldError(self._holder_message()) from None
-        info = {"pid": os.getpid(), "started_at": _now(), "command": command}
-        self.info_path.write_text(json.dumps(info), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot lock the state database {self.path}: {exc}") from exc
+        self._held = True
+        try:
+            self._sql(
+                "INSERT OR REPLACE INTO lock_holder (id, pid, host, started_at, command) VALUES (1,?,?,?,?)",
+                (os.getpid(), _host(), _now(), command),
+            )
+            # into the main file: a run reaching the database through a hard link reads another -wal name
+            self._sql("PRAGMA wal_checkpoint(PASSIVE)", ())
+        except BaseException:
+            self.release()
+            raise
 
     def release(self) -> None:
-        if self._lock.is_locked:
+        if not self._held or self._fd is None:
+            return
+        with suppress(StateDatabaseError):
+            self._sql("DELETE FROM lock_holder WHERE pid=?", (os.getpid(),))
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._held = False
+        if self._ledger is None:
+            self.close()  # a lock of its own: no connection of ours is left on the file
+
+    def close(self) -> None:
+        """Close the descriptor (after every SQLite connection of this process on the file)."""
+        self.release() if self._held else None
+        if self._fd is not None:
             with suppress(OSError):
-                self.info_path.unlink()
-            self._lock.release()
+                os.close(self._fd)
+            self._fd = None
+
+    def holder(self) -> dict[str, Any] | None:
+        """pid, host, started_at, command of the run holding the lock (None when unknown)."""
+        try:
+            rows = self._sql("SELECT pid, host, started_at, command FROM lock_holder WHERE id=1", ())
+        except StateDatabaseError:
+            return None
+        return dict(zip(("pid", "host", "started_at", "command"), rows[0], strict=True)) if rows else None
+
+    def _sql(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        if self._ledger is not None:
+            return [tuple(r) for r in self._ledger._execute(sql, params)]
+        try:
+            db = sqlite3.connect(str(self.path), timeout=_busy_timeout(None), isolation_level=None)
+            try:
+                return db.execute(sql, params).fetchall()
+            finally:
+                db.close()
+        except (sqlite3.Error, OSError) as exc:
+            raise StateDatabaseError(str(self.path), exc) from exc
 
     def _holder_message(self) -> str:
-        try:
-            info = json.loads(self.info_path.read_text(encoding="utf-8"))
-            holder = f"pid {info.get('pid')}, {info.get('command', 'a run')} started {info.get('started_at')}"
-        except (OSError, ValueError):
-            holder = "another process"
+        info = self.holder()
+        if info:
+            holder = (
+                f"pid {info.get('pid')} on host {safe_text(info.get('host'))}, "
+                f"{safe_text(info.get('command') or 'a run')} started {safe_text(info.get('started_at'))}"
+            )
+        else:
+            holder = "another process, which has not said who it is yet"
         return (
-            f"another run holds the lock on this state ({holder}); lock file {self.path}. "
+            f"another run holds the lock on this state database ({holder}); state {self.path}. "
             "Wait for it to finish, or use another --state."
         )
 
@@ -223,62 +332,172 @@ class StateLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.release()
+        self.close()
+
+
+def _refuse_unusable_file(path: Path) -> None:
+    """ConfigError when an existing ``path`` is empty or not a SQLite database at all."""
+    if path.stat().st_size == 0:
+        raise ConfigError(
+            f"the state database {path} is empty (0 bytes): the record of earlier runs and of the products "
+            f"they created is gone, and using it as a new ledger could create them again. {_WAY_OUT}"
+        )
+    with path.open("rb") as fh:
+        head = fh.read(len(_SQLITE_HEADER))
+    if head != _SQLITE_HEADER:
+        raise ConfigError(
+            f"cannot open the state database {path}: it is not a SQLite database (not a catalog-sync state "
+            f"file). {_WAY_OUT}"
+        )
 
 
 class Ledger:
-    """The SQLite state database.  Thread-safe: writes are serialised by a lock."""
+    """The SQLite state database.  Thread-safe: writes are serialised by a lock.
 
-    def __init__(self, path: str | Path = DEFAULT_STATE) -> None:
+    ``created`` is True when this open made a new database.  ``busy_timeout``: seconds a
+    write waits for another process's transaction (default ``CATALOG_SYNC_STATE_TIMEOUT`` or 30).
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_STATE, *, busy_timeout: float | None = None) -> None:
         self.path = Path(path)
+        self.created = False
+        self._db: sqlite3.Connection | None = None
+        self._lock: StateLock | None = None
+        self._mutex = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            existed = self.path.exists()
+            if existed:
+                _refuse_unusable_file(self.path)
             self._db = sqlite3.connect(
-                str(self.path), check_same_thread=False, isolation_level=None, timeout=30
+                str(self.path),
+                check_same_thread=False,
+                isolation_level=None,
+                timeout=_busy_timeout(busy_timeout),
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._check_version()
-            self._db.executescript(_SCHEMA)
-            self._check_columns()
+            if existed:
+                self._adopt()
+            else:
+                self._create()
+            self._lock = StateLock(self.path, self)
         except (OSError, sqlite3.Error) as exc:
-            self._db_close()
+            self.close()
             raise ConfigError(f"cannot open the state database {self.path}: {exc}") from exc
-        except ConfigError:
-            self._db_close()
+        except BaseException:
+            self.close()
             raise
         self._db.row_factory = sqlite3.Row
-        self._mutex = threading.Lock()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        assert self._db is not None, "the ledger is closed"
+        return self._db
 
     def close(self) -> None:
-        self._db.close()
+        """Close the connection, then the lock's descriptor (in that order: see StateLock)."""
+        if self._db is not None:
+            with suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
-    def _db_close(self) -> None:
-        with suppress(Exception):
-            self._db.close()
+    def _create(self) -> None:
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(
+            f"BEGIN; {_SCHEMA} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+        )
+        self.created = True
 
-    def _check_version(self) -> None:
-        """Refuse a state database written by a newer catalog-sync (its schema is unknown here)."""
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
+    def _adopt(self) -> None:
+        """An existing file: ours (marked, or the previous version's) is migrated; any other refused."""
+        version = self._check_ours()
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        if version < SCHEMA_VERSION:
+            self._migrate()
+        self._check_columns(_COLUMNS)
+
+    def _pragma(self, name: str) -> int:
+        return int(self.db.execute(f"PRAGMA {name}").fetchone()[0])
+
+    def _check_ours(self) -> int:
+        """The schema version of a catalog-sync database; ConfigError for a newer or foreign one."""
+        app, version = self._pragma("application_id"), self._pragma("user_version")
+        if app == APPLICATION_ID and version > SCHEMA_VERSION:
             raise ConfigError(
                 f"the state database {self.path} was written by a newer catalog-sync (schema {version}, this "
                 f"version knows {SCHEMA_VERSION}); upgrade catalog-sync or use another --state"
             )
+        if app == APPLICATION_ID:
+            return version
+        why = self._foreign_reason(app, version)
+        if why is None:  # unmarked, version 1, every table: written by the previous catalog-sync
+            return version
+        raise ConfigError(
+            f"the state database {self.path} is not one this catalog-sync can use: {why}. {_WAY_OUT}"
+        )
 
-    def _check_columns(self) -> None:
-        """Every table has the columns this version writes (else: older or foreign database)."""
-        for table, wanted in _COLUMNS.items():
-            have = {str(r[1]) for r in self._db.execute(f"PRAGMA table_info({table})")}
-            missing = sorted(wanted - have)
+    def _foreign_reason(self, app: int, version: int) -> str | None:
+        """Why an unmarked SQLite file is not the previous version's ledger (None when it is)."""
+        if app != 0:
+            return f"it belongs to another program (application id {app})"
+        tables = {str(r[0]) for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        ours = [t for t in _V1_TABLES if t in tables]
+        if not ours:
+            return "it is a SQLite database without catalog-sync's tables (another program's file?)"
+        missing_tables = [t for t in _V1_TABLES if t not in tables]
+        missing = self._missing_columns({t: _COLUMNS[t] - {"stopped"} for t in ours})
+        if missing:
+            table, columns = missing
+            return f"table {table} lacks {', '.join(columns)} (an older version's or another program's file?)"
+        if missing_tables:
+            return f"it lacks the tables {', '.join(missing_tables)} (an older version's or another program's file?)"
+        if version > SCHEMA_VERSION:
+            return f"it was written by a newer catalog-sync (schema {version}); upgrade catalog-sync"
+        if version != 1:
+            return f"it has catalog-sync's tables but schema version {version} and no catalog-sync mark"
+        return None
+
+    def _missing_columns(self, wanted: dict[str, set[str]]) -> tuple[str, list[str]] | None:
+        for table, columns in wanted.items():
+            have = {str(r[1]) for r in self.db.execute(f"PRAGMA table_info({table})")}
+            missing = sorted(columns - have)
             if missing:
-                raise ConfigError(
-                    f"the state database {self.path} is not one this catalog-sync can use: table {table} lacks "
-                    f"{', '.join(missing)} (an older version's or another program's file?); move it aside or "
-                    "use another --state"
+                return table, missing
+        return None
+
+    def _migrate(self) -> None:
+        """Version 1 → 2 in one transaction: ``runs.stopped``, ``lock_holder``, the mark."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._pragma("user_version") < 2:
+                have = {str(r[1]) for r in self.db.execute("PRAGMA table_info(runs)")}
+                if "stopped" not in have:
+                    self.db.execute("ALTER TABLE runs ADD COLUMN stopped TEXT")
+                self.db.execute(
+                    "CREATE TABLE IF NOT EXISTS lock_holder (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER, "
+                    "host TEXT, started_at TEXT, command TEXT)"
                 )
-        if int(self._db.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.db.execute("COMMIT")
+        except BaseException:
+            with suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise
+
+    def _check_columns(self, wanted: dict[str, set[str]]) -> None:
+        """Every table has the columns this version writes (else: a damaged or foreign database)."""
+        missing = self._missing_columns(wanted)
+        if missing:
+            table, columns = missing
+            raise ConfigError(
+                f"the state database {self.path} is not one this catalog-sync can use: table {table} lacks "
+                f"{', '.join(columns)} (an older version's or another program's file?). {_WAY_OUT}"
+            )
 
     def __enter__(self) -> Ledger:
         return self
@@ -288,31 +507,61 @@ class Ledger:
 
     @contextmanager
     def locked(self, command: str) -> Iterator[StateLock]:
-        """Hold the state lock for the duration of a run (LockHeldError, exit 5, when taken)."""
-        lock = StateLock(self.path)
-        lock.acquire(command)
+        """Hold the state lock for the duration of a run (LockHeldError, exit 5, when taken).
+
+        Runs this database still shows unfinished belong to processes that died (kill -9, power
+        loss): they are marked interrupted once the lock is ours.
+        """
+        assert self._lock is not None, "the ledger is closed"
+        self._lock.acquire(command)
         try:
-            yield lock
+            self._write("UPDATE runs SET stopped='interrupted' WHERE finished_at IS NULL AND stopped IS NULL")
+            yield self._lock
         finally:
-            lock.release()
+            self._lock.release()
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """One statement; sqlite and OS failures become StateDatabaseError (naming the file)."""
+        with self._mutex:
+            try:
+                return self.db.execute(sql, params).fetchall()
+            except (sqlite3.Error, OSError) as exc:
+                raise StateDatabaseError(str(self.path), exc) from exc
 
     def _write(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         with self._mutex:
-            return self._db.execute(sql, params)
+            try:
+                return self.db.execute(sql, params)
+            except (sqlite3.Error, OSError) as exc:
+                raise StateDatabaseError(str(self.path), exc) from exc
 
     def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         with self._mutex:
-            self._db.execute("BEGIN")
             try:
-                self._db.executemany(sql, rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self.db.execute("BEGIN")
+            except (sqlite3.Error, OSError) as exc:  # no transaction began: nothing to roll back
+                raise StateDatabaseError(str(self.path), exc) from exc
+            try:
+                self.db.executemany(sql, rows)
+                self.db.execute("COMMIT")
+            except BaseException as exc:
+                if self.db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error | OSError):
+                    raise StateDatabaseError(str(self.path), exc) from exc
                 raise
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._mutex:
-            return self._db.execute(sql, params).fetchall()
+        return self._execute(sql, params)
+
+    def knows_nothing_of(self, provider: str, base_url: str) -> bool:
+        """True when this database holds no record, unknown or write of ``provider`` at ``base_url``."""
+        base = public_base_url(base_url)
+        return not any(
+            self._read(f"SELECT 1 FROM {table} WHERE provider=? AND base_url=? LIMIT 1", (provider, base))
+            for table in ("records", "unknowns", "intents")
+        )
 
     # -- runs --------------------------------------------------------------------------
     def start_run(
@@ -324,10 +573,19 @@ class Ledger:
         )
         return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, *, counts: dict[str, Any], requests: int, exit_code: int) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        counts: dict[str, Any],
+        requests: int,
+        exit_code: int,
+        stopped: str | None = None,
+    ) -> None:
+        """Close the run record; ``stopped="interrupted"`` for a run stopped by Ctrl+C or SIGTERM."""
         self._write(
-            "UPDATE runs SET finished_at=?, counts=?, requests=?, exit_code=? WHERE id=?",
-            (_now(), json.dumps(counts, sort_keys=True), requests, exit_code, run_id),
+            "UPDATE runs SET finished_at=?, counts=?, requests=?, exit_code=?, stopped=? WHERE id=?",
+            (_now(), json.dumps(counts, sort_keys=True), requests, exit_code, stopped, run_id),
         )
 
     def runs(self, *, limit: int = 20, provider: str | None = None) -> list[dict[str, Any]]:
@@ -342,7 +600,10 @@ class Ledger:
     @staticmethod
     def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
         data = dict(row)
-        data["counts"] = json.loads(data["counts"]) if data.get("counts") else {}
+        try:
+            data["counts"] = json.loads(data["counts"]) if data.get("counts") else {}
+        except ValueError:  # hand-edited: show nothing rather than fail
+            data["counts"] = {}
         return data
 
     # -- outcomes ----------------------------------------------------------------------
@@ -449,21 +710,36 @@ class Ledger:
     ) -> LedgerRecord:
         """Store what was pushed for ``remote_id`` (merged into what was known when ``merge``)."""
         with self._mutex:
-            base = public_base_url(base_url)
-            known: dict[str, str] = {}
-            if merge:
-                row = self._db.execute(
-                    "SELECT fields FROM records WHERE provider=? AND base_url=? AND remote_id=?",
-                    (provider, base, remote_id),
-                ).fetchone()
-                known = json.loads(row["fields"]) if row else {}
-            merged = {**known, **fields}
-            fp = fingerprint or fields_fingerprint(merged)
-            self._db.execute(
-                "INSERT OR REPLACE INTO records (provider, base_url, remote_id, fields, fingerprint, updated_at)"
-                " VALUES (?,?,?,?,?,?)",
-                (provider, base, remote_id, json.dumps(merged, ensure_ascii=False), fp, _now()),
-            )
+            try:
+                return self._remember(
+                    provider, public_base_url(base_url), remote_id, fields, merge, fingerprint
+                )
+            except (sqlite3.Error, OSError) as exc:
+                raise StateDatabaseError(str(self.path), exc) from exc
+
+    def _remember(
+        self,
+        provider: str,
+        base: str,
+        remote_id: str,
+        fields: dict[str, str],
+        merge: bool,
+        fingerprint: str | None,
+    ) -> LedgerRecord:
+        known: dict[str, str] = {}
+        if merge:
+            row = self.db.execute(
+                "SELECT fields FROM records WHERE provider=? AND base_url=? AND remote_id=?",
+                (provider, base, remote_id),
+            ).fetchone()
+            known = json.loads(row["fields"]) if row else {}
+        merged = {**known, **fields}
+        fp = fingerprint or fields_fingerprint(merged)
+        self.db.execute(
+            "INSERT OR REPLACE INTO records (provider, base_url, remote_id, fields, fingerprint, updated_at)"
+            " VALUES (?,?,?,?,?,?)",
+            (provider, base, remote_id, json.dumps(merged, ensure_ascii=False), fp, _now()),
+        )
         return LedgerRecord(remote_id, merged, fp)
 
     def forget(self, provider: str, base_url: str, remote_id: str) -> None:

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from catalog_sync.errors import ConfigError
 from catalog_sync.state import DEFAULT_STATE, Ledger
+from catalog_sync.text import safe_text
 
 from .options import PROVIDER_NAMES, json_option
 
@@ -21,12 +22,22 @@ _STATUS_STYLE = {"ok": "green", "failed": "red", "unknown": "yellow", "conflict"
 
 
 def _took(run: dict[str, Any]) -> str:
+    """How long the run took; "interrupted" for a run stopped by a signal or found dead by a later run."""
+    interrupted = run.get("stopped") == "interrupted"
     if not run.get("finished_at"):
-        return "(not finished)"
-    seconds = (
-        dt.datetime.fromisoformat(run["finished_at"]) - dt.datetime.fromisoformat(run["started_at"])
-    ).seconds
-    return f"{seconds} s"
+        return "interrupted" if interrupted else "(not finished)"
+    try:
+        seconds = (
+            dt.datetime.fromisoformat(run["finished_at"]) - dt.datetime.fromisoformat(run["started_at"])
+        ).seconds
+    except (TypeError, ValueError):  # a hand-edited date
+        return "interrupted" if interrupted else "?"
+    return f"{seconds} s, interrupted" if interrupted else f"{seconds} s"
+
+
+def _t(value: Any) -> Text:
+    """A cell read from the state database, without control characters (someone may have edited it)."""
+    return Text(safe_text(value))
 
 
 def _counts(counts: dict[str, dict[str, int]], *, statuses_only: bool = False) -> str:
@@ -89,13 +100,13 @@ def runs_command(
                 raise ConfigError(f"no run {run_id} in {state_path}")
             outcomes = ledger.outcomes(run_id)
             if as_json:
-                click.echo(json.dumps({"run": run, "rows": outcomes}, ensure_ascii=False, indent=2))
+                click.echo(json.dumps({"run": _status(run), "rows": outcomes}, ensure_ascii=False, indent=2))
                 return
             _render_run(run, outcomes)
             return
         runs = ledger.runs(limit=limit, provider=provider)
     if as_json:
-        click.echo(json.dumps({"runs": runs}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"runs": [_status(r) for r in runs]}, ensure_ascii=False, indent=2))
         return
     table = Table(
         "id", "run", "catalog", "started (UTC)", "took", "counts", "req", "exit", header_style="bold"
@@ -104,24 +115,36 @@ def runs_command(
         exit_code = run["exit_code"]
         style = "green" if exit_code == 0 else ("yellow" if exit_code in (4, 7) else "red")
         table.add_row(
-            str(run["id"]),
-            f"{run['command']} {run['provider']} {run['mode'] or ''}".strip(),
-            Path(run["catalog"]).name if run["catalog"] else "",
-            str(run["started_at"]).replace("T", " ")[:19],
-            _took(run),
-            _counts(run["counts"], statuses_only=run["command"] == "apply"),
-            str(run["requests"] if run["requests"] is not None else ""),
-            Text("-" if exit_code is None else str(exit_code), style=style),
+            _t(run["id"]),
+            _t(f"{run['command']} {run['provider']} {run['mode'] or ''}".strip()),
+            _t(Path(str(run["catalog"])).name if run["catalog"] else ""),
+            _t(str(run["started_at"]).replace("T", " ")[:19]),
+            _t(_took(run)),
+            _t(_counts(run["counts"], statuses_only=run["command"] == "apply")),
+            _t(run["requests"] if run["requests"] is not None else ""),
+            Text("-" if exit_code is None else safe_text(exit_code), style=style),
         )
     Console(soft_wrap=False).print(table)
 
 
+def _status(run: dict[str, Any]) -> dict[str, Any]:
+    """The run as JSON, with ``status``: finished, interrupted or running (not finished yet)."""
+    if run.get("stopped") == "interrupted":
+        status = "interrupted"
+    else:
+        status = "finished" if run.get("finished_at") else "running"
+    return {**run, "status": status}
+
+
 def _render_run(run: dict, outcomes: list[dict]) -> None:
     console = Console(soft_wrap=False)
+    stopped = ", interrupted" if run.get("stopped") == "interrupted" else ""
     console.print(
         Text(
-            f"Run {run['id']}: {run['command']} {run['provider']} {run['catalog'] or ''} "
-            f"({run['mode']}), started {run['started_at']}, exit {run['exit_code']}",
+            safe_text(
+                f"Run {run['id']}: {run['command']} {run['provider']} {run['catalog'] or ''} "
+                f"({run['mode']}), started {run['started_at']}, exit {run['exit_code']}{stopped}"
+            ),
             style="bold",
         )
     )
@@ -130,14 +153,14 @@ def _render_run(run: dict, outcomes: list[dict]) -> None:
     )
     for o in outcomes:
         table.add_row(
-            "" if o["row"] is None else str(o["row"]),
-            o["key"] or "",
-            o["action"],
-            Text(o["status"], style=_STATUS_STYLE.get(o["status"], "")),
-            o["remote_id"] or "",
-            o["changed"] or "",
-            o["error_code"] or "",
-            o["error"] or "",
+            _t(o["row"]),
+            _t(o["key"]),
+            _t(o["action"]),
+            Text(safe_text(o["status"]), style=_STATUS_STYLE.get(str(o["status"]), "")),
+            _t(o["remote_id"]),
+            _t(o["changed"]),
+            _t(o["error_code"]),
+            _t(o["error"]),
         )
     console.print(table)
 
