@@ -14,6 +14,11 @@ Reports are opened in spreadsheet programs, so they are written defensively:
 
 A report is also an input (``apply --only failed --from REPORT``): :func:`read_report`
 returns every cell as text, like a catalog sheet.
+
+Reports are written atomically (a temporary file in the same folder, then ``os.replace``), so
+a crash never leaves half a report.  :func:`check_output` refuses, before a run sends anything,
+a report path that is a symbolic link or is one of the run's inputs (the catalog, plan, report
+read back, mapping, schema files, state database) by file identity, so links count too.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ import csv
 import io
 import json
 import math
+import os
 import re
+import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +89,63 @@ def _cell(value: Any) -> Any:
     return neutralise(str(value))
 
 
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """True when ``a`` and ``b`` are one file (device and inode when both exist, else real paths)."""
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_output(
+    target: str | Path, inputs: Iterable[tuple[str, str | Path | None]], *, what: str = "report"
+) -> None:
+    """ConfigError (nothing sent) when ``target`` is a symlink or one of the run's ``inputs``.
+
+    ``inputs``: (what it is, path) pairs, e.g. ``("catalog", "cat.csv")``; None paths are skipped.
+    """
+    target = Path(target)
+    if target.is_symlink():
+        raise ConfigError(
+            f"the {what} path {target} is a symbolic link; catalog-sync does not write through links "
+            f"(it could overwrite the file it points to): name the real file or another path. Nothing was sent."
+        )
+    for label, source in inputs:
+        if source is not None and str(source) != "" and same_file(target, source):
+            raise ConfigError(
+                f"the {what} {target} is the {label} this run reads ({source}): writing it would overwrite "
+                f"the {label}; choose another path. Nothing was sent."
+            )
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode a plain ``open(path, "w")`` would give: the existing file's, else 0666 less the umask."""
+    with suppress(OSError):
+        return path.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextmanager
+def atomic_target(path: str | Path) -> Iterator[Path]:
+    """A temporary path next to ``path``; on success it replaces ``path`` in one step (never half a file)."""
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    temp = Path(name)
+    try:
+        os.chmod(temp, _new_file_mode(path))
+        yield temp
+        os.replace(temp, path)
+    except BaseException:
+        with suppress(OSError):
+            temp.unlink()
+        raise
+
+
 def write_table(
     rows: list[dict[str, Any]],
     path: str | Path,
@@ -98,14 +163,15 @@ def write_table(
         raise ConfigError(f"report file {path} must end in .csv, .xlsx or .json")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if suffix == ".json":
-            root = json_root if json_root is not None else {"rows": rows, "summary": summary}
-            text = json.dumps(root, ensure_ascii=False, indent=2, default=str) + "\n"
-            path.write_text(text, encoding="utf-8")
-        elif suffix == ".csv":
-            _write_csv(rows, path, columns)
-        else:
-            _write_xlsx(rows, path, columns, set(text_columns), status_column, summary)
+        with atomic_target(path) as temp:
+            if suffix == ".json":
+                root = json_root if json_root is not None else {"rows": rows, "summary": summary}
+                text = json.dumps(root, ensure_ascii=False, indent=2, default=str) + "\n"
+                temp.write_text(text, encoding="utf-8")
+            elif suffix == ".csv":
+                _write_csv(rows, temp, columns)
+            else:
+                _write_xlsx(rows, temp, columns, set(text_columns), status_column, summary)
     except OSError as exc:
         raise ConfigError(f"cannot write the report {path}: {exc.strerror or exc}") from None
     return path

@@ -14,16 +14,28 @@ For every write it
 Writes run on a thread pool (``concurrency``); deletes go last.  ``max_failures`` stops
 sending after N failed rows (the rest are ``skipped``); a fatal provider error (credentials
 refused, a forged Keevault signature) stops the run as well and is handed back to the caller.
-Ctrl+C (KeyboardInterrupt) stops sending, waits for the writes already sent, records them and
-returns with ``stopped == "interrupted"`` (the rest ``skipped``).
+Ctrl+C (KeyboardInterrupt) — and SIGTERM, which :func:`execute` turns into
+:class:`~catalog_sync.errors.Terminated` for the duration of the run — stops sending, waits for
+the writes already sent, records them and returns with ``stopped == "interrupted"`` (the rest
+``skipped``; ``result.signal`` says which).
+
+Errors nobody expected do not abort the run: an unexpected exception from one row's provider
+call makes that row ``unknown`` (the write may have been sent; the next run settles it).  A
+state database that cannot be written (:class:`~catalog_sync.errors.StateDatabaseError`:
+locked, disk full) stops sending new writes, waits for those in flight, keeps every outcome in
+memory and returns with ``stopped == "state"`` and ``result.state_error``: the caller still
+writes the report.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,18 +45,23 @@ from catalog_sync.errors import (
     RetriableProviderError,
     RowFailedError,
     SignatureError,
+    StateDatabaseError,
+    Terminated,
     UnknownOutcomeError,
 )
 from catalog_sync.normalise import normalise_value
 from catalog_sync.plan.model import WRITE_ACTIONS, Change, Plan
-from catalog_sync.state import Ledger
+from catalog_sync.state import Ledger, LedgerRecord
+from catalog_sync.text import safe_text
 
-__all__ = ["STATUSES", "RowOutcome", "RunResult", "execute"]
+__all__ = ["STATUSES", "RowOutcome", "RunResult", "execute", "sigterm_stops_the_run"]
 
 STATUSES = ("ok", "failed", "skipped", "conflict", "unknown")
 #: Provider codes meaning "no such record" on a delete: the goal is reached.
 _GONE_CODES = {"551", "404", "NOT_FOUND"}
 _RESENDS = 2  # after a lost answer and a lookup that finds nothing
+_POLL = 0.2  # seconds between looks at a noted SIGTERM while writes are in flight
+_STATE_SKIP = "not attempted: the state database could not be written; run again to finish"
 
 
 @dataclass
@@ -80,8 +97,10 @@ class RunResult:
     outcomes: list[RowOutcome] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
-    stopped: str = ""  # "max-failures", "fatal" or "interrupted" when the run stopped early
+    stopped: str = ""  # "max-failures", "fatal", "interrupted" or "state" when the run stopped early
     fatal: ProviderError | None = None
+    signal: str = ""  # "SIGINT" or "SIGTERM" when interrupted
+    state_error: StateDatabaseError | None = None  # the first ledger write that failed
 
     def counts(self) -> dict[str, dict[str, int]]:
         actions = Counter(o.change.action for o in self.outcomes)
@@ -118,9 +137,98 @@ def _refused(exc: FatalProviderError) -> bool:
     return isinstance(exc.code, int) or (isinstance(exc.code, str) and exc.code.isdigit())
 
 
+@contextmanager
+def sigterm_stops_the_run() -> Iterator[None]:
+    """While inside: SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main thread.
+
+    Outside the main thread (signals cannot be handled there) it does nothing.  The previous
+    handler is restored on the way out.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Recorder:
+    """The ledger writes made after a request was sent: a failure is kept, not raised.
+
+    The outcome of a write already on the wire must reach the report even when the state
+    database cannot record it; the first :class:`StateDatabaseError` is kept in ``error``
+    (the run then stops sending) and the open intent is settled by the next run.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._guard = threading.Lock()
+        self.error: StateDatabaseError | None = None
+
+    def _keep(self, exc: StateDatabaseError) -> None:
+        with self._guard:
+            self.error = self.error or exc
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``method(...)`` unless a write already failed (then skipped: no busy-timeout wait per row)."""
+        if self.error is not None:
+            return None
+        try:
+            return method(*args, **kwargs)
+        except StateDatabaseError as exc:
+            self._keep(exc)
+            return None
+
+    def begin_intent(self, *args: Any, **kwargs: Any) -> int:
+        """Raises StateDatabaseError (nothing may be sent without its intent recorded)."""
+        if self.error is not None:
+            raise self.error
+        try:
+            return self._ledger.begin_intent(*args, **kwargs)
+        except StateDatabaseError as exc:
+            self._keep(exc)
+            raise
+
+    def record_outcomes(self, run_id: int, outcomes: list[dict[str, Any]]) -> None:
+        self._call(self._ledger.record_outcomes, run_id, outcomes)
+
+    def end_intent(self, intent_id: int, state: str = "done") -> None:
+        self._call(self._ledger.end_intent, intent_id, state)
+
+    def remember(self, *args: Any, **kwargs: Any) -> LedgerRecord | None:
+        return self._call(self._ledger.remember, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def forget(self, provider: str, base_url: str, remote_id: str) -> None:
+        self._call(self._ledger.forget, provider, base_url, remote_id)
+
+    def mark_unknown(self, *args: Any, **kwargs: Any) -> None:
+        self._call(self._ledger.mark_unknown, *args, **kwargs)
+
+    def resolve_unknown(self, provider: str, base_url: str | None, key_value: str) -> int:
+        return int(self._call(self._ledger.resolve_unknown, provider, base_url, key_value) or 0)
+
+
+def _unexpected(change: Change, exc: Exception) -> RowOutcome:
+    """A row whose provider call raised something nobody expected: the write may have been sent."""
+    return RowOutcome(
+        change,
+        "unknown",
+        change.remote_id,
+        "unexpected",
+        f"unexpected {type(exc).__name__}: {safe_text(exc)}; the write may have been sent: the next run "
+        "checks it",
+    )
+
+
 class _Executor:
     def __init__(
-        self, plan: Plan, provider: Any, ledger: Ledger, run_id: int, current: Mapping[str, Any]
+        self, plan: Plan, provider: Any, ledger: _Recorder, run_id: int, current: Mapping[str, Any]
     ) -> None:
         self.plan, self.provider, self.ledger, self.run_id = plan, provider, ledger, run_id
         self.current = current
@@ -130,18 +238,21 @@ class _Executor:
 
     # -- one write -----------------------------------------------------------------------
     def run_change(self, change: Change) -> RowOutcome:
-        intent = self.ledger.begin_intent(
-            self.run_id,
-            self.name,
-            self.base,
-            row=change.row,
-            key=change.key,
-            action=change.action,
-            remote_id=change.remote_id,
-            fields=change.payload
-            if change.action != "delete"
-            else {self.spec.remote_id: change.remote_id or ""},
-        )
+        try:
+            intent = self.ledger.begin_intent(
+                self.run_id,
+                self.name,
+                self.base,
+                row=change.row,
+                key=change.key,
+                action=change.action,
+                remote_id=change.remote_id,
+                fields=change.payload
+                if change.action != "delete"
+                else {self.spec.remote_id: change.remote_id or ""},
+            )
+        except StateDatabaseError:  # nothing was sent: the run stops before this write
+            return RowOutcome(change, "skipped", change.remote_id, "state", _STATE_SKIP)
         try:
             outcome = getattr(self, f"_{change.action}")(change, intent)
         except SignatureError as exc:  # the answer cannot be trusted: the write may have happened
@@ -157,6 +268,9 @@ class _Executor:
             # refused, or never processed after the retry budget: nothing happened remotely
             self.ledger.end_intent(intent, "failed")
             return RowOutcome(change, "failed", change.remote_id, _code(exc), exc.message)
+        except Exception as exc:  # a bug or a library's surprise in this row's call: the run goes on
+            self.ledger.end_intent(intent, "unknown")
+            return _unexpected(change, exc)
         if outcome.status == "ok" and not self.provider.can_lookup and change.row is not None:
             self._clear_unknowns(change)
         return outcome
@@ -316,80 +430,162 @@ def execute(
 
     ``current`` maps remote id → the remote record read for this run (Keevault's full-replace
     update fills unchanged fields from it).  Returns a :class:`RunResult`; never raises for a
-    row's failure.  A fatal provider error stops sending and is returned in ``result.fatal``.
+    row's failure.  A fatal provider error stops sending and is returned in ``result.fatal``;
+    a ledger write that fails stops sending and is returned in ``result.state_error``.
+    SIGTERM during the run stops it like Ctrl+C (``result.signal == "SIGTERM"``).
     """
-    started = time.monotonic()
-    requests_before = provider.stats.requests
-    worker = _Executor(plan, provider, ledger, run_id, current or {})
-    result = RunResult(run_id)
-    outcomes: dict[int, RowOutcome] = {}
-    order = {id(c): i for i, c in enumerate(plan.changes)}
+    run = _Run(plan, provider, ledger, run_id, max(1, concurrency), max_failures, on_progress)
+    with _sigterm_noted(run):
+        return run.go(current or {})
 
-    def done(outcome: RowOutcome) -> None:
-        outcomes[order[id(outcome.change)]] = outcome
-        ledger.record_outcomes(run_id, [outcome.to_dict()])
-        if on_progress:
-            on_progress(outcome)
 
-    settled = []
-    for change in plan.changes:
-        if change.action in WRITE_ACTIONS:
-            continue
-        status = {"unchanged": "ok", "skip": "skipped"}.get(change.action, "conflict")
-        if change.action == "conflict" and change.unknown:
-            status = "unknown"
-        outcome = RowOutcome(
-            change, status, change.remote_id, "" if status in ("ok", "skipped") else status, change.reason
-        )
-        outcomes[order[id(change)]] = outcome
-        settled.append(outcome.to_dict())
-    ledger.record_outcomes(run_id, settled)
+@contextmanager
+def _sigterm_noted(run: _Run) -> Iterator[None]:
+    """While sending: the first SIGTERM is noted (the loop stops sending), a second raises Terminated.
 
-    writes = [c for c in plan.changes if c.action in ("create", "update")]
-    writes += [c for c in plan.changes if c.action == "delete"]
-    queue = iter(writes)
-    failures = 0
-    stop = ""
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="apply") as pool:
-        running: set[Future[RowOutcome]] = set()
-        while True:
-            while not stop and len(running) < max(1, concurrency):
-                upcoming = next(queue, None)
-                if upcoming is None:
+    Noting instead of raising means the signal can never land between a write and its
+    bookkeeping; the loop looks at the note at least every :data:`_POLL` seconds.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum: int, frame: object) -> None:
+        if run.signalled:
+            raise Terminated("SIGTERM")
+        run.signalled = "SIGTERM"
+
+    previous = signal.signal(signal.SIGTERM, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+_SKIPPED = {
+    "fatal": "not attempted: the run stopped on a fatal provider error",
+    "state": _STATE_SKIP,
+}
+
+
+class _Run:
+    """One execute(): the queue of writes, the pool, and every outcome in memory."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        provider: Any,
+        ledger: Ledger,
+        run_id: int,
+        concurrency: int,
+        max_failures: int | None,
+        on_progress: Callable[[RowOutcome], None] | None,
+    ) -> None:
+        self.plan, self.provider, self.run_id = plan, provider, run_id
+        self.ledger = _Recorder(ledger)
+        self.concurrency, self.max_failures, self.on_progress = concurrency, max_failures, on_progress
+        self.result = RunResult(run_id)
+        self.outcomes: dict[int, RowOutcome] = {}
+        self.order = {id(c): i for i, c in enumerate(plan.changes)}
+        self.failures = 0
+        self.stop = ""
+        self.signalled = ""  # "SIGTERM" once the signal arrived
+
+    def go(self, current: Mapping[str, Any]) -> RunResult:
+        started = time.monotonic()
+        requests_before = self.provider.stats.requests
+        worker = _Executor(self.plan, self.provider, self.ledger, self.run_id, current)
+        self._record_settled()
+        writes = [c for c in self.plan.changes if c.action in ("create", "update")]
+        writes += [c for c in self.plan.changes if c.action == "delete"]
+        queue = iter(writes)
+        self._send(worker, queue)
+        left = list(queue)
+        if self.stop == "max-failures" and not left:
+            self.stop = ""  # the Nth failure was among the last writes: the limit stopped nothing (exit 4)
+        reason = self._skipped_reason()
+        for change in left:
+            self._done(RowOutcome(change, "skipped", change.remote_id, self.stop, reason))
+        result = self.result
+        result.state_error = self.ledger.error
+        if result.state_error is not None and not self.stop:
+            self.stop = "state"  # the last writes' bookkeeping failed: the ledger misses them
+        result.outcomes = [self.outcomes[i] for i in sorted(self.outcomes)]
+        result.requests = self.provider.stats.requests - requests_before
+        result.seconds = round(time.monotonic() - started, 3)
+        result.stopped = self.stop
+        return result
+
+    def _skipped_reason(self) -> str:
+        if self.stop == "max-failures":
+            return f"not attempted: --max-failures {self.max_failures} reached"
+        if self.stop == "interrupted":
+            how = "SIGTERM" if self.result.signal == "SIGTERM" else "Ctrl+C"
+            return f"not attempted: the run was interrupted ({how}); run again to finish"
+        return _SKIPPED.get(self.stop, "")
+
+    def _record(self, outcomes: list[RowOutcome]) -> None:
+        """Write outcomes to the ledger; a failure is kept and stops the run (outcomes stay in memory)."""
+        if outcomes:
+            self.ledger.record_outcomes(self.run_id, [o.to_dict() for o in outcomes])
+        if self.ledger.error is not None and self.stop in ("", "max-failures"):
+            self.stop = "state"
+
+    def _done(self, outcome: RowOutcome) -> None:
+        self.outcomes[self.order[id(outcome.change)]] = outcome
+        self._record([outcome])
+        if self.on_progress:
+            self.on_progress(outcome)
+
+    def _record_settled(self) -> None:
+        """Rows that need no write (unchanged, skip, conflict) are settled up front."""
+        settled = []
+        for change in self.plan.changes:
+            if change.action in WRITE_ACTIONS:
+                continue
+            status = {"unchanged": "ok", "skip": "skipped"}.get(change.action, "conflict")
+            if change.action == "conflict" and change.unknown:
+                status = "unknown"
+            outcome = RowOutcome(
+                change, status, change.remote_id, "" if status in ("ok", "skipped") else status, change.reason
+            )
+            self.outcomes[self.order[id(change)]] = outcome
+            settled.append(outcome)
+        self._record(settled)
+
+    def _send(self, worker: _Executor, queue: Iterator[Change]) -> None:
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="apply") as pool:
+            running: set[Future[RowOutcome]] = set()
+            while True:
+                if self.ledger.error is not None and self.stop in ("", "max-failures"):
+                    self.stop = "state"  # a ledger write failed: send nothing new
+                if self.signalled and self.stop != "interrupted":
+                    self.stop, self.result.signal = "interrupted", self.signalled
+                while not self.stop and len(running) < self.concurrency:
+                    upcoming = next(queue, None)
+                    if upcoming is None:
+                        break
+                    running.add(pool.submit(worker.run_change, upcoming))
+                if not running:
                     break
-                running.add(pool.submit(worker.run_change, upcoming))
-            if not running:
-                break
-            try:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-            except KeyboardInterrupt:
-                # Ctrl+C: send nothing new; let the writes already on the wire finish and record
-                # their outcomes (a second Ctrl+C leaves them in flight for the next run to settle)
-                stop = "interrupted"
-                finished = wait(running).done
-                running = set()
-            for future in finished:
-                outcome = future.result()
-                done(outcome)
-                if outcome.status == "failed":
-                    failures += 1
-                    if max_failures is not None and failures >= max_failures and not stop:
-                        stop = "max-failures"
-                if outcome.fatal is not None and stop != "interrupted":
-                    stop = "fatal"
-                    result.fatal = result.fatal or outcome.fatal
-    skipped_reason = {
-        "max-failures": f"not attempted: --max-failures {max_failures} reached",
-        "fatal": "not attempted: the run stopped on a fatal provider error",
-        "interrupted": "not attempted: the run was interrupted (Ctrl+C); run again to finish",
-    }.get(stop, "")
-    left = list(queue)
-    if stop == "max-failures" and not left:
-        stop = ""  # the Nth failure was among the last writes: the limit stopped nothing (exit 4)
-    for change in left:
-        done(RowOutcome(change, "skipped", change.remote_id, stop, skipped_reason))
-    result.outcomes = [outcomes[i] for i in sorted(outcomes)]
-    result.requests = provider.stats.requests - requests_before
-    result.seconds = round(time.monotonic() - started, 3)
-    result.stopped = stop
-    return result
+                try:
+                    finished, running = wait(running, timeout=_POLL, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt as exc:
+                    # Ctrl+C or SIGTERM: send nothing new; let the writes already on the wire finish and
+                    # record their outcomes (a second signal leaves them in flight for the next run)
+                    self.stop = "interrupted"
+                    self.result.signal = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+                    finished = wait(running).done
+                    running = set()
+                for future in finished:
+                    self._finished(future.result())
+
+    def _finished(self, outcome: RowOutcome) -> None:
+        self._done(outcome)
+        if outcome.status == "failed":
+            self.failures += 1
+            if self.max_failures is not None and self.failures >= self.max_failures and not self.stop:
+                self.stop = "max-failures"
+        if outcome.fatal is not None and self.stop not in ("interrupted", "state") and not self.signalled:
+            self.stop = "fatal"
+            self.result.fatal = self.result.fatal or outcome.fatal

@@ -35,6 +35,7 @@ from catalog_sync.sheets.mapping import resolve_mapping
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.table import Grid, build_sheet, file_columns, header_key
 from catalog_sync.spec import ProviderSpec
+from catalog_sync.text import safe_text
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -49,7 +50,9 @@ __all__ = [
 RESULT_COLUMNS = ["row", "action", "status", "remote_id", "changed", "error_code", "error"]
 RETRY_STATUSES = ("failed", "unknown", "conflict")
 #: ``error_code`` of rows a run skipped because it stopped early (never attempted): retried too.
-UNSENT_CODES = ("max-failures", "fatal", "interrupted")
+UNSENT_CODES = ("max-failures", "fatal", "interrupted", "state")
+#: The tool's own text columns: provider answers (errors, codes, ids) shown without control characters.
+_SAFE_COLUMNS = ("remote_id", "changed", "error_code", "error")
 _RENAMED = " (catalog)"
 _TAKEN = {header_key(name) for name in (*RESULT_COLUMNS, "key", "values")}
 
@@ -120,6 +123,7 @@ def report_rows(
         }
         flat = {_report_name(header): value for header, value in cells.items()}
         flat.update({k: base[k] for k in RESULT_COLUMNS})
+        flat.update({k: safe_text(base[k]) for k in _SAFE_COLUMNS})
         flat["row"] = "" if base["row"] is None else base["row"]
         flat_rows.append(flat)
         # a mirror delete's values are the remote record: fields the sheet lacks are kept too

@@ -2,11 +2,13 @@
 
 sheet, spec = load_valid_catalog(path, "royalti", ...)        # InvalidCatalogError (exit 3)
 provider = connect("royalti", base_url=..., rate=..., concurrency=...)
-with Ledger(state) as ledger, ledger.locked("apply"):
+check_output(report, inputs=[catalog, state, ...])                # refused report paths (exit 1)
+with sigterm_stops_the_run(), Ledger(state) as ledger, ledger.locked("apply"):
     run_id = ledger.start_run(...)
     plan, current = plan_catalog(sheet, spec, provider, ledger, mode=..., blanks=..., run_id=run_id)
     result = execute(plan, provider, ledger, run_id=run_id, current=current, ...)
-    code = exit_code_for(result)
+    problem = finish_run(ledger, result, ...)                      # never raises StateDatabaseError
+code, error = exit_code_for(result, max_failures, report=...)
 """
 
 from __future__ import annotations
@@ -19,22 +21,36 @@ from typing import Any
 
 from catalog_sync.apply.executor import RunResult
 from catalog_sync.apply.settle import read_remote, settle_open_intents
-from catalog_sync.errors import CatalogSyncError, InvalidCatalogError, LimitExceededError, RowsFailedError
+from catalog_sync.errors import (
+    CatalogSyncError,
+    InvalidCatalogError,
+    LimitExceededError,
+    RowsFailedError,
+    StateDatabaseError,
+    Terminated,
+)
 from catalog_sync.plan.diff import build_plan
-from catalog_sync.plan.model import Plan
+from catalog_sync.plan.model import Plan, is_plan_file
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, public_base_url
 from catalog_sync.validation import ValidationReport, validate_catalog, validate_sheet
 
 __all__ = [
+    "INTERRUPTED",
+    "TERMINATED",
     "check_deletes",
     "connect",
     "exit_code_for",
+    "finish_run",
+    "interrupted_error",
     "invalid_message",
     "load_valid_catalog",
+    "new_ledger_note",
     "plan_catalog",
     "problems_as_json",
+    "run_inputs",
+    "signal_of",
     "validate_loaded",
 ]
 
@@ -99,13 +115,22 @@ def connect(
     base_url: str | None = None,
     rate: float | None = None,
     concurrency: int | None = None,
-    timeout: float = 30.0,
+    timeout: float | None = None,
+    limits: Any = None,
 ) -> Any:
-    """The provider client, with credentials from the environment (ConfigError when missing)."""
-    from catalog_sync.providers import get_provider
+    """The provider client, with credentials from the environment (ConfigError when missing).
 
-    return get_provider(provider).from_env(
-        base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout
+    ``limits`` (a ``providers.base.ClientLimits``) bounds what the provider may answer."""
+    from catalog_sync.providers import get_provider
+    from catalog_sync.providers.base import DEFAULT_TIMEOUT, ClientLimits
+
+    klass = get_provider(provider)
+    return klass.from_env(
+        base_url=base_url,
+        rate=rate,
+        concurrency=concurrency,
+        timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+        **(limits or ClientLimits()).as_kwargs(klass),
     )
 
 
@@ -131,7 +156,52 @@ def plan_catalog(
         sheet, spec, records, view, mode, blanks, base_url=public_base_url(provider.base_url), catalog=catalog
     )
     plan.notes[:0] = notes
+    note = new_ledger_note(plan, provider, ledger)
+    if note:
+        plan.notes.insert(0, note)
     return plan, {str(r.remote_id): r for r in records}
+
+
+_DISPLAY = {"jogg": "JoggAI", "keevault": "Keevault", "royalti": "Royalti"}
+
+
+def new_ledger_note(plan: Plan, provider: Any, ledger: Ledger) -> str | None:
+    """For a provider that cannot be listed (JoggAI): warn when the ledger knows none of its products.
+
+    The ledger is then the only memory of earlier creates; a new (or another) state database
+    would create every row again.  None when nothing is created or the ledger knows this provider.
+    """
+    if provider.can_list or not plan.summary.get("create"):
+        return None
+    if not ledger.knows_nothing_of(provider.name, provider.base_url):
+        return None
+    title = _DISPLAY.get(provider.name, provider.name)
+    state = "is new: it holds" if ledger.created else "holds"
+    return (
+        f"this state database {state} no record of {title} products created earlier at "
+        f"{public_base_url(provider.base_url)}; if this catalog was applied before with another state database, "
+        f"its rows would be created again — use that --state, or fill {provider.spec.remote_id}"
+    )
+
+
+def run_inputs(
+    *,
+    source: str | Path | None = None,
+    from_report: str | Path | None = None,
+    mapping: str | Path | None = None,
+    schemas: Sequence[str | Path] = (),
+    state: str | Path | None = None,
+) -> list[tuple[str, str | Path | None]]:
+    """(what, path) of every file a run reads: what ``report.check_output`` keeps a report off."""
+    inputs: list[tuple[str, str | Path | None]] = []
+    if source:
+        inputs.append(("plan" if is_plan_file(source) else "catalog", source))
+    inputs += [("report read back (--from)", from_report), ("--mapping file", mapping)]
+    inputs += [("--schema file", schema) for schema in schemas]
+    if state:
+        inputs += [("state database", state)]
+        inputs += [("state database", f"{state}{suffix}") for suffix in ("-wal", "-shm", "-journal")]
+    return inputs
 
 
 def check_deletes(plan: Plan, max_deletes: int) -> None:
@@ -146,6 +216,8 @@ def check_deletes(plan: Plan, max_deletes: int) -> None:
 
 #: Exit status of a run stopped by Ctrl+C (128 + SIGINT, what shells and cron expect).
 INTERRUPTED = 130
+#: Exit status of a run stopped by SIGTERM (128 + 15: cron, systemd, ``timeout``).
+TERMINATED = 143
 
 
 class RunInterruptedError(CatalogSyncError):
@@ -154,13 +226,71 @@ class RunInterruptedError(CatalogSyncError):
     exit_code = INTERRUPTED
 
 
-def exit_code_for(result: RunResult, max_failures: int | None) -> tuple[int, Exception | None]:
-    """The process exit code of a finished run and the error to raise for it (None for 0)."""
+class RunTerminatedError(RunInterruptedError):
+    """A run stopped by SIGTERM after recording what it had sent (exit 143)."""
+
+    exit_code = TERMINATED
+
+
+class StateStoppedRunError(CatalogSyncError):
+    """The state database could not be written mid-run; the report holds every outcome (exit 1)."""
+
+
+def interrupted_error(signal_name: str, detail: str) -> RunInterruptedError:
+    """The error (exit 130 for Ctrl+C, 143 for SIGTERM) of a run stopped by a signal."""
+    if signal_name == "SIGTERM":
+        return RunTerminatedError(f"stopped by SIGTERM: {detail}")
+    return RunInterruptedError(f"interrupted (Ctrl+C): {detail}")
+
+
+def signal_of(exc: KeyboardInterrupt) -> str:
+    return "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+
+
+def finish_run(
+    ledger: Ledger, run_id: int, *, counts: dict[str, Any], requests: int, exit_code: int, stopped: str | None
+) -> StateDatabaseError | None:
+    """Try to close the run record; the state error when it cannot be written (never raised)."""
+    try:
+        ledger.finish_run(run_id, counts=counts, requests=requests, exit_code=exit_code, stopped=stopped)
+    except StateDatabaseError as exc:
+        return exc
+    return None
+
+
+def _state_error(error: StateDatabaseError, report: str | Path | None) -> StateStoppedRunError:
+    where = (
+        f"the report {report} holds every outcome" if report else "the outcomes above are all that is known"
+    )
+    return StateStoppedRunError(
+        f"{error.message}; the run stopped sending (the writes already sent were waited for) and {where}; "
+        "free the database (another process may hold a write transaction on it, or the disk is full) and "
+        "run again to settle (nothing is created twice)"
+    )
+
+
+def exit_code_for(
+    result: RunResult,
+    max_failures: int | None,
+    *,
+    report: str | Path | None = None,
+    state_error: StateDatabaseError | None = None,
+) -> tuple[int, Exception | None]:
+    """The process exit code of a finished run and the error to raise for it (None for 0).
+
+    ``state_error``: a ledger write that failed after the run (finishing its record); a run
+    whose ledger could not be written exits 1 naming the cause and the ``report``.
+    """
+    failed = result.state_error or state_error
+    if failed is not None:
+        return StateStoppedRunError.exit_code, _state_error(failed, report)
     if result.stopped == "interrupted":
-        return INTERRUPTED, RunInterruptedError(
-            "interrupted (Ctrl+C): the writes already sent were recorded, the rest not attempted; "
-            "run again to finish (nothing is created twice)"
+        error = interrupted_error(
+            result.signal,
+            "the writes already sent were recorded, the rest not attempted; run again to finish "
+            "(nothing is created twice)",
         )
+        return error.exit_code, error
     if result.fatal is not None:
         return result.fatal.exit_code, result.fatal
     if result.stopped == "max-failures":

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -19,29 +19,37 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from catalog_sync.apply.executor import RowOutcome, execute
+from catalog_sync.apply.executor import RowOutcome, execute, sigterm_stops_the_run
 from catalog_sync.apply.report import catalog_from_report, report_rows, run_summary, write_report
 from catalog_sync.apply.service import (
     INTERRUPTED,
+    TERMINATED,
     check_deletes,
     connect,
     exit_code_for,
+    finish_run,
+    interrupted_error,
     load_valid_catalog,
+    new_ledger_note,
     plan_catalog,
     problems_as_json,
+    run_inputs,
+    signal_of,
     validate_loaded,
 )
 from catalog_sync.apply.settle import recheck_saved_plan, settle_open_intents
 from catalog_sync.errors import CatalogSyncError, ConfigError, InvalidCatalogError
 from catalog_sync.plan.model import Plan, is_plan_file
 from catalog_sync.plan.render import render_plan, render_summary, summary_line
-from catalog_sync.report import SUFFIXES
+from catalog_sync.providers.base import ClientLimits
+from catalog_sync.report import SUFFIXES, check_output
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Ledger, public_base_url
+from catalog_sync.text import safe_text
 
 from .options import ReadOptions, json_option, provider_option, sheet_options
-from .sync_options import sync_options
+from .sync_options import limit_options, sync_options
 
 
 def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
@@ -50,7 +58,7 @@ def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) 
     return None if value is None else Path(value)
 
 
-def _confirm(plan: Plan, yes: bool, console: Console) -> None:
+def _confirm(plan: Plan, yes: bool, console: Console, *, new_ledger: bool = False) -> None:
     writes = len(plan.writes)
     if yes or not writes:
         return
@@ -60,7 +68,13 @@ def _confirm(plan: Plan, yes: bool, console: Console) -> None:
             "confirmed; pass --yes to apply without asking (nothing was sent)"
         )
     render_plan(plan, console)
-    if not click.confirm(f"Apply {writes} write(s) to {plan.provider}?", default=False, err=True):
+    question = f"Apply {writes} write(s) to {plan.provider}?"
+    if new_ledger:
+        question = (
+            f"The state database holds no record of {plan.provider} products created earlier (see the note "
+            f"above): rows applied before with another --state would be created again. {question}"
+        )
+    if not click.confirm(question, default=False, err=True):
         raise ConfigError("not confirmed; nothing was sent")
 
 
@@ -153,6 +167,7 @@ def _report_hint(message: str, sheet: Sheet, provider: str, mapping: str | None)
 @provider_option
 @sheet_options
 @sync_options
+@limit_options
 @click.option(
     "--yes", "-y", is_flag=True, help="Apply without asking for confirmation (required when not a TTY)."
 )
@@ -205,6 +220,7 @@ def apply_command(
     rate: float | None,
     concurrency: int | None,
     timeout: float,
+    limits: ClientLimits,
     yes: bool,
     report_file: Path | None,
     max_deletes: int,
@@ -245,7 +261,9 @@ def apply_command(
                     f"{source} was planned with --{name} {planned}; a saved plan is applied exactly, so "
                     f"--{name} {given} cannot change it: plan again with --{name} {given}"
                 )
-    client = connect(provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout)
+    client = connect(
+        provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout, limits=limits
+    )
     spec = spec or client.spec
     if saved is not None and saved.base_url and saved.base_url != public_base_url(client.base_url):
         raise ConfigError(
@@ -254,8 +272,13 @@ def apply_command(
         )
     err = Console(stderr=True, soft_wrap=False)
     state = Path(state_path)
+    inputs = run_inputs(
+        source=source, from_report=from_report, mapping=read.mapping, schemas=read.house_rules, state=state
+    )
+    if report_file is not None:
+        check_output(report_file, inputs)  # before anything is sent
     _check_writable(report_file or state.parent / "reports" / "run.csv")  # before anything is sent
-    with Ledger(state) as ledger, ledger.locked("apply"):
+    with sigterm_stops_the_run(), Ledger(state) as ledger, ledger.locked("apply"):
         run_id = ledger.start_run("apply", provider, client.base_url, catalog, saved.mode if saved else mode)
         try:
             if saved is not None:
@@ -263,25 +286,34 @@ def apply_command(
                 notes = settle_open_intents(client, ledger, run_id=run_id)
                 current = recheck_saved_plan(plan, client, ledger)
                 plan.notes.extend(notes)
+                note = new_ledger_note(plan, client, ledger)
+                if note:
+                    plan.notes.insert(0, note)
             else:
                 plan, current = plan_catalog(
                     loaded, spec, client, ledger, mode=mode, blanks=blanks, run_id=run_id, catalog=catalog
                 )
             check_deletes(plan, max_deletes)
-            _confirm(plan, yes, err)
+            _confirm(plan, yes, err, new_ledger=new_ledger_note(plan, client, ledger) is not None)
         except CatalogSyncError as exc:
-            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=exc.exit_code)
+            finish_run(
+                ledger,
+                run_id,
+                counts={},
+                requests=client.stats.requests,
+                exit_code=exc.exit_code,
+                stopped=None,
+            )
             raise
-        except KeyboardInterrupt:  # Ctrl+C while planning
-            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=INTERRUPTED)
-            raise
+        except KeyboardInterrupt as exc:  # Ctrl+C or SIGTERM while planning
+            _stopped_early(ledger, run_id, client, exc, "nothing was sent")
         except click.exceptions.Abort:  # Ctrl+C at the prompt: click exits 1 ("Aborted!")
-            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=1)
+            finish_run(ledger, run_id, counts={}, requests=client.stats.requests, exit_code=1, stopped=None)
             raise
         if not as_json:
-            err.print(f"Applying to {provider}: {summary_line(plan)}")
+            err.print(f"Applying to {provider}: {summary_line(plan)}", markup=False)
             for note in plan.notes:
-                err.print(f"note: {note}", style="yellow")
+                err.print(f"note: {safe_text(note)}", style="yellow", markup=False)
         show = not as_json and sys.stderr.isatty()
         try:
             with _Progress(len(plan.writes), show) as progress:
@@ -295,20 +327,24 @@ def apply_command(
                     on_progress=progress.advance,
                     current=current,
                 )
-        except KeyboardInterrupt:  # a second Ctrl+C: writes left in flight are settled next run
-            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=INTERRUPTED)
-            raise
+        except (
+            KeyboardInterrupt
+        ) as exc:  # a second Ctrl+C/SIGTERM: writes left in flight are settled next run
+            _stopped_early(ledger, run_id, client, exc, "writes still in flight are settled by the next run")
         result.requests = client.stats.requests  # the whole run: reading the remote side too
-        code, error = exit_code_for(result, max_failures)
+        code, _error = exit_code_for(result, max_failures)
         summary = run_summary(result, plan)
-        ledger.finish_run(
+        unfinished = finish_run(
+            ledger,
             run_id,
             counts={k: summary[k] for k in ("action", "status")},
             requests=result.requests,
             exit_code=code,
+            stopped="interrupted" if result.stopped == "interrupted" else None,
         )
     target = report_file or state.parent / "reports" / f"run-{run_id}-{provider}.csv"
     written = write_report(target, plan, result, spec, loaded)
+    code, error = exit_code_for(result, max_failures, report=written, state_error=unfinished)
     if as_json:
         _columns, _flat, rows = report_rows(plan, result, spec, loaded)
         click.echo(
@@ -321,6 +357,18 @@ def apply_command(
     if error is not None:
         raise error
     ctx.exit(code)
+
+
+def _stopped_early(ledger: Ledger, run_id: int, client: Any, exc: KeyboardInterrupt, what: str) -> NoReturn:
+    """Ctrl+C / SIGTERM outside the executor's own handling: finish the run record, then stop."""
+    how = signal_of(exc)
+    code = TERMINATED if how == "SIGTERM" else INTERRUPTED
+    finish_run(
+        ledger, run_id, counts={}, requests=client.stats.requests, exit_code=code, stopped="interrupted"
+    )
+    if how == "SIGTERM":
+        raise interrupted_error(how, f"{what}; run again to finish (nothing is created twice)") from None
+    raise exc
 
 
 COMMANDS: list[click.Command] = [apply_command]

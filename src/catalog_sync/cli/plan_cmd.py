@@ -8,19 +8,28 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from catalog_sync.apply.executor import sigterm_stops_the_run
 from catalog_sync.apply.service import (
     INTERRUPTED,
+    TERMINATED,
     connect,
+    finish_run,
+    interrupted_error,
     load_valid_catalog,
     plan_catalog,
     problems_as_json,
+    run_inputs,
+    signal_of,
 )
-from catalog_sync.errors import CatalogSyncError, ChangesPendingError
+from catalog_sync.errors import CatalogSyncError, ChangesPendingError, ConfigError
+from catalog_sync.plan.model import Plan
 from catalog_sync.plan.render import render_plan
+from catalog_sync.providers.base import ClientLimits
+from catalog_sync.report import atomic_target, check_output
 from catalog_sync.state import Ledger
 
 from .options import ReadOptions, json_option, provider_option, sheet_options
-from .sync_options import sync_options
+from .sync_options import limit_options, sync_options
 
 
 @click.command("plan")
@@ -28,6 +37,7 @@ from .sync_options import sync_options
 @provider_option
 @sheet_options
 @sync_options
+@limit_options
 @click.option(
     "-o",
     "--out",
@@ -55,6 +65,7 @@ def plan_command(
     rate: float | None,
     concurrency: int | None,
     timeout: float,
+    limits: ClientLimits,
     out: str | None,
     detailed_exitcode: bool,
     show_all: bool,
@@ -72,31 +83,54 @@ def plan_command(
       catalog-sync plan products.csv -p keevault --mode mirror -o plan.json
       catalog-sync plan products.csv -p jogg --json --detailed-exitcode
     """
+    if out:
+        inputs = run_inputs(source=catalog, mapping=read.mapping, schemas=read.house_rules, state=state_path)
+        check_output(out, inputs, what="plan file")
     with problems_as_json(as_json):
         loaded, spec, _report = load_valid_catalog(
             catalog,
             provider,
             **read.as_kwargs(),
         )
-    client = connect(provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout)
-    with Ledger(state_path) as ledger, ledger.locked("plan"):
+    client = connect(
+        provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout, limits=limits
+    )
+    with sigterm_stops_the_run(), Ledger(state_path) as ledger, ledger.locked("plan"):
         run_id = ledger.start_run("plan", provider, client.base_url, str(catalog), mode)
         try:
             plan, _current = plan_catalog(
                 loaded, spec, client, ledger, mode=mode, blanks=blanks, run_id=run_id, catalog=str(catalog)
             )
         except CatalogSyncError as exc:
-            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=exc.exit_code)
+            finish_run(
+                ledger,
+                run_id,
+                counts={},
+                requests=client.stats.requests,
+                exit_code=exc.exit_code,
+                stopped=None,
+            )
             raise
-        except KeyboardInterrupt:
-            ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            how = signal_of(exc)
+            code = TERMINATED if how == "SIGTERM" else INTERRUPTED
+            finish_run(
+                ledger,
+                run_id,
+                counts={},
+                requests=client.stats.requests,
+                exit_code=code,
+                stopped="interrupted",
+            )
+            if how == "SIGTERM":
+                raise interrupted_error(how, "the plan was not made") from None
             raise
         code = ChangesPendingError.exit_code if detailed_exitcode and plan.pending else 0
         ledger.finish_run(
             run_id, counts={"action": plan.summary}, requests=client.stats.requests, exit_code=code
         )
     if out:
-        plan.save(out)
+        _save(plan, Path(out))
     if as_json:
         click.echo(json.dumps(plan.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -105,6 +139,16 @@ def plan_command(
         if out:
             console.print(f"Plan saved to {Path(out)}; apply it with: catalog-sync apply {out} -p {provider}")
     ctx.exit(code)
+
+
+def _save(plan: Plan, out: Path) -> None:
+    """Save the plan atomically (a crash never leaves half a plan file)."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_target(out) as temp:
+            plan.save(temp)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the plan to {out}: {exc.strerror or exc}") from exc
 
 
 COMMANDS: list[click.Command] = [plan_command]

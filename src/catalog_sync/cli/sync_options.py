@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 from catalog_sync.plan.diff import BLANKS, MODES
-from catalog_sync.providers.base import DEFAULT_TIMEOUT
+from catalog_sync.providers.base import (
+    DEFAULT_MAX_ANSWER_MB,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RECORDS,
+    DEFAULT_TIMEOUT,
+    ClientLimits,
+)
+from catalog_sync.providers.keevault import DEFAULT_MAX_SKEW
 from catalog_sync.state import DEFAULT_STATE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,3 +78,48 @@ def sync_options(f: F) -> F:
     for option in options:
         f = option(f)
     return f
+
+
+_LIMIT_PARAMS = ("max_pages", "max_records", "max_answer_mb", "max_clock_skew")
+
+
+def limit_options(f: F) -> F:
+    """--max-pages, --max-records, --max-answer-mb, --max-clock-skew: bounds on what a provider
+    may answer.  The command receives them as one ``limits: ClientLimits`` argument."""
+
+    @functools.wraps(f)
+    def with_limits(*args: Any, **kwargs: Any) -> Any:
+        limits = ClientLimits(**{name: kwargs.pop(name) for name in _LIMIT_PARAMS})
+        return f(*args, limits=limits, **kwargs)
+
+    g: Any = with_limits
+    g = click.option(
+        "--max-clock-skew",
+        type=click.FloatRange(min=1),
+        default=None,
+        metavar="SECONDS",
+        help=f"Keevault: how far a signed answer's time may be from this machine's clock "
+        f"[default: {DEFAULT_MAX_SKEW:g}]; older answers are refused as replays.",
+    )(g)
+    g = click.option(
+        "--max-answer-mb",
+        type=click.FloatRange(min=0.01),
+        default=None,
+        metavar="MB",
+        help=f"Refuse a provider answer larger than this once decompressed [default: {DEFAULT_MAX_ANSWER_MB}].",
+    )(g)
+    g = click.option(
+        "--max-records",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        help=f"Refuse a remote listing of more records [default: {DEFAULT_MAX_RECORDS:,}].",
+    )(g)
+    g = click.option(
+        "--max-pages",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        help=f"Refuse a remote listing of more pages [default: {DEFAULT_MAX_PAGES:,}].",
+    )(g)
+    return cast(F, g)

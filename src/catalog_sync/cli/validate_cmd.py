@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from catalog_sync.errors import InvalidCatalogError
+from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.problems import Problem
-from catalog_sync.report import SUFFIXES, write_table
+from catalog_sync.report import SUFFIXES, check_output, write_table
 from catalog_sync.validation import ValidationReport, validate_catalog
 from catalog_sync.validation.result import PROBLEM_FIELDS, problem_dict
 
@@ -75,8 +75,8 @@ def validate_command(
       catalog-sync validate shop.xlsx -p jogg --sheet Products --mapping cols.yaml \\
           --schema house.yaml --report problems.xlsx
     """
-    if report_file is not None and report_file.resolve() == Path(catalog).resolve():
-        raise click.UsageError("--report would overwrite the catalog itself; choose another file")
+    if report_file is not None:
+        _check_report(report_file, catalog, read)
     loaded, _spec, report = validate_catalog(
         catalog,
         provider,
@@ -92,6 +92,16 @@ def validate_command(
         render(report, where)
     if not report.valid:
         raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
+
+
+def _check_report(target: Path, catalog: str, read: ReadOptions) -> None:
+    """Usage error (exit 2) when --report is the catalog or another input, or a symbolic link."""
+    inputs = [("catalog", catalog), ("--mapping file", read.mapping)]
+    inputs += [("--schema file", schema) for schema in read.house_rules]
+    try:
+        check_output(target, inputs)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from None
 
 
 def write_json(report: ValidationReport, out: TextIO) -> None:

@@ -46,7 +46,16 @@ from catalog_sync.providers.transport import AnswerTooLarge, DeadlineExceeded, r
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.text import has_control, safe_text
 
-__all__ = ["Answer", "Classified", "Outcome", "Provider", "RemoteRecord", "Stats", "WriteResult"]
+__all__ = [
+    "Answer",
+    "Classified",
+    "ClientLimits",
+    "Outcome",
+    "Provider",
+    "RemoteRecord",
+    "Stats",
+    "WriteResult",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -58,6 +67,24 @@ DEFAULT_MAX_PAGES = 50_000  # pages of one listing
 DEFAULT_MAX_RECORDS = 5_000_000  # records of one listing
 MAX_MESSAGE = 500  # characters of provider text kept in a message
 MAX_ID_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class ClientLimits:
+    """The bounds a user may change (``--timeout``, ``--max-pages``, ``--max-records``,
+    ``--max-answer-mb``, ``--max-clock-skew``); ``None`` keeps each provider's default."""
+
+    max_pages: int | None = None
+    max_records: int | None = None
+    max_answer_mb: float | None = None
+    max_clock_skew: float | None = None
+
+    def as_kwargs(self, provider: type[Provider]) -> dict[str, Any]:
+        """Constructor keyword arguments for ``provider`` (the clock skew only where it is checked)."""
+        kwargs = {name: value for name, value in vars(self).items() if value is not None}
+        if "max_clock_skew" not in provider.constructor_options:
+            kwargs.pop("max_clock_skew", None)
+        return kwargs
 
 
 def clean_code(code: Any) -> int | str | None:
@@ -123,6 +150,7 @@ class Provider(ABC):
     rate_writes_only: ClassVar[bool] = False  # JoggAI counts only POSTs
     default_concurrency: ClassVar[int] = 4
     credential_options: ClassVar[tuple[str, ...]] = ()  # explicit kwargs from_env passes to Credentials
+    constructor_options: ClassVar[tuple[str, ...]] = ()  # limits only this provider takes (ClientLimits)
     CODES: ClassVar[dict[int | str, Outcome]] = {}
 
     connect_timeout: float = 5.0
@@ -364,6 +392,8 @@ class Provider(ABC):
                 if watch.fired:
                     raise DeadlineExceeded(self.timeout, watch.headers_done) from None
                 raise
+            if watch.fired:  # cut short: a header block or body ended by the shutdown can look complete
+                raise DeadlineExceeded(self.timeout, watch.headers_done)
         return Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()}, content)
 
     def _transport_failure(self, call: _Call, exc: Exception) -> ProviderError | _Again:

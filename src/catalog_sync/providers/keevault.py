@@ -61,6 +61,7 @@ class KeevaultProvider(Provider):
         "KEEVAULT_API_KEY",
         "KEEVAULT_PUBLIC_KEY",
     )
+    constructor_options = ("max_clock_skew",)
     CODES: ClassVar[dict[int | str, Outcome]] = {
         750: Outcome.OK,
         650: Outcome.OK,

@@ -46,16 +46,16 @@ def _kind(value: Any) -> str:
 def _totals(body: dict[str, Any], size: int) -> tuple[int | None, int | None]:
     """(pages, records) as the answer states them; ``None`` for what it does not say."""
     holders = [body] + [body[k] for k in _TOTAL_HOLDERS if isinstance(body.get(k), dict)]
-    pages = records = None
+    pages: int | None = None
+    records: int | None = None
     for holder in holders:
-        if pages is None and _count(holder.get("totalPages")) is not None:
-            pages = _count(holder.get("totalPages"))
+        pages = pages if pages is not None else _count(holder.get("totalPages"))
         for key in ("total", "totalItems", "count"):
-            if records is None and _count(holder.get(key)) is not None:
-                records = _count(holder.get(key))
-                per_page = _count(holder.get("size")) or size
+            found = _count(holder.get(key))
+            if records is None and found is not None:
+                records = found
                 if pages is None:
-                    pages = max(1, math.ceil(records / per_page))
+                    pages = max(1, math.ceil(found / (_count(holder.get("size")) or size)))
     return pages, records
 
 
