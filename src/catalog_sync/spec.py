@@ -151,7 +151,9 @@ def _check_attrs(raw: dict[str, Any], where: str) -> None:
         try:
             re.compile(raw[key])
         except re.error as exc:
-            raise ConfigError(f"{where}: {key} {raw[key]!r} is not a valid regular expression ({exc})") from None
+            raise ConfigError(
+                f"{where}: {key} {raw[key]!r} is not a valid regular expression ({exc})"
+            ) from None
     if raw.get("style") is not None and raw["style"] not in _STYLES:
         raise ConfigError(f"{where}: style must be one of {', '.join(_STYLES)}, not {raw['style']!r}")
     for key in ("description", "example", "role"):
@@ -260,7 +262,9 @@ def apply_house_rules(spec: ProviderSpec, path: Path) -> ProviderSpec:
             raise ConfigError(f"{path}: field {name!r}: house rules cannot change {', '.join(fixed)}")
         _check_attrs(entry, f"{path}: field {name!r}")
         changes = {
-            k: v for k, v in entry.items() if k not in ("name", "type", "role", "style", "updatable", "placeholder")
+            k: v
+            for k, v in entry.items()
+            if k not in ("name", "type", "role", "style", "updatable", "placeholder")
         }
         if "values" in changes:
             # a subset of the provider's values, spelled as the provider spells them

@@ -74,7 +74,9 @@ def test_jogg_url_cannot_be_updated_so_it_is_never_claimed():
     assert change.action == "skip" and change.fields == {}
     assert "cannot change the url" in change.reason and "https://s.example.com/a'" in change.reason
     # matched by name only, a different url is another product's: a conflict, nothing sent (issue 7.12)
-    by_name = make_sheet([{**known, "product_id": "", "url": "https://s.example.com/a2", "description": "new"}])
+    by_name = make_sheet(
+        [{**known, "product_id": "", "url": "https://s.example.com/a2", "description": "new"}]
+    )
     change = build_plan(by_name, spec, remote, view).changes[0]
     assert change.action == "conflict" and "url 'https://s.example.com/a2' contradicts" in change.reason
     both = make_sheet([{**known, "url": "https://s.example.com/a2", "description": "new"}])
