@@ -283,3 +283,61 @@ def test_a_signed_code_given_as_text_is_that_code(tmp_path):
     result, _server = _keevault(tmp_path, fake, ["Alpha"])
     assert result.exit_code == 0, result.output
     assert "1 ok" in result.output or "ok" in result.output
+
+
+def test_a_token_refresh_inside_a_request_does_not_lift_that_requests_deadline(tmp_path):
+    """The login made by the auth hook nests its own deadline; the outer request keeps its own."""
+
+    def script(request: Request, reply: Reply) -> None:
+        if request.path == "/auth/login":
+            reply.json(
+                {"message": "Successful", "refresh_token": "r.e.f", "workspaces": [{"workspaceId": "ws"}]}
+            )
+        elif request.path == "/auth/authtoken":
+            reply.json({"status": "success", "data": {"access_token": "a.c.c"}})
+        else:
+            _list_trickled(request, reply)
+
+    catalog = royalti_catalog(tmp_path, ROWS)
+    with HostileServer(script) as server:
+        env = {
+            "ROYALTI_EMAIL": "ops@label.test",
+            "ROYALTI_PASSWORD": "pw-hostile-9911",
+            "ROYALTI_WORKSPACE": "ws",
+            "ROYALTI_BASE_URL": server.url,
+        }
+        child = run_child(
+            ["plan", str(catalog), "-p", "royalti", "--state", str(tmp_path / "s.db"), "--timeout", "2"], env
+        )
+        assert child.code == 1, child.stderr
+        assert "no complete answer within 2 s" in child.stderr
+        assert (
+            server.paths().count("GET /product/") == 1
+        )  # cut at its deadline, not trickled to the end and resent
+
+
+def test_a_redirect_is_not_followed_and_says_so(tmp_path):
+    def script(request: Request, reply: Reply) -> None:
+        reply.head(302, {"Location": "https://evil.example/steal?key=1", "Content-Length": "0"})
+
+    catalog = royalti_catalog(tmp_path, ROWS)
+    with HostileServer(script) as server:
+        result = run_cli(
+            ["plan", str(catalog), "-p", "royalti", "--state", str(tmp_path / "s.db")],
+            env_for("royalti", server.url, tmp_path),
+        )
+        assert result.exit_code == 1
+        assert "redirects to https://evil.example/steal" in result.stderr and "key=1" not in result.stderr
+        assert len(server.seen) == 1
+
+
+def test_a_contract_message_stays_short_whatever_the_provider_sends(tmp_path):
+    fake = FakeRoyalti(list_body=lambda page, body: {f"k{'0' * 5000}{i}": 1 for i in range(100)})
+    catalog = royalti_catalog(tmp_path, ROWS)
+    with HostileServer(fake) as server:
+        result = run_cli(
+            ["plan", str(catalog), "-p", "royalti", "--state", str(tmp_path / "s.db")],
+            env_for("royalti", server.url, tmp_path),
+        )
+        assert result.exit_code == 1 and "has no products list" in result.stderr
+        assert len(result.stderr) < 1000

@@ -102,6 +102,15 @@ def clean_code(code: Any) -> int | str | None:
     return None
 
 
+def _redirect_text(answer: Answer) -> str:
+    """A redirect is never followed (credentials would travel with it): say where it pointed."""
+    target = public_base_url(answer.headers.get("location", "")) or "elsewhere"
+    return (
+        f"HTTP {answer.status}: the API redirects to {safe_text(target)} instead of answering; the request "
+        "was not processed and the redirect is not followed: check the base URL (https://? the API path?)"
+    )
+
+
 @dataclass
 class _Call:
     """One logical request being sent (what the retry loop needs to know of it)."""
@@ -278,6 +287,8 @@ class Provider(ABC):
     def classify_http(self, answer: Answer, body: Any) -> None:
         """Raise :class:`Classified` for an HTTP-level failure common to every API."""
         status, retry_after = answer.status, answer.retry_after
+        if 300 <= status < 400:
+            raise Classified(Outcome.FATAL, _redirect_text(answer), code=status, status=status)
         if status == 429 or (status == 503 and retry_after is not None):
             raise Classified(
                 Outcome.RETRY, f"HTTP {status} (server busy)", status=status, retry_after=retry_after
@@ -306,8 +317,11 @@ class Provider(ABC):
 
     def contract(self, text: str) -> FatalProviderError:
         """The error for an answer that breaks the API's contract (exit 1; nothing is planned on it)."""
+        text = safe_text(text)
+        if len(text) > MAX_MESSAGE:
+            text = text[: MAX_MESSAGE - 1] + "…"
         return FatalProviderError(
-            safe_text(f"{self.title or self.name}: {text} (unexpected answer; nothing was planned on it)"),
+            f"{self.title or self.name}: {text} (unexpected answer; nothing was planned on it)",
             code="contract",
         )
 
@@ -380,7 +394,7 @@ class Provider(ABC):
                     self.url(call.path),
                     **send,
                     auth=call.auth,
-                    timeout=(self.connect_timeout, self.timeout),
+                    timeout=(min(self.connect_timeout, self.timeout), self.timeout),
                     allow_redirects=False,
                     stream=True,
                 )
@@ -388,8 +402,8 @@ class Provider(ABC):
                     content = read_capped(response, self.max_answer_bytes)
                 finally:
                     response.close()
-            except requests.RequestException:
-                if watch.fired:
+            except requests.RequestException as exc:
+                if watch.fired and connection_failure_phase(exc) != "connect":
                     raise DeadlineExceeded(self.timeout, watch.headers_done) from None
                 raise
             if watch.fired:  # cut short: a header block or body ended by the shutdown can look complete

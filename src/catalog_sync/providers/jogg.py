@@ -64,6 +64,8 @@ class JoggProvider(Provider):
         return {"x-api-key": self.credentials.get("JOGG_API_KEY") or ""}
 
     def check_answer(self, answer: Answer, method: str, path: str = "") -> Any:
+        if 300 <= answer.status < 400:
+            self.classify_http(answer, None)  # a redirect is never an answer
         body = answer.json()
         if not isinstance(body, dict) or "code" not in body:
             return self._no_envelope(answer)

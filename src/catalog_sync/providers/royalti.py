@@ -122,6 +122,8 @@ class RoyaltiProvider(Provider):
             return body
         if answer.status == 429 or (answer.status == 503 and answer.retry_after is not None):
             self.classify_http(answer, body)
+        if 300 <= answer.status < 400:
+            self.classify_http(answer, body)
         error = body.get("error") if isinstance(body, dict) else None
         error = error if isinstance(error, dict) else {}
         text = error.get("message") or (body.get("message") if isinstance(body, dict) else None) or "error"

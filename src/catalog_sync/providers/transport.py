@@ -133,13 +133,14 @@ _current = threading.local()
 def watching(seconds: float) -> Iterator[RequestWatch]:
     """Bound the HTTP attempt made in this block (on this thread) by ``seconds`` in total."""
     watch = RequestWatch(seconds)
+    outer = _watch()  # a request made inside another's auth hook (a token refresh) nests
     _current.watch = watch
     _WATCHDOG.add(watch)
     try:
         yield watch
     finally:
         watch.finish()
-        _current.watch = None
+        _current.watch = outer
 
 
 def _watch() -> RequestWatch | None:
