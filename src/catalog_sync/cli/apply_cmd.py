@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -19,33 +18,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from catalog_sync.apply.executor import RowOutcome, execute, sigterm_stops_the_run
-from catalog_sync.apply.report import catalog_from_report, report_rows, run_summary, write_report
-from catalog_sync.apply.service import (
-    INTERRUPTED,
-    TERMINATED,
-    check_deletes,
-    connect,
-    exit_code_for,
-    finish_run,
-    interrupted_error,
-    load_valid_catalog,
-    new_ledger_note,
-    plan_catalog,
-    problems_as_json,
-    run_inputs,
-    signal_of,
-    validate_loaded,
-)
-from catalog_sync.apply.settle import recheck_saved_plan, settle_open_intents
-from catalog_sync.errors import CatalogSyncError, ConfigError, InvalidCatalogError
-from catalog_sync.plan.model import Plan, is_plan_file
+from catalog_sync.apply.executor import RowOutcome
+from catalog_sync.apply.service import problems_as_json
+from catalog_sync.errors import ConfigError
+from catalog_sync.jobs import ApplyHooks, ApplyRequest, Target, run_apply
+from catalog_sync.plan.model import Plan
 from catalog_sync.plan.render import render_plan, render_summary, summary_line
 from catalog_sync.providers.base import ClientLimits
-from catalog_sync.report import SUFFIXES, check_output
-from catalog_sync.sheets.model import Sheet
-from catalog_sync.spec import load_spec
-from catalog_sync.state import Ledger, public_base_url
+from catalog_sync.report import SUFFIXES
 from catalog_sync.text import safe_text
 
 from .options import ReadOptions, json_option, provider_option, sheet_options
@@ -78,18 +58,6 @@ def _confirm(plan: Plan, yes: bool, console: Console, *, new_ledger: bool = Fals
         raise ConfigError("not confirmed; nothing was sent")
 
 
-def _check_writable(target: Path) -> None:
-    """ConfigError (nothing sent) when the report could not be written after the run."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write the report to {target}: {exc.strerror or exc}; nothing was sent"
-        ) from exc
-    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise ConfigError(f"cannot write the report to {target}: permission denied; nothing was sent")
-
-
 class _Progress:
     """A rich progress bar with ETA on stderr (off for --json or when stderr is not a terminal)."""
 
@@ -108,10 +76,10 @@ class _Progress:
             )
             self.task = self.bar.add_task("applying", total=total)
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Callable[[RowOutcome], None]:
         if self.bar:
             self.bar.start()
-        return self
+        return self.advance
 
     def __exit__(self, *exc: object) -> None:
         if self.bar:
@@ -120,46 +88,6 @@ class _Progress:
     def advance(self, outcome: RowOutcome) -> None:
         if self.bar and outcome.change.action in ("create", "update", "delete"):
             self.bar.advance(self.task)
-
-
-def _source_plan(
-    source: str | None, provider: str, only: str | None, from_report: str | None, read: ReadOptions
-) -> tuple[Plan | None, Any, Any, str]:
-    """(saved plan | None, sheet, spec, catalog name) from the command's arguments."""
-    if from_report or only:
-        if not (from_report and only):
-            raise click.UsageError("--only failed and --from REPORT go together")
-        spec = load_spec(provider)
-        mapping = read.mapping
-        sheet = catalog_from_report(from_report, spec, mapping)
-        try:
-            validate_loaded(sheet, spec)
-        except InvalidCatalogError as exc:
-            raise InvalidCatalogError(
-                _report_hint(exc.message, sheet, provider, mapping), **exc.context
-            ) from None
-        return None, sheet, spec, str(from_report)
-    if not source:
-        raise click.UsageError("give a CATALOG or PLAN.json (or --only failed --from REPORT)")
-    if is_plan_file(source):
-        plan = Plan.load(source)
-        if plan.provider != provider:
-            raise ConfigError(f"{source} is a plan for {plan.provider}, not {provider}")
-        spec = load_spec(provider)
-        plan.check(spec, source)
-        return plan, None, spec, plan.catalog
-    sheet, spec, _report = load_valid_catalog(source, provider, **read.as_kwargs())
-    return None, sheet, spec, str(source)
-
-
-def _report_hint(message: str, sheet: Sheet, provider: str, mapping: str | None) -> str:
-    """An invalid report read back: say which columns were not fields, and the --mapping to pass."""
-    unknown = [p.value for p in sheet.problems if p.code == "unknown-column" and p.value]
-    if not unknown:
-        return message
-    shown = ", ".join(repr(c) for c in unknown[:4]) + (", …" if len(unknown) > 4 else "")
-    fix = "check the --mapping" if mapping else "pass the --mapping the catalog was applied with"
-    return f"{message} The report's columns {shown} are not fields of {provider}: {fix}."
 
 
 @click.command("apply")
@@ -245,130 +173,60 @@ def apply_command(
         raise click.UsageError(
             "--mode mirror cannot be used with --only failed (it would delete the other rows)"
         )
-    with problems_as_json(as_json):
-        saved, loaded, spec, catalog = _source_plan(
-            source,
-            provider,
-            only,
-            from_report,
-            read,
-        )
-    if saved is not None:
-        for name, given, planned in (("mode", mode, saved.mode), ("blanks", blanks, saved.blanks)):
-            explicit = ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
-            if explicit and given != planned:
-                raise ConfigError(
-                    f"{source} was planned with --{name} {planned}; a saved plan is applied exactly, so "
-                    f"--{name} {given} cannot change it: plan again with --{name} {given}"
-                )
-    client = connect(
-        provider, base_url=base_url, rate=rate, concurrency=concurrency, timeout=timeout, limits=limits
+    if bool(from_report) != bool(only):
+        raise click.UsageError("--only failed and --from REPORT go together")
+    if not source and not from_report:
+        raise click.UsageError("give a CATALOG or PLAN.json (or --only failed --from REPORT)")
+    explicit = frozenset(
+        name
+        for name in ("mode", "blanks")
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
     )
-    spec = spec or client.spec
-    if saved is not None and saved.base_url and saved.base_url != public_base_url(client.base_url):
-        raise ConfigError(
-            f"the plan was made against {saved.base_url}, not {public_base_url(client.base_url)}; "
-            "use the same --base-url or plan again"
-        )
+    request = ApplyRequest(
+        target=Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits),
+        source=None if from_report else source,
+        read=read.as_kwargs(),
+        mode=mode,
+        blanks=blanks,
+        explicit=explicit,
+        from_report=from_report,
+        report=report_file,
+        max_deletes=max_deletes,
+        max_failures=max_failures,
+    )
     err = Console(stderr=True, soft_wrap=False)
-    state = Path(state_path)
-    inputs = run_inputs(
-        source=source, from_report=from_report, mapping=read.mapping, schemas=read.house_rules, state=state
-    )
-    if report_file is not None:
-        check_output(report_file, inputs)  # before anything is sent
-    _check_writable(report_file or state.parent / "reports" / "run.csv")  # before anything is sent
-    with sigterm_stops_the_run(), Ledger(state) as ledger, ledger.locked("apply"):
-        run_id = ledger.start_run("apply", provider, client.base_url, catalog, saved.mode if saved else mode)
-        try:
-            if saved is not None:
-                plan = saved
-                notes = settle_open_intents(client, ledger, run_id=run_id)
-                current = recheck_saved_plan(plan, client, ledger)
-                plan.notes.extend(notes)
-                note = new_ledger_note(plan, client, ledger)
-                if note:
-                    plan.notes.insert(0, note)
-            else:
-                plan, current = plan_catalog(
-                    loaded, spec, client, ledger, mode=mode, blanks=blanks, run_id=run_id, catalog=catalog
-                )
-            check_deletes(plan, max_deletes)
-            _confirm(plan, yes, err, new_ledger=new_ledger_note(plan, client, ledger) is not None)
-        except CatalogSyncError as exc:
-            finish_run(
-                ledger,
-                run_id,
-                counts={},
-                requests=client.stats.requests,
-                exit_code=exc.exit_code,
-                stopped=None,
-            )
-            raise
-        except KeyboardInterrupt as exc:  # Ctrl+C or SIGTERM while planning
-            _stopped_early(ledger, run_id, client, exc, "nothing was sent")
-        except click.exceptions.Abort:  # Ctrl+C at the prompt: click exits 1 ("Aborted!")
-            finish_run(ledger, run_id, counts={}, requests=client.stats.requests, exit_code=1, stopped=None)
-            raise
-        if not as_json:
-            err.print(f"Applying to {provider}: {summary_line(plan)}", markup=False)
-            for note in plan.notes:
-                err.print(f"note: {safe_text(note)}", style="yellow", markup=False)
-        show = not as_json and sys.stderr.isatty()
-        try:
-            with _Progress(len(plan.writes), show) as progress:
-                result = execute(
-                    plan,
-                    client,
-                    ledger,
-                    run_id=run_id,
-                    concurrency=client.concurrency,
-                    max_failures=max_failures,
-                    on_progress=progress.advance,
-                    current=current,
-                )
-        except (
-            KeyboardInterrupt
-        ) as exc:  # a second Ctrl+C/SIGTERM: writes left in flight are settled next run
-            _stopped_early(ledger, run_id, client, exc, "writes still in flight are settled by the next run")
-        result.requests = client.stats.requests  # the whole run: reading the remote side too
-        code, _error = exit_code_for(result, max_failures)
-        summary = run_summary(result, plan)
-        unfinished = finish_run(
-            ledger,
-            run_id,
-            counts={k: summary[k] for k in ("action", "status")},
-            requests=result.requests,
-            exit_code=code,
-            stopped="interrupted" if result.stopped == "interrupted" else None,
-        )
-    target = report_file or state.parent / "reports" / f"run-{run_id}-{provider}.csv"
-    written = write_report(target, plan, result, spec, loaded)
-    code, error = exit_code_for(result, max_failures, report=written, state_error=unfinished)
+    with problems_as_json(as_json):
+        outcome = run_apply(request, _hooks(yes, as_json, err))
     if as_json:
-        _columns, _flat, rows = report_rows(plan, result, spec, loaded)
         click.echo(
             json.dumps(
-                {"summary": summary, "rows": rows, "report": str(written)}, ensure_ascii=False, indent=2
+                {"summary": outcome.summary, "rows": outcome.rows, "report": str(outcome.report)},
+                ensure_ascii=False,
+                indent=2,
             )
         )
     else:
-        render_summary(summary, Console(soft_wrap=False), str(written))
-    if error is not None:
-        raise error
-    ctx.exit(code)
+        render_summary(outcome.summary, Console(soft_wrap=False), str(outcome.report))
+    if outcome.error is not None:
+        raise outcome.error
+    ctx.exit(outcome.exit_code)
 
 
-def _stopped_early(ledger: Ledger, run_id: int, client: Any, exc: KeyboardInterrupt, what: str) -> NoReturn:
-    """Ctrl+C / SIGTERM outside the executor's own handling: finish the run record, then stop."""
-    how = signal_of(exc)
-    code = TERMINATED if how == "SIGTERM" else INTERRUPTED
-    finish_run(
-        ledger, run_id, counts={}, requests=client.stats.requests, exit_code=code, stopped="interrupted"
+def _hooks(yes: bool, as_json: bool, err: Console) -> ApplyHooks:
+    """The terminal's part of a run: the confirmation prompt, the plan's notes, the progress bar."""
+
+    def planned(plan: Plan) -> None:
+        if not as_json:
+            err.print(f"Applying to {plan.provider}: {summary_line(plan)}", markup=False)
+            for note in plan.notes:
+                err.print(f"note: {safe_text(note)}", style="yellow", markup=False)
+
+    show = not as_json and sys.stderr.isatty()
+    return ApplyHooks(
+        confirm=lambda plan, new_ledger: _confirm(plan, yes, err, new_ledger=new_ledger),
+        planned=planned,
+        progress=lambda total: _Progress(total, show),
     )
-    if how == "SIGTERM":
-        raise interrupted_error(how, f"{what}; run again to finish (nothing is created twice)") from None
-    raise exc
 
 
 COMMANDS: list[click.Command] = [apply_command]

@@ -1,0 +1,390 @@
+"""The sync job as library calls: :func:`run_plan` and :func:`run_apply`.
+
+The CLI parses options into a request, calls one of these, and renders what comes back; cron
+``run`` jobs and tests call the same functions.  Everything that makes a run a run lives here:
+the lock and the run record (started, and finished whatever happens: refused, limit, Ctrl+C,
+SIGTERM), the saved-plan checks, the report-path policy, writing the report, and the exit code
+(carried by the outcome, with the error to show for it).
+
+What only a person can do is a hook (:class:`ApplyHooks`): confirm the plan, watch progress,
+read the notes.  A hook may refuse by raising; the run record is finished before it propagates.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from catalog_sync.apply.executor import RowOutcome, RunResult, execute, sigterm_stops_the_run
+from catalog_sync.apply.report import catalog_from_report, report_rows, run_summary, write_report
+from catalog_sync.apply.service import (
+    INTERRUPTED,
+    TERMINATED,
+    check_deletes,
+    connect,
+    exit_code_for,
+    finish_run,
+    interrupted_error,
+    load_valid_catalog,
+    new_ledger_note,
+    plan_catalog,
+    run_inputs,
+    signal_of,
+    validate_loaded,
+)
+from catalog_sync.apply.settle import recheck_saved_plan, settle_open_intents
+from catalog_sync.errors import ChangesPendingError, ConfigError, InvalidCatalogError
+from catalog_sync.plan.model import Plan, is_plan_file
+from catalog_sync.providers.base import ClientLimits
+from catalog_sync.report import atomic_target, check_output
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.spec import ProviderSpec, load_spec
+from catalog_sync.state import DEFAULT_STATE, Ledger, public_base_url
+
+__all__ = [
+    "ApplyHooks",
+    "ApplyOutcome",
+    "ApplyRequest",
+    "PlanOutcome",
+    "PlanRequest",
+    "Target",
+    "run_apply",
+    "run_plan",
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which provider, where, how fast, and which state database."""
+
+    provider: str
+    base_url: str | None = None
+    state: Path = DEFAULT_STATE
+    rate: float | None = None
+    concurrency: int | None = None
+    timeout: float | None = None
+    limits: ClientLimits = field(default_factory=ClientLimits)
+
+    def connect(self) -> Any:
+        return connect(
+            self.provider,
+            base_url=self.base_url,
+            rate=self.rate,
+            concurrency=self.concurrency,
+            timeout=self.timeout,
+            limits=self.limits,
+        )
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    target: Target
+    catalog: str
+    read: dict[str, Any] = field(default_factory=dict)  # load_valid_catalog's sheet/mapping/… options
+    mode: str = "upsert"
+    blanks: str = "keep"
+    out: Path | None = None  # save the plan here
+    detailed_exitcode: bool = False
+
+
+@dataclass
+class PlanOutcome:
+    plan: Plan
+    exit_code: int
+    saved: Path | None = None
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    target: Target
+    source: str | None = None  # a catalog or a saved PLAN.json
+    read: dict[str, Any] = field(default_factory=dict)
+    mode: str = "upsert"
+    blanks: str = "keep"
+    explicit: frozenset[str] = (
+        frozenset()
+    )  # options the user gave ("mode", "blanks"): a saved plan refuses others
+    from_report: str | None = None  # --only failed --from REPORT
+    report: Path | None = None
+    max_deletes: int = 0
+    max_failures: int | None = None
+
+
+def _no_progress(total: int) -> AbstractContextManager[Callable[[RowOutcome], None]]:
+    @contextmanager
+    def quiet() -> Iterator[Callable[[RowOutcome], None]]:
+        yield lambda outcome: None
+
+    return quiet()
+
+
+@dataclass
+class ApplyHooks:
+    """What a person adds to a run: confirm the plan (raise to refuse), see it, watch progress."""
+
+    confirm: Callable[[Plan, bool], None] = lambda plan, new_ledger: None
+    planned: Callable[[Plan], None] = lambda plan: None
+    progress: Callable[[int], AbstractContextManager[Callable[[RowOutcome], None]]] = _no_progress
+
+
+@dataclass
+class ApplyOutcome:
+    """A finished run: the plan, what happened, the report, and the exit code with its error."""
+
+    plan: Plan
+    result: RunResult
+    summary: dict[str, Any]
+    report: Path
+    rows: list[dict[str, Any]]
+    exit_code: int
+    error: Exception | None
+
+
+# ---------------------------------------------------------------------------------- plan
+def run_plan(request: PlanRequest) -> PlanOutcome:
+    """Validate, read the remote side, and build the plan (saved to ``request.out`` when given)."""
+    target = request.target
+    if request.out is not None:
+        inputs = run_inputs(
+            source=request.catalog,
+            mapping=request.read.get("mapping"),
+            schemas=request.read.get("house_rules", ()),
+            state=target.state,
+        )
+        check_output(request.out, inputs, what="plan file")
+    loaded, spec, _report = load_valid_catalog(request.catalog, target.provider, **request.read)
+    client = target.connect()
+    with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked("plan"):
+        run_id = ledger.start_run("plan", target.provider, client.base_url, request.catalog, request.mode)
+        with _finishing(ledger, run_id, client, "the plan was not made"):
+            plan, _current = plan_catalog(
+                loaded,
+                spec,
+                client,
+                ledger,
+                mode=request.mode,
+                blanks=request.blanks,
+                run_id=run_id,
+                catalog=request.catalog,
+            )
+        code = ChangesPendingError.exit_code if request.detailed_exitcode and plan.pending else 0
+        ledger.finish_run(
+            run_id, counts={"action": plan.summary}, requests=client.stats.requests, exit_code=code
+        )
+    saved = _save_plan(plan, request.out) if request.out is not None else None
+    return PlanOutcome(plan, code, saved)
+
+
+def _save_plan(plan: Plan, out: Path) -> Path:
+    """Save the plan atomically (a crash never leaves half a plan file)."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_target(out) as temp:
+            plan.save(temp)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the plan to {out}: {exc.strerror or exc}") from exc
+    return out
+
+
+# ---------------------------------------------------------------------------------- apply
+def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOutcome:
+    """Plan (or load the saved plan), confirm, carry it out, record it, and write the report.
+
+    Refusals before anything is sent raise (``CatalogSyncError``, with their exit code); a run
+    that started returns its outcome, whose ``exit_code``/``error`` say how it ended.
+    """
+    hooks = hooks or ApplyHooks()
+    target = request.target
+    saved, loaded, spec, catalog = _source(request)
+    if saved is not None:
+        _check_saved_options(saved, request)
+    client = target.connect()
+    spec = spec or client.spec
+    if saved is not None and saved.base_url and saved.base_url != public_base_url(client.base_url):
+        raise ConfigError(
+            f"the plan was made against {saved.base_url}, not {public_base_url(client.base_url)}; "
+            "use the same --base-url or plan again"
+        )
+    _check_report_path(request)
+    with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked("apply"):
+        mode = saved.mode if saved else request.mode
+        run_id = ledger.start_run("apply", target.provider, client.base_url, catalog, mode)
+        with _finishing(ledger, run_id, client, "nothing was sent"):
+            plan, current = _plan_for_apply(request, saved, loaded, spec, client, ledger, run_id, catalog)
+            check_deletes(plan, request.max_deletes)
+            hooks.confirm(plan, new_ledger_note(plan, client, ledger) is not None)
+        hooks.planned(plan)
+        in_flight = "writes still in flight are settled by the next run"
+        with _finishing(ledger, run_id, client, in_flight), hooks.progress(len(plan.writes)) as advance:
+            result = execute(
+                plan,
+                client,
+                ledger,
+                run_id=run_id,
+                concurrency=client.concurrency,
+                max_failures=request.max_failures,
+                on_progress=advance,
+                current=current,
+            )
+        result.requests = client.stats.requests  # the whole run: reading the remote side too
+        code, _error = exit_code_for(result, request.max_failures)
+        summary = run_summary(result, plan)
+        unfinished = finish_run(
+            ledger,
+            run_id,
+            counts={k: summary[k] for k in ("action", "status")},
+            requests=result.requests,
+            exit_code=code,
+            stopped="interrupted" if result.stopped == "interrupted" else None,
+        )
+    report = request.report or target.state.parent / "reports" / f"run-{run_id}-{target.provider}.csv"
+    written = write_report(report, plan, result, spec, loaded)
+    code, error = exit_code_for(result, request.max_failures, report=written, state_error=unfinished)
+    _columns, _flat, rows = report_rows(plan, result, spec, loaded)
+    return ApplyOutcome(plan, result, summary, written, rows, code, error)
+
+
+def _plan_for_apply(
+    request: ApplyRequest,
+    saved: Plan | None,
+    loaded: Sheet | None,
+    spec: ProviderSpec,
+    client: Any,
+    ledger: Ledger,
+    run_id: int,
+    catalog: str,
+) -> tuple[Plan, dict[str, Any]]:
+    """The plan to carry out: a saved one re-checked against the remote side, or a fresh one."""
+    if saved is None:
+        assert loaded is not None
+        return plan_catalog(
+            loaded,
+            spec,
+            client,
+            ledger,
+            mode=request.mode,
+            blanks=request.blanks,
+            run_id=run_id,
+            catalog=catalog,
+        )
+    notes = settle_open_intents(client, ledger, run_id=run_id)
+    current = recheck_saved_plan(saved, client, ledger)
+    saved.notes.extend(notes)
+    note = new_ledger_note(saved, client, ledger)
+    if note:
+        saved.notes.insert(0, note)
+    return saved, current
+
+
+@contextmanager
+def _finishing(ledger: Ledger, run_id: int, client: Any, what: str) -> Iterator[None]:
+    """Finish the run record when this step is refused or stopped, then let the stop go on."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:  # Ctrl+C or SIGTERM outside the executor's own handling
+        _stopped_early(ledger, run_id, client, exc, what)
+    except BaseException as exc:  # refused: a CatalogSyncError (its exit code), a prompt's Abort (1)
+        code = getattr(exc, "exit_code", 1)
+        finish_run(
+            ledger,
+            run_id,
+            counts={},
+            requests=client.stats.requests,
+            exit_code=code if isinstance(code, int) else 1,
+            stopped=None,
+        )
+        raise
+
+
+def _stopped_early(ledger: Ledger, run_id: int, client: Any, exc: KeyboardInterrupt, what: str) -> NoReturn:
+    how = signal_of(exc)
+    code = TERMINATED if how == "SIGTERM" else INTERRUPTED
+    finish_run(
+        ledger, run_id, counts={}, requests=client.stats.requests, exit_code=code, stopped="interrupted"
+    )
+    if how == "SIGTERM":
+        raise interrupted_error(how, f"{what}; run again to finish (nothing is created twice)") from None
+    raise exc
+
+
+def _source(request: ApplyRequest) -> tuple[Plan | None, Sheet | None, ProviderSpec | None, str]:
+    """(saved plan | None, sheet, spec, catalog name) of what the request applies."""
+    provider = request.target.provider
+    if request.from_report and request.mode == "mirror":
+        raise ConfigError("--mode mirror cannot be used with --only failed (it would delete the other rows)")
+    if request.from_report:
+        spec = load_spec(provider)
+        mapping = request.read.get("mapping")
+        sheet = catalog_from_report(request.from_report, spec, mapping)
+        try:
+            validate_loaded(sheet, spec)
+        except InvalidCatalogError as exc:
+            raise InvalidCatalogError(
+                _report_hint(exc.message, sheet, provider, mapping), **exc.context
+            ) from None
+        return None, sheet, spec, str(request.from_report)
+    if not request.source:
+        raise ConfigError("give a CATALOG or PLAN.json (or --only failed --from REPORT)")
+    if is_plan_file(request.source):
+        plan = Plan.load(request.source)
+        if plan.provider != provider:
+            raise ConfigError(f"{request.source} is a plan for {plan.provider}, not {provider}")
+        spec = load_spec(provider)
+        plan.check(spec, request.source)
+        return plan, None, spec, plan.catalog
+    sheet, spec, _report = load_valid_catalog(request.source, provider, **request.read)
+    return None, sheet, spec, str(request.source)
+
+
+def _report_hint(message: str, sheet: Sheet, provider: str, mapping: str | None) -> str:
+    """An invalid report read back: say which columns were not fields, and the --mapping to pass."""
+    unknown = [p.value for p in sheet.problems if p.code == "unknown-column" and p.value]
+    if not unknown:
+        return message
+    shown = ", ".join(repr(c) for c in unknown[:4]) + (", …" if len(unknown) > 4 else "")
+    fix = "check the --mapping" if mapping else "pass the --mapping the catalog was applied with"
+    return f"{message} The report's columns {shown} are not fields of {provider}: {fix}."
+
+
+def _check_saved_options(saved: Plan, request: ApplyRequest) -> None:
+    """A saved plan is applied exactly: an explicit --mode/--blanks that differs is refused."""
+    for name, given, planned in (
+        ("mode", request.mode, saved.mode),
+        ("blanks", request.blanks, saved.blanks),
+    ):
+        if name in request.explicit and given != planned:
+            raise ConfigError(
+                f"{request.source} was planned with --{name} {planned}; a saved plan is applied exactly, so "
+                f"--{name} {given} cannot change it: plan again with --{name} {given}"
+            )
+
+
+def _check_report_path(request: ApplyRequest) -> None:
+    """Refuse a report path that could not be written, or that is an input of the run (nothing sent)."""
+    state = request.target.state
+    if request.report is not None:
+        inputs = run_inputs(
+            source=request.source,
+            from_report=request.from_report,
+            mapping=request.read.get("mapping"),
+            schemas=request.read.get("house_rules", ()),
+            state=state,
+        )
+        check_output(request.report, inputs)
+    _check_writable(request.report or state.parent / "reports" / "run.csv")
+
+
+def _check_writable(target: Path) -> None:
+    """ConfigError (nothing sent) when the report could not be written after the run."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the report to {target}: {exc.strerror or exc}; nothing was sent"
+        ) from exc
+    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ConfigError(f"cannot write the report to {target}: permission denied; nothing was sent")
