@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from catalog_sync.errors import ConfigError
+from catalog_sync.registry import PROVIDERS
 
 __all__ = [
     "CONFIG_FILE",
@@ -39,38 +40,19 @@ __all__ = [
 
 CONFIG_FILE = "catalog-sync.toml"
 
-#: Variables per provider: (name, is_secret).  Alternatives of required sets are in _REQUIRED.
+#: Variables per provider: (name, is_secret), from the one description of each (``registry``).
 _VARIABLES: dict[str, tuple[tuple[str, bool], ...]] = {
-    "jogg": (("JOGG_API_KEY", True),),
-    "keevault": (
-        ("KEEVAULT_API_KEY", True),
-        ("KEEVAULT_PUBLIC_KEY", False),
-        ("KEEVAULT_PRODUCT_PUBLIC_KEY", False),
-    ),
-    "royalti": (
-        ("ROYALTI_API_KEY", True),
-        ("ROYALTI_EMAIL", False),
-        ("ROYALTI_PASSWORD", True),
-        ("ROYALTI_WORKSPACE", False),
-    ),
+    name: tuple((c.name, c.secret) for c in info.credentials) for name, info in PROVIDERS.items()
 }
 #: Each provider needs one of these sets complete (first complete set wins).
-_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
-    "jogg": (("JOGG_API_KEY",),),
-    "keevault": (("KEEVAULT_API_KEY",),),
-    "royalti": (("ROYALTI_API_KEY",), ("ROYALTI_EMAIL", "ROYALTI_PASSWORD", "ROYALTI_WORKSPACE")),
-}
-_DEFAULT_BASE_URLS: dict[str, str | None] = {
-    "jogg": "https://api.jogg.ai",
-    "keevault": None,
-    "royalti": "https://api.royalti.io",
-}
+_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {name: info.required for name, info in PROVIDERS.items()}
+_DEFAULT_BASE_URLS: dict[str, str | None] = {name: info.default_base_url for name, info in PROVIDERS.items()}
 SECRET_VARIABLES: tuple[str, ...] = tuple(
     name for variables in _VARIABLES.values() for name, secret in variables if secret
 )
 
 #: Values sent in an HTTP header (``Authorization`` / ``x-api-key``): latin-1 text, no control characters.
-_HEADER_VARIABLES = frozenset({"JOGG_API_KEY", "KEEVAULT_API_KEY", "ROYALTI_API_KEY"})
+_HEADER_VARIABLES = frozenset(c.name for info in PROVIDERS.values() for c in info.credentials if c.header)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _runtime_secrets: set[str] = set()

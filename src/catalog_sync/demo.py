@@ -24,18 +24,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+from catalog_sync.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import Sandbox
 from catalog_sync.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 OUT = Path("demo-out")
-PROVIDERS = ("royalti", "keevault", "jogg")
-_KEY_ENV = {"jogg": "JOGG_API_KEY", "keevault": "KEEVAULT_API_KEY", "royalti": "ROYALTI_API_KEY"}
-_DEMO_KEY = {"jogg": "demo-jogg-key", "keevault": "demo-keevault-key", "royalti": "RWAK_demo"}
-_EDIT = {"royalti": "title", "keevault": "description", "jogg": "description"}
+PROVIDERS = tuple(sorted(DESCRIBED, reverse=True))  # royalti, keevault, jogg
+_KEY_ENV = {name: info.key_variable for name, info in DESCRIBED.items()}
+_DEMO_KEY = {name: info.demo_key for name, info in DESCRIBED.items()}
+_EDIT = {name: info.demo_edit for name, info in DESCRIBED.items()}
 # JoggAI allows 20 POST/min; the demo sends 7, so it may go faster than the client's safe default.
-_EXTRA = {"jogg": ["--rate", "2"]}
+_EXTRA = {name: list(info.demo_args) for name, info in DESCRIBED.items() if info.demo_args}
 
 
 def _copy_catalog(provider: str, target: Path) -> Path:

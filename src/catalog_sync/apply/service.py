@@ -162,9 +162,6 @@ def plan_catalog(
     return plan, {str(r.remote_id): r for r in records}
 
 
-_DISPLAY = {"jogg": "JoggAI", "keevault": "Keevault", "royalti": "Royalti"}
-
-
 def new_ledger_note(plan: Plan, provider: Any, ledger: Ledger) -> str | None:
     """For a provider that cannot be listed (JoggAI): warn when the ledger knows none of its products.
 
@@ -175,7 +172,7 @@ def new_ledger_note(plan: Plan, provider: Any, ledger: Ledger) -> str | None:
         return None
     if not ledger.knows_nothing_of(provider.name, provider.base_url):
         return None
-    title = _DISPLAY.get(provider.name, provider.name)
+    title = provider.title or provider.name
     state = "is new: it holds" if ledger.created else "holds"
     return (
         f"this state database {state} no record of {title} products created earlier at "

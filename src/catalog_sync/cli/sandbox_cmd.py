@@ -11,20 +11,17 @@ from typing import Any
 import click
 
 from catalog_sync.errors import ConfigError
+from catalog_sync.registry import PROVIDERS
 from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.sandbox.faults import LOST_ANSWER_MODES
 
-DEFAULT_PORTS = {"jogg": 8761, "keevault": 8762, "royalti": 8763}
-KEY_ENV = {"jogg": "JOGG_API_KEY", "keevault": "KEEVAULT_API_KEY", "royalti": "ROYALTI_API_KEY"}
+DEFAULT_PORTS = {name: info.sandbox_port for name, info in PROVIDERS.items()}
+KEY_ENV = {name: info.key_variable for name, info in PROVIDERS.items()}
 FAULT_FLAGS = (
     "latency_ms", "jitter_ms", "error_rate", "rate_limit_rate", "retry_after", "drop_rate", "lost_answer_rate",
     "lost_answer_mode", "slow_body_rate", "slow_chunk_bytes", "slow_chunk_delay_ms", "bad_signature_rate",
 )  # fmt: skip
-PROVIDER_FLAGS = {
-    "jogg": ("post_limit", "video_seconds", "video_fail_rate", "credits"),
-    "keevault": ("private_key", "unsigned"),
-    "royalti": ("access_token_ttl", "refresh_token_ttl"),
-}
+PROVIDER_FLAGS = {name: info.sandbox_flags for name, info in PROVIDERS.items()}
 OPTION_NAMES = {"access_token_ttl": "access_ttl", "refresh_token_ttl": "refresh_ttl"}
 RATE = click.FloatRange(0.0, 1.0)
 

@@ -4,18 +4,19 @@
     provider = get_provider("royalti").from_env(base_url=None, rate=None, concurrency=None, timeout=60.0)
     records = provider.list_remote()
 
-Adding a provider = one module with a ``Provider`` subclass + one line in ``PROVIDERS``
-(+ its ``schemas/<name>.yaml``).
+Adding a provider = one module with a ``Provider`` subclass + its entry in
+:mod:`catalog_sync.registry` (+ its emulator and ``schemas/<name>.yaml``).
 """
 
 from __future__ import annotations
 
-from catalog_sync.errors import ConfigError
 from catalog_sync.providers.base import Provider
 from catalog_sync.providers.jogg import JoggProvider
 from catalog_sync.providers.keevault import KeevaultProvider
 from catalog_sync.providers.records import Outcome, RemoteRecord, Stats, WriteResult
 from catalog_sync.providers.royalti import RoyaltiProvider
+from catalog_sync.registry import PROVIDERS as DESCRIBED
+from catalog_sync.registry import provider_info
 
 __all__ = [
     "PROVIDERS",
@@ -30,18 +31,10 @@ __all__ = [
     "get_provider",
 ]
 
-PROVIDERS: dict[str, type[Provider]] = {
-    "jogg": JoggProvider,
-    "keevault": KeevaultProvider,
-    "royalti": RoyaltiProvider,
-}
+#: The client class of each provider described in :mod:`catalog_sync.registry`.
+PROVIDERS: dict[str, type[Provider]] = {name: info.client_class() for name, info in DESCRIBED.items()}
 
 
 def get_provider(name: str) -> type[Provider]:
     """The provider class registered as ``name``; :class:`ConfigError` listing valid names otherwise."""
-    try:
-        return PROVIDERS[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown provider {name!r}; valid providers: {', '.join(sorted(PROVIDERS))}"
-        ) from None
+    return PROVIDERS[provider_info(name).name]

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from catalog_sync.registry import PROVIDERS
 from catalog_sync.sandbox.base import Emulator
 from catalog_sync.sandbox.faults import FaultConfig, FaultInjector
 from catalog_sync.sandbox.registry import EMULATORS
@@ -27,7 +28,7 @@ from catalog_sync.sandbox.store import Store
 
 __all__ = ["Sandbox"]
 
-_ENV = {"jogg": "JOGG_API_KEY", "keevault": "KEEVAULT_API_KEY", "royalti": "ROYALTI_API_KEY"}
+_ENV = {name: info.key_variable for name, info in PROVIDERS.items()}
 _ROYALTI_LOGIN_ENV = {
     "email": "ROYALTI_EMAIL",
     "password": "ROYALTI_PASSWORD",

@@ -23,6 +23,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from catalog_sync.registry import PROVIDERS
 from catalog_sync.sandbox.base import Emulator, Request, Response, Route, SlidingWindow
 from catalog_sync.sandbox.openapi_check import request_validator
 
@@ -113,7 +114,7 @@ def _page_args(req: Request, default_size: int = 10) -> tuple[int, int] | Respon
 class JoggEmulator(Emulator):
     name = "jogg"
     credential_env = ("JOGG_API_KEY",)
-    default_api_key = "sandbox-jogg-key"
+    default_api_key = PROVIDERS["jogg"].demo_key
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from catalog_sync.keevault_envelope import load_private_key, php_json, public_key_pem, sign_response
+from catalog_sync.registry import PROVIDERS
 from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route, SlidingWindow
 
 __all__ = ["KeevaultEmulator"]
@@ -66,7 +67,7 @@ def _laravel_time(ts: float | None = None) -> str:
 class KeevaultEmulator(Emulator):
     name = "keevault"
     credential_env = ("KEEVAULT_API_KEY",)
-    default_api_key = "sandbox-keevault-key"
+    default_api_key = PROVIDERS["keevault"].demo_key
 
     def __init__(
         self,

@@ -1,16 +1,10 @@
-"""The provider emulators, by provider name (adding one = one module + one line here)."""
+"""The provider emulators, by provider name (each named in :mod:`catalog_sync.registry`)."""
 
 from __future__ import annotations
 
+from catalog_sync.registry import PROVIDERS
 from catalog_sync.sandbox.base import Emulator
-from catalog_sync.sandbox.jogg import JoggEmulator
-from catalog_sync.sandbox.keevault import KeevaultEmulator
-from catalog_sync.sandbox.royalti import RoyaltiEmulator
 
 __all__ = ["EMULATORS"]
 
-EMULATORS: dict[str, type[Emulator]] = {
-    "jogg": JoggEmulator,
-    "keevault": KeevaultEmulator,
-    "royalti": RoyaltiEmulator,
-}
+EMULATORS: dict[str, type[Emulator]] = {name: info.emulator_class() for name, info in PROVIDERS.items()}

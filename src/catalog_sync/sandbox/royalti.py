@@ -20,6 +20,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from catalog_sync.registry import PROVIDERS
 from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route
 from catalog_sync.sandbox.openapi_check import component_schema, request_validator, schema_validator
 from catalog_sync.sandbox.royalti_auth import RoyaltiAuth, err
@@ -51,7 +52,7 @@ def _now_iso() -> str:
 class RoyaltiEmulator(Emulator):
     name = "royalti"
     credential_env = ("ROYALTI_API_KEY", "ROYALTI_EMAIL", "ROYALTI_PASSWORD", "ROYALTI_WORKSPACE")
-    default_api_key = "RWAK_sandbox"
+    default_api_key = PROVIDERS["royalti"].demo_key
     strip_trailing_slash = True
 
     def __init__(
