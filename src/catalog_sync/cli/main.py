@@ -70,9 +70,17 @@ def cli(debug: bool) -> None:
 
 def _register() -> None:
     # Explicit registration: one module per command group.
-    from catalog_sync.cli import apply_cmd, plan_cmd, runs_cmd, sandbox_cmd, template_cmd, validate_cmd
+    from catalog_sync.cli import (
+        apply_cmd,
+        plan_cmd,
+        pull_cmd,
+        runs_cmd,
+        sandbox_cmd,
+        template_cmd,
+        validate_cmd,
+    )
 
-    for module in (validate_cmd, template_cmd, plan_cmd, apply_cmd, runs_cmd, sandbox_cmd):
+    for module in (validate_cmd, template_cmd, plan_cmd, apply_cmd, pull_cmd, runs_cmd, sandbox_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

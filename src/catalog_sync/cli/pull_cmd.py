@@ -1,0 +1,95 @@
+"""``catalog-sync pull``: what the provider holds as a sheet that ``apply`` takes back unchanged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from catalog_sync.jobs import Target
+from catalog_sync.providers.base import DEFAULT_TIMEOUT, ClientLimits
+from catalog_sync.pull import PullRequest, run_pull
+from catalog_sync.state import DEFAULT_STATE
+
+from .options import json_option, provider_option
+from .sync_options import limit_options
+
+
+@click.command("pull")
+@provider_option
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The sheet to write: .xlsx, .ods (with the hidden base for three-way merges) or .csv.",
+)
+@click.option("--sheet", default="Products", show_default=True, help="Name of the worksheet.")
+@click.option(
+    "--base-url", default=None, help="Provider API base URL (default: <P>_BASE_URL or the public API)."
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    default=str(DEFAULT_STATE),
+    show_default=True,
+    help="State database (JoggAI is pulled from what it knows).",
+)
+@click.option("--rate", type=click.FloatRange(min=0.01), default=None, help="Requests per second.")
+@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=None, help="Requests in parallel.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds one answer may take in all.",
+)
+@limit_options
+@json_option
+def pull_command(
+    provider: str,
+    out: str,
+    sheet: str,
+    base_url: str | None,
+    state_path: str,
+    rate: float | None,
+    concurrency: int | None,
+    timeout: float,
+    limits: ClientLimits,
+    as_json: bool,
+) -> None:
+    """Export every record the provider holds as a catalog sheet `apply` takes back unchanged.
+
+    The columns are the template's, with the provider's id column filled, every cell stored as
+    text, the header frozen with notes and dropdowns. A pulled .xlsx/.ods remembers what was
+    pulled in a hidden sheet `_catalog_sync`. JoggAI cannot be listed: its sheet holds the
+    products the state database knows.
+
+    \b
+    Example:
+      catalog-sync pull -p royalti -o products.xlsx
+      catalog-sync pull -p keevault -o products.ods --sheet Licences
+      catalog-sync pull -p jogg -o products.csv
+    """
+    target = Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits)
+    outcome = run_pull(PullRequest(target, Path(out), sheet))
+    if as_json:
+        body = {
+            "provider": provider,
+            "records": outcome.records,
+            "path": str(outcome.path),
+            "base_url": outcome.base_url,
+        }
+        click.echo(json.dumps(body, indent=2))
+    else:
+        Console(soft_wrap=False).print(
+            f"Pulled {outcome.records} record(s) from {provider} ({outcome.base_url}) into {outcome.path}",
+            markup=False,
+        )
+
+
+COMMANDS: list[click.Command] = [pull_command]

@@ -1,0 +1,134 @@
+"""Export what the provider holds (for JoggAI: what the ledger knows) as a catalog sheet.
+
+The sheet has exactly the columns ``apply`` takes, in template order, the provider's own id
+column filled so every row matches its record, every cell stored as text (leading zeros, long
+ids, ``NA``, ``=SUM(A1)`` and ISO dates stay as they are), a frozen bold header, the template's
+dropdowns and header notes.  A workbook (xlsx, ods) also carries the hidden sheet
+``_catalog_sync`` with the *base*: the provider, the base URL (never a credential), the time
+of the pull, and each record's remote id with the values as pulled, for a three-way merge.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from catalog_sync.apply.executor import sigterm_stops_the_run
+from catalog_sync.apply.service import finish_run, run_inputs
+from catalog_sync.apply.settle import read_remote
+from catalog_sync.errors import ConfigError
+from catalog_sync.jobs.sync import Target
+from catalog_sync.pull import ods, xlsx
+from catalog_sync.report import atomic_target, check_output
+from catalog_sync.spec import ProviderSpec
+from catalog_sync.state import Ledger, public_base_url
+
+__all__ = ["BASE_SHEET", "FORMATS", "PullOutcome", "PullRequest", "Pulled", "run_pull"]
+
+BASE_SHEET = "_catalog_sync"
+BASE_FORMAT = "catalog-sync-base/1"
+FORMATS = (".xlsx", ".ods", ".csv")
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    target: Target
+    out: Path
+    sheet: str = "Products"
+
+
+@dataclass
+class PullOutcome:
+    path: Path
+    records: int
+    provider: str
+    base_url: str
+    exit_code: int = 0
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What a pulled sheet holds: the columns, one row per record, and the base's header."""
+
+    spec: ProviderSpec
+    columns: list[str]
+    rows: list[list[str]]
+    meta: list[tuple[str, str]]  # (name, value) lines at the top of the base sheet
+
+    def base_rows(self) -> list[list[str]]:
+        """The hidden base sheet: its header lines, a blank line, then remote id + pulled values."""
+        lines = [[name, value] for name, value in self.meta]
+        return [*lines, [], ["remote_id", *self.columns], *([row[self.id_index], *row] for row in self.rows)]
+
+    @property
+    def id_index(self) -> int:
+        return self.columns.index(self.spec.remote_id)
+
+
+def run_pull(request: PullRequest) -> PullOutcome:
+    """Read what the provider holds and write it to ``request.out`` (.xlsx, .ods or .csv)."""
+    target, out = request.target, Path(request.out)
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise ConfigError(f"pull writes {', '.join(FORMATS)}; {out.name} is none of them")
+    check_output(out, run_inputs(state=target.state), what="pulled sheet")
+    client = target.connect()
+    with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked("pull"):
+        run_id = ledger.start_run("pull", target.provider, client.base_url, str(out), None)
+        try:
+            records, _view = read_remote(client, ledger)
+        except BaseException as exc:
+            code = getattr(exc, "exit_code", 1)
+            finish_run(
+                ledger, run_id, counts={}, requests=client.stats.requests, exit_code=code, stopped=None
+            )
+            raise
+        pulled = _sheet(client.spec, records, client.base_url)
+        _write(pulled, out, request.sheet)
+        ledger.finish_run(
+            run_id, counts={"pulled": len(records)}, requests=client.stats.requests, exit_code=0
+        )
+    return PullOutcome(out, len(records), target.provider, public_base_url(client.base_url))
+
+
+def _sheet(spec: ProviderSpec, records: list[Any], base_url: str) -> Pulled:
+    columns = list(spec.field_names)
+    ordered = sorted(records, key=lambda r: str(r.remote_id))
+    rows = [[str(r.fields.get(name, "") or "") for name in columns] for r in ordered]
+    rid = columns.index(spec.remote_id)
+    for row, record in zip(rows, ordered, strict=True):
+        row[rid] = str(record.remote_id)
+    meta = [
+        ("format", BASE_FORMAT),
+        ("provider", spec.provider),
+        ("base_url", public_base_url(base_url)),
+        ("pulled_at", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")),
+        ("records", str(len(rows))),
+    ]
+    return Pulled(spec, columns, rows, meta)
+
+
+def _write(pulled: Pulled, out: Path, sheet: str) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_target(out) as temp:
+            suffix = out.suffix.lower()
+            if suffix == ".csv":
+                _write_csv(pulled, temp)
+            elif suffix == ".xlsx":
+                xlsx.write(pulled, temp, sheet, BASE_SHEET)
+            else:
+                ods.write(pulled, temp, sheet, BASE_SHEET)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the pulled sheet to {out}: {exc.strerror or exc}") from exc
+
+
+def _write_csv(pulled: Pulled, path: Path) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(pulled.columns)
+        writer.writerows(pulled.rows)
