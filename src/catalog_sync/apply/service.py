@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog_sync.apply.executor import RunResult
-from catalog_sync.apply.settle import read_remote, settle_open_intents
+from catalog_sync.apply.settle import settle_open_intents
 from catalog_sync.errors import (
     CatalogSyncError,
     InvalidCatalogError,
@@ -29,8 +29,10 @@ from catalog_sync.errors import (
     StateDatabaseError,
     Terminated,
 )
+from catalog_sync.plan.base import BASE_SHEET, read_base, usable_base
 from catalog_sync.plan.diff import build_plan
 from catalog_sync.plan.model import Plan, is_plan_file
+from catalog_sync.plan.remote import read_remote
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, public_base_url
@@ -152,9 +154,24 @@ def plan_catalog(
     """
     notes = settle_open_intents(provider, ledger, run_id=run_id)
     records, view = read_remote(provider, ledger)
+    base, base_note = usable_base(*read_base(sheet.path, spec), provider.base_url)
     plan = build_plan(
-        sheet, spec, records, view, mode, blanks, base_url=public_base_url(provider.base_url), catalog=catalog
+        sheet,
+        spec,
+        records,
+        view,
+        mode,
+        blanks,
+        base_url=public_base_url(provider.base_url),
+        catalog=catalog,
+        base=base,
     )
+    if base is not None:
+        notes.append(
+            f"merged three ways with what was pulled at {base.pulled_at} (the sheet's {BASE_SHEET} sheet)"
+        )
+    elif base_note:
+        notes.append(base_note)
     plan.notes[:0] = notes
     note = new_ledger_note(plan, provider, ledger)
     if note:

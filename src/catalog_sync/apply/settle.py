@@ -19,11 +19,11 @@ from typing import Any
 
 from catalog_sync.errors import RetriableProviderError, RowFailedError, UnknownOutcomeError
 from catalog_sync.normalise import normalise_value
-from catalog_sync.plan.diff import LedgerView
 from catalog_sync.plan.model import Plan
-from catalog_sync.state import Ledger, LedgerRecord
+from catalog_sync.plan.remote import read_remote
+from catalog_sync.state import Ledger
 
-__all__ = ["read_remote", "recheck_saved_plan", "settle_open_intents"]
+__all__ = ["read_remote", "recheck_saved_plan", "settle_open_intents"]  # read_remote: from plan.remote
 
 
 def _first_key(fields: dict[str, str], keys: tuple[str, ...], skip: str) -> tuple[str, str]:
@@ -68,24 +68,6 @@ def settle_open_intents(provider: Any, ledger: Ledger, *, run_id: int) -> list[s
             ledger.end_intent(intent.id, "unknown-recorded")
             notes.append(f"row {intent.row} ({intent.key}): an interrupted create has an unknown outcome")
     return notes
-
-
-class _LedgerRemote:
-    """A ledger record in the RemoteRecord shape (JoggAI's remote side)."""
-
-    def __init__(self, record: LedgerRecord) -> None:
-        self.remote_id = record.remote_id
-        self.fields = {**record.fields}
-        self.fingerprint = record.fingerprint
-
-
-def read_remote(provider: Any, ledger: Ledger) -> tuple[list[Any], LedgerView]:
-    """What the provider holds, and the ledger's view (complete or not, unknown creates)."""
-    unknowns = ledger.unknowns(provider.name, provider.base_url)
-    if provider.can_list:
-        return list(provider.list_remote()), LedgerView(complete=True, unknowns=unknowns)
-    records = [_LedgerRemote(r) for r in ledger.records(provider.name, provider.base_url)]
-    return records, LedgerView(complete=False, unknowns=unknowns)
 
 
 def _holds(spec: Any, remote: dict[str, str], wanted: dict[str, str]) -> bool:

@@ -34,6 +34,7 @@ import pandas as pd
 
 from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.normalise import normalise_frame
+from catalog_sync.plan.base import Base
 from catalog_sync.plan.model import Change, Plan
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
@@ -213,6 +214,72 @@ class _Matcher:
                 )
 
 
+@dataclass
+class _Merge:
+    """The three-way outcome per row: cells in conflict and remote edits kept."""
+
+    conflicts: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
+    remote_changed: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
+
+
+def _three_way(
+    base: Base,
+    matched: pd.Series,
+    new: pd.DataFrame,
+    old: pd.DataFrame,
+    differs: pd.DataFrame,
+    kept: list[str],
+    spec: ProviderSpec,
+) -> _Merge:
+    """Merge rows whose record the base holds, per cell (PRODUCT.md "Round trips"), in place on ``differs``:
+
+    sheet unchanged since the pull → nothing (a remote edit is kept: ``remote_changed``); sheet
+    changed, remote not → update; both changed to the same value → nothing; both changed to
+    different values → ``conflict`` on that cell (old / sheet / remote), nothing of the row sent.
+    """
+    merge = _Merge()
+    ids = matched.astype(str)
+    in_base = ids[ids.isin(list(base.values))]
+    if in_base.empty:
+        return merge
+    cols = list(new.columns)
+    pulled = pd.DataFrame(
+        [{c: base.values[rid].get(c, "") for c in cols} for rid in in_base],
+        index=in_base.index,
+        columns=cols,
+        dtype=object,
+    )
+    sheet_now, remote_now = new.loc[in_base.index], old.loc[in_base.index]
+    sheet_changed = sheet_now.ne(pulled)
+    if kept:  # --blanks keep: an empty cell is no edit
+        sheet_changed.loc[:, kept] = sheet_changed.loc[:, kept] & (sheet_now.loc[:, kept] != "")
+    remote_changed = remote_now.ne(pulled)
+    two_way = differs.loc[in_base.index]
+    clash = two_way & sheet_changed & remote_changed
+    kept_remote = two_way & ~sheet_changed
+    differs.loc[in_base.index] = two_way & sheet_changed & ~remote_changed
+    for row, name, was, now in _cells(clash, pulled, sheet_now):
+        merge.conflicts.setdefault(row, {})[name] = {
+            "old": was,
+            "sheet": now,
+            "remote": str(remote_now.at[row, name]),
+        }
+    for row, name, was, now in _cells(kept_remote, pulled, remote_now):
+        merge.remote_changed.setdefault(row, {})[name] = {"old": was, "remote": now}
+    return merge
+
+
+def _conflict_reason(cells: dict[str, dict[str, str]]) -> str:
+    shown = "; ".join(
+        f"{name}: pulled {d['old']!r}, sheet {d['sheet']!r}, remote {d['remote']!r}"
+        for name, d in cells.items()
+    )
+    return (
+        f"changed in the sheet and remotely since the pull, to different values ({shown}); nothing of this row "
+        "is sent: choose a value (pull again to start from the remote's)"
+    )
+
+
 def _refuse_keyless_mirror(frame: pd.DataFrame, spec: ProviderSpec) -> None:
     """``--mode mirror`` needs every row matchable: a row with no key cannot claim its remote record,
     which a mirror run would then delete (a wrong --mapping that drops the key columns would
@@ -245,8 +312,12 @@ def build_plan(
     *,
     base_url: str = "",
     catalog: str | None = None,
+    base: Base | None = None,
 ) -> Plan:
-    """Work out the plan for ``sheet`` against ``remote_records`` (see the module docstring)."""
+    """Work out the plan for ``sheet`` against ``remote_records`` (see the module docstring).
+
+    ``base``: what a pull saw (a pulled workbook's hidden sheet): rows whose record it holds
+    are merged three ways, cell by cell (see :func:`_three_way`)."""
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     if blanks not in BLANKS:
@@ -306,6 +377,9 @@ def build_plan(
         for row, name in stuck.index[stuck.to_numpy(dtype=bool)]:
             frozen.setdefault(int(row), []).append(str(name))
         differs.loc[:, fixed] = False
+    merge = _three_way(base, matched, new, old, differs, kept, spec) if base is not None else _Merge()
+    for row, cells in merge.conflicts.items():
+        matcher.conflict[row] = _conflict_reason(cells)
     conflicts = pd.Index(sorted(matcher.conflict))
     creates = frame.index.difference(matched.index).difference(conflicts)
     filled = frame.loc[creates, cols] != ""
@@ -347,12 +421,14 @@ def build_plan(
         r = int(row)
         key = f"{key_names[row]}={key_values[row]}" if key_names[row] else f"row {r}"
         change = Change(row=r, key=key, action="unchanged", values=raw_values[row])
+        change.remote_changed = merge.remote_changed.get(r, {})
         if r in matcher.conflict:
             change.action, change.reason, change.unknown = (
                 "conflict",
                 matcher.conflict[r],
                 r in matcher.unknown_rows,
             )
+            change.conflicts = merge.conflicts.get(r, {})
         elif row in matched_ids:
             change.remote_id = matched_ids[row]
             change.match = str(matched_by[row])
@@ -395,6 +471,8 @@ def build_plan(
     if mode == "mirror":
         taken = set(matched.astype(str)) | matcher.claimed
         gone = remote[~remote[_RID].isin(taken)]
+        if base is not None:  # only records the pull saw: one created remotely since is never deleted
+            gone = gone[gone[_RID].isin(list(base.values))]
         gk_field, gk_value = _first_key(gone, spec.keys)
         for idx, rec in gone.iterrows():
             idx = int(str(idx))

@@ -45,6 +45,10 @@ class Change:
     reason: str = ""
     unknown: bool = False
     values: dict[str, str] = field(default_factory=dict)
+    #: three-way merge: cells changed in the sheet and remotely, {name: {old, sheet, remote}}
+    conflicts: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: three-way merge: remote edits since the pull that are kept, {name: {old, remote}}
+    remote_changed: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def payload(self) -> dict[str, str]:
@@ -70,6 +74,10 @@ class Change:
             data["reason"] = self.reason
         if self.unknown:
             data["unknown"] = True
+        if self.conflicts:
+            data["conflicts"] = self.conflicts
+        if self.remote_changed:
+            data["remote_changed"] = self.remote_changed
         data["values"] = self.values
         return data
 
@@ -92,6 +100,8 @@ class Change:
             reason=str(data.get("reason") or ""),
             unknown=bool(data.get("unknown")),
             values={str(k): "" if v is None else str(v) for k, v in (data.get("values") or {}).items()},
+            conflicts=_cells_of(data.get("conflicts")),
+            remote_changed=_cells_of(data.get("remote_changed")),
         )
 
 
@@ -210,6 +220,17 @@ class Plan:
                     f"the plan is damaged: {where} is an {change.action} without a remote_id; plan again",
                     file=str(source),
                 )
+
+
+def _cells_of(value: Any) -> dict[str, dict[str, str]]:
+    """``{name: {side: text}}`` from a plan file (anything else: empty)."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(name): {str(k): str(v) for k, v in sides.items()}
+        for name, sides in value.items()
+        if isinstance(sides, dict)
+    }
 
 
 def _shape_problem(change: Any) -> str:

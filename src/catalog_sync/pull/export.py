@@ -11,15 +11,17 @@ of the pull, and each record's remote id with the values as pulled, for a three-
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from catalog_sync.apply.executor import sigterm_stops_the_run
 from catalog_sync.apply.service import finish_run, run_inputs
-from catalog_sync.apply.settle import read_remote
 from catalog_sync.errors import ConfigError
 from catalog_sync.jobs.sync import Target
+from catalog_sync.plan.base import BASE_FORMAT, BASE_SHEET
+from catalog_sync.plan.remote import read_remote
 from catalog_sync.pull import ods, xlsx
 from catalog_sync.report import atomic_target, check_output
 from catalog_sync.spec import ProviderSpec
@@ -27,8 +29,6 @@ from catalog_sync.state import Ledger, public_base_url
 
 __all__ = ["BASE_SHEET", "FORMATS", "PullOutcome", "PullRequest", "Pulled", "run_pull"]
 
-BASE_SHEET = "_catalog_sync"
-BASE_FORMAT = "catalog-sync-base/1"
 FORMATS = (".xlsx", ".ods", ".csv")
 
 
@@ -96,7 +96,7 @@ def run_pull(request: PullRequest) -> PullOutcome:
 def _sheet(spec: ProviderSpec, records: list[Any], base_url: str) -> Pulled:
     columns = list(spec.field_names)
     ordered = sorted(records, key=lambda r: str(r.remote_id))
-    rows = [[str(r.fields.get(name, "") or "") for name in columns] for r in ordered]
+    rows = [[_cell(spec, name, r.fields.get(name)) for name in columns] for r in ordered]
     rid = columns.index(spec.remote_id)
     for row, record in zip(rows, ordered, strict=True):
         row[rid] = str(record.remote_id)
@@ -108,6 +108,14 @@ def _sheet(spec: ProviderSpec, records: list[Any], base_url: str) -> Pulled:
         ("records", str(len(rows))),
     ]
     return Pulled(spec, columns, rows, meta)
+
+
+def _cell(spec: ProviderSpec, name: str, value: Any) -> str:
+    """A record's value as the sheet shows it: a value the provider filled in on its own (Royalti's
+    ``TEMP…`` UPCs, the field's ``placeholder``) is left blank, as the user never set it."""
+    text = "" if value is None else str(value)
+    placeholder = spec.field(name).placeholder
+    return "" if placeholder and re.search(placeholder, text) else text
 
 
 def _write(pulled: Pulled, out: Path, sheet: str) -> None:

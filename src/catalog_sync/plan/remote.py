@@ -1,0 +1,28 @@
+"""What the provider holds, for planning: its listing, or for JoggAI what the ledger knows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog_sync.plan.diff import LedgerView
+from catalog_sync.state import Ledger, LedgerRecord
+
+__all__ = ["read_remote"]
+
+
+class _LedgerRemote:
+    """A ledger record in the RemoteRecord shape (JoggAI's remote side)."""
+
+    def __init__(self, record: LedgerRecord) -> None:
+        self.remote_id = record.remote_id
+        self.fields = {**record.fields}
+        self.fingerprint = record.fingerprint
+
+
+def read_remote(provider: Any, ledger: Ledger) -> tuple[list[Any], LedgerView]:
+    """What the provider holds, and the ledger's view (complete or not, unknown creates)."""
+    unknowns = ledger.unknowns(provider.name, provider.base_url)
+    if provider.can_list:
+        return list(provider.list_remote()), LedgerView(complete=True, unknowns=unknowns)
+    records = [_LedgerRemote(r) for r in ledger.records(provider.name, provider.base_url)]
+    return records, LedgerView(complete=False, unknowns=unknowns)
