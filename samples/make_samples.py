@@ -200,6 +200,34 @@ def royalti() -> dict[str, tuple[list[str], list[list[Any]]]]:
         "upc_lost_leading_zero.xlsx": (R_SMALL, small((0, 0, int(upc("01234567890"))))),
         "date_serial.xlsx": (R_SMALL, small((1, 5, 45536))),  # 45536 = 2024-09-01, converted
         "date_serial.csv": (R_SMALL, small((1, 5, "45536"))),  # as text: suggested, not converted
+        # the whole upc column as number cells: two intact UPCs (one column warning), one lost its zero
+        "upc_number_column.xlsx": (
+            R_SMALL,
+            small(
+                (0, 0, int(upc("88672143701"))),
+                (1, 0, int(upc("19029876543"))),
+                (2, 0, int(upc("01234567890"))),
+            ),
+        ),
+        # what validate --fix repairs (A2 lost zero, F3 date serial) and what it must leave (A4 1.2E+11)
+        "fixable_upc_and_date.xlsx": (
+            R_SMALL,
+            [
+                [int(upc("01234567890")), *R_OK1[1:]],
+                [upc("00602537412"), *R_OK2[1:5], 45536, *R_OK2[6:]],
+                [upc("88672143701"), *R_OK3[1:]],
+                [
+                    "6.02537E+11",
+                    "Nachtfahrt (Live)",
+                    "Die Stromer",
+                    "Audio",
+                    "Single",
+                    "2024-10-01",
+                    "2024",
+                    "EXT-4",
+                ],
+            ],
+        ),
     }
 
 
@@ -262,6 +290,13 @@ def keevault() -> dict[str, tuple[list[str], list[list[Any]]]]:
         ),
         "duplicate_external_reference.csv": (KEEVAULT_COLUMNS, small((2, 5, "20098475"))),
         "product_id_not_a_number.csv": (KEEVAULT_COLUMNS, small((0, 0, "five"))),
+        # Keevault answers 751 "must not be greater than 255 characters" above 255
+        "name_too_long.csv": (KEEVAULT_COLUMNS, small((1, 1, "N" * 256))),
+        # booleans as a German, French and Spanish Excel writes them
+        "boolean_locale_ok.csv": (
+            KEEVAULT_COLUMNS,
+            small((0, 4, "WAHR"), (1, 4, "faux"), (2, 4, "Verdadero")),
+        ),
     }
 
 

@@ -7,7 +7,9 @@ or ``2024-06-15T00:00:00Z`` and ``2024-06-15``, compare equal:
 * every value: Unicode NFC, trimmed, line endings ``\\n``;
 * ``enum``: the spec's spelling (matched case-insensitively when the field says so);
 * ``boolean``: ``1``/``0`` (style ``one_zero``) or ``true``/``false`` (``true_false``),
-  from 1/0/true/false/yes/no/y/n/t/f in any case;
+  from 1/0/true/false/yes/no/y/n/t/f in any case, and the words a German, French, Spanish,
+  Italian, Portuguese or Dutch Excel writes (``WAHR``/``FALSCH``, ``VRAI``/``FAUX``,
+  ``VERDADERO``/``FALSO``, …; ``TRUE_WORDS``/``FALSE_WORDS``);
 * ``date``: ISO ``YYYY-MM-DD`` from ISO dates and ISO datetimes (``T`` or space);
 * ``integer``: digits without ``+``, leading zeros or a ``.0`` tail;
 * ``gtin``: digits with spaces and hyphens removed;
@@ -40,8 +42,12 @@ __all__ = [
     "parse_media",
 ]
 
-_TRUE = {"1", "true", "yes", "y", "t", "1.0"}
-_FALSE = {"0", "false", "no", "n", "f", "0.0"}
+#: Boolean spellings of boolean columns (compared lower-case): English, and TRUE/FALSE as a German,
+#: French, Spanish, Italian, Portuguese or Dutch Excel writes them (WAHR, VRAI, VERDADERO, VERO, …).
+TRUE_WORDS = ("1", "true", "yes", "y", "wahr", "vrai", "verdadero", "vero", "verdadeiro", "waar")
+FALSE_WORDS = ("0", "false", "no", "n", "falsch", "faux", "falso", "onwaar")
+_TRUE = {"1", "true", "yes", "y", "t", "1.0", *TRUE_WORDS}
+_FALSE = {"0", "false", "no", "n", "f", "0.0", *FALSE_WORDS}
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\S.*)?$")
 _INT = re.compile(r"^([+-]?)(\d+)(?:\.0*)?$")
 _GTIN_SEPARATORS = re.compile(r"[\s\-]")

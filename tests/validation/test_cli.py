@@ -85,7 +85,7 @@ def test_unreadable_file_exits_1_without_traceback(tmp_path: Path) -> None:
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run("validate", str(SAMPLES / "jogg" / "catalog.csv"))[0] == 2  # no -p
-    assert run("validate", str(tmp_path / "nope.csv"), "-p", "jogg")[0] == 2  # missing file
+    assert run("validate", str(tmp_path / "nope.csv"), "-p", "jogg")[0] == 1  # missing file: could not run
     code, _, err = run("validate", str(SAMPLES / "jogg" / "catalog.csv"), "-p", "jogg", "--report", "r.txt")
     assert code == 2 and ".csv, .xlsx or .json" in err
 

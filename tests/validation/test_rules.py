@@ -267,15 +267,15 @@ def test_excel_damage_in_identifier_columns_uses_cell_kinds(make_sheet) -> None:
     report = validate_sheet(make_sheet(rows, kinds=kinds, name="catalog.xlsx"), ROYALTI)
     got = report.flatten(("cell", "code", "severity"))
     assert got == [
+        ("B1", "excel-damage", "warning"),  # one per column: intact ids in number cells (B4, B5)
+        ("C1", "excel-damage", "warning"),  # ... (C2)
         ("B2", "excel-damage", "error"),  # lost leading zero, confirmed by the check digit
-        ("C2", "excel-damage", "warning"),  # a number cell in an id column
         ("C3", "excel-damage", "error"),  # scientific notation
-        ("B4", "excel-damage", "warning"),  # intact 12-digit UPC, but stored as a number
-        ("B5", "bad-format", "error"),  # 11 digits, padding does not give a valid UPC ...
-        ("B5", "excel-damage", "warning"),  # ... and it was a number cell
+        ("B5", "bad-format", "error"),  # 11 digits, padding does not give a valid UPC
     ]
-    assert report.problems[0].extra == {"suggestion": "012345678905"}
-    assert report.problems[0].sheet == "Sheet1"
+    assert [p.extra["rows"] for p in report.problems[:2]] == [[4, 5], [2]]
+    assert report.problems[2].extra["suggestion"] == "012345678905"
+    assert report.problems[2].sheet == "Sheet1"
 
 
 def test_date_serials_in_date_columns(make_sheet) -> None:

@@ -23,6 +23,14 @@ EXPECTED = {
     "royalti/year_out_of_range.csv": [(2, "G2", "out-of-range"), (3, "G3", "out-of-range")],
     "royalti/duplicate_upc.csv": [(2, "A2", "duplicate-key"), (4, "A4", "duplicate-key")],
     "royalti/not_in_enum_type.csv": [(3, "D3", "not-in-enum")],
+    "royalti/upc_number_column.xlsx": [(1, "A1", "excel-damage"), (4, "A4", "excel-damage")],
+    "royalti/fixable_upc_and_date.xlsx": [
+        (2, "A2", "excel-damage"),
+        (3, "F3", "excel-damage"),
+        (5, "A5", "excel-damage"),
+    ],
+    "keevault/name_too_long.csv": [(3, "B3", "too-long")],
+    "keevault/boolean_locale_ok.csv": [],
     "keevault/source_uppercase_ok.csv": [],
     "keevault/bad_status.csv": [(3, "G3", "not-in-enum")],
     "keevault/bad_boolean.csv": [(2, "E2", "bad-format")],
@@ -42,6 +50,7 @@ WARNING_ONLY = {
     "royalti/upc_bad_checksum.csv",
     "royalti/date_serial.xlsx",
     "keevault/source_uppercase_ok.csv",
+    "keevault/boolean_locale_ok.csv",
     "jogg/unknown_column.csv",
 }
 

@@ -129,7 +129,7 @@ class _Progress:
 @click.option(
     "--from",
     "from_report",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     default=None,
     metavar="REPORT",
     help="A previous apply report (.csv/.xlsx/.json) to take rows from.",

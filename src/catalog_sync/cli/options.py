@@ -19,8 +19,8 @@ def provider_option(f: F) -> F:
         "-p",
         "--provider",
         required=True,
-        type=click.Choice(PROVIDER_NAMES),
-        help="Provider whose API and schema to use.",
+        type=click.Choice(PROVIDER_NAMES, case_sensitive=False),  # -p Royalti reaches the command as royalti
+        help="Provider whose API and schema to use (case does not matter).",
     )(f)
 
 

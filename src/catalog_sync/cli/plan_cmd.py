@@ -18,7 +18,7 @@ from .sync_options import limit_options, sync_options
 
 
 @click.command("plan")
-@click.argument("catalog", type=click.Path(exists=True, dir_okay=False))
+@click.argument("catalog", type=click.Path(dir_okay=False))
 @provider_option
 @sheet_options
 @sync_options

@@ -16,7 +16,10 @@ from rich.text import Text
 from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.problems import Problem
 from catalog_sync.report import SUFFIXES, check_output, write_table
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.sheets.rewrite import OUTPUT_SUFFIXES, write_fixed
 from catalog_sync.validation import ValidationReport, validate_catalog
+from catalog_sync.validation.fix import CellFix, certain_fixes
 from catalog_sync.validation.result import PROBLEM_FIELDS, problem_dict
 
 from .options import ReadOptions, json_option, provider_option, sheet_options
@@ -37,8 +40,18 @@ def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) 
     return path
 
 
+def _fixed_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise click.BadParameter("the fixed catalog must end in .xlsx or .csv", ctx=ctx, param=param)
+    return path
+
+
 @click.command("validate")
-@click.argument("catalog", type=click.Path(exists=True, dir_okay=False))
+# No exists=True: a missing file is "could not run" (exit 1, InputError from the loader), not a usage error.
+@click.argument("catalog", type=click.Path(dir_okay=False))
 @provider_option
 @sheet_options
 @click.option(
@@ -52,6 +65,20 @@ def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) 
     metavar="FILE",
     help="Also write the problems to FILE (.csv, .xlsx or .json).",
 )
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Write the catalog with the certain repairs applied to -o FILE (UPCs whose check digit confirms "
+    "the lost leading zeros, workbook date serials as ISO dates); everything else is left as it is.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "fixed_file",
+    callback=_fixed_path,
+    metavar="FIXED.xlsx|.csv",
+    help="With --fix: where to write the repaired catalog (never the catalog itself).",
+)
 def validate_command(
     catalog: str,
     provider: str,
@@ -59,6 +86,8 @@ def validate_command(
     strict: bool,
     as_json: bool,
     report_file: Path | None,
+    fix: bool,
+    fixed_file: Path | None,
 ) -> None:
     """Check CATALOG against the provider's schema. Nothing is sent.
 
@@ -74,7 +103,9 @@ def validate_command(
       catalog-sync validate products.csv -p keevault --json
       catalog-sync validate shop.xlsx -p jogg --sheet Products --mapping cols.yaml \\
           --schema house.yaml --report problems.xlsx
+      catalog-sync validate products.xlsx -p royalti --fix -o fixed.xlsx
     """
+    _check_fix_options(fix, fixed_file, catalog, read)
     if report_file is not None:
         _check_report(report_file, catalog, read)
     loaded, _spec, report = validate_catalog(
@@ -83,34 +114,95 @@ def validate_command(
         strict=strict,
         **read.as_kwargs(),
     )
+    fixes: list[CellFix] | None = None
+    if fixed_file is not None:
+        fixes = certain_fixes(report)
+        write_fixed(loaded, {f.cell: f.new for f in fixes}, fixed_file)
+        loaded, report = _validate_fixed(fixed_file, loaded, provider, strict, read)
     if report_file is not None:
         write_problems(report, report_file)
     where = f"{Path(catalog).name}" + (f" ({loaded.sheet_name})" if loaded.sheet_name else "")
+    if fixed_file is not None:
+        where = f"{fixed_file.name}" + (f" ({loaded.sheet_name})" if loaded.sheet_name else "")
     if as_json:
-        write_json(report, sys.stdout)
+        write_json(report, sys.stdout, fixes=fixes, fixed_file=fixed_file)
     else:
+        if fixes is not None and fixed_file is not None:
+            render_fixes(fixes, catalog, fixed_file)
         render(report, where)
     if not report.valid:
         raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
 
 
-def _check_report(target: Path, catalog: str, read: ReadOptions) -> None:
+def _check_fix_options(fix: bool, fixed_file: Path | None, catalog: str, read: ReadOptions) -> None:
+    """Usage error (exit 2) for --fix without -o, -o without --fix, or -o naming an input."""
+    if fix and fixed_file is None:
+        raise click.UsageError("--fix needs -o FIXED.xlsx|.csv: the catalog itself is never overwritten")
+    if fixed_file is not None and not fix:
+        raise click.UsageError("-o/--output is where --fix writes the repaired catalog; add --fix")
+    if fixed_file is not None:
+        _check_report(fixed_file, catalog, read, what="fixed catalog")
+
+
+def _validate_fixed(
+    fixed_file: Path, loaded: Sheet, provider: str, strict: bool, read: ReadOptions
+) -> tuple[Sheet, ValidationReport]:
+    """The repaired file validated as a catalog (what the exit code and problems then describe)."""
+    sheet = loaded.sheet_name if fixed_file.suffix.lower() == ".xlsx" else None
+    again, _spec, report = validate_catalog(
+        fixed_file, provider, strict=strict, sheet=sheet, mapping=read.mapping, house_rules=read.house_rules
+    )
+    return again, report
+
+
+def render_fixes(
+    fixes: list[CellFix], catalog: str, fixed_file: Path, console: Console | None = None
+) -> None:
+    """One line per changed cell (sheet!cell: old → new), then where the repaired catalog is."""
+    console = console or Console(soft_wrap=False)
+    for f in fixes:
+        place = f"{f.sheet}!{f.cell}" if f.sheet else f.cell
+        console.print(Text(f"fixed {place} ({f.column}): {_short(f.old)} → {_short(f.new)}  [{f.reason}]"))
+    count = f"{len(fixes)} cell{'' if len(fixes) == 1 else 's'} fixed" if fixes else "nothing certain to fix"
+    console.print(
+        Text(f"{count}; wrote {fixed_file} (the rest of {Path(catalog).name} unchanged)", style="bold")
+    )
+
+
+def _check_report(target: Path, catalog: str, read: ReadOptions, what: str = "report") -> None:
     """Usage error (exit 2) when --report is the catalog or another input, or a symbolic link."""
     inputs = [("catalog", catalog), ("--mapping file", read.mapping)]
     inputs += [("--schema file", schema) for schema in read.house_rules]
     try:
-        check_output(target, inputs)
+        check_output(target, inputs, what=what)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
 
 
-def write_json(report: ValidationReport, out: TextIO) -> None:
-    """The ``--json`` document, one problem per line (fast and diff-friendly for big catalogs)."""
+def write_json(
+    report: ValidationReport,
+    out: TextIO,
+    *,
+    fixes: list[CellFix] | None = None,
+    fixed_file: Path | None = None,
+) -> None:
+    """The ``--json`` document, one problem per line (fast and diff-friendly for big catalogs).
+
+    With ``--fix`` it also holds ``"fixed"`` (each changed cell: sheet, cell, row, column, old, new,
+    reason) and ``"output"`` (the repaired file); the problems are then those of the repaired file.
+    """
     out.write('{"valid": %s, "problems": [' % ("true" if report.valid else "false"))
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     for n, problem in enumerate(report.problems):
         out.write(("\n  " if n == 0 else ",\n  ") + dumps(problem_dict(problem)))
-    out.write("\n]}\n" if report.problems else "]}\n")
+    out.write("\n]" if report.problems else "]")
+    if fixes is not None:
+        out.write(', "fixed": [')
+        for n, fix in enumerate(fixes):
+            out.write(("\n  " if n == 0 else ",\n  ") + dumps(fix.to_dict()))
+        out.write("\n]" if fixes else "]")
+        out.write(', "output": ' + dumps(str(fixed_file)))
+    out.write("}\n")
     out.flush()
 
 

@@ -67,10 +67,16 @@ def damaged(path: Path, kind: str | None = None, detail: str = "") -> InputError
     )
 
 
+def missing_file_message(path: Path) -> str:
+    """What to say about a catalog path that does not exist: where it was looked for, and the fix."""
+    where = "" if path.is_absolute() else f" (looked for in {Path.cwd()})"
+    return f"no such file{where}; check the file name and folder, or give the full path"
+
+
 def check_size(path: Path) -> int:
     """Refuse missing, empty and oversized files before anything reads them."""
     if not path.exists():
-        raise InputError("no such file", file=str(path))
+        raise InputError(missing_file_message(path), file=str(path))
     if not path.is_file():
         raise InputError("not a regular file", file=str(path))
     size = path.stat().st_size

@@ -20,11 +20,13 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
+from catalog_sync.normalise import FALSE_WORDS, TRUE_WORDS
 from catalog_sync.spec import FieldSpec
 
 Predicate = Callable[[pd.Series], pd.Series]
 
-BOOLEAN_WORDS = ("1", "0", "true", "false", "yes", "no", "y", "n")
+#: Accepted in boolean columns, lower-cased (normalise.py maps each to true/false or 1/0).
+BOOLEAN_WORDS = TRUE_WORDS + FALSE_WORDS
 _INT_RE = r"^[+-]?\d+$"
 _INT_LOOSE_RE = r"^[+-]?\d+(\.0+)?$"  # '2024.0' from a numeric cell normalises to 2024
 _DATE_RE = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
@@ -228,7 +230,8 @@ def _type_rules(field: FieldSpec) -> list[Rule]:
         return [
             Rule(
                 "bad-format",
-                f"use {words} (also accepted: 1/0, true/false, yes/no)",
+                f"use {words} (also accepted: 1/0, true/false, yes/no, and Excel's WAHR/FALSCH, VRAI/FAUX, "
+                "VERDADERO/FALSO)",
                 _passes_where_filled(lambda s: s.str.strip().str.lower().isin(BOOLEAN_WORDS)),
             )
         ]

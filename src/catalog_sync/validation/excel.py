@@ -6,9 +6,10 @@ Checked per cell, on identifier columns (``identifier: true`` in the spec) and d
   (Excel dropped the leading zeros) — the padded code is suggested;
 * scientific notation (``1.23457E+11``): the original digits are lost, nothing is suggested;
 * float-ified ids (``123.0``) — ``123`` is suggested;
-* a number cell in an identifier column that is otherwise fine — a warning (format the
-  column as Text before the zeros go); an error when it has more than 15 digits (the
-  spreadsheet's precision: the last digits are lost);
+* number cells in an identifier column whose values are otherwise fine — *one* warning for the
+  column, on its header cell, naming the fix (format the column as Text before the zeros go);
+  a number cell with more than 15 digits (the spreadsheet's precision: the last digits are
+  lost) is an error on its own cell;
 * a date cell in an identifier column (the spreadsheet read ``1-2`` as a date) — an error;
   in any other text column a warning;
 * a date serial in a date column that :mod:`.dates` did not convert (text ``45458``, a CSV,
@@ -17,7 +18,8 @@ Checked per cell, on identifier columns (``identifier: true`` in the spec) and d
   the workbook says 1904).
 
 Each finding is an ``excel-damage`` Problem; the repair is in the message and in
-``extra["suggestion"]``.  Errors here replace the other problems of the same cell.
+``extra["suggestion"]``, and ``extra["certain"]`` is set where the check digit proves it (what
+``validate --fix`` applies).  Errors here replace the other problems of the same cell.
 """
 
 from __future__ import annotations
@@ -90,7 +92,13 @@ def _problem(
     message: str,
     suggestion: str | None = None,
     severity: str = "error",
+    *,
+    certain: bool = False,
 ) -> Problem:
+    """An excel-damage Problem; ``certain`` marks a repair ``validate --fix`` may apply (``extra["certain"]``)."""
+    extra: dict[str, object] = {"suggestion": suggestion} if suggestion is not None else {}
+    if certain:
+        extra["certain"] = True
     return Problem(
         code="excel-damage",
         message=message,
@@ -100,7 +108,7 @@ def _problem(
         row=row,
         column=field.name,
         value=value,
-        extra={"suggestion": suggestion} if suggestion is not None else {},
+        extra=extra,
     )
 
 
@@ -115,12 +123,45 @@ def _identifier_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
     suspect = suspect.fillna(False).astype(bool) | kinds.isin(("n", "d"))
     suspect &= values != ""
     found = []
+    intact_numbers: list[int] = []
     rows = values.index[suspect].tolist()
     for row, value, kind in zip(rows, values[suspect].tolist(), kinds[suspect].tolist(), strict=True):
         problem = _identifier_cell(sheet, field, int(row), value, kind)
         if problem is not None:
             found.append(problem)
+        elif kind == "n" and field.type != "integer":
+            intact_numbers.append(int(row))
+    if intact_numbers:
+        found.insert(0, _number_column(sheet, field, intact_numbers, damaged=len(found)))
     return found
+
+
+def _number_column(sheet: Sheet, field: FieldSpec, rows: list[int], damaged: int) -> Problem:
+    """One warning for an id column whose intact values are stored as numbers (not one per cell)."""
+    letter = sheet.letter(field.name)
+    n = len(rows)
+    if n == 1:
+        what = f"cell {letter}{rows[0]} holds an id stored as a number; its value is intact"
+    else:
+        what = f"{n:,} cells ({letter}{rows[0]} to {letter}{rows[-1]}) hold ids stored as numbers; their values are intact"
+    others = ""
+    if damaged:
+        others = f"; the {damaged:,} damaged cell{'' if damaged == 1 else 's'} of the column {'is' if damaged == 1 else 'are'} listed on {'its' if damaged == 1 else 'their'} own"
+    return Problem(
+        code="excel-damage",
+        message=(
+            f"column {field.name}: {what}, but a spreadsheet drops leading zeros and rounds long ids in number "
+            "cells — format the whole column as Text (the `catalog-sync template` sheet does) or re-export it "
+            "as text, then save the file again" + others
+        ),
+        severity="warning",
+        sheet=sheet.display_name,
+        cell=f"{letter}{sheet.header_row}",
+        row=sheet.header_row,
+        column=field.name,
+        value=sheet.source_headers.get(field.name, field.name),
+        extra={"rows": rows},
+    )
 
 
 def _identifier_cell(sheet: Sheet, field: FieldSpec, row: int, value: str, kind: str) -> Problem | None:
@@ -137,16 +178,16 @@ def _identifier_cell(sheet: Sheet, field: FieldSpec, row: int, value: str, kind:
     floated = FLOATIFIED.match(value)
     if floated:
         fixed = floated.group(1)
-        if field.type == "gtin":
-            fixed = _repad(fixed, field) or fixed
+        padded = _repad(fixed, field) if field.type == "gtin" else None
         return _problem(
             sheet,
             row,
             field,
             value,
             f"{name} {value!r} was turned into a decimal number by a spreadsheet; it is probably "
-            f"{fixed} — {_TEXT_FIX}",
-            suggestion=fixed,
+            f"{padded or fixed} — {_TEXT_FIX}",
+            suggestion=padded or fixed,
+            certain=padded is not None,  # the check digit confirms the zeros; a bare 123.0 may have lost some
         )
     if field.type == "gtin" and value.isdigit():
         padded = _repad(value, field)
@@ -159,6 +200,7 @@ def _identifier_cell(sheet: Sheet, field: FieldSpec, row: int, value: str, kind:
                 f"{name} {value!r} has {len(value)} digits: Excel dropped the leading zero; the UPC is "
                 f"probably {padded} — {_TEXT_FIX}",
                 suggestion=padded,
+                certain=True,  # the check digit confirms the padded code
             )
     if kind == "d":
         return _problem(
@@ -179,16 +221,6 @@ def _identifier_cell(sheet: Sheet, field: FieldSpec, row: int, value: str, kind:
             f"{name} {value!r} has {digits} digits but is stored as a number, and spreadsheets keep only "
             f"{SIGNIFICANT_DIGITS} significant digits: the digits after the {SIGNIFICANT_DIGITS}th are (or will "
             f"be) lost; copy the id again from its source and {_TEXT_FIX}",
-        )
-    if kind == "n" and field.type != "integer":
-        return _problem(
-            sheet,
-            row,
-            field,
-            value,
-            f"{name} {value!r} is stored as a number in the spreadsheet, which drops leading zeros and "
-            f"rounds long ids; {_TEXT_FIX}",
-            severity="warning",
         )
     return None
 

@@ -1,0 +1,141 @@
+"""Write a catalog again with some cells changed and everything else as it was (``validate --fix``).
+
+``write_fixed(sheet, changes, out)`` takes the loaded :class:`Sheet` (for its file, worksheet,
+encoding and delimiter) and ``{A1 cell: new text}``:
+
+* an xlsx/xlsm catalog written to ``.xlsx`` is edited in place with openpyxl: only the changed
+  cells are touched (each becomes a text cell formatted as Text, so the leading zeros stay);
+  other cells, other sheets, headers, column order, formats and widths are kept;
+* any other pair (CSV, ods, xls, or a workbook written to ``.csv``) is rewritten from the cells
+  as read: the user's header and columns in their order, every value as the text catalog-sync
+  read; an ``.xlsx`` made this way holds text cells formatted as Text, a ``.csv`` is UTF-8
+  with a BOM and the catalog's own delimiter.
+
+The file is written to a temporary name next to ``out`` and renamed, so a crash never leaves
+half a file.  Unwritable targets raise :class:`ConfigError`, unreadable sources :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from catalog_sync.errors import ConfigError, InputError
+from catalog_sync.sheets.csv_reader import read_csv_rows
+from catalog_sync.sheets.detect import detect_format
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.sheets.workbook import read_workbook
+from catalog_sync.sheets.writers import xlsx_text
+
+OUTPUT_SUFFIXES = (".xlsx", ".csv")
+_A1 = re.compile(r"^([A-Z]+)([0-9]+)$")
+
+
+def split_cell(cell: str) -> tuple[int, int]:
+    """``"C17"`` → (row 17, 0-based column 2)."""
+    match = _A1.match(cell)
+    if not match:
+        raise ValueError(f"not an A1 cell address: {cell!r}")
+    column = 0
+    for ch in match[1]:
+        column = column * 26 + ord(ch) - 64
+    return int(match[2]), column - 1
+
+
+def write_fixed(sheet: Sheet, changes: Mapping[str, str], out: str | Path) -> Path:
+    """Write ``sheet``'s file to ``out`` (.xlsx or .csv) with ``changes`` ({A1 cell: text}) applied."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"the fixed catalog must end in .xlsx or .csv, not {out.name!r}")
+    source_format = detect_format(sheet.path).format
+    if source_format == "xlsx" and suffix == ".xlsx":
+        _atomic(out, lambda tmp: _edit_xlsx(sheet, changes, tmp))
+        return out
+    rows = _grid_rows(sheet, source_format)
+    for cell, text in changes.items():
+        row, column = split_cell(cell)
+        _set(rows, row - 1, column, text)
+    if suffix == ".csv":
+        _atomic(out, lambda tmp: _write_csv(rows, tmp, sheet.delimiter or ","))
+    else:
+        _atomic(out, lambda tmp: _write_text_xlsx(rows, tmp, sheet.sheet_name or "Products"))
+    return out
+
+
+def _edit_xlsx(sheet: Sheet, changes: Mapping[str, str], target: Path) -> None:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(sheet.path)
+    except Exception as exc:  # openpyxl raises many types for files calamine could read
+        raise InputError(f"cannot open the workbook to fix it: {exc}", file=str(sheet.path)) from None
+    ws = wb[sheet.sheet_name] if sheet.sheet_name in wb.sheetnames else wb.active
+    for cell, text in changes.items():
+        target_cell = ws[cell]
+        target_cell.value = xlsx_text(text)
+        target_cell.data_type = "s"
+        target_cell.number_format = "@"
+    wb.save(target)
+
+
+def _grid_rows(sheet: Sheet, source_format: str) -> list[list[str]]:
+    """Every row of the catalog as read (row 1 first), cells as text."""
+    if source_format == "csv":
+        parsed = read_csv_rows(sheet.path, encoding=sheet.encoding, delimiter=sheet.delimiter)
+        lead: list[list[str]] = [[f"sep={parsed.delimiter}"]] if parsed.first_row > 1 else []
+        return lead + [list(r) for r in parsed.rows]
+    book = read_workbook(sheet.path, source_format, sheet.sheet_name)
+    return [list(r) for r in book.grid.cells]
+
+
+def _set(rows: list[list[str]], row: int, column: int, text: str) -> None:
+    while len(rows) <= row:
+        rows.append([])
+    line = rows[row]
+    if len(line) <= column:
+        line.extend([""] * (column + 1 - len(line)))
+    line[column] = text
+
+
+def _write_csv(rows: list[list[str]], target: Path, delimiter: str) -> None:
+    with target.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerows(rows)
+
+
+def _write_text_xlsx(rows: list[list[str]], target: Path, sheet_name: str) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet_name[:31]
+    for i, line in enumerate(rows, 1):
+        for j, value in enumerate(line, 1):
+            if value == "":
+                continue
+            cell = ws.cell(row=i, column=j, value=xlsx_text(value))
+            cell.data_type = "s"
+            cell.number_format = "@"
+    wb.save(target)
+
+
+def _atomic(out: Path, write: Callable[[Path], None]) -> None:
+    """Run ``write`` on a temporary file next to ``out``, then rename it to ``out``."""
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent or ".")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the fixed catalog {out}: {exc.strerror or exc}") from None
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the fixed catalog {out}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)

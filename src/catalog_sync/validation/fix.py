@@ -1,0 +1,64 @@
+"""``validate --fix``: the repairs that are certain, taken from a validation report.
+
+Only two kinds of finding carry a repair that cannot be wrong:
+
+* a UPC/GTIN that lost its leading zeros, where the check digit of the zero-padded code
+  confirms it (``excel-damage`` with ``extra["certain"]``, see :mod:`.excel`);
+* a date serial in a workbook date column that :mod:`.dates` already read as its ISO date
+  (``excel-damage`` warning with ``extra["converted"]``).
+
+Everything else (scientific notation, ``123.0`` ids, serials typed as text, ...) stays an
+error and is never changed.  Writing the repaired file is :func:`catalog_sync.sheets.rewrite.write_fixed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from catalog_sync.problems import Problem
+from catalog_sync.validation.result import ValidationReport
+
+
+@dataclass(frozen=True)
+class CellFix:
+    """One cell ``validate --fix`` changes: where, the old text and the new text."""
+
+    sheet: str | None
+    cell: str
+    row: int
+    column: str
+    old: str
+    new: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def certain_fixes(report: ValidationReport) -> list[CellFix]:
+    """The repairs of ``report`` that are certain, one per cell, in report order."""
+    fixes: dict[str, CellFix] = {}
+    for problem in report.problems:
+        fix = _fix_of(problem)
+        if fix is not None and fix.cell not in fixes:
+            fixes[fix.cell] = fix
+    return list(fixes.values())
+
+
+def _fix_of(problem: Problem) -> CellFix | None:
+    if problem.code != "excel-damage" or problem.cell is None or problem.row is None or not problem.column:
+        return None
+    if problem.extra.get("certain") and problem.extra.get("suggestion"):
+        new, reason = (
+            str(problem.extra["suggestion"]),
+            "leading zeros restored (the check digit confirms them)",
+        )
+    elif problem.extra.get("converted"):
+        new, reason = str(problem.extra["converted"]), "Excel date serial written as its ISO date"
+    else:
+        return None
+    old = problem.value or ""
+    if new == old:
+        return None
+    return CellFix(problem.sheet, problem.cell, problem.row, problem.column, old, new, reason)
