@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from catalog_sync.providers import Provider, get_provider
+from catalog_sync.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import FaultConfig, Sandbox
 
 KEYS = {"jogg": "jogg-test-key-0001", "keevault": "kv-test-key-0002", "royalti": "RWAK_test_key_0003"}
-ENV_NAMES = {"jogg": "JOGG_API_KEY", "keevault": "KEEVAULT_API_KEY", "royalti": "ROYALTI_API_KEY"}
+ENV_NAMES = {name: info.key_variable for name, info in DESCRIBED.items()}
 
 
 def client_env(provider: str, sandbox: Sandbox, tmp_path: Path, *, key: str | None = None) -> dict[str, str]:

@@ -14,6 +14,8 @@ from click.testing import CliRunner, Result
 
 from catalog_sync.cli.main import cli
 from catalog_sync.normalise import format_media, normalise_value
+from catalog_sync.registry import NAMES
+from catalog_sync.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.sheets.model import Sheet, column_letter
 from catalog_sync.spec import load_spec
@@ -45,14 +47,14 @@ def make_sheet(rows: list[dict[str, str]], columns: list[str] | None = None, pat
 
 # ---------------------------------------------------------------- real HTTP against sandboxes
 ROOT = Path(__file__).resolve().parents[2]
-PROVIDERS = ("jogg", "keevault", "royalti")
+PROVIDERS = NAMES
 #: Test secrets: every file and output of a run is scanned for them.
 KEYS = {
     "jogg": "jg-test-secret-7f3a9c11",
     "keevault": "kv-test-secret-5b2e8177",
     "royalti": "RWAK_test_secret_91c4d2",
 }
-KEY_ENV = {"jogg": "JOGG_API_KEY", "keevault": "KEEVAULT_API_KEY", "royalti": "ROYALTI_API_KEY"}
+KEY_ENV = {name: info.key_variable for name, info in DESCRIBED.items()}
 FAST = ["--rate", "1000"]
 
 

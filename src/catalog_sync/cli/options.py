@@ -9,9 +9,11 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from catalog_sync.registry import NAMES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-PROVIDER_NAMES = ("jogg", "keevault", "royalti")
+PROVIDER_NAMES = NAMES  # from the one description of each provider
 
 
 def provider_option(f: F) -> F:
