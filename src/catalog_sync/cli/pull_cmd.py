@@ -9,12 +9,11 @@ import click
 from rich.console import Console
 
 from catalog_sync.jobs import Target
-from catalog_sync.providers.base import DEFAULT_TIMEOUT, ClientLimits
+from catalog_sync.providers.base import ClientLimits
 from catalog_sync.pull import PullRequest, run_pull
-from catalog_sync.state import DEFAULT_STATE
 
 from .options import json_option, provider_option
-from .sync_options import limit_options
+from .sync_options import connection_options, limit_options
 
 
 @click.command("pull")
@@ -28,26 +27,7 @@ from .sync_options import limit_options
     help="The sheet to write: .xlsx, .ods (with the hidden base for three-way merges) or .csv.",
 )
 @click.option("--sheet", default="Products", show_default=True, help="Name of the worksheet.")
-@click.option(
-    "--base-url", default=None, help="Provider API base URL (default: <P>_BASE_URL or the public API)."
-)
-@click.option(
-    "--state",
-    "state_path",
-    type=click.Path(dir_okay=False),
-    default=str(DEFAULT_STATE),
-    show_default=True,
-    help="State database (JoggAI is pulled from what it knows).",
-)
-@click.option("--rate", type=click.FloatRange(min=0.01), default=None, help="Requests per second.")
-@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=None, help="Requests in parallel.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Seconds one answer may take in all.",
-)
+@connection_options
 @limit_options
 @json_option
 def pull_command(

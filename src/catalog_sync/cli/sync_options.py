@@ -22,8 +22,8 @@ from catalog_sync.state import DEFAULT_STATE
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def sync_options(f: F) -> F:
-    """--mode, --blanks, --base-url, --state, --rate, --concurrency, --timeout."""
+def connection_options(f: F) -> F:
+    """--base-url, --state, --rate, --concurrency, --timeout: where the provider is and how to talk to it."""
     options = [
         click.option(
             "--timeout",
@@ -58,6 +58,15 @@ def sync_options(f: F) -> F:
             default=None,
             help="Provider API base URL (default: JOGG_/KEEVAULT_/ROYALTI_BASE_URL or the public API).",
         ),
+    ]
+    for option in options:
+        f = option(f)
+    return f
+
+
+def sync_options(f: F) -> F:
+    """--mode, --blanks and the :func:`connection_options`."""
+    options = [
         click.option(
             "--blanks",
             type=click.Choice(BLANKS),
@@ -77,7 +86,7 @@ def sync_options(f: F) -> F:
     ]
     for option in options:
         f = option(f)
-    return f
+    return connection_options(f)
 
 
 _LIMIT_PARAMS = ("max_pages", "max_records", "max_answer_mb", "max_clock_skew")
