@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -23,7 +24,7 @@ from catalog_sync.apply.service import problems_as_json
 from catalog_sync.errors import ConfigError
 from catalog_sync.jobs import ApplyHooks, ApplyRequest, Target, run_apply
 from catalog_sync.plan.model import Plan
-from catalog_sync.plan.render import render_plan, render_summary, summary_line
+from catalog_sync.plan.render import render_failures, render_plan, render_summary, summary_line
 from catalog_sync.providers.base import ClientLimits
 from catalog_sync.report import SUFFIXES
 from catalog_sync.text import safe_text
@@ -48,7 +49,8 @@ def _confirm(plan: Plan, yes: bool, console: Console, *, new_ledger: bool = Fals
             "confirmed; pass --yes to apply without asking (nothing was sent)"
         )
     render_plan(plan, console)
-    question = f"Apply {writes} write(s) to {plan.provider}?"
+    host = urlsplit(plan.base_url).netloc or plan.base_url or "its default address"
+    question = f"Apply {writes} write(s) to {plan.provider} at {host}?"
     if new_ledger:
         question = (
             f"The state database holds no record of {plan.provider} products created earlier (see the note "
@@ -206,7 +208,9 @@ def apply_command(
             )
         )
     else:
-        render_summary(outcome.summary, Console(soft_wrap=False), str(outcome.report))
+        out = Console(soft_wrap=False)
+        render_failures(outcome.rows, out, str(outcome.report))
+        render_summary(outcome.summary, out, str(outcome.report))
     if outcome.error is not None:
         raise outcome.error
     ctx.exit(outcome.exit_code)

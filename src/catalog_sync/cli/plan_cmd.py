@@ -36,6 +36,11 @@ from .sync_options import limit_options, sync_options
     "--detailed-exitcode", is_flag=True, help="Exit 7 when changes are pending, 0 when nothing to do."
 )
 @click.option("--all", "show_all", is_flag=True, help="Also list unchanged rows.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="List every row of each action (by default the first 20 and a count of the rest).",
+)
 @json_option
 @click.pass_context
 def plan_command(
@@ -54,6 +59,7 @@ def plan_command(
     out: str | None,
     detailed_exitcode: bool,
     show_all: bool,
+    full: bool,
     as_json: bool,
 ) -> None:
     """Show what `apply` would do: create / update (old → new per field) / unchanged / delete / conflict.
@@ -84,7 +90,7 @@ def plan_command(
         click.echo(json.dumps(plan.to_dict(), ensure_ascii=False, indent=2))
     else:
         console = Console(soft_wrap=False)
-        render_plan(plan, console, show_unchanged=show_all)
+        render_plan(plan, console, show_unchanged=show_all, full=full)
         if outcome.saved:
             console.print(
                 f"Plan saved to {outcome.saved}; apply it with: catalog-sync apply {out} -p {provider}"

@@ -8,10 +8,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from catalog_sync.plan.model import ACTIONS, Plan
+from catalog_sync.plan.model import ACTIONS, Change, Plan
 from catalog_sync.text import safe_text
 
-__all__ = ["ACTION_STYLES", "render_plan", "render_summary", "summary_line"]
+__all__ = ["ACTION_STYLES", "render_failures", "render_plan", "render_summary", "summary_line"]
 
 ACTION_STYLES = {
     "create": "green",
@@ -39,41 +39,21 @@ def summary_line(plan: Plan) -> str:
     return ", ".join(parts) or "nothing"
 
 
-def render_plan(plan: Plan, console: Console, *, show_unchanged: bool = False) -> None:
-    """A table per action (create, update, delete, conflict, skip), old → new per field."""
+#: Rows of each action the terminal shows by default (``--full`` shows all; ``--json`` is complete).
+SHOWN_PER_ACTION = 20
+
+
+def render_plan(plan: Plan, console: Console, *, show_unchanged: bool = False, full: bool = False) -> None:
+    """A table per action (create, update, delete, conflict, skip), old → new per field.
+
+    Big plans stay readable: the first :data:`SHOWN_PER_ACTION` rows of each action and a count of
+    the rest, unless ``full``."""
     for action in ACTIONS:
-        changes = [c for c in plan.changes if c.action == action]
-        if not changes or (action == "unchanged" and not show_unchanged):
+        every = [c for c in plan.changes if c.action == action]
+        if not every or (action == "unchanged" and not show_unchanged):
             continue
-        style = ACTION_STYLES[action]
-        table = Table(
-            title=Text(f"{action} ({len(changes)})", style=f"bold {style}"),
-            title_justify="left",
-            header_style="bold",
-            show_lines=False,
-        )
-        for name in ("row", "key", "remote id", "fields / reason"):
-            table.add_column(name, overflow="fold")
-        for change in changes:
-            if change.fields and action in ("create", "update", "skip"):
-                lines = [
-                    f"{name}: {_short(d['new'])}"
-                    if action == "create"
-                    else f"{name}: {_short(d['old']) or '∅'} → {_short(d['new']) or '∅'}"
-                    for name, d in change.fields.items()
-                ]
-                detail = "\n".join(lines)
-                if change.reason:
-                    detail = f"{safe_text(change.reason)}\n{detail}"
-            else:
-                detail = safe_text(change.reason)
-            table.add_row(
-                "" if change.row is None else str(change.row),
-                _short(change.key),
-                safe_text(change.remote_id or ""),
-                Text(detail),
-            )
-        console.print(table)
+        changes = every if full else every[:SHOWN_PER_ACTION]
+        _render_action(console, action, changes, len(every))
     for note in plan.notes:
         console.print(Text(f"note: {safe_text(note)}", style="yellow"))
     style = "green" if not plan.pending else "yellow"
@@ -82,6 +62,56 @@ def render_plan(plan: Plan, console: Console, *, show_unchanged: bool = False) -
             f"Plan for {plan.provider} ({plan.mode}, blanks {plan.blanks}): {summary_line(plan)}", style=style
         )
     )
+
+
+def _render_action(console: Console, action: str, changes: list[Change], total: int) -> None:
+    table = Table(
+        title=Text(f"{action} ({total:,})", style=f"bold {ACTION_STYLES[action]}"),
+        title_justify="left",
+        header_style="bold",
+        show_lines=False,
+    )
+    for name in ("row", "key", "remote id", "fields / reason"):
+        table.add_column(name, overflow="fold")
+    for change in changes:
+        table.add_row(
+            "" if change.row is None else str(change.row),
+            _short(change.key),
+            safe_text(change.remote_id or ""),
+            Text(_detail(change, action)),
+        )
+    console.print(table)
+    if total > len(changes):
+        more = f"… and {total - len(changes):,} more {action} row(s): --full lists them all, --json gives everything"
+        console.print(Text(more, style="dim"))
+
+
+def _detail(change: Change, action: str) -> str:
+    """The last column: old → new per field (a create: the values), else the reason; a delete names
+    the record (its name or title), a three-way conflict its cells, kept remote edits too."""
+    lines: list[str] = []
+    if change.reason:
+        lines.append(safe_text(change.reason))
+    if action == "delete":
+        label = next((change.values[k] for k in _LABELS if change.values.get(k)), "")
+        if label:
+            lines.insert(0, f"the record {_short(label)!r}")
+    elif change.fields and action in ("create", "update", "skip"):
+        lines += [
+            f"{name}: {_short(d['new'])}"
+            if action == "create"
+            else f"{name}: {_short(d['old']) or '∅'} → {_short(d['new']) or '∅'}"
+            for name, d in change.fields.items()
+        ]
+    lines += [
+        f"{name}: kept the remote's {_short(d['remote'])!r} (was {_short(d['old'])!r})"
+        for name, d in change.remote_changed.items()
+    ]
+    return "\n".join(lines)
+
+
+#: Fields that name a record for a person (shown for a planned delete).
+_LABELS = ("name", "title", "displayArtist", "url")
 
 
 def render_summary(summary: dict[str, Any], console: Console, report: str | None = None) -> None:
@@ -98,3 +128,30 @@ def render_summary(summary: dict[str, Any], console: Console, report: str | None
         console.print(Text(f"Stopped early: {summary['stopped']}", style="red"))
     if report:
         console.print(f"Report: {report}")
+
+
+#: Rows that did not go through listed after a run (the report has them all).
+SHOWN_FAILURES = 20
+
+
+def render_failures(rows: list[dict[str, Any]], console: Console, report: str | None = None) -> None:
+    """The rows that failed, are unknown or in conflict: row, key, status, error (the first 20)."""
+    bad = [r for r in rows if r.get("status") in ("failed", "unknown", "conflict")]
+    if not bad:
+        return
+    table = Table(
+        title=Text(f"not done ({len(bad):,})", style="bold red"), title_justify="left", header_style="bold"
+    )
+    for name in ("row", "key", "status", "error"):
+        table.add_column(name, overflow="fold")
+    for row in bad[:SHOWN_FAILURES]:
+        table.add_row(
+            "" if row.get("row") is None else str(row["row"]),
+            _short(str(row.get("key") or "")),
+            str(row.get("status")),
+            Text(safe_text(row.get("error") or "")),
+        )
+    console.print(table)
+    if len(bad) > SHOWN_FAILURES:
+        where = f" in {report}" if report else " in the report"
+        console.print(Text(f"… and {len(bad) - SHOWN_FAILURES:,} more{where}", style="dim"))
