@@ -63,8 +63,9 @@ __all__ = [
 DEFAULT_STATE = Path(".catalog-sync") / "state.db"
 #: ``PRAGMA user_version`` of the schema below; a database with a higher one was written by a
 #: newer catalog-sync and is refused rather than half-understood.  1 → 2: ``runs.stopped`` and
-#: the ``lock_holder`` table (migrated in place).
-SCHEMA_VERSION = 2
+#: the ``lock_holder`` table; 2 → 3: ``runs.job``/``report``/``catalog_sha256``/``tool_version`` and
+#: the ``job_outcomes`` table (each migrated in place).
+SCHEMA_VERSION = 3
 #: ``PRAGMA application_id`` marking a catalog-sync state database ("CSLG").
 APPLICATION_ID = 0x43534C47
 #: Seconds a write waits for another process's write transaction (``CATALOG_SYNC_STATE_TIMEOUT``).
@@ -90,7 +91,11 @@ CREATE TABLE IF NOT EXISTS runs (
     counts TEXT,
     requests INTEGER,
     exit_code INTEGER,
-    stopped TEXT
+    stopped TEXT,
+    job TEXT,
+    report TEXT,
+    catalog_sha256 TEXT,
+    tool_version TEXT
 );
 CREATE TABLE IF NOT EXISTS outcomes (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -147,9 +152,22 @@ CREATE TABLE IF NOT EXISTS lock_holder (
     started_at TEXT,
     command TEXT
 );
+CREATE TABLE IF NOT EXISTS job_outcomes (
+    job TEXT PRIMARY KEY,
+    outcome TEXT NOT NULL,
+    exit_code INTEGER,
+    run_id INTEGER,
+    at TEXT NOT NULL
+);
 """
 #: The tables (and their columns) a version-1 database has: what the previous version wrote.
 _V1_TABLES = ("runs", "outcomes", "intents", "records", "unknowns")
+#: Columns later versions added to the version-1 tables (added by :meth:`Ledger._migrate`).
+_ADDED_COLUMNS = {"runs": {"stopped": 2, "job": 3, "report": 3, "catalog_sha256": 3, "tool_version": 3}}
+_JOB_OUTCOMES_SQL = (
+    "CREATE TABLE IF NOT EXISTS job_outcomes (job TEXT PRIMARY KEY, outcome TEXT NOT NULL, exit_code INTEGER, "
+    "run_id INTEGER, at TEXT NOT NULL)"
+)
 
 
 def _schema_columns(schema: str) -> dict[str, set[str]]:
@@ -449,7 +467,7 @@ class Ledger:
         if not ours:
             return "it is a SQLite database without catalog-sync's tables (another program's file?)"
         missing_tables = [t for t in _V1_TABLES if t not in tables]
-        missing = self._missing_columns({t: _COLUMNS[t] - {"stopped"} for t in ours})
+        missing = self._missing_columns({t: _COLUMNS[t] - set(_ADDED_COLUMNS.get(t, {})) for t in ours})
         if missing:
             table, columns = missing
             return f"table {table} lacks {', '.join(columns)} (an older version's or another program's file?)"
@@ -470,17 +488,21 @@ class Ledger:
         return None
 
     def _migrate(self) -> None:
-        """Version 1 → 2 in one transaction: ``runs.stopped``, ``lock_holder``, the mark."""
+        """Older versions → this one in one transaction (each step only adds; nothing is rewritten).
+
+        1 → 2: ``runs.stopped``, ``lock_holder``, the mark; 2 → 3: the ``runs`` columns ``job``,
+        ``report``, ``catalog_sha256``, ``tool_version`` and the ``job_outcomes`` table.
+        """
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            if self._pragma("user_version") < 2:
-                have = {str(r[1]) for r in self.db.execute("PRAGMA table_info(runs)")}
-                if "stopped" not in have:
-                    self.db.execute("ALTER TABLE runs ADD COLUMN stopped TEXT")
+            version = self._pragma("user_version")
+            if version < SCHEMA_VERSION:
+                self._add_run_columns()
                 self.db.execute(
                     "CREATE TABLE IF NOT EXISTS lock_holder (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER, "
                     "host TEXT, started_at TEXT, command TEXT)"
                 )
+                self.db.execute(_JOB_OUTCOMES_SQL)
                 self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self.db.execute("COMMIT")
@@ -488,6 +510,13 @@ class Ledger:
             with suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
             raise
+
+    def _add_run_columns(self) -> None:
+        """``ALTER TABLE runs ADD COLUMN`` for each column a later version added (all TEXT)."""
+        have = {str(r[1]) for r in self.db.execute("PRAGMA table_info(runs)")}
+        for column in _ADDED_COLUMNS["runs"]:
+            if column not in have:
+                self.db.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
 
     def _check_columns(self, wanted: dict[str, set[str]]) -> None:
         """Every table has the columns this version writes (else: a damaged or foreign database)."""
@@ -565,13 +594,78 @@ class Ledger:
 
     # -- runs --------------------------------------------------------------------------
     def start_run(
-        self, command: str, provider: str, base_url: str, catalog: str | None, mode: str | None
+        self,
+        command: str,
+        provider: str,
+        base_url: str,
+        catalog: str | None,
+        mode: str | None,
+        *,
+        job: str | None = None,
+        catalog_sha256: str | None = None,
     ) -> int:
+        """Open a run record (with the cron job's name, the catalog file's SHA-256 and our version)."""
+        from catalog_sync import __version__
+
         cur = self._write(
-            "INSERT INTO runs (command, provider, base_url, catalog, mode, pid, started_at) VALUES (?,?,?,?,?,?,?)",
-            (command, provider, public_base_url(base_url), catalog, mode, os.getpid(), _now()),
+            "INSERT INTO runs (command, provider, base_url, catalog, mode, pid, started_at, job, catalog_sha256,"
+            " tool_version) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                command,
+                provider,
+                public_base_url(base_url),
+                catalog,
+                mode,
+                os.getpid(),
+                _now(),
+                job,
+                catalog_sha256,
+                __version__,
+            ),
         )
         return int(cur.lastrowid or 0)
+
+    def record_refused_run(
+        self,
+        command: str,
+        provider: str,
+        base_url: str | None,
+        catalog: str | None,
+        mode: str | None,
+        *,
+        exit_code: int,
+        job: str | None = None,
+        catalog_sha256: str | None = None,
+    ) -> int:
+        """A finished run record for a run refused before it began (invalid catalog, lock held, …)."""
+        from catalog_sync import __version__
+
+        now = _now()
+        cur = self._write(
+            "INSERT INTO runs (command, provider, base_url, catalog, mode, pid, started_at, finished_at, counts,"
+            " requests, exit_code, job, catalog_sha256, tool_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                command,
+                provider,
+                public_base_url(base_url),
+                catalog,
+                mode,
+                os.getpid(),
+                now,
+                now,
+                "{}",
+                0,
+                exit_code,
+                job,
+                catalog_sha256,
+                __version__,
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def set_run_report(self, run_id: int, report: str) -> None:
+        """Record where the run's report was written."""
+        self._write("UPDATE runs SET report=? WHERE id=?", (report, run_id))
 
     def finish_run(
         self,
@@ -807,3 +901,15 @@ class Ledger:
                 (provider, public_base_url(base_url), key_value),
             )
         return cur.rowcount
+
+    # -- job outcomes (what the last run of each cron job ended as: alert once per change) --
+    def job_outcome(self, job: str) -> dict[str, Any] | None:
+        """outcome, exit_code, run_id, at of ``job``'s last remembered run (None: never ran here)."""
+        rows = self._read("SELECT outcome, exit_code, run_id, at FROM job_outcomes WHERE job=?", (job,))
+        return dict(rows[0]) if rows else None
+
+    def remember_job_outcome(self, job: str, outcome: str, exit_code: int, run_id: int | None) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO job_outcomes (job, outcome, exit_code, run_id, at) VALUES (?,?,?,?,?)",
+            (job, outcome, exit_code, run_id, _now()),
+        )

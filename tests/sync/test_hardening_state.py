@@ -39,7 +39,7 @@ from catalog_sync.apply.report import write_report
 from catalog_sync.apply.service import connect, load_valid_catalog, plan_catalog
 from catalog_sync.errors import ConfigError, StateDatabaseError
 from catalog_sync.sandbox import FaultConfig
-from catalog_sync.state import APPLICATION_ID, Ledger
+from catalog_sync.state import APPLICATION_ID, SCHEMA_VERSION, Ledger
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[31mred"
 
@@ -190,7 +190,7 @@ def test_a_database_of_the_previous_version_is_accepted_and_migrated(tmp_path):
             pass
     with sqlite3.connect(old) as db:
         assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     with pytest.raises(ConfigError):  # the same tables with an unknown version and no mark: not ours
         bad = tmp_path / "v0.db"
         with sqlite3.connect(bad) as db:

@@ -38,7 +38,7 @@ from sync_helpers import (
 
 from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.sandbox.royalti_auth import RoyaltiAuth
-from catalog_sync.state import Ledger
+from catalog_sync.state import SCHEMA_VERSION, Ledger
 
 
 @pytest.mark.parametrize("provider", ["jogg", "keevault", "royalti"])
@@ -152,7 +152,7 @@ def test_state_database_of_another_version_is_refused_clearly(tmp_path):
         good = tmp_path / "good.db"
         assert run_cli(["plan", str(catalog), "-p", "royalti", "--state", str(good)], env).exit_code == 0
         with sqlite3.connect(good) as db:
-            assert db.execute("PRAGMA user_version").fetchone()[0] == 2  # schema 2: runs.stopped, lock_holder
+            assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # the current schema, written at once
             db.execute("PRAGMA user_version=42")
         result = run_cli(["plan", str(catalog), "-p", "royalti", "--state", str(good)], env)
         assert result.exit_code == 1 and "newer catalog-sync" in result.stderr

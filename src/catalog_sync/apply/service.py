@@ -14,7 +14,7 @@ code, error = exit_code_for(result, max_failures, report=...)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -119,10 +119,12 @@ def connect(
     concurrency: int | None = None,
     timeout: float | None = None,
     limits: Any = None,
+    env: Mapping[str, str] | None = None,
+    config_path: str | Path | None = None,
 ) -> Any:
-    """The provider client, with credentials from the environment (ConfigError when missing).
-
-    ``limits`` (a ``providers.base.ClientLimits``) bounds what the provider may answer."""
+    """The provider client, with credentials from ``env`` (default: the process environment) or the
+    config file (ConfigError when missing).  ``limits`` (``providers.base.ClientLimits``) bounds
+    what the provider may answer."""
     from catalog_sync.providers import get_provider
     from catalog_sync.providers.base import DEFAULT_TIMEOUT, ClientLimits
 
@@ -132,6 +134,8 @@ def connect(
         rate=rate,
         concurrency=concurrency,
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+        env=None if env is None else dict(env),
+        config_path=None if config_path is None else str(config_path),
         **(limits or ClientLimits()).as_kwargs(klass),
     )
 

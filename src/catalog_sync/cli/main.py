@@ -74,13 +74,14 @@ def _register() -> None:
         apply_cmd,
         plan_cmd,
         pull_cmd,
+        run_cmd,
         runs_cmd,
         sandbox_cmd,
         template_cmd,
         validate_cmd,
     )
 
-    for module in (validate_cmd, template_cmd, plan_cmd, apply_cmd, pull_cmd, runs_cmd, sandbox_cmd):
+    for module in (validate_cmd, template_cmd, plan_cmd, apply_cmd, pull_cmd, run_cmd, runs_cmd, sandbox_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from catalog_sync.errors import ConfigError
@@ -76,6 +76,9 @@ def runs_command(
 ) -> None:
     """List past runs (newest first), or the per-row outcomes of RUN_ID.
 
+    Each run shows its id, start, job (for `catalog-sync run`), provider, mode, counts per
+    status, requests sent, exit code, report, the catalog file's SHA-256 and the version.
+
     \b
     Example:
       catalog-sync runs
@@ -108,23 +111,41 @@ def runs_command(
     if as_json:
         click.echo(json.dumps({"runs": [_status(r) for r in runs]}, ensure_ascii=False, indent=2))
         return
-    table = Table(
-        "id", "run", "catalog", "started (UTC)", "took", "counts", "req", "exit", header_style="bold"
-    )
+    console = Console(soft_wrap=False)
+    if not runs:
+        console.print("No runs recorded yet.")
     for run in runs:
-        exit_code = run["exit_code"]
-        style = "green" if exit_code == 0 else ("yellow" if exit_code in (4, 7) else "red")
-        table.add_row(
-            _t(run["id"]),
-            _t(f"{run['command']} {run['provider']} {run['mode'] or ''}".strip()),
-            _t(Path(str(run["catalog"])).name if run["catalog"] else ""),
-            _t(str(run["started_at"]).replace("T", " ")[:19]),
-            _t(_took(run)),
-            _t(_counts(run["counts"], statuses_only=run["command"] == "apply")),
-            _t(run["requests"] if run["requests"] is not None else ""),
-            Text("-" if exit_code is None else safe_text(exit_code), style=style),
-        )
-    Console(soft_wrap=False).print(table)
+        _render_run_lines(run, console)
+
+
+def _exit_style(exit_code: Any) -> str:
+    return "green" if exit_code == 0 else ("yellow" if exit_code in (4, 5, 7) else "red")
+
+
+def _what(run: dict[str, Any]) -> str:
+    """``run labels`` for a cron job's run, else the command; then provider and mode."""
+    name = f"run {run['job']}" if run.get("job") else str(run["command"])
+    return f"{name}  {run['provider']} {run['mode'] or ''}".rstrip()
+
+
+def _render_run_lines(run: dict[str, Any], console: Console) -> None:
+    """One run as a short block (readable in 80 columns; long paths fold onto the next line)."""
+    exit_code = run["exit_code"]
+    head = Text(safe_text(f"{run['id']:>4}  {str(run['started_at']).replace('T', ' ')[:19]}  {_what(run)}  "))
+    head.append("exit " + ("-" if exit_code is None else safe_text(exit_code)), style=_exit_style(exit_code))
+    head.append(safe_text(f"  ({_took(run)})"))
+    console.print(head, overflow="fold")
+    counts = _counts(run["counts"], statuses_only=run["command"] == "apply") or "no rows"
+    requests = run["requests"] if run["requests"] is not None else "?"
+    lines = [f"{counts} · {requests} request(s)"]
+    if run.get("report"):
+        lines.append(f"report {run['report']}")
+    sha = run.get("catalog_sha256")
+    if sha or run.get("tool_version"):
+        short = f"sheet sha256 {str(sha)[:16]}…" if sha else "sheet sha256 -"
+        lines.append(f"{short}  catalog-sync {run.get('tool_version') or '?'}")
+    for line in lines:
+        console.print(Text("      " + safe_text(line)), overflow="fold")
 
 
 def _status(run: dict[str, Any]) -> dict[str, Any]:
@@ -139,18 +160,23 @@ def _status(run: dict[str, Any]) -> dict[str, Any]:
 def _render_run(run: dict, outcomes: list[dict]) -> None:
     console = Console(soft_wrap=False)
     stopped = ", interrupted" if run.get("stopped") == "interrupted" else ""
-    console.print(
-        Text(
-            safe_text(
-                f"Run {run['id']}: {run['command']} {run['provider']} {run['catalog'] or ''} "
-                f"({run['mode']}), started {run['started_at']}, exit {run['exit_code']}{stopped}"
-            ),
-            style="bold",
-        )
-    )
-    table = Table(
-        "row", "key", "action", "status", "remote_id", "changed", "error_code", "error", header_style="bold"
-    )
+    title = f"Run {run['id']}: {_what(run)}, exit {run['exit_code']}{stopped}"
+    console.print(Text(safe_text(title), style="bold"), overflow="fold")
+    details = [
+        ("catalog", run.get("catalog")),
+        ("sheet sha256", run.get("catalog_sha256")),
+        ("started", run.get("started_at")),
+        ("took", _took(run)),
+        ("counts", _counts(run["counts"]) or "no rows"),
+        ("requests", run.get("requests")),
+        ("report", run.get("report")),
+        ("catalog-sync", run.get("tool_version")),
+    ]
+    for name, value in details:
+        if value not in (None, ""):
+            console.print(Text(safe_text(f"  {name}: {value}")), overflow="fold")
+    names = ("row", "key", "action", "status", "remote_id", "changed", "error_code", "error")
+    table = Table(*(Column(n, overflow="fold") for n in names), header_style="bold")
     for o in outcomes:
         table.add_row(
             _t(o["row"]),

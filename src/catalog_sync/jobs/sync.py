@@ -12,8 +12,9 @@ read the notes.  A hook may refuse by raising; the run record is finished before
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from catalog_sync.apply.service import (
     validate_loaded,
 )
 from catalog_sync.apply.settle import recheck_saved_plan, settle_open_intents
-from catalog_sync.errors import ChangesPendingError, ConfigError, InvalidCatalogError
+from catalog_sync.errors import CatalogSyncError, ChangesPendingError, ConfigError, InvalidCatalogError
 from catalog_sync.plan.model import Plan, is_plan_file
 from catalog_sync.providers.base import ClientLimits
 from catalog_sync.report import atomic_target, check_output
@@ -52,6 +53,7 @@ __all__ = [
     "PlanOutcome",
     "PlanRequest",
     "Target",
+    "file_sha256",
     "run_apply",
     "run_plan",
 ]
@@ -68,6 +70,10 @@ class Target:
     concurrency: int | None = None
     timeout: float | None = None
     limits: ClientLimits = field(default_factory=ClientLimits)
+    #: the variables credentials and base URLs are read from (None: the process environment)
+    env: Mapping[str, str] | None = field(default=None, repr=False)
+    #: the config file whose ``[providers.<name>]`` is read (None: ./catalog-sync.toml)
+    config_path: Path | None = None
 
     def connect(self) -> Any:
         return connect(
@@ -77,7 +83,23 @@ class Target:
             concurrency=self.concurrency,
             timeout=self.timeout,
             limits=self.limits,
+            env=self.env,
+            config_path=self.config_path,
         )
+
+
+def file_sha256(path: str | Path | None) -> str | None:
+    """The SHA-256 of the file at ``path`` (None when there is none to read)."""
+    if not path:
+        return None
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -112,6 +134,7 @@ class ApplyRequest:
     report: Path | None = None
     max_deletes: int = 0
     max_failures: int | None = None
+    job: str | None = None  # the cron job (``catalog-sync run``) this run belongs to, recorded with it
 
 
 def _no_progress(total: int) -> AbstractContextManager[Callable[[RowOutcome], None]]:
@@ -129,6 +152,7 @@ class ApplyHooks:
     confirm: Callable[[Plan, bool], None] = lambda plan, new_ledger: None
     planned: Callable[[Plan], None] = lambda plan: None
     progress: Callable[[int], AbstractContextManager[Callable[[RowOutcome], None]]] = _no_progress
+    started: Callable[[int], None] = lambda run_id: None  # the run record exists (its id)
 
 
 @dataclass
@@ -159,7 +183,14 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
     loaded, spec, _report = load_valid_catalog(request.catalog, target.provider, **request.read)
     client = target.connect()
     with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked("plan"):
-        run_id = ledger.start_run("plan", target.provider, client.base_url, request.catalog, request.mode)
+        run_id = ledger.start_run(
+            "plan",
+            target.provider,
+            client.base_url,
+            request.catalog,
+            request.mode,
+            catalog_sha256=file_sha256(request.catalog),
+        )
         with _finishing(ledger, run_id, client, "the plan was not made"):
             plan, _current = plan_catalog(
                 loaded,
@@ -210,9 +241,14 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
             "use the same --base-url or plan again"
         )
     _check_report_path(request)
-    with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked("apply"):
+    sha256 = file_sha256(request.from_report or request.source)
+    command = f"run {request.job}" if request.job else "apply"
+    with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked(command):
         mode = saved.mode if saved else request.mode
-        run_id = ledger.start_run("apply", target.provider, client.base_url, catalog, mode)
+        run_id = ledger.start_run(
+            "apply", target.provider, client.base_url, catalog, mode, job=request.job, catalog_sha256=sha256
+        )
+        hooks.started(run_id)
         with _finishing(ledger, run_id, client, "nothing was sent"):
             plan, current = _plan_for_apply(request, saved, loaded, spec, client, ledger, run_id, catalog)
             check_deletes(plan, request.max_deletes)
@@ -243,9 +279,19 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
         )
     report = request.report or target.state.parent / "reports" / f"run-{run_id}-{target.provider}.csv"
     written = write_report(report, plan, result, spec, loaded)
+    _record_report(target.state, run_id, written)
     code, error = exit_code_for(result, request.max_failures, report=written, state_error=unfinished)
     _columns, _flat, rows = report_rows(plan, result, spec, loaded)
     return ApplyOutcome(plan, result, summary, written, rows, code, error)
+
+
+def _record_report(state: Path, run_id: int, report: Path) -> None:
+    """Note the report's path on the run record (the run is finished: a failure here changes nothing)."""
+    try:
+        with Ledger(state) as ledger:
+            ledger.set_run_report(run_id, str(report))
+    except CatalogSyncError:
+        pass
 
 
 def _plan_for_apply(
