@@ -91,7 +91,7 @@ def test_a_csv_wider_than_a_spreadsheet_is_refused_quickly(tmp_path) -> None:
 
 def test_a_near_miss_header_gets_the_field_name_suggested(tmp_path) -> None:
     path = tmp_path / "n.csv"
-    path.write_text("Title,Display Artist,display_artist2\nA,B,C\n", encoding="utf-8")
+    path.write_text("Title,Display Artist,Comments\nA,B,C\n", encoding="utf-8")
     sheet = load_sheet(path, known_fields=FIELDS)
     near, other = sheet.problems
     assert near.code == "unknown-column" and "did you mean 'displayArtist'?" in near.message

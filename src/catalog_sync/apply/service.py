@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +88,13 @@ def load_valid_catalog(
     house_rules: Sequence[str] = (),
     encoding: str | None = None,
     delimiter: str | None = None,
+    ignore_unknown_columns: bool = False,
 ) -> tuple[Sheet, ProviderSpec, ValidationReport]:
-    """Load and validate a catalog; raise InvalidCatalogError (exit 3) when it has errors."""
+    """Load and validate a catalog; raise InvalidCatalogError (exit 3) when it has errors.
+
+    A header one or two edits from a field name (``relaseDate``) is a warning in ``validate`` but an
+    error here, before anything is sent: the column would be dropped and matching could fall back
+    to another key.  ``ignore_unknown_columns`` keeps it a warning."""
     loaded, spec, report = validate_catalog(
         path,
         provider,
@@ -98,14 +104,39 @@ def load_valid_catalog(
         encoding=encoding,
         delimiter=delimiter,
     )
+    if not ignore_unknown_columns:
+        report = typos_as_errors(report)
     if not report.valid:
         raise InvalidCatalogError(invalid_message(report, loaded.display_name), report=report)
     return loaded, spec, report
 
 
-def validate_loaded(sheet: Sheet, spec: ProviderSpec) -> ValidationReport:
-    """Validate an already loaded sheet (rows read back from a report)."""
+def typos_as_errors(report: ValidationReport) -> ValidationReport:
+    """The report with each header that is a near miss of a field name turned into an error."""
+    typos = [p for p in report.problems if p.code == "unknown-column" and p.extra.get("near")]
+    if not typos:
+        return report
+    problems = [
+        replace(
+            p,
+            severity="error",
+            message=f"{p.message}; plan and apply refuse a misspelt header (the column would be dropped): "
+            "rename it, map it with --mapping, or pass --ignore-unknown-columns",
+        )
+        for p in typos
+    ]
+    others = [p for p in report.problems if p not in typos]
+    # first: a misspelt header explains the errors it causes (a required column "missing")
+    return ValidationReport(problems + others, sheet=report.sheet, path=report.path)
+
+
+def validate_loaded(
+    sheet: Sheet, spec: ProviderSpec, *, ignore_unknown_columns: bool = True
+) -> ValidationReport:
+    """Validate an already loaded sheet (rows read back from a report, or a catalog's rows to retry)."""
     report = validate_sheet(sheet, spec)
+    if not ignore_unknown_columns:
+        report = typos_as_errors(report)
     if not report.valid:
         raise InvalidCatalogError(invalid_message(report, sheet.display_name), report=report)
     return report
@@ -151,11 +182,14 @@ def plan_catalog(
     run_id: int,
     catalog: str | None = None,
 ) -> tuple[Plan, dict[str, Any]]:
-    """Settle what dead runs left in flight, read the remote side, and build the plan.
+    """Check the credentials, settle what dead runs left in flight, read the remote side, and
+    build the plan.
 
     Returns the plan and remote id → current remote record (for full-replace updates).
-    The caller must hold the ledger's lock.
+    The caller must hold the ledger's lock.  Refused credentials or an unreachable provider
+    raise :class:`FatalProviderError` (exit 1) before anything is planned.
     """
+    provider.check_access()
     notes = settle_open_intents(provider, ledger, run_id=run_id)
     records, view = read_remote(provider, ledger)
     base, base_note = usable_base(*read_base(sheet.path, spec), provider.base_url)

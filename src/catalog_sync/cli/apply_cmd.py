@@ -24,7 +24,13 @@ from catalog_sync.apply.service import problems_as_json
 from catalog_sync.errors import ConfigError
 from catalog_sync.jobs import ApplyHooks, ApplyRequest, Target, run_apply
 from catalog_sync.plan.model import Plan
-from catalog_sync.plan.render import render_failures, render_plan, render_summary, summary_line
+from catalog_sync.plan.render import (
+    render_failures,
+    render_plan,
+    render_summary,
+    render_warnings,
+    summary_line,
+)
 from catalog_sync.providers.base import ClientLimits
 from catalog_sync.report import SUFFIXES
 from catalog_sync.text import safe_text
@@ -99,6 +105,12 @@ class _Progress:
 @sync_options
 @limit_options
 @click.option(
+    "--ignore-unknown-columns",
+    is_flag=True,
+    help="Let a header one or two edits from a field name (tilte, relaseDate) be ignored with a warning "
+    "instead of refusing the catalog.",
+)
+@click.option(
     "--yes", "-y", is_flag=True, help="Apply without asking for confirmation (required when not a TTY)."
 )
 @click.option(
@@ -152,6 +164,7 @@ def apply_command(
     timeout: float,
     limits: ClientLimits,
     yes: bool,
+    ignore_unknown_columns: bool,
     report_file: Path | None,
     max_deletes: int,
     max_failures: int | None,
@@ -186,7 +199,7 @@ def apply_command(
     )
     request = ApplyRequest(
         target=Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits),
-        source=None if from_report else source,
+        source=source,
         read=read.as_kwargs(),
         mode=mode,
         blanks=blanks,
@@ -195,6 +208,7 @@ def apply_command(
         report=report_file,
         max_deletes=max_deletes,
         max_failures=max_failures,
+        ignore_unknown_columns=ignore_unknown_columns,
     )
     err = Console(stderr=True, soft_wrap=False)
     with problems_as_json(as_json):
@@ -230,6 +244,7 @@ def _hooks(yes: bool, as_json: bool, err: Console) -> ApplyHooks:
         confirm=lambda plan, new_ledger: _confirm(plan, yes, err, new_ledger=new_ledger),
         planned=planned,
         progress=lambda total: _Progress(total, show),
+        checked=lambda warnings: None if as_json else render_warnings(warnings, err),
     )
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from catalog_sync.apply.service import problems_as_json
 from catalog_sync.jobs import PlanRequest, Target, run_plan
-from catalog_sync.plan.render import render_plan
+from catalog_sync.plan.render import render_plan, render_warnings
 from catalog_sync.providers.base import ClientLimits
 
 from .options import ReadOptions, json_option, provider_option, sheet_options
@@ -37,6 +37,12 @@ from .sync_options import limit_options, sync_options
 )
 @click.option("--all", "show_all", is_flag=True, help="Also list unchanged rows.")
 @click.option(
+    "--ignore-unknown-columns",
+    is_flag=True,
+    help="Let a header one or two edits from a field name (tilte, relaseDate) be ignored with a warning "
+    "instead of refusing the catalog.",
+)
+@click.option(
     "--full",
     is_flag=True,
     help="List every row of each action (by default the first 20 and a count of the rest).",
@@ -60,6 +66,7 @@ def plan_command(
     detailed_exitcode: bool,
     show_all: bool,
     full: bool,
+    ignore_unknown_columns: bool,
     as_json: bool,
 ) -> None:
     """Show what `apply` would do: create / update (old → new per field) / unchanged / delete / conflict.
@@ -82,10 +89,13 @@ def plan_command(
         blanks=blanks,
         out=Path(out) if out else None,
         detailed_exitcode=detailed_exitcode,
+        ignore_unknown_columns=ignore_unknown_columns,
     )
     with problems_as_json(as_json):
         outcome = run_plan(request)
     plan = outcome.plan
+    if not as_json:
+        render_warnings(outcome.warnings, Console(stderr=True, soft_wrap=False))
     if as_json:
         click.echo(json.dumps(plan.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -40,6 +40,7 @@ from catalog_sync.apply.service import (
 from catalog_sync.apply.settle import recheck_saved_plan, settle_open_intents
 from catalog_sync.errors import CatalogSyncError, ChangesPendingError, ConfigError, InvalidCatalogError
 from catalog_sync.plan.model import Plan, is_plan_file
+from catalog_sync.problems import Problem
 from catalog_sync.providers.base import ClientLimits
 from catalog_sync.report import atomic_target, check_output
 from catalog_sync.sheets.model import Sheet
@@ -111,6 +112,7 @@ class PlanRequest:
     blanks: str = "keep"
     out: Path | None = None  # save the plan here
     detailed_exitcode: bool = False
+    ignore_unknown_columns: bool = False  # a misspelt header stays a warning (else: an error, exit 3)
 
 
 @dataclass
@@ -118,6 +120,7 @@ class PlanOutcome:
     plan: Plan
     exit_code: int
     saved: Path | None = None
+    warnings: list[Problem] = field(default_factory=list)  # the catalog's validation warnings
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class ApplyRequest:
     report: Path | None = None
     max_deletes: int = 0
     max_failures: int | None = None
+    ignore_unknown_columns: bool = False
     job: str | None = None  # the cron job (``catalog-sync run``) this run belongs to, recorded with it
 
 
@@ -153,6 +157,7 @@ class ApplyHooks:
     planned: Callable[[Plan], None] = lambda plan: None
     progress: Callable[[int], AbstractContextManager[Callable[[RowOutcome], None]]] = _no_progress
     started: Callable[[int], None] = lambda run_id: None  # the run record exists (its id)
+    checked: Callable[[list[Problem]], None] = lambda warnings: None  # the catalog's validation warnings
 
 
 @dataclass
@@ -166,6 +171,7 @@ class ApplyOutcome:
     rows: list[dict[str, Any]]
     exit_code: int
     error: Exception | None
+    warnings: list[Problem] = field(default_factory=list)  # the catalog's validation warnings
 
 
 # ---------------------------------------------------------------------------------- plan
@@ -180,7 +186,12 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
             state=target.state,
         )
         check_output(request.out, inputs, what="plan file")
-    loaded, spec, _report = load_valid_catalog(request.catalog, target.provider, **request.read)
+    loaded, spec, checked = load_valid_catalog(
+        request.catalog,
+        target.provider,
+        **request.read,
+        ignore_unknown_columns=request.ignore_unknown_columns,
+    )
     client = target.connect()
     with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked("plan"):
         run_id = ledger.start_run(
@@ -207,7 +218,7 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
             run_id, counts={"action": plan.summary}, requests=client.stats.requests, exit_code=code
         )
     saved = _save_plan(plan, request.out) if request.out is not None else None
-    return PlanOutcome(plan, code, saved)
+    return PlanOutcome(plan, code, saved, checked.warnings)
 
 
 def _save_plan(plan: Plan, out: Path) -> Path:
@@ -230,7 +241,9 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
     """
     hooks = hooks or ApplyHooks()
     target = request.target
-    saved, loaded, spec, catalog = _source(request)
+    source = _source(request)
+    hooks.checked(source.warnings)
+    saved, loaded, spec, catalog = source.saved, source.sheet, source.spec, source.catalog
     if saved is not None:
         _check_saved_options(saved, request)
     client = target.connect()
@@ -251,6 +264,7 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
         hooks.started(run_id)
         with _finishing(ledger, run_id, client, "nothing was sent"):
             plan, current = _plan_for_apply(request, saved, loaded, spec, client, ledger, run_id, catalog)
+            plan.notes[:0] = source.notes
             check_deletes(plan, request.max_deletes)
             hooks.confirm(plan, new_ledger_note(plan, client, ledger) is not None)
         hooks.planned(plan)
@@ -282,7 +296,7 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
     _record_report(target.state, run_id, written)
     code, error = exit_code_for(result, request.max_failures, report=written, state_error=unfinished)
     _columns, _flat, rows = report_rows(plan, result, spec, loaded)
-    return ApplyOutcome(plan, result, summary, written, rows, code, error)
+    return ApplyOutcome(plan, result, summary, written, rows, code, error, source.warnings)
 
 
 def _record_report(state: Path, run_id: int, report: Path) -> None:
@@ -357,22 +371,25 @@ def _stopped_early(ledger: Ledger, run_id: int, client: Any, exc: KeyboardInterr
     raise exc
 
 
-def _source(request: ApplyRequest) -> tuple[Plan | None, Sheet | None, ProviderSpec | None, str]:
-    """(saved plan | None, sheet, spec, catalog name) of what the request applies."""
+@dataclass
+class _Source:
+    """What an apply request carries out, and what reading it had to say."""
+
+    saved: Plan | None
+    sheet: Sheet | None
+    spec: ProviderSpec | None
+    catalog: str
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _source(request: ApplyRequest) -> _Source:
+    """The saved plan, or the sheet (a catalog, or the rows of a report to retry) the request applies."""
     provider = request.target.provider
     if request.from_report and request.mode == "mirror":
         raise ConfigError("--mode mirror cannot be used with --only failed (it would delete the other rows)")
     if request.from_report:
-        spec = load_spec(provider)
-        mapping = request.read.get("mapping")
-        sheet = catalog_from_report(request.from_report, spec, mapping)
-        try:
-            validate_loaded(sheet, spec)
-        except InvalidCatalogError as exc:
-            raise InvalidCatalogError(
-                _report_hint(exc.message, sheet, provider, mapping), **exc.context
-            ) from None
-        return None, sheet, spec, str(request.from_report)
+        return _retry_source(request)
     if not request.source:
         raise ConfigError("give a CATALOG or PLAN.json (or --only failed --from REPORT)")
     if is_plan_file(request.source):
@@ -381,9 +398,107 @@ def _source(request: ApplyRequest) -> tuple[Plan | None, Sheet | None, ProviderS
             raise ConfigError(f"{request.source} is a plan for {plan.provider}, not {provider}")
         spec = load_spec(provider)
         plan.check(spec, request.source)
-        return plan, None, spec, plan.catalog
-    sheet, spec, _report = load_valid_catalog(request.source, provider, **request.read)
-    return None, sheet, spec, str(request.source)
+        return _Source(plan, None, spec, plan.catalog)
+    sheet, spec, report = _catalog(request, request.source)
+    return _Source(None, sheet, spec, str(request.source), report.warnings)
+
+
+def _catalog(request: ApplyRequest, path: str) -> tuple[Sheet, ProviderSpec, Any]:
+    return load_valid_catalog(
+        path, request.target.provider, **request.read, ignore_unknown_columns=request.ignore_unknown_columns
+    )
+
+
+def _retry_source(request: ApplyRequest) -> _Source:
+    """``--only failed --from REPORT``: the rows the report says were not done.
+
+    With a catalog too, those rows are taken from the catalog as it is now (matched by their key,
+    else by their row number), so corrections made since are what is sent; without one, the values
+    the report holds are sent, and the plan says so."""
+    provider = request.target.provider
+    assert request.from_report is not None
+    spec = load_spec(provider)
+    mapping = request.read.get("mapping")
+    retry = catalog_from_report(request.from_report, spec, mapping)
+    if not request.source:
+        try:
+            checked = validate_loaded(retry, spec)
+        except InvalidCatalogError as exc:
+            raise InvalidCatalogError(
+                _report_hint(exc.message, retry, provider, mapping), **exc.context
+            ) from None
+        note = (
+            f"retrying {len(retry.data)} row(s) with the values recorded in {request.from_report}; give the "
+            "catalog too (apply CATALOG --only failed --from REPORT) to retry them with its current values"
+        )
+        return _Source(None, retry, spec, str(request.from_report), checked.warnings, [note])
+    catalog, spec, _report = _load_for_retry(request, spec)
+    rows, missing = _rows_of(retry, catalog, spec)
+    chosen = _subset(catalog, rows)
+    checked = validate_loaded(chosen, spec, ignore_unknown_columns=request.ignore_unknown_columns)
+    notes = [
+        f"retrying {len(rows)} row(s) of {request.from_report} with their current values from {request.source}"
+    ]
+    if missing:
+        shown = ", ".join(missing[:10]) + (", …" if len(missing) > 10 else "")
+        notes.append(
+            f"{len(missing)} row(s) of the report are no longer in the catalog and are not retried: {shown}"
+        )
+    return _Source(None, chosen, spec, str(request.source), checked.warnings, notes)
+
+
+def _load_for_retry(request: ApplyRequest, spec: ProviderSpec) -> tuple[Sheet, ProviderSpec, Any]:
+    """The catalog read (and its headers checked) without refusing it for rows that are not retried."""
+    from catalog_sync.validation import validate_catalog
+
+    assert request.source is not None
+    read = {k: v for k, v in request.read.items() if k != "house_rules"}
+    sheet, spec, report = validate_catalog(
+        request.source, request.target.provider, house_rules=request.read.get("house_rules", ()), **read
+    )
+    return sheet, spec, report
+
+
+def _rows_of(retry: Sheet, catalog: Sheet, spec: ProviderSpec) -> tuple[list[int], list[str]]:
+    """Catalog row numbers of the report's rows (by their first filled key, else by row number)."""
+    from catalog_sync.normalise import normalise_value
+
+    index: dict[tuple[str, str], int] = {}
+    for key in spec.keys:
+        if key in catalog.data.columns:
+            for row, value in catalog.data[key].items():
+                text = normalise_value(str(value), spec.field(key))
+                if text:
+                    index.setdefault((key, text), int(str(row)))
+    rows: list[int] = []
+    missing: list[str] = []
+    for row, values in retry.data.iterrows():
+        keyed = [
+            (k, normalise_value(str(values[k]), spec.field(k)))
+            for k in spec.keys
+            if k in retry.data.columns and str(values[k]).strip()
+        ]
+        found = next((index[k] for k in keyed if k in index), None)
+        if found is None and not keyed and int(str(row)) in catalog.data.index:
+            found = int(str(row))
+        if found is None:
+            missing.append(f"row {row}" + (f" ({keyed[0][0]}={keyed[0][1]})" if keyed else ""))
+        elif found not in rows:
+            rows.append(found)
+    return sorted(rows), missing
+
+
+def _subset(sheet: Sheet, rows: list[int]) -> Sheet:
+    """The sheet with only ``rows`` (original row numbers kept)."""
+    from dataclasses import replace
+
+    return replace(
+        sheet,
+        data=sheet.data.loc[rows],
+        kinds=None if sheet.kinds is None else sheet.kinds.loc[rows],
+        ignored=None if sheet.ignored is None else sheet.ignored.loc[rows],
+        problems=[p for p in sheet.problems if p.row is None or p.row in rows],
+    )
 
 
 def _report_hint(message: str, sheet: Sheet, provider: str, mapping: str | None) -> str:

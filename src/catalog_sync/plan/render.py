@@ -11,7 +11,7 @@ from rich.text import Text
 from catalog_sync.plan.model import ACTIONS, Change, Plan
 from catalog_sync.text import safe_text
 
-__all__ = ["ACTION_STYLES", "render_failures", "render_plan", "render_summary", "summary_line"]
+__all__ = ["ACTION_STYLES", "render_failures", "render_plan", "render_summary", "render_warnings", "summary_line"]
 
 ACTION_STYLES = {
     "create": "green",
@@ -155,3 +155,23 @@ def render_failures(rows: list[dict[str, Any]], console: Console, report: str | 
     if len(bad) > SHOWN_FAILURES:
         where = f" in {report}" if report else " in the report"
         console.print(Text(f"… and {len(bad) - SHOWN_FAILURES:,} more{where}", style="dim"))
+
+
+#: Warnings shown in full before a plan (the rest are counted per code; ``validate`` lists all).
+SHOWN_WARNINGS = 5
+
+
+def render_warnings(problems: list[Any], console: Console) -> None:
+    """The catalog's validation warnings: a count per code, then the first few in full."""
+    if not problems:
+        return
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[problem.code] = counts.get(problem.code, 0) + 1
+    per_code = ", ".join(f"{n} {code}" for code, n in counts.items())
+    console.print(Text(f"{len(problems)} warning(s) in the catalog: {per_code}", style="yellow"))
+    for problem in problems[:SHOWN_WARNINGS]:
+        where = problem.cell or (f"row {problem.row}" if problem.row else problem.sheet or "")
+        console.print(Text(f"  {where} {problem.code}: {safe_text(problem.message)}", style="yellow"))
+    if len(problems) > SHOWN_WARNINGS:
+        console.print(Text(f"  … `catalog-sync validate` lists all {len(problems)}", style="dim"))

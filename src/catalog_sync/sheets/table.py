@@ -36,6 +36,43 @@ def _squash(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
+def _edits(a: str, b: str, limit: int) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) from ``a`` to ``b``; ``limit + 1`` once past ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] | None = None
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return row[-1]
+
+
+#: A header this many edits from exactly one field name is taken for a typo of it.
+NEAR_EDITS = 2
+
+
+def near_field(text: str, fields: list[str]) -> str | None:
+    """The field a header most likely means: the same letters and digits ignoring case and
+    spacing, else the one field within :data:`NEAR_EDITS` edits (``relaseDate``, ``tilte``)."""
+    squashed = _squash(text)
+    same = [f for f in fields if _squash(f) == squashed]
+    if same:
+        return same[0]
+    if len(squashed) < 4:
+        return None
+    scored = [(_edits(squashed, _squash(f), NEAR_EDITS), f) for f in fields]
+    best = min((d for d, _f in scored), default=NEAR_EDITS + 1)
+    hits = [f for d, f in scored if d == best]
+    return hits[0] if best <= NEAR_EDITS and len(hits) == 1 else None
+
+
 def _preview(value: str, size: int = 60) -> str:
     return value if len(value) <= size else value[:size] + "…"
 
@@ -221,7 +258,7 @@ def build_sheet(
     keep: list[int] = []
     names: list[str] = []
     seen: dict[str, int] = {}
-    squashed = {_squash(f): f for f in (known or {}).values()}
+    fields = list(dict.fromkeys((known or {}).values()))
     for j, text in enumerate(header):
         letter = column_letter(j)
         cell = f"{letter}{header_row}"
@@ -240,7 +277,7 @@ def build_sheet(
         if not name:
             continue  # mapped to nothing: ignored on purpose
         if known is not None and name not in known.values():
-            near = squashed.get(_squash(text))
+            near = near_field(text, fields)
             fix = (
                 f"did you mean {near!r}? Rename the header to {near} or map it with --mapping"
                 if near
@@ -254,6 +291,7 @@ def build_sheet(
                 row=header_row,
                 column=text,
                 value=text,
+                extra={"near": near} if near else None,
             )
             continue
         key = name.casefold()
