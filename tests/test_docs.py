@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -12,7 +13,30 @@ from catalog_sync.problems import CODES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-COMMANDS = sorted(cli.commands)
+COMMANDS = sorted(cli.list_commands(click.Context(cli)))
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_the_top_level_help_line_of_each_command_is_its_own(name: str) -> None:
+    """`catalog-sync --help` lists commands without importing them: each line must be the command's."""
+    from catalog_sync.cli.main import COMMANDS as LAZY
+
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None and LAZY[name][1] == command.get_short_help_str(limit=300)
+
+
+def test_top_level_help_imports_no_heavy_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from catalog_sync.cli.main import cli; "
+        "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0, r.output; "
+        "heavy = [m for m in ('pandas', 'pyarrow', 'pandera', 'requests', 'openpyxl') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "", done.stdout
 
 
 def test_the_commands_of_this_step_are_registered() -> None:
@@ -24,7 +48,8 @@ def test_command_has_help_with_an_example(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0, result.output
     assert "Example" in result.output, f"`catalog-sync {name} --help` shows no example"
-    assert len(cli.commands[name].help or "") > 40
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None and len(command.help or "") > 40
 
 
 @pytest.mark.parametrize("name", COMMANDS)

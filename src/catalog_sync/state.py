@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog_sync.config import public_base_url
+from catalog_sync.defaults import DEFAULT_STATE
 from catalog_sync.errors import ConfigError, LockHeldError, StateDatabaseError
 from catalog_sync.text import safe_text
 
@@ -60,7 +61,6 @@ __all__ = [
     "public_base_url",
 ]
 
-DEFAULT_STATE = Path(".catalog-sync") / "state.db"
 #: ``PRAGMA user_version`` of the schema below; a database with a higher one was written by a
 #: newer catalog-sync and is refused rather than half-understood.  1 → 2: ``runs.stopped`` and
 #: the ``lock_holder`` table; 2 → 3: ``runs.job``/``report``/``catalog_sha256``/``tool_version`` and

@@ -6,40 +6,29 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from catalog_sync.apply.executor import RowOutcome
-from catalog_sync.apply.service import problems_as_json
 from catalog_sync.errors import ConfigError
-from catalog_sync.jobs import ApplyHooks, ApplyRequest, Target, run_apply
-from catalog_sync.plan.model import Plan
-from catalog_sync.plan.render import (
-    render_failures,
-    render_plan,
-    render_summary,
-    render_warnings,
-    summary_line,
-)
-from catalog_sync.providers.base import ClientLimits
-from catalog_sync.report import SUFFIXES
 from catalog_sync.text import safe_text
 
 from .options import ReadOptions, json_option, provider_option, sheet_options
 from .sync_options import limit_options, sync_options
 
+if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--help needs none)
+    from rich.console import Console
+
+    from catalog_sync.apply.executor import RowOutcome
+    from catalog_sync.jobs import ApplyHooks
+    from catalog_sync.plan.model import Plan
+    from catalog_sync.providers.base import ClientLimits
+
 
 def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    from catalog_sync.report import SUFFIXES
+
     if value is not None and Path(value).suffix.lower() not in SUFFIXES:
         raise click.BadParameter("the report must end in .csv, .xlsx or .json", ctx=ctx, param=param)
     return None if value is None else Path(value)
@@ -54,6 +43,8 @@ def _confirm(plan: Plan, yes: bool, console: Console, *, new_ledger: bool = Fals
             f"the plan sends {writes} write(s) and stdin is not a terminal, so nothing can be "
             "confirmed; pass --yes to apply without asking (nothing was sent)"
         )
+    from catalog_sync.plan.render import render_plan
+
     render_plan(plan, console)
     host = urlsplit(plan.base_url).netloc or plan.base_url or "its default address"
     question = f"Apply {writes} write(s) to {plan.provider} at {host}?"
@@ -70,7 +61,17 @@ class _Progress:
     """A rich progress bar with ETA on stderr (off for --json or when stderr is not a terminal)."""
 
     def __init__(self, total: int, enabled: bool) -> None:
-        self.bar: Progress | None = None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar: Any = None
         if enabled and total:
             self.bar = Progress(
                 TextColumn("{task.description}"),
@@ -184,6 +185,12 @@ def apply_command(
       catalog-sync apply plan.json -p keevault --max-deletes 3
       catalog-sync apply -p royalti --only failed --from report.xlsx --yes
     """
+    from rich.console import Console
+
+    from catalog_sync.apply.service import problems_as_json
+    from catalog_sync.jobs import ApplyRequest, Target, run_apply
+    from catalog_sync.plan.render import render_failures, render_summary
+
     if mode == "mirror" and from_report:
         raise click.UsageError(
             "--mode mirror cannot be used with --only failed (it would delete the other rows)"
@@ -232,6 +239,8 @@ def apply_command(
 
 def _hooks(yes: bool, as_json: bool, err: Console) -> ApplyHooks:
     """The terminal's part of a run: the confirmation prompt, the plan's notes, the progress bar."""
+    from catalog_sync.jobs import ApplyHooks
+    from catalog_sync.plan.render import render_warnings, summary_line
 
     def planned(plan: Plan) -> None:
         if not as_json:

@@ -8,6 +8,7 @@ shown only with ``--debug`` (or ``CATALOG_SYNC_DEBUG=1``).
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -17,9 +18,60 @@ from catalog_sync import __version__
 from catalog_sync.config import redact
 from catalog_sync.errors import CatalogSyncError
 
+#: Each command: the module that defines it, and the line ``catalog-sync --help`` shows for it.
+#: A command's module (and what it imports: pandas, pandera, requests …) is imported only when
+#: that command runs or shows its own help, so ``catalog-sync --help`` answers at once.
+#: (tests/test_docs.py checks each line against the command's own help.)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("catalog_sync.cli.validate_cmd", "Check CATALOG against the provider's schema."),
+    "template": (
+        "catalog_sync.cli.template_cmd",
+        "Write an empty catalog for the provider as an xlsx workbook.",
+    ),
+    "plan": (
+        "catalog_sync.cli.plan_cmd",
+        "Show what `apply` would do: create / update (old → new per field) / unchanged / delete / conflict.",
+    ),
+    "apply": (
+        "catalog_sync.cli.apply_cmd",
+        "Carry the plan out: send only the changes, record each row's outcome, write a report.",
+    ),
+    "pull": (
+        "catalog_sync.cli.pull_cmd",
+        "Export every record the provider holds as a catalog sheet `apply` takes back unchanged.",
+    ),
+    "run": (
+        "catalog_sync.cli.run_cmd",
+        "Run the jobs of catalog-sync.toml (all of them, or the JOBs named), one after another.",
+    ),
+    "runs": (
+        "catalog_sync.cli.runs_cmd",
+        "List past runs (newest first), or the per-row outcomes of RUN_ID.",
+    ),
+    "sandbox": (
+        "catalog_sync.cli.sandbox_cmd",
+        "Serve a faithful local emulator of PROVIDER's API on 127.0.0.1.",
+    ),
+}
+
 
 class ErrorMappingGroup(click.Group):
-    """A click group that turns library errors into messages and exit codes, once."""
+    """A click group that turns library errors into messages and exit codes, once, and loads each
+    command's module only when the command is used (:data:`COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module = importlib.import_module(COMMANDS[cmd_name][0])
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_module, short) in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -66,27 +118,6 @@ def cli(debug: bool) -> None:
     Exit codes: 0 ok, 1 could not run, 2 usage, 3 invalid catalog, 4 some rows failed,
     5 state locked, 6 a limit stopped the run, 7 changes pending (plan --detailed-exitcode).
     """
-
-
-def _register() -> None:
-    # Explicit registration: one module per command group.
-    from catalog_sync.cli import (
-        apply_cmd,
-        plan_cmd,
-        pull_cmd,
-        run_cmd,
-        runs_cmd,
-        sandbox_cmd,
-        template_cmd,
-        validate_cmd,
-    )
-
-    for module in (validate_cmd, template_cmd, plan_cmd, apply_cmd, pull_cmd, run_cmd, runs_cmd, sandbox_cmd):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-
-from catalog_sync.apply.service import problems_as_json
-from catalog_sync.jobs import PlanRequest, Target, run_plan
-from catalog_sync.plan.render import render_plan, render_warnings
-from catalog_sync.providers.base import ClientLimits
 
 from .options import ReadOptions, json_option, provider_option, sheet_options
 from .sync_options import limit_options, sync_options
+
+if TYPE_CHECKING:
+    from catalog_sync.providers.base import ClientLimits
 
 
 @click.command("plan")
@@ -81,6 +79,12 @@ def plan_command(
       catalog-sync plan products.csv -p keevault --mode mirror -o plan.json
       catalog-sync plan products.csv -p jogg --json --detailed-exitcode
     """
+    from rich.console import Console  # the command's own imports: --help needs none of them
+
+    from catalog_sync.apply.service import problems_as_json
+    from catalog_sync.jobs import PlanRequest, Target, run_plan
+    from catalog_sync.plan.render import render_plan, render_warnings
+
     request = PlanRequest(
         target=Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits),
         catalog=str(catalog),

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-
-from catalog_sync.jobs import Target
-from catalog_sync.providers.base import ClientLimits
-from catalog_sync.pull import PullRequest, run_pull
 
 from .options import json_option, provider_option
 from .sync_options import connection_options, limit_options
+
+if TYPE_CHECKING:
+    from catalog_sync.providers.base import ClientLimits
 
 
 @click.command("pull")
@@ -55,6 +54,11 @@ def pull_command(
       catalog-sync pull -p keevault -o products.ods --sheet Licences
       catalog-sync pull -p jogg -o products.csv
     """
+    from rich.console import Console
+
+    from catalog_sync.jobs import Target
+    from catalog_sync.pull import PullRequest, run_pull
+
     target = Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits)
     outcome = run_pull(PullRequest(target, Path(out), sheet))
     if as_json:

@@ -8,16 +8,16 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from catalog_sync.plan.diff import BLANKS, MODES
-from catalog_sync.providers.base import (
+from catalog_sync.defaults import (
+    BLANKS,
     DEFAULT_MAX_ANSWER_MB,
     DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RECORDS,
+    DEFAULT_MAX_SKEW,
+    DEFAULT_STATE,
     DEFAULT_TIMEOUT,
-    ClientLimits,
+    MODES,
 )
-from catalog_sync.providers.keevault import DEFAULT_MAX_SKEW
-from catalog_sync.state import DEFAULT_STATE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +98,8 @@ def limit_options(f: F) -> F:
 
     @functools.wraps(f)
     def with_limits(*args: Any, **kwargs: Any) -> Any:
+        from catalog_sync.providers.base import ClientLimits  # imported when the command runs
+
         limits = ClientLimits(**{name: kwargs.pop(name) for name in _LIMIT_PARAMS})
         return f(*args, limits=limits, **kwargs)
 

@@ -7,8 +7,6 @@ from pathlib import Path
 import click
 
 from catalog_sync.errors import ConfigError
-from catalog_sync.spec import load_spec
-from catalog_sync.validation.template import write_template
 
 from .options import provider_option
 
@@ -44,6 +42,9 @@ def template_command(provider: str, output: Path, force: bool) -> None:
       catalog-sync template -p royalti -o products.xlsx
       catalog-sync validate products.xlsx -p royalti
     """
+    from catalog_sync.spec import load_spec
+    from catalog_sync.validation.template import write_template
+
     if output.exists() and not force:
         raise click.UsageError(f"{output} exists; pass --force to overwrite it")
     spec = load_spec(provider)

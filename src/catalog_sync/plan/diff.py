@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from catalog_sync.defaults import BLANKS, MODES
 from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.normalise import normalise_frame
 from catalog_sync.plan.base import Base
@@ -42,8 +43,6 @@ from catalog_sync.state import Unknown
 
 __all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan"]
 
-MODES = ("upsert", "create", "update", "mirror")
-BLANKS = ("keep", "clear")
 _RID, _FP = "__rid", "__fp"
 
 

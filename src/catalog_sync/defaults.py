@@ -1,0 +1,22 @@
+"""Defaults and choices the command line shows before any heavy module is imported.
+
+``catalog-sync --help`` and every command's ``--help`` must answer at once, so option
+declarations read their defaults from here rather than from the modules that use them
+(which import pandas, pyarrow, pandera, requests).  The users import these names too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: ``--state``: the SQLite ledger.
+DEFAULT_STATE = Path(".catalog-sync") / "state.db"
+#: ``--mode`` and ``--blanks``.
+MODES = ("upsert", "create", "update", "mirror")
+BLANKS = ("keep", "clear")
+#: Limits of what a provider may answer (README "Limits").
+DEFAULT_TIMEOUT = 60.0  # seconds for one whole answer (connect, send, headers and body)
+DEFAULT_MAX_ANSWER_MB = 128  # decoded (decompressed) size of one answer
+DEFAULT_MAX_PAGES = 50_000  # pages of one listing
+DEFAULT_MAX_RECORDS = 5_000_000  # records of one listing
+DEFAULT_MAX_SKEW = 300.0  # seconds a signed Keevault answer's time may be from this machine's clock
