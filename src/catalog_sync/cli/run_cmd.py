@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from catalog_sync.config import CONFIG_FILE, redact
-from catalog_sync.jobs.config import load_run_config
-from catalog_sync.jobs.run import JobResult, RunOutcome, counts_text, run_jobs
 from catalog_sync.text import safe_text
 
 from .options import json_option
+
+if TYPE_CHECKING:  # imported when the command runs: --help needs none of them
+    from rich.console import Console
+
+    from catalog_sync.jobs.run import JobResult, RunOutcome
 
 
 def _style(code: int) -> str:
@@ -41,6 +42,11 @@ def _report_errors(result: JobResult) -> None:
 
 def render_results(outcome: RunOutcome, console: Console) -> None:
     """One line per job: job, provider, counts, exit code, report (wrapped to the console width)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from catalog_sync.jobs.run import counts_text
+
     table = Table("job", "provider", "counts", "exit", "report", header_style="bold", box=None)
     for r in outcome.results:
         table.add_row(
@@ -84,6 +90,11 @@ def run_command(jobs: tuple[str, ...], config_path: str, log_file: str | None, a
       catalog-sync run
       catalog-sync run labels --config /etc/catalog-sync/catalog-sync.toml --log-file runs.jsonl
     """
+    from rich.console import Console
+
+    from catalog_sync.jobs.config import load_run_config
+    from catalog_sync.jobs.run import run_jobs
+
     config = load_run_config(Path(config_path))
     unknown = [name for name in jobs if name not in config.jobs]
     if unknown:
