@@ -174,7 +174,7 @@ def test_wide_terminals_get_the_full_table() -> None:
 
     from rich.console import Console
 
-    from catalog_sync.cli.validate_cmd import PROBLEM_COLUMNS, render
+    from catalog_sync.cli.validate_view import PROBLEM_COLUMNS, render
     from catalog_sync.validation import validate_catalog
 
     _, _, report = validate_catalog(SAMPLES / "royalti" / "year_out_of_range.csv", "royalti")

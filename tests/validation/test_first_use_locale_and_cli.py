@@ -53,12 +53,12 @@ def test_provider_ignores_case(spelling: str) -> None:
 
 
 def test_the_provider_reaching_the_command_is_lower_case(monkeypatch) -> None:
-    import catalog_sync.cli.validate_cmd as validate_cmd
+    import catalog_sync.cli.validate_view as validate_view
 
     seen = []
-    real = validate_cmd.validate_catalog
+    real = validate_view.validate_catalog
     monkeypatch.setattr(
-        validate_cmd, "validate_catalog", lambda path, p, **kw: seen.append(p) or real(path, p, **kw)
+        validate_view, "validate_catalog", lambda path, p, **kw: seen.append(p) or real(path, p, **kw)
     )
     CliRunner().invoke(cli, ["validate", str(SAMPLES / "keevault" / "catalog.csv"), "-p", "KeeVault"])
     assert seen == ["keevault"]

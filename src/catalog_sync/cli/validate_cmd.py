@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections import Counter
 from pathlib import Path
-from typing import TextIO
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from catalog_sync.errors import ConfigError, InvalidCatalogError
-from catalog_sync.problems import Problem
-from catalog_sync.report import SUFFIXES, check_output, write_table
-from catalog_sync.sheets.model import Sheet
-from catalog_sync.sheets.rewrite import OUTPUT_SUFFIXES, write_fixed
-from catalog_sync.validation import ValidationReport, validate_catalog
-from catalog_sync.validation.fix import CellFix, certain_fixes
-from catalog_sync.validation.result import PROBLEM_FIELDS, problem_dict
 
 from .options import ReadOptions, json_option, provider_option, sheet_options
-
-PROBLEM_COLUMNS = list(PROBLEM_FIELDS)
-_MAX_VALUE = 32
-WIDE = 120  # narrower terminals get a list instead of the table
-#: Problems the human view lists; the rest are counted per code (--json and --report have them all).
-SHOWN = 200
 
 
 def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     if value is None:
         return None
+    from catalog_sync.report import SUFFIXES
+
     path = Path(value)
     if path.suffix.lower() not in SUFFIXES:
         raise click.BadParameter("the report must end in .csv, .xlsx or .json", ctx=ctx, param=param)
@@ -43,6 +23,8 @@ def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) 
 def _fixed_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     if value is None:
         return None
+    from catalog_sync.sheets.rewrite import OUTPUT_SUFFIXES
+
     path = Path(value)
     if path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise click.BadParameter("the fixed catalog must end in .xlsx or .csv", ctx=ctx, param=param)
@@ -105,193 +87,9 @@ def validate_command(
           --schema house.yaml --report problems.xlsx
       catalog-sync validate products.xlsx -p royalti --fix -o fixed.xlsx
     """
-    _check_fix_options(fix, fixed_file, catalog, read)
-    if report_file is not None:
-        _check_report(report_file, catalog, read)
-    loaded, _spec, report = validate_catalog(
-        catalog,
-        provider,
-        strict=strict,
-        **read.as_kwargs(),
-    )
-    fixes: list[CellFix] | None = None
-    if fixed_file is not None:
-        fixes = certain_fixes(report)
-        write_fixed(loaded, {f.cell: f.new for f in fixes}, fixed_file)
-        loaded, report = _validate_fixed(fixed_file, loaded, provider, strict, read)
-    if report_file is not None:
-        write_problems(report, report_file)
-    where = f"{Path(catalog).name}" + (f" ({loaded.sheet_name})" if loaded.sheet_name else "")
-    if fixed_file is not None:
-        where = f"{fixed_file.name}" + (f" ({loaded.sheet_name})" if loaded.sheet_name else "")
-    if as_json:
-        write_json(report, sys.stdout, fixes=fixes, fixed_file=fixed_file)
-    else:
-        if fixes is not None and fixed_file is not None:
-            render_fixes(fixes, catalog, fixed_file)
-        render(report, where)
-    if not report.valid:
-        raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
+    from catalog_sync.cli.validate_view import run_validate
 
-
-def _check_fix_options(fix: bool, fixed_file: Path | None, catalog: str, read: ReadOptions) -> None:
-    """Usage error (exit 2) for --fix without -o, -o without --fix, or -o naming an input."""
-    if fix and fixed_file is None:
-        raise click.UsageError("--fix needs -o FIXED.xlsx|.csv: the catalog itself is never overwritten")
-    if fixed_file is not None and not fix:
-        raise click.UsageError("-o/--output is where --fix writes the repaired catalog; add --fix")
-    if fixed_file is not None:
-        _check_report(fixed_file, catalog, read, what="fixed catalog")
-
-
-def _validate_fixed(
-    fixed_file: Path, loaded: Sheet, provider: str, strict: bool, read: ReadOptions
-) -> tuple[Sheet, ValidationReport]:
-    """The repaired file validated as a catalog (what the exit code and problems then describe)."""
-    sheet = loaded.sheet_name if fixed_file.suffix.lower() == ".xlsx" else None
-    again, _spec, report = validate_catalog(
-        fixed_file, provider, strict=strict, sheet=sheet, mapping=read.mapping, house_rules=read.house_rules
-    )
-    return again, report
-
-
-def render_fixes(
-    fixes: list[CellFix], catalog: str, fixed_file: Path, console: Console | None = None
-) -> None:
-    """One line per changed cell (sheet!cell: old → new), then where the repaired catalog is."""
-    console = console or Console(soft_wrap=False)
-    for f in fixes:
-        place = f"{f.sheet}!{f.cell}" if f.sheet else f.cell
-        console.print(Text(f"fixed {place} ({f.column}): {_short(f.old)} → {_short(f.new)}  [{f.reason}]"))
-    count = f"{len(fixes)} cell{'' if len(fixes) == 1 else 's'} fixed" if fixes else "nothing certain to fix"
-    console.print(
-        Text(f"{count}; wrote {fixed_file} (the rest of {Path(catalog).name} unchanged)", style="bold")
-    )
-
-
-def _check_report(target: Path, catalog: str, read: ReadOptions, what: str = "report") -> None:
-    """Usage error (exit 2) when --report is the catalog or another input, or a symbolic link."""
-    inputs = [("catalog", catalog), ("--mapping file", read.mapping)]
-    inputs += [("--schema file", schema) for schema in read.house_rules]
-    try:
-        check_output(target, inputs, what=what)
-    except ConfigError as exc:
-        raise click.UsageError(exc.message) from None
-
-
-def write_json(
-    report: ValidationReport,
-    out: TextIO,
-    *,
-    fixes: list[CellFix] | None = None,
-    fixed_file: Path | None = None,
-) -> None:
-    """The ``--json`` document, one problem per line (fast and diff-friendly for big catalogs).
-
-    With ``--fix`` it also holds ``"fixed"`` (each changed cell: sheet, cell, row, column, old, new,
-    reason) and ``"output"`` (the repaired file); the problems are then those of the repaired file.
-    """
-    out.write('{"valid": %s, "problems": [' % ("true" if report.valid else "false"))
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
-    for n, problem in enumerate(report.problems):
-        out.write(("\n  " if n == 0 else ",\n  ") + dumps(problem_dict(problem)))
-    out.write("\n]" if report.problems else "]")
-    if fixes is not None:
-        out.write(', "fixed": [')
-        for n, fix in enumerate(fixes):
-            out.write(("\n  " if n == 0 else ",\n  ") + dumps(fix.to_dict()))
-        out.write("\n]" if fixes else "]")
-        out.write(', "output": ' + dumps(str(fixed_file)))
-    out.write("}\n")
-    out.flush()
-
-
-def write_problems(report: ValidationReport, path: Path) -> Path:
-    """The problems of ``report`` as a CSV/XLSX/JSON file (JSON: the ``--json`` shape)."""
-    rows = [problem_dict(p) for p in report.problems]
-    return write_table(
-        rows,
-        path,
-        columns=PROBLEM_COLUMNS,
-        text_columns=("cell", "column", "value"),
-        status_column="severity",
-        summary={
-            "valid": report.valid,
-            "errors": len(report.errors),
-            "warnings": len(report.warnings),
-            "file": report.path,
-            "sheet": report.sheet,
-        },
-        json_root=report.to_dict(),
-    )
-
-
-def _short(value: str | None) -> str:
-    if value is None:
-        return ""
-    text = repr(value)[1:-1] if any(not ch.isprintable() for ch in value) else value
-    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
-
-
-def _row(p: Problem) -> list[Text]:
-    colour = "red" if p.severity == "error" else "yellow"
-    cells = [
-        p.sheet or "",
-        p.cell or "",
-        "" if p.row is None else str(p.row),
-        _short(p.column),
-        _short(p.value),
-        p.code,
-    ]
-    return [*(Text(c) for c in cells), Text(p.severity, style=colour), Text(p.message)]
-
-
-def render(
-    report: ValidationReport, where: str, console: Console | None = None, *, shown: int | None = None
-) -> None:
-    """The human view: a table of problems (a compact list on narrow terminals) and the summary line.
-
-    At most ``shown`` (:data:`SHOWN`) problems are listed; when there are more, the rest are
-    counted per code and severity, and the user is pointed at ``--json`` / ``--report``.
-    """
-    console = console or Console(soft_wrap=False)
-    limit = SHOWN if shown is None else shown
-    listed = report.problems[:limit]
-    if listed and console.width >= WIDE:
-        table = Table(show_lines=False, header_style="bold")
-        for name in PROBLEM_COLUMNS:
-            # locations and codes never wrap; values and messages take the rest of the width
-            wraps = name in ("value", "message", "sheet")
-            table.add_column(name, no_wrap=not wraps, overflow="fold", ratio=3 if name == "message" else None)
-        for problem in listed:
-            table.add_row(*_row(problem))
-        console.print(table)
-    else:
-        for p in listed:
-            head = Text.assemble(
-                (f"{p.cell or '-':<6}", "bold"),
-                f" row {'-' if p.row is None else p.row:<5} ",
-                (f"{p.severity:<8}", "red" if p.severity == "error" else "yellow"),
-                f" {p.code}",
-                f"  {_short(p.column)}" if p.column else "",
-                f" = {_short(p.value)!r}" if p.value else "",
-            )
-            console.print(head, overflow="ellipsis", no_wrap=True)
-            console.print(Text("    " + p.message))
-    hidden = report.problems[limit:]
-    if hidden:
-        counts = Counter((p.code, p.severity) for p in hidden)
-        parts = ", ".join(f"{n} {code} ({severity})" for (code, severity), n in counts.most_common())
-        console.print(
-            Text(
-                f"Only the first {len(listed)} of {len(report.problems)} problems are listed; not listed: "
-                f"{parts}. Use --json or --report FILE for all of them.",
-                style="bold",
-            )
-        )
-    style = "green" if report.valid else "red"
-    verdict = "valid" if report.valid else "invalid"
-    console.print(Text(f"{report.summary()} in {where}: {verdict}", style=style))
+    run_validate(catalog, provider, read, strict, as_json, report_file, fix, fixed_file)
 
 
 COMMANDS: list[click.Command] = [validate_command]
