@@ -115,6 +115,41 @@ def bench_apply(folder: Path, n: int) -> None:
     )
 
 
+def bench_help() -> None:
+    """``catalog-sync --help`` and each command's ``--help`` as whole processes (target < 0.3 s)."""
+    import subprocess
+    import sys
+
+    def once(args: list[str]) -> float:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "catalog_sync", *args, "--help"], capture_output=True, check=True
+        )
+        return time.perf_counter() - started
+
+    floor = min(
+        _process_seconds([sys.executable, "-c", "import click"]) for _ in range(3)
+    )  # a process that only imports click
+    figures = {"(top)": min(once([]) for _ in range(3))}
+    for command in ("validate", "template", "plan", "apply", "pull", "run", "runs", "sandbox"):
+        figures[command] = min(once([command]) for _ in range(3))
+    slowest = max(figures, key=lambda k: figures[k])
+    shown = ", ".join(f"{name} {seconds:.2f}" for name, seconds in figures.items())
+    print(
+        f"--help    seconds (best of 3, whole process): {shown}; slowest {slowest} "
+        f"{figures[slowest]:.2f} s = {figures[slowest] / floor:.1f}x a process importing only click "
+        f"({floor:.2f} s); target < 0.3 s: {'met' if figures[slowest] < 0.3 else 'missed'}"
+    )
+
+
+def _process_seconds(command: list[str]) -> float:
+    import subprocess
+
+    started = time.perf_counter()
+    subprocess.run(command, capture_output=True, check=True)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument(
@@ -130,6 +165,7 @@ def main() -> None:
         bench_load_validate(folder, args.rows)
         bench_plan(folder, args.rows // 4)
         bench_apply(folder, args.creates)
+    bench_help()
 
 
 if __name__ == "__main__":
