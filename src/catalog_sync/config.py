@@ -159,11 +159,13 @@ class Credentials:
         env: Mapping[str, str] | None = None,
         config_path: str | Path | None = None,
         config: Mapping[str, Any] | None = None,
+        require: bool = True,
         **explicit: str | None,
     ) -> Credentials:
         """Read ``provider``'s variables: explicit kwargs (``api_key=`` or ``ROYALTI_API_KEY=``),
         then the environment, then the config file.  Raises :class:`ConfigError` naming the
-        missing variables when no required set is complete."""
+        missing variables when no required set is complete (``require=False``: the caller
+        checks :attr:`complete` / calls :meth:`require` itself)."""
         _check_provider(provider)
         env = os.environ if env is None else env
         table = _provider_table(provider, config if config is not None else read_config(config_path))
@@ -185,13 +187,24 @@ class Credentials:
                 if name in _HEADER_VARIABLES:
                     _check_header_safe(name, values[name])
         creds = cls(provider, values)
-        creds.require()
+        if require:
+            creds.require()
         return creds
+
+    @property
+    def complete(self) -> bool:
+        """True when one required set of variables is fully present."""
+        return any(all(self._values.get(n) for n in option) for option in _REQUIRED[self.provider])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The variables that are set (never their values)."""
+        return tuple(sorted(self._values))
 
     def require(self) -> None:
         """Raise :class:`ConfigError` unless one complete set of required variables is present."""
         options = _REQUIRED[self.provider]
-        if any(all(self._values.get(n) for n in option) for option in options):
+        if self.complete:
             return
         wanted = " or ".join("+".join(option) for option in options)
         missing = [n for n in options[0] if not self._values.get(n)]

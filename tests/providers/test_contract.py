@@ -273,9 +273,10 @@ class TestProviderContract:
             max_attempts=3,
         )
         with pytest.raises(FatalProviderError) as info:
-            client.create(case.row)  # never reached the server: resending is safe, so it was retried
+            client.create(case.row)  # never reached the server: resending is safe, so it was retried once
         assert "cannot connect" in str(info.value)
-        assert client.stats.requests == 3
+        # a connection never made is no request sent; one quick retry, then final (issue 9 item 4)
+        assert client.stats.requests == 0 and client.stats.attempts == 2
         assert KEYS[case.provider] not in str(info.value)
 
     def test_rate_limit_paces_writes(self, case: Case, client_factory: Any) -> None:

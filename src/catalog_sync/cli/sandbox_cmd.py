@@ -11,6 +11,11 @@ from typing import Any
 import click
 
 from catalog_sync.errors import ConfigError
+from catalog_sync.providers.local_sandbox import (
+    default_public_key_path,
+    forget_sandbox_public_key,
+    write_sandbox_public_key,
+)
 from catalog_sync.registry import PROVIDERS
 from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.sandbox.faults import LOST_ANSWER_MODES
@@ -51,9 +56,10 @@ RATE = click.FloatRange(0.0, 1.0)
 @click.option(
     "--public-key-out",
     type=click.Path(dir_okay=False),
-    default=".catalog-sync/sandbox-keevault-public-key.pem",
+    default=str(default_public_key_path("keevault")),
     show_default=True,
-    help="keevault: where to write the PEM the sandbox signs with, for KEEVAULT_PUBLIC_KEY.",
+    help="keevault: where to write the PEM the sandbox signs with (and, next to it, the record of the URL "
+    "it belongs to); a client run in this folder with KEEVAULT_PUBLIC_KEY unset trusts it for that URL only.",
 )
 @click.option(
     "--latency-ms", type=click.FloatRange(0), default=0.0, help="Fixed delay before each API answer."
@@ -170,13 +176,16 @@ def sandbox(provider: str, host: str, port: int | None, state_path: str | None, 
       keevault  sandbox-keevault-key
       royalti   RWAK_sandbox   (login sandbox@royalti.test / sandbox-password,
                                 workspace sandbox-workspace)
-    Others are refused with the provider's own error.
+    Others are refused with the provider's own error.  A client run with --base-url on a
+    loopback address and its variables unset sends the same default key, and the keevault
+    client trusts the PEM this sandbox wrote into ./.catalog-sync/ for this URL: in the same
+    folder, nothing needs exporting.
 
     \b
     Example:
       catalog-sync sandbox -p royalti --port 0
       catalog-sync sandbox -p keevault --state kv.db --error-rate 0.1 --lost-answer-rate 0.05 --seed 7
-      KEEVAULT_BASE_URL=http://127.0.0.1:8762 catalog-sync plan products.csv -p keevault
+      catalog-sync plan products.csv -p keevault --base-url http://127.0.0.1:8762
     """
     faults, options = _split_flags(provider, flags)
     try:
@@ -191,11 +200,14 @@ def sandbox(provider: str, host: str, port: int | None, state_path: str | None, 
         box.start()
     except OSError as exc:
         raise ConfigError(f"sandbox: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    url = box.url
     _announce(box, provider, state_path, faults, public_key_out)
     try:
         while not stop.wait(0.5):
             pass
     finally:
+        if box.public_key_pem:
+            forget_sandbox_public_key(public_key_out, url)
         box.stop()
         click.echo("sandbox stopped")
         sys.stdout.flush()
@@ -216,10 +228,17 @@ def _split_flags(provider: str, flags: dict[str, Any]) -> tuple[FaultConfig, dic
 
 
 def _write_public_key(box: Sandbox, path: str) -> Path:
-    out = Path(path).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(box.public_key_pem or "", encoding="utf-8")
-    return out
+    try:
+        return write_sandbox_public_key(path, box.public_key_pem or "", box.url, box.provider)
+    except OSError as exc:
+        raise ConfigError(f"sandbox: cannot write the public key to {path}: {exc.strerror or exc}") from exc
+
+
+def _found_without_exports(box: Sandbox, public_key_out: str) -> bool:
+    """True when a client in this folder finds what it needs (key, PEM) with nothing exported."""
+    if box.api_key_source != "default" or box.login_source not in (None, "default"):
+        return False
+    return not box.public_key_pem or Path(public_key_out).resolve() == default_public_key_path().resolve()
 
 
 def _announce(
@@ -231,7 +250,7 @@ def _announce(
     env_var = KEY_ENV[provider]
     if box.api_key_source == "default":
         lines.append(f"  {env_var} is not set: accepting the documented default sandbox key "
-                     f"(see catalog-sync sandbox --help); set {env_var} to it in the client's shell")  # fmt: skip
+                     f"(see catalog-sync sandbox --help); a client with {env_var} unset sends it to a loopback URL")  # fmt: skip
     elif box.api_key_source == "env":
         lines.append(f"  accepting the key in {env_var}")
     else:
@@ -245,7 +264,10 @@ def _announce(
     if box.public_key_pem:
         exports.append(f"export KEEVAULT_PUBLIC_KEY={_write_public_key(box, public_key_out)}")
     exports.append(f"export {provider.upper()}_BASE_URL={box.url}")
-    lines.append("  in the client's shell:")
+    if _found_without_exports(box, public_key_out):
+        lines.append(f"  a client in this folder needs no exports: catalog-sync apply CATALOG -p {provider} "
+                     f"--base-url {box.url}")  # fmt: skip
+    lines.append("  or, in the client's shell:")
     lines += [f"    {line}" for line in exports]
     lines.append("  admin: GET /_sandbox/state · GET|POST /_sandbox/faults · GET /_sandbox/stats"
                  + (" · GET /_sandbox/public-key" if box.public_key_pem else ""))  # fmt: skip

@@ -10,7 +10,11 @@ sheet terms.  Everything about *sending* lives here, once:
 * retries with full-jitter exponential backoff honouring ``Retry-After`` (at most 6 attempts
   and 60 s of waiting per request) — but only for requests safe to repeat: every GET, any
   request whose connection was never established, and writes the server refused before
-  processing (429, 503 with ``Retry-After``).  A write whose answer was lost (dropped connection, read
+  processing (429, 503 with ``Retry-After``).  A connection that cannot be made (refused,
+  connect timeout, unknown host) is tried once more after a short pause, then the client
+  gives up for good: every later request fails at once with the same "cannot connect";
+* ``stats.requests`` counts the requests that reached a server; ``stats.attempts`` every try;
+* credentials refused name the variables to fix (:meth:`Provider.refused_hint`), never values;  A write whose answer was lost (dropped connection, read
   timeout, 5xx, truncated body) raises :class:`UnknownOutcomeError` and is never resent;
 * messages name the method and path only, pass through :func:`config.redact`, and never
   carry credentials or query strings.
@@ -32,6 +36,7 @@ from requests.auth import AuthBase
 
 from catalog_sync.config import Credentials, public_base_url, read_config, redact, resolve_base_url
 from catalog_sync.errors import (
+    ConfigError,
     FatalProviderError,
     ProviderError,
     RetriableProviderError,
@@ -39,7 +44,14 @@ from catalog_sync.errors import (
     UnknownOutcomeError,
 )
 from catalog_sync.normalise import normalise_value
-from catalog_sync.providers.http import Answer, Classified, connection_failure_phase, make_session
+from catalog_sync.providers.http import (
+    Answer,
+    Classified,
+    connection_failure_phase,
+    connection_failure_reason,
+    make_session,
+)
+from catalog_sync.providers.local_sandbox import demo_credentials, note_once
 from catalog_sync.providers.ratelimit import RateLimiter, backoff_delay
 from catalog_sync.providers.records import Outcome, RemoteRecord, Stats, WriteResult, fingerprint
 from catalog_sync.providers.transport import AnswerTooLarge, DeadlineExceeded, read_capped, watching
@@ -67,6 +79,9 @@ DEFAULT_MAX_PAGES = 50_000  # pages of one listing
 DEFAULT_MAX_RECORDS = 5_000_000  # records of one listing
 MAX_MESSAGE = 500  # characters of provider text kept in a message
 MAX_ID_LENGTH = 200
+#: A connection that cannot be made is tried this many times in all (one quick retry), then final.
+CONNECT_ATTEMPTS = 2
+CONNECT_RETRY_WAIT = 0.5  # seconds, at most, before that one retry
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,11 @@ def clean_code(code: Any) -> int | str | None:
     return None
 
 
+def _never_connected(exc: Exception) -> bool:
+    """True when the attempt failed before a connection to the server was made."""
+    return isinstance(exc, requests.RequestException) and connection_failure_phase(exc) == "connect"
+
+
 def _redirect_text(answer: Answer) -> str:
     """A redirect is never followed (credentials would travel with it): say where it pointed."""
     target = public_base_url(answer.headers.get("location", "")) or "elsewhere"
@@ -123,11 +143,12 @@ class _Call:
 
 
 class _Again(Exception):
-    """Internal: the attempt failed in a way worth repeating (``error`` if the budget runs out)."""
+    """Internal: the attempt failed in a way worth repeating (``error`` if the budget runs out);
+    ``connect``: no connection could be made (its own, short budget)."""
 
-    def __init__(self, error: ProviderError, wait: float | None = None) -> None:
+    def __init__(self, error: ProviderError, wait: float | None = None, *, connect: bool = False) -> None:
         super().__init__(error.message)
-        self.error, self.wait = error, wait
+        self.error, self.wait, self.connect = error, wait, connect
 
 
 class _Refresh(Exception):
@@ -161,6 +182,10 @@ class Provider(ABC):
     credential_options: ClassVar[tuple[str, ...]] = ()  # explicit kwargs from_env passes to Credentials
     constructor_options: ClassVar[tuple[str, ...]] = ()  # limits only this provider takes (ClientLimits)
     CODES: ClassVar[dict[int | str, Outcome]] = {}
+    #: the provider's own codes that mean "these credentials are refused" (named in the message)
+    CREDENTIAL_CODES: ClassVar[frozenset[int | str]] = frozenset()
+    #: True when the documented sandbox demo key was used (loopback base URL, key variable unset)
+    demo_key_used: bool = False
 
     connect_timeout: float = 5.0
     max_attempts: int = 6
@@ -205,6 +230,7 @@ class Provider(ABC):
         self.session = make_session(self.concurrency * 2)
         self.session.auth = _HookAuth(self)
         self._sleep: Callable[[float], None] = time.sleep
+        self._cannot_connect: FatalProviderError | None = None  # set once a connection proved impossible
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -223,15 +249,31 @@ class Provider(ABC):
 
         Credential kwargs (e.g. ``api_key=``) go to :meth:`Credentials.load`; other kwargs
         (``insecure_skip_signature=``, ``max_attempts=`` …) go to the constructor.
+        A loopback base URL (a local ``catalog-sync sandbox``) with none of the provider's
+        credential variables set gets the sandbox's documented demo key (said once on stderr).
         """
         klass: Any = cls
         config = read_config(config_path)
         explicit = {k: options.pop(k) for k in list(options) if k in klass.credential_options}
-        credentials = Credentials.load(klass.name, env=env, config=config, **explicit)
-        url = resolve_base_url(klass.name, base_url, env=env, config=config)
-        return klass(
-            credentials, base_url=url, rate=rate, concurrency=concurrency, timeout=timeout, **options
+        credentials = Credentials.load(klass.name, env=env, config=config, require=False, **explicit)
+        try:
+            url = resolve_base_url(klass.name, base_url, env=env, config=config)
+        except ConfigError:
+            credentials.require()  # missing credentials are named first
+            raise
+        demo = demo_credentials(klass.name, credentials, url, env=env, config=config)
+        (demo or credentials).require()
+        client = klass(
+            demo or credentials, base_url=url, rate=rate, concurrency=concurrency, timeout=timeout, **options
         )
+        if demo is not None:
+            client.demo_key_used = True
+            variable = klass.refused_variables_of(demo)[0]
+            note_once(
+                f"{klass.title}: {variable} is not set: using the documented demo key of the local sandbox at "
+                f"{public_base_url(url)} (only ever for a loopback address)"
+            )
+        return client
 
     def clean_base_url(self, url: str) -> str:
         """Hook: accept a documented base that already includes the API prefix."""
@@ -275,6 +317,32 @@ class Provider(ABC):
     def secrets(self) -> list[str]:
         """Hook: secret values to scrub from messages (credentials; subclasses add tokens)."""
         return self.credentials.secrets
+
+    def check_access(self) -> None:
+        """Fail fast on refused credentials: one cheap authenticated request where the provider
+        needs one, before anything is planned or sent (:class:`FatalProviderError` naming the
+        variable to fix).  The base does nothing: a provider that can list is checked by the
+        listing every plan reads first (and by the first write of a saved plan)."""
+        return None
+
+    @classmethod
+    def refused_variables_of(cls, credentials: Credentials) -> tuple[str, ...]:
+        """Hook: the variables to fix when ``credentials`` are refused (the API key by default)."""
+        from catalog_sync.registry import provider_info
+
+        return (provider_info(cls.name).key_variable,)
+
+    def refused_hint(self) -> str:
+        """What to fix when the provider refuses the credentials: variable names, never values."""
+        names = self.refused_variables_of(self.credentials)
+        listed = " / ".join(names)
+        hint = f"check {listed} (environment or [providers.{self.name}] in catalog-sync.toml)"
+        if self.demo_key_used:
+            hint += (
+                f"; {listed} is not set, so the sandbox demo key was sent: set {names[0]} to the key the "
+                "sandbox accepts (the one in its own shell's environment, or its --api-key)"
+            )
+        return hint
 
     # ------------------------------------------------------------------ classification helpers
     def outcome_of(self, code: int | str | None, default: Outcome) -> Outcome:
@@ -346,8 +414,9 @@ class Provider(ABC):
         call = _Call(
             method.upper(), path, method.upper() == "GET" if idempotent is None else idempotent, auth
         )
+        self._raise_if_unreachable()
         send = {"params": params, "json": json, "data": data, "headers": headers}
-        attempt, waited = 0, 0.0
+        attempt, waited, unreachable = 0, 0.0, 0
         while True:
             attempt += 1
             try:
@@ -355,20 +424,42 @@ class Provider(ABC):
             except _Refresh:
                 attempt -= 1  # the same attempt again, with refreshed credentials
             except _Again as again:
-                delay = self._retry_delay(again, attempt, waited)
+                if again.connect:
+                    unreachable += 1
+                    delay = self._connect_retry_delay(again, attempt, unreachable)
+                else:
+                    delay = self._retry_delay(again, attempt, waited)
                 waited += delay
                 self.stats.count_retry()
                 self._sleep(delay)
+
+    def _raise_if_unreachable(self) -> None:
+        """Once a connection proved impossible, every later request fails at once, sending nothing."""
+        known = self._cannot_connect
+        if known is not None:
+            raise FatalProviderError(known.message, code=known.code)
+
+    def _connect_retry_delay(self, again: _Again, attempt: int, failures: int) -> float:
+        """A short pause before the one retry of a connection that could not be made; after that
+        (or when ``max_attempts`` is spent) the error is final for this client."""
+        if failures >= min(CONNECT_ATTEMPTS, self.max_attempts) or attempt >= self.max_attempts:
+            if isinstance(again.error, FatalProviderError):
+                self._cannot_connect = again.error
+            raise again.error
+        return min(backoff_delay(attempt, self.backoff_base, self.backoff_cap), CONNECT_RETRY_WAIT)
 
     def _attempt(self, call: _Call, send: dict[str, Any]) -> Any:
         """One HTTP exchange: its answer's payload, or the error (``_Again`` when worth repeating)."""
         if call.method != "GET" or not self.rate_writes_only:
             self.limiter.acquire()
-        self.stats.count_request(call.method)
+        self.stats.count_attempt()
         try:
             answer = self._exchange(call, send)
         except (requests.RequestException, DeadlineExceeded, AnswerTooLarge) as exc:
+            if not _never_connected(exc):
+                self.stats.count_request(call.method)
             raise self._transport_failure(call, exc) from None
+        self.stats.count_request(call.method)
         try:
             return self.check_answer(answer, call.method, call.path)
         except Classified as signal:
@@ -422,9 +513,8 @@ class Provider(ABC):
                 return _Again(RetriableProviderError(self._message(call.method, call.path, text)))
             if not call.safe:
                 text = f"the request was sent but the answer was lost: {text}"
-        elif connection_failure_phase(exc) == "connect":  # type: ignore[arg-type]
-            reach = f"cannot connect to {public_base_url(self.base_url)} ({type(exc).__name__})"
-            return _Again(FatalProviderError(self._message(call.method, call.path, reach)))
+        elif _never_connected(exc):
+            return _Again(self._cannot_connect_error(call, exc), connect=True)  # type: ignore[arg-type]
         elif call.safe:
             text = f"connection failed ({type(exc).__name__})"
             return _Again(RetriableProviderError(self._message(call.method, call.path, text)))
@@ -439,17 +529,37 @@ class Provider(ABC):
         code = "answer-too-large" if isinstance(exc, AnswerTooLarge) else "deadline"
         return FatalProviderError(self._message(call.method, call.path, text), code=code)
 
+    def _cannot_connect_error(self, call: _Call, exc: requests.RequestException) -> FatalProviderError:
+        """No connection could be made: name the address (never credentials in it) and the fix."""
+        reason = connection_failure_reason(exc, self.connect_timeout)
+        text = (
+            f"cannot connect to {public_base_url(self.base_url)} ({reason}); check the address "
+            f"(--base-url or {self.name.upper()}_BASE_URL) and that the server is running"
+        )
+        return FatalProviderError(self._message(call.method, call.path, text), code="cannot-connect")
+
+    def _refusal_text(self, signal: Classified) -> str:
+        """The provider's text, plus which variables to fix when it refused the credentials."""
+        refused = signal.outcome is Outcome.UNAUTHORIZED or (
+            signal.outcome is Outcome.FATAL and clean_code(signal.code) in self.CREDENTIAL_CODES
+        )
+        return f"{signal.message}; {self.refused_hint()}" if refused else signal.message
+
+    def _refresh_after(self, call: _Call, outcome: Outcome) -> bool:
+        """True when a 401 may be answered by refreshing the credentials once (the hook decides)."""
+        if outcome is not Outcome.UNAUTHORIZED or call.auth is not None or call.refreshed:
+            return False
+        return self.on_unauthorized()
+
     def _classified(self, call: _Call, signal: Classified) -> ProviderError | _Again | _Refresh:
         """The error for an answer the provider's check classified."""
-        message = self._message(call.method, call.path, signal.message)
         kwargs: dict[str, Any] = {"code": clean_code(signal.code), "status": signal.status}
         outcome = signal.outcome
-        if outcome is Outcome.UNAUTHORIZED:
-            if call.auth is None and not call.refreshed and self.on_unauthorized():
-                call.refreshed = True
-                return _Refresh()
-            return FatalProviderError(message, **kwargs)
-        if outcome is Outcome.FATAL:
+        if self._refresh_after(call, outcome):
+            call.refreshed = True
+            return _Refresh()
+        message = self._message(call.method, call.path, self._refusal_text(signal))
+        if outcome in (Outcome.UNAUTHORIZED, Outcome.FATAL):
             return FatalProviderError(message, **kwargs)
         if outcome is Outcome.ROW_FAILED:
             return RowFailedError(message, **kwargs)

@@ -21,7 +21,7 @@ from catalog_sync.providers.ratelimit import parse_retry_after
 from catalog_sync.providers.records import Outcome
 from catalog_sync.providers.transport import WatchedAdapter
 
-__all__ = ["Answer", "Classified", "connection_failure_phase", "make_session"]
+__all__ = ["Answer", "Classified", "connection_failure_phase", "connection_failure_reason", "make_session"]
 
 USER_AGENT = "catalog-sync/0.1 (+https://github.com/catalog-sync)"
 
@@ -125,3 +125,18 @@ def connection_failure_phase(exc: requests.RequestException) -> Literal["connect
         ):
             return "connect"
     return "after_send"
+
+
+def connection_failure_reason(exc: requests.RequestException, connect_timeout: float) -> str:
+    """Why a connection could not be made, in a user's words (no address: the caller names it)."""
+    chain = _chain(exc)
+    if any(isinstance(link, NameResolutionError) for link in chain):
+        return "the host name is not known"
+    if any(isinstance(link, ConnectionRefusedError) for link in chain) or "refused" in str(exc).lower():
+        return "connection refused: nothing listens there"
+    # urllib3's NewConnectionError is a ConnectTimeoutError too: only a real timeout counts here
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
+        isinstance(link, ConnectTimeoutError) and not isinstance(link, NewConnectionError) for link in chain
+    ):
+        return f"no connection within {connect_timeout:g} s"
+    return f"connection failed ({type(exc).__name__})"

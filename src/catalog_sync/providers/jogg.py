@@ -51,8 +51,9 @@ class JoggProvider(Provider):
         429: Outcome.RETRY,  # rate limited: refused before processing
         50000: Outcome.TRANSIENT,  # system error: may or may not have been applied
     }
+    CREDENTIAL_CODES: ClassVar[frozenset[int | str]] = frozenset({10105, 18025})
     _MESSAGES: ClassVar[dict[int, str]] = {
-        10105: "JoggAI refused the API key (code 10105); check JOGG_API_KEY",
+        10105: "JoggAI refused the API key (code 10105)",
         18020: "JoggAI: insufficient credit (code 18020)",
         18025: "JoggAI: this API key has no permission to call the API (code 18025)",
     }
@@ -119,6 +120,11 @@ class JoggProvider(Provider):
         return self.to_record(data.get("product_id"), sheet, data)
 
     # ------------------------------------------------------------------ operations
+    def check_access(self) -> None:
+        """``GET /v2/user/whoami`` (free: JoggAI limits POSTs only): a refused key stops the plan
+        before it claims anything, since JoggAI has no listing that would have noticed."""
+        self.request("GET", "/v2/user/whoami")
+
     def list_remote(self) -> list[RemoteRecord]:
         """JoggAI cannot list products: always ``[]`` (``can_list`` is False; the ledger knows)."""
         return []

@@ -18,6 +18,7 @@ from catalog_sync.errors import ConfigError, RowFailedError, SignatureError
 from catalog_sync.keevault_envelope import load_public_keys, verify_envelope
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, clean_code
 from catalog_sync.providers.http import Classified
+from catalog_sync.providers.local_sandbox import note_once, sandbox_public_key_for
 
 __all__ = ["KeevaultProvider"]
 
@@ -76,6 +77,7 @@ class KeevaultProvider(Provider):
         103: Outcome.FATAL,
         150: Outcome.FATAL,
     }
+    CREDENTIAL_CODES: ClassVar[frozenset[int | str]] = frozenset({100, 101, 102, 103, 150})
 
     def __init__(
         self,
@@ -96,21 +98,40 @@ class KeevaultProvider(Provider):
         self._creating = False
         self._ids_lock = threading.Lock()
         self.public_keys: Any = None
-        pem = credentials.get("KEEVAULT_PUBLIC_KEY")
+        pem: str | bytes | None = credentials.get("KEEVAULT_PUBLIC_KEY")
+        if not pem and not self.insecure_skip_signature:
+            pem = self._local_sandbox_pem()
         if pem:
-            try:
-                self.public_keys = load_public_keys(pem, credentials.get("KEEVAULT_PRODUCT_PUBLIC_KEY"))
-            except SignatureError as exc:
-                raise ConfigError(f"KEEVAULT_PUBLIC_KEY: {exc.message}") from None
-            except OSError as exc:
-                raise ConfigError(
-                    f"KEEVAULT_PUBLIC_KEY: cannot read the PEM file: {exc.strerror or exc}"
-                ) from None
+            self.public_keys = self._load_keys(pem, credentials.get("KEEVAULT_PRODUCT_PUBLIC_KEY"))
         elif not self.insecure_skip_signature:
             raise ConfigError(
                 "keevault: set KEEVAULT_PUBLIC_KEY to the PEM file of your install's public key (Keevault signs "
-                "every answer; unsigned answers are not trusted)"
+                "every answer; unsigned answers are not trusted). For a local `catalog-sync sandbox -p keevault`, "
+                "run the client in the folder the sandbox was started in, with the URL it printed"
             )
+
+    def _local_sandbox_pem(self) -> bytes | None:
+        """The PEM a sandbox running on this machine wrote for exactly this base URL (said once)."""
+        found = sandbox_public_key_for(self.base_url, self.name)
+        if found is None:
+            return None
+        path, data = found
+        note_once(
+            f"Keevault: KEEVAULT_PUBLIC_KEY is not set: trusting the public key the local sandbox at "
+            f"{self.base_url} wrote to {path}"
+        )
+        return data
+
+    @staticmethod
+    def _load_keys(pem: str | bytes, product_pem: str | None) -> Any:
+        try:
+            return load_public_keys(pem, product_pem)
+        except SignatureError as exc:
+            raise ConfigError(f"KEEVAULT_PUBLIC_KEY: {exc.message}") from None
+        except OSError as exc:
+            raise ConfigError(
+                f"KEEVAULT_PUBLIC_KEY: cannot read the PEM file: {exc.strerror or exc}"
+            ) from None
 
     def clean_base_url(self, url: str) -> str:
         return url[: -len("/api/v1")] if url.endswith("/api/v1") else url

@@ -53,10 +53,17 @@ class Stats:
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _requests: int = 0
+    _attempts: int = 0
     _retries: int = 0
     _by_method: Counter[str] = field(default_factory=Counter)
 
+    def count_attempt(self) -> None:
+        """One try to send a request, whether or not a connection to the server was made."""
+        with self._lock:
+            self._attempts += 1
+
     def count_request(self, method: str) -> None:
+        """One request that reached a server (its connection was established)."""
         with self._lock:
             self._requests += 1
             self._by_method[method.upper()] += 1
@@ -67,9 +74,16 @@ class Stats:
 
     @property
     def requests(self) -> int:
-        """Every HTTP request sent (including retries and auth calls)."""
+        """Every HTTP request that reached a server (including retries and auth calls); a
+        connection never established is no request sent (see :attr:`attempts`)."""
         with self._lock:
             return self._requests
+
+    @property
+    def attempts(self) -> int:
+        """Every try to send a request, including those whose connection could not be made."""
+        with self._lock:
+            return self._attempts
 
     @property
     def retries(self) -> int:

@@ -103,6 +103,13 @@ class RoyaltiProvider(Provider):
         self._sent.token = token  # which token this thread's request carries (see on_unauthorized)
         return {"Authorization": f"Bearer {token}"}
 
+    @classmethod
+    def refused_variables_of(cls, credentials: Any) -> tuple[str, ...]:
+        """The API key when one is set, else the login variables."""
+        if credentials.get("ROYALTI_API_KEY"):
+            return ("ROYALTI_API_KEY",)
+        return ("ROYALTI_EMAIL", "ROYALTI_PASSWORD", "ROYALTI_WORKSPACE")
+
     def on_unauthorized(self) -> bool:
         if self.tokens is None:
             return False
