@@ -2,18 +2,22 @@
 
 Reports are opened in spreadsheet programs, so they are written defensively:
 
-* CSV is UTF-8 with a BOM (Excel then reads accents right).
+* CSV is UTF-8 with a BOM (Excel then reads accents right), ``,``-separated unless the caller
+  passes the delimiter of the catalog (``;``: a German Excel reads a ``,`` file as one column).
 * Text that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR)
   gets a leading ``'``; plain numbers written as text (``-42``) and real numbers (Python
   ``int``/``float`` values) are left alone, so numbers stay numbers.  The guard is
   reversible: :func:`read_report` removes a ``'`` only where :func:`write_table` would
   have added one, so a report read back gives the original text.
 * XLSX text cells are forced to the string type (never formulas), key columns are
-  formatted as Text (``@``), statuses are coloured, and a ``summary`` sheet holds the
-  run's counts.
+  formatted as Text (``@``), statuses are coloured, the header row (and the first columns the
+  caller names) is frozen, an autofilter covers the table, the tool's own columns have a shaded
+  header and a border where they start, cells the catalog held as numbers or booleans are
+  numbers and booleans again (:func:`typed_value`), and a ``summary`` sheet holds the run's counts.
 
 A report is also an input (``apply --only failed --from REPORT``): :func:`read_report`
-returns every cell as text, like a catalog sheet.
+returns every cell as text, like a catalog sheet (the CSV delimiter sniffed, number and boolean
+cells as the loader reads them: ``2024``, ``TRUE``).
 
 Reports are written atomically (a temporary file in the same folder, then ``os.replace``), so
 a crash never leaves half a report.  :func:`check_output` refuses, before a run sends anything,
@@ -33,6 +37,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -155,8 +160,18 @@ def write_table(
     status_column: str | None = None,
     summary: dict[str, Any] | None = None,
     json_root: dict[str, Any] | None = None,
+    delimiter: str = ",",
+    kinds: Sequence[Mapping[str, str]] | None = None,
+    tool_columns: Iterable[str] = (),
+    freeze_columns: int = 0,
 ) -> Path:
-    """Write ``rows`` (in ``columns`` order) to ``path``; the suffix picks CSV, XLSX or JSON."""
+    """Write ``rows`` (in ``columns`` order) to ``path``; the suffix picks CSV, XLSX or JSON.
+
+    CSV only: ``delimiter`` (``;`` for a catalog a German Excel wrote).  XLSX only: ``kinds``, per
+    row, ``{column: kind}`` of the catalog cell a value came from (``n`` number, ``b`` boolean;
+    see :func:`typed_value`); ``tool_columns`` get a shaded header and a thin border where they
+    start; ``freeze_columns`` columns stay in view with the header row.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -169,17 +184,26 @@ def write_table(
                 text = json.dumps(root, ensure_ascii=False, indent=2, default=str) + "\n"
                 temp.write_text(text, encoding="utf-8")
             elif suffix == ".csv":
-                _write_csv(rows, temp, columns)
+                _write_csv(rows, temp, columns, delimiter)
             else:
-                _write_xlsx(rows, temp, columns, set(text_columns), status_column, summary)
+                layout = _XlsxLayout(
+                    columns=columns,
+                    text=set(text_columns),
+                    tools=[c for c in columns if c in set(tool_columns)],
+                    status=status_column,
+                    freeze_columns=max(0, min(freeze_columns, len(columns))),
+                )
+                _write_xlsx(rows, temp, layout, kinds, summary)
     except OSError as exc:
         raise ConfigError(f"cannot write the report {path}: {exc.strerror or exc}") from None
     return path
 
 
-def _write_csv(rows: Sequence[Mapping[str, Any]], path: Path, columns: list[str]) -> None:
+def _write_csv(
+    rows: Sequence[Mapping[str, Any]], path: Path, columns: list[str], delimiter: str = ","
+) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv.writer(fh, delimiter=delimiter)
         writer.writerow([neutralise(c) for c in columns])
         for row in rows:
             writer.writerow(["" if (v := _cell(row.get(c))) is None else v for c in columns])
@@ -196,60 +220,200 @@ def _flatten(summary: Mapping[str, Any], prefix: str = "") -> list[tuple[str, An
     return items
 
 
+_SAFE_INTEGER = 2**53  # larger integers do not survive a spreadsheet's float cells
+_INTEGER = re.compile(r"^-?[0-9]+$")
+
+
+def typed_value(value: Any, kind: str) -> Any:
+    """A report cell's text as the catalog cell it came from was: a number for a number cell
+    (``n``) whose text reads back the same, ``True``/``False`` for a boolean cell (``b``, text
+    ``TRUE``/``FALSE``); anything else (text, dates, edited values) is left as it is."""
+    if not isinstance(value, str) or not value:
+        return value
+    if kind == "b":
+        return {"TRUE": True, "FALSE": False}.get(value.upper(), value)
+    if kind != "n" or not _PLAIN_NUMBER.match(value):
+        return value
+    from catalog_sync.sheets.cells import number_text
+
+    if _INTEGER.match(value):
+        number = int(value)
+        return number if abs(number) < _SAFE_INTEGER and str(number) == value else value
+    real = float(value)
+    return real if math.isfinite(real) and number_text(real) == value else value
+
+
+@dataclass
+class _XlsxLayout:
+    """How the report sheet is laid out: columns, which are text / the tool's own, what is frozen."""
+
+    columns: list[str]
+    text: set[str]
+    tools: list[str]
+    status: str | None
+    freeze_columns: int
+
+    @property
+    def first_tool(self) -> int:
+        return self.columns.index(self.tools[0]) if self.tools else -1
+
+
+class _Styles:
+    """The workbook's cell formats, numbered as they are first asked for (``styles.xml`` comes last)."""
+
+    def __init__(self) -> None:
+        self._index: dict[tuple[bool, bool, str, bool], int] = {(False, False, "", False): 0}
+
+    def get(self, *, text: bool = False, bold: bool = False, fill: str = "", left: bool = False) -> int:
+        key = (text, bold, fill, left)
+        if key not in self._index:
+            self._index[key] = len(self._index)
+        return self._index[key]
+
+    def xml(self) -> str:
+        fills = sorted({fill for _, _, fill, _ in self._index if fill})
+        fill_xml = [
+            '<fill><patternFill patternType="none"/></fill>',
+            '<fill><patternFill patternType="gray125"/></fill>',
+        ] + [
+            f'<fill><patternFill patternType="solid"><fgColor rgb="FF{c}"/><bgColor rgb="FF{c}"/></patternFill></fill>'
+            for c in fills
+        ]
+        xfs = []
+        for text, bold, fill, left in self._index:  # in index order (dicts keep insertion order)
+            fill_id = fills.index(fill) + 2 if fill else 0
+            flags = (
+                (' applyNumberFormat="1"' if text else "")
+                + (' applyFont="1"' if bold else "")
+                + (' applyFill="1"' if fill else "")
+                + (' applyBorder="1"' if left else "")
+            )
+            xfs.append(
+                f'<xf numFmtId="{49 if text else 0}" fontId="{int(bold)}" fillId="{fill_id}" '
+                f'borderId="{int(left)}" xfId="0"{flags}/>'  # numFmt 49 = '@' (Text)
+            )
+        return (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{_MAIN}">'
+            '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+            '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+            f'<fills count="{len(fill_xml)}">{"".join(fill_xml)}</fills>'
+            '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
+            f'<border><left style="thin"><color rgb="FF{TOOL_BORDER}"/></left><right/><top/><bottom/><diagonal/>'
+            "</border></borders>"
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+        )
+
+
+#: Header fill of the tool's own columns (row, action, status, …) and the border where they start.
+TOOL_HEADER_FILL = "DDEBF7"
+TOOL_BORDER = "808080"
+
+
+def _widths(table: Sequence[Sequence[Any]], columns: list[str]) -> list[int]:
+    widths = []
+    for j, name in enumerate(columns):
+        longest = max((len(str(r[j])) for r in table if r[j] is not None), default=0)
+        widths.append(max(len(name), min(longest, 60)) + 2)
+    return widths
+
+
+def _report_table(
+    rows: Sequence[Mapping[str, Any]], columns: list[str], kinds: Sequence[Mapping[str, str]] | None
+) -> list[list[Any]]:
+    """The report's cells: :func:`_cell` values, typed back where the catalog cell was a number/boolean."""
+    table = [[_cell(row.get(name)) for name in columns] for row in rows]
+    if kinds is None:
+        return table
+    where = {name: j for j, name in enumerate(columns)}
+    for values, row_kinds in zip(table, kinds, strict=False):
+        for name, kind in row_kinds.items():
+            j = where.get(name)
+            if j is not None:
+                values[j] = typed_value(values[j], kind)
+    return table
+
+
 def _write_xlsx(
     rows: Sequence[Mapping[str, Any]],
     path: Path,
-    columns: list[str],
-    text_columns: set[str],
-    status_column: str | None,
+    layout: _XlsxLayout,
+    kinds: Sequence[Mapping[str, str]] | None,
     summary: Mapping[str, Any] | None,
 ) -> None:
     """Write the workbook's XML directly, streamed row by row.
 
     openpyxl spends ~12 µs per cell (a 200k-row apply report took ~35 s); the parts written
-    here are the few a report needs: inline-string text cells (never formulas), numbers,
-    a bold header, the Text format on key columns, status fills, a frozen header, widths.
+    here are the few a report needs: inline-string text cells (never formulas), numbers and
+    booleans, a bold header (the tool's columns shaded, a border where they start), the Text
+    format on key columns, status fills, frozen panes, an autofilter over the table, widths.
     """
-    table = [[_cell(row.get(name)) for name in columns] for row in rows]
-    widths = []
-    for j, name in enumerate(columns):
-        longest = max((len(str(r[j])) for r in table if r[j] is not None), default=0)
-        widths.append(max(len(name), min(longest, 60)) + 2)
-    text = [name in text_columns for name in columns]
-    status = columns.index(status_column) if status_column in columns else -1
-    fills = list(STATUS_COLOURS)
+    columns = layout.columns
+    table = _report_table(rows, columns, kinds)
+    styles = _Styles()
+    area = f"A1:{_col_letter(max(len(columns), 1) - 1)}{len(table) + 1}"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         sheets = [REPORT_SHEET] + ([SUMMARY_SHEET] if summary is not None else [])
-        for name, body in _package_parts(sheets).items():
+        for name, body in _package_parts(sheets, area if columns else None).items():
             zf.writestr(name, body)
         with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as raw:
             out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-            out.write(_sheet_head(widths, freeze=True))
-            out.write(_xml_row(1, [neutralise(c) for c in columns], lambda j, v: _STYLE_BOLD))
-
-            def style(j: int, value: Any) -> int:
-                fill = (
-                    fills.index(value) + 1 if j == status and isinstance(value, str) and value in fills else 0
-                )
-                return _STYLE_BASE + 2 * fill + (1 if text[j] else 0)
-
+            out.write(
+                _sheet_head(_widths(table, columns), freeze_rows=1, freeze_columns=layout.freeze_columns)
+            )
+            out.write(_xml_row(1, [neutralise(c) for c in columns], _header_style(layout, styles)))
+            style = _body_style(layout, styles)
             for i, values in enumerate(table, 2):
                 out.write(_xml_row(i, values, style))
-            out.write("</sheetData></worksheet>")
+            out.write("</sheetData>" + (f'<autoFilter ref="{area}"/>' if columns else "") + "</worksheet>")
             out.flush()
             out.detach()
         if summary is not None:
+            bold = styles.get(bold=True)
             items = [(neutralise(k), _cell(v)) for k, v in _flatten(summary)]
-            lines = [_xml_row(1, ["item", "value"], lambda j, v: _STYLE_BOLD)]
+            lines = [_xml_row(1, ["item", "value"], lambda j, v: bold)]
             lines += [_xml_row(i, list(item), lambda j, v: 0) for i, item in enumerate(items, 2)]
+            width = max((len(str(v)) for _, v in items if v is not None), default=0)
             zf.writestr(
                 "xl/worksheets/sheet2.xml",
-                _sheet_head([30, 30], freeze=False) + "".join(lines) + "</sheetData></worksheet>",
+                _sheet_head([30, max(30, min(width + 2, 100))], freeze_rows=0)
+                + "".join(lines)
+                + "</sheetData></worksheet>",
             )
+        zf.writestr("xl/styles.xml", styles.xml())
 
 
-_STYLE_BOLD = 1
-_STYLE_BASE = 2  # then pairs (plain, text) per fill: none, then each STATUS_COLOURS entry
+def _header_style(layout: _XlsxLayout, styles: _Styles) -> Callable[[int, Any], int]:
+    """Header cells: bold; the tool's columns shaded, with a border where they start."""
+    tools = {layout.columns.index(c) for c in layout.tools}
+    first = layout.first_tool
+    ids = [
+        styles.get(bold=True, fill=TOOL_HEADER_FILL if j in tools else "", left=j == first)
+        for j in range(len(layout.columns))
+    ]
+    return lambda j, value: ids[j]
+
+
+def _body_style(layout: _XlsxLayout, styles: _Styles) -> Callable[[int, Any], int]:
+    """Data cells: Text format on key columns, a status fill, the border where the tool's columns start."""
+    status = layout.columns.index(layout.status) if layout.status in layout.columns else -1
+    text = [name in layout.text for name in layout.columns]
+    first = layout.first_tool
+    plain = [styles.get(text=text[j], left=j == first) for j in range(len(layout.columns))]
+    coloured = {
+        value: styles.get(text=text[status], fill=colour, left=status == first)
+        for value, colour in STATUS_COLOURS.items()
+    }
+
+    def style(j: int, value: Any) -> int:
+        if j == status and isinstance(value, str) and value in coloured:
+            return coloured[value]
+        return plain[j]
+
+    return style
+
+
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -278,6 +442,8 @@ def _xml_row(i: int, values: Sequence[Any], style: Callable[[int, Any], int]) ->
             cells.append(
                 f'<c r="{ref}"{attr} t="inlineStr"><is><t xml:space="preserve">{escape(xlsx_text(value))}</t></is></c>'
             )
+        elif isinstance(value, bool):
+            cells.append(f'<c r="{ref}"{attr} t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, float) and not math.isfinite(value):
             cells.append(f'<c r="{ref}"{attr} t="inlineStr"><is><t>{value!r}</t></is></c>')
         else:
@@ -285,54 +451,48 @@ def _xml_row(i: int, values: Sequence[Any], style: Callable[[int, Any], int]) ->
     return f'<row r="{i}">{"".join(cells)}</row>'
 
 
-def _sheet_head(widths: Sequence[float], *, freeze: bool) -> str:
+def _sheet_head(widths: Sequence[float], *, freeze_rows: int, freeze_columns: int = 0) -> str:
     cols = "".join(f'<col min="{j}" max="{j}" width="{w}" customWidth="1"/>' for j, w in enumerate(widths, 1))
-    pane = '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>' if freeze else ""
     return (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}">'
-        f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
+        f'<sheetViews><sheetView workbookViewId="0">{_pane(freeze_rows, freeze_columns)}</sheetView></sheetViews>'
         f"<cols>{cols}</cols><sheetData>"
     )
 
 
-def _styles() -> str:
-    fills = [
-        '<fill><patternFill patternType="none"/></fill>',
-        '<fill><patternFill patternType="gray125"/></fill>',
-    ]
-    fills += [
-        f'<fill><patternFill patternType="solid"><fgColor rgb="FF{c}"/><bgColor rgb="FF{c}"/></patternFill></fill>'
-        for c in STATUS_COLOURS.values()
-    ]
-    xfs = [
-        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>',
-        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" applyFont="1"/>',
-    ]
-    for fill in range(len(STATUS_COLOURS) + 1):
-        fill_id = 0 if fill == 0 else fill + 1
-        for num in (0, 49):  # 49 = '@' (Text)
-            flags = (' applyNumberFormat="1"' if num else "") + (' applyFill="1"' if fill_id else "")
-            xfs.append(f'<xf numFmtId="{num}" fontId="0" fillId="{fill_id}" borderId="0"{flags}/>')
+def _pane(rows: int, columns: int) -> str:
+    """The frozen pane keeping ``rows`` header rows and ``columns`` first columns in view."""
+    if not rows and not columns:
+        return ""
+    corner = f"{_col_letter(columns)}{rows + 1}"
+    active = {(True, True): "bottomRight", (True, False): "bottomLeft", (False, True): "topRight"}
+    pane = active[(rows > 0, columns > 0)]
+    split = (f' xSplit="{columns}"' if columns else "") + (f' ySplit="{rows}"' if rows else "")
     return (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{_MAIN}">'
-        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
-        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
-        f'<fills count="{len(fills)}">{"".join(fills)}</fills>'
-        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
-        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+        f'<pane{split} topLeftCell="{corner}" activePane="{pane}" state="frozen"/>'
+        f'<selection pane="{pane}" activeCell="{corner}" sqref="{corner}"/>'
     )
 
 
-def _package_parts(sheets: list[str]) -> dict[str, str]:
-    """The fixed parts of a workbook with the given sheet names (sheet1.xml, sheet2.xml, …)."""
+def _package_parts(sheets: list[str], filter_area: str | None = None) -> dict[str, str]:
+    """The fixed parts of a workbook with the given sheet names (sheet1.xml, sheet2.xml, …).
+
+    ``filter_area``: the first sheet's autofilter range (Excel names it ``_xlnm._FilterDatabase``).
+    ``xl/styles.xml`` is written by the caller, once the cells' formats are known.
+    """
     head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     sheet_types = "".join(
         f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
         for n in range(1, len(sheets) + 1)
     )
+    names = ""
+    if filter_area is not None:
+        absolute = ":".join(re.sub(r"^([A-Z]+)(\d+)$", r"$\1$\2", part) for part in filter_area.split(":"))
+        names = (
+            '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
+            f"{sheets[0]}!{absolute}</definedName></definedNames>"
+        )
     return {
         "[Content_Types].xml": head
         + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -349,7 +509,7 @@ def _package_parts(sheets: list[str]) -> dict[str, str]:
         "xl/workbook.xml": head
         + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
         + "".join(f'<sheet name="{n}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(sheets, 1))
-        + "</sheets></workbook>",
+        + f"</sheets>{names}</workbook>",
         "xl/_rels/workbook.xml.rels": head
         + f'<Relationships xmlns="{_PKG}">'
         + "".join(
@@ -357,7 +517,6 @@ def _package_parts(sheets: list[str]) -> dict[str, str]:
             for i in range(1, len(sheets) + 1)
         )
         + f'<Relationship Id="rId{len(sheets) + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
-        "xl/styles.xml": _styles(),
     }
 
 
@@ -367,7 +526,14 @@ def read_report(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
+            df = pd.read_csv(
+                path,
+                sep=csv_delimiter(path),
+                dtype=str,
+                keep_default_na=False,
+                na_values=[],
+                encoding="utf-8-sig",
+            )
         elif suffix == ".xlsx":
             df = _read_xlsx(path)
         elif suffix == ".json":
@@ -382,6 +548,18 @@ def read_report(path: str | Path) -> pd.DataFrame:
         return df
     df.columns = [restore(str(c)) for c in df.columns]
     return df.map(lambda v: restore(v) if isinstance(v, str) else v).astype(object)
+
+
+def csv_delimiter(path: Path) -> str:
+    """The delimiter of a CSV report: sniffed as the catalog loader does (``;`` reports are written for
+    catalogs a German Excel saved; a report edited and saved again in Excel keeps that Excel's)."""
+    from catalog_sync.sheets import limits
+    from catalog_sync.sheets.csv_reader import sniff_delimiter
+
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        sample = fh.read(limits.SNIFF_CHARS)
+        truncated = bool(fh.read(1))
+    return sniff_delimiter(sample, truncated)
 
 
 def _text(value: Any) -> str:
@@ -405,13 +583,23 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
         wb.close()
     except Exception as exc:  # calamine raises several types for damaged files
         raise InputError(f"cannot read the report: {str(exc)[:200]}", file=str(path)) from None
-    values = [[_text(v) for v in row] for row in raw]
+    values = [[_xlsx_text(v) for v in row] for row in raw]
     if not values:
         return pd.DataFrame()
     header = values[0]
     width = len(header)
     body = [r[:width] + [""] * (width - len(r)) for r in values[1:] if any(r)]
     return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def _xlsx_text(value: Any) -> str:
+    """A report cell as text: text as written, numbers and booleans as the catalog loader reads them
+    (``2024``, ``0.5``, ``TRUE``), so a typed report reads back like its catalog."""
+    if isinstance(value, str):
+        return value
+    from catalog_sync.sheets.cells import cell_text
+
+    return cell_text(value)[0]
 
 
 def _read_json(path: Path) -> pd.DataFrame:

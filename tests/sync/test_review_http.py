@@ -152,7 +152,9 @@ def test_state_database_of_another_version_is_refused_clearly(tmp_path):
         good = tmp_path / "good.db"
         assert run_cli(["plan", str(catalog), "-p", "royalti", "--state", str(good)], env).exit_code == 0
         with sqlite3.connect(good) as db:
-            assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # the current schema, written at once
+            assert (
+                db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            )  # the current schema, written at once
             db.execute("PRAGMA user_version=42")
         result = run_cli(["plan", str(catalog), "-p", "royalti", "--state", str(good)], env)
         assert result.exit_code == 1 and "newer catalog-sync" in result.stderr

@@ -8,6 +8,13 @@ ignored (unknown, mapped to nothing, empty header) with their values, in file or
 (``status`` is a Royalti and Keevault field), is written as ``status (catalog)`` so neither is
 lost; :func:`catalog_from_report` maps it back.
 
+A CSV report is ``;``-separated (tab, ``|``) when the catalog was (UTF-8 with a BOM, so the Excel
+that saved the catalog opens it in columns), else ``,``.  An XLSX report keeps the catalog's number
+and boolean cells as numbers and booleans (key and identifier columns always text; a CSV catalog's
+cells stay text), freezes the header row and the key columns it starts with, filters, sets the
+tool's columns apart and carries a ``summary`` sheet (start, provider, base URL, catalog, counts,
+requests, seconds).
+
 The ``.json`` report is ``{"summary": {...}, "rows": [{"row", "key", "action", "status",
 "remote_id", "changed", "error_code", "error", "values": {user header: cell}}]}``; ``values``
 is keyed by the same headers as the CSV/XLSX columns (without the ``(catalog)`` suffix).
@@ -20,6 +27,7 @@ ignored columns are ignored again.  A report of a saved plan (no sheet at hand) 
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,9 +36,10 @@ from typing import Any
 import pandas as pd
 
 from catalog_sync.apply.executor import RunResult
+from catalog_sync.config import public_base_url
 from catalog_sync.errors import InputError
 from catalog_sync.plan.model import Plan
-from catalog_sync.report import read_report, write_table
+from catalog_sync.report import csv_delimiter, read_report, write_table
 from catalog_sync.sheets.mapping import resolve_mapping
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.table import Grid, build_sheet, file_columns, header_key
@@ -42,6 +51,7 @@ __all__ = [
     "RETRY_STATUSES",
     "UNSENT_CODES",
     "catalog_from_report",
+    "report_delimiter",
     "report_rows",
     "run_summary",
     "write_report",
@@ -65,11 +75,17 @@ def _original_name(column: str) -> str:
     return column[: -len(_RENAMED)] if column.endswith(_RENAMED) else column
 
 
-def run_summary(result: RunResult, plan: Plan) -> dict[str, Any]:
-    """Counts per action and status, requests sent, seconds (the report's and CLI's summary)."""
+def run_summary(result: RunResult, plan: Plan, *, started: str | None = None) -> dict[str, Any]:
+    """Counts per action and status, requests sent, seconds (the report's and CLI's summary).
+
+    ``started``: when the run started (ISO 8601, UTC); by default the moment the writes began
+    (``result.seconds`` ago).  ``base_url`` is the plan's, never with credentials.
+    """
     counts = result.counts()
     return {
+        "started": started or _started(result),
         "provider": plan.provider,
+        "base_url": public_base_url(plan.base_url),
         "catalog": plan.catalog,
         "mode": plan.mode,
         "run_id": result.run_id,
@@ -79,6 +95,11 @@ def run_summary(result: RunResult, plan: Plan) -> dict[str, Any]:
         "seconds": result.seconds,
         "stopped": result.stopped or None,
     }
+
+
+def _started(result: RunResult) -> str:
+    moment = _dt.datetime.now(_dt.UTC) - _dt.timedelta(seconds=result.seconds or 0.0)
+    return moment.isoformat(timespec="seconds")
 
 
 def _layout(plan: Plan, spec: ProviderSpec, sheet: Sheet | None) -> list[tuple[str, str, str]]:
@@ -134,29 +155,100 @@ def report_rows(
 
 
 def write_report(
-    path: str | Path, plan: Plan, result: RunResult, spec: ProviderSpec, sheet: Sheet | None = None
+    path: str | Path,
+    plan: Plan,
+    result: RunResult,
+    spec: ProviderSpec,
+    sheet: Sheet | None = None,
+    *,
+    summary: dict[str, Any] | None = None,
 ) -> Path:
     """Write the per-row report (.csv, .xlsx or .json) and return its path.
 
-    ``sheet``: the catalog the plan was made from (its headers and ignored columns are carried).
+    ``sheet``: the catalog the plan was made from (its headers and ignored columns are carried; a
+    CSV report takes its delimiter, an XLSX report its number and boolean cells).  ``summary``:
+    the run's :func:`run_summary` when the caller already has it (so both show one start time).
     """
     columns, flat_rows, json_rows = report_rows(plan, result, spec, sheet)
-    summary = run_summary(result, plan)
-    identifiers = {f.name for f in spec.fields if f.identifier}
-    text = [
-        _report_name(header)
-        for kind, name, header in _layout(plan, spec, sheet)
-        if kind == "field" and name in identifiers
-    ] + ["remote_id"]
+    summary = summary if summary is not None else run_summary(result, plan)
+    layout = _layout(plan, spec, sheet)
+    keys = _key_fields(spec)
+    text = [_report_name(header) for kind, name, header in layout if kind == "field" and name in keys]
     return write_table(
         flat_rows,
         path,
         columns=columns,
-        text_columns=text,
+        text_columns=[*text, "remote_id"],
         status_column="status",
         summary=summary,
         json_root={"summary": summary, "rows": json_rows},
+        delimiter=report_delimiter(sheet),
+        kinds=_cell_kinds(result, layout, sheet, keys) if Path(path).suffix.lower() == ".xlsx" else None,
+        tool_columns=RESULT_COLUMNS,
+        freeze_columns=_frozen_columns(layout, keys),
     )
+
+
+#: Delimiters a CSV report keeps from its catalog (a ``,`` catalog, a workbook or a plan: ``,``).
+KEPT_DELIMITERS = (";", "\t", "|")
+
+
+def report_delimiter(sheet: Sheet | None) -> str:
+    """The CSV report's delimiter: the catalog's when it was a ``;``, tab or ``|`` CSV (the Excel
+    that saved a ``;`` catalog reads a ``,`` report as one column), else ``,``."""
+    if sheet is None or sheet.sheet_name is not None or sheet.delimiter not in KEPT_DELIMITERS:
+        return ","
+    return sheet.delimiter
+
+
+def _key_fields(spec: ProviderSpec) -> set[str]:
+    """Fields whose report cells always stay text: identifiers, match keys and the remote id."""
+    return {f.name for f in spec.fields if f.identifier} | set(spec.keys) | {spec.remote_id}
+
+
+def _frozen_columns(layout: list[tuple[str, str, str]], keys: set[str]) -> int:
+    """How many first columns stay in view: the key columns the table starts with (at most 3), else 1."""
+    leading = 0
+    for kind, name, _ in layout[:_MAX_FROZEN]:
+        if kind != "field" or name not in keys:
+            break
+        leading += 1
+    return leading or min(1, len(layout))
+
+
+_MAX_FROZEN = 3
+
+
+def _typed_columns(frame: pd.DataFrame | None, names: dict[str, str]) -> dict[int, dict[str, str]]:
+    """{row: {report column: kind}} of the number and boolean cells of ``frame`` (a kinds table)."""
+    if frame is None or frame.empty:
+        return {}
+    wanted = [c for c in frame.columns if str(c) in names]
+    out: dict[int, dict[str, str]] = {}
+    for column in wanted:
+        kinds = frame[column].astype(str)
+        for row, kind in kinds[kinds.isin(("n", "b"))].items():
+            out.setdefault(int(row), {})[names[str(column)]] = kind
+    return out
+
+
+def _cell_kinds(
+    result: RunResult, layout: list[tuple[str, str, str]], sheet: Sheet | None, keys: set[str]
+) -> list[dict[str, str]] | None:
+    """Per report row, ``{column: kind}`` of the catalog's number and boolean cells (not key columns).
+
+    None for a CSV catalog or a saved plan: every cell was text there, and stays text.
+    """
+    if sheet is None or (sheet.kinds is None and sheet.ignored_kinds is None):
+        return None
+    fields = {
+        name: _report_name(header) for kind, name, header in layout if kind == "field" and name not in keys
+    }
+    ignored = {name: _report_name(header) for kind, name, header in layout if kind == "ignored"}
+    typed = _typed_columns(sheet.kinds, fields)
+    for row, cells in _typed_columns(sheet.ignored_kinds, ignored).items():
+        typed.setdefault(row, {}).update(cells)
+    return [typed.get(o.change.row, {}) if o.change.row is not None else {} for o in result.outcomes]
 
 
 def _originals(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -221,6 +313,8 @@ def catalog_from_report(
     sheet = build_sheet(grid, path=path, sheet_name=None, mapping=lookup, known_fields=spec.field_names)
     assert sheet is not None  # the header names a field, so the grid is not empty
     _renumber(sheet, dict(enumerate(numbers, start=2)))
+    if path.suffix.lower() == ".csv":  # the retry's report is written like this one (``;`` stays ``;``)
+        sheet.delimiter = csv_delimiter(path)
     if mapping is None:
         _refuse_lost_keys(sheet, spec, path)
     return sheet
@@ -254,8 +348,9 @@ def _refuse_lost_keys(sheet: Sheet, spec: ProviderSpec, path: Path) -> None:
 def _renumber(sheet: Sheet, original: dict[int, int]) -> None:
     """Give the rows read from a report their catalog row numbers (index, problems)."""
     sheet.data.index = pd.Index([original[n] for n in sheet.data.index], dtype="int64")
-    if sheet.ignored is not None:
-        sheet.ignored.index = sheet.data.index
+    for table in (sheet.kinds, sheet.ignored, sheet.ignored_kinds):
+        if table is not None:
+            table.index = sheet.data.index
     kept = []
     for problem in sheet.problems:
         if problem.code == "empty-catalog":

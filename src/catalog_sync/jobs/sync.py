@@ -282,7 +282,8 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
             )
         result.requests = client.stats.requests  # the whole run: reading the remote side too
         code, _error = exit_code_for(result, request.max_failures)
-        summary = run_summary(result, plan)
+        started = (ledger.run(run_id) or {}).get("started_at")
+        summary = run_summary(result, plan, started=started)
         unfinished = finish_run(
             ledger,
             run_id,
@@ -292,7 +293,7 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
             stopped="interrupted" if result.stopped == "interrupted" else None,
         )
     report = request.report or target.state.parent / "reports" / f"run-{run_id}-{target.provider}.csv"
-    written = write_report(report, plan, result, spec, loaded)
+    written = write_report(report, plan, result, spec, loaded, summary=summary)
     _record_report(target.state, run_id, written)
     code, error = exit_code_for(result, request.max_failures, report=written, state_error=unfinished)
     _columns, _flat, rows = report_rows(plan, result, spec, loaded)
@@ -331,6 +332,7 @@ def _plan_for_apply(
             run_id=run_id,
             catalog=catalog,
         )
+    client.check_access()  # a refused key says so before anything is compared or sent
     notes = settle_open_intents(client, ledger, run_id=run_id)
     current = recheck_saved_plan(saved, client, ledger)
     saved.notes.extend(notes)

@@ -11,7 +11,14 @@ from rich.text import Text
 from catalog_sync.plan.model import ACTIONS, Change, Plan
 from catalog_sync.text import safe_text
 
-__all__ = ["ACTION_STYLES", "render_failures", "render_plan", "render_summary", "render_warnings", "summary_line"]
+__all__ = [
+    "ACTION_STYLES",
+    "render_failures",
+    "render_plan",
+    "render_summary",
+    "render_warnings",
+    "summary_line",
+]
 
 ACTION_STYLES = {
     "create": "green",

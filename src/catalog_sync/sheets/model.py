@@ -49,6 +49,9 @@ class Sheet:
         ignored: the values of columns that were read but not kept (unknown columns, empty or
             duplicate headers), same index as ``data``, columns = their header text (A1 letter
             for an empty header); reports carry them so a report still holds the user's columns.
+        ignored_kinds: the kinds (as ``kinds``) of the ``ignored`` columns' cells, same shape as
+            ``ignored``; ``None`` for CSV or when the reader did not keep them (the cells are then
+            taken for text).
         date1904: the workbook counts dates in the Mac 1904 system (number cells holding date
             serials convert with this epoch); False for CSV and 1900-system workbooks.
     """
@@ -66,6 +69,7 @@ class Sheet:
     header_row: int = 1
     source_headers: dict[str, str] = field(default_factory=dict)
     ignored: pd.DataFrame | None = None
+    ignored_kinds: pd.DataFrame | None = None
     date1904: bool = False
 
     @property

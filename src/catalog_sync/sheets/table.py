@@ -360,7 +360,7 @@ def build_sheet(
             kinds_df = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
     last = max((j for j in range(width) if header[j] or used[j]), default=-1)
     carried = _ignored_columns(header, used, keep)
-    ignored = None
+    ignored = ignored_kinds = None
     if carried:
         ignored = pd.DataFrame(
             [[r[j] for j, _ in carried] for r in rows],
@@ -368,6 +368,13 @@ def build_sheet(
             index=index,
             dtype=str,
         )
+        if grid.kinds is not None:  # what the ignored cells were (reports keep numbers as numbers)
+            ignored_kinds = pd.DataFrame(
+                [[r[j] for j, _ in carried] for r in kind_rows],
+                columns=[name for _, name in carried],
+                index=index,
+                dtype=str,
+            )
     return Sheet(
         path=path,
         sheet_name=sheet_name,
@@ -382,6 +389,7 @@ def build_sheet(
         header_row=header_row,
         source_headers={names[n]: header[j] for n, j in enumerate(keep)},
         ignored=ignored,
+        ignored_kinds=ignored_kinds,
     )
 
 
