@@ -6,19 +6,21 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from catalog_sync.defaults import LOST_ANSWER_MODES
 from catalog_sync.errors import ConfigError
-from catalog_sync.providers.local_sandbox import (
+from catalog_sync.local_sandbox import (
     default_public_key_path,
     forget_sandbox_public_key,
     write_sandbox_public_key,
 )
 from catalog_sync.registry import PROVIDERS
-from catalog_sync.sandbox import FaultConfig, Sandbox
-from catalog_sync.sandbox.faults import LOST_ANSWER_MODES
+
+if TYPE_CHECKING:  # the emulators are imported when the command runs (--help needs none of them)
+    from catalog_sync.sandbox import FaultConfig, Sandbox
 
 DEFAULT_PORTS = {name: info.sandbox_port for name, info in PROVIDERS.items()}
 KEY_ENV = {name: info.key_variable for name, info in PROVIDERS.items()}
@@ -187,6 +189,8 @@ def sandbox(provider: str, host: str, port: int | None, state_path: str | None, 
       catalog-sync sandbox -p keevault --state kv.db --error-rate 0.1 --lost-answer-rate 0.05 --seed 7
       catalog-sync plan products.csv -p keevault --base-url http://127.0.0.1:8762
     """
+    from catalog_sync.sandbox import Sandbox
+
     faults, options = _split_flags(provider, flags)
     try:
         box = Sandbox(provider, api_key=api_key, faults=faults, seed=seed, state_path=state_path, host=host,
@@ -214,6 +218,8 @@ def sandbox(provider: str, host: str, port: int | None, state_path: str | None, 
 
 
 def _split_flags(provider: str, flags: dict[str, Any]) -> tuple[FaultConfig, dict[str, Any]]:
+    from catalog_sync.sandbox import FaultConfig
+
     faults = FaultConfig(**{name: flags.pop(name) for name in FAULT_FLAGS})
     options: dict[str, Any] = {}
     for prov, names in PROVIDER_FLAGS.items():
@@ -272,6 +278,8 @@ def _announce(
     lines.append("  admin: GET /_sandbox/state · GET|POST /_sandbox/faults · GET /_sandbox/stats"
                  + (" · GET /_sandbox/public-key" if box.public_key_pem else ""))  # fmt: skip
     lines.append(f"  state: {state_path} (kept across restarts)" if state_path else "  state: in memory")
+    from catalog_sync.sandbox import FaultConfig
+
     active = {k: v for k, v in faults.to_dict().items() if v != getattr(FaultConfig(), k)}
     lines.append("  faults: " + (", ".join(f"{k}={v}" for k, v in active.items()) or "none"))
     lines.append("Press Ctrl+C to stop.")

@@ -35,6 +35,12 @@ import requests
 from requests.auth import AuthBase
 
 from catalog_sync.config import Credentials, public_base_url, read_config, redact, resolve_base_url
+from catalog_sync.defaults import (
+    DEFAULT_MAX_ANSWER_MB,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RECORDS,
+    DEFAULT_TIMEOUT,
+)
 from catalog_sync.errors import (
     ConfigError,
     FatalProviderError,
@@ -43,6 +49,7 @@ from catalog_sync.errors import (
     RowFailedError,
     UnknownOutcomeError,
 )
+from catalog_sync.local_sandbox import demo_credentials, note_once
 from catalog_sync.normalise import normalise_value
 from catalog_sync.providers.http import (
     Answer,
@@ -51,7 +58,6 @@ from catalog_sync.providers.http import (
     connection_failure_reason,
     make_session,
 )
-from catalog_sync.providers.local_sandbox import demo_credentials, note_once
 from catalog_sync.providers.ratelimit import RateLimiter, backoff_delay
 from catalog_sync.providers.records import Outcome, RemoteRecord, Stats, WriteResult, fingerprint
 from catalog_sync.providers.transport import AnswerTooLarge, DeadlineExceeded, read_capped, watching
@@ -72,11 +78,8 @@ __all__ = [
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Defaults of the limits every client enforces (README "Limits"; the CLI options change them).
-DEFAULT_TIMEOUT = 60.0  # seconds for one whole answer (connect, send, headers and body)
-DEFAULT_MAX_ANSWER_MB = 128  # decoded (decompressed) size of one answer
-DEFAULT_MAX_PAGES = 50_000  # pages of one listing
-DEFAULT_MAX_RECORDS = 5_000_000  # records of one listing
+#: Defaults of the limits every client enforces (README "Limits"; the CLI options change them)
+#: live in catalog_sync.defaults, which the command line reads without importing this module.
 MAX_MESSAGE = 500  # characters of provider text kept in a message
 MAX_ID_LENGTH = 200
 #: A connection that cannot be made is tried this many times in all (one quick retry), then final.

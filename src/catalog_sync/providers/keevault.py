@@ -14,17 +14,16 @@ import threading
 import time
 from typing import Any, ClassVar
 
+from catalog_sync.defaults import DEFAULT_MAX_SKEW  # seconds; --max-clock-skew
 from catalog_sync.errors import ConfigError, RowFailedError, SignatureError
 from catalog_sync.keevault_envelope import load_public_keys, verify_envelope
+from catalog_sync.local_sandbox import note_once, sandbox_public_key_for
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, clean_code
 from catalog_sync.providers.http import Classified
-from catalog_sync.providers.local_sandbox import note_once, sandbox_public_key_for
 
 __all__ = ["KeevaultProvider"]
 
 _FORM_FIELDS = ("name", "description", "source", "require_non_expired", "external_reference", "status")
-#: How far a signed answer's ``timestamp`` may be from this machine's clock (seconds; --max-clock-skew).
-DEFAULT_MAX_SKEW = 300.0
 #: The codes a signed answer to each endpoint may carry (key and access errors fit every request).
 _ANY_ENDPOINT = frozenset({100, 101, 102, 103, 150})
 _FITS: dict[str, frozenset[int]] = {

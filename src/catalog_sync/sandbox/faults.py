@@ -19,9 +19,10 @@ import threading
 from dataclasses import dataclass, fields
 from typing import Any
 
+from catalog_sync.defaults import LOST_ANSWER_MODES
+
 __all__ = ["LOST_ANSWER_MODES", "FaultConfig", "FaultDecision", "FaultInjector"]
 
-LOST_ANSWER_MODES = ("both", "502", "close")
 
 _RATES = (
     "error_rate",
