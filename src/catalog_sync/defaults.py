@@ -22,3 +22,6 @@ DEFAULT_MAX_RECORDS = 5_000_000  # records of one listing
 DEFAULT_MAX_SKEW = 300.0  # seconds a signed Keevault answer's time may be from this machine's clock
 #: ``catalog-sync sandbox --lost-answer-mode``: how a sandbox loses the answer to a write it applied.
 LOST_ANSWER_MODES = ("both", "502", "close")
+#: What ``--report`` (validate, apply) and ``validate --fix -o`` may write.
+REPORT_SUFFIXES = (".csv", ".xlsx", ".json")
+FIXED_SUFFIXES = (".xlsx", ".csv")

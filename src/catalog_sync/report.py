@@ -43,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from catalog_sync.defaults import REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError, InputError
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -59,7 +60,7 @@ STATUS_COLOURS = {
     "unknown": "FFEB9C",  # yellow
     "warning": "FFEB9C",
 }
-SUFFIXES = (".csv", ".xlsx", ".json")
+SUFFIXES = REPORT_SUFFIXES
 
 
 def _needs_guard(text: str) -> bool:

@@ -51,6 +51,7 @@ from catalog_sync.errors import (
 )
 from catalog_sync.normalise import normalise_value
 from catalog_sync.plan.model import WRITE_ACTIONS, Change, Plan
+from catalog_sync.providers.base import CANNOT_CONNECT
 from catalog_sync.state import Ledger, LedgerRecord
 from catalog_sync.text import safe_text
 
@@ -132,7 +133,7 @@ def _refused(exc: FatalProviderError) -> bool:
     connected.  An answer that could not be understood (code ``contract``, no code) proves
     nothing: the write may have taken effect.
     """
-    if exc.status in (401, 403) or "cannot connect" in exc.message:
+    if exc.status in (401, 403) or exc.code == CANNOT_CONNECT:
         return True
     return isinstance(exc.code, int) or (isinstance(exc.code, str) and exc.code.isdigit())
 

@@ -11,10 +11,11 @@ from urllib.parse import urlsplit
 
 import click
 
+from catalog_sync.defaults import REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError
 from catalog_sync.text import safe_text
 
-from .options import ReadOptions, json_option, provider_option, sheet_options
+from .options import ReadOptions, json_option, path_ending_in, provider_option, sheet_options
 from .sync_options import limit_options, sync_options
 
 if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--help needs none)
@@ -24,14 +25,6 @@ if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--he
     from catalog_sync.jobs import ApplyHooks
     from catalog_sync.plan.model import Plan
     from catalog_sync.providers.base import ClientLimits
-
-
-def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    from catalog_sync.report import SUFFIXES
-
-    if value is not None and Path(value).suffix.lower() not in SUFFIXES:
-        raise click.BadParameter("the report must end in .csv, .xlsx or .json", ctx=ctx, param=param)
-    return None if value is None else Path(value)
 
 
 def _confirm(plan: Plan, yes: bool, console: Console, *, new_ledger: bool = False) -> None:
@@ -117,7 +110,7 @@ class _Progress:
 @click.option(
     "--report",
     "report_file",
-    callback=_report_path,
+    callback=path_ending_in(REPORT_SUFFIXES, "the report"),
     metavar="FILE",
     help="Write the per-row report to FILE (.csv, .xlsx, .json); default: next to the state database.",
 )

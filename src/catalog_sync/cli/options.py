@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
@@ -85,3 +86,19 @@ def sheet_options(f: F) -> F:
 
 def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(f)
+
+
+def path_ending_in(
+    suffixes: tuple[str, ...], what: str
+) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback: the value as a Path when it ends in one of ``suffixes`` (usage error otherwise)."""
+    listed = ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}" if len(suffixes) > 1 else suffixes[0]
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+        if value is None:
+            return None
+        if Path(value).suffix.lower() not in suffixes:
+            raise click.BadParameter(f"{what} must end in {listed}", ctx=ctx, param=param)
+        return Path(value)
+
+    return check

@@ -6,29 +6,9 @@ from pathlib import Path
 
 import click
 
-from .options import ReadOptions, json_option, provider_option, sheet_options
+from catalog_sync.defaults import FIXED_SUFFIXES, REPORT_SUFFIXES
 
-
-def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    if value is None:
-        return None
-    from catalog_sync.report import SUFFIXES
-
-    path = Path(value)
-    if path.suffix.lower() not in SUFFIXES:
-        raise click.BadParameter("the report must end in .csv, .xlsx or .json", ctx=ctx, param=param)
-    return path
-
-
-def _fixed_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    if value is None:
-        return None
-    from catalog_sync.sheets.rewrite import OUTPUT_SUFFIXES
-
-    path = Path(value)
-    if path.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise click.BadParameter("the fixed catalog must end in .xlsx or .csv", ctx=ctx, param=param)
-    return path
+from .options import ReadOptions, json_option, path_ending_in, provider_option, sheet_options
 
 
 @click.command("validate")
@@ -43,7 +23,7 @@ def _fixed_path(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option(
     "--report",
     "report_file",
-    callback=_report_path,
+    callback=path_ending_in(REPORT_SUFFIXES, "the report"),
     metavar="FILE",
     help="Also write the problems to FILE (.csv, .xlsx or .json).",
 )
@@ -57,7 +37,7 @@ def _fixed_path(ctx: click.Context, param: click.Parameter, value: str | None) -
     "-o",
     "--output",
     "fixed_file",
-    callback=_fixed_path,
+    callback=path_ending_in(FIXED_SUFFIXES, "the fixed catalog"),
     metavar="FIXED.xlsx|.csv",
     help="With --fix: where to write the repaired catalog (never the catalog itself).",
 )

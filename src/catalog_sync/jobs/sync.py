@@ -434,7 +434,7 @@ def _retry_source(request: ApplyRequest) -> _Source:
             "catalog too (apply CATALOG --only failed --from REPORT) to retry them with its current values"
         )
         return _Source(None, retry, spec, str(request.from_report), checked.warnings, [note])
-    catalog, spec, _report = _load_for_retry(request, spec)
+    catalog, spec = _load_for_retry(request)
     rows, missing = _rows_of(retry, catalog, spec)
     chosen = _subset(catalog, rows)
     checked = validate_loaded(chosen, spec, ignore_unknown_columns=request.ignore_unknown_columns)
@@ -449,29 +449,27 @@ def _retry_source(request: ApplyRequest) -> _Source:
     return _Source(None, chosen, spec, str(request.source), checked.warnings, notes)
 
 
-def _load_for_retry(request: ApplyRequest, spec: ProviderSpec) -> tuple[Sheet, ProviderSpec, Any]:
-    """The catalog read (and its headers checked) without refusing it for rows that are not retried."""
-    from catalog_sync.validation import validate_catalog
+def _load_for_retry(request: ApplyRequest) -> tuple[Sheet, ProviderSpec]:
+    """The catalog read, not yet validated: only the rows that are retried are (``validate_loaded``)."""
+    from catalog_sync.sheets import load_sheet
 
     assert request.source is not None
-    read = {k: v for k, v in request.read.items() if k != "house_rules"}
-    sheet, spec, report = validate_catalog(
-        request.source, request.target.provider, house_rules=request.read.get("house_rules", ()), **read
-    )
-    return sheet, spec, report
+    read = dict(request.read)
+    spec = load_spec(request.target.provider, tuple(Path(p) for p in read.pop("house_rules", ())))
+    return load_sheet(request.source, known_fields=spec.field_names, **read), spec
 
 
 def _rows_of(retry: Sheet, catalog: Sheet, spec: ProviderSpec) -> tuple[list[int], list[str]]:
     """Catalog row numbers of the report's rows (by their first filled key, else by row number)."""
-    from catalog_sync.normalise import normalise_value
+    from catalog_sync.normalise import normalise_frame, normalise_value
 
+    keys = [k for k in spec.keys if k in catalog.data.columns]
+    canonical = normalise_frame(catalog.data[keys].astype(object).fillna(""), spec)
     index: dict[tuple[str, str], int] = {}
-    for key in spec.keys:
-        if key in catalog.data.columns:
-            for row, value in catalog.data[key].items():
-                text = normalise_value(str(value), spec.field(key))
-                if text:
-                    index.setdefault((key, text), int(str(row)))
+    for key in keys:  # one vectorised pass per key column: value -> its first row
+        column = canonical[key][canonical[key].ne("")]
+        first = column[~column.duplicated()]
+        index.update(((key, str(v)), int(str(r))) for r, v in first.items())
     rows: list[int] = []
     missing: list[str] = []
     for row, values in retry.data.iterrows():

@@ -5,17 +5,20 @@ API can do and how fast it may be called, ``CODES`` is its classify table (answe
 :class:`Outcome`), and a few hooks turn sheet rows into payloads and answers back into
 sheet terms.  Everything about *sending* lives here, once:
 
-* timeouts (connect 5 s, read 30 s by default) and a thread-safe request counter;
+* a total deadline per attempt (``--timeout``, default 60 s: connect, send, headers and body;
+  ``transport.watching``) and a cap on the decoded answer size (``--max-answer-mb``);
 * a token-bucket rate limiter shared by all threads of the instance;
 * retries with full-jitter exponential backoff honouring ``Retry-After`` (at most 6 attempts
-  and 60 s of waiting per request) — but only for requests safe to repeat: every GET, any
-  request whose connection was never established, and writes the server refused before
-  processing (429, 503 with ``Retry-After``).  A connection that cannot be made (refused,
-  connect timeout, unknown host) is tried once more after a short pause, then the client
-  gives up for good: every later request fails at once with the same "cannot connect";
+  and 60 s of waiting per request) — but only for requests safe to repeat: every GET, and
+  writes the server refused before processing (429, 503 with ``Retry-After``).  A write whose
+  answer was lost (dropped connection, cut off at the deadline, 5xx, truncated body) raises
+  :class:`UnknownOutcomeError` and is never resent;
+* a connection that cannot be made (refused, connect timeout, unknown host) is tried once more
+  after a short pause, then the client gives up for good: every later request fails at once;
 * ``stats.requests`` counts the requests that reached a server; ``stats.attempts`` every try;
-* credentials refused name the variables to fix (:meth:`Provider.refused_hint`), never values;  A write whose answer was lost (dropped connection, read
-  timeout, 5xx, truncated body) raises :class:`UnknownOutcomeError` and is never resent;
+* credentials refused name the variables to fix (:meth:`Provider.refused_hint`), never values;
+* provider text in messages is escaped (``text.safe_text``) and shortened; ids are checked
+  (:meth:`Provider.usable_id`) and percent-encoded before they reach a path;
 * messages name the method and path only, pass through :func:`config.redact`, and never
   carry credentials or query strings.
 """
@@ -82,6 +85,8 @@ R = TypeVar("R")
 #: live in catalog_sync.defaults, which the command line reads without importing this module.
 MAX_MESSAGE = 500  # characters of provider text kept in a message
 MAX_ID_LENGTH = 200
+#: The code of the error for a provider that could not be reached (nothing was sent).
+CANNOT_CONNECT = "cannot-connect"
 #: A connection that cannot be made is tried this many times in all (one quick retry), then final.
 CONNECT_ATTEMPTS = 2
 CONNECT_RETRY_WAIT = 0.5  # seconds, at most, before that one retry
@@ -539,7 +544,7 @@ class Provider(ABC):
             f"cannot connect to {public_base_url(self.base_url)} ({reason}); check the address "
             f"(--base-url or {self.name.upper()}_BASE_URL) and that the server is running"
         )
-        return FatalProviderError(self._message(call.method, call.path, text), code="cannot-connect")
+        return FatalProviderError(self._message(call.method, call.path, text), code=CANNOT_CONNECT)
 
     def _refusal_text(self, signal: Classified) -> str:
         """The provider's text, plus which variables to fix when it refused the credentials."""

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from catalog_sync.apply.executor import sigterm_stops_the_run
 from catalog_sync.apply.service import finish_run, run_inputs
 from catalog_sync.errors import ConfigError
@@ -24,6 +26,7 @@ from catalog_sync.plan.base import BASE_FORMAT, BASE_SHEET
 from catalog_sync.plan.remote import read_remote
 from catalog_sync.pull import ods, xlsx
 from catalog_sync.report import atomic_target, check_output
+from catalog_sync.sheets.writers import write_csv
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, public_base_url
 
@@ -124,19 +127,10 @@ def _write(pulled: Pulled, out: Path, sheet: str) -> None:
         with atomic_target(out) as temp:
             suffix = out.suffix.lower()
             if suffix == ".csv":
-                _write_csv(pulled, temp)
+                write_csv(pd.DataFrame(pulled.rows, columns=pulled.columns, dtype=object), temp)
             elif suffix == ".xlsx":
                 xlsx.write(pulled, temp, sheet, BASE_SHEET)
             else:
                 ods.write(pulled, temp, sheet, BASE_SHEET)
     except OSError as exc:
         raise ConfigError(f"cannot write the pulled sheet to {out}: {exc.strerror or exc}") from exc
-
-
-def _write_csv(pulled: Pulled, path: Path) -> None:
-    import csv
-
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(pulled.columns)
-        writer.writerows(pulled.rows)
