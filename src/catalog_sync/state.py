@@ -55,6 +55,7 @@ __all__ = [
     "Intent",
     "Ledger",
     "LedgerRecord",
+    "LedgerVideo",
     "StateLock",
     "Unknown",
     "fields_fingerprint",
@@ -64,8 +65,8 @@ __all__ = [
 #: ``PRAGMA user_version`` of the schema below; a database with a higher one was written by a
 #: newer catalog-sync and is refused rather than half-understood.  1 → 2: ``runs.stopped`` and
 #: the ``lock_holder`` table; 2 → 3: ``runs.job``/``report``/``catalog_sha256``/``tool_version`` and
-#: the ``job_outcomes`` table (each migrated in place).
-SCHEMA_VERSION = 3
+#: the ``job_outcomes`` table; 3 → 4: the ``videos`` table (each migrated in place).
+SCHEMA_VERSION = 4
 #: ``PRAGMA application_id`` marking a catalog-sync state database ("CSLG").
 APPLICATION_ID = 0x43534C47
 #: Seconds a write waits for another process's write transaction (``CATALOG_SYNC_STATE_TIMEOUT``).
@@ -76,6 +77,31 @@ _WAY_OUT = (
     "ledger — providers that cannot be listed (JoggAI) would then get their earlier products created "
     "again — or pass another --state. Nothing was sent."
 )
+
+#: Product videos (JoggAI): the video made for a product with one set of settings; a row is written
+#: (status ``sending``) before the create is sent, so a lost answer is settled, never sent again.
+_VIDEOS_SQL = """
+CREATE TABLE IF NOT EXISTS videos (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    row INTEGER,
+    name TEXT,
+    video_id TEXT,
+    status TEXT NOT NULL,
+    video_url TEXT,
+    cover_url TEXT,
+    credits REAL,
+    error TEXT,
+    run_id INTEGER,
+    sent_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS videos_key ON videos(provider, base_url, product_id, settings);
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -168,6 +194,11 @@ _JOB_OUTCOMES_SQL = (
     "CREATE TABLE IF NOT EXISTS job_outcomes (job TEXT PRIMARY KEY, outcome TEXT NOT NULL, exit_code INTEGER, "
     "run_id INTEGER, at TEXT NOT NULL)"
 )
+#: The migration steps: (the version a step brings a database to, the statements it runs).  Each
+#: step only adds; :meth:`Ledger._migrate` runs those above the database's version, in order.
+_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (4, tuple(stmt.strip() for stmt in _VIDEOS_SQL.split(";") if stmt.strip())),
+)
 
 
 def _schema_columns(schema: str) -> dict[str, set[str]]:
@@ -182,7 +213,7 @@ def _schema_columns(schema: str) -> dict[str, set[str]]:
     return tables
 
 
-_COLUMNS = _schema_columns(_SCHEMA)
+_COLUMNS = _schema_columns(_SCHEMA + _VIDEOS_SQL)
 
 
 def _now() -> str:
@@ -425,7 +456,7 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(
-            f"BEGIN; {_SCHEMA} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+            f"BEGIN; {_SCHEMA} {_VIDEOS_SQL} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
         )
         self.created = True
 
@@ -491,7 +522,8 @@ class Ledger:
         """Older versions → this one in one transaction (each step only adds; nothing is rewritten).
 
         1 → 2: ``runs.stopped``, ``lock_holder``, the mark; 2 → 3: the ``runs`` columns ``job``,
-        ``report``, ``catalog_sha256``, ``tool_version`` and the ``job_outcomes`` table.
+        ``report``, ``catalog_sha256``, ``tool_version`` and the ``job_outcomes`` table; then the
+        steps of ``_MIGRATIONS`` (3 → 4: the ``videos`` table).
         """
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -503,6 +535,10 @@ class Ledger:
                     "host TEXT, started_at TEXT, command TEXT)"
                 )
                 self.db.execute(_JOB_OUTCOMES_SQL)
+                for step, statements in _MIGRATIONS:
+                    if version < step:
+                        for statement in statements:
+                            self.db.execute(statement)
                 self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self.db.execute("COMMIT")
@@ -912,4 +948,118 @@ class Ledger:
         self._write(
             "INSERT OR REPLACE INTO job_outcomes (job, outcome, exit_code, run_id, at) VALUES (?,?,?,?,?)",
             (job, outcome, exit_code, run_id, _now()),
+        )
+
+    # -- product videos (JoggAI): product + settings fingerprint -> the video made ---------
+    def begin_video(
+        self,
+        provider: str,
+        base_url: str,
+        *,
+        product_id: str,
+        settings: str,
+        row: int | None,
+        name: str,
+        run_id: int,
+        credits: float | None = None,
+    ) -> int:
+        """Record a video create about to be sent (status ``sending``, committed before it leaves)."""
+        now = _now()
+        cur = self._write(
+            "INSERT INTO videos (provider, base_url, product_id, settings, row, name, status, credits, run_id,"
+            " sent_at, created_at, updated_at) VALUES (?,?,?,?,?,?,'sending',?,?,?,?,?)",
+            (
+                provider,
+                public_base_url(base_url),
+                product_id,
+                settings,
+                row,
+                name,
+                credits,
+                run_id,
+                now,
+                now,
+                now,
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    _VIDEO_COLUMNS = ("video_id", "status", "video_url", "cover_url", "credits", "error", "row", "run_id")
+
+    def update_video(self, entry_id: int, **values: Any) -> None:
+        """Set columns of a video entry (``video_id``, ``status``, ``video_url``, ``cover_url``, ``credits``,
+        ``error``, ``row``, ``run_id``)."""
+        unknown = set(values) - set(self._VIDEO_COLUMNS)
+        if unknown:
+            raise ValueError(f"not columns of a video entry: {', '.join(sorted(unknown))}")
+        if not values:
+            return
+        names = sorted(values)
+        assignments = ", ".join(f"{name}=?" for name in names)
+        self._write(
+            f"UPDATE videos SET {assignments}, updated_at=? WHERE id=?",
+            (*(values[name] for name in names), _now(), entry_id),
+        )
+
+    def latest_video(
+        self, provider: str, base_url: str, product_id: str, settings: str
+    ) -> LedgerVideo | None:
+        """The newest video entry of ``product_id`` with the settings fingerprint ``settings``."""
+        rows = self._read(
+            "SELECT * FROM videos WHERE provider=? AND base_url=? AND product_id=? AND settings=?"
+            " ORDER BY id DESC LIMIT 1",
+            (provider, public_base_url(base_url), product_id, settings),
+        )
+        return LedgerVideo.of(rows[0]) if rows else None
+
+    def videos(self, provider: str, base_url: str, *, statuses: tuple[str, ...] = ()) -> list[LedgerVideo]:
+        """Every video entry at ``base_url`` (only those in ``statuses`` when given), oldest first."""
+        sql = "SELECT * FROM videos WHERE provider=? AND base_url=?"
+        params: tuple[Any, ...] = (provider, public_base_url(base_url))
+        if statuses:
+            sql += f" AND status IN ({','.join('?' * len(statuses))})"
+            params += tuple(statuses)
+        return [LedgerVideo.of(r) for r in self._read(sql + " ORDER BY id", params)]
+
+
+@dataclass(frozen=True)
+class LedgerVideo:
+    """One product video the ledger knows: what was asked (product, settings) and what came of it.
+
+    ``status``: ``sending`` (the create was about to leave, or its answer was lost: settled by the
+    video list, never by creating again), ``unknown`` (sent, not found yet), then the provider's
+    ``pending``/``processing``/``completed``/``failed``."""
+
+    id: int
+    product_id: str
+    settings: str
+    row: int | None
+    name: str
+    video_id: str | None
+    status: str
+    video_url: str
+    cover_url: str
+    credits: float | None
+    error: str
+    run_id: int | None
+    sent_at: str
+    created_at: str
+
+    @classmethod
+    def of(cls, row: sqlite3.Row) -> LedgerVideo:
+        return cls(
+            id=int(row["id"]),
+            product_id=str(row["product_id"]),
+            settings=str(row["settings"]),
+            row=row["row"],
+            name=row["name"] or "",
+            video_id=row["video_id"],
+            status=str(row["status"]),
+            video_url=row["video_url"] or "",
+            cover_url=row["cover_url"] or "",
+            credits=row["credits"],
+            error=row["error"] or "",
+            run_id=row["run_id"],
+            sent_at=row["sent_at"] or "",
+            created_at=str(row["created_at"]),
         )

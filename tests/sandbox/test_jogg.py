@@ -115,7 +115,7 @@ def test_video_processing_then_completed(make_sandbox, http) -> None:
     time.sleep(0.5)
     got = http.get(f"{sb.url}/v2/product_video/{vid}", headers=KEY).json()["data"]
     assert (
-        got["status"] == "completed" and got["video_url"].endswith(".mp4") and got["deducted_credit"] == 2.0
+        got["status"] == "completed" and got["video_url"].endswith(".mp4") and got["deducted_credit"] == 1.0
     )
     listed = http.get(f"{sb.url}/v2/product_videos", params={"status": 4}, headers=KEY).json()["data"]
     assert listed["total"] == 1 and listed["videos"][0]["id"] == vid
@@ -136,13 +136,13 @@ def test_video_can_fail(make_sandbox, http) -> None:
 
 
 def test_credit_runs_out_18020(make_sandbox, http) -> None:
-    sb = make_sandbox("jogg", credits=5, post_limit=0)
+    sb = make_sandbox("jogg", credits=2, post_limit=0)  # 1 credit per video up to 2 minutes
     pid = create(sb, http, name="Gadget")["data"]["product_id"]
     codes = [http.post(f"{sb.url}/v2/create_video_from_product", json=video_body(pid, "30"), headers=KEY).json()
              for _ in range(3)]  # fmt: skip
     assert [c["code"] for c in codes] == [0, 0, 18020]
     assert codes[2]["msg"] == "Insufficient credit"
-    assert http.get(f"{sb.url}/v2/user/remaining_quota", headers=KEY).json()["data"]["remaining_quota"] == 1.0
+    assert http.get(f"{sb.url}/v2/user/remaining_quota", headers=KEY).json()["data"]["remaining_quota"] == 0.0
     assert len(sb.state()["videos"]) == 2
 
 

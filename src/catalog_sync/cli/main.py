@@ -40,6 +40,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "catalog_sync.cli.pull_cmd",
         "Export every record the provider holds as a catalog sheet `apply` takes back unchanged.",
     ),
+    "videos": (
+        "catalog_sync.cli.videos_cmd",
+        "Create JoggAI product videos for the rows of a video sheet, and record each video id.",
+    ),
+    "options": (
+        "catalog_sync.cli.videos_cmd",
+        "List the avatar, voice, music or style ids a video sheet takes (every page of JoggAI's list).",
+    ),
     "run": (
         "catalog_sync.cli.run_cmd",
         "Run the jobs of catalog-sync.toml (all of them, or the JOBs named), one after another.",

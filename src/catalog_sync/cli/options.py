@@ -60,7 +60,7 @@ def sheet_options(f: F) -> F:
 
     @functools.wraps(f)
     def with_read(*args: Any, **kwargs: Any) -> Any:
-        read = ReadOptions(**{name: kwargs.pop(name) for name in _READ_PARAMS})
+        read = ReadOptions(**{name: kwargs.pop(name) for name in _READ_PARAMS if name in kwargs})
         return f(*args, read=read, **kwargs)
 
     g: Any = with_read

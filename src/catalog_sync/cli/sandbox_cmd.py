@@ -26,7 +26,8 @@ DEFAULT_PORTS = {name: info.sandbox_port for name, info in PROVIDERS.items()}
 KEY_ENV = {name: info.key_variable for name, info in PROVIDERS.items()}
 FAULT_FLAGS = (
     "latency_ms", "jitter_ms", "error_rate", "rate_limit_rate", "retry_after", "drop_rate", "lost_answer_rate",
-    "lost_answer_mode", "slow_body_rate", "slow_chunk_bytes", "slow_chunk_delay_ms", "bad_signature_rate",
+    "lost_answer_mode", "lost_answer_methods", "slow_body_rate", "slow_chunk_bytes", "slow_chunk_delay_ms",
+    "bad_signature_rate",
 )  # fmt: skip
 PROVIDER_FLAGS = {name: info.sandbox_flags for name, info in PROVIDERS.items()}
 OPTION_NAMES = {"access_token_ttl": "access_ttl", "refresh_token_ttl": "refresh_ttl"}
@@ -95,6 +96,12 @@ RATE = click.FloatRange(0.0, 1.0)
     default="both",
     show_default=True,
     help="Lost answer as a 502 Bad Gateway, a closed connection, or either.",
+)
+@click.option(
+    "--lost-answer-methods",
+    default="",
+    metavar="METHODS",
+    help="Only requests of these methods lose their answer (e.g. POST or POST,PUT; default: all).",
 )
 @click.option(
     "--slow-body-rate", type=RATE, default=0.0, help="Share whose answer body is trickled in chunks."

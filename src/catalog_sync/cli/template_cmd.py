@@ -10,6 +10,9 @@ from catalog_sync.errors import ConfigError
 
 from .options import provider_option
 
+#: ``--kind``: the product catalog, or (JoggAI) the video sheet.
+KINDS = ("products", "videos")
+
 
 def _xlsx_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
     path = Path(value)
@@ -29,25 +32,35 @@ def _xlsx_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
     help="Where to write the template (.xlsx).",
 )
 @click.option("--force", is_flag=True, help="Overwrite FILE.xlsx if it exists.")
-def template_command(provider: str, output: Path, force: bool) -> None:
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="products",
+    show_default=True,
+    help="products: the product catalog; videos (jogg only): the sheet `catalog-sync videos` reads.",
+)
+def template_command(provider: str, output: Path, force: bool, kind: str) -> None:
     """Write an empty catalog for the provider as an xlsx workbook.
 
     The header row holds the provider's field names in order (bold, frozen), every
     column is formatted as Text so leading zeros and long ids survive, enumerations and
     booleans have dropdowns, and each header has a note with the field's description,
-    rules and an example.
+    rules and an example. `--kind videos` writes JoggAI's video sheet instead.
 
     \b
     Example:
       catalog-sync template -p royalti -o products.xlsx
       catalog-sync validate products.xlsx -p royalti
+      catalog-sync template -p jogg --kind videos -o videos.xlsx
     """
     from catalog_sync.spec import load_spec
     from catalog_sync.validation.template import write_template
 
+    if kind == "videos" and provider != "jogg":
+        raise click.UsageError(f"--kind videos is JoggAI's video sheet (-p jogg), not {provider}'s")
     if output.exists() and not force:
         raise click.UsageError(f"{output} exists; pass --force to overwrite it")
-    spec = load_spec(provider)
+    spec = load_spec("jogg-videos" if kind == "videos" else provider)
     try:
         write_template(spec, output)
     except OSError as exc:

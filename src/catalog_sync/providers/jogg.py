@@ -5,7 +5,11 @@ failure even under HTTP 200.  There is no list, get or delete of products, so wh
 holds is known only from the ledger (``can_list``/``can_lookup``/``can_delete`` are False).
 The limit is 20 POST per minute per key (GETs are free): the default rate paces writes only.
 Product videos: :meth:`JoggProvider.create_video` and :meth:`JoggProvider.video_status` read
-every documented answer form (``video_id`` / ``product_video_id``; both poll shapes).
+every documented answer form (``video_id`` / ``product_video_id``; both poll shapes); video creates
+go through the same limiter as product writes (one per client: the 20 POST/min are shared).
+:meth:`JoggProvider.remaining_credits`, :meth:`JoggProvider.list_videos_page` (settling a lost
+create) and :meth:`JoggProvider.list_page` (the avatar, voice and music lists, each paged its own
+way) serve ``catalog_sync.videos``.
 """
 
 from __future__ import annotations
@@ -193,6 +197,36 @@ class JoggProvider(Provider):
             "error": str(error or ""),
         }
 
+    def remaining_credits(self) -> float | None:
+        """``GET /v2/user/remaining_quota`` → ``data.remaining_quota`` (None when the answer has no number)."""
+        data = self.request("GET", "/v2/user/remaining_quota")
+        value = data.get("remaining_quota") if isinstance(data, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            return None
+
+    def list_videos_page(self, page: int, page_size: int = 100) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of ``GET /v2/product_videos`` (newest first) → (videos, total when given)."""
+        params = {"page": page, "page_size": page_size, "sort_by": "created_at", "sort_order": "desc"}
+        data = self.request("GET", "/v2/product_videos", params=params)
+        data = data if isinstance(data, dict) else {}
+        videos = [v for v in data.get("videos") or [] if isinstance(v, dict)]
+        total = data.get("total")
+        return videos, total if isinstance(total, int) and not isinstance(total, bool) else None
+
+    def list_page(self, path: str, page: int, page_size: int, key: str) -> tuple[list[dict[str, Any]], bool]:
+        """One page of an id list (``/v2/avatars/public``, ``/v2/voices``, ``/v2/musics`` …) → (items, more).
+
+        Each list says "more" its own way: ``has_more`` (voices), ``pagination.total_pages``
+        (music), ``total`` (avatars); a list without paging is one page."""
+        data = self.request("GET", path, params={"page": page, "page_size": page_size})
+        data = data if isinstance(data, dict) else {}
+        items = [i for i in data.get(key) or [] if isinstance(i, dict)]
+        return items, _has_more(data, page, page_size, len(items))
+
     def delete(self, remote_id: str) -> None:
         raise FatalProviderError(
             "JoggAI has no product delete in API v2 (can_delete is False)", code="unsupported"
@@ -203,3 +237,18 @@ class JoggProvider(Provider):
         raise UnknownOutcomeError(
             "JoggAI has no product lookup; the outcome stays unknown (can_lookup is False)", code="no-lookup"
         )
+
+
+def _has_more(data: dict[str, Any], page: int, page_size: int, got: int) -> bool:
+    """Whether a JoggAI list has pages after ``page`` (read the way that list says it)."""
+    if got == 0:
+        return False
+    if isinstance(data.get("has_more"), bool):
+        return bool(data["has_more"])
+    paging = data.get("pagination")
+    if isinstance(paging, dict) and isinstance(paging.get("total_pages"), int):
+        return page < int(paging["total_pages"])
+    total = data.get("total")
+    if isinstance(total, int) and not isinstance(total, bool):
+        return page * page_size < total
+    return False

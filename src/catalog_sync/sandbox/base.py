@@ -210,6 +210,13 @@ class Emulator:
     def public_key_pem(self) -> str | None:
         return None
 
+    def admin(self, method: str, path: str, body: Any) -> Response | None:
+        """An emulator's own ``/_sandbox/…`` control endpoint (None: not one of its own).
+
+        ``body`` is the parsed JSON body (None when there is none).  The jogg emulator's
+        ``POST /_sandbox/clock`` moves its clock on."""
+        return None
+
     def describe_credentials(self) -> list[str]:
         """Lines for the CLI: which env vars are accepted (never values)."""
         return [f"credentials: {' or '.join(self.credential_env)}"]

@@ -46,6 +46,7 @@ class FaultConfig:
     drop_rate: float = 0.0  # connection closed before processing: no answer, nothing applied
     lost_answer_rate: float = 0.0  # processed (change applied), then the answer is lost
     lost_answer_mode: str = "both"  # "502" (a proxy's Bad Gateway), "close" (socket closed), "both"
+    lost_answer_methods: str = ""  # only requests of these methods lose their answer ("POST,PUT"); "" = all
     slow_body_rate: float = 0.0  # answer body trickled in chunks
     slow_chunk_bytes: int = 64
     slow_chunk_delay_ms: float = 20.0
@@ -69,6 +70,11 @@ class FaultConfig:
             raise ValueError(
                 f"lost_answer_mode must be one of {', '.join(LOST_ANSWER_MODES)}, got {self.lost_answer_mode!r}"
             )
+
+    def loses_answer_of(self, method: str) -> bool:
+        """Whether a request of ``method`` may lose its answer (``lost_answer_methods``)."""
+        methods = {m.strip().upper() for m in self.lost_answer_methods.split(",") if m.strip()}
+        return not methods or method.upper() in methods
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

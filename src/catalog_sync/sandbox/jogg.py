@@ -9,8 +9,12 @@ business errors come with HTTP 200; injected 5xx faults carry code 50000.
 
 Product ids are minted like the real ones: unpadded base64 of a decimal number
 (``NTQ0MTkzNjk`` = 54419369).  A product video is ``processing`` for ``video_seconds`` after
-creation, then ``completed`` (or ``failed``, drawn with ``video_fail_rate``).  Each video
-costs credits (15 s: 1, 30 s: 2, 60 s: 4) from the sandbox's ``credits``.  Keys listed in
+creation, then ``completed`` (or ``failed``, drawn with ``video_fail_rate``).  The sandbox's
+clock can be moved on (:meth:`JoggEmulator.advance_clock`, ``POST /_sandbox/clock
+{"advance": SECONDS}``), so a test sees a video finish without waiting for it.  Each video
+costs credits by the documented rule (``QuickStart/Pricing.mdx``: 1 credit per 2 minutes of
+video, at least 1; taken when the request is processed) from the sandbox's ``credits``;
+18020 (insufficient credit) when they do not cover it.  Keys listed in
 ``no_permission_keys`` are known but refused with 18025 (no permission to call APIs).
 """
 
@@ -80,9 +84,16 @@ VISUAL_STYLES = [
     {"id": 2, "name": "Dynamic Showcase"},
     {"id": 3, "name": "Clean Minimal"},
 ]
-VIDEO_COST = {"15": 1.0, "30": 2.0, "60": 4.0}
+CUSTOM_AVATARS = [
+    {"id": 9001, "name": "My Presenter", "api_only": False, "avatar_status": 2, "fail_msg": ""},
+]
 STATUS_FILTER = {"3": "processing", "4": "completed", "5": "failed"}
 RES = "https://res.sandbox.jogg.test"
+
+
+def video_cost(length_seconds: float) -> float:
+    """Credits a video of ``length_seconds`` costs: 1 per 2 minutes of video, at least 1 (Pricing.mdx)."""
+    return float(max(1, math.ceil(float(length_seconds) / 120.0)))
 
 
 def mint_product_id(number: int) -> str:
@@ -133,6 +144,7 @@ class JoggEmulator(Emulator):
         self.post_window = SlidingWindow(post_limit, 60.0)
         self.video_seconds = float(video_seconds)
         self.video_fail_rate = float(video_fail_rate)
+        self.clock_offset = 0.0  # seconds the sandbox's clock runs ahead (advance_clock)
         self.rng = random.Random(None if seed is None else f"jogg-videos-{seed}")
         if store.get_meta("credits") is None:
             store.set_meta("credits", float(credits))
@@ -150,12 +162,33 @@ class JoggEmulator(Emulator):
             Route("GET", "/v2/product_video/{video_id}", self.get_video),
             Route("GET", "/v2/product_videos", self.list_videos),
             Route("GET", "/v2/avatars/public", self.list_avatars),
+            Route("GET", "/v2/avatars/custom", self.list_custom_avatars),
             Route("GET", "/v2/voices", self.list_voices),
             Route("GET", "/v2/musics", self.list_musics),
             Route("GET", "/v2/visual_styles", self.list_visual_styles),
             Route("GET", "/v2/user/whoami", self.whoami),
             Route("GET", "/v2/user/remaining_quota", self.remaining_quota),
         ]
+
+    # the clock -------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The sandbox's time (the real clock plus what :meth:`advance_clock` added)."""
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the sandbox's clock on: videos finish as if ``seconds`` had passed; returns the offset."""
+        with self.lock:
+            self.clock_offset += max(0.0, float(seconds))
+            return self.clock_offset
+
+    def admin(self, method: str, path: str, body: Any) -> Response | None:
+        """``POST /_sandbox/clock {"advance": SECONDS}`` moves the clock on (answers the new offset)."""
+        if path != "/_sandbox/clock" or method != "POST":
+            return None
+        seconds = body.get("advance") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds < math.inf:
+            return Response.json(400, {"error": 'expected {"advance": SECONDS} with SECONDS >= 0'})
+        return Response.json(200, {"clock_offset": self.advance_clock(seconds)})
 
     # core hooks ------------------------------------------------------------------------------
     def authenticate(self, req: Request) -> Response | None:
@@ -193,6 +226,7 @@ class JoggEmulator(Emulator):
         return {
             "products": self.store.all("products"),
             "videos": [self._video_view(v) for v in self.store.all("videos")],
+            "video_requests": [v.get("request") for v in self.store.all("videos")],  # the bodies as sent
             "credits": self.store.get_meta("credits"),
         }
 
@@ -254,7 +288,8 @@ class JoggEmulator(Emulator):
         if product is None:
             return fail(10104, "Record not found")
         avatar = body["avatar"]
-        if avatar.get("type", 0) == 1 or avatar["id"] not in {a["id"] for a in AVATARS}:
+        known = CUSTOM_AVATARS if avatar.get("type", 0) == 1 else AVATARS
+        if avatar["id"] not in {a["id"] for a in known}:
             return fail(40000, f"Parameter error: avatar.id {avatar['id']} not found")
         voice_id = body["voice"].get("id")
         if voice_id is not None and voice_id not in {v["voice_id"] for v in VOICES}:
@@ -266,11 +301,11 @@ class JoggEmulator(Emulator):
         if style is not None and style not in {s["name"] for s in VISUAL_STYLES}:
             return fail(40000, f"Parameter error: visual_style {style!r} not found")
         length = body["video_spec"]["length"]
-        cost, credits = VIDEO_COST[length], float(self.store.get_meta("credits", 0.0))
+        cost, credits = video_cost(int(length)), float(self.store.get_meta("credits", 0.0))
         if credits < cost:
             return fail(18020, "Insufficient credit")
         self.store.set_meta("credits", credits - cost)
-        now = time.time()
+        now = self.now()
         vid = mint_product_id(self.store.next_id("video", 70000001))
         video = {
             "id": vid,
@@ -282,12 +317,13 @@ class JoggEmulator(Emulator):
             "deducted_credit": cost,
             "video_duration": int(length),
             "aspect_ratio": body["video_spec"].get("aspect_ratio", "landscape"),
+            "request": body,
         }
         self.store.put("videos", vid, video)
         return ok({"video_id": vid, "status": "processing"}, applied=True)
 
     def _video_view(self, video: dict[str, Any]) -> dict[str, Any]:
-        status = "processing" if time.time() < video["ready_at"] else video["outcome"]
+        status = "processing" if self.now() < video["ready_at"] else video["outcome"]
         view = {
             "id": video["id"],
             "product_id": video["product_id"],
@@ -343,6 +379,25 @@ class JoggEmulator(Emulator):
             for a in AVATARS
             if all(req.query.get(k) in (None, "", str(a[k])) for k in ("style", "gender", "age"))
         ]
+        return ok(
+            {
+                "avatars": items[(page - 1) * size : page * size],
+                "total": len(items),
+                "page": page,
+                "page_size": size,
+            }
+        )
+
+    def list_custom_avatars(self, req: Request) -> Response:
+        paging = _page_args(req)
+        if isinstance(paging, Response):
+            return paging
+        page, size = paging
+        items = [
+            {**a, "video_url": f"{RES}/avatars/{a['id']}.mp4", "cover_url": f"{RES}/avatars/{a['id']}.jpg",
+             "avatar_url": f"{RES}/avatars/{a['id']}.png"}
+            for a in CUSTOM_AVATARS
+        ]  # fmt: skip
         return ok(
             {
                 "avatars": items[(page - 1) * size : page * size],

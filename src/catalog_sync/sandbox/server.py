@@ -10,11 +10,13 @@ writes, and serves the admin endpoints under ``/_sandbox/`` (never faulted):
     GET  /_sandbox/stats        request counts per "METHOD /template", writes applied, faults
     POST /_sandbox/stats/reset  zero the counters
     GET  /_sandbox/public-key   keevault: the PEM it signs with
+    POST /_sandbox/clock        jogg: move the clock on, {"advance": SECONDS} (videos finish sooner)
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import sys
@@ -38,6 +40,14 @@ _BAD_GATEWAY = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
     "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
+
+
+def _admin_body(body: bytes) -> Any:
+    """The JSON body of an admin request (None when empty or not JSON)."""
+    try:
+        return json.loads(body.decode("utf-8")) if body.strip() else None
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 class Stats:
@@ -243,7 +253,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         resp = self._process(req, route, allowed)
         if resp.applied:
             srv.stats.write(key)
-        if d.lost_answer is not None:
+        if d.lost_answer is not None and cfg.loses_answer_of(req.method):
             srv.stats.fault("lost_answer")
             if d.lost_answer == "502":
                 self._send(Response.text(502, _BAD_GATEWAY, "text/html"))
@@ -329,6 +339,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
                     ],
                 },
             )
+        own = emulator.admin(method, path, _admin_body(body))
+        if own is not None:
+            return own
         return Response.json(404, {"error": f"no admin endpoint {method} {path}"})
 
     # answering ------------------------------------------------------------------------------

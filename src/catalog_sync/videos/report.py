@@ -1,0 +1,40 @@
+"""The video report: one row per sheet row (``--report``: .csv, .xlsx or .json, as every report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from catalog_sync.report import write_table
+
+__all__ = ["REPORT_COLUMNS", "write_video_report"]
+
+#: The report's columns (README "Videos"); ``action``: ``create`` (sent by this run) or ``keep``
+#: (the ledger already had this video: nothing sent).
+REPORT_COLUMNS = [
+    "row",
+    "product",
+    "product_id",
+    "action",
+    "video_id",
+    "status",
+    "video_url",
+    "cover_url",
+    "credits",
+    "error",
+]
+
+
+def write_video_report(path: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> Path:
+    """Write ``rows`` with the run's ``summary`` (CSV with a BOM, XLSX with a summary sheet, or JSON)."""
+    return write_table(
+        rows,
+        path,
+        columns=REPORT_COLUMNS,
+        text_columns=["product", "product_id", "video_id"],
+        status_column="status",
+        summary=summary,
+        json_root={"summary": summary, "rows": rows},
+        tool_columns=REPORT_COLUMNS[3:],
+        freeze_columns=2,
+    )
