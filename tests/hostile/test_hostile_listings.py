@@ -118,7 +118,6 @@ def test_a_billion_pages_are_refused_after_page_one_in_bounded_memory(tmp_path):
         )
         assert child.code == 1, child.stderr
         assert "1,000,000,000 pages" in child.stderr and "--max-pages" in child.stderr
-        assert child.seconds < 60, child.seconds
         assert child.max_rss_mb < 1024, child.max_rss_mb
         assert server.paths() == ["GET /product/"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 from job_helpers import COMMAND, blank_provider_env, clean_env, credentials_file, write_config
@@ -101,7 +100,6 @@ def test_a_second_run_on_the_same_state_exits_5_at_once_naming_the_holder(tmp_pa
         )
         try:
             assert seen.wait(120), "the first run sent no request"
-            started = time.monotonic()
             second = subprocess.run(
                 [*COMMAND, "run", "--config", str(config)],
                 env=clean_env(),
@@ -110,14 +108,13 @@ def test_a_second_run_on_the_same_state_exits_5_at_once_naming_the_holder(tmp_pa
                 timeout=120,
                 check=False,
             )
-            elapsed = time.monotonic() - started
         finally:
             release.set()
             sb.server.match = answer  # type: ignore[method-assign]
         out, err = first.communicate(timeout=120)
+        # at once: the first run is held until the second ends, so a second that waited would hang
         assert second.returncode == 5, second.stdout + second.stderr
         assert f"pid {first.pid}" in second.stderr and "run labels" in second.stderr, second.stderr
-        assert elapsed < 30  # at once: it does not wait for the lock (generous for a busy machine)
         assert first.returncode == 0, out + err
         assert write_requests(sb) == len(products(sb)) > 0  # only the first run wrote
     with Ledger(tmp_path / ".catalog-sync" / "state.db") as ledger:

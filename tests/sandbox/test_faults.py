@@ -107,10 +107,9 @@ def test_latency_applies_to_api_not_admin(make_sandbox, http) -> None:
     sb = make_sandbox("jogg", faults=FaultConfig(latency_ms=150, jitter_ms=50))
     start = time.monotonic()
     http.get(f"{sb.url}/v2/visual_styles", headers=JOGG)
-    assert 0.15 <= time.monotonic() - start < 1.5
-    start = time.monotonic()
-    http.get(f"{sb.url}/_sandbox/state")
-    assert time.monotonic() - start < 0.15
+    assert time.monotonic() - start >= 0.15
+    sb.set_faults(latency_ms=120_000)  # an admin answer delayed like the API would miss its 10 s timeout
+    assert http.get(f"{sb.url}/_sandbox/state", timeout=10).status_code == 200
 
 
 def test_admin_paths_are_never_faulted(make_sandbox, http) -> None:

@@ -92,9 +92,7 @@ def test_the_same_database_through_a_symlink_or_a_hard_link_is_the_same_lock(tmp
             env = env_for(sb, "royalti", tmp_path)
             for name in (symlink, hardlink):
                 for command in (["apply", str(catalog), "--yes"], ["plan", str(catalog)]):
-                    started = time.monotonic()
                     result = run_cli([*command, "-p", "royalti", "--state", str(name), *FAST], env)
-                    assert time.monotonic() - started < 15
                     assert result.exit_code == 5, (name, command, result.output)
                     assert f"pid {holder.pid}" in result.stderr, result.stderr
                     assert f"host {socket.gethostname()}" in result.stderr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sync_helpers import Rec, make_sheet
 from test_executor import FakeProvider, _plan
@@ -89,7 +87,8 @@ def test_jogg_url_cannot_be_updated_so_it_is_never_claimed():
 
 
 @pytest.mark.slow
-def test_plan_of_50k_rows_against_50k_records_is_fast():
+def test_plan_of_55k_rows_against_50k_records_is_exact():
+    # its speed is a figure of `make bench`, never a timed assertion here
     spec = load_spec("royalti")
     n = 50_000
     base = {
@@ -108,9 +107,7 @@ def test_plan_of_50k_rows_against_50k_records_is_fast():
         for i in range(n + 100)
     ]
     sheet = make_sheet(rows)
-    started = time.perf_counter()
     plan = build_plan(sheet, spec, remote, mode="mirror")
-    took = time.perf_counter() - started
     assert plan.summary == {
         "create": 5_000,
         "update": 5_000,
@@ -121,7 +118,6 @@ def test_plan_of_50k_rows_against_50k_records_is_fast():
     }
     update = next(c for c in plan.changes if c.action == "update")
     assert update.fields == {"title": {"old": "T 0", "new": "T 0x"}} and update.fingerprint == "fp0"
-    assert took < 15, f"plan of 55k rows took {took:.1f} s"  # about 2 s on one core
 
 
 class _RefusingJogg(FakeProvider):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import time
 
 import pandas as pd
 import pytest
@@ -166,10 +165,8 @@ def test_human_output_lists_the_first_problems_and_counts_the_rest(tmp_path) -> 
     from catalog_sync.cli.main import cli
 
     path = _broken_csv(tmp_path / "broken.csv", 400)
-    started = time.perf_counter()
     result = CliRunner().invoke(cli, ["validate", str(path), "-p", "royalti"], env={"COLUMNS": "300"})
     assert result.exit_code == 3
-    assert time.perf_counter() - started < 10
     assert "Only the first 200 of 800 problems are listed" in result.stdout
     assert (
         "300 required (error), 300 bad-format (error)" in result.stdout and "--report FILE" in result.stdout

@@ -225,14 +225,11 @@ def _apply_like_rows(n: int) -> list[dict]:
     ]
 
 
-def test_big_xlsx_report_is_fast_and_reads_back_exactly(tmp_path: Path) -> None:
-    import time
-
+def test_big_xlsx_report_reads_back_exactly(tmp_path: Path) -> None:
+    # how fast it is written is a figure of `make bench`, not a timed assertion
     rows = _apply_like_rows(30_000)
     path = tmp_path / "big.xlsx"
-    started = time.perf_counter()
     write_table(rows, path, columns=COLUMNS, text_columns=("upc", "remote_id"), status_column="status")
-    assert time.perf_counter() - started < 5  # openpyxl spent ~12 µs per cell
     back = read_report(path)
     assert back.shape == (30_000, 6)
     assert back.loc[0, "title"] == "A_x0041_\r\nB & <c>" and back.loc[0, "upc"] == "000000000000"
