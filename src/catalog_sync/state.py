@@ -48,6 +48,7 @@ from typing import Any
 from catalog_sync.config import public_base_url
 from catalog_sync.defaults import DEFAULT_STATE
 from catalog_sync.errors import ConfigError, LockHeldError, StateDatabaseError
+from catalog_sync.group_commit import GroupCommit
 from catalog_sync.text import safe_text
 
 __all__ = [
@@ -413,6 +414,8 @@ class Ledger:
         self._db: sqlite3.Connection | None = None
         self._lock: StateLock | None = None
         self._mutex = threading.Lock()
+        #: intents and outcomes of concurrent workers share commits (each caller waits for its own)
+        self._group = GroupCommit(lambda: self.db, self._mutex, self._db_error)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             existed = self.path.exists()
@@ -600,22 +603,10 @@ class Ledger:
             except (sqlite3.Error, OSError) as exc:
                 raise StateDatabaseError(str(self.path), exc) from exc
 
-    def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        with self._mutex:
-            try:
-                self.db.execute("BEGIN")
-            except (sqlite3.Error, OSError) as exc:  # no transaction began: nothing to roll back
-                raise StateDatabaseError(str(self.path), exc) from exc
-            try:
-                self.db.executemany(sql, rows)
-                self.db.execute("COMMIT")
-            except BaseException as exc:
-                if self.db.in_transaction:
-                    with suppress(sqlite3.Error):
-                        self.db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error | OSError):
-                    raise StateDatabaseError(str(self.path), exc) from exc
-                raise
+    def _db_error(self, exc: Exception) -> StateDatabaseError:
+        error = StateDatabaseError(str(self.path), exc)
+        error.__cause__ = exc
+        return error
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return self._execute(sql, params)
@@ -745,23 +736,25 @@ class Ledger:
     def record_outcomes(self, run_id: int, outcomes: list[dict[str, Any]]) -> None:
         """Write row outcomes (dicts with row, key, action, status, remote_id, changed, error_code, error)."""
         at = _now()
-        self._many(
-            self._OUTCOME_SQL,
-            [
-                (
-                    run_id,
-                    o.get("row"),
-                    o.get("key"),
-                    o["action"],
-                    o["status"],
-                    o.get("remote_id"),
-                    o.get("changed"),
-                    None if o.get("error_code") in (None, "") else str(o["error_code"]),
-                    o.get("error"),
-                    at,
-                )
-                for o in outcomes
-            ],
+        self._group.run(
+            lambda db: db.executemany(
+                self._OUTCOME_SQL,
+                [
+                    (
+                        run_id,
+                        o.get("row"),
+                        o.get("key"),
+                        o["action"],
+                        o["status"],
+                        o.get("remote_id"),
+                        o.get("changed"),
+                        None if o.get("error_code") in (None, "") else str(o["error_code"]),
+                        o.get("error"),
+                        at,
+                    )
+                    for o in outcomes
+                ],
+            )
         )
 
     def outcomes(self, run_id: int) -> list[dict[str, Any]]:
@@ -785,26 +778,27 @@ class Ledger:
         remote_id: str | None,
         fields: dict[str, str],
     ) -> int:
-        """Record a write about to be sent (committed before the request leaves)."""
-        cur = self._write(
-            "INSERT INTO intents (run_id, provider, base_url, row, key, action, remote_id, fields, sent_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                run_id,
-                provider,
-                public_base_url(base_url),
-                row,
-                key,
-                action,
-                remote_id,
-                json.dumps(fields, ensure_ascii=False),
-                _now(),
-            ),
+        """Record a write about to be sent (committed before this returns, so before the request leaves)."""
+        values = (
+            run_id,
+            provider,
+            public_base_url(base_url),
+            row,
+            key,
+            action,
+            remote_id,
+            json.dumps(fields, ensure_ascii=False),
+            _now(),
         )
-        return int(cur.lastrowid or 0)
+        sql = (
+            "INSERT INTO intents (run_id, provider, base_url, row, key, action, remote_id, fields, sent_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)"
+        )
+        return int(self._group.run(lambda db: db.execute(sql, values).lastrowid) or 0)
 
     def end_intent(self, intent_id: int, state: str = "done") -> None:
-        self._write("UPDATE intents SET state=?, settled_at=? WHERE id=?", (state, _now(), intent_id))
+        values = (state, _now(), intent_id)
+        self._group.run(lambda db: db.execute("UPDATE intents SET state=?, settled_at=? WHERE id=?", values))
 
     def open_intents(self, provider: str, base_url: str) -> list[Intent]:
         """Intents never closed (their run died mid-write) or left unknown by a run."""
@@ -839,13 +833,10 @@ class Ledger:
         fingerprint: str | None = None,
     ) -> LedgerRecord:
         """Store what was pushed for ``remote_id`` (merged into what was known when ``merge``)."""
-        with self._mutex:
-            try:
-                return self._remember(
-                    provider, public_base_url(base_url), remote_id, fields, merge, fingerprint
-                )
-            except (sqlite3.Error, OSError) as exc:
-                raise StateDatabaseError(str(self.path), exc) from exc
+        base = public_base_url(base_url)
+        return self._group.run(  # type: ignore[no-any-return]
+            lambda db: self._remember(provider, base, remote_id, fields, merge, fingerprint)
+        )
 
     def _remember(
         self,

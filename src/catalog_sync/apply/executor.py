@@ -505,8 +505,7 @@ class _Run:
         if self.stop == "max-failures" and not left:
             self.stop = ""  # the Nth failure was among the last writes: the limit stopped nothing (exit 4)
         reason = self._skipped_reason()
-        for change in left:
-            self._done(RowOutcome(change, "skipped", change.remote_id, self.stop, reason))
+        self._done([RowOutcome(change, "skipped", change.remote_id, self.stop, reason) for change in left])
         result = self.result
         result.state_error = self.ledger.error
         if result.state_error is not None and not self.stop:
@@ -532,11 +531,14 @@ class _Run:
         if self.ledger.error is not None and self.stop in ("", "max-failures"):
             self.stop = "state"
 
-    def _done(self, outcome: RowOutcome) -> None:
-        self.outcomes[self.order[id(outcome.change)]] = outcome
-        self._record([outcome])
+    def _done(self, outcomes: list[RowOutcome]) -> None:
+        """Keep, record (one ledger commit for all) and report outcomes known together."""
+        for outcome in outcomes:
+            self.outcomes[self.order[id(outcome.change)]] = outcome
+        self._record(outcomes)
         if self.on_progress:
-            self.on_progress(outcome)
+            for outcome in outcomes:
+                self.on_progress(outcome)
 
     def _record_settled(self) -> None:
         """Rows that need no write (unchanged, skip, conflict) are settled up front."""
@@ -578,11 +580,15 @@ class _Run:
                     self.result.signal = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
                     finished = wait(running).done
                     running = set()
-                for future in finished:
-                    self._finished(future.result())
+                self._finished([future.result() for future in finished])
 
-    def _finished(self, outcome: RowOutcome) -> None:
-        self._done(outcome)
+    def _finished(self, outcomes: list[RowOutcome]) -> None:
+        self._done(outcomes)
+        for outcome in outcomes:
+            self._count(outcome)
+
+    def _count(self, outcome: RowOutcome) -> None:
+        """A failure towards --max-failures; a fatal error stops the run."""
         if outcome.status == "failed":
             self.failures += 1
             if self.max_failures is not None and self.failures >= self.max_failures and not self.stop:

@@ -27,7 +27,7 @@ KEY_ENV = {name: info.key_variable for name, info in PROVIDERS.items()}
 FAULT_FLAGS = (
     "latency_ms", "jitter_ms", "error_rate", "rate_limit_rate", "retry_after", "drop_rate", "lost_answer_rate",
     "lost_answer_mode", "lost_answer_methods", "slow_body_rate", "slow_chunk_bytes", "slow_chunk_delay_ms",
-    "bad_signature_rate",
+    "bad_signature_rate", "limit_rps", "limit_burst",
 )  # fmt: skip
 PROVIDER_FLAGS = {name: info.sandbox_flags for name, info in PROVIDERS.items()}
 OPTION_NAMES = {"access_token_ttl": "access_ttl", "refresh_token_ttl": "refresh_ttl"}
@@ -80,6 +80,19 @@ RATE = click.FloatRange(0.0, 1.0)
     default=1,
     show_default=True,
     help="Retry-After seconds on injected 429/503.",
+)
+@click.option(
+    "--limit-rps",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="Allow at most N API requests per second (all clients together; a token bucket); beyond it "
+    "answer 429 with Retry-After, nothing applied (0 = no limit).",
+)
+@click.option(
+    "--limit-burst",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="Requests --limit-rps lets through at once (default: one second's worth).",
 )
 @click.option(
     "--drop-rate", type=RATE, default=0.0, help="Share whose connection is closed unanswered (not applied)."

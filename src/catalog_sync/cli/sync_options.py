@@ -43,7 +43,8 @@ def connection_options(f: F) -> F:
             "--rate",
             type=click.FloatRange(min=0.01),
             default=None,
-            help="Requests per second (default: the provider's safe default).",
+            help="Requests per second at most: the pace starts there and never passes it (default: start at "
+            "the provider's safe rate and adapt to what the server accepts; JoggAI: 20 POST/min).",
         ),
         click.option(
             "--state",

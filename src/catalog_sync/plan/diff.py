@@ -67,14 +67,15 @@ class LedgerView:
 
 
 def _remote_frame(records: Iterable[RemoteLike], spec: ProviderSpec) -> pd.DataFrame:
-    rows = []
-    for rec in records:
-        data: dict[str, Any] = {name: rec.fields.get(name, "") for name in spec.field_names}
-        data[spec.remote_id] = str(rec.remote_id)
-        data[_RID] = str(rec.remote_id)
-        data[_FP] = rec.fingerprint
-        rows.append(data)
-    frame = pd.DataFrame(rows, columns=[*spec.field_names, _RID, _FP], dtype=object).fillna("")
+    records = list(records)
+    ids = [str(rec.remote_id) for rec in records]
+    columns: dict[str, list[Any]] = {  # built a column at a time: no dict per row
+        name: ids if name == spec.remote_id else [rec.fields.get(name, "") for rec in records]
+        for name in spec.field_names
+    }
+    columns[_RID] = ids
+    columns[_FP] = [rec.fingerprint for rec in records]
+    frame = pd.DataFrame(columns, columns=[*spec.field_names, _RID, _FP], dtype=object).fillna("")
     frame = normalise_frame(frame, spec).astype(object)
     return frame.drop_duplicates(subset=[_RID], keep="first").reset_index(drop=True)
 

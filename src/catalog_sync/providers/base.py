@@ -7,7 +7,12 @@ sheet terms.  Everything about *sending* lives here, once:
 
 * a total deadline per attempt (``--timeout``, default 60 s: connect, send, headers and body;
   ``transport.watching``) and a cap on the decoded answer size (``--max-answer-mb``);
-* a token-bucket rate limiter shared by all threads of the instance;
+* pacing shared by all threads of the instance (:class:`Pacing`): reads and writes each get an
+  adaptive token bucket that starts at the provider's safe ``default_rate``, climbs while the
+  server accepts and is cut on every 429/503 (``ratelimit.AdaptiveRateLimiter``); a ``--rate``
+  the user sets is where it starts and a ceiling it never passes.  A provider whose documented
+  limit counts only writes (``rate_writes_only``: JoggAI's 20 POST/min) keeps a fixed bucket at
+  that rate for writes, a hard cap, and sends reads unpaced;
 * retries with full-jitter exponential backoff honouring ``Retry-After`` (at most 6 attempts
   and 60 s of waiting per request) — but only for requests safe to repeat: every GET, and
   writes the server refused before processing (429, 503 with ``Retry-After``).  A write whose
@@ -61,7 +66,7 @@ from catalog_sync.providers.http import (
     connection_failure_reason,
     make_session,
 )
-from catalog_sync.providers.ratelimit import RateLimiter, backoff_delay
+from catalog_sync.providers.ratelimit import AdaptiveRateLimiter, RateLimiter, backoff_delay
 from catalog_sync.providers.records import Outcome, RemoteRecord, Stats, WriteResult, fingerprint
 from catalog_sync.providers.transport import AnswerTooLarge, DeadlineExceeded, read_capped, watching
 from catalog_sync.spec import ProviderSpec, load_spec
@@ -72,6 +77,7 @@ __all__ = [
     "Classified",
     "ClientLimits",
     "Outcome",
+    "Pacing",
     "Provider",
     "RemoteRecord",
     "Stats",
@@ -90,6 +96,10 @@ CANNOT_CONNECT = "cannot-connect"
 #: A connection that cannot be made is tried this many times in all (one quick retry), then final.
 CONNECT_ATTEMPTS = 2
 CONNECT_RETRY_WAIT = 0.5  # seconds, at most, before that one retry
+#: Field types whose canonical form of plain ASCII text is the text itself (``normalise``).
+_PLAIN_TYPES = frozenset({"string", "url"})
+#: Distinct typed values a client remembers the canonical form of (a listing's dates, enums, years).
+CANONICAL_MEMO = 50_000
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,51 @@ def _redirect_text(answer: Answer) -> str:
         f"HTTP {answer.status}: the API redirects to {safe_text(target)} instead of answering; the request "
         "was not processed and the redirect is not followed: check the base URL (https://? the API path?)"
     )
+
+
+#: HTTP statuses that mean "slower, please": the pace of that kind of request is cut.
+THROTTLE_STATUSES = frozenset({429, 503})
+
+
+class Pacing:
+    """How fast one client sends: a bucket for reads (GET) and one for writes.
+
+    ``rate`` is the user's ``--rate`` (``None``: not set), ``default`` the provider's safe
+    rate.  Adaptive buckets start at the user's rate (a ceiling too) or at ``default``;
+    ``writes_only`` makes the write bucket a fixed cap at ``rate or default`` and reads unpaced.
+    """
+
+    def __init__(self, rate: float | None, default: float | None, *, writes_only: bool = False) -> None:
+        start = rate or default
+        self.writes_only = writes_only
+        if writes_only:
+            self.reads: AdaptiveRateLimiter | RateLimiter = RateLimiter(None)
+            self.writes: AdaptiveRateLimiter | RateLimiter = RateLimiter(start)
+        elif start is None:
+            self.reads, self.writes = RateLimiter(None), RateLimiter(None)
+        else:
+            self.reads = AdaptiveRateLimiter(start, ceiling=rate)
+            self.writes = AdaptiveRateLimiter(start, ceiling=rate)
+
+    def bucket(self, method: str) -> AdaptiveRateLimiter | RateLimiter:
+        return self.reads if method == "GET" else self.writes
+
+    def wait_turn(self, method: str) -> float:
+        """Wait for a ``method`` request's slot; returns when the wait began (for :meth:`answered`)."""
+        bucket = self.bucket(method)
+        began = bucket.now() if isinstance(bucket, AdaptiveRateLimiter) else 0.0
+        bucket.acquire()
+        return began
+
+    def answered(self, method: str, status: int, began: float) -> None:
+        """Feed an answer back: a throttle cuts that bucket's rate, anything else lets it climb."""
+        bucket = self.bucket(method)
+        if not isinstance(bucket, AdaptiveRateLimiter):
+            return
+        if status in THROTTLE_STATUSES:
+            bucket.on_throttle(began)
+        else:
+            bucket.on_success()
 
 
 @dataclass
@@ -234,7 +289,10 @@ class Provider(ABC):
         self.max_pages = int(max_pages or DEFAULT_MAX_PAGES)
         self.max_records = int(max_records or DEFAULT_MAX_RECORDS)
         self.stats = Stats()
-        self.limiter = RateLimiter(self.rate)
+        self._canonical_memo: dict[tuple[str, str], str] = {}
+        self.pacing = Pacing(
+            float(rate) if rate else None, self.default_rate, writes_only=self.rate_writes_only
+        )
         self.session = make_session(self.concurrency * 2)
         self.session.auth = _HookAuth(self)
         self._sleep: Callable[[float], None] = time.sleep
@@ -458,8 +516,7 @@ class Provider(ABC):
 
     def _attempt(self, call: _Call, send: dict[str, Any]) -> Any:
         """One HTTP exchange: its answer's payload, or the error (``_Again`` when worth repeating)."""
-        if call.method != "GET" or not self.rate_writes_only:
-            self.limiter.acquire()
+        began = self.pacing.wait_turn(call.method)
         self.stats.count_attempt()
         try:
             answer = self._exchange(call, send)
@@ -468,6 +525,7 @@ class Provider(ABC):
                 self.stats.count_request(call.method)
             raise self._transport_failure(call, exc) from None
         self.stats.count_request(call.method)
+        self.pacing.answered(call.method, answer.status, began)
         try:
             return self.check_answer(answer, call.method, call.path)
         except Classified as signal:
@@ -649,15 +707,39 @@ class Provider(ABC):
     # ------------------------------------------------------------------ records
     def to_record(self, remote_id: Any, sheet_fields: dict[str, Any], raw: Any) -> RemoteRecord:
         """A :class:`RemoteRecord` with ``sheet_fields`` restricted to the spec and normalised."""
-        fields = {}
-        for spec_field in self.spec.fields:
-            value = sheet_fields.get(spec_field.name)
-            fields[spec_field.name] = normalise_value("" if value is None else value, spec_field)
+        canonical = self._canonical_value
+        return self.record_of(
+            remote_id, {f.name: canonical(sheet_fields.get(f.name), f) for f in self.spec.fields}, raw
+        )
+
+    def record_of(self, remote_id: Any, fields: dict[str, str], raw: Any) -> RemoteRecord:
+        """A :class:`RemoteRecord` of ``fields`` already canonical (every spec field, see
+        :meth:`to_record`), with the remote id checked and set."""
         rid = self.usable_id(remote_id)
         if rid is None:
             self._no_id("a record", self.spec.remote_id, f"{remote_id!r}"[:40])
         fields[self.spec.remote_id] = rid
         return RemoteRecord(rid, fields, fingerprint(raw))
+
+    def _canonical_value(self, value: Any, spec_field: Any) -> str:
+        """``normalise_value`` of one listed value, without the work where the answer is known: text
+        that is already canonical (plain ASCII, trimmed) is kept, and the few distinct values of
+        typed fields (dates, enums, years, booleans) are normalised once per client."""
+        if value is None or value == "":
+            return ""
+        if type(value) is not str:  # a number, a list, an object: as normalise says (True == 1 as keys)
+            return normalise_value(value, spec_field)
+        if value.isascii() and value.isprintable() and value.strip() == value:
+            kind = spec_field.type
+            if kind in _PLAIN_TYPES or (kind == "gtin" and value.isdigit()):
+                return value
+        key = (spec_field.name, value)
+        known = self._canonical_memo.get(key)
+        if known is None:
+            known = normalise_value(value, spec_field)
+            if len(self._canonical_memo) < CANONICAL_MEMO:
+                self._canonical_memo[key] = known
+        return known
 
     def canonical(self, fields: dict[str, Any]) -> dict[str, str]:
         """Only the spec's fields of ``fields``, in canonical form (unknown keys dropped)."""

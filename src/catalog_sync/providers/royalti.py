@@ -171,22 +171,26 @@ class RoyaltiProvider(Provider):
         return payload
 
     def record_from(self, product: dict[str, Any]) -> RemoteRecord:
-        sheet: dict[str, Any] = {}
-        for field in self.spec.fields:
-            value = product.get(field.name)
-            if field.name == "catalogNumber" and value in (None, ""):
+        canonical = self._canonical_value
+        fields: dict[str, str] = {}
+        for field in self.spec.fields:  # one pass: sheet terms, then canonical form
+            name = field.name
+            value = product.get(name)
+            if name == "catalogNumber" and value in (None, ""):
                 value = product.get("catalog")
-            if isinstance(value, list):
-                value = ";".join(str(v) for v in value if v not in (None, ""))
-            elif isinstance(value, bool):
-                if field.name == "explicit":
-                    value = "explicit" if value else "clean"
-                else:
-                    value = "true" if value else "false"
-            elif value is None:
-                value = ""
-            sheet[field.name] = str(value)
-        return self.to_record(product.get("id"), sheet, product)
+            fields[name] = canonical(value if type(value) is str else self._sheet_text(name, value), field)
+        return self.record_of(product.get("id"), fields, product)
+
+    @staticmethod
+    def _sheet_text(name: str, value: Any) -> str:
+        """A listed value that is not text, in sheet terms (lists joined by ``;``, booleans)."""
+        if isinstance(value, list):
+            return ";".join(str(v) for v in value if v not in (None, ""))
+        if isinstance(value, bool):
+            if name == "explicit":
+                return "explicit" if value else "clean"
+            return "true" if value else "false"
+        return "" if value is None else str(value)
 
     @staticmethod
     def _product(body: Any) -> dict[str, Any] | None:

@@ -4,8 +4,14 @@ One :class:`FaultConfig` says how often each fault happens; one :class:`FaultInj
 rolls a ``random.Random(seed)`` under a lock, so the same seed and the same request order
 give the same faults.  Faults apply to API paths only, never to ``/_sandbox/*``.
 
+``limit_rps`` is not a dice roll but a server-side limit like a real API's: a token bucket of
+``limit_rps`` requests per second (``limit_burst`` at once, default one second's worth) shared
+by all clients; a request beyond it is answered 429 with a ``Retry-After`` of the whole
+seconds until the next token (at least 1), nothing applied.
+
 Order in which a request meets them (see ``server.py``): latency, dropped connection
-(closed before processing, nothing applied), 429 with ``Retry-After``, 500/503 error
+(closed before processing, nothing applied), the ``limit_rps`` limit, 429 with
+``Retry-After``, 500/503 error
 (nothing applied), then the request is processed, then lost answer (the change IS applied;
 502 from a "proxy" or the connection closes) and slow body (answer trickled in chunks).
 """
@@ -16,12 +22,14 @@ import dataclasses
 import math
 import random
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
 from catalog_sync.defaults import LOST_ANSWER_MODES
 
-__all__ = ["LOST_ANSWER_MODES", "FaultConfig", "FaultDecision", "FaultInjector"]
+__all__ = ["LOST_ANSWER_MODES", "FaultConfig", "FaultDecision", "FaultInjector", "RequestLimit"]
 
 
 _RATES = (
@@ -51,6 +59,8 @@ class FaultConfig:
     slow_chunk_bytes: int = 64
     slow_chunk_delay_ms: float = 20.0
     bad_signature_rate: float = 0.0  # keevault only: envelope altered after signing
+    limit_rps: float = 0.0  # requests per second allowed (all API paths, all clients); 0 = no limit
+    limit_burst: float = 0.0  # requests allowed at once beyond that pace; 0 = limit_rps (one second's worth)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -61,7 +71,14 @@ class FaultConfig:
             value = getattr(self, name)
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        for name in ("latency_ms", "jitter_ms", "slow_chunk_delay_ms", "retry_after"):
+        for name in (
+            "latency_ms",
+            "jitter_ms",
+            "slow_chunk_delay_ms",
+            "retry_after",
+            "limit_rps",
+            "limit_burst",
+        ):
             if not 0 <= float(getattr(self, name)) < math.inf:  # nan/inf would crash time.sleep
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
         if int(self.slow_chunk_bytes) < 1:
@@ -113,6 +130,32 @@ class FaultDecision:
     bad_signature: bool = False
 
 
+class RequestLimit:
+    """The server's own limit: a token bucket of ``rate`` requests/s holding ``burst`` (thread-safe)."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = float(rate)
+        self.burst = max(1.0, float(burst or rate))
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tokens = self.burst
+        self._last = clock()
+
+    def admit(self) -> float | None:
+        """``None`` when the request is within the limit (a token is taken), else the seconds
+        until the next token."""
+        if self.rate <= 0:
+            return None
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return None
+            return (1.0 - self._tokens) / self.rate
+
+
 class FaultInjector:
     """Thread-safe, seeded fault dice."""
 
@@ -121,6 +164,17 @@ class FaultInjector:
         self._config = config or FaultConfig()
         self._seed = seed
         self._rng = random.Random(seed)
+        self._limit = self._new_limit(self._config)
+
+    @staticmethod
+    def _new_limit(config: FaultConfig) -> RequestLimit:
+        return RequestLimit(config.limit_rps, config.limit_burst)
+
+    def over_limit(self) -> float | None:
+        """Seconds until ``limit_rps`` lets a request through when it does not now, else ``None``."""
+        with self._lock:
+            limit = self._limit
+        return limit.admit()
 
     @property
     def config(self) -> FaultConfig:
@@ -138,6 +192,8 @@ class FaultInjector:
         seed = changes.pop("seed", None)
         new = self.config.updated(changes)
         with self._lock:
+            if (new.limit_rps, new.limit_burst) != (self._config.limit_rps, self._config.limit_burst):
+                self._limit = self._new_limit(new)
             self._config = new
             if seed_given:
                 self._seed = None if seed is None else int(seed)

@@ -74,6 +74,8 @@ class RoyaltiEmulator(Emulator):
         self._check_create = schema_validator(component_schema(DOC, "CreateProductRequest"))
         self._check_update = request_validator(DOC, "/product/{id}", "put")
         self._props = component_schema(DOC, "CreateProductRequest")["properties"]
+        self._listing: list[dict[str, Any]] = []
+        self._listing_key: tuple[str, str, int] | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -238,8 +240,9 @@ class RoyaltiEmulator(Emulator):
             problems.append("order must be asc or desc")
         if problems:
             return err(400, "Validation failed", problems)
-        items = self.store.all("products")
         q = (req.query.get("q") or "").strip().lower()
+        sort = req.query.get("sort") or "updatedAt"
+        items = self._sorted(sort, order) if not q else self.store.all("products")
         if q:
             items = [
                 p
@@ -249,8 +252,7 @@ class RoyaltiEmulator(Emulator):
                     for f in ("title", "upc", "externalId", "catalogNumber", "displayArtist")
                 )
             ]
-        sort = req.query.get("sort") or "updatedAt"
-        items.sort(key=lambda p: (str(p.get(sort) or ""), p["id"]), reverse=order == "desc")
+            items.sort(key=lambda p: (str(p.get(sort) or ""), p["id"]), reverse=order == "desc")
         pages = math.ceil(len(items) / size)
         return Response.json(
             200,
@@ -262,6 +264,16 @@ class RoyaltiEmulator(Emulator):
                 "filteredItems": len(items),
             },
         )
+
+    def _sorted(self, sort: str, order: str) -> list[dict[str, Any]]:
+        """Every product in listing order, sorted once per change of the store (pages of a big
+        listing would otherwise sort the whole catalog each)."""
+        key = (sort, order, self.store.version)
+        if self._listing_key != key:
+            items = self.store.all("products")
+            items.sort(key=lambda p: (str(p.get(sort) or ""), p["id"]), reverse=order == "desc")
+            self._listing, self._listing_key = items, key
+        return self._listing
 
     def get_product(self, req: Request) -> Response:
         product = self.store.get("products", req.params["id"])

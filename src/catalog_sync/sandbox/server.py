@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import socket
 import sys
 import threading
@@ -239,6 +240,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._drop()
             return
         cfg = srv.faults.config
+        wait = srv.faults.over_limit()
+        if wait is not None:
+            srv.stats.fault("over_limit")
+            self._send(emulator.error(429, "Too Many Requests", retry_after=max(1, math.ceil(wait))))
+            return
         if d.rate_limited:
             srv.stats.fault("rate_limited")
             self._send(

@@ -33,6 +33,7 @@ class Store:
         self._records: dict[str, dict[str, dict[str, Any]]] = {}
         self._meta: dict[str, Any] = {}
         self._seq = 0
+        self.version = 0  # changes on every put and delete (emulators cache sorted listings on it)
         self._db: sqlite3.Connection | None = None
         self._db_lock = threading.Lock()
         if self.path is not None:
@@ -87,6 +88,7 @@ class Store:
         if rid not in bucket:
             self._seq += 1
         bucket[rid] = record
+        self.version += 1
         self._write(
             "INSERT INTO records(kind, id, seq, body) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body",
@@ -97,6 +99,7 @@ class Store:
         rid = str(rid)
         existed = self._records.get(kind, {}).pop(rid, None) is not None
         if existed:
+            self.version += 1
             self._write("DELETE FROM records WHERE kind = ? AND id = ?", (kind, rid))
         return existed
 
