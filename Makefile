@@ -4,6 +4,10 @@ VENV    ?= .venv
 BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed
 PYTEST_WORKERS ?= 2
+# The bench has its own environment: frictionless (an anchor of `make bench`) never enters the tests'.
+BENCH_VENV ?= .venv-bench
+BENCH_STAMP = $(BENCH_VENV)/.installed
+BENCH_ARGS ?=
 
 .PHONY: install demo test lint type check bench clean libreoffice
 
@@ -14,6 +18,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(BENCH_STAMP): pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PY) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[bench]'
+	touch $(BENCH_STAMP)
 
 # LibreOffice is needed by the round-trip tests (a sheet really written by LibreOffice).
 libreoffice:
@@ -37,8 +47,9 @@ type: install
 
 check: lint type test
 
-bench: install
-	$(BIN)/python -m bench
+# `make bench BENCH_ARGS="--quick"` or BENCH_ARGS="--only validate --rows 100000" for fast iterations.
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .catalog-sync build dist .pytest_cache .mypy_cache .ruff_cache demo-out
+	rm -rf $(VENV) $(BENCH_VENV) .catalog-sync build dist .pytest_cache .mypy_cache .ruff_cache demo-out

@@ -1,0 +1,352 @@
+"""The issue's figures, each measured beside its anchor in this one run (issue 10, item 7).
+
+Every figure returns a :class:`~bench.report.Figure`; a figure that cannot be measured
+(refused, tool missing, over budget, a child failed) says so in its status and note instead
+of stopping the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import anchors, parts
+from bench.measure import ProcessRun, best_of, catalog_sync, python, run_process
+from bench.report import Check, Figure, Target
+
+GB = 1024.0  # MB per GB (peak RSS is measured in MiB)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each figure is (``python -m bench --help`` sets them)."""
+
+    rows: int = 1_000_000  # validate
+    plan_rows: int = 1_000_000  # plan: rows and remote records
+    changed_share: float = 0.01
+    xlsx_rows: int = 100_000
+    updates: int = 1_000
+    latency_ms: float = 50.0
+    rps: float = 40.0
+    pacing_updates: int = 400
+    help_repeats: int = 3
+    timeout_s: float = 3600.0  # per child process
+    plan_budget_s: float = 900.0  # skip the plan figure when one page shows the read would take longer
+
+
+def _seconds(run: ProcessRun | dict[str, Any] | None) -> float | None:
+    if run is None:
+        return None
+    return run.seconds if isinstance(run, ProcessRun) else float(run["seconds"])
+
+
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    return None if top is None or bottom is None or bottom <= 0 else top / bottom
+
+
+def _took(run: ProcessRun | dict[str, Any] | None, label: str = "") -> str:
+    seconds = _seconds(run)
+    if seconds is None:
+        return "—"
+    rss = run.peak_rss_mb if isinstance(run, ProcessRun) else run.get("peak_rss_mb")  # type: ignore[union-attr]
+    shown = f"{label} {seconds:.2f} s".strip()
+    return f"{shown}, {rss:,.0f} MB" if rss else shown
+
+
+def _first_error(run: ProcessRun) -> str:
+    lines = [line.strip() for line in (run.stderr + "\n" + run.stdout).splitlines() if line.strip()]
+    return lines[0][:300] if lines else f"exit {run.returncode}"
+
+
+# validate ------------------------------------------------------------------------------------
+def validate(sizes: Sizes, work: Path) -> Figure:
+    """``catalog-sync validate`` of a generated catalog vs pyarrow's parse and frictionless."""
+    n = sizes.rows
+    catalog = Path(parts.generator()("royalti", n, work / f"validate-{n}.csv", 0.0, 0))
+    figure = Figure("validate", f"validate {n:,} rows", {"rows": n, "provider": "royalti"})
+    ours = run_process(catalog_sync("validate", str(catalog), "-p", "royalti"), timeout=sizes.timeout_s)
+    floor = run_process(anchors.command("parse-floor", str(catalog)), timeout=sizes.timeout_s)
+    friction, schema = _frictionless(catalog, work, sizes.timeout_s)
+    figure.measurements = {
+        "generator": parts.source("generate"),
+        "file_mb": round(catalog.stat().st_size / 2**20, 1),
+        "ours": ours.to_dict(),
+        "parse_floor": floor.to_dict(),
+        "frictionless": friction.to_dict() if friction else None,
+        "frictionless_schema": schema,
+    }
+    figure.status, notes = _validate_status(ours, friction, catalog)
+    figure.checks = _validate_checks(ours, floor, friction)
+    figure.note = "; ".join(notes)
+    return figure
+
+
+def _validate_status(ours: ProcessRun, friction: ProcessRun | None, catalog: Path) -> tuple[str, list[str]]:
+    """The figure's status (by our exit code: 1 = could not run, e.g. refused) and its notes."""
+    from bench.tableschema import not_expressible
+
+    status, notes = "measured", []
+    if ours.returncode == 1:
+        status = "refused"
+        notes.append(f"ours refused the catalog: {_first_error(ours)}")
+    elif not ours.ok:
+        status = "failed"
+        notes.append(f"ours exited {ours.returncode}: {_first_error(ours)}")
+    if friction is None:
+        notes.append("frictionless is not installed here (make bench installs it into .venv-bench)")
+    elif not friction.ok:
+        notes.append(f"frictionless exited {friction.returncode}: it found problems, see its output")
+    gaps = not_expressible(_spec(), _header(catalog))
+    if gaps:
+        notes.append("frictionless cannot check: " + "; ".join(gaps))
+    return status, notes
+
+
+def _validate_checks(ours: ProcessRun, floor: ProcessRun, friction: ProcessRun | None) -> list[Check]:
+    mine = ours if ours.ok else None
+    shown = _took(ours, "" if ours.ok else f"exit {ours.returncode} after")
+    friction_s = friction.seconds if friction is not None and friction.ok else None
+    return [
+        Check(
+            "÷ parse floor",
+            shown,
+            _took(floor, "pyarrow"),
+            _ratio(_seconds(mine), floor.seconds),
+            Target("<=", 8),
+        ),
+        Check(
+            "frictionless ÷ ours",
+            shown,
+            _took(friction, "frictionless"),
+            _ratio(friction_s, _seconds(mine)),
+            Target(">=", 10),
+        ),
+        Check("peak RSS", shown, "", mine.peak_rss_mb / GB if mine else None, Target("<=", 1.5, "GB")),
+    ]
+
+
+def _spec() -> Any:
+    from catalog_sync.spec import load_spec
+
+    return load_spec("royalti")
+
+
+def _header(catalog: Path) -> list[str]:
+    import csv
+
+    with catalog.open(encoding="utf-8-sig", newline="") as f:
+        return next(csv.reader(f))
+
+
+def _frictionless(catalog: Path, work: Path, timeout: float) -> tuple[ProcessRun | None, str]:
+    """``frictionless validate`` with our rules as a Table Schema written beside the catalog."""
+    from bench.tableschema import table_schema
+
+    schema = work / "royalti.schema.json"
+    schema.write_text(json.dumps(table_schema(_spec(), _header(catalog)), indent=2), encoding="utf-8")
+    command = anchors.frictionless_command(schema, catalog)
+    return (run_process(command, timeout=timeout) if command else None), str(schema)
+
+
+# xlsx ----------------------------------------------------------------------------------------
+_LOAD = "import sys; from catalog_sync.sheets import load_sheet; print(len(load_sheet(sys.argv[1]).data))"
+
+
+def xlsx(sizes: Sizes, work: Path) -> Figure:
+    """Our workbook reader (``load_sheet``) vs openpyxl read-only on the same xlsx."""
+    import pandas as pd
+
+    from catalog_sync.sheets import write_xlsx
+
+    n = sizes.xlsx_rows
+    catalog = Path(parts.generator()("royalti", n, work / f"xlsx-{n}.csv", 0.0, 0))
+    book = work / f"xlsx-{n}.xlsx"
+    frame = pd.read_csv(catalog, dtype=str, keep_default_na=False)
+    write_xlsx(frame, book, text_columns=list(frame.columns))
+    ours = run_process(python("-c", _LOAD, str(book)), timeout=sizes.timeout_s)
+    anchor = run_process(anchors.command("openpyxl-read", str(book)), timeout=sizes.timeout_s)
+    figure = Figure("xlsx", f"read a {n:,}-row xlsx", {"rows": n, "columns": len(frame.columns)})
+    figure.measurements = {
+        "ours": ours.to_dict(),
+        "openpyxl": anchor.to_dict(),
+        "file_mb": round(book.stat().st_size / 2**20, 1),
+    }
+    if not (ours.ok and anchor.ok):
+        figure.status = "failed"
+        figure.note = f"a reader failed: {_first_error(ours if not ours.ok else anchor)}"
+    elif ours.stdout.split()[-1:] != [str(n)]:
+        figure.status = "failed"
+        figure.note = f"ours read {ours.stdout.strip()!r} rows, not {n}"
+    mine = ours if figure.status == "measured" else None
+    figure.checks = [
+        Check(
+            "openpyxl ÷ ours",
+            _took(mine),
+            _took(anchor, "openpyxl read-only"),
+            _ratio(anchor.seconds, _seconds(mine)),
+            Target(">=", 5),
+        )
+    ]
+    return figure
+
+
+# remote figures ------------------------------------------------------------------------------
+def _remote_figure(figure: Figure, sizes: Sizes, work: Path) -> dict[str, Any] | None:
+    """Measure remote ``figure``; None (and a failed or skipped figure) when it broke or was skipped."""
+    try:
+        result, source = parts.measure_remote(figure.name, sizes, work)
+    except Exception as exc:  # the bench reports a broken figure and goes on with the others
+        figure.status, figure.note = "failed", f"{type(exc).__name__}: {exc}"[:500]
+        return None
+    figure.measurements = {"source": source, **result}
+    if result.get("skipped"):
+        figure.status, figure.note = "skipped", str(result["skipped"])
+        return None
+    return result
+
+
+def _missing(figure: Figure, result: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    absent = [k for k in keys if k not in result]
+    if absent:
+        figure.status = "failed"
+        figure.note = f"the measurement returned no {', '.join(absent)} (it returned {', '.join(result)})"
+    return bool(absent)
+
+
+def _ours_failed(figure: Figure, result: dict[str, Any]) -> bool:
+    ours = result.get("ours") or {}
+    if ours.get("returncode", 0) != 0 or ours.get("timed_out"):
+        figure.status = "failed"
+        figure.note = f"ours exited {ours.get('returncode')}: {result.get('ours_error') or ''}".strip()
+        return True
+    return False
+
+
+def plan(sizes: Sizes, work: Path) -> Figure:
+    """``catalog-sync plan`` N rows vs N remote records (1% changed) vs a sequential read of the pages."""
+    n = sizes.plan_rows
+    figure = Figure(
+        "plan", f"plan {n:,} vs {n:,} remote", {"rows": n, "records": n, "changed_share": sizes.changed_share}
+    )
+    result = _remote_figure(figure, sizes, work)
+    ours = sequential = None
+    if result is not None and not _missing(figure, result, ("ours", "sequential")):
+        if not _ours_failed(figure, result):
+            ours = result["ours"]
+        sequential = result["sequential"]
+        planned, changed = result.get("planned_updates"), result.get("changed")
+        if ours is not None and planned is not None and changed is not None and planned != changed:
+            figure.note = f"the plan has {planned} updates for {changed} changed rows"
+    figure.checks = [
+        Check(
+            "÷ sequential read",
+            _took(ours),
+            _took(sequential, "requests, one page after another"),
+            _ratio(_seconds(ours), _seconds(sequential)),
+            Target("<=", 1.5),
+        )
+    ]
+    return figure
+
+
+def apply(sizes: Sizes, work: Path) -> Figure:
+    """``catalog-sync apply`` of N updates at a fixed latency vs 8 plain concurrent clients."""
+    n, latency = sizes.updates, sizes.latency_ms
+    figure = Figure("apply", f"apply {n:,} updates at {latency:g} ms", {"updates": n, "latency_ms": latency})
+    result = _remote_figure(figure, sizes, work)
+    ours_rate = writes_rate = plain_rate = None
+    if result is not None and not _missing(figure, result, ("ours_per_s", "plain_per_s")):
+        plain_rate = float(result["plain_per_s"])
+        if not _ours_failed(figure, result):
+            ours_rate = float(result["ours_per_s"])
+            writes_rate = result.get("ours_writes_per_s")
+    clients = "—" if plain_rate is None else f"8 clients {plain_rate:,.1f} updates/s"
+    figure.checks = [
+        Check(
+            "whole process ÷ 8 plain clients",
+            "—" if ours_rate is None else f"{ours_rate:,.1f} updates/s",
+            clients,
+            _ratio(ours_rate, plain_rate),
+            Target(">=", 0.85, "%"),
+        ),
+        Check(
+            "writes phase ÷ 8 plain clients",
+            "—" if writes_rate is None else f"{writes_rate:,.1f} updates/s",
+            clients,
+            _ratio(writes_rate, plain_rate),
+            Target(">=", 0.85, "%"),
+        ),
+    ]
+    figure.note = figure.note or (
+        "whole process: start-up, the listing read and the plan count; writes phase: the seconds "
+        "apply's report gives for sending"
+    )
+    return figure
+
+
+def pacing(sizes: Sizes, work: Path) -> Figure:
+    """A default ``apply`` against a sandbox limiting to R requests/s: share of R and of 429s."""
+    rps, n = sizes.rps, sizes.pacing_updates
+    figure = Figure("pacing", f"default apply vs {rps:g} req/s limit", {"rps": rps, "updates": n})
+    result = _remote_figure(figure, sizes, work)
+    share = share_429 = None
+    achieved = "—"
+    measured = result is not None and not _missing(figure, result, ("share_of_r", "share_429"))
+    if result is not None and measured and not _ours_failed(figure, result):
+        share, share_429 = result["share_of_r"], result["share_429"]
+        rate = result.get("achieved_rps")
+        achieved = "—" if rate is None else f"{rate:,.1f} req/s"
+    figure.checks = [
+        Check("share of R", achieved, f"R = {rps:g} req/s", share, Target(">=", 0.90, "%")),
+        Check(
+            "share of 429s",
+            "—" if share_429 is None else f"{result.get('answered_429') if result else '—'} answered 429",
+            "",
+            share_429,
+            Target("<=", 0.02, "%"),
+        ),
+    ]
+    return figure
+
+
+# --help --------------------------------------------------------------------------------------
+HELP_COMMANDS = ("validate", "template", "plan", "apply", "pull", "run", "runs", "sandbox")
+
+
+def help_(sizes: Sizes, work: Path) -> Figure:
+    """``catalog-sync --help`` and each command's ``--help``, best of a few, whole processes."""
+    repeats = sizes.help_repeats
+    floor = best_of(repeats, python("-c", "import click"))
+    seconds = {"top level": best_of(repeats, catalog_sync("--help")).seconds}
+    for command in HELP_COMMANDS:
+        seconds[command] = best_of(repeats, catalog_sync(command, "--help")).seconds
+    slowest = max(seconds, key=lambda k: seconds[k])
+    figure = Figure("help", "--help", {"commands": len(seconds), "repeats": repeats})
+    figure.measurements = {
+        "seconds": {k: round(v, 4) for k, v in seconds.items()},
+        "import_click_s": round(floor.seconds, 4),
+        "slowest": slowest,
+    }
+    figure.checks = [
+        Check(
+            f"slowest ({slowest})",
+            f"{seconds[slowest]:.3f} s",
+            f"import click {floor.seconds:.3f} s",
+            seconds[slowest],
+            Target("<", 0.3, "s"),
+        )
+    ]
+    return figure
+
+
+FIGURES: dict[str, Callable[[Sizes, Path], Figure]] = {
+    "validate": validate,
+    "plan": plan,
+    "xlsx": xlsx,
+    "apply": apply,
+    "pacing": pacing,
+    "help": help_,
+}
