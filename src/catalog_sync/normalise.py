@@ -18,8 +18,10 @@ or ``2024-06-15T00:00:00Z`` and ``2024-06-15``, compare equal:
   extension, else a compact JSON array of ``{type, name, url, description}``.
 
 A value that cannot be parsed stays as trimmed text, so validation can report it.
-``normalise_frame`` is vectorised: pandas string methods for the common steps and one
-``normalise_value`` call per *unique* value of a typed column, mapped back onto the column.
+``normalise_frame`` is vectorised: Arrow and pandas string methods for the common steps, the
+canonical form of plain ASCII text, digits and ISO dates computed on whole columns, and one
+``normalise_value`` call per *distinct* value of what is left (enums, booleans, lists, media,
+non-ASCII text), mapped back onto the column.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ import re
 import unicodedata
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from catalog_sync.spec import FieldSpec, ProviderSpec
 
@@ -217,14 +222,59 @@ def normalise_value(value: Any, field: FieldSpec) -> str:
     return convert(text, field) if convert else text
 
 
+def _as_text(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.StringDtype):
+        return series.fillna("")  # the sheet's Arrow-backed text stays Arrow-backed
+    return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def _ascii(text: pd.Series) -> np.ndarray:
+    values = pa.array(text, type=pa.large_string())
+    return pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
+
+
+def _digits(text: pd.Series) -> np.ndarray:
+    values = pa.array(text, type=pa.large_string())
+    decimal = pc.and_(pc.utf8_is_decimal(values), pc.string_is_ascii(values))
+    return pc.fill_null(decimal, False).to_numpy(zero_copy_only=False)
+
+
+def _settled(text: pd.Series, field: FieldSpec) -> tuple[np.ndarray, pd.Series]:
+    """(where the canonical form is known without ``normalise_value``, that form): ASCII text of a
+    plain field is itself, ASCII digits of an integer drop their leading zeros, a GTIN of ASCII digits
+    and a zero-padded ISO date are already canonical.  Exactly what ``normalise_value`` gives there."""
+    if field.type not in _BY_TYPE:
+        return _ascii(text), text
+    if field.type == "gtin":
+        return _digits(text), text
+    if field.type == "integer":
+        digits = _digits(text)
+        stripped = text.str.lstrip("0")
+        return digits, stripped.where(stripped != "", "0")
+    if field.type == "date":
+        from catalog_sync.validation.checks import iso_dates_ok  # validation imports this module
+
+        plain = (text.str.len() == 10).to_numpy() & _ascii(text)
+        return plain & iso_dates_ok(text).to_numpy(), text
+    return np.zeros(len(text), dtype=bool), text  # enum, boolean, list, media: per distinct value
+
+
 def _normalise_series(series: pd.Series, field: FieldSpec) -> pd.Series:
-    text = series.astype(object).where(series.notna(), "").astype(str)
+    text = _as_text(series)
     text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
-    text = text.str.normalize("NFC").str.strip()
-    # One call per distinct value (re-cleaning covers the rare trim/NFC interplay).
-    uniques = pd.unique(text.to_numpy())
-    mapping = {u: normalise_value(u, field) for u in uniques}
-    result = text.map(mapping)
+    ascii_only = _ascii(text)
+    if not ascii_only.all():  # NFC changes only non-ASCII text
+        text = text.copy()
+        text[~ascii_only] = text[~ascii_only].str.normalize("NFC")
+    text = text.str.strip()
+    settled, canonical = _settled(text, field)
+    result = canonical.where(settled, text)
+    rest = ~settled & (text != "").to_numpy()
+    if rest.any():
+        # One call per distinct value left (re-cleaning covers the rare trim/NFC interplay).
+        others = text[rest]
+        uniques = pd.unique(others.to_numpy())
+        result[rest] = others.map({u: normalise_value(u, field) for u in uniques})
     if series.dtype != object and pd.api.types.is_string_dtype(series.dtype):
         return result.astype(series.dtype)  # keep pandas' str dtype when the sheet used it
     return result.astype(object)

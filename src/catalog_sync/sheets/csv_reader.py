@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from catalog_sync.errors import ConfigError, InputError
 from catalog_sync.problems import Problem
 from catalog_sync.sheets import limits
-from catalog_sync.sheets.encoding import detect_encoding
+from catalog_sync.sheets.encoding import Encoding, detect_encoding, quick_utf8
 
 CANDIDATES = (",", ";", "\t", "|")
 _DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
@@ -84,9 +85,21 @@ def _sep_line(first_line: str) -> str | None:
     return None
 
 
-def read_csv_rows(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> CsvRows:
-    """Decode, sniff and parse a CSV file (see module docs)."""
-    enc = detect_encoding(path, encoding)
+@dataclass(frozen=True)
+class CsvDialect:
+    """How to read a CSV file, found on a sample: encoding, delimiter, whether a ``sep=`` line comes
+    first, the number of cells of its first record (``None`` when the sample does not hold it)."""
+
+    encoding: Encoding
+    delimiter: str
+    sep_line: bool
+    width: int | None
+    problems: tuple[Problem, ...] = ()
+
+
+def sniff_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> CsvDialect:
+    """Check the encoding of the whole file and sniff the delimiter on a sample."""
+    enc = (quick_utf8(path) if encoding is None else None) or detect_encoding(path, encoding)
     problems: list[Problem] = []
     if enc.guessed:
         problems.append(
@@ -103,23 +116,53 @@ def read_csv_rows(path: Path, *, encoding: str | None = None, delimiter: str | N
             )
         )
     delim = resolve_delimiter(delimiter) if delimiter else None
-    csv.field_size_limit(max(csv.field_size_limit(), limits.MAX_FILE_BYTES + 1))
     with path.open("r", encoding=enc.codec, newline="") as fh:
         sample = fh.read(limits.SNIFF_CHARS)
         truncated = bool(fh.read(1))
-        fh.seek(0)
-        first_line = sample.split("\n", 1)[0]
-        sep = _sep_line(first_line) if len(first_line) < 10 else None
+    first_line = sample.split("\n", 1)[0]
+    sep = _sep_line(first_line) if len(first_line) < 10 else None
+    body = sample.split("\n", 1)[1] if sep is not None and "\n" in sample else sample
+    if sep is not None:
+        delim = delim or sep
+    if delim is None:
+        delim = sniff_delimiter(body, truncated)
+    return CsvDialect(enc, delim, sep is not None, _first_width(body, delim, truncated), tuple(problems))
+
+
+def _first_width(body: str, delim: str, truncated: bool) -> int | None:
+    """Cells of the first record of the sample; ``None`` when the sample may end inside it."""
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delim)
+    try:
+        first = next(reader, None)
+        complete = next(reader, None) is not None or not truncated
+    except csv.Error:
+        return None
+    if first is None or not complete:
+        return None
+    return max(len(first), 1)
+
+
+def read_csv_rows(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    dialect: CsvDialect | None = None,
+) -> CsvRows:
+    """Decode, sniff (unless ``dialect`` is given) and parse a CSV file (see module docs)."""
+    dialect = dialect or sniff_csv(path, encoding=encoding, delimiter=delimiter)
+    enc, delim = dialect.encoding, dialect.delimiter
+    problems = list(dialect.problems)
+    csv.field_size_limit(max(csv.field_size_limit(), limits.MAX_FILE_BYTES + 1))
+    sep = dialect.sep_line or None
+    with path.open("r", encoding=enc.codec, newline="") as fh:
         if sep is not None:
             fh.readline()
-            delim = delim or sep
-        if delim is None:
-            body = sample.split("\n", 1)[1] if sep is not None and "\n" in sample else sample
-            delim = sniff_delimiter(body, truncated)
         reader = csv.reader(fh, delimiter=delim)
         rows: list[list[str]] = []
         budget = limits.MAX_SHEET_CELLS
-        filled = limits.MAX_FILLED_CELLS  # values cost memory; empty cells (',,,') share one ''
+        # values cost memory; empty cells (',,,') share one '' (no budget of its own unless one is set)
+        filled = limits.MAX_FILLED_CELLS if limits.MAX_FILLED_CELLS is not None else math.inf
         skipped = 0 if sep is None else 1  # the reader counts lines after a sep= line
         start = 1 + skipped  # physical line where the record being read starts
         try:

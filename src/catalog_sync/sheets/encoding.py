@@ -190,3 +190,38 @@ def detect_encoding(path: Path, requested: str | None = None) -> Encoding:
     raise _decode_error(
         path, "UTF-8", bad[0], bad[1], ", and it is not plausible Windows-1252/Latin-1 either"
     )
+
+
+def _complete_utf8_prefix(chunk: bytes) -> int:
+    """Where the last (possibly incomplete) multi-byte sequence of ``chunk`` starts, else its length."""
+    cut = len(chunk)
+    while cut > 0 and len(chunk) - cut < 4 and chunk[cut - 1] >= 0x80:
+        cut -= 1
+    return cut
+
+
+def quick_utf8(path: Path) -> Encoding | None:
+    """UTF-8 (with or without a byte-order mark) checked by Arrow's validator, no ``str`` made;
+    ``None`` when the file may be anything else (then :func:`detect_encoding` decides, exactly)."""
+    import pyarrow as pa  # only the columnar reader calls this
+
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+        bom = _bom(head)
+        if (bom not in (None, "utf-8-sig")) or (bom is None and _utf16_without_bom(head)):
+            return None
+        fh.seek(0)
+        carry = b""
+        while chunk := fh.read(limits.CHUNK_BYTES * 8):
+            data = carry + chunk
+            if b"\x00" in data:
+                return None
+            cut = _complete_utf8_prefix(data)
+            try:
+                pa.array([data[:cut]], type=pa.binary()).cast(pa.string())
+            except pa.ArrowInvalid:
+                return None
+            carry = data[cut:]
+    if carry:
+        return None
+    return Encoding(bom or "utf-8", "UTF-8")

@@ -22,13 +22,17 @@ MAX_COMPRESSION_RATIO: float = 100.0
 #: ... where "big" means a declared uncompressed size above this many bytes.
 RATIO_CHECK_MIN_BYTES: int = 10 * 1024 * 1024
 
-#: Refuse a worksheet whose used range (first to last cell with a value) spans more cells.
+#: Refuse a worksheet whose used range (first to last cell with a value) spans more cells (CSV: only
+#: files the exact, row-by-row reader reads; the columnar reader has the memory budget instead).
 MAX_SHEET_CELLS: int = 10_000_000
 
-#: Refuse a CSV with more non-empty cells than this: each costs a Python string while loading
-#: (6M values ~ 0.8 GB peak and ~6 s; a 240k-row x 25-column catalog).  Empty cells count only
-#: towards MAX_SHEET_CELLS.
-MAX_FILLED_CELLS: int = 6_000_000
+#: Refuse a CSV with more non-empty cells than this; ``None`` (the default): no such limit, the
+#: memory budget below bounds what a catalog may cost instead.  A deployment may set one.
+MAX_FILLED_CELLS: int | None = None
+
+#: Refuse a CSV whose reading and checking would need more memory than this (bytes), estimated
+#: from the file's size before anything is parsed (see ``memory.estimate_csv_bytes``).
+MEMORY_BUDGET_BYTES: int = 1536 * 1024 * 1024
 
 #: Refuse a CSV row with more columns than a spreadsheet can hold (Excel: XFD = 16,384).
 MAX_COLUMNS: int = 16_384

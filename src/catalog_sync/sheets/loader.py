@@ -11,9 +11,11 @@ from pathlib import Path
 
 from catalog_sync.errors import InputError
 from catalog_sync.problems import Problem
-from catalog_sync.sheets.csv_reader import CANDIDATES, delimiter_name, read_csv_rows
+from catalog_sync.sheets.columnar import build_columnar_sheet, read_csv_table
+from catalog_sync.sheets.csv_reader import CANDIDATES, delimiter_name, read_csv_rows, sniff_csv
 from catalog_sync.sheets.detect import detect_format
 from catalog_sync.sheets.mapping import resolve_mapping
+from catalog_sync.sheets.memory import check_memory_budget
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.table import Grid, build_sheet
 from catalog_sync.sheets.workbook import read_workbook
@@ -44,22 +46,7 @@ def load_sheet(
     lookup = resolve_mapping(mapping, known_fields)
     detected = detect_format(path)
     if detected.format == "csv":
-        parsed = read_csv_rows(path, encoding=encoding, delimiter=delimiter)
-        grid = Grid(
-            cells=parsed.rows,
-            first_row=parsed.first_row,
-            ragged_is_error=True,
-            problems=[*detected.problems, *parsed.problems],
-        )
-        result = build_sheet(
-            grid,
-            path=path,
-            sheet_name=None,
-            mapping=lookup,
-            known_fields=known_fields,
-            encoding=parsed.encoding,
-            delimiter=parsed.delimiter,
-        )
+        result = _load_csv(path, lookup, known_fields, encoding, delimiter, list(detected.problems))
         if result is None:
             raise InputError("the file is empty", file=str(path))
         _hint_delimiter(result)
@@ -73,6 +60,47 @@ def load_sheet(
         raise InputError("the sheet is empty", file=str(path), sheet=book.name)
     result.date1904 = bool(book.date1904)
     return result
+
+
+def _load_csv(
+    path: Path,
+    lookup: Mapping[str, str],
+    known_fields: Sequence[str] | None,
+    encoding: str | None,
+    delimiter: str | None,
+    problems: list[Problem],
+) -> Sheet | None:
+    """The columnar reader for the files pyarrow takes (the common, clean case), else the exact one."""
+    check_memory_budget(path)
+    dialect = sniff_csv(path, encoding=encoding, delimiter=delimiter)
+    table = read_csv_table(path, dialect)
+    if table is not None:
+        return build_columnar_sheet(
+            table,
+            path=path,
+            problems=[*problems, *dialect.problems],
+            mapping=lookup,
+            known_fields=known_fields,
+            encoding=dialect.encoding.label,
+            delimiter=dialect.delimiter,
+            sep_line=dialect.sep_line,
+        )
+    parsed = read_csv_rows(path, dialect=dialect)
+    grid = Grid(
+        cells=parsed.rows,
+        first_row=parsed.first_row,
+        ragged_is_error=True,
+        problems=[*problems, *parsed.problems],
+    )
+    return build_sheet(
+        grid,
+        path=path,
+        sheet_name=None,
+        mapping=lookup,
+        known_fields=known_fields,
+        encoding=parsed.encoding,
+        delimiter=parsed.delimiter,
+    )
 
 
 def _hint_delimiter(sheet: Sheet) -> None:

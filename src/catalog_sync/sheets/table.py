@@ -14,7 +14,7 @@ Shared by the CSV and workbook readers so both behave the same way:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,40 @@ def _header_index(
     return top
 
 
+def locate_header(
+    ctx: _Context,
+    cells: list[list[str]],
+    first_row: int,
+    mapping: Mapping[str, str],
+    known: dict[str, str] | None,
+) -> tuple[int, int, list[str]] | None:
+    """(index in ``cells``, row number, trimmed and clipped texts) of the header; ``None`` when no
+    row has a value.  Rows above it that hold text get a ``header-row`` warning."""
+    top = _first_nonempty(cells)
+    if top is None:
+        return None
+    first = top
+    top = _header_index(cells, top, mapping, known)
+    header_row = first_row + top
+    if top != first:
+        above = first_row + first
+        text = next(c.strip() for c in cells[first] if c.strip())
+        ctx.add(
+            "header-row",
+            f"the header is on row {header_row}; the rows above it ({above}"
+            + ("" if header_row - above == 1 else f"–{header_row - 1}")
+            + f", starting {_preview(text, 40)!r}) hold no field names and are ignored",
+            severity="warning",
+            cell=f"A{header_row}",
+            row=header_row,
+        )
+    header = [h.strip() for h in cells[top]]
+    for j, text in enumerate(header):
+        if len(text) > limits.MAX_CELL_CHARS:
+            header[j] = _clip(ctx, text, f"{column_letter(j)}{header_row}", header_row, None)
+    return top, header_row, header
+
+
 def build_sheet(
     grid: Grid,
     *,
@@ -190,31 +224,12 @@ def build_sheet(
     """Build the sheet, or return ``None`` when the grid has no value at all."""
     display = sheet_name if sheet_name is not None else path.name
     ctx = _Context(display, list(grid.problems))
-    top = _first_nonempty(grid.cells)
-    if top is None:
-        return None
     known = {header_key(f): f for f in known_fields} if known_fields is not None else None
-    first = top
-    top = _header_index(grid.cells, top, mapping, known)
-    header_row = grid.first_row + top
-    if top != first:
-        above = grid.first_row + first
-        text = next(c.strip() for c in grid.cells[first] if c.strip())
-        ctx.add(
-            "header-row",
-            f"the header is on row {header_row}; the rows above it ({above}"
-            + ("" if header_row - above == 1 else f"–{header_row - 1}")
-            + f", starting {_preview(text, 40)!r}) hold no field names and are ignored",
-            severity="warning",
-            cell=f"A{header_row}",
-            row=header_row,
-        )
-    raw_header = grid.cells[top]
-    width = len(raw_header)
-    header = [h.strip() for h in raw_header]
-    for j, text in enumerate(header):
-        if len(text) > limits.MAX_CELL_CHARS:
-            header[j] = _clip(ctx, text, f"{column_letter(j)}{header_row}", header_row, None)
+    located = locate_header(ctx, grid.cells, grid.first_row, mapping, known)
+    if located is None:
+        return None
+    top, header_row, header = located
+    width = len(header)
 
     rows: list[list[str]] = []
     kind_rows: list[list[str]] = []
@@ -255,73 +270,15 @@ def build_sheet(
             kind_rows.append(kinds + [""] * (width - len(kinds)))
 
     used = [any(column) for column in zip(*rows, strict=True)] if rows else [False] * width
-    keep: list[int] = []
-    names: list[str] = []
-    seen: dict[str, int] = {}
-    fields = list(dict.fromkeys((known or {}).values()))
-    for j, text in enumerate(header):
-        letter = column_letter(j)
-        cell = f"{letter}{header_row}"
-        if not text:
-            if used[j]:
-                first = next(n for n, r in zip(numbers, rows, strict=True) if r[j])
-                ctx.add(
-                    "empty-header",
-                    f"column {letter} has data (first at {letter}{first}) but no header in {cell}; add the "
-                    "field name or delete the column",
-                    cell=cell,
-                    row=header_row,
-                )
-            continue
-        name = _resolve_name(text, mapping, known)
-        if not name:
-            continue  # mapped to nothing: ignored on purpose
-        if known is not None and name not in known.values():
-            near = near_field(text, fields)
-            fix = (
-                f"did you mean {near!r}? Rename the header to {near} or map it with --mapping"
-                if near
-                else "use --mapping to map it onto one"
-            )
-            ctx.add(
-                "unknown-column",
-                f"column {text!r} ({cell}) is not a field of this provider; it is ignored ({fix})",
-                severity="warning",
-                cell=cell,
-                row=header_row,
-                column=text,
-                value=text,
-                extra={"near": near} if near else None,
-            )
-            continue
-        key = name.casefold()
-        if key in seen:
-            other = f"{column_letter(seen[key])}{header_row}"
-            ctx.add(
-                "duplicate-column",
-                f"headers {other} and {cell} both give the column {name!r}; only {other} is read. Rename or "
-                "delete one",
-                cell=cell,
-                row=header_row,
-                column=name,
-                value=text,
-                extra={"cells": [other, cell]},
-            )
-            continue
-        seen[key] = j
-        keep.append(j)
-        names.append(name)
-
-    present = {header_key(text) for text in header if text}
-    for key in [k for k in mapping if k not in present]:
-        ctx.add(
-            "mapping-unused",
-            f"the mapping names the header {key!r} (→ {mapping[key] or 'ignored'}), but row {header_row} has no "
-            "such header; check its spelling in the mapping file",
-            severity="warning",
-            row=header_row,
-            value=key,
-        )
+    keep, names = choose_columns(
+        ctx,
+        header,
+        header_row,
+        used,
+        lambda j: next(n for n, r in zip(numbers, rows, strict=True) if r[j]),
+        mapping,
+        known,
+    )
     kept = dict(zip(keep, names, strict=True))
     for i, j, formula in grid.valueless:
         if i > top and j in kept:
@@ -391,6 +348,87 @@ def build_sheet(
         ignored=ignored,
         ignored_kinds=ignored_kinds,
     )
+
+
+def choose_columns(
+    ctx: _Context,
+    header: list[str],
+    header_row: int,
+    used: list[bool],
+    first_filled: Callable[[int], int],
+    mapping: Mapping[str, str],
+    known: dict[str, str] | None,
+) -> tuple[list[int], list[str]]:
+    """(file index, field name) of the columns kept; empty, unknown, duplicate and unused-mapping
+    headers become problems.  ``first_filled(j)`` is the row number of column j's first value."""
+    keep: list[int] = []
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    fields = list(dict.fromkeys((known or {}).values()))
+    for j, text in enumerate(header):
+        letter = column_letter(j)
+        cell = f"{letter}{header_row}"
+        if not text:
+            if used[j]:
+                first = first_filled(j)
+                ctx.add(
+                    "empty-header",
+                    f"column {letter} has data (first at {letter}{first}) but no header in {cell}; add the "
+                    "field name or delete the column",
+                    cell=cell,
+                    row=header_row,
+                )
+            continue
+        name = _resolve_name(text, mapping, known)
+        if not name:
+            continue  # mapped to nothing: ignored on purpose
+        if known is not None and name not in known.values():
+            near = near_field(text, fields)
+            fix = (
+                f"did you mean {near!r}? Rename the header to {near} or map it with --mapping"
+                if near
+                else "use --mapping to map it onto one"
+            )
+            ctx.add(
+                "unknown-column",
+                f"column {text!r} ({cell}) is not a field of this provider; it is ignored ({fix})",
+                severity="warning",
+                cell=cell,
+                row=header_row,
+                column=text,
+                value=text,
+                extra={"near": near} if near else None,
+            )
+            continue
+        key = name.casefold()
+        if key in seen:
+            other = f"{column_letter(seen[key])}{header_row}"
+            ctx.add(
+                "duplicate-column",
+                f"headers {other} and {cell} both give the column {name!r}; only {other} is read. Rename or "
+                "delete one",
+                cell=cell,
+                row=header_row,
+                column=name,
+                value=text,
+                extra={"cells": [other, cell]},
+            )
+            continue
+        seen[key] = j
+        keep.append(j)
+        names.append(name)
+
+    present = {header_key(text) for text in header if text}
+    for key in [k for k in mapping if k not in present]:
+        ctx.add(
+            "mapping-unused",
+            f"the mapping names the header {key!r} (→ {mapping[key] or 'ignored'}), but row {header_row} has no "
+            "such header; check its spelling in the mapping file",
+            severity="warning",
+            row=header_row,
+            value=key,
+        )
+    return keep, names
 
 
 def _ignored_name(text: str, letter: str, taken: set[str]) -> str:

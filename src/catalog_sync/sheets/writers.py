@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+
+# openpyxl is imported by the functions that write xlsx: reading and validating a catalog need not
+# pay for it.  The characters XML cannot hold, as openpyxl's own ILLEGAL_CHARACTERS_RE has them.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def _text(value: Any) -> str:
@@ -70,7 +68,10 @@ def xlsx_text(value: str) -> str:
 _NEEDS_CELL = ("=", "#")  # text openpyxl would otherwise store as a formula or an error value
 
 
-def _string_cell(ws: Any, value: str, *, text_format: bool, bold: bool = False) -> WriteOnlyCell:
+def _string_cell(ws: Any, value: str, *, text_format: bool, bold: bool = False) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(ws, value=xlsx_text(value) if value else None)
     if value:
         cell.data_type = "s"  # never a formula, error or number
@@ -111,6 +112,10 @@ def write_xlsx(
         freeze_header: keep the header row visible when scrolling.
         column_width: width for every column (default: fitted to the header, 10–50).
     """
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.utils import get_column_letter
+
     text = set(text_columns)
     notes = dict(notes or {})
     columns = [_text(c) for c in df.columns]

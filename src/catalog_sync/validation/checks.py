@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from catalog_sync.normalise import FALSE_WORDS, TRUE_WORDS
 from catalog_sync.spec import FieldSpec
@@ -51,12 +53,29 @@ def _passes_where_filled(test: Predicate) -> Predicate:
     def check(s: pd.Series) -> pd.Series:
         s = s.astype(str)
         filled = s != ""
+        if filled.all():  # the common case: no copy of the filled cells
+            return test(s).fillna(False).astype(bool)
         result = pd.Series(True, index=s.index)
         if filled.any():
             result[filled] = test(s[filled]).astype(bool)
         return result
 
     return check
+
+
+def per_unique(s: pd.Series, test: Callable[[str], bool]) -> pd.Series:
+    """``s.map(test)`` with ``test`` called once per distinct value (enum, boolean and pattern
+    columns repeat a few values over many rows), mapped back onto the column with numpy."""
+    codes, uniques = pd.factorize(s.astype(str), use_na_sentinel=False)
+    verdicts = np.fromiter((bool(test(str(u))) for u in uniques), dtype=bool, count=len(uniques))
+    return pd.Series(verdicts[codes] if len(codes) else np.zeros(0, dtype=bool), index=s.index)
+
+
+def numbers_of(s: pd.Series, where: pd.Series) -> pd.Series:
+    """Float value of the cells of ``s`` where ``where`` holds (their text is a plain decimal),
+    NaN elsewhere: one Arrow cast, no Python object per cell."""
+    text = pa.array(s.astype(str).where(where, None), type=pa.large_string(), from_pandas=True)
+    return pd.Series(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), index=s.index)
 
 
 def gtin_check_digit_ok(digits: str) -> bool:
@@ -73,34 +92,153 @@ def gtin_expected_check_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def arrow_text(s: pd.Series) -> pa.LargeStringArray:
+    """The column as one Arrow large-string array (zero-copy for the sheet's Arrow-backed text)."""
+    values = pa.array(s.astype(str), type=pa.large_string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    return values
+
+
+def ascii_digits(values: pa.Array) -> np.ndarray:
+    """Where a value is one or more ASCII digits (``[0-9]+``), without a regex pass."""
+    decimal = pc.and_(pc.utf8_is_decimal(values), pc.string_is_ascii(values))
+    return pc.fill_null(decimal, False).to_numpy(zero_copy_only=False)
+
+
+def digit_texts(s: pd.Series) -> pd.Series:
+    """Vectorised ``s.str.fullmatch("[0-9]+")``."""
+    return pd.Series(ascii_digits(arrow_text(s)), index=s.index)
+
+
+def _bytes_and_offsets(values: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of an Arrow string array and the offsets of its values (``[i]``..``[i + 1]``)."""
+    first = values.offset
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[first : first + len(values) + 1]
+    data_buffer = values.buffers()[2]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(1, np.uint8)
+    return data, offsets
+
+
+def edge_bytes(values: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and the last UTF-8 byte of each value (0 for an empty one)."""
+    data, offsets = _bytes_and_offsets(values)
+    filled = offsets[1:] > offsets[:-1]
+    first = np.zeros(len(values), dtype=np.uint8)
+    last = np.zeros(len(values), dtype=np.uint8)
+    first[filled] = data[offsets[:-1][filled]]
+    last[filled] = data[offsets[1:][filled] - 1]
+    return first, last
+
+
+def _check_digits(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(expected, last) check digit of each value; -1 in both where it is not 2+ ASCII digits."""
+    values = arrow_text(s)
+    return _digits_check(values, ascii_digits(values))
+
+
+def _digits_check(values: pa.LargeStringArray, digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(expected, last) check digit of the values marked in ``digits`` (ASCII digits), -1 elsewhere.
+
+    The digits of all values of one length are gathered from the Arrow buffer, one numpy pass per
+    digit position (no Python string per cell)."""
+    expected = np.full(len(values), -1, dtype=np.int64)
+    last = np.full(len(values), -1, dtype=np.int64)
+    data, offsets = _bytes_and_offsets(values)
+    lengths = np.diff(offsets)
+    digits = digits & (lengths >= 2)
+    if not digits.any():
+        return expected, last
+    for n in np.unique(lengths[digits]).tolist():
+        rows = np.flatnonzero(digits & (lengths == n))
+        starts = offsets[rows]
+        total = np.zeros(len(rows), dtype=np.int64)
+        for k in range(n - 1):  # weights 3,1,3,... from the digit before the check digit
+            total += (data[starts + k].astype(np.int64) - 48) * (3 if (n - 2 - k) % 2 == 0 else 1)
+        expected[rows] = (10 - total % 10) % 10
+        last[rows] = data[starts + n - 1].astype(np.int64) - 48
+    return expected, last
+
+
+def _wellformed_gtins(values: pa.LargeStringArray, lengths: Collection[int]) -> np.ndarray:
+    sizes = pc.binary_length(values).to_numpy(zero_copy_only=False)
+    return ascii_digits(values) & np.isin(sizes, list(lengths))
+
+
+def gtin_wellformed(s: pd.Series, lengths: Collection[int]) -> pd.Series:
+    """Where a value is ASCII digits of one of the allowed ``lengths``."""
+    return pd.Series(_wellformed_gtins(arrow_text(s), lengths), index=s.index)
+
+
+def gtin_verdicts(s: pd.Series, lengths: Collection[int]) -> tuple[pd.Series, pd.Series]:
+    """(well formed, as :func:`gtin_wellformed`; check digit right) of each value."""
+    values = arrow_text(s)
+    wellformed = _wellformed_gtins(values, lengths)
+    expected, last = _digits_check(values, wellformed)
+    return pd.Series(wellformed, index=s.index), pd.Series(
+        (expected >= 0) & (expected == last), index=s.index
+    )
+
+
+def int_texts(s: pd.Series, pattern: str) -> pd.Series:
+    """Vectorised ``s.str.match(pattern)`` for the integer patterns: plain digits are told by
+    Arrow's character classes, the regex runs only on the other values."""
+    digits = digit_texts(s)
+    if digits.all():
+        return digits
+    rest = ~digits
+    digits[rest] = s[rest].str.match(pattern).fillna(False).astype(bool)
+    return digits
+
+
 def gtin_expected_check_digits(s: pd.Series) -> pd.Series:
     """Vectorised :func:`gtin_expected_check_digit`: -1 where the value is not 2+ ASCII digits."""
-    s = s.astype(str)
-    expected = pd.Series(-1, index=s.index, dtype="int64")
-    digits = s.str.fullmatch(r"[0-9]{2,}").fillna(False).astype(bool)
-    if not digits.any():
-        return expected
-    lengths = s.str.len()
-    for n in lengths[digits].unique().tolist():
-        sel = digits & (lengths == n)
-        grid = np.frombuffer("".join(s[sel].tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, n) - 48
-        weights = np.where((n - 2 - np.arange(n - 1)) % 2 == 0, 3, 1)
-        expected[sel] = (10 - (grid[:, :-1].astype(np.int64) @ weights) % 10) % 10
-    return expected
+    return pd.Series(_check_digits(s)[0], index=s.index, dtype="int64")
 
 
 def gtin_check_digits_ok(s: pd.Series) -> pd.Series:
     """Vectorised :func:`gtin_check_digit_ok` over a column of text (one numpy pass per length)."""
-    s = s.astype(str)
-    expected = gtin_expected_check_digits(s)
-    last = pd.to_numeric(s.str[-1:].where(expected >= 0, None), errors="coerce")
-    return (expected >= 0) & (expected == last)
+    expected, last = _check_digits(s)
+    return pd.Series((expected >= 0) & (expected == last), index=s.index)
 
 
 def parse_iso_date(s: pd.Series) -> pd.Series:
     """Datetime of the ``YYYY-MM-DD`` part of each value; NaT where it is not a real date."""
     date_part = s.astype(str).str.extract(_DATE_RE, expand=False)
     return pd.to_datetime(date_part, format="%Y-%m-%d", errors="coerce")
+
+
+_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+#: The ISO form of ``_DATE_RE`` without its capturing group (RE2 matches faster without one).
+_DATE_FORM = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+
+
+def iso_dates_ok(s: pd.Series) -> pd.Series:
+    """Vectorised ``parse_iso_date(s).notna()``: the form by one regex pass, the calendar by numpy
+    on the year, month and day digits gathered from the Arrow buffer."""
+    values = arrow_text(s)
+    ok = pc.match_substring_regex(values, _DATE_FORM).to_numpy(zero_copy_only=False).copy()
+    if ok.any():
+        data, offsets = _bytes_and_offsets(values)
+        rows = np.flatnonzero(ok)
+        starts = offsets[rows]
+
+        def number(first: int, size: int) -> np.ndarray:
+            value = np.zeros(len(rows), dtype=np.int64)
+            for k in range(first, first + size):
+                value = value * 10 + data[starts + k] - 48
+            return value
+
+        year, month, day = number(0, 4), number(5, 2), number(8, 2)
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        days = _DAYS[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
+        ok[rows] = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
+    other = ~pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
+    if other.any():  # Python's \d takes other scripts' digits too: the exact check for those few
+        ok[other] = parse_iso_date(s[other]).notna().to_numpy()
+    return pd.Series(ok, index=s.index)
 
 
 def url_ok(value: str) -> bool:
@@ -181,8 +319,7 @@ def media_type_of(url: str) -> int:
 
 
 def _int_value(s: pd.Series) -> pd.Series:
-    cleaned = s.str.replace(r"\.0+$", "", regex=True)
-    return pd.to_numeric(cleaned.where(cleaned.str.match(_INT_RE), None), errors="coerce")
+    return numbers_of(s, int_texts(s, _INT_LOOSE_RE))
 
 
 def rules_for(field: FieldSpec) -> list[Rule]:
@@ -203,7 +340,7 @@ def _type_rules(field: FieldSpec) -> list[Rule]:
             Rule(
                 "bad-format",
                 "use a whole number (digits only)",
-                _passes_where_filled(lambda s: s.str.match(rx)),
+                _passes_where_filled(lambda s: int_texts(s, rx)),
             )
         ]
         if field.min is not None or field.max is not None:
@@ -232,7 +369,7 @@ def _type_rules(field: FieldSpec) -> list[Rule]:
                 "bad-format",
                 f"use {words} (also accepted: 1/0, true/false, yes/no, and Excel's WAHR/FALSCH, VRAI/FAUX, "
                 "VERDADERO/FALSO)",
-                _passes_where_filled(lambda s: s.str.strip().str.lower().isin(BOOLEAN_WORDS)),
+                _passes_where_filled(lambda s: per_unique(s, lambda v: v.strip().lower() in BOOLEAN_WORDS)),
             )
         ]
     if t == "date":
@@ -240,7 +377,7 @@ def _type_rules(field: FieldSpec) -> list[Rule]:
             Rule(
                 "bad-format",
                 "use a real date written YYYY-MM-DD, e.g. 2024-06-15",
-                _passes_where_filled(lambda s: parse_iso_date(s).notna()),
+                _passes_where_filled(iso_dates_ok),
             )
         ]
     if t == "url":
@@ -255,7 +392,7 @@ def _type_rules(field: FieldSpec) -> list[Rule]:
         allowed = ", ".join(field.values)
         if field.case_insensitive:
             folded = {v.casefold() for v in field.values}
-            test: Predicate = lambda s: s.str.casefold().isin(folded)  # noqa: E731
+            test: Predicate = lambda s: per_unique(s, lambda v: v.casefold() in folded)  # noqa: E731
         else:
             test = lambda s: s.isin(field.values)  # noqa: E731
         case = " (case does not matter)" if field.case_insensitive else ""
@@ -267,12 +404,12 @@ def _type_rules(field: FieldSpec) -> list[Rule]:
         form = Rule(
             "bad-format",
             f"use {size}, written as text so leading zeros stay",
-            _passes_where_filled(lambda s: s.str.fullmatch(r"[0-9]+") & s.str.len().isin(lengths)),
+            _passes_where_filled(lambda s: gtin_wellformed(s, lengths)),
         )
 
         def check_digit(s: pd.Series) -> pd.Series:
-            wellformed = s.str.fullmatch(r"[0-9]+") & s.str.len().isin(lengths)
-            return ~wellformed | gtin_check_digits_ok(s)
+            wellformed, digit_right = gtin_verdicts(s, lengths)
+            return ~wellformed | digit_right
 
         digit = Rule(
             "upc-checksum",
@@ -325,7 +462,7 @@ def _text_rules(field: FieldSpec) -> list[Rule]:
             Rule(
                 "bad-format",
                 f"must match the pattern {field.pattern}",
-                _passes_where_filled(lambda s: s.map(lambda v: rx.search(v) is not None)),
+                _passes_where_filled(lambda s: per_unique(s, lambda v: rx.search(v) is not None)),
             )
         )
     return rules

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from catalog_sync.problems import Problem
@@ -74,6 +75,8 @@ def _candidates(sheet: Sheet, field: FieldSpec) -> pd.Series:
     values = sheet.data[field.name].astype(str)
     kinds = sheet.kinds[field.name].astype(str).reindex(values.index, fill_value="")
     numeric = values.str.fullmatch(NUMBER).fillna(False).astype(bool) & (kinds == "n")
+    if not numeric.any():
+        return pd.Series(np.nan, index=values.index)
     numbers = pd.to_numeric(values.where(numeric, None), errors="coerce")
     return numbers.where(~numbers.between(*YEARS))
 

@@ -26,12 +26,20 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import FieldSpec, ProviderSpec
-from catalog_sync.validation.checks import gtin_check_digit_ok
+from catalog_sync.validation.checks import (
+    arrow_text,
+    ascii_digits,
+    edge_bytes,
+    gtin_check_digit_ok,
+    numbers_of,
+)
 from catalog_sync.validation.dates import NUMBER, YEARS, excel_serial_to_date, sheet_date1904
 
 SCIENTIFIC = re.compile(r"^[+-]?\d+([.,]\d+)?[eE][+-]?\d+$")  # 1.23457E+11, or 1,23457E+11 (FR/DE Excel)
@@ -115,13 +123,9 @@ def _problem(
 def _identifier_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
     values = sheet.data[field.name].astype(str)
     kinds = _kinds(sheet, field.name)
-    # vectorised pre-filter: only the cells one of the rules below can flag
-    suspect = values.str.fullmatch(SCIENTIFIC.pattern) | values.str.fullmatch(FLOATIFIED.pattern)
-    if field.type == "gtin":
-        short = {n - k for n in ((field.length,) if field.length else (8, 12, 13, 14)) for k in (1, 2)}
-        suspect |= values.str.fullmatch(r"[0-9]+") & values.str.len().isin(short)
-    suspect = suspect.fillna(False).astype(bool) | kinds.isin(("n", "d"))
-    suspect &= values != ""
+    suspect = pd.Series(_suspect_ids(values, field), index=values.index)
+    if sheet.kinds is not None:
+        suspect |= kinds.isin(("n", "d")) & (values != "")
     found = []
     intact_numbers: list[int] = []
     rows = values.index[suspect].tolist()
@@ -134,6 +138,30 @@ def _identifier_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
     if intact_numbers:
         found.insert(0, _number_column(sheet, field, intact_numbers, damaged=len(found)))
     return found
+
+
+_DIGIT_BYTES = np.frombuffer(b"0123456789", dtype=np.uint8)
+_NUMBER_START = np.frombuffer(b"0123456789+-", dtype=np.uint8)
+
+
+def _suspect_ids(values: pd.Series, field: FieldSpec) -> np.ndarray:
+    """The cells of an id column one of the rules of :func:`_identifier_cell` can flag, found on the
+    Arrow bytes: a number written with a decimal point or an exponent starts with a digit or sign and
+    ends with a digit, and is not all digits; the regexes run only on those few."""
+    text = arrow_text(values)
+    digits = ascii_digits(text)
+    first, last = edge_bytes(text)
+    maybe = np.isin(first, _NUMBER_START) & np.isin(last, _DIGIT_BYTES) & ~digits
+    suspect = np.zeros(len(text), dtype=bool)
+    if maybe.any():
+        some = values[maybe]
+        found = some.str.fullmatch(SCIENTIFIC.pattern) | some.str.fullmatch(FLOATIFIED.pattern)
+        suspect[maybe] = found.fillna(False).astype(bool).to_numpy()
+    if field.type == "gtin":
+        short = [n - k for n in ((field.length,) if field.length else (8, 12, 13, 14)) for k in (1, 2)]
+        lengths = pc.binary_length(text).to_numpy(zero_copy_only=False)
+        suspect |= digits & np.isin(lengths, short)
+    return suspect
 
 
 def _number_column(sheet: Sheet, field: FieldSpec, rows: list[int], damaged: int) -> Problem:
@@ -240,8 +268,18 @@ def _repad(digits: str, field: FieldSpec) -> str | None:
 def _date_column(sheet: Sheet, field: FieldSpec) -> list[Problem]:
     values = sheet.data[field.name].astype(str)
     kinds = _kinds(sheet, field.name)
+    # a number has no '-': a literal search rules out the ISO dates, the regex runs on the rest
+    maybe = (
+        ~pc.match_substring(arrow_text(values), "-").to_numpy(zero_copy_only=False)
+        & (values != "").to_numpy()
+    )
+    numeric = pd.Series(False, index=values.index)
+    if maybe.any():
+        numeric[maybe] = values[maybe].str.fullmatch(NUMBER).fillna(False).astype(bool)
+    if not numeric.any():  # the common case: ISO dates, nothing that could be a serial
+        return []
     as_text = values.str.fullmatch(SERIAL_TEXT.pattern)
-    numbers = pd.to_numeric(values.where(values.str.fullmatch(NUMBER), None), errors="coerce")
+    numbers = numbers_of(values, numeric)
     lo, hi = SERIAL_TEXT_RANGE
     # A number cell is a serial unless it reads as a year (2024 is far likelier a year than
     # 1905-07-16); a year gets the plain date-format message.

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
@@ -21,11 +24,36 @@ from catalog_sync.spec import FieldSpec, ProviderSpec
 
 def key_values(sheet: Sheet, field: FieldSpec) -> pd.Series:
     """The comparable form of a key column: trimmed, Unicode NFC; integers without leading zeros."""
-    values = sheet.data[field.name].astype(str).str.strip().str.normalize("NFC")
+    values = nfc(sheet.data[field.name].astype(str).str.strip())
     if field.type == "integer":
         digits = values.str.fullmatch(r"\+?\d+(\.0+)?")
         values = values.where(~digits, values.str.replace(r"^\+?0*(\d+?)(\.0+)?$", r"\1", regex=True))
     return values
+
+
+def nfc(values: pd.Series) -> pd.Series:
+    """Unicode NFC of a column of text; ASCII values (most of them) are NFC already and skipped."""
+    ascii_only = pd.Series(
+        pc.string_is_ascii(pa.array(values, type=pa.large_string())).to_numpy(zero_copy_only=False),
+        index=values.index,
+    )
+    if ascii_only.all():
+        return values
+    values = values.copy()
+    values[~ascii_only] = values[~ascii_only].str.normalize("NFC")
+    return values
+
+
+def repeated(values: pd.Series) -> np.ndarray:
+    """``values.duplicated(keep=False)`` by counting the codes of one hash pass (``pd.factorize``);
+    a column of distinct values (the usual key column) is told by Arrow's ``unique`` alone."""
+    text = pa.array(values.astype(str), type=pa.large_string())
+    if len(pc.unique(text)) == len(values):
+        return np.zeros(len(values), dtype=bool)
+    codes, _ = pd.factorize(values, use_na_sentinel=False)
+    if not len(codes):
+        return np.zeros(0, dtype=bool)
+    return np.bincount(codes)[codes] > 1
 
 
 def duplicate_keys(
@@ -44,15 +72,18 @@ def duplicate_keys(
         if skip_cells:
             skipped = [r for r, c in skip_cells if c == key]
             usable &= ~values.index.isin(skipped)
+        candidates = values if usable.all() else values[usable]
+        dup = candidates[repeated(candidates)]
+        if dup.empty:
+            earlier.append(key)
+            continue
         present_earlier = [c for c in earlier if c in sheet.data.columns]
         # rows whose earlier keys are all empty are the ones matched by this key
         if present_earlier:
-            matched_by_this = (sheet.data[present_earlier].astype(str) == "").all(axis=1)
+            matched_by_this = (sheet.data.loc[dup.index, present_earlier].astype(str) == "").all(axis=1)
         else:
-            matched_by_this = pd.Series(True, index=values.index)
+            matched_by_this = pd.Series(True, index=dup.index)
         raw = sheet.data[key].astype(str)
-        candidates = values[usable]
-        dup = candidates[candidates.duplicated(keep=False)]
         groups: dict[str, list[tuple[int, str, bool]]] = {}
         for row, value, original, by_this in zip(
             dup.index.tolist(),
