@@ -141,3 +141,26 @@ def test_frame_matches_value_by_value(values: list[str]) -> None:
     for column in df.columns:
         field = ROYALTI.field(column)
         assert out[column].tolist() == [normalise_value(v, field) for v in values]
+
+
+_EVERY_FIELD = [(spec, f) for spec in (ROYALTI, KEEVAULT, JOGG) for f in spec.fields]
+_SPELLINGS = st.sampled_from(
+    ["", " ", "0", "-0", "007", "12", "-12", "+5", "5.0", "2024-02-30", "2024-6-1", "2024-06-15",
+     "0999-01-01", "0000-01-01", "TRUE", "true", "1", "0", "false", "yes", "Single", "single", "Audio",
+     "a;b", "a; ;b", "https://x.example/a.mp4", "\u00e9", "e\u0301", " x", "x ", "a\r\nb", "\x1f", "\x85"]
+)  # fmt: skip
+_TEXTS = st.lists(st.one_of(_SPELLINGS, st.text(max_size=6), st.none()), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(field_at=st.integers(0, len(_EVERY_FIELD) - 1), values=_TEXTS)
+def test_the_vectorised_column_equals_normalise_value_of_every_cell(field_at: int, values: list) -> None:
+    # the Arrow fast path (values already canonical) and the exact path must agree on every value
+    spec, field = _EVERY_FIELD[field_at]
+    frame = normalise_frame(pd.DataFrame({field.name: pd.Series(values, dtype=object)}), spec)
+    assert frame[field.name].tolist() == [normalise_value(v, field) for v in values]
+
+
+def test_a_column_of_numbers_is_normalised_the_exact_way() -> None:
+    frame = normalise_frame(pd.DataFrame({"upc": pd.Series([12, None, 3.0], dtype=object)}), ROYALTI)
+    assert frame["upc"].tolist() == [normalise_value(v, ROYALTI.field("upc")) for v in (12, None, 3.0)]
