@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,13 +109,11 @@ def test_plan_against_a_dead_port_exits_1_at_once_saying_it_cannot_connect(
     url = f"http://user:pw-hidden-77@127.0.0.1:{port}"
     catalog = _catalog(tmp_path, provider)
     args = ["plan", str(catalog), "-p", provider, "--base-url", url, "--state", str(tmp_path / "s.db")]
-    started = time.monotonic()
     result = _cli(args, _env(**{DESCRIBED[provider].key_variable: GOOD[provider]}))
-    elapsed = time.monotonic() - started
     assert result.exit_code == 1, result.output
     assert f"cannot connect to http://127.0.0.1:{port}" in result.output
     assert "pw-hidden-77" not in result.output and GOOD[provider] not in result.output
-    assert elapsed < 8.0  # one quick retry (at most 0.5 s), never six attempts with backoff
+    # one quick retry, never six attempts with backoff: counted in the test below
 
 
 def test_a_connection_never_made_is_no_request_sent_and_gives_up_after_one_retry() -> None:

@@ -234,7 +234,7 @@ def test_the_create_shares_the_client_limiter_with_product_writes(tmp_path: Path
     with jogg(faults=FaultConfig()) as sb:
         client = JoggProvider.from_env(base_url=sb.url, env={"JOGG_API_KEY": sb.api_key})
         fake = FakeTime()
-        client.limiter = RateLimiter(client.rate, clock=fake.clock, sleep=fake.sleep)
+        client.pacing.writes = RateLimiter(client.rate, clock=fake.clock, sleep=fake.sleep)  # the POST cap
         pid = client.create({"name": "Lamp"}).remote_id
         from catalog_sync.videos.sheet import video_body
 
