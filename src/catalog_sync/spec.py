@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,8 @@ class ProviderSpec:
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 
-    @property
-    def remote_id(self) -> str:
+    @cached_property
+    def remote_id(self) -> str:  # asked once per remote record: cached (a spec never changes)
         return next(f.name for f in self.fields if f.is_remote_id)
 
     def field(self, name: str) -> FieldSpec:

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError
 
@@ -61,6 +62,10 @@ class Answer:
         (``[[[[…`` 200,000 deep raises RecursionError in the parser: not an answer to trust)."""
         if not self.content:
             return None
+        try:
+            return orjson.loads(self.content)  # a list page parses 2-3x faster than with json
+        except orjson.JSONDecodeError:
+            pass  # what orjson refuses (UTF-16, NaN, integers past 64 bits, depth > 1024) json decides
         try:
             return json.loads(self.content)
         except (ValueError, UnicodeDecodeError, RecursionError):

@@ -10,13 +10,20 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import orjson
+
 __all__ = ["Outcome", "RemoteRecord", "Stats", "WriteResult", "fingerprint"]
 
 
 def fingerprint(raw: Any) -> str:
     """sha256 of the canonical JSON of a raw remote object (any remote change changes it)."""
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:  # orjson writes the same canonical text ~10x faster; what it cannot write, json does
+        data = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        data = json.dumps(
+            raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        ).encode()
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
