@@ -76,7 +76,8 @@ def _remote_frame(records: Iterable[RemoteLike], spec: ProviderSpec) -> pd.DataF
     columns[_RID] = ids
     columns[_FP] = [rec.fingerprint for rec in records]
     frame = pd.DataFrame(columns, columns=[*spec.field_names, _RID, _FP], dtype=object).fillna("")
-    frame = normalise_frame(frame, spec).astype(object)
+    if not all(getattr(rec, "canonical", False) for rec in records):  # a client's listing already is
+        frame = normalise_frame(frame, spec).astype(object)
     return frame.drop_duplicates(subset=[_RID], keep="first").reset_index(drop=True)
 
 

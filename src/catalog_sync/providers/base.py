@@ -719,7 +719,7 @@ class Provider(ABC):
         if rid is None:
             self._no_id("a record", self.spec.remote_id, f"{remote_id!r}"[:40])
         fields[self.spec.remote_id] = rid
-        return RemoteRecord(rid, fields, fingerprint(raw))
+        return RemoteRecord(rid, fields, fingerprint(raw), canonical=True)
 
     def _canonical_value(self, value: Any, spec_field: Any) -> str:
         """``normalise_value`` of one listed value, without the work where the answer is known: text

@@ -33,6 +33,9 @@ class RemoteRecord:
     remote_id: str
     fields: dict[str, str]
     fingerprint: str
+    #: every spec field is present and already in canonical form (a client's listing makes them so
+    #: with ``Provider.record_of``): the planner need not normalise them again
+    canonical: bool = False
 
 
 @dataclass(frozen=True)
