@@ -243,7 +243,7 @@ class RoyaltiProvider(Provider):
                 f"{self.max_records:,}; if the catalog really is that big, raise it with --max-records"
             )
 
-    def _list(self, query: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def _list(self, query: dict[str, Any] | None = None) -> list[RemoteRecord]:
         """Every record of the listing, read again when it moved while being read (then refused)."""
         moved = ""
         for _read in range(LISTING_READS):
@@ -258,35 +258,40 @@ class RoyaltiProvider(Provider):
             code="listing-moved",
         )
 
-    def _read_listing(self, query: dict[str, Any] | None) -> list[dict[str, Any]]:
+    def _read_listing(self, query: dict[str, Any] | None) -> list[RemoteRecord]:
         first = self._page(1, query)
-        items = list(self._items(first, 1))
         pages, records = _totals(first, PAGE_SIZE)
         self._check_size(pages, records)
         if pages is None:
-            return self._walk(query, items)
-        bodies = self.map_concurrently(lambda p: self._page(p, query), range(2, pages + 1))
-        for number, body in enumerate(bodies, 2):
-            if _totals(body, PAGE_SIZE) != (pages, records):
-                raise _ListingMoved(
-                    f"page {number} counts {_totals(body, PAGE_SIZE)} (pages, records) where page 1 counted "
-                    f"{(pages, records)}"
-                )
-            items += self._items(body, number)
-        return self._unique(items, records)
+            return [self.record_from(p) for p in self._walk(query, list(self._items(first, 1)))]
 
-    def _unique(self, items: list[dict[str, Any]], records: int | None) -> list[dict[str, Any]]:
+        def fetch(number: int) -> tuple[tuple[int | None, int | None], list[RemoteRecord]]:
+            # each page becomes records where it arrives (its raw objects are let go at once, and the
+            # conversion overlaps the other pages' waits); its counts are checked below, in order
+            body = first if number == 1 else self._page(number, query)
+            return _totals(body, PAGE_SIZE), [self.record_from(p) for p in self._items(body, number)]
+
+        listed: list[RemoteRecord] = []
+        for number, (counted, batch) in enumerate(self.map_concurrently(fetch, range(1, pages + 1)), 1):
+            if counted != (pages, records):
+                raise _ListingMoved(
+                    f"page {number} counts {counted} (pages, records) where page 1 counted {(pages, records)}"
+                )
+            listed += batch
+        return self._unique(listed, records)
+
+    @staticmethod
+    def _unique(listed: list[RemoteRecord], records: int | None) -> list[RemoteRecord]:
         """The records once each; a record seen on two pages (or a count that does not add up)
         means the listing moved while it was read."""
-        seen: dict[str, dict[str, Any]] = {}
-        for item in items:
-            rid = str(self.usable_id(item.get("id")))
-            if rid in seen:
-                raise _ListingMoved(f"record {rid} came on two pages")
-            seen[rid] = item
+        seen: set[str] = set()
+        for record in listed:
+            if record.remote_id in seen:
+                raise _ListingMoved(f"record {record.remote_id} came on two pages")
+            seen.add(record.remote_id)
         if records is not None and len(seen) != records:
             raise _ListingMoved(f"{len(seen):,} records read where the listing counted {records:,}")
-        return list(seen.values())
+        return listed
 
     def _walk(self, query: dict[str, Any] | None, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """No totals given: walk on while pages come back as full as the first one (a server may
@@ -309,7 +314,7 @@ class RoyaltiProvider(Provider):
         return items
 
     def list_remote(self) -> list[RemoteRecord]:
-        return [self.record_from(p) for p in self._list()]
+        return self._list()
 
     def get(self, remote_id: str) -> RemoteRecord | None:
         """``GET /product/{id}``; ``None`` when it does not exist (404)."""
@@ -365,7 +370,7 @@ class RoyaltiProvider(Provider):
         if key is None:
             return None
         value = canonical[key]
-        matches = [r for r in map(self.record_from, self._list({"q": value})) if r.fields.get(key) == value]
+        matches = [r for r in self._list({"q": value}) if r.fields.get(key) == value]
         if not matches:  # the search may not cover this field: make sure with the full list
             matches = [r for r in self.list_remote() if r.fields.get(key) == value]
         if len(matches) > 1:
