@@ -91,6 +91,11 @@ def _cells(mask: pd.DataFrame, old: pd.DataFrame, new: pd.DataFrame) -> Iterator
         yield int(i), str(j), str(was), str(now)
 
 
+def _as_dict(series: pd.Series) -> dict[Any, Any]:
+    """``series.to_dict()`` without pandas' per-item boxing (several times faster on 1M rows)."""
+    return dict(zip(series.index.tolist(), series.tolist(), strict=True))
+
+
 def _first_key(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.Series, pd.Series]:
     """Per row, the first key field with a value and that value ('' when none)."""
     kfield = pd.Series("", index=frame.index, dtype=object)
@@ -404,11 +409,11 @@ def build_plan(
         row: dict(zip(raw_names, map(str, cells), strict=True))
         for row, cells in zip(raw.index.tolist(), raw.to_numpy(dtype=object).tolist(), strict=True)
     }
-    key_names, key_values = kfield.to_dict(), kvalue.to_dict()
-    matched_ids, matched_by = matched.astype(str).to_dict(), matcher.match_by.to_dict()
+    key_names, key_values = _as_dict(kfield), _as_dict(kvalue)
+    matched_ids, matched_by = _as_dict(matched.astype(str)), _as_dict(matcher.match_by)
     fingerprints = dict(zip(remote[_RID].astype(str), remote[_FP], strict=True))
     natural = [k for k in spec.keys if k != rid]
-    has_key = (frame.loc[:, natural] != "").any(axis=1).to_dict() if natural else {}
+    has_key = _as_dict((frame.loc[:, natural] != "").any(axis=1)) if natural else {}
     plan = Plan(
         provider=spec.provider,
         catalog=catalog or str(sheet.path),
