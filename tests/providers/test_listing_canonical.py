@@ -23,3 +23,28 @@ def test_the_shortcut_gives_what_normalise_gives(value: object, index: int) -> N
     expected = normalise_value("" if value is None else value, field)
     assert CLIENT._canonical_value(value, field) == expected
     assert CLIENT._canonical_value(value, field) == expected  # again, from the memo
+
+
+ROYALTI = load_spec("royalti")
+LISTED = st.one_of(VALUES, st.lists(st.sampled_from(["a", " b ", "", "Pop"]), max_size=3))
+PRODUCT = st.fixed_dictionaries(
+    {"id": st.uuids().map(str)},
+    optional={
+        **{f.name: LISTED for f in ROYALTI.fields if f.name != "id"},
+        "catalog": st.sampled_from(["CAT-1", "", None]),
+        "TenantId": st.integers(),
+    },
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(pages=st.lists(st.lists(PRODUCT, max_size=5), min_size=1, max_size=3))
+def test_a_listing_held_as_columns_holds_what_record_from_makes_of_each_record(pages: list) -> None:
+    # the columnar listing (no dict per record) and the record-by-record conversion must agree
+    from catalog_sync.providers.records import RemoteTable
+
+    table = RemoteTable.from_pages([CLIENT._table_page(page) for page in pages], ROYALTI)
+    expected = [CLIENT.record_from(product) for page in pages for product in page]
+    assert len(table) == len(expected)
+    assert list(table) == expected
+    assert table[-1:] == expected[-1:]

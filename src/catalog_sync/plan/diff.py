@@ -37,6 +37,7 @@ from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.normalise import normalise_frame
 from catalog_sync.plan.base import Base
 from catalog_sync.plan.model import Change, Plan
+from catalog_sync.providers.records import RemoteTable
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Unknown
@@ -67,9 +68,14 @@ class LedgerView:
 
 
 def _remote_frame(records: Iterable[RemoteLike], spec: ProviderSpec) -> pd.DataFrame:
+    if isinstance(records, RemoteTable):  # a listing held as canonical columns: taken as it is
+        columns: dict[str, list[Any]] = {name: records.columns[name] for name in spec.field_names}
+        columns[_RID], columns[_FP] = records.ids, records.fingerprints
+        frame = pd.DataFrame(columns, columns=[*spec.field_names, _RID, _FP], dtype=object)
+        return frame.drop_duplicates(subset=[_RID], keep="first").reset_index(drop=True)
     records = list(records)
     ids = [str(rec.remote_id) for rec in records]
-    columns: dict[str, list[Any]] = {  # built a column at a time: no dict per row
+    columns = {  # built a column at a time: no dict per row
         name: ids if name == spec.remote_id else [rec.fields.get(name, "") for rec in records]
         for name in spec.field_names
     }

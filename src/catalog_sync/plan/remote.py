@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from catalog_sync.plan.diff import LedgerView
@@ -19,10 +20,10 @@ class _LedgerRemote:
         self.fingerprint = record.fingerprint
 
 
-def read_remote(provider: Any, ledger: Ledger) -> tuple[list[Any], LedgerView]:
+def read_remote(provider: Any, ledger: Ledger) -> tuple[Sequence[Any], LedgerView]:
     """What the provider holds, and the ledger's view (complete or not, unknown creates)."""
     unknowns = ledger.unknowns(provider.name, provider.base_url)
     if provider.can_list:
-        return list(provider.list_remote()), LedgerView(complete=True, unknowns=unknowns)
+        return provider.list_remote(), LedgerView(complete=True, unknowns=unknowns)
     records = [_LedgerRemote(r) for r in ledger.records(provider.name, provider.base_url)]
     return records, LedgerView(complete=False, unknowns=unknowns)

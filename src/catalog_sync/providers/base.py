@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -756,7 +756,7 @@ class Provider(ABC):
 
     # ------------------------------------------------------------------ the operations
     @abstractmethod
-    def list_remote(self) -> list[RemoteRecord]:
+    def list_remote(self) -> Sequence[RemoteRecord]:
         """Every record the provider holds (``[]`` when it cannot list: see ``can_list``)."""
 
     @abstractmethod

@@ -6,13 +6,17 @@ import hashlib
 import json
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
+
+if TYPE_CHECKING:
+    from catalog_sync.spec import ProviderSpec
 
 import orjson
 
-__all__ = ["Outcome", "RemoteRecord", "Stats", "WriteResult", "fingerprint"]
+__all__ = ["Outcome", "RemoteRecord", "RemoteTable", "Stats", "TablePage", "WriteResult", "fingerprint"]
 
 
 def fingerprint(raw: Any) -> str:
@@ -109,3 +113,61 @@ class Stats:
     def by_method(self) -> dict[str, int]:
         with self._lock:
             return dict(self._by_method)
+
+
+class RemoteTable(Sequence[RemoteRecord]):
+    """A listing held as columns: one list of canonical strings per spec field, the ids and the
+    fingerprints, with no Python object per record or per field until one is asked for.
+
+    The planner reads :attr:`columns` straight into its frame; anything else sees a sequence
+    of :class:`RemoteRecord` (built when indexed).  Made by a client's listing from pages of
+    sheet-term text (:meth:`from_pages`), put in canonical form once, column by column.
+    """
+
+    canonical = True
+
+    def __init__(self, ids: list[str], columns: dict[str, list[str]], fingerprints: list[str]) -> None:
+        self.ids, self.columns, self.fingerprints = ids, columns, fingerprints
+
+    @classmethod
+    def from_pages(cls, pages: Sequence[TablePage], spec: ProviderSpec) -> RemoteTable:
+        """One table of the pages' records (in order), every field normalised column-wide."""
+        import pandas as pd
+
+        from catalog_sync.normalise import normalise_frame
+
+        ids = [rid for page in pages for rid in page.ids]
+        text = {name: [v for page in pages for v in page.columns[name]] for name in spec.field_names}
+        frame = normalise_frame(pd.DataFrame(text, columns=spec.field_names, dtype=object), spec)
+        columns = {name: frame[name].tolist() for name in spec.field_names}
+        columns[spec.remote_id] = ids
+        return cls(ids, columns, [fp for page in pages for fp in page.fingerprints])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __eq__(self, other: object) -> bool:  # as the list of its records compares
+        if isinstance(other, RemoteTable | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable columns, like a list
+
+    @overload
+    def __getitem__(self, index: int) -> RemoteRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RemoteRecord]: ...
+    def __getitem__(self, index: int | slice) -> RemoteRecord | list[RemoteRecord]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        fields = {name: values[index] for name, values in self.columns.items()}
+        return RemoteRecord(self.ids[index], fields, self.fingerprints[index], canonical=True)
+
+
+@dataclass
+class TablePage:
+    """One list page as columns of sheet-term text (not yet canonical), ids and fingerprints."""
+
+    ids: list[str]
+    columns: dict[str, list[str]]
+    fingerprints: list[str]

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from catalog_sync.errors import FatalProviderError, RowFailedError
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult
 from catalog_sync.providers.http import Classified
+from catalog_sync.providers.records import RemoteTable, TablePage, fingerprint
 from catalog_sync.providers.royalti_auth import TokenManager
 
 __all__ = ["RoyaltiProvider"]
@@ -35,6 +37,17 @@ LISTING_READS = 3
 
 class _ListingMoved(Exception):
     """The listing changed while it was read (totals or page contents moved)."""
+
+
+def _check_unique(ids: list[str], records: int | None) -> None:
+    """Each record once, and as many as the listing counted: else it moved while being read."""
+    seen: set[str] = set()
+    for rid in ids:
+        if rid in seen:
+            raise _ListingMoved(f"record {rid} came on two pages")
+        seen.add(rid)
+    if records is not None and len(seen) != records:
+        raise _ListingMoved(f"{len(seen):,} records read where the listing counted {records:,}")
 
 
 def _kind(value: Any) -> str:
@@ -243,7 +256,7 @@ class RoyaltiProvider(Provider):
                 f"{self.max_records:,}; if the catalog really is that big, raise it with --max-records"
             )
 
-    def _list(self, query: dict[str, Any] | None = None) -> list[RemoteRecord]:
+    def _list(self, query: dict[str, Any] | None = None) -> Sequence[RemoteRecord]:
         """Every record of the listing, read again when it moved while being read (then refused)."""
         moved = ""
         for _read in range(LISTING_READS):
@@ -258,40 +271,46 @@ class RoyaltiProvider(Provider):
             code="listing-moved",
         )
 
-    def _read_listing(self, query: dict[str, Any] | None) -> list[RemoteRecord]:
+    def _read_listing(self, query: dict[str, Any] | None) -> Sequence[RemoteRecord]:
         first = self._page(1, query)
         pages, records = _totals(first, PAGE_SIZE)
         self._check_size(pages, records)
         if pages is None:
             return [self.record_from(p) for p in self._walk(query, list(self._items(first, 1)))]
 
-        def fetch(number: int) -> tuple[tuple[int | None, int | None], list[RemoteRecord]]:
-            # each page becomes records where it arrives (its raw objects are let go at once, and the
-            # conversion overlaps the other pages' waits); its counts are checked below, in order
+        def fetch(number: int) -> tuple[tuple[int | None, int | None], TablePage]:
+            # each page becomes columns where it arrives (its raw objects are let go at once, and the
+            # work overlaps the other pages' waits); its counts are checked below, in order
             body = first if number == 1 else self._page(number, query)
-            return _totals(body, PAGE_SIZE), [self.record_from(p) for p in self._items(body, number)]
+            return _totals(body, PAGE_SIZE), self._table_page(self._items(body, number))
 
-        listed: list[RemoteRecord] = []
-        for number, (counted, batch) in enumerate(self.map_concurrently(fetch, range(1, pages + 1)), 1):
+        tables: list[TablePage] = []
+        for number, (counted, table) in enumerate(self.map_concurrently(fetch, range(1, pages + 1)), 1):
             if counted != (pages, records):
                 raise _ListingMoved(
                     f"page {number} counts {counted} (pages, records) where page 1 counted {(pages, records)}"
                 )
-            listed += batch
-        return self._unique(listed, records)
+            tables.append(table)
+        _check_unique([rid for table in tables for rid in table.ids], records)
+        return RemoteTable.from_pages(tables, self.spec)
 
-    @staticmethod
-    def _unique(listed: list[RemoteRecord], records: int | None) -> list[RemoteRecord]:
-        """The records once each; a record seen on two pages (or a count that does not add up)
-        means the listing moved while it was read."""
-        seen: set[str] = set()
-        for record in listed:
-            if record.remote_id in seen:
-                raise _ListingMoved(f"record {record.remote_id} came on two pages")
-            seen.add(record.remote_id)
-        if records is not None and len(seen) != records:
-            raise _ListingMoved(f"{len(seen):,} records read where the listing counted {records:,}")
-        return listed
+    def _table_page(self, products: list[dict[str, Any]]) -> TablePage:
+        """A page's records as columns of sheet-term text (what :meth:`record_from` makes of one
+        record, a column at a time: no dict per record)."""
+        ids = [str(self.usable_id(p.get("id"))) for p in products]  # checked usable by _items
+        columns: dict[str, list[Any]] = {}
+        for field in self.spec.fields:
+            name = field.name
+            values = [p.get(name) for p in products]
+            if name == "catalogNumber":
+                values = [
+                    v if v not in (None, "") else p.get("catalog")
+                    for v, p in zip(values, products, strict=True)
+                ]
+            if not all(type(v) is str for v in values):
+                values = [v if type(v) is str else self._sheet_text(name, v) for v in values]
+            columns[name] = values
+        return TablePage(ids, columns, [fingerprint(p) for p in products])
 
     def _walk(self, query: dict[str, Any] | None, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """No totals given: walk on while pages come back as full as the first one (a server may
@@ -313,7 +332,7 @@ class RoyaltiProvider(Provider):
             items += fresh
         return items
 
-    def list_remote(self) -> list[RemoteRecord]:
+    def list_remote(self) -> Sequence[RemoteRecord]:
         return self._list()
 
     def get(self, remote_id: str) -> RemoteRecord | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ def run_pull(request: PullRequest) -> PullOutcome:
     return PullOutcome(out, len(records), target.provider, public_base_url(client.base_url))
 
 
-def _sheet(spec: ProviderSpec, records: list[Any], base_url: str) -> Pulled:
+def _sheet(spec: ProviderSpec, records: Sequence[Any], base_url: str) -> Pulled:
     columns = list(spec.field_names)
     ordered = sorted(records, key=lambda r: str(r.remote_id))
     rows = [[_cell(spec, name, r.fields.get(name)) for name in columns] for r in ordered]
