@@ -108,3 +108,18 @@ def test_jogg_lost_answer_message_does_not_promise_a_lookup() -> None:
 
     assert "look the record up" in get_provider("royalti").lost_answer_hint
     assert "cannot be searched" in get_provider("jogg").lost_answer_hint
+
+
+def test_the_environment_is_read_once_for_the_base_url(monkeypatch) -> None:
+    # proxies and CA bundle from the environment still apply, read when the client is made
+    # (requests would read them twice per request, ~1 ms each)
+    from catalog_sync.providers.http import make_session
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/corp.pem")
+    session = make_session(4, "https://api.royalti.io")
+    assert session.trust_env is False
+    assert session.proxies.get("https") == "http://proxy.example:3128"
+    assert session.verify == "/etc/ssl/certs/corp.pem"
+    assert "https" not in make_session(4, "https://internal.example/v1").proxies  # NO_PROXY holds

@@ -293,7 +293,7 @@ class Provider(ABC):
         self.pacing = Pacing(
             float(rate) if rate else None, self.default_rate, writes_only=self.rate_writes_only
         )
-        self.session = make_session(self.concurrency * 2)
+        self.session = make_session(self.concurrency * 2, self.base_url)
         self.session.auth = _HookAuth(self)
         self._sleep: Callable[[float], None] = time.sleep
         self._cannot_connect: FatalProviderError | None = None  # set once a connection proved impossible

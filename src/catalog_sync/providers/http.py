@@ -11,6 +11,7 @@ write becomes an unknown outcome and is never resent by the client.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,10 +28,19 @@ __all__ = ["Answer", "Classified", "connection_failure_phase", "connection_failu
 USER_AGENT = "catalog-sync/0.1 (+https://github.com/catalog-sync)"
 
 
-def make_session(pool_size: int) -> requests.Session:
+def make_session(pool_size: int, base_url: str | None = None) -> requests.Session:
     """A session with a connection pool sized for ``pool_size`` threads, no hidden retries, and
-    connections that a request's deadline can cut (``transport.watching``)."""
+    connections that a request's deadline can cut (``transport.watching``).
+
+    The environment (``HTTPS_PROXY``/``NO_PROXY``…, ``REQUESTS_CA_BUNDLE``) is read once, for
+    ``base_url``, instead of twice per request (about 1 ms a request, a second per 1,000 pages)."""
     session = requests.Session()
+    if base_url is not None:
+        session.trust_env = False
+        session.proxies.update(requests.utils.get_environ_proxies(base_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
     adapter = WatchedAdapter(pool_connections=4, pool_maxsize=max(4, pool_size), max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

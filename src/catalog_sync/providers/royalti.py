@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any, ClassVar
 
 from catalog_sync.errors import FatalProviderError, RowFailedError
@@ -37,6 +38,9 @@ LISTING_READS = 3
 
 class _ListingMoved(Exception):
     """The listing changed while it was read (totals or page contents moved)."""
+
+
+_TEXT_OR_NONE = frozenset({str, type(None)})
 
 
 def _check_unique(ids: list[str], records: int | None) -> None:
@@ -297,18 +301,18 @@ class RoyaltiProvider(Provider):
     def _table_page(self, products: list[dict[str, Any]]) -> TablePage:
         """A page's records as columns of sheet-term text (what :meth:`record_from` makes of one
         record, a column at a time: no dict per record)."""
-        ids = [str(self.usable_id(p.get("id"))) for p in products]  # checked usable by _items
+        ids = [str(p["id"]) for p in products]  # _items found each usable: a whole number or a plain string
         columns: dict[str, list[Any]] = {}
         for field in self.spec.fields:
             name = field.name
-            values = [p.get(name) for p in products]
+            values = list(map(dict.get, products, repeat(name)))
             if name == "catalogNumber":
                 values = [
                     v if v not in (None, "") else p.get("catalog")
                     for v, p in zip(values, products, strict=True)
                 ]
-            if not all(type(v) is str for v in values):
-                values = [v if type(v) is str else self._sheet_text(name, v) for v in values]
+            if not set(map(type, values)) <= _TEXT_OR_NONE:  # None is '' to the normalising
+                values = [v if type(v) is str or v is None else self._sheet_text(name, v) for v in values]
             columns[name] = values
         return TablePage(ids, columns, [fingerprint(p) for p in products])
 
