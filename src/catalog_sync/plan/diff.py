@@ -445,7 +445,7 @@ def build_plan(
             change.remote_id = matched_ids[row]
             change.match = str(matched_by[row])
             fp: Any = fingerprints.get(change.remote_id)
-            change.fingerprint = None if fp is None or fp == "" or pd.isna(fp) else str(fp)
+            change.fingerprint = fp if isinstance(fp, str) and fp else None  # adopted ids have none
             change.fields = diffs.get(r, {})
             if r in frozen:
                 change.reason = (
