@@ -154,7 +154,8 @@ RATE = click.FloatRange(0.0, 1.0)
     "--credits",
     type=click.FloatRange(0),
     default=None,
-    help="jogg: sandbox credit (default 100; 18020 when spent).",
+    help="jogg: sandbox credit (default 100, or what --state kept; 18020 when spent). Set it while "
+    'running with POST /_sandbox/credits {"credits": N}.',
 )
 @click.option(
     "--private-key",
@@ -188,7 +189,8 @@ def sandbox(provider: str, host: str, port: int | None, state_path: str | None, 
     for latency, errors, 429s, dropped connections, lost answers and slow bodies (change
     them while running with POST /_sandbox/faults).  Admin: GET /_sandbox/state,
     GET|POST /_sandbox/faults, GET /_sandbox/stats, POST /_sandbox/stats/reset,
-    GET /_sandbox/public-key (keevault).
+    GET /_sandbox/public-key (keevault), POST /_sandbox/clock {"advance": SECONDS} (jogg:
+    videos finish as if that long had passed), POST /_sandbox/credits {"credits": N} (jogg).
 
     \b
     Credentials accepted: --api-key, else the env vars the client reads

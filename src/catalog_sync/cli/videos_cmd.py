@@ -14,11 +14,13 @@ from catalog_sync.errors import ConfigError
 from catalog_sync.text import safe_text
 
 from .options import PROVIDER_NAMES, ReadOptions, json_option, path_ending_in, sheet_options
-from .sync_options import connection_options
+from .sync_options import connection_options, limit_options
 
 if TYPE_CHECKING:  # the heavy modules are imported when the command runs (--help needs none)
     from rich.console import Console
 
+    from catalog_sync.errors import InvalidCatalogError
+    from catalog_sync.providers.base import ClientLimits
     from catalog_sync.videos import CostSummary, VideosHooks
 
 OPTION_KINDS = ("avatars", "voices", "music", "styles")
@@ -46,17 +48,26 @@ def cost_line(cost: CostSummary) -> str:
     return text
 
 
+def _interactive() -> bool:
+    """Whether a person can answer the confirmation (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 def _confirm(cost: CostSummary, yes: bool) -> None:
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not _interactive():
         raise ConfigError(
             f"the run creates {cost.videos} video(s) for {cost.credits:g} credit(s) and stdin is not a terminal, "
             "so nothing can be confirmed; pass --yes to create them without asking (nothing was sent)"
         )
-    if not click.confirm(
-        f"Create {cost.videos} video(s) for {cost.credits:g} credit(s)?", default=False, err=True
-    ):
+    try:
+        confirmed = click.confirm(
+            f"Create {cost.videos} video(s) for {cost.credits:g} credit(s)?", default=False, err=True
+        )
+    except click.Abort:  # Ctrl+C (or end of input) at the prompt: an interrupted run, nothing sent
+        raise KeyboardInterrupt from None
+    if not confirmed:
         raise ConfigError("not confirmed; nothing was sent")
 
 
@@ -136,14 +147,14 @@ def _render(rows: list[dict[str, Any]], summary: dict[str, Any], report: Path) -
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("row", "product", "action", "video id", "status", "video URL", "error")
+    table = Table("row", "product", "action", "video id", "status", "video URL", "error / note")
     for r in rows:
         table.add_row(
             *(
                 safe_text(str(r[k] or ""))
                 for k in ("row", "product", "action", "video_id", "status", "video_url")
             ),
-            safe_text(str(r["error"] or ""))[:80],
+            safe_text(str(r["error"] or r["note"] or ""))[:160],
         )
     out = Console(soft_wrap=False)
     if rows:
@@ -171,6 +182,12 @@ def _render(rows: list[dict[str, Any]], summary: dict[str, Any], report: Path) -
 )
 @click.option("--retry-failed", is_flag=True, help="Create again the rows whose earlier video failed.")
 @click.option(
+    "--retry-unknown",
+    is_flag=True,
+    help="Create again the rows whose earlier create is unknown (its answer was lost and the video is not "
+    "in JoggAI's list yet). A video may exist: it may be made, and paid for, twice.",
+)
+@click.option(
     "--max-credits",
     type=click.FloatRange(min=0),
     default=None,
@@ -195,6 +212,7 @@ def _render(rows: list[dict[str, Any]], summary: dict[str, Any], report: Path) -
     metavar="FILE",
     help="Write the per-row report to FILE (.csv, .xlsx, .json); default: next to the state database.",
 )
+@limit_options
 @json_option
 @click.pass_context
 def videos_command(
@@ -210,10 +228,12 @@ def videos_command(
     yes: bool,
     force: bool,
     retry_failed: bool,
+    retry_unknown: bool,
     max_credits: float | None,
     wait: bool,
     wait_timeout: float,
     report_file: Path | None,
+    limits: ClientLimits,
     as_json: bool,
 ) -> None:
     """Create JoggAI product videos for the rows of a video sheet, and record each video id.
@@ -224,8 +244,14 @@ def videos_command(
     webhook_url (`catalog-sync template -p jogg --kind videos` writes the sheet). The number of
     videos, the credits they take (1 per 2 minutes of video, at least 1) and the account's
     remaining credits are shown first, then confirmed. A rerun creates nothing for rows whose
-    product and settings already have a video (--force does). Exit 0 all ok, 3 invalid sheet,
-    4 some rows failed, unknown or not started (credits ran out), 6 --max-credits refused the run.
+    product and settings already have a video (--force does). A create whose answer was lost
+    is looked for in JoggAI's video list, never sent again: found, the row gets its video; not
+    found but sent long enough ago, it never reached JoggAI and is created again; otherwise the
+    row is unknown until a later run finds it (or --retry-unknown creates it again). An invalid
+    sheet lists its problems (--report writes them) and sends nothing. Ctrl+C or SIGTERM stops
+    the run with the rows done so far recorded and the report written (exit 130 / 143). Exit
+    0 all ok, 2 usage, 3 invalid sheet, 4 some rows failed, unknown or not started (credits ran
+    out), 6 --max-credits refused the run.
 
     \b
     Example:
@@ -235,17 +261,21 @@ def videos_command(
     from rich.console import Console
 
     from catalog_sync.apply.service import problems_as_json
+    from catalog_sync.errors import InvalidCatalogError
     from catalog_sync.jobs import Target
     from catalog_sync.videos import VideosRequest, Waiter, run_videos
 
+    if provider != "jogg":
+        raise click.UsageError(f"videos are made by JoggAI only (-p jogg), not by {provider}")
     kwargs = read.as_kwargs()
     kwargs.pop("house_rules")  # the video sheet has its own schema: no --schema (see below)
     request = VideosRequest(
-        target=Target(provider, base_url, Path(state_path), rate, concurrency, timeout),
+        target=Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits),
         sheet=sheet_path,
         read=kwargs,
         force=force,
         retry_failed=retry_failed,
+        retry_unknown=retry_unknown,
         max_credits=max_credits,
         wait=wait,
         waiter=Waiter(timeout=wait_timeout),
@@ -253,9 +283,19 @@ def videos_command(
     )
     err = Console(stderr=True, soft_wrap=True)  # a message line stays one line in a log
     bars = _Bars(not as_json and sys.stderr.isatty())
+    if retry_unknown and not as_json:
+        err.print(
+            "warning: --retry-unknown creates again the rows whose earlier create is unknown; JoggAI may "
+            "have made that video already, and it would then be made (and paid for) twice",
+            style="yellow",
+            markup=False,
+        )
     try:
         with problems_as_json(as_json):
             outcome = run_videos(request, _hooks(yes, as_json, err, bars))
+    except InvalidCatalogError as invalid:
+        _show_problems(invalid, as_json, report_file)
+        raise
     finally:
         bars.stop()
     if as_json:
@@ -266,6 +306,21 @@ def videos_command(
     if outcome.error is not None:
         raise outcome.error
     ctx.exit(outcome.exit_code)
+
+
+def _show_problems(invalid: InvalidCatalogError, as_json: bool, report_file: Path | None) -> None:
+    """An invalid sheet: its problems listed as ``validate`` lists them, and written to ``--report``."""
+    from catalog_sync.validation import ValidationReport
+
+    from .validate_view import render, write_problems
+
+    report = invalid.context.get("report")
+    if not isinstance(report, ValidationReport):
+        return
+    if report_file is not None:
+        write_problems(report, report_file)
+    if not as_json:
+        render(report, report.sheet or "the video sheet")
 
 
 @click.command("options")
@@ -298,13 +353,36 @@ def options_command(kind: str, provider: str, base_url: str | None, timeout: flo
     if as_json:
         click.echo(json.dumps(listed.to_dict(), ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        print_options(listed, Console(soft_wrap=False))
+    else:  # piped: one tab-separated line per item, nothing cut
+        click.echo("\t".join(listed.columns))
+        for item in listed.items:
+            click.echo("\t".join(safe_text(str(item.get(c, ""))).replace("\t", " ") for c in listed.columns))
+
+
+def print_options(listed: Any, console: Console) -> None:
+    """The list as a table; the id column (the first) is never cut: the other columns fold, and on
+    a terminal too narrow for them all, the last ones are left out (``--json`` has every column)."""
     from rich.table import Table
 
-    table = Table(*listed.columns, title=f"JoggAI {kind} ({len(listed.items)})")
-    for item in listed.items:
-        table.add_row(*(safe_text(str(item.get(c, ""))) for c in listed.columns))
-    Console(soft_wrap=False).print(table)
+    items = [{c: safe_text(str(item.get(c, ""))) for c in listed.columns} for item in listed.items]
+    id_width = max([len(listed.columns[0]), *(len(i[listed.columns[0]]) for i in items)])
+    columns = list(listed.columns)
+    while len(columns) > 2 and id_width + 12 * (len(columns) - 1) + 3 * len(columns) > console.width:
+        columns.pop()  # keep room for at least 12 characters of each other column
+    table = Table(title=f"JoggAI {listed.kind} ({len(items)})")
+    table.add_column(columns[0], no_wrap=True, min_width=id_width)
+    for name in columns[1:]:
+        table.add_column(name, overflow="fold")
+    for item in items:
+        table.add_row(*(item[c] for c in columns))
+    console.print(table)
+    if len(columns) < len(listed.columns):
+        left_out = ", ".join(listed.columns[len(columns) :])
+        console.print(f"(not shown on a terminal this narrow: {left_out}; --json has them)", markup=False)
 
 
 #: ``--schema`` (house rules for a product catalog) is not an option of the video sheet.

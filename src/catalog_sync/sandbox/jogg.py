@@ -14,7 +14,9 @@ clock can be moved on (:meth:`JoggEmulator.advance_clock`, ``POST /_sandbox/cloc
 {"advance": SECONDS}``), so a test sees a video finish without waiting for it.  Each video
 costs credits by the documented rule (``QuickStart/Pricing.mdx``: 1 credit per 2 minutes of
 video, at least 1; taken when the request is processed) from the sandbox's ``credits``;
-18020 (insufficient credit) when they do not cover it.  Keys listed in
+18020 (insufficient credit) when they do not cover it; ``credits`` given at start sets them (even
+over a ``--state`` that kept others), ``POST /_sandbox/credits {"credits": N}`` sets them while
+running (:meth:`JoggEmulator.set_credits`).  Keys listed in
 ``no_permission_keys`` are known but refused with 18025 (no permission to call APIs).
 """
 
@@ -136,7 +138,7 @@ class JoggEmulator(Emulator):
         post_limit: int = 20,
         video_seconds: float = 5.0,
         video_fail_rate: float = 0.0,
-        credits: float = 100.0,
+        credits: float | None = None,
         no_permission_keys: tuple[str, ...] = (),
     ) -> None:
         super().__init__(store, api_key=api_key, seed=seed)
@@ -146,8 +148,8 @@ class JoggEmulator(Emulator):
         self.video_fail_rate = float(video_fail_rate)
         self.clock_offset = 0.0  # seconds the sandbox's clock runs ahead (advance_clock)
         self.rng = random.Random(None if seed is None else f"jogg-videos-{seed}")
-        if store.get_meta("credits") is None:
-            store.set_meta("credits", float(credits))
+        if credits is not None or store.get_meta("credits") is None:  # given: set, even over --state
+            store.set_meta("credits", float(100.0 if credits is None else credits))
         self._check_create = request_validator("jogg-create-product.yaml", "/v2/product", "post")
         self._check_update = request_validator("jogg-update-product.yaml", "/v2/product", "put")
         self._check_video = request_validator(
@@ -181,10 +183,26 @@ class JoggEmulator(Emulator):
             self.clock_offset += max(0.0, float(seconds))
             return self.clock_offset
 
+    def set_credits(self, credits: float) -> float:
+        """Set the account's remaining credits (``POST /_sandbox/credits``)."""
+        with self.lock:
+            self.store.set_meta("credits", float(credits))
+            return float(credits)
+
     def admin(self, method: str, path: str, body: Any) -> Response | None:
-        """``POST /_sandbox/clock {"advance": SECONDS}`` moves the clock on (answers the new offset)."""
-        if path != "/_sandbox/clock" or method != "POST":
+        """``POST /_sandbox/clock {"advance": SECONDS}`` moves the clock on (answers the new offset);
+        ``POST /_sandbox/credits {"credits": N}`` sets the remaining credits."""
+        if method != "POST" or path not in ("/_sandbox/clock", "/_sandbox/credits"):
             return None
+        if path == "/_sandbox/credits":
+            credits = body.get("credits") if isinstance(body, dict) else None
+            if (
+                isinstance(credits, bool)
+                or not isinstance(credits, int | float)
+                or not 0 <= credits < math.inf
+            ):
+                return Response.json(400, {"error": 'expected {"credits": N} with N >= 0'})
+            return Response.json(200, {"credits": self.set_credits(credits)})
         seconds = body.get("advance") if isinstance(body, dict) else None
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds < math.inf:
             return Response.json(400, {"error": 'expected {"advance": SECONDS} with SECONDS >= 0'})

@@ -62,7 +62,8 @@ class Watched:
 
 @dataclass
 class Waiter:
-    """Polls videos until each is completed or failed, or ``timeout`` seconds have passed.
+    """Polls videos until each is completed or failed (or answered against the contract: polling
+    again would not help), or ``timeout`` seconds have passed.
 
     ``sleep`` and ``clock`` are injectable (defaults: :func:`time.sleep`, :func:`time.monotonic`).
     """
@@ -98,7 +99,7 @@ class Waiter:
             for item in [w for w in pending if w.due <= now]:
                 item.status = poll(item.video_id)
                 on_status(item.key, item.status)
-                if item.status.get("status") in FINAL:
+                if item.status.get("status") in FINAL or item.status.get("contract"):
                     pending.remove(item)
                 else:
                     item.due = now + next(item.delays)

@@ -10,7 +10,9 @@ from catalog_sync.report import write_table
 __all__ = ["REPORT_COLUMNS", "write_video_report"]
 
 #: The report's columns (README "Videos"); ``action``: ``create`` (sent by this run) or ``keep``
-#: (the ledger already had this video: nothing sent).
+#: (the ledger already had this video: nothing sent); ``credits``: what the video cost when it
+#: was made, ``credits_spent``: what this run spent on the row (0 for ``keep``, empty when a
+#: create's outcome is unknown); ``note``: what the run did about an earlier create.
 REPORT_COLUMNS = [
     "row",
     "product",
@@ -21,7 +23,9 @@ REPORT_COLUMNS = [
     "video_url",
     "cover_url",
     "credits",
+    "credits_spent",
     "error",
+    "note",
 ]
 
 

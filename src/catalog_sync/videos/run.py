@@ -1,15 +1,20 @@
 """``run_videos``: the video sheet to JoggAI videos, as one library call returning an outcome.
 
-1. Read and validate the sheet (exit 3 when invalid, nothing sent), check the credentials.
-2. Under the state lock: settle creates whose answer was lost (``settle``), find each row's
-   product and the video the ledger already has for its settings.
+1. Read and validate the sheet and find each row's product in the ledger (exit 3 when invalid,
+   nothing sent, not even the credential check), then check the credentials.
+2. Under the state lock: settle creates whose answer was lost (``settle``: found, or shown never
+   to have reached JoggAI, then created again), find the video the ledger already has for each
+   row's settings (``retry_unknown`` creates the unknown ones again).
 3. The cost first: videos to create, the credits they take (1 per 2 minutes of video, at least
    1) and the account's remaining credits; ``max_credits`` refuses more (exit 6); the hook confirms.
 4. Create, one after another, through the client's one limiter (shared with product writes:
    20 POST/min per key); each create recorded before it is sent.  18020 (insufficient credit)
    stops creating: the rows not started are reported ``not-started`` (exit 4).
 5. ``wait``: poll every unfinished video on JoggAI's schedule (:class:`~.poll.Waiter`).
-6. Record the run, write the report (row, product, video id, status, URLs, credits, error).
+6. Record the run, write the report (row, product, video id, status, URLs, credits, error, note).
+
+Every answer is checked before it is stored (:mod:`.answers`).  Ctrl+C or SIGTERM stops the run
+with the rows so far recorded and the report written (exit 130 / 143).
 """
 
 from __future__ import annotations
@@ -39,9 +44,10 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, LedgerVideo
 from catalog_sync.validation.result import ValidationReport
+from catalog_sync.videos.answers import CONTRACT, check_video_answer, read_remaining_quota
 from catalog_sync.videos.poll import FINAL, Waiter
 from catalog_sync.videos.report import write_video_report
-from catalog_sync.videos.settle import OPEN, find_lost_videos
+from catalog_sync.videos.settle import NOT_CREATED, OPEN, find_lost_videos
 from catalog_sync.videos.sheet import VideoRow, load_video_sheet, resolve_rows, validate_video_sheet
 
 __all__ = ["CostSummary", "VideosHooks", "VideosOutcome", "VideosRequest", "run_videos"]
@@ -53,12 +59,23 @@ NOT_OK = ("failed", "unknown", "not-started")
 
 
 @dataclass(frozen=True)
+class _Stop:
+    """Why creating stopped: ``no-credit`` (18020, or none left before the run) or ``held-id`` (JoggAI
+    answered a video id another row holds); ``message`` goes on each row not started."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
 class VideosRequest:
     target: Target
     sheet: str
     read: dict[str, Any] = field(default_factory=dict)  # sheet, mapping, encoding, delimiter
     force: bool = False  # create every row's video again, even when the ledger has one
     retry_failed: bool = False  # create again the rows whose video failed
+    #: create again the rows whose earlier create is unknown (a video may exist: it may cost twice)
+    retry_unknown: bool = False
     max_credits: float | None = None
     wait: bool = False
     waiter: Waiter | None = None  # how to wait (default: JoggAI's schedule, real time)
@@ -119,10 +136,11 @@ class _Row:
     cover_url: str = ""
     credits: float | None = None
     error: str = ""
+    note: str = ""  # what the run did about an earlier create (settled, created again)
 
     def adopt(self, entry: LedgerVideo) -> None:
         self.entry, self.entry_id = entry, entry.id
-        self.status = "unknown" if entry.status in OPEN else entry.status
+        self.status = "unknown" if entry.status in (*OPEN, CONTRACT) else entry.status
         self.video_id, self.video_url, self.cover_url = entry.video_id or "", entry.video_url, entry.cover_url
         self.credits, self.error = entry.credits, entry.error
 
@@ -137,8 +155,19 @@ class _Row:
             "video_url": self.video_url,
             "cover_url": self.cover_url,
             "credits": self.credits,
+            "credits_spent": self.credits_spent,
             "error": self.error,
+            "note": self.note,
         }
+
+    @property
+    def credits_spent(self) -> float | None:
+        """What this run spent on the row: 0 for a kept video, None when a create's outcome is unknown."""
+        if self.action != "create" or self.entry_id is None:
+            return 0.0
+        if self.video_id:
+            return self.credits if self.credits is not None else self.video.credits
+        return None if self.status == "unknown" else 0.0
 
 
 # ---------------------------------------------------------------------------------- the run
@@ -154,18 +183,27 @@ def run_videos(request: VideosRequest, hooks: VideosHooks | None = None) -> Vide
     checked = _checked(validate_video_sheet(sheet, spec), sheet.display_name)
     _check_report_path(request)
     client = target.connect()
+    work: list[_Row] = []
     with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked("videos"):
         run_id = ledger.start_run(
             "videos", "jogg", client.base_url, request.sheet, None, catalog_sha256=file_sha256(request.sheet)
         )
         with _finishing(ledger, run_id, client):
-            work, cost, stop = _make_videos(request, hooks, client, ledger, run_id, sheet, spec)
+            try:
+                cost, stop = _make_videos(request, hooks, client, ledger, run_id, sheet, spec, work)
+                signal_name = None
+            except KeyboardInterrupt as exc:  # Ctrl+C or SIGTERM: record what was done, write the report
+                cost, stop, signal_name = None, None, _interrupted(work, exc)
         out = [w.as_dict() for w in work]
         summary = _summary(out, client, cost, run_id)
-        code, error = _exit(out, stop, request.wait)
+        code, error = _exit(out, stop, request.wait) if signal_name is None else _stopped_by(signal_name)
         ledger.record_outcomes(run_id, [_outcome(r) for r in out])
         ledger.finish_run(
-            run_id, counts={"status": summary["status"]}, requests=client.stats.requests, exit_code=code
+            run_id,
+            counts={"status": summary["status"]},
+            requests=client.stats.requests,
+            exit_code=code,
+            stopped=None if signal_name is None else "interrupted",
         )
     report = request.report or target.state.parent / "reports" / f"videos-run-{run_id}.csv"
     written = write_video_report(report, out, summary)
@@ -182,15 +220,18 @@ def _make_videos(
     run_id: int,
     sheet: Sheet,
     spec: ProviderSpec,
-) -> tuple[list[_Row], CostSummary, str | None]:
-    """Under the lock: find the products, settle lost creates, show the cost, create, wait."""
-    client.check_access()
-    rows, problems = resolve_rows(sheet, spec, ledger, client.base_url)
+    work: list[_Row],
+) -> tuple[CostSummary, _Stop | None]:
+    """Under the lock: find the products, settle lost creates, show the cost, create, wait (``work``
+    is filled as it goes, so an interrupted run still reports every row)."""
+    rows, problems = resolve_rows(sheet, spec, ledger, client.base_url)  # the ledger only: nothing sent yet
     if problems:
         _checked(ValidationReport(problems, sheet=sheet.display_name, path=str(sheet.path)), "")
-    settle_open_videos(client, ledger)
+    client.check_access()
+    work += [_Row(row, "create") for row in rows]  # not started, until decided
+    not_created = settle_open_videos(client, ledger)
     fresh = not ledger.videos(client.name, client.base_url)
-    work = [_decide(row, ledger, client.base_url, request) for row in rows]
+    work[:] = [_decide(row, ledger, client.base_url, request, not_created) for row in rows]
     refresh(client, ledger, [w for w in work if w.action == "keep"])
     cost = _cost(client, work, fresh)
     hooks.cost(cost)
@@ -201,43 +242,75 @@ def _make_videos(
         )
     if cost.videos:
         hooks.confirm(cost)
-    stop = create_all(client, ledger, run_id, work, hooks)
+    stop = _no_credit_at_all(cost, work) or create_all(client, ledger, run_id, work, hooks)
     if request.wait and stop is None:
         wait_for(client, ledger, work, request.waiter or Waiter(), hooks)
-    return work, cost, stop
+    return cost, stop
+
+
+def _no_credit_at_all(cost: CostSummary, work: list[_Row]) -> _Stop | None:
+    """The account is known to lack the credits of even the first create: nothing is sent."""
+    creates = [w for w in work if w.action == "create"]
+    if cost.remaining is None or not creates or cost.remaining >= creates[0].video.credits:
+        return None
+    stop = (
+        f"not started: the account has {cost.remaining:g} credit(s) left, the video takes "
+        f"{creates[0].video.credits:g} (nothing was sent)"
+    )
+    for w in creates:
+        w.error = stop
+    return _Stop("no-credit", stop)
+
+
+def _interrupted(work: list[_Row], exc: KeyboardInterrupt) -> str:
+    """Mark the rows an interrupted run left: a create in flight is unknown, the rest not started."""
+    from catalog_sync.apply.service import signal_of
+
+    for w in work:
+        if w.action != "create" or w.video_id or w.status != "not-started":
+            continue
+        if w.entry_id is not None:
+            w.status = "unknown"
+            w.error = "the run was interrupted while its create was sent: the next run looks for it"
+        else:
+            w.error = "not started: the run was interrupted"
+    return signal_of(exc)
+
+
+def _stopped_by(signal_name: str) -> tuple[int, CatalogSyncError]:
+    from catalog_sync.apply.service import interrupted_error
+
+    error = interrupted_error(signal_name, "the creates already sent are recorded and the report written; "
+                              "run again to finish (nothing is created twice)")  # fmt: skip
+    return error.exit_code, error
 
 
 @contextmanager
 def _finishing(ledger: Ledger, run_id: int, client: Any) -> Iterator[None]:
-    """Close the run record when the run is refused or stopped, then let the error go on (SIGTERM: exit 143)."""
-    from catalog_sync.apply.service import INTERRUPTED, TERMINATED, interrupted_error, signal_of
-
+    """Close the run record when the run is refused, then let the error go on."""
     try:
         yield
-    except KeyboardInterrupt as exc:
-        how = signal_of(exc)
-        code = TERMINATED if how == "SIGTERM" else INTERRUPTED
-        _finish_refused(ledger, run_id, client, code, stopped="interrupted")
-        if how == "SIGTERM":
-            raise interrupted_error(how, "creates already sent are recorded; run again to finish") from None
-        raise
     except BaseException as exc:
         _finish_refused(ledger, run_id, client, exc.exit_code if isinstance(exc, CatalogSyncError) else 1)
         raise
 
 
-def _finish_refused(ledger: Ledger, run_id: int, client: Any, code: int, stopped: str | None = None) -> None:
+def _finish_refused(ledger: Ledger, run_id: int, client: Any, code: int) -> None:
     with suppress(CatalogSyncError):
-        ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=code, stopped=stopped)
+        ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=code)
 
 
 def _checked(report: ValidationReport, where: str) -> ValidationReport:
     """The report, or InvalidCatalogError (exit 3, nothing sent) when it has errors."""
     if report.valid:
         return report
-    from catalog_sync.apply.service import invalid_message
-
-    raise InvalidCatalogError(invalid_message(report, where or report.sheet or "the sheet"), report=report)
+    first = report.errors[0]
+    place = first.cell or (f"row {first.row}" if first.row else first.sheet or "")
+    raise InvalidCatalogError(
+        f"{where or report.sheet or 'the video sheet'} is invalid: {report.summary()} (first: {place} "
+        f"{first.code}: {first.message}); nothing was sent",
+        report=report,
+    )
 
 
 def _check_report_path(request: VideosRequest) -> None:
@@ -253,11 +326,24 @@ def _check_report_path(request: VideosRequest) -> None:
         ) from exc
 
 
-def _decide(row: VideoRow, ledger: Ledger, base_url: str, request: VideosRequest) -> _Row:
+def _decide(
+    row: VideoRow, ledger: Ledger, base_url: str, request: VideosRequest, not_created: set[int]
+) -> _Row:
     """``keep`` the video the ledger has for this product and settings, else ``create``."""
     entry = ledger.latest_video("jogg", base_url, row.product_id, row.settings)
-    again = request.force or (request.retry_failed and entry is not None and entry.status == "failed")
-    if entry is None or entry.status == "refused" or again:
+    if entry is None or entry.status == "refused":
+        return _Row(row, "create")
+    if entry.status == NOT_CREATED:
+        run = f" (run {entry.run_id})" if entry.run_id is not None else ""
+        found = "this run's look-up" if entry.id in not_created else "an earlier look-up"
+        note = f"the earlier create{run} never reached JoggAI ({found} of its video list): created again"
+        return _Row(row, "create", note=note)
+    if request.retry_unknown and entry.status in OPEN:
+        ledger.update_video(entry.id, status="given-up", error="created again on --retry-unknown")
+        note = ("--retry-unknown: created again; the earlier create may have made a video too "
+                "(and taken its credit): check JoggAI's video list")  # fmt: skip
+        return _Row(row, "create", note=note)
+    if request.force or (request.retry_failed and entry.status == "failed"):
         return _Row(row, "create")
     work = _Row(row, "keep")
     work.adopt(entry)
@@ -268,35 +354,43 @@ def _cost(client: Any, work: list[_Row], fresh: bool) -> CostSummary:
     creates = [w for w in work if w.action == "create"]
     credits = sum(w.video.credits for w in creates)
     existing = len(work) - len(creates)
-    return CostSummary(len(creates), credits, client.remaining_credits(), existing, fresh and bool(creates))
+    remaining = read_remaining_quota(client)
+    return CostSummary(len(creates), credits, remaining, existing, fresh and bool(creates))
 
 
 # ---------------------------------------------------------------------------------- settling and status
-def settle_open_videos(client: Any, ledger: Ledger) -> int:
-    """Look for every create whose answer was lost (this run's or a dead run's); returns how many were found."""
+def settle_open_videos(client: Any, ledger: Ledger) -> set[int]:
+    """Look for every create whose answer was lost (this run's or a dead run's); returns the ids of
+    the entries the list shows never reached JoggAI (now ``not-created``: no credit counted)."""
     entries = ledger.videos(client.name, client.base_url, statuses=OPEN)
-    found = find_lost_videos(client, ledger, entries)
+    settled = find_lost_videos(client, ledger, entries)
     for entry in entries:
-        item = found.get(entry.id)
-        if item is None:
+        item = settled.found.get(entry.id)
+        if item is not None:
+            ledger.update_video(entry.id, video_id=item["id"], **_status_columns(check_video_answer(item)))
+        elif entry.id in settled.not_created:
+            ledger.update_video(
+                entry.id, status=NOT_CREATED, credits=0.0, error="not in JoggAI's video list: never created"
+            )
+        else:
             ledger.update_video(entry.id, status="unknown")
-            continue
-        ledger.update_video(entry.id, video_id=item["id"], **_status_columns(_status_of(client, item)))
-    return len(found)
+    return set(settled.not_created)
 
 
 def _status_columns(status: dict[str, Any]) -> dict[str, Any]:
-    columns = {k: status[k] for k in ("status", "video_url", "cover_url", "error") if status.get(k)}
-    credit = status.get("deducted_credit")
-    if isinstance(credit, int | float) and not isinstance(credit, bool):
-        columns["credits"] = float(credit)
+    """A checked status as ledger columns (a contract problem is stored as ``unreadable``: polled again)."""
+    columns = {
+        k: status[k] for k in ("status", "video_url", "cover_url", "error", "credits") if status.get(k)
+    }
+    if status.get("contract"):
+        columns["status"] = CONTRACT
     return columns
 
 
 def refresh(client: Any, ledger: Ledger, work: list[_Row]) -> None:
-    """Read once the status of each kept video not yet final (GETs are free); unknown ones stay unknown."""
+    """Read once the status of each kept video not yet final (GETs are free); unknown creates stay unknown."""
     for w in work:
-        if w.video_id and w.status not in FINAL and w.status != "unknown":
+        if w.video_id and w.status not in FINAL:
             _apply_status(w, ledger, _poll(client, w.video_id))
 
 
@@ -308,22 +402,14 @@ def _poll(client: Any, video_id: str) -> dict[str, Any]:
         return {"status": "failed", "error": exc.message}
     except RetriableProviderError:
         return {}
-    return _status_of(client, data if isinstance(data, dict) else {})
-
-
-def _status_of(client: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """A status answer (or a listed video) read as the union of the documented shapes, with its credits."""
-    status = client.read_video(data)
-    if "deducted_credit" in data:
-        status["deducted_credit"] = data["deducted_credit"]
-    return status
+    return check_video_answer(data if isinstance(data, dict) else {}, video_id)
 
 
 def _apply_status(w: _Row, ledger: Ledger, status: dict[str, Any]) -> None:
     if not status:
         return
     columns = _status_columns(status)
-    w.status = columns.get("status", w.status)
+    w.status = status.get("status", w.status)
     w.video_url = columns.get("video_url", w.video_url)
     w.cover_url = columns.get("cover_url", w.cover_url)
     w.error = columns.get("error", w.error)
@@ -333,21 +419,23 @@ def _apply_status(w: _Row, ledger: Ledger, status: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------- creating
-def create_all(client: Any, ledger: Ledger, run_id: int, work: list[_Row], hooks: VideosHooks) -> str | None:
+def create_all(
+    client: Any, ledger: Ledger, run_id: int, work: list[_Row], hooks: VideosHooks
+) -> _Stop | None:
     """Create the videos of the ``create`` rows in order; returns why creating stopped (None: it did not)."""
-    stop: str | None = None
+    stop: _Stop | None = None
     for w in work:
         if w.action != "create":
             continue
         if stop is not None:
-            w.error = stop
+            w.error = stop.message
             continue
         stop = create_one(client, ledger, run_id, w)
         hooks.created(w.as_dict())
     return stop
 
 
-def create_one(client: Any, ledger: Ledger, run_id: int, w: _Row) -> str | None:
+def create_one(client: Any, ledger: Ledger, run_id: int, w: _Row) -> _Stop | None:
     """Send one create (recorded first); a lost answer is settled by the list.  Returns the reason
     to stop creating (credits ran out) or None."""
     video = w.video
@@ -371,35 +459,55 @@ def create_one(client: Any, ledger: Ledger, run_id: int, w: _Row) -> str | None:
         if exc.code != INSUFFICIENT_CREDIT:
             raise
         w.status, w.credits, w.error = "failed", 0.0, exc.message
-        return f"not started: JoggAI had no credit left for it (code {INSUFFICIENT_CREDIT})"
+        return _Stop(
+            "no-credit", f"not started: JoggAI had no credit left for it (code {INSUFFICIENT_CREDIT})"
+        )
     except ProviderError as exc:  # refused (40000, 10104) or still rate limited: no video, no credit
         ledger.update_video(w.entry_id, status="refused", credits=0.0, error=exc.message)
         w.status, w.credits, w.error = "failed", 0.0, exc.message
         return None
+    holder = _held_by_another(client, ledger, video_id, w.entry_id)
+    if holder is not None:
+        w.status = "unknown"
+        w.error = (
+            f"JoggAI answered video id {video_id}, which the state database holds for sheet row "
+            f"{holder.row} already: not trusted, creating stopped"
+        )
+        ledger.update_video(w.entry_id, status="unknown", error=w.error)
+        return _Stop("held-id", f"not started: JoggAI answered a video id another row holds ({video_id})")
     w.video_id, w.status, w.credits = video_id, "processing", video.credits
     ledger.update_video(w.entry_id, video_id=video_id, status="processing")
     return None
+
+
+def _held_by_another(client: Any, ledger: Ledger, video_id: str, entry_id: int) -> LedgerVideo | None:
+    others = (v for v in ledger.videos(client.name, client.base_url) if v.id != entry_id)
+    return next((v for v in others if v.video_id == video_id), None)
 
 
 def _settle_now(client: Any, ledger: Ledger, w: _Row, exc: UnknownOutcomeError) -> None:
     """The create's answer was lost: look for the video at once (it is not sent again)."""
     assert w.entry_id is not None
     entries = [e for e in ledger.videos(client.name, client.base_url, statuses=OPEN) if e.id == w.entry_id]
-    item = find_lost_videos(client, ledger, entries).get(w.entry_id)
+    item = find_lost_videos(client, ledger, entries).found.get(w.entry_id)
     if item is None:
-        ledger.update_video(w.entry_id, status="unknown", error=exc.message)
-        w.status, w.error = (
-            "unknown",
-            (
-                f"{exc.message}; it was not found in JoggAI's video list yet: the next run looks again "
-                "(nothing is created twice; --force would create it again)"
-            ),
-        )
+        w.status, w.error = "unknown", _lost_answer_text(exc)
+        ledger.update_video(w.entry_id, status="unknown", error=w.error)
         return
     w.video_id = item["id"]
     ledger.update_video(w.entry_id, video_id=w.video_id, status="processing")
     w.status, w.credits = "processing", w.video.credits
-    _apply_status(w, ledger, _status_of(client, item))
+    _apply_status(w, ledger, check_video_answer(item))
+
+
+def _lost_answer_text(exc: UnknownOutcomeError) -> str:
+    """The row's error for a create whose answer was lost (the video flow's own advice, not the product one's)."""
+    why = "the answer had no video id" if exc.code == "no-video-id" else "the answer was lost"
+    return (
+        f"JoggAI POST /v2/create_video_from_product: {why}, so the video may exist; it is not in JoggAI's video "
+        "list yet: the next run looks again and creates it only if the list shows it never arrived "
+        "(--retry-unknown creates it again at once, at the risk of a second video)"
+    )
 
 
 # ---------------------------------------------------------------------------------- waiting
@@ -418,12 +526,14 @@ def wait_for(client: Any, ledger: Ledger, work: list[_Row], waiter: Waiter, hook
 
 
 # ---------------------------------------------------------------------------------- the end
-def _summary(rows: list[dict[str, Any]], client: Any, cost: CostSummary, run_id: int) -> dict[str, Any]:
+def _summary(
+    rows: list[dict[str, Any]], client: Any, cost: CostSummary | None, run_id: int
+) -> dict[str, Any]:
     statuses: dict[str, int] = {}
     for r in rows:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     created = sum(1 for r in rows if r["action"] == "create" and r["video_id"])
-    spent = sum(r["credits"] or 0 for r in rows if r["action"] == "create")
+    spent = sum(r["credits_spent"] or 0 for r in rows)
     return {
         "run_id": run_id,
         "provider": "jogg",
@@ -431,22 +541,27 @@ def _summary(rows: list[dict[str, Any]], client: Any, cost: CostSummary, run_id:
         "created": created,
         "kept": sum(1 for r in rows if r["action"] == "keep"),
         "status": dict(sorted(statuses.items())),
-        "credits_estimated": cost.credits,
+        "credits_estimated": None if cost is None else cost.credits,
         "credits_spent": spent,
-        "credits_remaining_before": cost.remaining,
+        "credits_remaining_before": None if cost is None else cost.remaining,
         "requests": client.stats.requests,
     }
 
 
-def _exit(rows: list[dict[str, Any]], stop: str | None, waited: bool) -> tuple[int, CatalogSyncError | None]:
+def _exit(
+    rows: list[dict[str, Any]], stop: _Stop | None, waited: bool
+) -> tuple[int, CatalogSyncError | None]:
     """Exit 4 when a row failed, is unknown or was not started (or, after ``wait``, is still not done)."""
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in (*NOT_OK, "processing", "pending")}
     if stop is not None:
         rest = f"; {counts['not-started']} row(s) not started" if counts["not-started"] else ""
-        return RowsFailedError.exit_code, RowsFailedError(
-            f"JoggAI has no credit left (code {INSUFFICIENT_CREDIT}): creating stopped{rest} (see the report); "
-            "add credits and run again (the videos already made are not made again)"
-        )
+        if stop.reason == "held-id":
+            why = "JoggAI answered a video id another row already holds: creating stopped"
+            then = "the answer is not trusted; check JoggAI's video list before running again"
+        else:
+            why = "JoggAI has no credit left for the videos: creating stopped"
+            then = "add credits and run again (the videos already made are not made again)"
+        return RowsFailedError.exit_code, RowsFailedError(f"{why}{rest} (see the report); {then}")
     unfinished = counts["processing"] + counts["pending"] if waited else 0
     if any(counts[s] for s in NOT_OK) or unfinished:
         parts = [f"{counts[s]} {s}" for s in NOT_OK if counts[s]]

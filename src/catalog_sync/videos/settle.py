@@ -1,29 +1,55 @@
-"""Settling a video create whose answer was lost: look for it, never create it again.
+"""Settling a video create whose answer was lost: look for it, never create it blindly again.
 
 Credits are taken when JoggAI processes a create, so a second create of a video that exists
 spends them twice.  A create is recorded in the ledger (``sending``) before it is sent; when its
 answer is lost (or the run died), the video is looked for in ``GET /v2/product_videos``
 (newest first): one created from the time it was sent (give or take ``CLOCK_SKEW``), whose title
 is the name sent (when one was), whose product is the entry's (when the list says), and that no
-other ledger entry holds.  Found: the entry gets its id.  Not found: it stays ``unknown`` and is
-looked for again by the next run; only ``--force`` creates it again.
+other ledger entry holds.  Found: the entry gets its id.
+
+Not found: when the look-up covered the whole window around the send (it read back past the
+send, to the end of the list or to a video older than it) *and* the send is well behind us (the
+list holds a video created more than ``CLOCK_SKEW`` after it, or it was sent more than
+``SETTLE_WINDOW`` seconds ago), the create never reached JoggAI: the entry is ``not-created``
+(no credit) and the row is created again.  Otherwise it stays ``unknown`` and the next run looks
+again (``--retry-unknown`` creates it again on the user's word).
+
+The look-up is bounded: at most ``SETTLE_MAX_PAGES`` pages (the wanted video is among the
+newest), and it stops at a page that repeats videos already seen, a page without a usable
+``total``, or a short or empty page.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from catalog_sync.state import Ledger, LedgerVideo
 
-__all__ = ["CLOCK_SKEW", "OPEN", "find_lost_videos"]
+__all__ = [
+    "CLOCK_SKEW",
+    "NOT_CREATED",
+    "OPEN",
+    "SETTLE_MAX_PAGES",
+    "SETTLE_WINDOW",
+    "Settled",
+    "find_lost_videos",
+]
 
 #: Seconds the provider's clock may differ from ours (and a create may take to be processed).
 CLOCK_SKEW = 300.0
+#: Seconds after its send a create not in the list is taken as never having reached JoggAI.
+SETTLE_WINDOW = 2 * CLOCK_SKEW
 #: Ledger statuses of a create whose outcome is not known.
 OPEN = ("sending", "unknown")
+#: Ledger status of a create the video list shows never reached JoggAI (no video, no credit).
+NOT_CREATED = "not-created"
 PAGE_SIZE = 100
+#: Pages of the video list one settle reads at most (100 videos a page, newest first).
+SETTLE_MAX_PAGES = 10
 
 
 def _sent_time(entry: LedgerVideo) -> float | None:
@@ -60,38 +86,86 @@ def _matches(entry: LedgerVideo, item: dict[str, Any], sent: float | None) -> bo
     return sent is None or created is None or abs(created - sent) <= CLOCK_SKEW
 
 
-def _listed_since(client: Any, oldest: float | None) -> Iterable[dict[str, Any]]:
-    """Listed videos, newest first, until the list reaches ``oldest`` (less the clock skew)."""
-    page = 1
-    while page <= client.max_pages:
+@dataclass
+class _Scan:
+    """What one read of the video list saw: the oldest and newest creation times, and whether it
+    read back far enough to say a video sent at or after ``oldest`` would have been seen."""
+
+    complete: bool = False
+    newest: float | None = None
+    pages: int = 0
+    seen: set[str] = field(default_factory=set)
+
+    def note(self, created: list[float]) -> None:
+        if created:
+            self.newest = max(created) if self.newest is None else max(self.newest, *created)
+
+
+def _listed_since(client: Any, oldest: float | None, scan: _Scan) -> Iterator[dict[str, Any]]:
+    """Listed videos, newest first, until the list reaches ``oldest`` (less the clock skew), ends,
+    repeats itself, stops saying how many it holds, or ``SETTLE_MAX_PAGES`` pages were read."""
+    for page in range(1, min(SETTLE_MAX_PAGES, client.max_pages) + 1):
         videos, total = client.list_videos_page(page, PAGE_SIZE)
+        scan.pages = page
+        ids = {str(v.get("id", v.get("video_id"))) for v in videos}
+        if ids and ids <= scan.seen:
+            return  # the same page again: a list that does not page
+        scan.seen |= ids
         yield from videos
         created = [c for c in (_created(v) for v in videos) if c is not None]
-        done = not videos or (total is not None and page * PAGE_SIZE >= total)
-        if done or (oldest is not None and created and min(created) < oldest - CLOCK_SKEW):
+        scan.note(created)
+        if len(videos) < PAGE_SIZE or (total is not None and page * PAGE_SIZE >= total):
+            scan.complete = True  # the end of the list
             return
-        page += 1
+        if oldest is not None and created and min(created) < oldest - CLOCK_SKEW:
+            scan.complete = True  # read back past every send looked for
+            return
+        if total is None:
+            return  # a full page without a number of videos: cannot tell whether more follow
 
 
-def find_lost_videos(client: Any, ledger: Ledger, entries: list[LedgerVideo]) -> dict[int, dict[str, Any]]:
-    """Ledger entry id → the listed video found for it (entries not found are left out)."""
+@dataclass
+class Settled:
+    """Entry id → the listed video found for it; ``not_created``: the entries the list shows never
+    reached JoggAI."""
+
+    found: dict[int, dict[str, Any]] = field(default_factory=dict)
+    not_created: list[int] = field(default_factory=list)
+
+
+def find_lost_videos(
+    client: Any, ledger: Ledger, entries: list[LedgerVideo], *, now: Callable[[], float] = time.time
+) -> Settled:
+    """Look for each entry's video in the list; see the module docstring."""
+    settled = Settled()
     if not entries:
-        return {}
+        return settled
     known = {v.video_id for v in ledger.videos(client.name, client.base_url) if v.video_id}
     sent = {e.id: _sent_time(e) for e in entries}
     times = [t for t in sent.values() if t is not None]
     oldest = min(times) if len(times) == len(entries) else None
     newest_first = sorted(entries, key=lambda e: -(sent[e.id] or 0.0))  # as the list is ordered
-    found: dict[int, dict[str, Any]] = {}
-    for item in _listed_since(client, oldest):
+    scan = _Scan()
+    for item in _listed_since(client, oldest, scan):
         video_id = client.usable_id(item.get("id", item.get("video_id")))
         if video_id is None or video_id in known:
             continue
         for entry in newest_first:
-            if entry.id not in found and _matches(entry, item, sent[entry.id]):
-                found[entry.id] = {**item, "id": video_id}
+            if entry.id not in settled.found and _matches(entry, item, sent[entry.id]):
+                settled.found[entry.id] = {**item, "id": video_id}
                 known.add(video_id)
                 break
-        if len(found) == len(entries):
-            break
-    return found
+        if len(settled.found) == len(entries):
+            return settled
+    if scan.complete:
+        settled.not_created = [
+            e.id for e in entries if e.id not in settled.found and _long_past(sent[e.id], scan, now())
+        ]
+    return settled
+
+
+def _long_past(sent: float | None, scan: _Scan, now: float) -> bool:
+    """Whether a create sent at ``sent`` would be in the list by now (it is well behind us)."""
+    if sent is None:
+        return False
+    return (scan.newest is not None and scan.newest > sent + CLOCK_SKEW) or now - sent > SETTLE_WINDOW

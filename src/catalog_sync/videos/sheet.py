@@ -68,7 +68,20 @@ def load_video_sheet(path: str | Path, **read: Any) -> tuple[Sheet, ProviderSpec
     from catalog_sync.sheets import load_sheet  # the loader package imports the heavier readers
 
     spec = video_spec()
-    return load_sheet(path, known_fields=spec.field_names, **read), spec
+    sheet = load_sheet(path, known_fields=spec.field_names, **read)
+    _whole_numbers(sheet)
+    return sheet, spec
+
+
+#: Enum columns of numbers: a spreadsheet that turned ``15`` into ``15.0`` still means 15.
+WHOLE_NUMBER_COLUMNS = ("length", "avatar_type")
+
+
+def _whole_numbers(sheet: Sheet) -> None:
+    """``15.0`` (a spreadsheet's number written back as text) in a numeric enum column is ``15``."""
+    for column in WHOLE_NUMBER_COLUMNS:
+        if column in sheet.data.columns:
+            sheet.data[column] = sheet.data[column].str.replace(r"^\s*(\d+)\.0+\s*$", r"\1", regex=True)
 
 
 def validate_video_sheet(sheet: Sheet, spec: ProviderSpec) -> ValidationReport:
