@@ -330,11 +330,52 @@ def build_plan(
 
     ``base``: what a pull saw (a pulled workbook's hidden sheet): rows whose record it holds
     are merged three ways, cell by cell (see :func:`_three_way`)."""
+    view = ledger_view or LedgerView()
+    _check_request(sheet, spec, view, mode, blanks)
+    frame = _sheet_frame(sheet, spec)
+    if mode == "mirror":
+        _refuse_keyless_mirror(frame, spec)
+    remote = _remote_frame(remote_records, spec)
+    matcher = _Matcher(frame, remote, spec, view)
+    matcher.run()
+    remote = _with_adopted(remote, matcher, spec)
+    cols = [c for c in sheet.columns if c in spec.field_names and c != spec.remote_id]  # only the sheet's
+    compared = _compare(frame, remote, matcher, spec, blanks, cols)
+    merge = _Merge()
+    if base is not None:
+        merge = _three_way(
+            base, compared.matched, compared.new, compared.old, compared.differs, compared.kept, spec
+        )
+    for row, cells in merge.conflicts.items():
+        matcher.conflict[row] = _conflict_reason(cells)
+    plan = Plan(
+        provider=spec.provider,
+        catalog=catalog or str(sheet.path),
+        mode=mode,
+        blanks=blanks,
+        base_url=base_url,
+        columns=list(sheet.columns),
+    )
+    rows = _RowFacts.gather(sheet, frame, remote, matcher, compared, merge, spec)
+    plan.changes.extend(rows.changes(mode))
+    keyless = [c.row for c in plan.changes if c.action == "create" and not rows.has_key.get(c.row, False)]
+    if keyless:
+        keys = ", ".join(k for k in spec.keys if k != spec.remote_id)
+        plan.notes.append(
+            f"{len(keyless)} row(s) to create have no key ({keys}); they cannot be matched on a later run and "
+            f"would be created again; fill one of those columns (rows {', '.join(map(str, keyless[:10]))})"
+        )
+    if mode == "mirror":
+        plan.changes.extend(_mirror_deletes(remote, compared.matched, matcher, spec, base))
+    return plan
+
+
+def _check_request(sheet: Sheet, spec: ProviderSpec, view: LedgerView, mode: str, blanks: str) -> None:
+    """Refuse a mode, blanks policy or mirror run that cannot be planned."""
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     if blanks not in BLANKS:
         raise ConfigError(f"unknown --blanks {blanks!r}; use keep or clear")
-    view = ledger_view or LedgerView()
     if mode == "mirror" and not view.complete:
         raise ConfigError(
             f"{spec.provider} cannot delete products (its API has no delete or list), so --mode mirror is not "
@@ -345,33 +386,58 @@ def build_plan(
             "the sheet has no data rows; --mode mirror refuses an empty sheet (it would delete "
             "every remote record)"
         )
-    rid = spec.remote_id
+
+
+def _sheet_frame(sheet: Sheet, spec: ProviderSpec) -> pd.DataFrame:
+    """The sheet's spec columns (every key column present) in canonical form."""
     in_sheet = [c for c in sheet.columns if c in spec.field_names]
     frame = sheet.data[in_sheet].astype(object).fillna("")
     for key in spec.keys:
         if key not in frame.columns:
             frame[key] = ""
-    frame = normalise_frame(frame, spec).astype(object)
-    if mode == "mirror":
-        _refuse_keyless_mirror(frame, spec)
-    remote = _remote_frame(remote_records, spec)
-    matcher = _Matcher(frame, remote, spec, view)
-    matcher.run()
-    if matcher.adopted:  # JoggAI ids the ledger does not know: old values unknown ('')
-        extra = pd.DataFrame(
-            [
-                {**dict.fromkeys(spec.field_names, ""), rid: i, _RID: i, _FP: None}
-                for i in sorted(matcher.adopted)
-            ],
-            dtype=object,
-        )
-        remote = pd.concat([remote, extra], ignore_index=True)
+    return normalise_frame(frame, spec).astype(object)
 
-    cols = [c for c in in_sheet if c != rid]
-    by_rid = remote.set_index(_RID)
+
+def _with_adopted(remote: pd.DataFrame, matcher: _Matcher, spec: ProviderSpec) -> pd.DataFrame:
+    """JoggAI ids the ledger does not know, added to the remote side with old values unknown ('')."""
+    if not matcher.adopted:
+        return remote
+    rid = spec.remote_id
+    extra = pd.DataFrame(
+        [
+            {**dict.fromkeys(spec.field_names, ""), rid: i, _RID: i, _FP: None}
+            for i in sorted(matcher.adopted)
+        ],
+        dtype=object,
+    )
+    return pd.concat([remote, extra], ignore_index=True)
+
+
+@dataclass
+class _Compared:
+    """The matched rows' cells side by side: sheet (``new``) and remote (``old``), what differs."""
+
+    cols: list[str]
+    matched: pd.Series
+    new: pd.DataFrame
+    old: pd.DataFrame
+    differs: pd.DataFrame
+    kept: list[str]
+    #: row → the fields the provider cannot update whose value differs (reported, never sent)
+    frozen: dict[int, list[str]]
+
+
+def _compare(
+    frame: pd.DataFrame,
+    remote: pd.DataFrame,
+    matcher: _Matcher,
+    spec: ProviderSpec,
+    blanks: str,
+    cols: list[str],
+) -> _Compared:
     matched = matcher.matched.dropna()
     new = frame.loc[matched.index, cols]
-    old = by_rid.loc[matched.to_numpy(), cols].set_axis(matched.index)
+    old = remote.set_index(_RID).loc[matched.to_numpy(), cols].set_axis(matched.index)
     differs = new.ne(old)
     # keep: a blank cell changes nothing.  clear: it clears the field, except in the key columns:
     # a blank key cell means "this row does not use that key", never "remove the remote's key"
@@ -389,116 +455,147 @@ def build_plan(
         for row, name in stuck.index[stuck.to_numpy(dtype=bool)]:
             frozen.setdefault(int(row), []).append(str(name))
         differs.loc[:, fixed] = False
-    merge = _three_way(base, matched, new, old, differs, kept, spec) if base is not None else _Merge()
-    for row, cells in merge.conflicts.items():
-        matcher.conflict[row] = _conflict_reason(cells)
-    conflicts = pd.Index(sorted(matcher.conflict))
-    creates = frame.index.difference(matched.index).difference(conflicts)
-    filled = frame.loc[creates, cols] != ""
+    return _Compared(cols, matched, new, old, differs, kept, frozen)
 
+
+def _cell_diffs(
+    frame: pd.DataFrame, compared: _Compared, creates: pd.Index
+) -> dict[int, dict[str, dict[str, str]]]:
+    """Per row, {field: {old, new}}: the changed cells of matched rows, the filled cells of creates."""
     diffs: dict[int, dict[str, dict[str, str]]] = {}
-    for row, name, was, now in _cells(differs, old, new):
+    for row, name, was, now in _cells(compared.differs, compared.old, compared.new):
         diffs.setdefault(row, {})[name] = {"old": was, "new": now}
-    created = frame.loc[creates, cols]
-    for row, name, _was, now in _cells(filled, created, created):
+    created = frame.loc[creates, compared.cols]
+    for row, name, _was, now in _cells(created != "", created, created):
         diffs.setdefault(row, {})[name] = {"old": "", "new": now}
+    return diffs
 
-    kfield, kvalue = _first_key(frame, spec.keys)
-    kfield[matched.index] = matcher.match_by[matched.index]
-    for key in spec.keys:
-        by_key = matcher.match_by.eq(key)
-        kvalue[by_key] = frame.loc[by_key, key]
-    # plain Python lookups for the loop below (it only assembles the results)
-    raw = sheet.data.astype(object).fillna("")
-    raw_names = [str(c) for c in raw.columns]
-    raw_values = {
-        row: dict(zip(raw_names, map(str, cells), strict=True))
-        for row, cells in zip(raw.index.tolist(), raw.to_numpy(dtype=object).tolist(), strict=True)
-    }
-    key_names, key_values = _as_dict(kfield), _as_dict(kvalue)
-    matched_ids, matched_by = _as_dict(matched.astype(str)), _as_dict(matcher.match_by)
-    fingerprints = dict(zip(remote[_RID].astype(str), remote[_FP], strict=True))
-    natural = [k for k in spec.keys if k != rid]
-    has_key = _as_dict((frame.loc[:, natural] != "").any(axis=1)) if natural else {}
-    plan = Plan(
-        provider=spec.provider,
-        catalog=catalog or str(sheet.path),
-        mode=mode,
-        blanks=blanks,
-        base_url=base_url,
-        columns=list(sheet.columns),
-    )
-    keyless: list[int] = []
-    for row in frame.index.tolist():
-        r = int(row)
-        key = f"{key_names[row]}={key_values[row]}" if key_names[row] else f"row {r}"
-        change = Change(row=r, key=key, action="unchanged", values=raw_values[row])
-        change.remote_changed = merge.remote_changed.get(r, {})
-        if r in matcher.conflict:
-            change.action, change.reason, change.unknown = (
-                "conflict",
-                matcher.conflict[r],
-                r in matcher.unknown_rows,
-            )
-            change.conflicts = merge.conflicts.get(r, {})
-        elif row in matched_ids:
-            change.remote_id = matched_ids[row]
-            change.match = str(matched_by[row])
-            fp: Any = fingerprints.get(change.remote_id)
-            change.fingerprint = fp if isinstance(fp, str) and fp else None  # adopted ids have none
-            change.fields = diffs.get(r, {})
-            if r in frozen:
-                change.reason = (
-                    f"{spec.provider} cannot change the {', '.join(frozen[r])} of an existing product (its "
-                    f"update has no such field), so the remote keeps "
-                    f"{', '.join(repr(str(old.at[row, n])) for n in frozen[r])}; to have it use the new value, add "
-                    f"it as a new row (empty {rid}, a name no other product has)"
-                )
-                if not change.fields:
-                    change.action = "skip"
-            if change.fields:
-                change.action = "update"
-                if mode == "create":
-                    change.action = "skip"
-                    change.reason = (
-                        f"exists remotely (matched by {change.match}); --mode create does not update it"
-                    )
-        else:
-            change.fields = diffs.get(r, {})
-            change.action = "create"
-            if mode == "update":
-                change.action, change.reason = (
-                    "skip",
-                    "no remote record matches; --mode update does not create",
-                )
-            elif not has_key.get(row, False):
-                keyless.append(r)
-        plan.changes.append(change)
-    if keyless:
-        keys = ", ".join(k for k in spec.keys if k != rid)
-        plan.notes.append(
-            f"{len(keyless)} row(s) to create have no key ({keys}); they cannot be matched on a later run and "
-            f"would be created again; fill one of those columns (rows {', '.join(map(str, keyless[:10]))})"
+
+@dataclass
+class _RowFacts:
+    """Plain Python lookups per sheet row, for the loop that assembles the changes (no pandas in it)."""
+
+    spec: ProviderSpec
+    matcher: _Matcher
+    compared: _Compared
+    merge: _Merge
+    rows: list[Any]
+    diffs: dict[int, dict[str, dict[str, str]]]
+    values: dict[Any, dict[str, str]]
+    key_names: dict[Any, Any]
+    key_values: dict[Any, Any]
+    matched_ids: dict[Any, str]
+    matched_by: dict[Any, Any]
+    fingerprints: dict[str, Any]
+    has_key: dict[Any, bool]
+
+    @classmethod
+    def gather(
+        cls,
+        sheet: Sheet,
+        frame: pd.DataFrame,
+        remote: pd.DataFrame,
+        matcher: _Matcher,
+        compared: _Compared,
+        merge: _Merge,
+        spec: ProviderSpec,
+    ) -> _RowFacts:
+        conflicts = pd.Index(sorted(matcher.conflict))
+        creates = frame.index.difference(compared.matched.index).difference(conflicts)
+        kfield, kvalue = _first_key(frame, spec.keys)
+        kfield[compared.matched.index] = matcher.match_by[compared.matched.index]
+        for key in spec.keys:
+            by_key = matcher.match_by.eq(key)
+            kvalue[by_key] = frame.loc[by_key, key]
+        raw = sheet.data.astype(object).fillna("")
+        names = [str(c) for c in raw.columns]
+        natural = [k for k in spec.keys if k != spec.remote_id]
+        return cls(
+            spec=spec,
+            matcher=matcher,
+            compared=compared,
+            merge=merge,
+            rows=frame.index.tolist(),
+            diffs=_cell_diffs(frame, compared, creates),
+            values={
+                row: dict(zip(names, map(str, cells), strict=True))
+                for row, cells in zip(raw.index.tolist(), raw.to_numpy(dtype=object).tolist(), strict=True)
+            },
+            key_names=_as_dict(kfield),
+            key_values=_as_dict(kvalue),
+            matched_ids=_as_dict(compared.matched.astype(str)),
+            matched_by=_as_dict(matcher.match_by),
+            fingerprints=dict(zip(remote[_RID].astype(str), remote[_FP], strict=True)),
+            has_key=_as_dict((frame.loc[:, natural] != "").any(axis=1)) if natural else {},
         )
-    if mode == "mirror":
-        taken = set(matched.astype(str)) | matcher.claimed
-        gone = remote[~remote[_RID].isin(taken)]
-        if base is not None:  # only records the pull saw: one created remotely since is never deleted
-            gone = gone[gone[_RID].isin(list(base.values))]
-        gk_field, gk_value = _first_key(gone, spec.keys)
-        for idx, rec in gone.iterrows():
-            idx = int(str(idx))
-            rid_value = str(rec[_RID])
-            plan.changes.append(
-                Change(
-                    row=None,
-                    key=f"{gk_field[idx]}={gk_value[idx]}",
-                    action="delete",
-                    remote_id=rid_value,
-                    fingerprint=str(rec[_FP]) if rec[_FP] else None,
-                    match=rid,
-                    values={name: str(rec[name]) for name in spec.field_names},
-                    reason="no row of the sheet matches it (--mode mirror)",
-                )
+
+    def changes(self, mode: str) -> Iterator[Change]:
+        """Each sheet row's change, in sheet order."""
+        for row in self.rows:
+            r = int(row)
+            key = f"{self.key_names[row]}={self.key_values[row]}" if self.key_names[row] else f"row {r}"
+            change = Change(row=r, key=key, action="unchanged", values=self.values[row])
+            change.remote_changed = self.merge.remote_changed.get(r, {})
+            if r in self.matcher.conflict:
+                change.action, change.reason = "conflict", self.matcher.conflict[r]
+                change.unknown = r in self.matcher.unknown_rows
+                change.conflicts = self.merge.conflicts.get(r, {})
+            elif row in self.matched_ids:
+                self._matched(change, row, mode)
+            else:
+                change.fields, change.action = self.diffs.get(r, {}), "create"
+                if mode == "update":
+                    change.action, change.reason = (
+                        "skip",
+                        "no remote record matches; --mode update does not create",
+                    )
+            yield change
+
+    def _matched(self, change: Change, row: Any, mode: str) -> None:
+        """An update (or unchanged / skip) of the record ``row`` matched."""
+        r = int(row)
+        change.remote_id = self.matched_ids[row]
+        change.match = str(self.matched_by[row])
+        fp: Any = self.fingerprints.get(change.remote_id)
+        change.fingerprint = fp if isinstance(fp, str) and fp else None  # adopted ids have none
+        change.fields = self.diffs.get(r, {})
+        frozen = self.compared.frozen.get(r)
+        if frozen:
+            kept = ", ".join(repr(str(self.compared.old.at[row, n])) for n in frozen)
+            change.reason = (
+                f"{self.spec.provider} cannot change the {', '.join(frozen)} of an existing product (its "
+                f"update has no such field), so the remote keeps {kept}; to have it use the new value, add "
+                f"it as a new row (empty {self.spec.remote_id}, a name no other product has)"
             )
-    return plan
+            if not change.fields:
+                change.action = "skip"
+        if change.fields:
+            change.action = "update"
+            if mode == "create":
+                change.action = "skip"
+                change.reason = (
+                    f"exists remotely (matched by {change.match}); --mode create does not update it"
+                )
+
+
+def _mirror_deletes(
+    remote: pd.DataFrame, matched: pd.Series, matcher: _Matcher, spec: ProviderSpec, base: Base | None
+) -> Iterator[Change]:
+    """Mirror mode: a delete for each remote record no row matches (of those a pull saw, with a base)."""
+    taken = set(matched.astype(str)) | matcher.claimed
+    gone = remote[~remote[_RID].isin(taken)]
+    if base is not None:  # only records the pull saw: one created remotely since is never deleted
+        gone = gone[gone[_RID].isin(list(base.values))]
+    gk_field, gk_value = _first_key(gone, spec.keys)
+    for idx, rec in gone.iterrows():
+        idx = int(str(idx))
+        yield Change(
+            row=None,
+            key=f"{gk_field[idx]}={gk_value[idx]}",
+            action="delete",
+            remote_id=str(rec[_RID]),
+            fingerprint=str(rec[_FP]) if rec[_FP] else None,
+            match=spec.remote_id,
+            values={name: str(rec[name]) for name in spec.field_names},
+            reason="no row of the sheet matches it (--mode mirror)",
+        )
