@@ -48,3 +48,19 @@ def test_a_listing_held_as_columns_holds_what_record_from_makes_of_each_record(p
     assert len(table) == len(expected)
     assert list(table) == expected
     assert table[-1:] == expected[-1:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.text(max_size=8), st.text(alphabet="./?#%\\ab-1 \t\x00é", max_size=4)))
+def test_the_quick_id_check_answers_as_the_full_one(value: str) -> None:
+    import re
+
+    from catalog_sync.providers import base
+
+    quick = CLIENT.usable_id(value)
+    never = re.compile(r"(?!)")  # matches nothing: every value takes the full check
+    original, base._PLAIN_ID = base._PLAIN_ID, never
+    try:
+        assert quick == CLIENT.usable_id(value)
+    finally:
+        base._PLAIN_ID = original

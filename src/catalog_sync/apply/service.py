@@ -22,6 +22,7 @@ from typing import Any
 
 from catalog_sync.apply.executor import RunResult
 from catalog_sync.apply.settle import settle_open_intents
+from catalog_sync.bulk import collector_paused
 from catalog_sync.errors import (
     CatalogSyncError,
     InvalidCatalogError,
@@ -191,19 +192,20 @@ def plan_catalog(
     """
     provider.check_access()
     notes = settle_open_intents(provider, ledger, run_id=run_id)
-    records, view = read_remote(provider, ledger)
     base, base_note = usable_base(*read_base(sheet.path, spec), provider.base_url)
-    plan = build_plan(
-        sheet,
-        spec,
-        records,
-        view,
-        mode,
-        blanks,
-        base_url=public_base_url(provider.base_url),
-        catalog=catalog,
-        base=base,
-    )
+    with collector_paused():  # a million records and rows, none of them garbage
+        records, view = read_remote(provider, ledger)
+        plan = build_plan(
+            sheet,
+            spec,
+            records,
+            view,
+            mode,
+            blanks,
+            base_url=public_base_url(provider.base_url),
+            catalog=catalog,
+            base=base,
+        )
     if base is not None:
         notes.append(
             f"merged three ways with what was pulled at {base.pulled_at} (the sheet's {BASE_SHEET} sheet)"

@@ -30,6 +30,7 @@ sheet terms.  Everything about *sending* lives here, once:
 
 from __future__ import annotations
 
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -91,6 +92,9 @@ R = TypeVar("R")
 #: live in catalog_sync.defaults, which the command line reads without importing this module.
 MAX_MESSAGE = 500  # characters of provider text kept in a message
 MAX_ID_LENGTH = 200
+#: An id that is plainly usable: printable ASCII with none of space ``/ ? # % \\``, within the length.
+_PLAIN_ID_CHARS = "".join(re.escape(chr(c)) for c in range(0x21, 0x7F) if chr(c) not in "/?#%\\")
+_PLAIN_ID = re.compile(f"[{_PLAIN_ID_CHARS}]{{1,{MAX_ID_LENGTH}}}")
 #: The code of the error for a provider that could not be reached (nothing was sent).
 CANNOT_CONNECT = "cannot-connect"
 #: A connection that cannot be made is tried this many times in all (one quick retry), then final.
@@ -663,6 +667,8 @@ class Provider(ABC):
         its ends, or URL syntax (``/ ? # % \\``, ``.``/``..``).  Anything else (null, missing,
         a list, an object, ``""``) is not an id: a write never goes to a path without one.
         """
+        if type(value) is str and _PLAIN_ID.fullmatch(value) and value not in (".", ".."):
+            return value  # the common case (a UUID, a number as text), decided by one match
         if isinstance(value, bool) or value is None:
             return None
         if isinstance(value, int):
