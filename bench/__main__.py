@@ -62,12 +62,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pacing-updates", type=int, help="updates of the pacing figure (default 400)")
     parser.add_argument("--help-repeats", type=int, default=3, help="best of this many --help runs (3)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds one child process may take")
-    parser.add_argument(
-        "--plan-budget",
-        type=float,
-        default=900.0,
-        help="skip the plan figure if its read would take longer (s)",
-    )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument(
         "--workdir", type=Path, help="where catalogs and states go (default: a temporary folder)"
@@ -92,7 +86,6 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
         pacing_updates=args.pacing_updates or min(400, small),
         help_repeats=args.help_repeats,
         timeout_s=args.timeout,
-        plan_budget_s=args.plan_budget,
     )
 
 

@@ -4,27 +4,21 @@ Each anchor is a sub-command of this file, run by path (``python bench/anchors.p
 so the child imports only the standard library and the one package it measures:
 
 * ``parse-floor CSV``          imports pyarrow and parses the file (every column as text);
-* ``openpyxl-read XLSX``       reads every row with openpyxl in read-only mode;
-* ``sequential-read URL SIZE`` reads every Royalti list page, one after another, with requests;
-* ``plain-updates URL FILE N`` sends the same PUTs as ours with N plain concurrent clients.
+* ``openpyxl-read XLSX``       reads every row with openpyxl in read-only mode.
 
-The API key comes from ``BENCH_API_KEY`` in the environment, never the command line.
-``frictionless validate`` is the fifth anchor: :func:`frictionless_command`.
+``frictionless validate`` is the third anchor: :func:`frictionless_command`.  The remote
+figures' anchors (a plain sequential read, plain concurrent clients) are in :mod:`bench.remote`.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import os
 import shutil
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-KEY_VARIABLE = "BENCH_API_KEY"
 
 
 def command(name: str, *args: str) -> list[str]:
@@ -68,56 +62,9 @@ def openpyxl_read(path: str) -> int:
     return rows
 
 
-def sequential_read(url: str, size: str) -> int:
-    """Every page of ``GET /product`` in turn on one keep-alive session; the records seen."""
-    import requests
-
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {os.environ[KEY_VARIABLE]}"
-    page, pages, seen = 1, 1, 0
-    while page <= pages:
-        answer = session.get(f"{url}/product", params={"page": page, "size": int(size)}, timeout=60)
-        answer.raise_for_status()
-        body = answer.json()
-        pages, seen = int(body["totalPages"]), seen + len(body["products"])
-        page += 1
-    return seen
-
-
-def plain_updates(url: str, file: str, clients: str) -> int:
-    """``PUT /product/{id}`` for each ``[id, body]`` line of ``file`` with N threads; the 2xx count."""
-    import requests
-
-    jobs = iter(Path(file).read_text(encoding="utf-8").splitlines())
-    lock, done = threading.Lock(), [0]
-
-    def client() -> None:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {os.environ[KEY_VARIABLE]}"
-        while True:
-            with lock:
-                line = next(jobs, None)
-            if line is None:
-                return
-            rid, body = json.loads(line)
-            answer = session.put(f"{url}/product/{rid}", json=body, timeout=60)
-            if answer.ok:
-                with lock:
-                    done[0] += 1
-
-    threads = [threading.Thread(target=client) for _ in range(int(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return done[0]
-
-
 ANCHORS: dict[str, Callable[..., int]] = {
     "parse-floor": parse_floor,
     "openpyxl-read": openpyxl_read,
-    "sequential-read": sequential_read,
-    "plain-updates": plain_updates,
 }
 
 

@@ -16,33 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-#: The columns written per provider (all fields of the provider's template that a new row fills).
-COLUMNS = {
-    "royalti": [
-        "upc",
-        "title",
-        "displayArtist",
-        "catalogNumber",
-        "externalId",
-        "type",
-        "format",
-        "explicit",
-        "releaseDate",
-        "c_line_year",
-        "status",
-    ],
-    "jogg": ["product_id", "url", "name", "description", "target_audience", "media"],
-    "keevault": [
-        "product_id",
-        "name",
-        "description",
-        "source",
-        "require_non_expired",
-        "external_reference",
-        "status",
-    ],
-}
-
 
 def _numbered(prefix: str, numbers: np.ndarray, width: int = 7, suffix: str = "") -> np.ndarray:
     text = np.char.zfill(numbers.astype(str), width)
@@ -108,6 +81,12 @@ _BUILDERS: dict[str, Callable[[np.ndarray, np.random.Generator], dict[str, np.nd
     "keevault": _keevault,
 }
 _EDITED = {"royalti": "title", "jogg": "name", "keevault": "name"}
+#: The columns written per provider (all fields of the provider's template that a new row fills):
+#: the keys a builder gives (for one row), in its order.
+COLUMNS = {
+    provider: list(build(np.arange(1, dtype=np.int64), np.random.default_rng(0)))
+    for provider, build in _BUILDERS.items()
+}
 
 
 def changed_rows(rows: int, changed_share: float, seed: int = 0) -> np.ndarray:
@@ -125,7 +104,7 @@ def catalog_frame(provider: str, rows: int, changed_share: float = 0.0, seed: in
         raise ValueError(f"unknown provider {provider!r}; one of {', '.join(_BUILDERS)}")
     numbers = np.arange(rows, dtype=np.int64)
     columns = _BUILDERS[provider](numbers, np.random.default_rng(seed))
-    frame = pd.DataFrame({name: columns[name].astype(object) for name in COLUMNS[provider]})
+    frame = pd.DataFrame({name: column.astype(object) for name, column in columns.items()})
     edited = changed_rows(rows, changed_share, seed)
     if len(edited):
         column = _EDITED[provider]

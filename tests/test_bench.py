@@ -45,10 +45,11 @@ def test_the_smallest_bench_run_writes_every_figure_with_its_checks(tmp_path: Pa
     validate = results["figures"]["validate"]
     assert validate["status"] == "measured" and validate["measurements"]["ours"]["returncode"] == 0
     assert validate["checks"][0]["value"] > 0  # ours ÷ the pyarrow parse floor
-    assert results["figures"]["plan"]["measurements"]["planned_updates"] == 2  # 1% of 200 rows
-    assert results["figures"]["apply"]["measurements"]["ours_applied"] == 20
-    assert results["figures"]["apply"]["measurements"]["plain_applied"] == 20
-    assert results["figures"]["pacing"]["measurements"]["accepted"] > 20  # the listing and 20 writes
+    plan = results["figures"]["plan"]["measurements"]
+    assert (plan["source"], plan["records"], plan["changed"]) == ("bench.remote.bench_plan_read", 200, 2)
+    apply = results["figures"]["apply"]["measurements"]
+    assert apply["updates"] == 20 and apply["ours_per_s"] > 0 and apply["plain_per_s"] > 0
+    assert results["figures"]["pacing"]["measurements"]["requests"] > 20  # the listing and 20 writes
     assert set(results["figures"]["help"]["measurements"]["seconds"]) >= {"top level", "validate", "apply"}
     machine = results["machine"]
     assert {"cpu", "cores", "ram_gb", "python", "versions"} <= set(machine)
@@ -104,30 +105,11 @@ def test_a_childs_peak_rss_is_its_own(bench_importable: None) -> None:
     assert (failed.returncode, failed.stdout.strip(), failed.ok) == (3, "out", False)
 
 
-def test_the_rate_limited_sandbox_refuses_beyond_r_and_counts_the_sustained_write_rate(
-    bench_importable: None,
-) -> None:
-    from bench.sandboxes import RateLimit
-
-    now = [0.0]  # times in 1/32 s steps: exact in binary
-    limit = RateLimit(32, clock=lambda: now[0])  # holds a quarter second: 8 requests
-    assert [limit.take() for _ in range(9)] == [True] * 8 + [False]
-    now[0] += 0.0625  # 2 tokens later
-    assert [limit.take(write=True) for _ in range(3)] == [True, True, False]
-    for _ in range(32):  # one write every 1/32 s: exactly R
-        now[0] += 1 / 32
-        assert limit.take(write=True)
-    assert (limit.accepted, limit.refused, limit.accepted_writes) == (42, 2, 34)
-    assert limit.achieved_write_rps() == pytest.approx(33 / 1.0)  # 34 writes in 1 s, the first two together
-
-
 def test_bench_remote_answers_are_read_into_the_figures_keys(
     bench_importable: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """When bench/remote.py is there its functions are used (called with its own argument names)."""
-    import types
-
-    from bench import figures, parts
+    """The remote figures call bench/remote.py's functions (with its own argument names)."""
+    from bench import figures, remote
 
     calls: dict[str, dict[str, object]] = {}
 
@@ -138,17 +120,25 @@ def test_bench_remote_answers_are_read_into_the_figures_keys(
 
         return fn
 
-    remote = types.SimpleNamespace(
-        bench_plan_read=answer("plan", {"records": 300, "plain_read_s": 2.0, "plan_process_s": 2.5}),
-        bench_apply_capacity=answer(
+    monkeypatch.setattr(
+        remote,
+        "bench_plan_read",
+        answer("plan", {"records": 300, "plain_read_s": 2.0, "plan_process_s": 2.5}),
+    )
+    monkeypatch.setattr(
+        remote,
+        "bench_apply_capacity",
+        answer(
             "apply", {"plain_rows_per_s": 100.0, "apply_process_rows_per_s": 80.0, "apply_rows_per_s": 90.0}
         ),
-        bench_paced_apply=answer(
+    )
+    monkeypatch.setattr(
+        remote,
+        "bench_paced_apply",
+        answer(
             "pacing", {"share_of_limit": 0.95, "share_429": 0.01, "writes_per_s": 38.0, "answered_429": 4}
         ),
     )
-    real = parts._module
-    monkeypatch.setattr(parts, "_module", lambda name: remote if name == "remote" else real(name))
     sizes = figures.Sizes(plan_rows=300, updates=30, rps=40, pacing_updates=50)
     plan, apply, pacing = (figures.FIGURES[n](sizes, tmp_path) for n in ("plan", "apply", "pacing"))
     assert calls == {

@@ -36,6 +36,7 @@ from catalog_sync.sheets.table import (
     choose_columns,
     header_key,
     locate_header,
+    sheet_of_columns,
 )
 
 #: What Python's ``str.strip()`` removes (``str.isspace``), so both paths trim alike.
@@ -175,27 +176,22 @@ def build_columnar_sheet(
     for row, j, value in long_cells:
         _clip(ctx, value, f"{column_letter(j)}{row}", row, header[j] or None)
     data = _frame(rows, keep, names, index, long_cells)
-    if not len(body):
-        ctx.add(
-            "empty-catalog", f"the sheet has a header (row {header_row}) but no data rows", row=header_row
-        )
-    last = max((j for j in range(len(header)) if header[j] or used[j]), default=-1)
     carried = _ignored_columns(header, used, keep)
     ignored = None
     if carried:
         ignored = _frame(rows, [j for j, _ in carried], [name for _, name in carried], index, long_cells)
-    return Sheet(
+    return sheet_of_columns(
+        ctx,
+        header,
+        used,
+        keep,
+        names,
+        data,
+        header_row=header_row,
         path=path,
         sheet_name=None,
-        headers=header[: last + 1],
-        columns=names,
-        letters=[column_letter(j) for j in keep],
-        data=data,
-        problems=ctx.problems,
         encoding=encoding,
         delimiter=delimiter,
-        header_row=header_row,
-        source_headers={names[n]: header[j] for n, j in enumerate(keep)},
         ignored=ignored,
     )
 

@@ -300,11 +300,6 @@ def build_sheet(
     )
     if not rows:
         data = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
-        ctx.add(
-            "empty-catalog",
-            f"the sheet has a header (row {header_row}) but no data rows",
-            row=header_row,
-        )
     kinds_df = None
     if grid.kinds is not None:
         kinds_df = pd.DataFrame(
@@ -315,7 +310,6 @@ def build_sheet(
         )
         if not rows:
             kinds_df = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
-    last = max((j for j in range(width) if header[j] or used[j]), default=-1)
     carried = _ignored_columns(header, used, keep)
     ignored = ignored_kinds = None
     if carried:
@@ -332,21 +326,63 @@ def build_sheet(
                 index=index,
                 dtype=str,
             )
-    return Sheet(
+    return sheet_of_columns(
+        ctx,
+        header,
+        used,
+        keep,
+        names,
+        data,
+        header_row=header_row,
         path=path,
         sheet_name=sheet_name,
+        encoding=encoding,
+        delimiter=delimiter,
+        kinds=kinds_df,
+        ignored=ignored,
+        ignored_kinds=ignored_kinds,
+    )
+
+
+def sheet_of_columns(
+    ctx: _Context,
+    header: list[str],
+    used: list[bool],
+    keep: list[int],
+    names: list[str],
+    data: pd.DataFrame,
+    *,
+    header_row: int,
+    path: Path,
+    sheet_name: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    ignored: pd.DataFrame | None,
+    kinds: pd.DataFrame | None = None,
+    ignored_kinds: pd.DataFrame | None = None,
+) -> Sheet:
+    """The :class:`Sheet` of ``data``, the ``keep`` columns of ``header`` named ``names``: its headers
+    run to the last column with a header or a value (``used``), and no data row is a problem."""
+    if not len(data):
+        ctx.add(
+            "empty-catalog", f"the sheet has a header (row {header_row}) but no data rows", row=header_row
+        )
+    last = max((j for j in range(len(header)) if header[j] or used[j]), default=-1)
+    return Sheet(
         headers=header[: last + 1],
         columns=names,
         letters=[column_letter(j) for j in keep],
         data=data,
-        kinds=kinds_df,
         problems=ctx.problems,
+        header_row=header_row,
+        kinds=kinds,
         encoding=encoding,
         delimiter=delimiter,
-        header_row=header_row,
         source_headers={names[n]: header[j] for n, j in enumerate(keep)},
         ignored=ignored,
         ignored_kinds=ignored_kinds,
+        path=path,
+        sheet_name=sheet_name,
     )
 
 
