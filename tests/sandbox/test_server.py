@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 
 import pytest
 import requests
@@ -36,17 +35,15 @@ def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.mark.slow
 def test_200_concurrent_connections_all_answered(make_sandbox) -> None:
-    # each answer takes 300 ms: served one at a time, 200 would need 60 s
+    # each answer takes 300 ms: served one at a time, the last connection's answer would come after
+    # 60 s and reading it first would hit the 20 s socket timeout; served side by side, it is there
     sb = make_sandbox("jogg", faults=FaultConfig(latency_ms=300))
     socks = [socket.create_connection(("127.0.0.1", sb.port), timeout=20) for _ in range(200)]
     try:
-        start = time.monotonic()
         for s in socks:  # all 200 connections are open before any request is sent
             s.sendall(_request("/v2/visual_styles"))
-        answers = [_read_answer(s) for s in socks]
-        elapsed = time.monotonic() - start
+        answers = [_read_answer(s) for s in reversed(socks)]  # the last one sent is read first
         assert all(status == 200 and json.loads(body)["code"] == 0 for status, _, body in answers)
-        assert elapsed < 10, elapsed
         # keep-alive: the same 200 connections answer a second request
         for s in socks:
             s.sendall(_request("/v2/voices"))
