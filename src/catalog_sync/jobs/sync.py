@@ -54,6 +54,7 @@ __all__ = [
     "PlanOutcome",
     "PlanRequest",
     "Target",
+    "check_writable",
     "file_sha256",
     "run_apply",
     "run_plan",
@@ -536,10 +537,10 @@ def _check_report_path(request: ApplyRequest) -> None:
             state=state,
         )
         check_output(request.report, inputs)
-    _check_writable(request.report or state.parent / "reports" / "run.csv")
+    check_writable(request.report or state.parent / "reports" / "run.csv")
 
 
-def _check_writable(target: Path) -> None:
+def check_writable(target: Path) -> None:
     """ConfigError (nothing sent) when the report could not be written after the run."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

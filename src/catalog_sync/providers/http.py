@@ -73,7 +73,7 @@ class Answer:
         if not self.content:
             return None
         try:
-            return orjson.loads(self.content)  # a list page parses 2-3x faster than with json
+            return orjson.loads(self.content)  # a list page: 1.3x faster than json here
         except orjson.JSONDecodeError:
             pass  # what orjson refuses (UTF-16, NaN, integers past 64 bits, depth > 1024) json decides
         try:

@@ -37,7 +37,7 @@ from catalog_sync.errors import (
     RowsFailedError,
     UnknownOutcomeError,
 )
-from catalog_sync.jobs.sync import Target, file_sha256
+from catalog_sync.jobs.sync import Target, check_writable, file_sha256
 from catalog_sync.problems import Problem
 from catalog_sync.report import check_output
 from catalog_sync.sheets.model import Sheet
@@ -318,12 +318,7 @@ def _check_report_path(request: VideosRequest) -> None:
     target = request.report or state.parent / "reports" / "videos.csv"
     inputs: list[tuple[str, str | Path | None]] = [("video sheet", request.sheet), ("state database", state)]
     check_output(target, inputs)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write the report to {target}: {exc.strerror or exc}; nothing was sent"
-        ) from exc
+    check_writable(target)
 
 
 def _decide(
