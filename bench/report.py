@@ -62,7 +62,7 @@ class Figure:
     name: str
     title: str
     size: dict[str, Any]
-    status: str = "measured"  # measured | refused | unavailable | skipped | failed
+    status: str = "measured"  # measured | refused | unavailable | failed
     measurements: dict[str, Any] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     note: str = ""
