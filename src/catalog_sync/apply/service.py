@@ -35,6 +35,7 @@ from catalog_sync.plan.base import BASE_SHEET, read_base, usable_base
 from catalog_sync.plan.diff import build_plan
 from catalog_sync.plan.model import Plan, is_plan_file
 from catalog_sync.plan.remote import read_remote
+from catalog_sync.providers.records import records_by_id
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, public_base_url
@@ -182,7 +183,7 @@ def plan_catalog(
     blanks: str,
     run_id: int,
     catalog: str | None = None,
-) -> tuple[Plan, dict[str, Any]]:
+) -> tuple[Plan, Mapping[str, Any]]:
     """Check the credentials, settle what dead runs left in flight, read the remote side, and
     build the plan.
 
@@ -216,7 +217,7 @@ def plan_catalog(
     note = new_ledger_note(plan, provider, ledger)
     if note:
         plan.notes.insert(0, note)
-    return plan, {str(r.remote_id): r for r in records}
+    return plan, records_by_id(records)
 
 
 def new_ledger_note(plan: Plan, provider: Any, ledger: Ledger) -> str | None:

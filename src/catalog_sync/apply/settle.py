@@ -15,12 +15,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from catalog_sync.errors import RetriableProviderError, RowFailedError, UnknownOutcomeError
 from catalog_sync.normalise import normalise_value
 from catalog_sync.plan.model import Plan
 from catalog_sync.plan.remote import read_remote
+from catalog_sync.providers.records import records_by_id
 from catalog_sync.state import Ledger
 
 __all__ = ["read_remote", "recheck_saved_plan", "settle_open_intents"]  # read_remote: from plan.remote
@@ -82,7 +84,7 @@ def _already(change: Any, remote_id: str, reason: str) -> None:
     change.action, change.remote_id, change.reason = "unchanged", remote_id, reason
 
 
-def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> dict[str, Any]:
+def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> Mapping[str, Any]:
     """Re-read the records a saved plan targets; return id → current record.
 
     A row whose remote record already holds what the plan would send (an earlier apply of this
@@ -90,7 +92,7 @@ def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> dict[str, A
     nothing twice.  Otherwise a row whose remote side moved since the plan becomes ``conflict``.
     """
     records, view = read_remote(provider, ledger)
-    current = {str(r.remote_id): r for r in records}
+    current = records_by_id(records)
     spec = provider.spec
     unknowns = {(u.key_field, u.key_value): u for u in view.unknowns}
     index: dict[tuple[str, str], str] = {}

@@ -319,7 +319,7 @@ def _plan_for_apply(
     ledger: Ledger,
     run_id: int,
     catalog: str,
-) -> tuple[Plan, dict[str, Any]]:
+) -> tuple[Plan, Mapping[str, Any]]:
     """The plan to carry out: a saved one re-checked against the remote side, or a fresh one."""
     if saved is None:
         assert loaded is not None

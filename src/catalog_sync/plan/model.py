@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from catalog_sync.errors import ConfigError, InputError
 from catalog_sync.spec import ProviderSpec
 
-__all__ = ["ACTIONS", "PLAN_FORMAT", "WRITE_ACTIONS", "Change", "Plan"]
+__all__ = ["ACTIONS", "PLAN_FORMAT", "WRITE_ACTIONS", "Change", "Plan", "RowValues", "SheetCells"]
 
 #: Actions in display order.  ``skip`` is a row the mode leaves alone (with a reason).
 ACTIONS = ("create", "update", "delete", "conflict", "skip", "unchanged")
@@ -31,7 +35,56 @@ WRITE_ACTIONS = ("create", "update", "delete")
 PLAN_FORMAT = "catalog-sync-plan/1"
 
 
-@dataclass
+class SheetCells:
+    """A sheet's cells as text, for the rows' :class:`RowValues`: a column becomes a list of
+    strings the first time a row's value in it is asked for (a plan that is only shown never
+    asks, and a million rows need no dict each)."""
+
+    def __init__(self, data: pd.DataFrame) -> None:
+        self._data = data
+        self.names = [str(c) for c in data.columns]
+        self._where = {name: j for j, name in enumerate(self.names)}  # a repeated name: its last column
+        self._lists: dict[int, list[str]] = {}
+
+    def has(self, name: str) -> bool:
+        return name in self._where
+
+    def value(self, name: str, position: int) -> str:
+        j = self._where[name]
+        column = self._lists.get(j)
+        if column is None:  # two threads may both make it: the same list, no harm
+            cells = self._data.iloc[:, j].astype(object).fillna("").tolist()
+            column = self._lists[j] = [c if type(c) is str else str(c) for c in cells]
+        return column[position]
+
+    def row(self, position: int) -> RowValues:
+        return RowValues(self, position)
+
+
+class RowValues(Mapping[str, str]):
+    """One row's cells, {column: text}, read from its :class:`SheetCells` when asked for."""
+
+    __slots__ = ("_cells", "_position")
+
+    def __init__(self, cells: SheetCells, position: int) -> None:
+        self._cells, self._position = cells, position
+
+    def __getitem__(self, name: str) -> str:
+        if not self._cells.has(name):
+            raise KeyError(name)
+        return self._cells.value(name, self._position)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(self._cells.names))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys(self._cells.names))
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+@dataclass(slots=True)
 class Change:
     """What the plan does with one row (or one remote record, for a mirror delete)."""
 
@@ -44,7 +97,8 @@ class Change:
     match: str | None = None
     reason: str = ""
     unknown: bool = False
-    values: dict[str, str] = field(default_factory=dict)
+    #: the row's cells ({column: text}; a :class:`RowValues` when the plan was just made)
+    values: Mapping[str, str] = field(default_factory=dict)
     #: three-way merge: cells changed in the sheet and remotely, {name: {old, sheet, remote}}
     conflicts: dict[str, dict[str, str]] = field(default_factory=dict)
     #: three-way merge: remote edits since the pull that are kept, {name: {old, remote}}
@@ -78,7 +132,7 @@ class Change:
             data["conflicts"] = self.conflicts
         if self.remote_changed:
             data["remote_changed"] = self.remote_changed
-        data["values"] = self.values
+        data["values"] = dict(self.values)
         return data
 
     @classmethod

@@ -6,17 +6,28 @@ import hashlib
 import json
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from catalog_sync.spec import ProviderSpec
 
 import orjson
 
-__all__ = ["Outcome", "RemoteRecord", "RemoteTable", "Stats", "TablePage", "WriteResult", "fingerprint"]
+__all__ = [
+    "Outcome",
+    "RemoteRecord",
+    "RemoteTable",
+    "Stats",
+    "TablePage",
+    "WriteResult",
+    "fingerprint",
+    "records_by_id",
+]
 
 
 def fingerprint(raw: Any) -> str:
@@ -116,18 +127,22 @@ class Stats:
 
 
 class RemoteTable(Sequence[RemoteRecord]):
-    """A listing held as columns: one list of canonical strings per spec field, the ids and the
-    fingerprints, with no Python object per record or per field until one is asked for.
+    """A listing held as columns: a frame of canonical text (one Arrow-backed column per spec
+    field), the ids and the fingerprints, with no Python object per record or per field until
+    one is asked for.
 
-    The planner reads :attr:`columns` straight into its frame; anything else sees a sequence
-    of :class:`RemoteRecord` (built when indexed).  Made by a client's listing from pages of
-    sheet-term text (:meth:`from_pages`), put in canonical form once, column by column.
+    The planner reads :attr:`frame` straight into its diff; anything else sees a sequence of
+    :class:`RemoteRecord` (built when indexed; :meth:`by_id` finds them by remote id).  Made by a
+    client's listing from pages of sheet-term text (:meth:`from_pages`), put in canonical form
+    once, column by column.
     """
 
     canonical = True
 
-    def __init__(self, ids: list[str], columns: dict[str, list[str]], fingerprints: list[str]) -> None:
-        self.ids, self.columns, self.fingerprints = ids, columns, fingerprints
+    def __init__(self, ids: list[str], frame: pd.DataFrame, fingerprints: list[str]) -> None:
+        self.ids, self.frame, self.fingerprints = ids, frame, fingerprints
+        self._columns: dict[str, list[str]] | None = None
+        self._positions: dict[str, int] | None = None
 
     @classmethod
     def from_pages(cls, pages: Sequence[TablePage], spec: ProviderSpec) -> RemoteTable:
@@ -138,10 +153,25 @@ class RemoteTable(Sequence[RemoteRecord]):
 
         ids = [rid for page in pages for rid in page.ids]
         text = {name: [v for page in pages for v in page.columns[name]] for name in spec.field_names}
-        frame = normalise_frame(pd.DataFrame(text, columns=spec.field_names, dtype=object), spec)
-        columns = {name: frame[name].tolist() for name in spec.field_names}
-        columns[spec.remote_id] = ids
-        return cls(ids, columns, [fp for page in pages for fp in page.fingerprints])
+        frame = normalise_frame(pd.DataFrame(text, columns=spec.field_names, dtype="str"), spec)
+        frame[spec.remote_id] = pd.array(ids, dtype="str")
+        return cls(ids, frame, [fp for page in pages for fp in page.fingerprints])
+
+    @property
+    def columns(self) -> dict[str, list[str]]:
+        """{field: its values}, as lists (made once, when first asked for)."""
+        if self._columns is None:  # two threads may both make them: the same lists, no harm
+            self._columns = {str(name): self.frame[name].tolist() for name in self.frame.columns}
+        return self._columns
+
+    def by_id(self) -> Mapping[str, RemoteRecord]:
+        """remote id → its record, each record made when it is looked up."""
+        return _RecordsById(self)
+
+    def position(self, remote_id: str) -> int | None:
+        if self._positions is None:
+            self._positions = {rid: i for i, rid in reversed(list(enumerate(self.ids)))}  # the first wins
+        return self._positions.get(remote_id)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -162,6 +192,35 @@ class RemoteTable(Sequence[RemoteRecord]):
             return [self[i] for i in range(*index.indices(len(self)))]
         fields = {name: values[index] for name, values in self.columns.items()}
         return RemoteRecord(self.ids[index], fields, self.fingerprints[index], canonical=True)
+
+
+class _RecordsById(Mapping[str, RemoteRecord]):
+    """A :class:`RemoteTable` by remote id (a record is made only when it is looked up)."""
+
+    def __init__(self, table: RemoteTable) -> None:
+        self._table = table
+
+    def __getitem__(self, remote_id: str) -> RemoteRecord:
+        position = self._table.position(remote_id)
+        if position is None:
+            raise KeyError(remote_id)
+        return self._table[position]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(self._table.ids))
+
+    def __len__(self) -> int:
+        return len(set(self._table.ids))
+
+
+def records_by_id(records: Sequence[RemoteRecord]) -> Mapping[str, RemoteRecord]:
+    """remote id → record (the first of a repeated id), without making a listing's records."""
+    if isinstance(records, RemoteTable):
+        return records.by_id()
+    found: dict[str, RemoteRecord] = {}
+    for record in records:
+        found.setdefault(str(record.remote_id), record)
+    return found
 
 
 @dataclass
