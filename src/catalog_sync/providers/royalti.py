@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from catalog_sync.errors import FatalProviderError, RowFailedError
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult
 from catalog_sync.providers.http import Classified
-from catalog_sync.providers.records import RemoteTable, TablePage, fingerprint
+from catalog_sync.providers.records import RemoteTable, TablePage, fingerprints
 from catalog_sync.providers.royalti_auth import TokenManager
 
 __all__ = ["RoyaltiProvider"]
@@ -314,7 +314,7 @@ class RoyaltiProvider(Provider):
             if not set(map(type, values)) <= _TEXT_OR_NONE:  # None is '' to the normalising
                 values = [v if type(v) is str or v is None else self._sheet_text(name, v) for v in values]
             columns[name] = values
-        return TablePage(ids, columns, [fingerprint(p) for p in products])
+        return TablePage(ids, columns, fingerprints(products))
 
     def _walk(self, query: dict[str, Any] | None, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """No totals given: walk on while pages come back as full as the first one (a server may
