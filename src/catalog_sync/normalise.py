@@ -261,6 +261,8 @@ def _settled(text: pd.Series, field: FieldSpec) -> tuple[np.ndarray, pd.Series]:
 
 def _normalise_series(series: pd.Series, field: FieldSpec) -> pd.Series:
     text = _as_text(series)
+    if isinstance(text.dtype, pd.StringDtype) and not text.str.len().any():  # no value at all
+        return text
     text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
     ascii_only = _ascii(text)
     if not ascii_only.all():  # NFC changes only non-ASCII text

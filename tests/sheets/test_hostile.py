@@ -351,3 +351,31 @@ def test_csv_with_too_many_cells_is_refused(tmp_path, monkeypatch):
     path.write_text("a,b\n" + ",".join(["x"] * 500) + "\n")
     monkeypatch.setattr(limits, "MAX_SHEET_CELLS", 400)
     assert "refused: more than 400 cells (at line 2)" in load_error(path)
+
+
+def test_used_range_bound_finds_a_wider_cell_in_a_later_window(tmp_path, monkeypatch):
+    # the cheap bound looks only for cells wider than those seen so far: a stray cell far to the
+    # right, many small windows after the first, still widens it (and a bound that is too
+    # low would let an oversized sheet through)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["upc", "title"])
+    for i in range(300):
+        ws.append([f"{i:012d}", f"Release {i}"])
+    ws["M150"] = "stray"
+    ws["AB290"] = "stray"
+    path = tmp_path / "stray.xlsx"
+    wb.save(path)
+    monkeypatch.setattr(limits, "CHUNK_BYTES", 512)
+    monkeypatch.setattr(limits, "MAX_SHEET_CELLS", 301 * 28 - 1)
+    assert f"refused: the used range spans {301 * 28:,} cells" in load_error(path)
+
+
+def test_used_range_bound_counts_namespaced_rows():
+    from catalog_sync.sheets.zipguard import _Extent
+
+    extent = _Extent(exact=False)
+    extent.feed(b'<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="K1"/></x:row>')
+    extent.feed(b'<x:row r="7" spans="1:2"><x:c r="B7"/><x:c r="AA7"/></x:row>')
+    extent.feed(b'<row r="9"><c r="C9"/></row>')
+    assert (extent.last_row, extent.width) == (9, 27)

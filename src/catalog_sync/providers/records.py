@@ -163,9 +163,12 @@ class RemoteTable(Sequence[RemoteRecord]):
         from catalog_sync.normalise import normalise_frame
 
         ids = list(chain.from_iterable(page.ids for page in pages))
-        text = {name: _text_column([page.columns[name] for page in pages]) for name in spec.field_names}
+        text = {
+            name: _text_column([(page.columns[name], len(page.ids)) for page in pages])
+            for name in spec.field_names
+        }
         frame = normalise_frame(pd.DataFrame(text, columns=spec.field_names), spec)
-        frame[spec.remote_id] = _text_column([ids])
+        frame[spec.remote_id] = _text_column([(ids, len(ids))])
         return cls(ids, frame, list(chain.from_iterable(page.fingerprints for page in pages)))
 
     @property
@@ -205,13 +208,16 @@ class RemoteTable(Sequence[RemoteRecord]):
         return RemoteRecord(self.ids[index], fields, self.fingerprints[index], canonical=True)
 
 
-def _text_column(parts: list[list[Any]]) -> pd.Series:
-    """Lists of text (None for no value) as one Arrow-backed ``str`` column, built by Arrow itself
-    (3x faster than pandas from a million Python strings); anything that is not text goes through pandas."""
+def _text_column(parts: list[tuple[list[Any] | None, int]]) -> pd.Series:
+    """(values, how many) parts, values None for as many empty ones, as one Arrow-backed ``str``
+    column, built by Arrow itself (3x faster than pandas from a million Python strings; a field no
+    record fills costs nothing); anything that is not text goes through pandas."""
     import pandas as pd
     import pyarrow as pa
 
-    values = list(chain.from_iterable(parts))
+    if all(values is None for values, _size in parts):
+        return pd.Series(pa.nulls(sum(size for _values, size in parts), pa.large_string()), dtype="str")
+    values = list(chain.from_iterable([None] * size if part is None else part for part, size in parts))
     try:
         return pd.Series(pa.array(values, type=pa.large_string()), dtype="str")
     except (pa.ArrowTypeError, pa.ArrowInvalid):
@@ -252,5 +258,6 @@ class TablePage:
     """One list page as columns of sheet-term text (not yet canonical), ids and fingerprints."""
 
     ids: list[str]
-    columns: dict[str, list[str]]
+    #: per field, its values (None for no value); None for a field no record of the page fills
+    columns: dict[str, list[str | None] | None]
     fingerprints: list[str]

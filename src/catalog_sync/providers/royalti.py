@@ -302,7 +302,7 @@ class RoyaltiProvider(Provider):
         """A page's records as columns of sheet-term text (what :meth:`record_from` makes of one
         record, a column at a time: no dict per record)."""
         ids = [str(p["id"]) for p in products]  # _items found each usable: a whole number or a plain string
-        columns: dict[str, list[Any]] = {}
+        columns: dict[str, list[Any] | None] = {}
         for field in self.spec.fields:
             name = field.name
             values = list(map(dict.get, products, repeat(name)))
@@ -311,6 +311,9 @@ class RoyaltiProvider(Provider):
                     v if v not in (None, "") else p.get("catalog")
                     for v, p in zip(values, products, strict=True)
                 ]
+            if values.count(None) == len(values):  # a field no record of the page fills
+                columns[name] = None
+                continue
             if not set(map(type, values)) <= _TEXT_OR_NONE:  # None is '' to the normalising
                 values = [v if type(v) is str or v is None else self._sheet_text(name, v) for v in values]
             columns[name] = values

