@@ -263,7 +263,8 @@ def _normalise_series(series: pd.Series, field: FieldSpec) -> pd.Series:
     text = _as_text(series)
     if isinstance(text.dtype, pd.StringDtype) and not text.str.len().any():  # no value at all
         return text
-    text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
+    if text.str.contains("\r", regex=False).any():  # a pass that finds no \r copies nothing
+        text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
     ascii_only = _ascii(text)
     if not ascii_only.all():  # NFC changes only non-ASCII text
         text = text.copy()
@@ -272,14 +273,25 @@ def _normalise_series(series: pd.Series, field: FieldSpec) -> pd.Series:
     settled, canonical = _settled(text, field)
     result = canonical.where(settled, text)
     rest = ~settled & (text != "").to_numpy()
-    if rest.any():
-        # One call per distinct value left (re-cleaning covers the rare trim/NFC interplay).
-        others = text[rest]
-        uniques = pd.unique(others.to_numpy())
-        result[rest] = others.map({u: normalise_value(u, field) for u in uniques})
+    if rest.all():
+        result = _per_distinct(text, field)
+    elif rest.any():
+        result[rest] = _per_distinct(text[rest], field)
     if series.dtype != object and pd.api.types.is_string_dtype(series.dtype):
         return result.astype(series.dtype)  # keep pandas' str dtype when the sheet used it
     return result.astype(object)
+
+
+def _per_distinct(text: pd.Series, field: FieldSpec) -> pd.Series:
+    """``normalise_value`` of each value, called once per distinct value (re-cleaning covers the
+    rare trim/NFC interplay); Arrow finds the distinct values and puts the answers back."""
+    values = pa.array(text.astype(object).tolist() if text.dtype == object else text, type=pa.large_string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    uniques = pc.unique(values)
+    answers = pa.array([normalise_value(u, field) for u in uniques.to_pylist()], type=pa.large_string())
+    mapped = pc.take(answers, pc.index_in(values, value_set=uniques))
+    return pd.Series(mapped, index=text.index, dtype=text.dtype if text.dtype != object else "str")
 
 
 def normalise_frame(df: pd.DataFrame, spec: ProviderSpec) -> pd.DataFrame:
