@@ -167,3 +167,22 @@ def test_a_default_client_finds_the_servers_limit_and_keeps_under_it() -> None:
     assert refused >= 1  # it went past the default 10/s and found the limit
     assert refused / stats["total_requests"] <= 0.1
     assert client.pacing.reads.throttles == refused and client.pacing.writes.throttles == 0
+
+
+def test_a_burst_of_the_concurrency_leaves_at_once_then_the_safe_rate_paces():
+    # a run of a few pages or rows does not wait on the slow start; the sixth request does
+    lim, clock = limiter(10.0, burst=5)
+    waits = [lim.acquire() for _ in range(6)]
+    assert waits[:5] == [0.0] * 5
+    assert waits[5] == pytest.approx(0.1)
+
+
+def test_the_start_burst_is_the_clients_concurrency_but_never_with_a_user_rate():
+    client = get_provider("royalti").from_env(
+        base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "k"}, concurrency=6
+    )
+    assert client.pacing.reads.acquire() == 0.0
+    assert [client.pacing.writes.acquire() for _ in range(6)] == [0.0] * 6
+    paced = Pacing(5.0, 10.0, burst=6)  # --rate 5: kept from the first request on
+    assert paced.writes.acquire() == 0.0
+    assert paced.writes.acquire() > 0.1

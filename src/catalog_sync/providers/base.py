@@ -163,10 +163,16 @@ class Pacing:
     ``rate`` is the user's ``--rate`` (``None``: not set), ``default`` the provider's safe
     rate.  Adaptive buckets start at the user's rate (a ceiling too) or at ``default``;
     ``writes_only`` makes the write bucket a fixed cap at ``rate or default`` and reads unpaced.
+    ``burst`` (the client's concurrency): without a ``--rate``, that many requests may leave at
+    once before the safe rate paces them, so a run of a few pages or rows does not wait on the
+    slow start; a user's ``--rate`` is kept from the first request (burst 1).
     """
 
-    def __init__(self, rate: float | None, default: float | None, *, writes_only: bool = False) -> None:
+    def __init__(
+        self, rate: float | None, default: float | None, *, writes_only: bool = False, burst: int = 1
+    ) -> None:
         start = rate or default
+        burst = 1 if rate else max(1, int(burst))
         self.writes_only = writes_only
         if writes_only:
             self.reads: AdaptiveRateLimiter | RateLimiter = RateLimiter(None)
@@ -174,8 +180,8 @@ class Pacing:
         elif start is None:
             self.reads, self.writes = RateLimiter(None), RateLimiter(None)
         else:
-            self.reads = AdaptiveRateLimiter(start, ceiling=rate)
-            self.writes = AdaptiveRateLimiter(start, ceiling=rate)
+            self.reads = AdaptiveRateLimiter(start, ceiling=rate, burst=burst)
+            self.writes = AdaptiveRateLimiter(start, ceiling=rate, burst=burst)
 
     def bucket(self, method: str) -> AdaptiveRateLimiter | RateLimiter:
         return self.reads if method == "GET" else self.writes
@@ -295,7 +301,10 @@ class Provider(ABC):
         self.stats = Stats()
         self._canonical_memo: dict[tuple[str, str], str] = {}
         self.pacing = Pacing(
-            float(rate) if rate else None, self.default_rate, writes_only=self.rate_writes_only
+            float(rate) if rate else None,
+            self.default_rate,
+            writes_only=self.rate_writes_only,
+            burst=self.concurrency,
         )
         self.session = make_session(self.concurrency * 2, self.base_url)
         self.session.auth = _HookAuth(self)

@@ -81,7 +81,8 @@ class AdaptiveRateLimiter:
     """A token bucket whose fill rate adapts: slow start, then CUBIC after the first throttle.
 
     ``start``: the first rate (requests/s); ``ceiling``: never above it (``None``: no cap);
-    ``floor``: never below it.  Call :meth:`acquire` before each request (note :meth:`now`
+    ``floor``: never below it; ``burst``: requests that may leave at once (the first ones, and
+    after a pause) before the rate paces them.  Call :meth:`acquire` before each request (note :meth:`now`
     when it leaves), then :meth:`on_success` or :meth:`on_throttle` with its answer.
 
     * The rate only climbs while the bucket is what holds the senders back (the last
@@ -105,6 +106,7 @@ class AdaptiveRateLimiter:
         *,
         ceiling: float | None = None,
         floor: float = 0.5,
+        burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -114,7 +116,7 @@ class AdaptiveRateLimiter:
         self.floor = min(floor, ceiling) if ceiling is not None else floor
         self.now = clock
         self._lock = threading.Lock()
-        self._bucket = RateLimiter(self._bounded(start), clock=clock, sleep=sleep)
+        self._bucket = RateLimiter(self._bounded(start), burst, clock=clock, sleep=sleep)
         self._binding = False  # the last acquire waited for its token
         self._slow_start = True
         self._started = clock()
