@@ -171,7 +171,7 @@ def test_a_default_client_finds_the_servers_limit_and_keeps_under_it() -> None:
 
 def test_a_burst_of_the_concurrency_leaves_at_once_then_the_safe_rate_paces():
     # a run of a few pages or rows does not wait on the slow start; the sixth request does
-    lim, clock = limiter(10.0, burst=5)
+    lim, _clock = limiter(10.0, burst=5)
     waits = [lim.acquire() for _ in range(6)]
     assert waits[:5] == [0.0] * 5
     assert waits[5] == pytest.approx(0.1)
