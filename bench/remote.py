@@ -4,7 +4,8 @@ Functions another harness calls; each returns a dict of numbers (seconds, ratios
 
 * :func:`bench_plan_read`: ``catalog-sync plan`` of N rows against N remote records (1% changed)
   on the Royalti sandbox, and the library's listing alone, vs a plain sequential read of the
-  same list pages with ``requests`` (target: plan ≤ 1.5× the plain read);
+  same list pages with ``requests`` (target: plan ≤ 1.5× the plain read); each side is the best
+  of two runs;
 * :func:`bench_apply_capacity`: a default ``catalog-sync apply`` of N updates at 50 ms latency
   vs what 8 plain concurrent ``requests`` clients get from the same server (target ≥ 85%);
 * :func:`bench_paced_apply`: a default apply against a sandbox limiting to R requests/s
@@ -194,9 +195,13 @@ def bench_plan_read(records: int = 100_000) -> dict[str, Any]:
             listed = client.list_remote()
             listing = time.perf_counter() - started
             assert len(listed) == records, len(listed)
-            plan_seconds, done = _cli(folder, url, "plan", str(folder / "catalog.csv"), "-p", "royalti")
-            if done.returncode != 0:
-                raise RuntimeError(f"plan failed ({done.returncode}): {done.stderr[-2000:]}")
+            runs = []  # the best of two, as for the plain read: one noisy neighbour does not decide it
+            for _ in range(2):
+                plan_seconds, done = _cli(folder, url, "plan", str(folder / "catalog.csv"), "-p", "royalti")
+                if done.returncode != 0:
+                    raise RuntimeError(f"plan failed ({done.returncode}): {done.stderr[-2000:]}")
+                runs.append(plan_seconds)
+            plan_seconds = min(runs)
     return {
         "records": records,
         "pages": pages,
@@ -204,6 +209,7 @@ def bench_plan_read(records: int = 100_000) -> dict[str, Any]:
         "plain_read_s": round(plain, 3),
         "listing_s": round(listing, 3),
         "plan_process_s": round(plan_seconds, 3),
+        "plan_process_runs_s": [round(r, 3) for r in runs],
         "listing_vs_plain": round(listing / plain, 2),
         "plan_vs_plain": round(plan_seconds / plain, 2),
         "target_plan_vs_plain": 1.5,

@@ -17,7 +17,7 @@ from itertools import repeat
 from typing import Any, ClassVar
 
 from catalog_sync.errors import FatalProviderError, RowFailedError
-from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult
+from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, all_plain_ids
 from catalog_sync.providers.http import Classified
 from catalog_sync.providers.records import RemoteTable, TablePage, fingerprints
 from catalog_sync.providers.royalti_auth import TokenManager
@@ -241,6 +241,8 @@ class RoyaltiProvider(Provider):
             raise self.contract(f"{where} has no products list (keys: {', '.join(map(str, list(body)[:8]))})")
         if not isinstance(value, list):
             raise self.contract(f"{where}: {key} is {_kind(value)}, not a list")
+        if all(type(item) is dict for item in value) and all_plain_ids([item.get("id") for item in value]):
+            return value  # the common page, checked in one pass; anything else is checked record by record
         for number, item in enumerate(value, 1):
             if not isinstance(item, dict):
                 raise self.contract(f"{where}: record {number} is {_kind(item)}, not an object")
