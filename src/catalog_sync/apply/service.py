@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -32,7 +33,7 @@ from catalog_sync.errors import (
     Terminated,
 )
 from catalog_sync.plan.base import BASE_SHEET, read_base, usable_base
-from catalog_sync.plan.diff import build_plan
+from catalog_sync.plan.diff import build_plan, canonical_sheet
 from catalog_sync.plan.model import Plan, is_plan_file
 from catalog_sync.plan.remote import read_remote
 from catalog_sync.providers.records import records_by_id
@@ -194,7 +195,13 @@ def plan_catalog(
     provider.check_access()
     notes = settle_open_intents(provider, ledger, run_id=run_id)
     base, base_note = usable_base(*read_base(sheet.path, spec), provider.base_url)
-    with collector_paused():  # a million records and rows, none of them garbage
+    with (
+        collector_paused(),
+        ThreadPoolExecutor(1) as pool,
+    ):  # a million records and rows, none of them garbage
+        # the sheet side of the diff is made while the listing is read (its Arrow kernels leave
+        # the interpreter to the listing's threads): a second of a million-row plan
+        canonical = pool.submit(canonical_sheet, sheet, spec)
         records, view = read_remote(provider, ledger)
         plan = build_plan(
             sheet,
@@ -206,6 +213,7 @@ def plan_catalog(
             base_url=public_base_url(provider.base_url),
             catalog=catalog,
             base=base,
+            canonical=canonical.result(),
         )
     if base is not None:
         notes.append(

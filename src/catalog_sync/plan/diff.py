@@ -44,7 +44,7 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Unknown
 
-__all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan"]
+__all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan", "canonical_sheet"]
 
 _RID, _FP = "__rid", "__fp"
 
@@ -398,14 +398,16 @@ def build_plan(
     base_url: str = "",
     catalog: str | None = None,
     base: Base | None = None,
+    canonical: pd.DataFrame | None = None,
 ) -> Plan:
     """Work out the plan for ``sheet`` against ``remote_records`` (see the module docstring).
 
     ``base``: what a pull saw (a pulled workbook's hidden sheet): rows whose record it holds
-    are merged three ways, cell by cell (see :func:`_three_way`)."""
+    are merged three ways, cell by cell (see :func:`_three_way`).  ``canonical``: the sheet's
+    :func:`canonical_sheet`, when the caller made it already (while the remote side was read)."""
     view = ledger_view or LedgerView()
     _check_request(sheet, spec, view, mode, blanks)
-    frame = _sheet_frame(sheet, spec)
+    frame = canonical_sheet(sheet, spec) if canonical is None else canonical
     if mode == "mirror":
         _refuse_keyless_mirror(frame, spec)
     remote = _remote_frame(remote_records, spec)
@@ -461,8 +463,10 @@ def _check_request(sheet: Sheet, spec: ProviderSpec, view: LedgerView, mode: str
         )
 
 
-def _sheet_frame(sheet: Sheet, spec: ProviderSpec) -> pd.DataFrame:
-    """The sheet's spec columns (every key column present) in canonical form."""
+def canonical_sheet(sheet: Sheet, spec: ProviderSpec) -> pd.DataFrame:
+    """The sheet's spec columns (every key column present) in canonical form: the sheet side of
+    the diff, which needs nothing of the remote side (Arrow kernels, so it can be made in a thread
+    while the listing is read)."""
     in_sheet = [c for c in sheet.columns if c in spec.field_names]
     frame = _text_frame(sheet.data.loc[:, in_sheet], in_sheet)
     for key in spec.keys:
