@@ -282,12 +282,20 @@ def _normalise_series(series: pd.Series, field: FieldSpec) -> pd.Series:
     return result.astype(object)
 
 
+def arrow_text(series: pd.Series) -> pa.Array:
+    """A column of text as one Arrow ``large_string`` array (an Arrow-backed column's own data)."""
+    if not isinstance(series.dtype, pd.StringDtype):
+        return pa.array(series.astype(object).tolist(), type=pa.large_string())
+    data = pa.array(series)
+    if isinstance(data, pa.ChunkedArray):
+        data = data.combine_chunks()
+    return data.cast(pa.large_string())
+
+
 def _per_distinct(text: pd.Series, field: FieldSpec) -> pd.Series:
     """``normalise_value`` of each value, called once per distinct value (re-cleaning covers the
     rare trim/NFC interplay); Arrow finds the distinct values and puts the answers back."""
-    values = pa.array(text.astype(object).tolist() if text.dtype == object else text, type=pa.large_string())
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = arrow_text(text)
     uniques = pc.unique(values)
     answers = pa.array([normalise_value(u, field) for u in uniques.to_pylist()], type=pa.large_string())
     mapped = pc.take(answers, pc.index_in(values, value_set=uniques))

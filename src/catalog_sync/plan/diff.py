@@ -31,12 +31,11 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_sync.defaults import BLANKS, MODES
 from catalog_sync.errors import ConfigError, InvalidCatalogError
-from catalog_sync.normalise import normalise_frame
+from catalog_sync.normalise import arrow_text, normalise_frame
 from catalog_sync.plan.base import Base
 from catalog_sync.plan.model import Change, Plan, RowValues, SheetCells
 from catalog_sync.providers.records import RemoteTable
@@ -99,17 +98,8 @@ def _text_frame(columns: Any, names: Sequence[str]) -> pd.DataFrame:
 
 def _index_in(values: pd.Series, among: pd.Series) -> np.ndarray:
     """Per value, the position of its first equal in ``among`` (-1 when none): one Arrow hash look-up."""
-    found = pc.index_in(_arrow_text(values), value_set=_arrow_text(among))
+    found = pc.index_in(arrow_text(values), value_set=arrow_text(among))
     return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _arrow_text(series: pd.Series) -> pa.Array:
-    if not isinstance(series.dtype, pd.StringDtype):
-        return pa.array(series.astype(object).tolist(), type=pa.large_string())
-    data = pa.array(series)  # the Arrow data itself
-    if isinstance(data, pa.ChunkedArray):
-        data = data.combine_chunks()
-    return data.cast(pa.large_string())
 
 
 def _positions(remote: pd.DataFrame, ids: pd.Series) -> np.ndarray:
@@ -234,7 +224,9 @@ class _Matcher:
         theirs, ids = theirs[filled], self.remote[_RID][filled]
         repeated = theirs.duplicated(keep=False).to_numpy(dtype=bool)  # ids are unique: 2+ records
         found = _index_in(values, theirs[~repeated])
-        several = values.isin(theirs[repeated]).to_numpy(dtype=bool) if repeated.any() else found < -1
+        several = np.zeros(len(values), dtype=bool)
+        if repeated.any():
+            several = values.isin(theirs[repeated]).to_numpy(dtype=bool)
         one = values.index[found >= 0]
         first = ids[~repeated].to_numpy(dtype=object)[found[found >= 0]]
         shared: dict[str, list[str]] = {}

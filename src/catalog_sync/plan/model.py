@@ -44,6 +44,7 @@ class SheetCells:
         self._data = data
         self.names = [str(c) for c in data.columns]
         self._where = {name: j for j, name in enumerate(self.names)}  # a repeated name: its last column
+        self.keys = list(self._where)  # each name once, in sheet order
         self._lists: dict[int, list[str]] = {}
 
     def has(self, name: str) -> bool:
@@ -75,10 +76,10 @@ class RowValues(Mapping[str, str]):
         return self._cells.value(name, self._position)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(self._cells.names))
+        return iter(self._cells.keys)
 
     def __len__(self) -> int:
-        return len(dict.fromkeys(self._cells.names))
+        return len(self._cells.keys)
 
     def __repr__(self) -> str:
         return repr(dict(self))
