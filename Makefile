@@ -9,7 +9,7 @@ BENCH_VENV ?= .venv-bench
 BENCH_STAMP = $(BENCH_VENV)/.installed
 BENCH_ARGS ?=
 
-.PHONY: install demo test lint type check bench clean libreoffice
+.PHONY: install demo test lint type docs check bench clean libreoffice
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,7 +45,12 @@ lint: install
 type: install
 	$(BIN)/mypy
 
-check: lint type test
+# docs/ as a site: a broken link, a missing page or a stale generated reference fails the build.
+docs: install
+	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+
+# What CI runs (.ci/run): lint, format, strict types, the docs and the whole suite.
+check: lint type docs test
 
 # `make bench BENCH_ARGS="--quick"` or BENCH_ARGS="--only validate --rows 100000" for fast iterations.
 bench: $(BENCH_STAMP)
