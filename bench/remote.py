@@ -154,7 +154,7 @@ def plain_read(url: str, pages: int) -> float:
     session = _session()
     started = time.perf_counter()
     for page in range(1, pages + 1):
-        params = {"page": page, "size": PAGE_SIZE, "sort": "createdAt", "order": "asc"}
+        params: dict[str, str | int] = {"page": page, "size": PAGE_SIZE, "sort": "createdAt", "order": "asc"}
         answer = session.get(f"{url}/product/", params=params, timeout=60)
         answer.raise_for_status()
         answer.json()

@@ -30,7 +30,7 @@ import datetime as _dt
 import json
 import re
 import unicodedata
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -230,13 +230,13 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 def _ascii(text: pd.Series) -> np.ndarray:
     values = pa.array(text, type=pa.large_string())
-    return pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
+    return cast(np.ndarray, pc.string_is_ascii(values).to_numpy(zero_copy_only=False))
 
 
 def _digits(text: pd.Series) -> np.ndarray:
     values = pa.array(text, type=pa.large_string())
     decimal = pc.and_(pc.utf8_is_decimal(values), pc.string_is_ascii(values))
-    return pc.fill_null(decimal, False).to_numpy(zero_copy_only=False)
+    return cast(np.ndarray, pc.fill_null(decimal, False).to_numpy(zero_copy_only=False))
 
 
 def _settled(text: pd.Series, field: FieldSpec) -> tuple[np.ndarray, pd.Series]:

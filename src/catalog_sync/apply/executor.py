@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from catalog_sync.errors import (
     FatalProviderError,
@@ -274,7 +274,7 @@ class _Executor:
             return _unexpected(change, exc)
         if outcome.status == "ok" and not self.provider.can_lookup and change.row is not None:
             self._clear_unknowns(change)
-        return outcome
+        return cast(RowOutcome, outcome)
 
     def _clear_unknowns(self, change: Change) -> None:
         """A row now pushed with a known id settles any unknown create recorded for its keys."""

@@ -159,8 +159,9 @@ def connect(
     """The provider client, with credentials from ``env`` (default: the process environment) or the
     config file (ConfigError when missing).  ``limits`` (``providers.base.ClientLimits``) bounds
     what the provider may answer."""
+    from catalog_sync.defaults import DEFAULT_TIMEOUT
     from catalog_sync.providers import get_provider
-    from catalog_sync.providers.base import DEFAULT_TIMEOUT, ClientLimits
+    from catalog_sync.providers.base import ClientLimits
 
     klass = get_provider(provider)
     return klass.from_env(

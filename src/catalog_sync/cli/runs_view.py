@@ -122,7 +122,7 @@ def _status(run: dict[str, Any]) -> dict[str, Any]:
     return {**run, "status": status}
 
 
-def _render_run(run: dict, outcomes: list[dict]) -> None:
+def _render_run(run: dict[str, Any], outcomes: list[dict[str, Any]]) -> None:
     console = Console(soft_wrap=False)
     stopped = ", interrupted" if run.get("stopped") == "interrupted" else ""
     title = f"Run {run['id']}: {_what(run)}, exit {run['exit_code']}{stopped}"

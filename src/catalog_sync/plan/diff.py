@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -161,7 +161,7 @@ def _key_fields(frame: pd.DataFrame, matcher: _Matcher, spec: ProviderSpec) -> t
 def _in_sheet_order(series: pd.Series, index: pd.Index) -> list[Any]:
     """``series`` as a list in the order of ``index``; None where it has no value."""
     aligned = series.reindex(index).astype(object)
-    return aligned.where(aligned.notna(), None).tolist()
+    return cast(list[Any], aligned.where(aligned.notna(), None).tolist())
 
 
 class _Matcher:

@@ -87,6 +87,7 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = TypeVar("P", bound="Provider")
 
 #: Defaults of the limits every client enforces (README "Limits"; the CLI options change them)
 #: live in catalog_sync.defaults, which the command line reads without importing this module.
@@ -339,7 +340,7 @@ class Provider(ABC):
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_env(
-        cls: type[T],
+        cls: type[P],
         base_url: str | None = None,
         rate: float | None = None,
         concurrency: int | None = None,
@@ -348,7 +349,7 @@ class Provider(ABC):
         env: dict[str, str] | None = None,
         config_path: str | None = None,
         **options: Any,
-    ) -> T:
+    ) -> P:
         """Build from the environment / ``catalog-sync.toml`` (explicit kwargs win).
 
         Credential kwargs (e.g. ``api_key=``) go to :meth:`Credentials.load`; other kwargs
@@ -367,7 +368,7 @@ class Provider(ABC):
             raise
         demo = demo_credentials(klass.name, credentials, url, env=env, config=config)
         (demo or credentials).require()
-        client = klass(
+        client: P = klass(
             demo or credentials, base_url=url, rate=rate, concurrency=concurrency, timeout=timeout, **options
         )
         if demo is not None:

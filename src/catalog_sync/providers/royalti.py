@@ -14,7 +14,7 @@ import math
 import threading
 from collections.abc import Sequence
 from itertools import repeat
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from catalog_sync.errors import FatalProviderError, RowFailedError
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, all_plain_ids
@@ -214,7 +214,7 @@ class RoyaltiProvider(Provider):
         if isinstance(body, dict):
             for key in ("product", "Product", "data"):
                 if isinstance(body.get(key), dict):
-                    return body[key]
+                    return cast(dict[str, Any] | None, body[key])
             if body.get("id"):
                 return body
         return None

@@ -16,7 +16,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import requests
 from requests.auth import AuthBase
@@ -163,5 +163,5 @@ def _find(body: Any, *names: str) -> str | None:
         if isinstance(holder, dict):
             for name in names:
                 if isinstance(holder.get(name), str) and holder[name]:
-                    return holder[name]
+                    return cast(str | None, holder[name])
     return None

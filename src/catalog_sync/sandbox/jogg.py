@@ -26,7 +26,7 @@ import base64
 import math
 import random
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from catalog_sync.registry import PROVIDERS
@@ -257,7 +257,7 @@ class JoggEmulator(Emulator):
         problems = check(body)
         if problems:
             return fail(40000, f"Parameter error: {problems[0]}")
-        return body
+        return cast(dict[str, Any], body)
 
     def create_product(self, req: Request) -> Response:
         body = self._body(req, self._check_create)

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from jsonschema import Draft4Validator, FormatChecker
@@ -34,7 +34,7 @@ class BodyProblem:
 @functools.cache
 def _document(name: str) -> dict[str, Any]:
     text = resources.files("catalog_sync.openapi").joinpath(name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return cast(dict[str, Any], yaml.safe_load(text))
 
 
 def _resolve(node: Any, doc: dict[str, Any], depth: int = 0) -> Any:
@@ -58,13 +58,13 @@ def load_request_schema(
     """The resolved JSON schema of ``method path``'s request body in ``document``."""
     doc = _document(document)
     op = doc["paths"][path][method.lower()]
-    return _resolve(op["requestBody"]["content"][content_type]["schema"], doc)
+    return cast(dict[str, Any], _resolve(op["requestBody"]["content"][content_type]["schema"], doc))
 
 
 def component_schema(document: str, name: str) -> dict[str, Any]:
     """The resolved ``components/schemas/<name>`` of ``document``."""
     doc = _document(document)
-    return _resolve(doc["components"]["schemas"][name], doc)
+    return cast(dict[str, Any], _resolve(doc["components"]["schemas"][name], doc))
 
 
 def _order(schema: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ import json
 import os
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from catalog_sync.sandbox.base import Request, Response, SlidingWindow
 from catalog_sync.sandbox.store import Store
@@ -110,7 +110,7 @@ class RoyaltiAuth:
             return err(401, message, code="TOKEN_EXPIRED")
         if claims.get("typ") != kind:
             return err(401, f"Invalid token type: {kind} token required")
-        return claims
+        return cast(dict[str, Any], claims)
 
     def check_bearer(self, req: Request, api_key: str) -> Response | None:
         """None for the workspace API key or a live access token, else the 401."""

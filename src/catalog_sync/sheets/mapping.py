@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -71,10 +72,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
 
 
-def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen = set()
     for key_node, _value in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if isinstance(key, str | int) and key in seen:
             line = key_node.start_mark.line + 1
             raise ConfigError(f"the header {key!r} is listed twice (line {line}); keep one line per header")

@@ -101,7 +101,7 @@ def _ods_date1904(zf: zipfile.ZipFile) -> bool | None:
     Streamed and stopped at the first table: the calculation settings come before the tables.
     """
     null_date = "1899-12-30"
-    parser: ET.XMLPullParser = ET.XMLPullParser(events=("start",))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start",))
     budget = _SETTINGS_BYTES * 4
     try:
         with zf.open("content.xml") as fh:

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -103,7 +104,7 @@ def arrow_text(s: pd.Series) -> pa.LargeStringArray:
 def ascii_digits(values: pa.Array) -> np.ndarray:
     """Where a value is one or more ASCII digits (``[0-9]+``), without a regex pass."""
     decimal = pc.and_(pc.utf8_is_decimal(values), pc.string_is_ascii(values))
-    return pc.fill_null(decimal, False).to_numpy(zero_copy_only=False)
+    return cast(np.ndarray, pc.fill_null(decimal, False).to_numpy(zero_copy_only=False))
 
 
 def digit_texts(s: pd.Series) -> pd.Series:

@@ -110,7 +110,7 @@ def convert_date_serials(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
         isos: list[str] = []
         values = sheet.data[field.name]
         for label, serial in numbers.items():
-            row = int(label)  # type: ignore[call-overload]  # the index holds row numbers
+            row = int(label)  # the index holds row numbers
             whole = int(serial)
             if whole not in days:
                 days[whole] = excel_serial_to_date(whole, bool(system))

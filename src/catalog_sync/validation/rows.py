@@ -53,7 +53,8 @@ def repeated(values: pd.Series) -> np.ndarray:
     codes, _ = pd.factorize(values, use_na_sentinel=False)
     if not len(codes):
         return np.zeros(0, dtype=bool)
-    return np.bincount(codes)[codes] > 1
+    duplicated: np.ndarray = np.bincount(codes)[codes] > 1
+    return duplicated
 
 
 def duplicate_keys(
