@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from catalog_sync.errors import StateDatabaseError
-from catalog_sync.group_commit import GroupCommit
+from catalog_sync.state.group_commit import GroupCommit
 from catalog_sync.state import Ledger
 
 

@@ -1,0 +1,57 @@
+"""What the ledger hands back: records, intents, unknowns; the fingerprint of pushed fields."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def fields_fingerprint(fields: dict[str, str]) -> str:
+    """sha256 of the canonical JSON of sheet-term fields (JoggAI's fingerprint, from the ledger)."""
+    data = json.dumps(
+        {k: v for k, v in sorted(fields.items()) if v != ""}, sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """What the ledger knows of one remote record: its id, last pushed fields, fingerprint."""
+
+    remote_id: str
+    fields: dict[str, str]
+    fingerprint: str
+    updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A write that was sent (or about to be) and whose answer was not recorded."""
+
+    id: int
+    run_id: int
+    row: int | None
+    key: str
+    action: str
+    remote_id: str | None
+    fields: dict[str, str]
+    sent_at: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A JoggAI create whose outcome could not be known (answer lost, nothing to look up)."""
+
+    key_field: str
+    key_value: str
+    row: int | None
+    fields: dict[str, str] = field(default_factory=dict)
+    run_id: int | None = None
+    since: str = ""
