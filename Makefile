@@ -33,7 +33,7 @@ libreoffice:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null; fi; }
 
 demo: install
-	$(BIN)/python -m catalog_sync.demo
+	$(BIN)/python -m catalog_sync.cli.demo
 
 test: install libreoffice
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q

@@ -1,6 +1,6 @@
 """Our provider spec as a Frictionless Table Schema, so ``frictionless validate`` checks the same rules.
 
-Generated from :mod:`catalog_sync.spec` (the single source of truth) for the columns a file
+Generated from :mod:`catalog_sync.spec.model` (the single source of truth) for the columns a file
 has, in the file's order.  What Table Schema can say is said: required, length, min/max
 length, pattern, enumerations (case-insensitive ones as a ``(?i:…)`` pattern), integer
 ranges, real ISO dates, booleans with our accepted words, and ``unique`` on the match keys
@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from catalog_sync.normalise import FALSE_WORDS, TRUE_WORDS
 from catalog_sync.spec import FieldSpec, ProviderSpec
+from catalog_sync.spec.normalise import FALSE_WORDS, TRUE_WORDS
 
 
 def table_schema(spec: ProviderSpec, columns: Sequence[str]) -> dict[str, Any]:

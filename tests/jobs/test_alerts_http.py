@@ -9,7 +9,7 @@ import pytest
 from job_helpers import AlertListener, blank_provider_env, closed_port, credentials_file, write_config
 from sync_helpers import KEYS, fresh_catalog, run_cli, sandbox, write_rows
 
-from catalog_sync.jobs.alerts import outcome_for, should_alert
+from catalog_sync.run.alerts import outcome_for, should_alert
 
 WATCH = '["failed", "limit", "rows-failed", "empty-catalog"]'
 

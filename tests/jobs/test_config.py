@@ -8,8 +8,8 @@ import pytest
 from job_helpers import blank_provider_env, write_config
 from sync_helpers import run_cli
 
+from catalog_sync.config.jobs import job_environment, load_run_config, read_credentials_file
 from catalog_sync.errors import ConfigError
-from catalog_sync.jobs.config import job_environment, load_run_config, read_credentials_file
 
 BASIC = """
 [defaults]

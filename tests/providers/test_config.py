@@ -1,4 +1,4 @@
-"""Credentials, base URLs and redaction (catalog_sync.config)."""
+"""Credentials, base URLs and redaction (catalog_sync.config.credentials)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync.config import Credentials, redact, register_secret, resolve_base_url, secrets_in_env
+from catalog_sync.config.credentials import (
+    Credentials,
+    redact,
+    register_secret,
+    resolve_base_url,
+    secrets_in_env,
+)
 from catalog_sync.errors import ConfigError
 from catalog_sync.providers import PROVIDERS, get_provider
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog_sync.normalise import normalise_value
 from catalog_sync.providers import get_provider
 from catalog_sync.spec import load_spec
+from catalog_sync.spec.normalise import normalise_value
 
 SPECS = [load_spec(name) for name in ("royalti", "keevault", "jogg")]
 FIELDS = [f for spec in SPECS for f in spec.fields]

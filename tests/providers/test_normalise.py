@@ -1,4 +1,4 @@
-"""Tests of the canonical form both sides of a diff are compared in (catalog_sync.normalise)."""
+"""Tests of the canonical form both sides of a diff are compared in (catalog_sync.spec.normalise)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog_sync.normalise import format_media, normalise_frame, normalise_value, parse_media
 from catalog_sync.spec import load_spec
+from catalog_sync.spec.normalise import format_media, normalise_frame, normalise_value, parse_media
 
 ROYALTI = load_spec("royalti")
 KEEVAULT = load_spec("keevault")

@@ -236,7 +236,7 @@ def test_list_without_totals_stops_when_the_server_ignores_the_page(royalti_page
     [("jogg", "JOGG_API_KEY"), ("keevault", "KEEVAULT_API_KEY"), ("royalti", "ROYALTI_API_KEY")],
 )
 def test_a_key_that_cannot_go_in_a_header_is_a_config_error_that_hides_it(provider, variable, bad) -> None:
-    from catalog_sync.config import Credentials
+    from catalog_sync.config.credentials import Credentials
     from catalog_sync.errors import ConfigError
 
     with pytest.raises(ConfigError) as info:
@@ -246,7 +246,7 @@ def test_a_key_that_cannot_go_in_a_header_is_a_config_error_that_hides_it(provid
 
 
 def test_a_password_may_hold_any_unicode_it_travels_in_json() -> None:
-    from catalog_sync.config import Credentials
+    from catalog_sync.config.credentials import Credentials
 
     env = {"ROYALTI_EMAIL": "a@b.test", "ROYALTI_PASSWORD": "pässwörd’", "ROYALTI_WORKSPACE": "w"}
     assert Credentials.load("royalti", env=env, config={}).get("ROYALTI_PASSWORD") == "pässwörd’"

@@ -24,13 +24,13 @@ import pytest
 import requests
 
 from catalog_sync.errors import ConfigError
-from catalog_sync.local_sandbox import (
+from catalog_sync.providers import get_provider
+from catalog_sync.providers.local_sandbox import (
     is_loopback_url,
     record_path,
     sandbox_public_key_for,
     write_sandbox_public_key,
 )
-from catalog_sync.providers import get_provider
 from catalog_sync.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import Sandbox
 

@@ -13,12 +13,12 @@ import pandas as pd
 from click.testing import CliRunner, Result
 
 from catalog_sync.cli.main import cli
-from catalog_sync.normalise import format_media, normalise_value
 from catalog_sync.registry import NAMES
 from catalog_sync.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.sheets.model import Sheet, column_letter
 from catalog_sync.spec import load_spec
+from catalog_sync.spec.normalise import format_media, normalise_value
 
 
 @dataclass

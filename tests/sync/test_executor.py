@@ -10,10 +10,10 @@ import threading
 
 from sync_helpers import Rec
 
-from catalog_sync.apply.executor import execute
-from catalog_sync.apply.settle import settle_open_intents
 from catalog_sync.errors import FatalProviderError, RowFailedError, UnknownOutcomeError
+from catalog_sync.execute.executor import execute
 from catalog_sync.plan.model import Change, Plan
+from catalog_sync.remote.settle import settle_open_intents
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Ledger
 

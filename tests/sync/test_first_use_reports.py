@@ -20,10 +20,10 @@ import pytest
 import requests
 from sync_helpers import FAST, KEYS, env_for, make_sheet, read_rows, run_cli, sandbox, write_requests
 
-from catalog_sync.apply.executor import RowOutcome, RunResult
-from catalog_sync.apply.report import report_delimiter, write_report
+from catalog_sync.execute.executor import RowOutcome, RunResult
 from catalog_sync.plan.model import Change, Plan
-from catalog_sync.report import TOOL_HEADER_FILL, read_report, typed_value, write_table
+from catalog_sync.run.report import report_delimiter, write_report
+from catalog_sync.sheets.write.report import TOOL_HEADER_FILL, read_report, typed_value, write_table
 from catalog_sync.spec import load_spec
 
 RESULTS = ["row", "action", "status", "remote_id", "changed", "error_code", "error"]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from catalog_sync.errors import StateDatabaseError
-from catalog_sync.state.group_commit import GroupCommit
 from catalog_sync.state import Ledger
+from catalog_sync.state.group_commit import GroupCommit
 
 
 def _queued(group: GroupCommit, n: int) -> None:

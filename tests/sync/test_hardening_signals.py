@@ -21,8 +21,8 @@ from sync_helpers import (
     write_requests,
 )
 
-from catalog_sync.apply.executor import sigterm_stops_the_run
 from catalog_sync.errors import Terminated
+from catalog_sync.execute.executor import sigterm_stops_the_run
 from catalog_sync.sandbox import FaultConfig
 from catalog_sync.state import Ledger
 

@@ -34,10 +34,10 @@ from sync_helpers import (
     write_requests,
 )
 
-from catalog_sync.apply.executor import execute
-from catalog_sync.apply.report import write_report
-from catalog_sync.apply.service import connect, load_valid_catalog, plan_catalog
 from catalog_sync.errors import ConfigError, StateDatabaseError
+from catalog_sync.execute.executor import execute
+from catalog_sync.run.report import write_report
+from catalog_sync.run.service import connect, load_valid_catalog, plan_catalog
 from catalog_sync.sandbox import FaultConfig
 from catalog_sync.state import APPLICATION_ID, SCHEMA_VERSION, Ledger
 

@@ -6,7 +6,7 @@ import pytest
 from sync_helpers import KEYS, env_for, fresh_catalog, products, sandbox, write_requests
 
 from catalog_sync.errors import ConfigError
-from catalog_sync.jobs import ApplyHooks, ApplyRequest, PlanRequest, Target, run_apply, run_plan
+from catalog_sync.run import ApplyHooks, ApplyRequest, PlanRequest, Target, run_apply, run_plan
 from catalog_sync.state import Ledger
 
 

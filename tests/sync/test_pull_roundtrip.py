@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from sync_helpers import FAST, KEYS, env_for, fresh_catalog, run_cli, sandbox, write_requests, write_rows
 
 from catalog_sync.cli.pull_cmd import pull_command
-from catalog_sync.pull import BASE_SHEET
+from catalog_sync.plan.merge_base import BASE_SHEET
 
 TRICKY = [
     {

@@ -26,7 +26,7 @@ from sync_helpers import (
     write_requests,
 )
 
-from catalog_sync.report import read_report
+from catalog_sync.sheets.write.report import read_report
 
 MAPPING = """\
 Release ID: id

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from catalog_sync.apply.executor import RowOutcome, RunResult
-from catalog_sync.apply.report import catalog_from_report, write_report
 from catalog_sync.errors import InputError
+from catalog_sync.execute.executor import RowOutcome, RunResult
 from catalog_sync.plan.model import Change, Plan
-from catalog_sync.report import read_report
+from catalog_sync.run.report import catalog_from_report, write_report
 from catalog_sync.sheets import load_sheet
+from catalog_sync.sheets.write.report import read_report
 from catalog_sync.spec import load_spec
 
 SPEC = load_spec("keevault")

@@ -6,11 +6,11 @@ import pytest
 from sync_helpers import Rec, make_sheet
 from test_executor import FakeProvider, _plan
 
-from catalog_sync.apply.executor import execute
-from catalog_sync.apply.service import exit_code_for
-from catalog_sync.apply.settle import recheck_saved_plan
 from catalog_sync.errors import FatalProviderError
+from catalog_sync.execute.executor import execute
 from catalog_sync.plan.diff import LedgerView, build_plan
+from catalog_sync.remote.settle import recheck_saved_plan
+from catalog_sync.run.service import exit_code_for
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Ledger
 

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from sync_helpers import FAST, KEYS, env_for, products, run_cli, sandbox, write_requests, write_rows
 
 from catalog_sync.cli.pull_cmd import pull_command
-from catalog_sync.plan.base import BASE_SHEET
+from catalog_sync.plan.merge_base import BASE_SHEET
 
 ROW = {"id": "", "type": "Audio", "format": "Single", "displayArtist": "Band", "label": "Label A"}
 NAMES = ["same", "sheet-edit", "remote-edit", "both-same", "both-differ", "dropped"]

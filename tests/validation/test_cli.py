@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from validation_helpers import SAMPLES
 
 from catalog_sync.cli.main import cli
-from catalog_sync.report import read_report
+from catalog_sync.sheets.write.report import read_report
 from catalog_sync.spec import load_spec
 
 

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from validation_helpers import SAMPLES
 
 from catalog_sync.cli.main import cli
-from catalog_sync.normalise import normalise_value
 from catalog_sync.spec import load_spec
+from catalog_sync.spec.normalise import normalise_value
 from catalog_sync.validation import validate_catalog, validate_sheet
 
 KEEVAULT, ROYALTI = load_spec("keevault"), load_spec("royalti")

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from validation_helpers import SAMPLES
 
-from catalog_sync.normalise import normalise_value
 from catalog_sync.sandbox.base import Request
 from catalog_sync.sandbox.jogg import JoggEmulator
 from catalog_sync.sandbox.keevault import KeevaultEmulator
@@ -22,6 +21,7 @@ from catalog_sync.sandbox.openapi_check import component_schema, load_request_sc
 from catalog_sync.sandbox.royalti import RoyaltiEmulator
 from catalog_sync.sandbox.store import Store
 from catalog_sync.spec import FieldSpec, ProviderSpec, load_spec
+from catalog_sync.spec.normalise import normalise_value
 from catalog_sync.validation import validate_catalog, validate_sheet
 
 KEEVAULT, ROYALTI, JOGG = load_spec("keevault"), load_spec("royalti"), load_spec("jogg")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from validation_helpers import SAMPLES
 
+from catalog_sync.sheets.write.template import write_template
 from catalog_sync.spec import load_spec
 from catalog_sync.validation import validate_catalog, validate_sheet
-from catalog_sync.validation.template import write_template
 
 # (provider/file, strict) -> exact flattened (row, cell, code) triples, in report order
 EXPECTED = {

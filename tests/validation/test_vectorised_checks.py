@@ -8,16 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog_sync.normalise import normalise_frame, normalise_value
 from catalog_sync.spec import load_spec
+from catalog_sync.spec.normalise import normalise_frame, normalise_value
+from catalog_sync.spec.values import iso_dates_ok, parse_iso_date
 from catalog_sync.validation import checks
 from catalog_sync.validation.checks import (
     gtin_check_digit_ok,
     gtin_expected_check_digit,
     gtin_verdicts,
     int_texts,
-    iso_dates_ok,
-    parse_iso_date,
 )
 from catalog_sync.validation.rows import nfc, repeated
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hostile_server import HostileServer
 from video_helpers import KEY, FakeTime, video_row, write_sheet
 
-from catalog_sync.jobs import Target
+from catalog_sync.run import Target
 from catalog_sync.videos import VideosRequest, Waiter, run_videos
 
 ANSWERS = {

@@ -16,7 +16,7 @@ from hostile_server import HostileServer
 from video_helpers import KEY, FakeTime, creates, jogg, make_products, target, video_row, write_sheet
 
 from catalog_sync.errors import FatalProviderError, Terminated
-from catalog_sync.jobs import Target
+from catalog_sync.run import Target
 from catalog_sync.state import Ledger
 from catalog_sync.videos import VideosHooks, VideosRequest, Waiter, run_videos
 from catalog_sync.videos.settle import SETTLE_MAX_PAGES

@@ -248,7 +248,7 @@ def test_the_create_shares_the_client_limiter_with_product_writes(tmp_path: Path
 
 
 def test_the_report_is_written_as_xlsx_too(tmp_path: Path) -> None:
-    from catalog_sync.report import read_report
+    from catalog_sync.sheets.write.report import read_report
 
     with jogg() as sb:
         sheet = write_sheet(tmp_path / "videos.csv", [video_row(product_id=p) for p in make_products(sb, 2)])

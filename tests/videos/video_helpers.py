@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from catalog_sync.jobs import Target
+from catalog_sync.run import Target
 from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.spec import load_spec
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from catalog_sync.defaults import REPORT_SUFFIXES
+from catalog_sync.config.defaults import REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError
 from catalog_sync.text import safe_text
 
@@ -21,10 +21,10 @@ from .sync_options import limit_options, sync_options
 if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--help needs none)
     from rich.console import Console
 
-    from catalog_sync.apply.executor import RowOutcome
-    from catalog_sync.jobs import ApplyHooks
+    from catalog_sync.execute.executor import RowOutcome
     from catalog_sync.plan.model import Plan
     from catalog_sync.providers.base import ClientLimits
+    from catalog_sync.run import ApplyHooks
 
 
 def _confirm(plan: Plan, yes: bool, console: Console, *, new_ledger: bool = False) -> None:
@@ -180,9 +180,9 @@ def apply_command(
     """
     from rich.console import Console
 
-    from catalog_sync.apply.service import problems_as_json
-    from catalog_sync.jobs import ApplyRequest, Target, run_apply
     from catalog_sync.plan.render import render_failures, render_summary
+    from catalog_sync.run import ApplyRequest, Target, run_apply
+    from catalog_sync.run.service import problems_as_json
 
     if mode == "mirror" and from_report:
         raise click.UsageError(
@@ -232,8 +232,8 @@ def apply_command(
 
 def _hooks(yes: bool, as_json: bool, err: Console) -> ApplyHooks:
     """The terminal's part of a run: the confirmation prompt, the plan's notes, the progress bar."""
-    from catalog_sync.jobs import ApplyHooks
     from catalog_sync.plan.render import render_warnings, summary_line
+    from catalog_sync.run import ApplyHooks
 
     def planned(plan: Plan) -> None:
         if not as_json:

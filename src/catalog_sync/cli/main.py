@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from catalog_sync import __version__
-from catalog_sync.config import redact
+from catalog_sync.config.credentials import redact
 from catalog_sync.errors import CatalogSyncError
 
 #: Each command: the module that defines it, and the line ``catalog-sync --help`` shows for it.

@@ -81,9 +81,9 @@ def plan_command(
     """
     from rich.console import Console  # the command's own imports: --help needs none of them
 
-    from catalog_sync.apply.service import problems_as_json
-    from catalog_sync.jobs import PlanRequest, Target, run_plan
     from catalog_sync.plan.render import render_plan, render_warnings
+    from catalog_sync.run import PlanRequest, Target, run_plan
+    from catalog_sync.run.service import problems_as_json
 
     request = PlanRequest(
         target=Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits),

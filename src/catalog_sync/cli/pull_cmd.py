@@ -56,8 +56,8 @@ def pull_command(
     """
     from rich.console import Console
 
-    from catalog_sync.jobs import Target
-    from catalog_sync.pull import PullRequest, run_pull
+    from catalog_sync.run import Target
+    from catalog_sync.run.pull import PullRequest, run_pull
 
     target = Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits)
     outcome = run_pull(PullRequest(target, Path(out), sheet))

@@ -1,7 +1,7 @@
 """``catalog-sync run [JOB…]``: the jobs of ``catalog-sync.toml`` (what cron calls).
 
-Parses, calls :func:`catalog_sync.jobs.run.run_jobs`, renders one line per job; the job logic
-(config, reports, alerts, log) is library code in :mod:`catalog_sync.jobs`.
+Parses, calls :func:`catalog_sync.run.jobs.run_jobs`, renders one line per job; the job logic
+(config, reports, alerts, log) is library code in :mod:`catalog_sync.run.jobs`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from catalog_sync.config import CONFIG_FILE, redact
+from catalog_sync.config.credentials import CONFIG_FILE, redact
 from catalog_sync.text import safe_text
 
 from .options import json_option
@@ -20,7 +20,7 @@ from .options import json_option
 if TYPE_CHECKING:  # imported when the command runs: --help needs none of them
     from rich.console import Console
 
-    from catalog_sync.jobs.run import JobResult, RunOutcome
+    from catalog_sync.run.jobs import JobResult, RunOutcome
 
 
 def _style(code: int) -> str:
@@ -45,7 +45,7 @@ def render_results(outcome: RunOutcome, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from catalog_sync.jobs.run import counts_text
+    from catalog_sync.run.jobs import counts_text
 
     table = Table("job", "provider", "counts", "exit", "report", header_style="bold", box=None)
     for r in outcome.results:
@@ -92,8 +92,8 @@ def run_command(jobs: tuple[str, ...], config_path: str, log_file: str | None, a
     """
     from rich.console import Console
 
-    from catalog_sync.jobs.config import load_run_config
-    from catalog_sync.jobs.run import run_jobs
+    from catalog_sync.config.jobs import load_run_config
+    from catalog_sync.run.jobs import run_jobs
 
     config = load_run_config(Path(config_path))
     unknown = [name for name in jobs if name not in config.jobs]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from catalog_sync.defaults import DEFAULT_STATE
+from catalog_sync.config.defaults import DEFAULT_STATE
 
 from .options import PROVIDER_NAMES, json_option
 

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from catalog_sync.defaults import LOST_ANSWER_MODES
+from catalog_sync.config.defaults import LOST_ANSWER_MODES
 from catalog_sync.errors import ConfigError
-from catalog_sync.local_sandbox import (
+from catalog_sync.providers.local_sandbox import (
     default_public_key_path,
     forget_sandbox_public_key,
     write_sandbox_public_key,

@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from catalog_sync.defaults import (
+from catalog_sync.config.defaults import (
     BLANKS,
     DEFAULT_MAX_ANSWER_MB,
     DEFAULT_MAX_PAGES,

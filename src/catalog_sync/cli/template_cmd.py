@@ -53,8 +53,8 @@ def template_command(provider: str, output: Path, force: bool, kind: str) -> Non
       catalog-sync validate products.xlsx -p royalti
       catalog-sync template -p jogg --kind videos -o videos.xlsx
     """
+    from catalog_sync.sheets.write.template import write_template
     from catalog_sync.spec import load_spec
-    from catalog_sync.validation.template import write_template
 
     if kind == "videos" and provider != "jogg":
         raise click.UsageError(f"--kind videos is JoggAI's video sheet (-p jogg), not {provider}'s")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from catalog_sync.defaults import FIXED_SUFFIXES, REPORT_SUFFIXES
+from catalog_sync.config.defaults import FIXED_SUFFIXES, REPORT_SUFFIXES
 
 from .options import ReadOptions, json_option, path_ending_in, provider_option, sheet_options
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from catalog_sync.defaults import REPORT_SUFFIXES
+from catalog_sync.config.defaults import REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError
 from catalog_sync.text import safe_text
 
@@ -260,9 +260,9 @@ def videos_command(
     """
     from rich.console import Console
 
-    from catalog_sync.apply.service import problems_as_json
     from catalog_sync.errors import InvalidCatalogError
-    from catalog_sync.jobs import Target
+    from catalog_sync.run import Target
+    from catalog_sync.run.service import problems_as_json
     from catalog_sync.videos import VideosRequest, Waiter, run_videos
 
     if provider != "jogg":
@@ -346,7 +346,7 @@ def options_command(kind: str, provider: str, base_url: str | None, timeout: flo
       catalog-sync options -p jogg avatars
       catalog-sync options -p jogg voices --json
     """
-    from catalog_sync.jobs import Target
+    from catalog_sync.run import Target
     from catalog_sync.videos import fetch_options
 
     listed = fetch_options(Target(provider, base_url, timeout=timeout), kind)

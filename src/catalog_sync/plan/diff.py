@@ -1,6 +1,6 @@
 """The diff: match sheet rows to remote records and work out each row's action.
 
-Both sides are put in canonical form with :func:`catalog_sync.normalise.normalise_frame`;
+Both sides are put in canonical form with :func:`catalog_sync.spec.normalise.normalise_frame`;
 matching is a pandas merge per match key (in the spec's order), and the field comparison
 is one vectorised ``DataFrame.ne`` over all matched rows — no per-row Python loop over the
 catalog.  Python loops run only over the *results* (the changed cells and the conflicts) to
@@ -33,14 +33,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from catalog_sync.defaults import BLANKS, MODES
+from catalog_sync.config.defaults import BLANKS, MODES
 from catalog_sync.errors import ConfigError, InvalidCatalogError
-from catalog_sync.normalise import arrow_text, normalise_frame
-from catalog_sync.plan.base import Base
+from catalog_sync.plan.merge_base import Base
 from catalog_sync.plan.model import Change, Plan, RowValues, SheetCells
 from catalog_sync.providers.records import RemoteTable
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
+from catalog_sync.spec.normalise import arrow_text, normalise_frame
 from catalog_sync.state import Unknown
 
 __all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan", "canonical_sheet"]

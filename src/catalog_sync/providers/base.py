@@ -43,8 +43,14 @@ from urllib.parse import quote, urlencode
 import requests
 from requests.auth import AuthBase
 
-from catalog_sync.config import Credentials, public_base_url, read_config, redact, resolve_base_url
-from catalog_sync.defaults import (
+from catalog_sync.config.credentials import (
+    Credentials,
+    public_base_url,
+    read_config,
+    redact,
+    resolve_base_url,
+)
+from catalog_sync.config.defaults import (
     DEFAULT_MAX_ANSWER_MB,
     DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RECORDS,
@@ -58,8 +64,6 @@ from catalog_sync.errors import (
     RowFailedError,
     UnknownOutcomeError,
 )
-from catalog_sync.local_sandbox import demo_credentials, note_once
-from catalog_sync.normalise import normalise_value
 from catalog_sync.providers.http import (
     Answer,
     Classified,
@@ -67,10 +71,12 @@ from catalog_sync.providers.http import (
     connection_failure_reason,
     make_session,
 )
+from catalog_sync.providers.local_sandbox import demo_credentials, note_once
 from catalog_sync.providers.ratelimit import AdaptiveRateLimiter, RateLimiter, backoff_delay
 from catalog_sync.providers.records import Outcome, RemoteRecord, Stats, WriteResult, fingerprint
 from catalog_sync.providers.transport import AnswerTooLarge, DeadlineExceeded, read_capped, watching
 from catalog_sync.spec import ProviderSpec, load_spec
+from catalog_sync.spec.normalise import normalise_value
 from catalog_sync.text import has_control, safe_text
 
 __all__ = [
@@ -90,7 +96,7 @@ R = TypeVar("R")
 P = TypeVar("P", bound="Provider")
 
 #: Defaults of the limits every client enforces (README "Limits"; the CLI options change them)
-#: live in catalog_sync.defaults, which the command line reads without importing this module.
+#: live in catalog_sync.config.defaults, which the command line reads without importing this module.
 MAX_MESSAGE = 500  # characters of provider text kept in a message
 MAX_ID_LENGTH = 200
 #: An id that is plainly usable: printable ASCII with none of space ``/ ? # % \\``, within the length.

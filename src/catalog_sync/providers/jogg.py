@@ -18,9 +18,9 @@ import random
 from typing import Any, ClassVar
 
 from catalog_sync.errors import FatalProviderError, UnknownOutcomeError
-from catalog_sync.normalise import format_media, parse_media
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult
 from catalog_sync.providers.http import Classified
+from catalog_sync.spec.normalise import format_media, parse_media
 
 __all__ = ["JoggProvider"]
 

@@ -160,7 +160,7 @@ class RemoteTable(Sequence[RemoteRecord]):
         """One table of the pages' records (in order), every field normalised column-wide."""
         import pandas as pd
 
-        from catalog_sync.normalise import normalise_frame
+        from catalog_sync.spec.normalise import normalise_frame
 
         ids = list(chain.from_iterable(page.ids for page in pages))
         text = {

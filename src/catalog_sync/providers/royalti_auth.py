@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 import requests
 from requests.auth import AuthBase
 
-from catalog_sync.config import register_secret
+from catalog_sync.config.credentials import register_secret
 from catalog_sync.errors import FatalProviderError
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from catalog_sync.defaults import LOST_ANSWER_MODES
+from catalog_sync.config.defaults import LOST_ANSWER_MODES
 
 __all__ = ["LOST_ANSWER_MODES", "FaultConfig", "FaultDecision", "FaultInjector", "RequestLimit"]
 

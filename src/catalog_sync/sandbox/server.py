@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from catalog_sync.config import redact
+from catalog_sync.config.credentials import redact
 from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route
 from catalog_sync.sandbox.faults import FaultDecision, FaultInjector
 

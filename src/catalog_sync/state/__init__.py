@@ -30,8 +30,8 @@ one lock per file however it is named) keeps two runs off the same state; the se
 
 from __future__ import annotations
 
-from catalog_sync.config import public_base_url
-from catalog_sync.defaults import DEFAULT_STATE
+from catalog_sync.config.credentials import public_base_url
+from catalog_sync.config.defaults import DEFAULT_STATE
 from catalog_sync.state.lock import StateLock
 from catalog_sync.state.model import Intent, LedgerRecord, Unknown, fields_fingerprint
 from catalog_sync.state.records import RecordStore

@@ -12,7 +12,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
-from catalog_sync.defaults import DEFAULT_STATE
+from catalog_sync.config.defaults import DEFAULT_STATE
 from catalog_sync.errors import ConfigError, StateDatabaseError
 from catalog_sync.state.group_commit import GroupCommit
 from catalog_sync.state.lock import StateLock, _busy_timeout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from catalog_sync.config import public_base_url
+from catalog_sync.config.credentials import public_base_url
 from catalog_sync.state.database import Database
 from catalog_sync.state.model import Intent, LedgerRecord, Unknown, _now, fields_fingerprint
 

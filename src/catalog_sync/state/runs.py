@@ -7,7 +7,7 @@ import os
 import sqlite3
 from typing import Any
 
-from catalog_sync.config import public_base_url
+from catalog_sync.config.credentials import public_base_url
 from catalog_sync.state.database import Database
 from catalog_sync.state.model import _now
 

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from catalog_sync.config import public_base_url
+from catalog_sync.config.credentials import public_base_url
 from catalog_sync.state.database import Database
 from catalog_sync.state.model import _now
 

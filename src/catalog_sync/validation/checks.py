@@ -23,8 +23,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from catalog_sync.normalise import FALSE_WORDS, TRUE_WORDS
 from catalog_sync.spec import FieldSpec
+from catalog_sync.spec.normalise import FALSE_WORDS, TRUE_WORDS
+from catalog_sync.spec.values import _bytes_and_offsets, arrow_text, iso_dates_ok
 
 Predicate = Callable[[pd.Series], pd.Series]
 
@@ -32,7 +33,6 @@ Predicate = Callable[[pd.Series], pd.Series]
 BOOLEAN_WORDS = TRUE_WORDS + FALSE_WORDS
 _INT_RE = r"^[+-]?\d+$"
 _INT_LOOSE_RE = r"^[+-]?\d+(\.0+)?$"  # '2024.0' from a numeric cell normalises to 2024
-_DATE_RE = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 _MEDIA_SPLIT = re.compile(r"[|\r\n]+")
 _VIDEO_EXT = (".mp4", ".mov", ".webm", ".m4v", ".avi", ".mkv")
 
@@ -93,14 +93,6 @@ def gtin_expected_check_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
-def arrow_text(s: pd.Series) -> pa.LargeStringArray:
-    """The column as one Arrow large-string array (zero-copy for the sheet's Arrow-backed text)."""
-    values = pa.array(s.astype(str), type=pa.large_string())
-    if isinstance(values, pa.ChunkedArray):
-        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
-    return values
-
-
 def ascii_digits(values: pa.Array) -> np.ndarray:
     """Where a value is one or more ASCII digits (``[0-9]+``), without a regex pass."""
     decimal = pc.and_(pc.utf8_is_decimal(values), pc.string_is_ascii(values))
@@ -110,15 +102,6 @@ def ascii_digits(values: pa.Array) -> np.ndarray:
 def digit_texts(s: pd.Series) -> pd.Series:
     """Vectorised ``s.str.fullmatch("[0-9]+")``."""
     return pd.Series(ascii_digits(arrow_text(s)), index=s.index)
-
-
-def _bytes_and_offsets(values: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of an Arrow string array and the offsets of its values (``[i]``..``[i + 1]``)."""
-    first = values.offset
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[first : first + len(values) + 1]
-    data_buffer = values.buffers()[2]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(1, np.uint8)
-    return data, offsets
 
 
 def edge_bytes(values: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
@@ -201,45 +184,6 @@ def gtin_check_digits_ok(s: pd.Series) -> pd.Series:
     """Vectorised :func:`gtin_check_digit_ok` over a column of text (one numpy pass per length)."""
     expected, last = _check_digits(s)
     return pd.Series((expected >= 0) & (expected == last), index=s.index)
-
-
-def parse_iso_date(s: pd.Series) -> pd.Series:
-    """Datetime of the ``YYYY-MM-DD`` part of each value; NaT where it is not a real date."""
-    date_part = s.astype(str).str.extract(_DATE_RE, expand=False)
-    return pd.to_datetime(date_part, format="%Y-%m-%d", errors="coerce")
-
-
-_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-
-
-#: The ISO form of ``_DATE_RE`` without its capturing group (RE2 matches faster without one).
-_DATE_FORM = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
-
-
-def iso_dates_ok(s: pd.Series) -> pd.Series:
-    """Vectorised ``parse_iso_date(s).notna()``: the form by one regex pass, the calendar by numpy
-    on the year, month and day digits gathered from the Arrow buffer."""
-    values = arrow_text(s)
-    ok = pc.match_substring_regex(values, _DATE_FORM).to_numpy(zero_copy_only=False).copy()
-    if ok.any():
-        data, offsets = _bytes_and_offsets(values)
-        rows = np.flatnonzero(ok)
-        starts = offsets[rows]
-
-        def number(first: int, size: int) -> np.ndarray:
-            value = np.zeros(len(rows), dtype=np.int64)
-            for k in range(first, first + size):
-                value = value * 10 + data[starts + k] - 48
-            return value
-
-        year, month, day = number(0, 4), number(5, 2), number(8, 2)
-        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-        days = _DAYS[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
-        ok[rows] = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
-    other = ~pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
-    if other.any():  # Python's \d takes other scripts' digits too: the exact check for those few
-        ok[other] = parse_iso_date(s[other]).notna().to_numpy()
-    return pd.Series(ok, index=s.index)
 
 
 def url_ok(value: str) -> bool:

@@ -33,8 +33,8 @@ import pyarrow.compute as pc
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import FieldSpec, ProviderSpec
+from catalog_sync.spec.values import arrow_text
 from catalog_sync.validation.checks import (
-    arrow_text,
     ascii_digits,
     edge_bytes,
     gtin_check_digit_ok,

@@ -8,7 +8,7 @@ Only two kinds of finding carry a repair that cannot be wrong:
   (``excel-damage`` warning with ``extra["converted"]``).
 
 Everything else (scientific notation, ``123.0`` ids, serials typed as text, ...) stays an
-error and is never changed.  Writing the repaired file is :func:`catalog_sync.sheets.rewrite.write_fixed`.
+error and is never changed.  Writing the repaired file is :func:`catalog_sync.sheets.write.fixed.write_fixed`.
 """
 
 from __future__ import annotations

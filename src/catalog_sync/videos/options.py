@@ -73,7 +73,7 @@ def list_options(client: Any, kind: str, *, page_size: int = PAGE_SIZE) -> Optio
 
 
 def fetch_options(target: Any, kind: str) -> OptionList:
-    """Connect to ``target`` (a :class:`~catalog_sync.jobs.Target` of ``jogg``) and list ``kind``."""
+    """Connect to ``target`` (a :class:`~catalog_sync.run.Target` of ``jogg``) and list ``kind``."""
     from catalog_sync.errors import ConfigError
 
     if target.provider != "jogg":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.report import write_table
+from catalog_sync.sheets.write.report import write_table
 
 __all__ = ["REPORT_COLUMNS", "write_video_report"]
 

@@ -37,10 +37,10 @@ from catalog_sync.errors import (
     RowsFailedError,
     UnknownOutcomeError,
 )
-from catalog_sync.jobs.sync import Target, check_writable, file_sha256
 from catalog_sync.problems import Problem
-from catalog_sync.report import check_output
+from catalog_sync.run.sync import Target, check_writable, file_sha256
 from catalog_sync.sheets.model import Sheet
+from catalog_sync.sheets.write.report import check_output
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, LedgerVideo
 from catalog_sync.validation.result import ValidationReport
@@ -173,7 +173,7 @@ class _Row:
 # ---------------------------------------------------------------------------------- the run
 def run_videos(request: VideosRequest, hooks: VideosHooks | None = None) -> VideosOutcome:
     """Create (and with ``wait``, wait for) the videos of the sheet; see the module docstring."""
-    from catalog_sync.apply.executor import sigterm_stops_the_run
+    from catalog_sync.execute.executor import sigterm_stops_the_run
 
     hooks = hooks or VideosHooks()
     target = request.target
@@ -264,7 +264,7 @@ def _no_credit_at_all(cost: CostSummary, work: list[_Row]) -> _Stop | None:
 
 def _interrupted(work: list[_Row], exc: KeyboardInterrupt) -> str:
     """Mark the rows an interrupted run left: a create in flight is unknown, the rest not started."""
-    from catalog_sync.apply.service import signal_of
+    from catalog_sync.run.service import signal_of
 
     for w in work:
         if w.action != "create" or w.video_id or w.status != "not-started":
@@ -278,7 +278,7 @@ def _interrupted(work: list[_Row], exc: KeyboardInterrupt) -> str:
 
 
 def _stopped_by(signal_name: str) -> tuple[int, CatalogSyncError]:
-    from catalog_sync.apply.service import interrupted_error
+    from catalog_sync.run.service import interrupted_error
 
     error = interrupted_error(signal_name, "the creates already sent are recorded and the report written; "
                               "run again to finish (nothing is created twice)")  # fmt: skip

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.normalise import normalise_value
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec, load_spec
+from catalog_sync.spec.normalise import normalise_value
 from catalog_sync.state import Ledger, LedgerRecord
 from catalog_sync.validation.excel import excel_damage
 from catalog_sync.validation.result import ValidationReport, sort_problems

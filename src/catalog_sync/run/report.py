@@ -35,14 +35,14 @@ from typing import Any
 
 import pandas as pd
 
-from catalog_sync.apply.executor import RunResult
-from catalog_sync.config import public_base_url
+from catalog_sync.config.credentials import public_base_url
 from catalog_sync.errors import InputError
+from catalog_sync.execute.executor import RunResult
 from catalog_sync.plan.model import Plan
-from catalog_sync.report import csv_delimiter, read_report, write_table
 from catalog_sync.sheets.mapping import resolve_mapping
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.table import Grid, build_sheet, file_columns, header_key
+from catalog_sync.sheets.write.report import csv_delimiter, read_report, write_table
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.text import safe_text
 

@@ -49,9 +49,9 @@ from catalog_sync.errors import (
     Terminated,
     UnknownOutcomeError,
 )
-from catalog_sync.normalise import normalise_value
 from catalog_sync.plan.model import WRITE_ACTIONS, Change, Plan
 from catalog_sync.providers.base import CANNOT_CONNECT
+from catalog_sync.spec.normalise import normalise_value
 from catalog_sync.state import Ledger, LedgerRecord
 from catalog_sync.text import safe_text
 

@@ -37,7 +37,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from catalog_sync.spec import FieldSpec, ProviderSpec
+from catalog_sync.spec.model import FieldSpec, ProviderSpec
+from catalog_sync.spec.values import iso_dates_ok
 
 __all__ = [
     "format_media",
@@ -252,8 +253,6 @@ def _settled(text: pd.Series, field: FieldSpec) -> tuple[np.ndarray, pd.Series]:
         stripped = text.str.lstrip("0")
         return digits, stripped.where(stripped != "", "0")
     if field.type == "date":
-        from catalog_sync.validation.checks import iso_dates_ok  # validation imports this module
-
         plain = (text.str.len() == 10).to_numpy() & _ascii(text)
         return plain & iso_dates_ok(text).to_numpy(), text
     return np.zeros(len(text), dtype=bool), text  # enum, boolean, list, media: per distinct value

@@ -19,15 +19,16 @@ from typing import Any
 
 import pandas as pd
 
-from catalog_sync.apply.executor import sigterm_stops_the_run
-from catalog_sync.apply.service import finish_run, run_inputs
 from catalog_sync.errors import ConfigError
-from catalog_sync.jobs.sync import Target
-from catalog_sync.plan.base import BASE_FORMAT, BASE_SHEET
-from catalog_sync.plan.remote import read_remote
-from catalog_sync.pull import ods, xlsx
-from catalog_sync.report import atomic_target, check_output
-from catalog_sync.sheets.writers import write_csv
+from catalog_sync.execute.executor import sigterm_stops_the_run
+from catalog_sync.plan.merge_base import BASE_FORMAT, BASE_SHEET
+from catalog_sync.remote.read import read_remote
+from catalog_sync.run.service import finish_run, run_inputs
+from catalog_sync.run.sync import Target
+from catalog_sync.sheets.write import pulled_ods as ods
+from catalog_sync.sheets.write import pulled_xlsx as xlsx
+from catalog_sync.sheets.write.report import atomic_target, check_output
+from catalog_sync.sheets.write.text_table import write_csv
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, public_base_url
 

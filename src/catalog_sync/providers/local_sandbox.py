@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from catalog_sync.config import Credentials
+from catalog_sync.config.credentials import Credentials
 
 __all__ = [
     "RECORD_WRITER",

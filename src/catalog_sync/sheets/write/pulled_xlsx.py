@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from catalog_sync.sheets.writers import xlsx_text
-from catalog_sync.validation.template import dropdown_values, header_note
+from catalog_sync.sheets.write.template import dropdown_values, header_note
+from catalog_sync.sheets.write.text_table import xlsx_text
 
 if TYPE_CHECKING:
-    from catalog_sync.pull.export import Pulled
+    from catalog_sync.run.pull import Pulled
 
 
 def write(pulled: Pulled, path: Path, sheet: str, base_sheet: str) -> None:

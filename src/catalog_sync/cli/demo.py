@@ -10,7 +10,7 @@ on a copy of ``samples/<provider>/catalog.csv`` in ``demo-out/<provider>/`` (the
 remote-id column cleared: a fresh sandbox holds none of the sample's ids).  It prints each
 step's summary, the writes the sandbox received and the report paths, then stops the sandbox.
 
-    python -m catalog_sync.demo [royalti keevault jogg]
+    python -m catalog_sync.cli.demo [royalti keevault jogg]
 """
 
 from __future__ import annotations

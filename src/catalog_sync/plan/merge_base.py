@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catalog_sync.config import public_base_url
-from catalog_sync.normalise import normalise_value
+from catalog_sync.config.credentials import public_base_url
 from catalog_sync.spec import ProviderSpec
+from catalog_sync.spec.normalise import normalise_value
 
 __all__ = ["Base", "read_base"]
 

@@ -43,7 +43,7 @@ from typing import Any
 
 import pandas as pd
 
-from catalog_sync.defaults import REPORT_SUFFIXES
+from catalog_sync.config.defaults import REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError, InputError
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -429,7 +429,7 @@ def _col_letter(j: int) -> str:
 def _xml_row(i: int, values: Sequence[Any], style: Callable[[int, Any], int]) -> str:
     from xml.sax.saxutils import escape
 
-    from catalog_sync.sheets.writers import xlsx_text
+    from catalog_sync.sheets.write.text_table import xlsx_text
 
     cells = []
     for j, value in enumerate(values):

@@ -4,12 +4,12 @@
     outcome = run_jobs(config, ["labels"], log_file=Path("runs.jsonl"), on_result=print)
     outcome.exit_code                                   # the highest exit code of its jobs
 
-Each job is a non-interactive :func:`~catalog_sync.jobs.sync.run_apply` (like ``--yes``): its
+Each job is a non-interactive :func:`~catalog_sync.run.sync.run_apply` (like ``--yes``): its
 credentials come from the environment and its credentials file, its report is written as
 ``<reports>/<job>-<UTC time>.<format>`` and only the newest ``keep_reports`` of the job are kept.
 A job refused before its run began (invalid catalog, lock held, credentials missing) is still
 recorded in the state database.  Then the alert (once per change of outcome, see
-:mod:`catalog_sync.jobs.alerts`) and one JSON line in the log file.  A run stopped by Ctrl+C or
+:mod:`catalog_sync.run.alerts`) and one JSON line in the log file.  A run stopped by Ctrl+C or
 SIGTERM runs no further job.
 """
 
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from catalog_sync.config import redact
+from catalog_sync.config.credentials import redact
+from catalog_sync.config.jobs import AlertsConfig, JobConfig, RunConfig, job_environment
 from catalog_sync.errors import CatalogSyncError, ConfigError, InvalidCatalogError
-from catalog_sync.jobs.alerts import AlertAttempt, message_for, outcome_for, send, should_alert
-from catalog_sync.jobs.config import AlertsConfig, JobConfig, RunConfig, job_environment
-from catalog_sync.jobs.sync import ApplyHooks, ApplyRequest, Target, file_sha256, run_apply
+from catalog_sync.run.alerts import AlertAttempt, message_for, outcome_for, send, should_alert
+from catalog_sync.run.sync import ApplyHooks, ApplyRequest, Target, file_sha256, run_apply
 from catalog_sync.state import Ledger
 
 __all__ = ["JobResult", "RunOutcome", "counts_text", "prune_reports", "report_path", "run_job", "run_jobs"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.config import CONFIG_FILE, SECRET_VARIABLES, register_secret
+from catalog_sync.config.credentials import CONFIG_FILE, SECRET_VARIABLES, register_secret
 from catalog_sync.errors import ConfigError
 from catalog_sync.registry import NAMES
 
@@ -273,7 +273,7 @@ def _alerts(table: dict[str, Any]) -> AlertsConfig:
             raise ConfigError(f"alerts.on: unknown outcome {outcome!r}; valid: {', '.join(ALERT_OUTCOMES)}")
     if on and not urls:
         raise ConfigError("alerts.on is set but alerts.urls is empty: add at least one Apprise URL")
-    from catalog_sync.jobs.alerts import check_url
+    from catalog_sync.run.alerts import check_url
 
     for index, url in enumerate(urls):
         check_url(url.strip(), f"alerts.urls[{index}]")

@@ -20,9 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from catalog_sync.apply.executor import RowOutcome, RunResult, execute, sigterm_stops_the_run
-from catalog_sync.apply.report import catalog_from_report, report_rows, run_summary, write_report
-from catalog_sync.apply.service import (
+from catalog_sync.errors import CatalogSyncError, ChangesPendingError, ConfigError, InvalidCatalogError
+from catalog_sync.execute.executor import RowOutcome, RunResult, execute, sigterm_stops_the_run
+from catalog_sync.plan.model import Plan, is_plan_file
+from catalog_sync.problems import Problem
+from catalog_sync.providers.base import ClientLimits
+from catalog_sync.remote.settle import recheck_saved_plan, settle_open_intents
+from catalog_sync.run.report import catalog_from_report, report_rows, run_summary, write_report
+from catalog_sync.run.service import (
     INTERRUPTED,
     TERMINATED,
     check_deletes,
@@ -37,13 +42,8 @@ from catalog_sync.apply.service import (
     signal_of,
     validate_loaded,
 )
-from catalog_sync.apply.settle import recheck_saved_plan, settle_open_intents
-from catalog_sync.errors import CatalogSyncError, ChangesPendingError, ConfigError, InvalidCatalogError
-from catalog_sync.plan.model import Plan, is_plan_file
-from catalog_sync.problems import Problem
-from catalog_sync.providers.base import ClientLimits
-from catalog_sync.report import atomic_target, check_output
 from catalog_sync.sheets.model import Sheet
+from catalog_sync.sheets.write.report import atomic_target, check_output
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.state import DEFAULT_STATE, Ledger, public_base_url
 
@@ -462,7 +462,7 @@ def _load_for_retry(request: ApplyRequest) -> tuple[Sheet, ProviderSpec]:
 
 def _rows_of(retry: Sheet, catalog: Sheet, spec: ProviderSpec) -> tuple[list[int], list[str]]:
     """Catalog row numbers of the report's rows (by their first filled key, else by row number)."""
-    from catalog_sync.normalise import normalise_frame, normalise_value
+    from catalog_sync.spec.normalise import normalise_frame, normalise_value
 
     keys = [k for k in spec.keys if k in catalog.data.columns]
     canonical = normalise_frame(catalog.data[keys].astype(object).fillna(""), spec)

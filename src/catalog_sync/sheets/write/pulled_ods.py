@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from catalog_sync.validation.template import dropdown_values, header_note
+from catalog_sync.sheets.write.template import dropdown_values, header_note
 
 if TYPE_CHECKING:
-    from catalog_sync.pull.export import Pulled
+    from catalog_sync.run.pull import Pulled
 
 _MIME = "application/vnd.oasis.opendocument.spreadsheet"
 _NS = (

@@ -8,7 +8,7 @@ job failing every night alerts on the first failure and again on the recovery, n
 night.  An alert that cannot be sent is reported back (:class:`AlertAttempt`) and logged by
 the caller; it changes no exit code, and the outcome is then not remembered, so the next run
 tries again.  Messages name the job, provider, outcome, counts and report path; the error
-text they carry goes through :func:`~catalog_sync.config.redact`; URLs are shown only in
+text they carry goes through :func:`~catalog_sync.config.credentials.redact`; URLs are shown only in
 Apprise's privacy form (tokens and passwords hidden).
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from catalog_sync.config import redact
+from catalog_sync.config.credentials import redact
 from catalog_sync.errors import ConfigError
 
 __all__ = [

@@ -24,13 +24,13 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from catalog_sync.defaults import FIXED_SUFFIXES
+from catalog_sync.config.defaults import FIXED_SUFFIXES
 from catalog_sync.errors import ConfigError, InputError
 from catalog_sync.sheets.csv_reader import read_csv_rows
 from catalog_sync.sheets.detect import detect_format
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.workbook import read_workbook
-from catalog_sync.sheets.writers import xlsx_text
+from catalog_sync.sheets.write.text_table import xlsx_text
 
 OUTPUT_SUFFIXES = FIXED_SUFFIXES
 _A1 = re.compile(r"^([A-Z]+)([0-9]+)$")

@@ -1,6 +1,6 @@
-"""Jobs: the sync service the CLI, cron ``run`` jobs and tests share (:mod:`catalog_sync.jobs.sync`)."""
+"""Runs: the sync as library calls the CLI, cron ``run`` jobs and tests share (:mod:`catalog_sync.run.sync`)."""
 
-from catalog_sync.jobs.sync import (
+from catalog_sync.run.sync import (
     ApplyHooks,
     ApplyOutcome,
     ApplyRequest,

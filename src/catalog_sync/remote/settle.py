@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from catalog_sync.errors import RetriableProviderError, RowFailedError, UnknownOutcomeError
-from catalog_sync.normalise import normalise_value
 from catalog_sync.plan.model import Plan
-from catalog_sync.plan.remote import read_remote
 from catalog_sync.providers.records import records_by_id
+from catalog_sync.remote.read import read_remote
+from catalog_sync.spec.normalise import normalise_value
 from catalog_sync.state import Ledger
 
 __all__ = ["read_remote", "recheck_saved_plan", "settle_open_intents"]  # read_remote: from plan.remote

@@ -21,9 +21,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.apply.executor import RunResult
-from catalog_sync.apply.settle import settle_open_intents
-from catalog_sync.bulk import collector_paused
 from catalog_sync.errors import (
     CatalogSyncError,
     InvalidCatalogError,
@@ -32,11 +29,14 @@ from catalog_sync.errors import (
     StateDatabaseError,
     Terminated,
 )
-from catalog_sync.plan.base import BASE_SHEET, read_base, usable_base
+from catalog_sync.execute.executor import RunResult
+from catalog_sync.plan.bulk import collector_paused
 from catalog_sync.plan.diff import build_plan, canonical_sheet
+from catalog_sync.plan.merge_base import BASE_SHEET, read_base, usable_base
 from catalog_sync.plan.model import Plan, is_plan_file
-from catalog_sync.plan.remote import read_remote
 from catalog_sync.providers.records import records_by_id
+from catalog_sync.remote.read import read_remote
+from catalog_sync.remote.settle import settle_open_intents
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, public_base_url
@@ -159,7 +159,7 @@ def connect(
     """The provider client, with credentials from ``env`` (default: the process environment) or the
     config file (ConfigError when missing).  ``limits`` (``providers.base.ClientLimits``) bounds
     what the provider may answer."""
-    from catalog_sync.defaults import DEFAULT_TIMEOUT
+    from catalog_sync.config.defaults import DEFAULT_TIMEOUT
     from catalog_sync.providers import get_provider
     from catalog_sync.providers.base import ClientLimits
 
