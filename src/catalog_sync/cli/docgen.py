@@ -90,7 +90,7 @@ def cli_reference() -> str:
     """Markdown for every command of ``catalog-sync``: usage, help text, arguments and options."""
     from catalog_sync.cli.main import cli
 
-    root = click.Context(cli, info_name="catalog-sync", terminal_width=WIDTH, max_content_width=WIDTH)
+    root = _context(cli, "catalog-sync", None)
     parts = [_command_section(cli, root, "catalog-sync", level=2)]
     assert isinstance(cli, click.Group)
     for name in cli.list_commands(root):
@@ -102,9 +102,7 @@ def cli_reference() -> str:
 
 
 def _walk(command: click.Command, parent: click.Context, name: str, level: int) -> str:
-    ctx = click.Context(
-        command, parent=parent, info_name=name, terminal_width=WIDTH, max_content_width=WIDTH
-    )
+    ctx = _context(command, name, parent)
     parts = [_command_section(command, ctx, ctx.command_path, level)]
     if isinstance(command, click.Group):
         for sub in command.list_commands(ctx):
@@ -112,6 +110,12 @@ def _walk(command: click.Command, parent: click.Context, name: str, level: int) 
             if subcommand is not None:
                 parts.append(_walk(subcommand, ctx, sub, level + 1))
     return "\n".join(parts)
+
+
+def _context(command: click.Command, name: str, parent: click.Context | None) -> click.Context:
+    """A context as the CLI makes it (the command's ``context_settings``, e.g. ``-h``), at a fixed width."""
+    settings = {**command.context_settings, "terminal_width": WIDTH, "max_content_width": WIDTH}
+    return click.Context(command, parent=parent, info_name=name, **settings)
 
 
 def _command_section(command: click.Command, ctx: click.Context, path: str, level: int) -> str:
@@ -264,7 +268,9 @@ def _values(check: Callable[..., Any], config: Any) -> str:
         return "number > 0"
     if check is config._report_format:
         return _choices(config.REPORT_FORMATS)
-    free = dict(zip(check.__code__.co_freevars, (c.cell_contents for c in check.__closure__ or ()), strict=True))
+    free = dict(
+        zip(check.__code__.co_freevars, (c.cell_contents for c in check.__closure__ or ()), strict=True)
+    )
     if "options" in free:
         return _choices(free["options"])
     if "minimum" in free:
