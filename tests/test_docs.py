@@ -1,4 +1,5 @@
-"""Meta tests: every command has help with an example and is documented in the README."""
+"""Meta tests: every command has help with an example and is documented (README and docs/), the
+problem and exit codes are documented, and the generated references in docs/ are not stale."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from catalog_sync.problems import CODES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = ROOT / "docs"
+PROBLEM_CODES_PAGE = (DOCS / "reference" / "problem-codes.md").read_text(encoding="utf-8")
+EXIT_CODES_PAGE = (DOCS / "reference" / "exit-codes.md").read_text(encoding="utf-8")
+#: The pages cog writes from catalog_sync.cli.docgen, and the command that rewrites them.
+GENERATED = ("docs/reference/cli.md", "docs/reference/config.md")
+REGENERATE = "cog -r -I src " + " ".join(GENERATED)
 COMMANDS = sorted(cli.list_commands(click.Context(cli)))
 
 
@@ -66,7 +73,70 @@ def test_readme_gives_the_two_setup_commands() -> None:
 )
 def test_product_md_problem_codes_exist_and_are_documented(code: str) -> None:
     assert code in CODES
-    assert f"`{code}`" in README
+    assert f"`{code}`" in PROBLEM_CODES_PAGE
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_every_problem_code_is_documented(code: str) -> None:
+    """Each code of catalog_sync.problems.CODES has its row in docs/reference/problem-codes.md."""
+    assert f"| `{code}` |" in PROBLEM_CODES_PAGE, f"add `{code}` to docs/reference/problem-codes.md"
+
+
+def _exit_codes_the_code_defines() -> set[int]:
+    import catalog_sync.errors as errors
+
+    classes = [
+        value
+        for value in vars(errors).values()
+        if isinstance(value, type) and issubclass(value, errors.CatalogSyncError)
+    ]
+    # 2: click's usage errors; 130: Ctrl+C (cli.main); 143: SIGTERM (errors.Terminated).
+    return {cls.exit_code for cls in classes} | {2, 130, 143}
+
+
+@pytest.mark.parametrize("code", sorted(_exit_codes_the_code_defines()))
+def test_every_exit_code_is_documented(code: int) -> None:
+    assert f"\n| {code} |" in EXIT_CODES_PAGE, f"add exit code {code} to docs/reference/exit-codes.md"
+
+
+def test_generated_references_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI and catalog-sync.toml references are what docgen renders from the code now."""
+    from cogapp import Cog
+
+    status = Cog().main(["cog", "--check", "-I", str(ROOT / "src"), *(str(ROOT / p) for p in GENERATED)])
+    output = capsys.readouterr()
+    assert status == 0, (
+        f"a generated reference in docs/ is stale (cog exit {status}): run `{REGENERATE}` "
+        f"from the repository root and commit the result\n{output.out}{output.err}"
+    )
+
+
+def test_every_config_key_is_described() -> None:
+    from catalog_sync.cli.docgen import undocumented_config_keys
+
+    assert undocumented_config_keys() == [], (
+        "catalog-sync.toml keys without a description (or described but no longer accepted): "
+        "update CONFIG_KEY_DOCS in src/catalog_sync/cli/docgen.py, then run " + REGENERATE
+    )
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_is_in_the_cli_reference(name: str) -> None:
+    assert f"## `catalog-sync {name}`" in (DOCS / "reference" / "cli.md").read_text(encoding="utf-8")
+
+
+def test_readme_stays_short_and_points_into_docs() -> None:
+    lines = README.count("\n")
+    assert lines <= 200, f"README.md has {lines} lines: move the detail into docs/"
+    for page in ("docs/tutorial.md", "docs/reference/cli.md", "docs/safety.md", "bench/RESULTS.md"):
+        assert f"]({page}" in README, f"README.md does not link to {page}"
+
+
+def test_docs_need_nothing_outside_the_repository() -> None:
+    """The site builds from the repository alone: no page points into ../shared."""
+    for page in DOCS.rglob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        assert "../shared" not in text and "/work/shared" not in text, page
 
 
 def test_unknown_option_is_usage_error_exit_2() -> None:
