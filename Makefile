@@ -47,7 +47,7 @@ type: install
 
 # docs/ as a site: a broken link, a missing page or a stale generated reference fails the build.
 docs: install
-	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 # What CI runs (.ci/run): lint, format, strict types, the docs and the whole suite.
 check: lint type docs test

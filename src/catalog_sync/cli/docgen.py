@@ -29,7 +29,7 @@ __all__ = [
 WIDTH = 100
 
 #: What each ``catalog-sync.toml`` key means, by section.  The key *names* come from the code
-#: (catalog_sync.jobs.config); a key the code accepts with no line here makes
+#: (catalog_sync.config.jobs); a key the code accepts with no line here makes
 #: :func:`config_reference` fail, so a new key cannot ship undocumented.
 CONFIG_KEY_DOCS: dict[str, dict[str, str]] = {
     "top": {
@@ -178,7 +178,7 @@ def _cell(text: str) -> str:
 # --------------------------------------------------------------------------- catalog-sync.toml
 def config_key_names() -> dict[str, tuple[str, ...]]:
     """The keys ``catalog-sync.toml`` accepts, by section, as the loader declares them."""
-    from catalog_sync.jobs import config
+    from catalog_sync.config import jobs as config
 
     return {
         "top": tuple(config._TOP_KEYS),
@@ -199,7 +199,7 @@ def undocumented_config_keys() -> list[str]:
 
 def config_reference() -> str:
     """Markdown tables of every ``catalog-sync.toml`` key: where it goes, its values, default, meaning."""
-    from catalog_sync.jobs import config
+    from catalog_sync.config import jobs as config
 
     wrong = undocumented_config_keys()
     if wrong:
