@@ -80,7 +80,7 @@ def _row(i: int) -> dict[str, str]:
 
 def _product(i: int) -> dict[str, Any]:
     """Record ``i`` as the Royalti emulator stores it (created in order: ``createdAt`` rises with i)."""
-    from catalog_sync.sandbox.royalti import NULL_FIELDS
+    from catalog_sync.providers.royalti.emulator import NULL_FIELDS
 
     row = _row(i)
     stamp = f"2024-01-01T00:00:00.{i:07d}Z"

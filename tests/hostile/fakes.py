@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hostile_server import Reply, Request
 
 from catalog_sync.cli.main import cli
-from catalog_sync.keevault_envelope import public_key_pem, sign_response
+from catalog_sync.providers.keevault.envelope import public_key_pem, sign_response
 
 ROYALTI_KEY = "RWAK_hostile_test_4411"
 KEEVAULT_KEY = "kv-hostile-test-5522"

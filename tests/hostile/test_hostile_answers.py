@@ -26,7 +26,7 @@ from fakes import (
 )
 from hostile_server import HostileServer, Reply, Request
 
-from catalog_sync.keevault_envelope import sign_response
+from catalog_sync.providers.keevault.envelope import sign_response
 from catalog_sync.state import Ledger
 
 ROWS = [{"externalId": f"EXT-{i}", "title": f"Release {i}"} for i in range(3)]

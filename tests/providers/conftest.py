@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from catalog_sync.providers import Provider, get_provider
-from catalog_sync.registry import PROVIDERS as DESCRIBED
+from catalog_sync.providers.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import FaultConfig, Sandbox
 
 KEYS = {"jogg": "jogg-test-key-0001", "keevault": "kv-test-key-0002", "royalti": "RWAK_test_key_0003"}

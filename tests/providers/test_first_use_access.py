@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from catalog_sync.cli.main import cli
 from catalog_sync.errors import FatalProviderError
 from catalog_sync.providers import get_provider
-from catalog_sync.registry import PROVIDERS as DESCRIBED
+from catalog_sync.providers.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import Sandbox
 
 GOOD = {"jogg": "jogg-good-key-4411", "keevault": "kv-good-key-4412", "royalti": "RWAK_good_key_4413"}

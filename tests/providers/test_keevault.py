@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from catalog_sync.errors import ConfigError, FatalProviderError, RowFailedError, SignatureError
-from catalog_sync.keevault_envelope import public_key_pem
 from catalog_sync.providers import get_provider
+from catalog_sync.providers.keevault.envelope import public_key_pem
 
 SHARED = Path("/work/shared")
 SEED = SHARED / "seeds" / "002_debd0434b1262cfd.txt"

@@ -11,8 +11,8 @@ import pytest
 
 from catalog_sync.errors import FatalProviderError, RowFailedError
 from catalog_sync.providers import get_provider
-from catalog_sync.providers.royalti import _totals
-from catalog_sync.providers.royalti_auth import jwt_times
+from catalog_sync.providers.royalti.auth import jwt_times
+from catalog_sync.providers.royalti.client import _totals
 
 LOGIN = {"email": "ops@label.test", "password": "pw-very-secret-771", "workspace": "ws-42"}
 LOGIN_ENV = {

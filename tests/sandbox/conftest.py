@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from catalog_sync.keevault_envelope import load_public_key, verify_envelope
+from catalog_sync.providers.keevault.envelope import load_public_key, verify_envelope
 from catalog_sync.sandbox import Sandbox
 
 DATA = Path(__file__).parent / "data"

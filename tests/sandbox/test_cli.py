@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from catalog_sync.keevault_envelope import load_public_key, verify_envelope
+from catalog_sync.providers.keevault.envelope import load_public_key, verify_envelope
 
 CRED_VARS = ("JOGG_API_KEY", "KEEVAULT_API_KEY", "ROYALTI_API_KEY", "ROYALTI_EMAIL", "ROYALTI_PASSWORD",
              "ROYALTI_WORKSPACE")  # fmt: skip

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from catalog_sync.errors import SignatureError
-from catalog_sync.keevault_envelope import (
+from catalog_sync.providers.keevault.envelope import (
     load_public_key,
     load_public_keys,
     php_json,

@@ -31,7 +31,7 @@ from catalog_sync.providers.local_sandbox import (
     sandbox_public_key_for,
     write_sandbox_public_key,
 )
-from catalog_sync.registry import PROVIDERS as DESCRIBED
+from catalog_sync.providers.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import Sandbox
 
 CATALOG = (

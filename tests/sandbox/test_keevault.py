@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from catalog_sync.errors import SignatureError
-from catalog_sync.keevault_envelope import load_public_key, verify_envelope
+from catalog_sync.providers.keevault.envelope import load_public_key, verify_envelope
 
 KEY = "sandbox-keevault-key"
 PRODUCT = {"name": "API Create Product", "description": "Desktop app", "source": "internal",

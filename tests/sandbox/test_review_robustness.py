@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from catalog_sync.keevault_envelope import load_public_key, verify_envelope
+from catalog_sync.providers.keevault.envelope import load_public_key, verify_envelope
 from catalog_sync.sandbox import Sandbox
 
 ROY = {"Authorization": "Bearer RWAK_sandbox"}

@@ -8,7 +8,7 @@ import socket
 import pytest
 import requests
 
-from catalog_sync.keevault_envelope import load_public_key, verify_envelope
+from catalog_sync.providers.keevault.envelope import load_public_key, verify_envelope
 from catalog_sync.sandbox import FaultConfig, Sandbox
 
 JOGG = {"x-api-key": "sandbox-jogg-key"}

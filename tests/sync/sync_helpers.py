@@ -13,8 +13,8 @@ import pandas as pd
 from click.testing import CliRunner, Result
 
 from catalog_sync.cli.main import cli
-from catalog_sync.registry import NAMES
-from catalog_sync.registry import PROVIDERS as DESCRIBED
+from catalog_sync.providers.registry import NAMES
+from catalog_sync.providers.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.sheets.model import Sheet, column_letter
 from catalog_sync.spec import load_spec

@@ -36,8 +36,8 @@ from sync_helpers import (
     write_rows,
 )
 
+from catalog_sync.providers.royalti.emulator_auth import RoyaltiAuth
 from catalog_sync.sandbox import FaultConfig, Sandbox
-from catalog_sync.sandbox.royalti_auth import RoyaltiAuth
 from catalog_sync.state import SCHEMA_VERSION, Ledger
 
 

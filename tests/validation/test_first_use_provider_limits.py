@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from validation_helpers import SAMPLES
 
+from catalog_sync.providers.jogg.emulator import JoggEmulator
+from catalog_sync.providers.keevault.emulator import KeevaultEmulator
+from catalog_sync.providers.royalti.emulator import RoyaltiEmulator
 from catalog_sync.sandbox.base import Request
-from catalog_sync.sandbox.jogg import JoggEmulator
-from catalog_sync.sandbox.keevault import KeevaultEmulator
 from catalog_sync.sandbox.openapi_check import component_schema, load_request_schema
-from catalog_sync.sandbox.royalti import RoyaltiEmulator
 from catalog_sync.sandbox.store import Store
 from catalog_sync.spec import FieldSpec, ProviderSpec, load_spec
 from catalog_sync.spec.normalise import normalise_value

@@ -157,7 +157,7 @@ def test_options_lists_the_ids_as_a_table_and_as_json(tmp_path: Path) -> None:
 
 
 def test_options_read_every_page_as_each_list_pages(tmp_path: Path) -> None:
-    from catalog_sync.providers.jogg import JoggProvider
+    from catalog_sync.providers.jogg.client import JoggProvider
 
     with jogg() as sb, JoggProvider.from_env(base_url=sb.url, env={"JOGG_API_KEY": KEY}) as client:
         avatars = list_options(client, "avatars", page_size=1)  # total/page/page_size

@@ -228,7 +228,7 @@ def test_two_rows_asking_for_the_same_video_are_a_duplicate_key(tmp_path: Path) 
 
 def test_the_create_shares_the_client_limiter_with_product_writes(tmp_path: Path) -> None:
     """Product creates and video creates of one client wait on one limiter (20 POST/min per key)."""
-    from catalog_sync.providers.jogg import JoggProvider
+    from catalog_sync.providers.jogg.client import JoggProvider
     from catalog_sync.providers.ratelimit import RateLimiter
 
     with jogg(faults=FaultConfig()) as sb:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.registry import PROVIDERS as DESCRIBED
+from catalog_sync.providers.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import Sandbox
 from catalog_sync.spec import load_spec
 

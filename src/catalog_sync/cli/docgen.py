@@ -254,7 +254,7 @@ def config_reference() -> str:
     out += ["### `[providers.NAME]`", "", "| key | what it does |", "| --- | --- |"]
     out += [f"| `{key}` | {docs['provider'][key]} |" for key in names["provider"]]
     out.append("")
-    from catalog_sync.registry import NAMES
+    from catalog_sync.providers.registry import NAMES
 
     out.append(f"`NAME` is one of {_choices(NAMES)}.")
     return "\n".join(out) + "\n"

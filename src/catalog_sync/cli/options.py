@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from catalog_sync.registry import NAMES
+from catalog_sync.providers.registry import NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,7 +73,7 @@ def sheet_options(f: F) -> F:
         "house_rules",
         multiple=True,
         type=click.Path(exists=True, dir_okay=False),
-        help="Extra house rules (YAML, see schemas/README.md); may be repeated.",
+        help="Extra house rules (YAML, see docs/reference/schemas.md); may be repeated.",
     )(g)
     g = click.option(
         "--mapping",

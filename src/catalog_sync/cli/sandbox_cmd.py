@@ -17,7 +17,7 @@ from catalog_sync.providers.local_sandbox import (
     forget_sandbox_public_key,
     write_sandbox_public_key,
 )
-from catalog_sync.registry import PROVIDERS
+from catalog_sync.providers.registry import PROVIDERS
 
 if TYPE_CHECKING:  # the emulators are imported when the command runs (--help needs none of them)
     from catalog_sync.sandbox import FaultConfig, Sandbox

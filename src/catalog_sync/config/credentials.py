@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from catalog_sync.errors import ConfigError
-from catalog_sync.registry import PROVIDERS
+from catalog_sync.providers.registry import PROVIDERS
 
 __all__ = [
     "CONFIG_FILE",

@@ -25,7 +25,7 @@ from typing import Any
 
 from catalog_sync.config.credentials import CONFIG_FILE, SECRET_VARIABLES, register_secret
 from catalog_sync.errors import ConfigError
-from catalog_sync.registry import NAMES
+from catalog_sync.providers.registry import NAMES
 
 __all__ = [
     "ALERT_OUTCOMES",

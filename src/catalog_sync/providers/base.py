@@ -439,7 +439,7 @@ class Provider(ABC):
     @classmethod
     def refused_variables_of(cls, credentials: Credentials) -> tuple[str, ...]:
         """Hook: the variables to fix when ``credentials`` are refused (the API key by default)."""
-        from catalog_sync.registry import provider_info
+        from catalog_sync.providers.registry import provider_info
 
         return (provider_info(cls.name).key_variable,)
 

@@ -102,7 +102,7 @@ def demo_credentials(
 ) -> Credentials | None:
     """The provider's demo-key credentials, when ``base_url`` is a loopback address and none of the
     provider's credential variables is set; ``None`` otherwise (the given credentials stand)."""
-    from catalog_sync.registry import provider_info
+    from catalog_sync.providers.registry import provider_info
 
     info = provider_info(provider)
     required = {name for option in info.required for name in option}

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.registry import PROVIDERS
+from catalog_sync.providers.registry import PROVIDERS
 from catalog_sync.sandbox.base import Emulator
 from catalog_sync.sandbox.faults import FaultConfig, FaultInjector
 from catalog_sync.sandbox.registry import EMULATORS

@@ -1,6 +1,6 @@
 """Validate request bodies against the providers' published OpenAPI documents.
 
-The documents live in ``catalog_sync/openapi/*.yaml``.  :func:`request_validator` resolves
+The documents live in each provider's folder, ``catalog_sync/providers/<name>/openapi/*.yaml``.  :func:`request_validator` resolves
 the ``requestBody`` schema of one operation (inlining ``$ref``) and returns a function that
 lists the problems of a body as :class:`BodyProblem` (dotted field path + message), in the
 order the schema declares its properties, so an emulator can answer the way its provider
@@ -33,7 +33,9 @@ class BodyProblem:
 
 @functools.cache
 def _document(name: str) -> dict[str, Any]:
-    text = resources.files("catalog_sync.openapi").joinpath(name).read_text(encoding="utf-8")
+    provider = name.partition("-")[0]  # jogg-create-product.yaml: in providers/jogg/openapi/
+    folder = resources.files(f"catalog_sync.providers.{provider}") / "openapi"
+    text = folder.joinpath(name).read_text(encoding="utf-8")
     return cast(dict[str, Any], yaml.safe_load(text))
 
 

@@ -1,4 +1,4 @@
-"""Provider schema specs: the readable YAML in ``schemas/`` loaded into typed objects.
+"""Provider schema specs: the readable YAML of each provider folder loaded into typed objects.
 
 The spec is the single source of truth for a provider's columns.  Validation compiles it
 into a pandera schema (``validation.schema``); the planner uses it to normalise values
@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -208,13 +209,25 @@ def _rules(raw: Any, source: str, known: list[str]) -> tuple[RowRule, ...]:
     return tuple(rules)
 
 
+def schema_file(name: str) -> tuple[Traversable, str]:
+    """The YAML of schema ``name`` and the name to show: ``<provider>`` is the folder's
+    ``schema.yaml``, ``<provider>-<sheet>`` (``jogg-videos``) its ``<sheet>.yaml``."""
+    from catalog_sync.providers.registry import NAMES
+
+    provider, _, sheet = name.partition("-")
+    if provider not in NAMES:
+        raise ConfigError(f"no schema for provider {name!r}")
+    file = f"{sheet or 'schema'}.yaml"
+    return resources.files(f"catalog_sync.providers.{provider}") / file, f"providers/{provider}/{file}"
+
+
 def load_spec(provider: str, house_rules: list[Path] | tuple[Path, ...] = ()) -> ProviderSpec:
-    """Load ``schemas/<provider>.yaml`` and apply the user's house-rule files on top."""
-    ref = resources.files("catalog_sync") / "schemas" / f"{provider}.yaml"
+    """Load ``providers/<provider>/schema.yaml`` and apply the user's house-rule files on top."""
+    ref, shown = schema_file(provider)
     if not ref.is_file():
         raise ConfigError(f"no schema for provider {provider!r}")
-    raw = _read_yaml(ref, f"schemas/{provider}.yaml")
-    fields = tuple(_field_from_dict(f, f"schemas/{provider}.yaml") for f in raw.get("fields", ()))
+    raw = _read_yaml(ref, shown)
+    fields = tuple(_field_from_dict(f, shown) for f in raw.get("fields", ()))
     names = [f.name for f in fields]
     spec = ProviderSpec(
         provider=raw["provider"],
@@ -222,7 +235,7 @@ def load_spec(provider: str, house_rules: list[Path] | tuple[Path, ...] = ()) ->
         description=str(raw.get("description", "")).strip(),
         keys=tuple(raw.get("keys", ())),
         fields=fields,
-        rules=_rules(raw.get("rules"), f"schemas/{provider}.yaml", names),
+        rules=_rules(raw.get("rules"), shown, names),
     )
     for path in house_rules:
         spec = apply_house_rules(spec, Path(path))

@@ -1,4 +1,4 @@
-"""The video sheet: its schema (``schemas/jogg-videos.yaml``), its validation, and its rows as requests.
+"""The video sheet: its schema (``providers/jogg/videos.yaml``), its validation, and its rows as requests.
 
 Validation uses the catalog machinery (the pandera schema compiled from the spec, spreadsheet
 damage, row rules, the located problem list) and adds what only a video sheet has: each row's
@@ -40,7 +40,7 @@ __all__ = [
     "video_spec",
 ]
 
-#: The schema of the video sheet (``schemas/jogg-videos.yaml``).
+#: The schema of the video sheet (``providers/jogg/videos.yaml``).
 VIDEO_SPEC = "jogg-videos"
 #: Request fields that are not settings of the video: changing them makes no new video.
 NOT_SETTINGS = ("product_id", "webhook_url")

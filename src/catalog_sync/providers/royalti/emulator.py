@@ -20,10 +20,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from catalog_sync.registry import PROVIDERS
+from catalog_sync.providers.registry import PROVIDERS
+from catalog_sync.providers.royalti.emulator_auth import RoyaltiAuth, err
 from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route
 from catalog_sync.sandbox.openapi_check import component_schema, request_validator, schema_validator
-from catalog_sync.sandbox.royalti_auth import RoyaltiAuth, err
 
 __all__ = ["RoyaltiEmulator"]
 

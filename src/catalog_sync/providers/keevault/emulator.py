@@ -26,8 +26,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from catalog_sync.keevault_envelope import load_private_key, php_json, public_key_pem, sign_response
-from catalog_sync.registry import PROVIDERS
+from catalog_sync.providers.keevault.envelope import load_private_key, php_json, public_key_pem, sign_response
+from catalog_sync.providers.registry import PROVIDERS
 from catalog_sync.sandbox.base import BadBody, Emulator, Request, Response, Route, SlidingWindow
 
 __all__ = ["KeevaultEmulator"]

@@ -20,7 +20,7 @@ from catalog_sync.errors import FatalProviderError, RowFailedError
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, all_plain_ids
 from catalog_sync.providers.http import Classified
 from catalog_sync.providers.records import RemoteTable, TablePage, fingerprints
-from catalog_sync.providers.royalti_auth import TokenManager
+from catalog_sync.providers.royalti.auth import TokenManager
 
 __all__ = ["RoyaltiProvider"]
 

@@ -29,7 +29,7 @@ import time
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from catalog_sync.registry import PROVIDERS
+from catalog_sync.providers.registry import PROVIDERS
 from catalog_sync.sandbox.base import Emulator, Request, Response, Route, SlidingWindow
 from catalog_sync.sandbox.openapi_check import request_validator
 

@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 
 from catalog_sync.config.defaults import DEFAULT_MAX_SKEW  # seconds; --max-clock-skew
 from catalog_sync.errors import ConfigError, RowFailedError, SignatureError
-from catalog_sync.keevault_envelope import load_public_keys, verify_envelope
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, clean_code
 from catalog_sync.providers.http import Classified
+from catalog_sync.providers.keevault.envelope import load_public_keys, verify_envelope
 from catalog_sync.providers.local_sandbox import note_once, sandbox_public_key_for
 
 __all__ = ["KeevaultProvider"]
