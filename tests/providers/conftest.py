@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from catalog_sync.providers import Provider, get_provider
+from catalog_sync.providers.registry import NAMES, contract_of
 from catalog_sync.providers.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import FaultConfig, Sandbox
 
-KEYS = {"jogg": "jogg-test-key-0001", "keevault": "kv-test-key-0002", "royalti": "RWAK_test_key_0003"}
+KEYS = {name: contract_of(name).test_key for name in NAMES}  # each provider folder's contract.py
 ENV_NAMES = {name: info.key_variable for name, info in DESCRIBED.items()}
 
 

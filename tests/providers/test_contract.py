@@ -1,15 +1,15 @@
 """The contract every provider client passes, run against its real sandbox over HTTP.
 
-Adding a provider = one ``Case`` below (a valid row, a field to change, an invalid row and
-the provider's code for it, and a read-only call).
+The suite is parametrised over the registry: each provider folder's ``contract.py`` gives a valid
+row, a field to change, an invalid row and the provider's code for it, and a read-only call.
+A provider folder that lacks a piece fails here by name (``test_every_provider_folder_is_whole``).
 """
 
 from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,82 +22,24 @@ from catalog_sync.errors import (
     UnknownOutcomeError,
 )
 from catalog_sync.providers import PROVIDERS, Provider, get_provider
+from catalog_sync.providers.info import Contract
+from catalog_sync.providers.registry import NAMES, contract_of
 
-KEYS = {"jogg": "jogg-test-key-0001", "keevault": "kv-test-key-0002", "royalti": "RWAK_test_key_0003"}
 
-
-@dataclass
+@dataclass(frozen=True)
 class Case:
+    """A provider's contract (its folder's ``contract.py``), named for the suite's parameters."""
+
     provider: str
-    row: dict[str, str]
-    change: dict[str, str]
-    invalid: dict[str, str]
-    invalid_code: int | str
-    create_path: str  # the sandbox stats key of the create call
-    read: Callable[[Provider], Any]
-    extra: dict[str, Any] = field(default_factory=dict)
+    contract: Contract
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.contract, name)
 
 
-CASES = {
-    "jogg": Case(
-        "jogg",
-        row={
-            "name": "Happy Booster Blush",
-            "description": "Brush on a glow.",
-            "target_audience": "Beauty fans",
-            "media": "https://res.example.com/front.jpg | https://res.example.com/demo.MP4",
-        },
-        change={"description": "A radiant glow."},
-        invalid={"name": "Bad media", "media": '[{"type": 3, "url": "https://res.example.com/x.gif"}]'},
-        invalid_code=40000,
-        create_path="POST /v2/product",
-        read=lambda p: p.request("GET", "/v2/user/whoami"),
-    ),
-    "keevault": Case(
-        "keevault",
-        row={
-            "name": "Desktop App",
-            "description": "Licence for the desktop app",
-            "source": "Internal",
-            "require_non_expired": "yes",
-            "external_reference": "20098475",
-            "status": "Active",
-        },
-        change={"status": "inactive"},
-        invalid={
-            "name": "Bad status",
-            "description": "x",
-            "source": "internal",
-            "require_non_expired": "0",
-            "status": "bogus",
-        },
-        invalid_code=751,
-        create_path="POST /api/v1/create-product",
-        read=lambda p: p.list_remote(),
-    ),
-    "royalti": Case(
-        "royalti",
-        row={
-            "title": "Summer Vibes",
-            "upc": "012345678905",
-            "displayArtist": "John Doe",
-            "type": "audio",
-            "format": "single",
-            "explicit": "Clean",
-            "releaseDate": "2024-06-15T00:00:00Z",
-            "totalTracks": "012",
-            "reissue": "no",
-            "c_line_year": "2024",
-            "externalId": "EXT-9",
-            "catalogNumber": "CAT-1",
-        },
-        change={"version": "Deluxe Edition"},
-        invalid={"title": "Bad UPC", "upc": "12345"},
-        invalid_code="VALIDATION_ERROR",
-        create_path="POST /product",
-        read=lambda p: p.list_remote(),
-    ),
-}
+#: Every registered provider, its case read from its own folder (singer-sdk's get_tap_test_class).
+CASES = {name: Case(name, contract_of(name)) for name in NAMES}
+KEYS = {name: case.contract.test_key for name, case in CASES.items()}
 
 assert set(CASES) == set(PROVIDERS), "every registered provider needs a contract case"
 PARAMS = [pytest.param(case, id=name) for name, case in CASES.items()]

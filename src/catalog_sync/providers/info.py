@@ -7,10 +7,11 @@ This module imports nothing heavy: the client and emulator classes are imported 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Credential", "ProviderInfo"]
+__all__ = ["Contract", "Credential", "ProviderInfo"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,24 @@ class ProviderInfo:
 def _load(target: str) -> Any:
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What the provider contract suite (tests/providers/test_contract.py) needs of one provider,
+    kept in its folder (``contract.py``) as singer-sdk keeps a tap's test config beside the tap."""
+
+    #: a valid row (sheet terms) that the provider creates
+    row: dict[str, str]
+    #: fields of ``row`` changed by an update
+    change: dict[str, str]
+    #: a row the provider refuses, and the code it refuses it with
+    invalid: dict[str, str]
+    invalid_code: int | str
+    #: the sandbox's stats key of the create call (``POST /product``)
+    create_path: str
+    #: a read-only call (its answer is not checked): the client goes through its request path
+    read: Callable[[Any], Any]
+    #: an API key of the right form for this provider (a test secret: never to appear in output)
+    test_key: str
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -226,20 +226,25 @@ def load_spec(provider: str, house_rules: list[Path] | tuple[Path, ...] = ()) ->
     ref, shown = schema_file(provider)
     if not ref.is_file():
         raise ConfigError(f"no schema for provider {provider!r}")
+    spec = read_spec(ref, shown, provider)
+    for path in house_rules:
+        spec = apply_house_rules(spec, Path(path))
+    return spec
+
+
+def read_spec(ref: Traversable, shown: str, name: str) -> ProviderSpec:
+    """The spec in the YAML at ``ref`` (``shown`` names it in messages; ``name``: the default title)."""
     raw = _read_yaml(ref, shown)
     fields = tuple(_field_from_dict(f, shown) for f in raw.get("fields", ()))
     names = [f.name for f in fields]
-    spec = ProviderSpec(
+    return ProviderSpec(
         provider=raw["provider"],
-        title=raw.get("title", provider),
+        title=raw.get("title", name),
         description=str(raw.get("description", "")).strip(),
         keys=tuple(raw.get("keys", ())),
         fields=fields,
         rules=_rules(raw.get("rules"), shown, names),
     )
-    for path in house_rules:
-        spec = apply_house_rules(spec, Path(path))
-    return spec
 
 
 def apply_house_rules(spec: ProviderSpec, path: Path) -> ProviderSpec:
