@@ -1,7 +1,7 @@
 """The one exception tree of catalog-sync, grouped by what the caller should do.
 
-Every error carries the process exit code PRODUCT.md assigns to it, so the CLI maps
-exceptions to exit codes in exactly one place (``cli.main``)::
+Every error carries the process exit code the contract assigns to it (docs/reference/exit-codes.md),
+so the CLI maps exceptions to exit codes in exactly one place (``cli.main``)::
 
     CatalogSyncError                 exit 1  could not run
     ├── InputError                   exit 1  unreadable / hostile / wrong-format file (names file, sheet, cell)
@@ -15,6 +15,10 @@ exceptions to exit codes in exactly one place (``cli.main``)::
     │   └── UnknownOutcomeError              a write was sent and its answer lost: settle by lookup, never resend blindly
     ├── RowsFailedError              exit 4  the run finished but some rows failed
     ├── StateDatabaseError           exit 1  the state database could not be read or written
+    ├── StateStoppedRunError         exit 1  the state database failed mid-run; the report holds every outcome
+    ├── UngatedWriteError            exit 1  a write reached a run's client outside the write gate (a bug): not sent
+    ├── RunInterruptedError        exit 130  Ctrl+C stopped a run after recording what it had sent
+    │   └── RunTerminatedError     exit 143  SIGTERM (cron, systemd, ``timeout``) did
     ├── LockHeldError                exit 5  another run holds the state lock
     ├── LimitExceededError           exit 6  --max-deletes / --max-failures stopped the run
     └── ChangesPendingError          exit 7  plan --detailed-exitcode: changes are pending
@@ -30,6 +34,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "INTERRUPTED",
+    "TERMINATED",
     "CatalogSyncError",
     "ChangesPendingError",
     "ConfigError",
@@ -42,10 +48,15 @@ __all__ = [
     "RetriableProviderError",
     "RowFailedError",
     "RowsFailedError",
+    "RunInterruptedError",
+    "RunTerminatedError",
     "SignatureError",
     "StateDatabaseError",
+    "StateStoppedRunError",
     "Terminated",
     "UnknownOutcomeError",
+    "interrupted_error",
+    "signal_of",
 ]
 
 
@@ -166,3 +177,41 @@ class ChangesPendingError(CatalogSyncError):
     """``plan --detailed-exitcode``: the plan has changes."""
 
     exit_code = 7
+
+
+#: Exit status of a run stopped by Ctrl+C (128 + SIGINT, what shells and cron expect).
+INTERRUPTED = 130
+#: Exit status of a run stopped by SIGTERM (128 + 15: cron, systemd, ``timeout``).
+TERMINATED = 143
+
+
+class RunInterruptedError(CatalogSyncError):
+    """A run stopped by Ctrl+C after recording what it had sent (exit 130)."""
+
+    exit_code = INTERRUPTED
+
+
+class RunTerminatedError(RunInterruptedError):
+    """A run stopped by SIGTERM after recording what it had sent (exit 143)."""
+
+    exit_code = TERMINATED
+
+
+class StateStoppedRunError(CatalogSyncError):
+    """The state database could not be written mid-run; the report holds every outcome (exit 1)."""
+
+
+class UngatedWriteError(CatalogSyncError):
+    """A run's client was asked to write outside the write gate (a bug): nothing was sent (exit 1)."""
+
+
+def interrupted_error(signal_name: str, detail: str) -> RunInterruptedError:
+    """The error (exit 130 for Ctrl+C, 143 for SIGTERM) of a run stopped by a signal."""
+    if signal_name == "SIGTERM":
+        return RunTerminatedError(f"stopped by SIGTERM: {detail}")
+    return RunInterruptedError(f"interrupted (Ctrl+C): {detail}")
+
+
+def signal_of(exc: KeyboardInterrupt) -> str:
+    """``SIGTERM`` for a :class:`Terminated` stop, else ``SIGINT`` (Ctrl+C)."""
+    return "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"

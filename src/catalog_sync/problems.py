@@ -56,7 +56,7 @@ class Problem:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The PRODUCT.md JSON shape: sheet, cell, row, column, value, code, severity, message."""
+        """The JSON shape of docs/reference/output.md: sheet, cell, row, column, value, code, severity, message."""
         data = asdict(self)
         extra = data.pop("extra")
         ordered = {

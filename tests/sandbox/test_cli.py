@@ -72,7 +72,7 @@ def test_keevault_cli_answers_signed_and_stops_on_sigterm() -> None:
 
 @pytest.mark.slow
 def test_printed_exports_let_the_client_work_with_no_setup(tmp_path) -> None:
-    """PRODUCT.md: `catalog-sync sandbox` and `catalog-sync apply` work together with no set-up."""
+    """docs/contract.md: `catalog-sync sandbox` and `catalog-sync apply` work together with no set-up."""
     pem_path = tmp_path / "kv.pem"
     with sandbox_process("-p", "keevault", "--public-key-out", str(pem_path)) as (proc, url, lines):
         exports = dict(

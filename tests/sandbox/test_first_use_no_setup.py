@@ -1,4 +1,4 @@
-"""Issue 9 item 10: the sandbox needs no set-up (PRODUCT.md, the ``sandbox`` command).
+"""Issue 9 item 10: the sandbox needs no set-up (docs/contract.md, the ``sandbox`` command).
 
 ``catalog-sync sandbox -p keevault`` in one shell and ``catalog-sync apply … --base-url URL`` in
 another, from the same folder, work with nothing exported: the client sends the documented demo

@@ -6,7 +6,8 @@ import pytest
 from sync_helpers import Rec, make_sheet
 
 from catalog_sync.errors import ConfigError, InvalidCatalogError
-from catalog_sync.plan.diff import LedgerView, build_plan
+from catalog_sync.plan.diff import build_plan
+from catalog_sync.remote.read import LedgerView
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Unknown
 

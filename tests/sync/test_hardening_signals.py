@@ -22,7 +22,7 @@ from sync_helpers import (
 )
 
 from catalog_sync.errors import Terminated
-from catalog_sync.execute.executor import sigterm_stops_the_run
+from catalog_sync.run.lifecycle import sigterm_stops_the_run
 from catalog_sync.sandbox import FaultConfig
 from catalog_sync.state import Ledger
 

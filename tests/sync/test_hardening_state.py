@@ -36,10 +36,12 @@ from sync_helpers import (
 
 from catalog_sync.errors import ConfigError, StateDatabaseError
 from catalog_sync.execute.executor import execute
+from catalog_sync.plan.make import plan_catalog
 from catalog_sync.run.report import write_report
-from catalog_sync.run.service import connect, load_valid_catalog, plan_catalog
+from catalog_sync.run.target import connect
 from catalog_sync.sandbox import FaultConfig
 from catalog_sync.state import APPLICATION_ID, SCHEMA_VERSION, Ledger
+from catalog_sync.validation.gate import load_valid_catalog
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[31mred"
 

@@ -8,9 +8,10 @@ from test_executor import FakeProvider, _plan
 
 from catalog_sync.errors import FatalProviderError
 from catalog_sync.execute.executor import execute
-from catalog_sync.plan.diff import LedgerView, build_plan
-from catalog_sync.remote.settle import recheck_saved_plan
-from catalog_sync.run.service import exit_code_for
+from catalog_sync.plan.diff import build_plan
+from catalog_sync.plan.recheck import recheck_saved_plan
+from catalog_sync.remote.read import LedgerView
+from catalog_sync.run.outcome import exit_code_for
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Ledger
 

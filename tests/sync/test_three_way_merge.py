@@ -1,4 +1,4 @@
-"""The three-way merge of a pulled sheet (issue 8 item 4), every row of PRODUCT.md's table,
+"""The three-way merge of a pulled sheet (issue 8 item 4), every row of the table in docs/contract.md,
 over real HTTP against the Royalti sandbox with a real xlsx edited as a user would.
 
 | sheet vs base | remote vs base          | result                                            |

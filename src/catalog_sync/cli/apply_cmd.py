@@ -13,9 +13,10 @@ import click
 
 from catalog_sync.config.defaults import REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError
+from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.text import safe_text
 
-from .options import ReadOptions, json_option, path_ending_in, provider_option, sheet_options
+from .options import json_option, path_ending_in, provider_option, sheet_options
 from .sync_options import limit_options, sync_options
 
 if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--help needs none)
@@ -182,7 +183,7 @@ def apply_command(
 
     from catalog_sync.plan.render import render_failures, render_summary
     from catalog_sync.run import ApplyRequest, Target, run_apply
-    from catalog_sync.run.service import problems_as_json
+    from catalog_sync.validation.gate import problems_as_json
 
     if mode == "mirror" and from_report:
         raise click.UsageError(
@@ -200,7 +201,7 @@ def apply_command(
     request = ApplyRequest(
         target=Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits),
         source=source,
-        read=read.as_kwargs(),
+        read=read,
         mode=mode,
         blanks=blanks,
         explicit=explicit,

@@ -137,7 +137,7 @@ def _command_section(command: click.Command, ctx: click.Context, path: str, leve
         lines.append("")
     options = [
         record
-        for param in command.get_params(ctx)
+        for param in _params(command, ctx)
         if isinstance(param, click.Option) and (record := param.get_help_record(ctx)) is not None
     ]
     if options:
@@ -146,6 +146,14 @@ def _command_section(command: click.Command, ctx: click.Context, path: str, leve
             lines.append(f"| `{_code(opts)}` | {_cell(text)} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _params(command: click.Command, ctx: click.Context) -> list[click.Parameter]:
+    """The command's parameters and a help option made for ``ctx`` (click caches the help option of
+    the first context that asked, so a test that invoked a command alone would change the page)."""
+    names = [n for n in ctx.help_option_names if n not in {o for p in command.params for o in p.opts}]
+    help_option = click.Option(names, is_flag=True, expose_value=False, help="Show this message and exit.")
+    return [*command.params, *([help_option] if names and command.add_help_option else [])]
 
 
 def _usage(command: click.Command, ctx: click.Context) -> str:

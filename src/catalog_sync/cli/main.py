@@ -1,7 +1,7 @@
 """The ``catalog-sync`` command group: registers the commands and maps errors to exit codes.
 
 Commands parse options, call the library, and render.  Every ``CatalogSyncError`` becomes
-one ``Error: …`` line on stderr and the exit code the error class carries (PRODUCT.md);
+one ``Error: …`` line on stderr and the exit code the error class carries (docs/reference/exit-codes.md);
 anything unexpected becomes exit 1 with a hint to re-run with ``--debug``.  Tracebacks are
 shown only with ``--debug`` (or ``CATALOG_SYNC_DEBUG=1``).
 """

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
 
 from catalog_sync.providers.registry import NAMES
+from catalog_sync.sheets.options import ReadOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,28 +25,6 @@ def provider_option(f: F) -> F:
         type=click.Choice(PROVIDER_NAMES, case_sensitive=False),  # -p Royalti reaches the command as royalti
         help="Provider whose API and schema to use (case does not matter).",
     )(f)
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read a catalog: what ``--sheet``, ``--mapping``, ``--schema``, ``--encoding`` and
-    ``--delimiter`` said (one bundle, spelled once for validate, plan and apply)."""
-
-    sheet: str | None = None
-    mapping: str | None = None
-    house_rules: tuple[str, ...] = ()
-    encoding: str | None = None
-    delimiter: str | None = None
-
-    def as_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of ``validate_catalog`` / ``load_valid_catalog``."""
-        return {
-            "sheet": self.sheet,
-            "mapping": self.mapping,
-            "house_rules": self.house_rules,
-            "encoding": self.encoding,
-            "delimiter": self.delimiter,
-        }
 
 
 _READ_PARAMS = ("sheet", "mapping", "house_rules", "encoding", "delimiter")

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .options import ReadOptions, json_option, provider_option, sheet_options
+from catalog_sync.sheets.options import ReadOptions
+
+from .options import json_option, provider_option, sheet_options
 from .sync_options import limit_options, sync_options
 
 if TYPE_CHECKING:
@@ -83,12 +85,12 @@ def plan_command(
 
     from catalog_sync.plan.render import render_plan, render_warnings
     from catalog_sync.run import PlanRequest, Target, run_plan
-    from catalog_sync.run.service import problems_as_json
+    from catalog_sync.validation.gate import problems_as_json
 
     request = PlanRequest(
         target=Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits),
         catalog=str(catalog),
-        read=read.as_kwargs(),
+        read=read,
         mode=mode,
         blanks=blanks,
         out=Path(out) if out else None,

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from catalog_sync.config.defaults import FIXED_SUFFIXES, REPORT_SUFFIXES
+from catalog_sync.sheets.options import ReadOptions
 
-from .options import ReadOptions, json_option, path_ending_in, provider_option, sheet_options
+from .options import json_option, path_ending_in, provider_option, sheet_options
 
 
 @click.command("validate")

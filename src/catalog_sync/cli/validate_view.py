@@ -17,13 +17,12 @@ from rich.text import Text
 from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
+from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.fixed import write_fixed
 from catalog_sync.sheets.write.report import check_output, write_table
 from catalog_sync.validation import ValidationReport, validate_catalog
 from catalog_sync.validation.fix import CellFix, certain_fixes
 from catalog_sync.validation.result import PROBLEM_FIELDS, problem_dict
-
-from .options import ReadOptions
 
 PROBLEM_COLUMNS = list(PROBLEM_FIELDS)
 _MAX_VALUE = 32

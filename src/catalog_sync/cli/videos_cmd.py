@@ -11,9 +11,10 @@ import click
 
 from catalog_sync.config.defaults import REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError
+from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.text import safe_text
 
-from .options import PROVIDER_NAMES, ReadOptions, json_option, path_ending_in, sheet_options
+from .options import PROVIDER_NAMES, json_option, path_ending_in, sheet_options
 from .sync_options import connection_options, limit_options
 
 if TYPE_CHECKING:  # the heavy modules are imported when the command runs (--help needs none)
@@ -262,17 +263,15 @@ def videos_command(
 
     from catalog_sync.errors import InvalidCatalogError
     from catalog_sync.run import Target
-    from catalog_sync.run.service import problems_as_json
+    from catalog_sync.validation.gate import problems_as_json
     from catalog_sync.videos import VideosRequest, Waiter, run_videos
 
     if provider != "jogg":
         raise click.UsageError(f"videos are made by JoggAI only (-p jogg), not by {provider}")
-    kwargs = read.as_kwargs()
-    kwargs.pop("house_rules")  # the video sheet has its own schema: no --schema (see below)
     request = VideosRequest(
         target=Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits),
         sheet=sheet_path,
-        read=kwargs,
+        read=read,  # the video sheet has its own schema: no --schema (see below)
         force=force,
         retry_failed=retry_failed,
         retry_unknown=retry_unknown,

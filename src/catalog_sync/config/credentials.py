@@ -1,6 +1,6 @@
 """Provider credentials and base URLs, and the redaction that keeps secrets out of text.
 
-Credentials come from the environment (PRODUCT.md names the variables), else from the
+Credentials come from the environment (docs/how-to/providers.md names the variables), else from the
 ``[providers.<name>]`` table of ``catalog-sync.toml`` (the same names lower-cased, with or
 without the provider prefix: ``royalti_api_key`` or ``api_key``); the environment wins.
 Base URLs come from an explicit argument (``--base-url``), else ``<PROVIDER>_BASE_URL``,

@@ -4,7 +4,7 @@
     for job in config.select(["labels"]):
         env = job_environment(job)                      # os.environ + the job's credentials file
 
-Layout (PRODUCT.md): top-level ``credentials``; ``[defaults]`` (any job key); ``[jobs.NAME]``;
+Layout (docs/reference/config.md): top-level ``credentials``; ``[defaults]`` (any job key); ``[jobs.NAME]``;
 ``[alerts]`` (``urls``, ``on``); ``[providers.NAME]`` may only name a ``base_url`` (credentials
 belong in the environment or a credentials file only its owner can read).  Relative paths are
 relative to the config file.  An unknown key anywhere is an error naming it, with the nearest

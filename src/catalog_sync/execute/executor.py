@@ -49,13 +49,14 @@ from catalog_sync.errors import (
     Terminated,
     UnknownOutcomeError,
 )
+from catalog_sync.execute.gate import WriteGate
 from catalog_sync.plan.model import WRITE_ACTIONS, Change, Plan
 from catalog_sync.providers.base import CANNOT_CONNECT
 from catalog_sync.spec.normalise import normalise_value
 from catalog_sync.state import Ledger, LedgerRecord
 from catalog_sync.text import safe_text
 
-__all__ = ["STATUSES", "RowOutcome", "RunResult", "execute", "sigterm_stops_the_run"]
+__all__ = ["STATUSES", "RowOutcome", "RunResult", "execute"]
 
 STATUSES = ("ok", "failed", "skipped", "conflict", "unknown")
 #: Provider codes meaning "no such record" on a delete: the goal is reached.
@@ -138,27 +139,6 @@ def _refused(exc: FatalProviderError) -> bool:
     return isinstance(exc.code, int) or (isinstance(exc.code, str) and exc.code.isdigit())
 
 
-@contextmanager
-def sigterm_stops_the_run() -> Iterator[None]:
-    """While inside: SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main thread.
-
-    Outside the main thread (signals cannot be handled there) it does nothing.  The previous
-    handler is restored on the way out.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminate(signum: int, frame: object) -> None:
-        raise Terminated("SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 class _Recorder:
     """The ledger writes made after a request was sent: a failure is kept, not raised.
 
@@ -232,6 +212,7 @@ class _Executor:
         self, plan: Plan, provider: Any, ledger: _Recorder, run_id: int, current: Mapping[str, Any]
     ) -> None:
         self.plan, self.provider, self.ledger, self.run_id = plan, provider, ledger, run_id
+        self.gate = WriteGate(provider)
         self.current = current
         self.spec = provider.spec
         self.name = plan.provider
@@ -287,7 +268,7 @@ class _Executor:
         fields = change.payload
         for _attempt in range(1 + _RESENDS):
             try:
-                result = self.provider.create(fields)
+                result = self.gate.create(change)
             except UnknownOutcomeError as exc:
                 if not self.provider.can_lookup:
                     return self._unknown_create(change, intent, exc)
@@ -343,7 +324,7 @@ class _Executor:
         fields = change.payload
         for _attempt in range(1 + _RESENDS):
             try:
-                result = self.provider.update(rid, fields, self.current.get(rid))
+                result = self.gate.update(change, self.current.get(rid))
             except UnknownOutcomeError as exc:
                 if not self.provider.can_lookup:
                     self.ledger.end_intent(intent, "unknown-recorded")  # the next plan sends it again
@@ -377,7 +358,7 @@ class _Executor:
         rid = change.remote_id or ""
         for _attempt in range(1 + _RESENDS):
             try:
-                self.provider.delete(rid)
+                self.gate.delete(change, self.current.get(rid))
             except RowFailedError as exc:
                 if _code(exc) not in _GONE_CODES:
                     raise

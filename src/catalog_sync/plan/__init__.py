@@ -3,7 +3,8 @@
 from catalog_sync.plan import build_plan, LedgerView, Plan, Change
 """
 
-from catalog_sync.plan.diff import BLANKS, MODES, LedgerView, build_plan
+from catalog_sync.plan.diff import BLANKS, MODES, build_plan
 from catalog_sync.plan.model import Change, Plan
+from catalog_sync.remote.read import LedgerView
 
 __all__ = ["BLANKS", "MODES", "Change", "LedgerView", "Plan", "build_plan"]

@@ -6,7 +6,7 @@ is one vectorised ``DataFrame.ne`` over all matched rows — no per-row Python l
 catalog.  Python loops run only over the *results* (the changed cells and the conflicts) to
 build :class:`~catalog_sync.plan.model.Change` records.
 
-Rules (PRODUCT.md):
+Rules (docs/contract.md, "Sheets" and "Round trips"):
 
 * a row matches by its keys in order (royalti: id, upc, externalId, catalogNumber; keevault:
   product_id, external_reference, name; jogg: product_id, url, name against the ledger);
@@ -38,10 +38,10 @@ from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.plan.merge_base import Base
 from catalog_sync.plan.model import Change, Plan, RowValues, SheetCells
 from catalog_sync.providers.records import RemoteTable
+from catalog_sync.remote.read import LedgerView
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.spec.normalise import arrow_text, normalise_frame
-from catalog_sync.state import Unknown
 
 __all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan", "canonical_sheet"]
 
@@ -54,18 +54,6 @@ class RemoteLike(Protocol):
     remote_id: str
     fields: dict[str, str]
     fingerprint: str
-
-
-@dataclass
-class LedgerView:
-    """What the ledger adds to the remote side.
-
-    ``complete``: the remote records are everything the provider holds (a list API); False for
-    JoggAI, whose records come from the ledger.  ``unknowns``: creates whose outcome is unknown.
-    """
-
-    complete: bool = True
-    unknowns: Sequence[Unknown] = field(default_factory=list)
 
 
 def _remote_frame(records: Iterable[RemoteLike], spec: ProviderSpec) -> pd.DataFrame:
@@ -308,7 +296,7 @@ def _three_way(
     kept: list[str],
     spec: ProviderSpec,
 ) -> _Merge:
-    """Merge rows whose record the base holds, per cell (PRODUCT.md "Round trips"), in place on ``differs``:
+    """Merge rows whose record the base holds, per cell (docs/contract.md, "Round trips"), in place on ``differs``:
 
     sheet unchanged since the pull → nothing (a remote edit is kept: ``remote_changed``); sheet
     changed, remote not → update; both changed to the same value → nothing; both changed to

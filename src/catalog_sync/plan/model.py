@@ -1,7 +1,7 @@
 """The plan: one :class:`Change` per catalog row (and per remote record a mirror run deletes).
 
 A plan is what ``catalog-sync plan`` shows and ``plan -o PLAN.json`` saves.  Its JSON form is
-PRODUCT.md's shape ``{"provider", "summary": {create, update, unchanged, delete, conflict},
+The shape of docs/reference/output.md ``{"provider", "summary": {create, update, unchanged, delete, conflict},
 "changes": [{"row", "key", "action", "fields": {NAME: {"old", "new"}}}]}`` plus extras that let
 ``apply PLAN.json`` carry it out exactly: ``catalog``, ``mode``, ``blanks``, ``created_at``,
 ``base_url`` (never with credentials), ``columns`` (the sheet's columns, for the report) and,

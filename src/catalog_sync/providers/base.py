@@ -75,6 +75,7 @@ from catalog_sync.providers.local_sandbox import demo_credentials, note_once
 from catalog_sync.providers.ratelimit import AdaptiveRateLimiter, RateLimiter, backoff_delay
 from catalog_sync.providers.records import Outcome, RemoteRecord, Stats, WriteResult, fingerprint
 from catalog_sync.providers.transport import AnswerTooLarge, DeadlineExceeded, read_capped, watching
+from catalog_sync.providers.writes import WRITE_METHODS, gated
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.spec.normalise import normalise_value
 from catalog_sync.text import has_control, safe_text
@@ -291,12 +292,25 @@ class Provider(ABC):
     CREDENTIAL_CODES: ClassVar[frozenset[int | str]] = frozenset()
     #: True when the documented sandbox demo key was used (loopback base URL, key variable unset)
     demo_key_used: bool = False
+    #: True for a run's client: its writes go through the write gate only (``providers.writes``)
+    write_gate_required: bool = False
 
     connect_timeout: float = 5.0
     max_attempts: int = 6
     max_wait: float = 60.0
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each write method a client defines refuses to send outside the write gate, once required."""
+        super().__init_subclass__(**kwargs)
+        for name in WRITE_METHODS:
+            if name in cls.__dict__:
+                setattr(cls, name, gated(cls.__dict__[name]))
+
+    def require_write_gate(self) -> None:
+        """From now on, writes go through :class:`~catalog_sync.execute.gate.WriteGate` only."""
+        self.write_gate_required = True
 
     def __init__(
         self,

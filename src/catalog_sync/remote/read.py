@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from catalog_sync.plan.diff import LedgerView
-from catalog_sync.state import Ledger, LedgerRecord
+from catalog_sync.state import Ledger, LedgerRecord, Unknown
 
-__all__ = ["read_remote"]
+__all__ = ["LedgerView", "read_remote"]
+
+
+@dataclass
+class LedgerView:
+    """What the ledger adds to the remote side.
+
+    ``complete``: the remote records are everything the provider holds (a list API); False for
+    JoggAI, whose records come from the ledger.  ``unknowns``: creates whose outcome is unknown.
+    """
+
+    complete: bool = True
+    unknowns: Sequence[Unknown] = field(default_factory=list)
 
 
 class _LedgerRemote:

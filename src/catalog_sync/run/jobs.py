@@ -27,7 +27,10 @@ from catalog_sync.config.credentials import redact
 from catalog_sync.config.jobs import AlertsConfig, JobConfig, RunConfig, job_environment
 from catalog_sync.errors import CatalogSyncError, ConfigError, InvalidCatalogError
 from catalog_sync.run.alerts import AlertAttempt, message_for, outcome_for, send, should_alert
-from catalog_sync.run.sync import ApplyHooks, ApplyRequest, Target, file_sha256, run_apply
+from catalog_sync.run.lifecycle import record_refused
+from catalog_sync.run.sync import ApplyHooks, ApplyRequest, run_apply
+from catalog_sync.run.target import Target, file_sha256
+from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.state import Ledger
 
 __all__ = ["JobResult", "RunOutcome", "counts_text", "prune_reports", "report_path", "run_job", "run_jobs"]
@@ -148,11 +151,7 @@ def run_job(job: JobConfig, config_path: Path | None = None) -> JobResult:
 
 def _request(job: JobConfig, config_path: Path | None) -> ApplyRequest:
     env = job_environment(job)
-    read: dict[str, Any] = {}
-    if job.sheet:
-        read["sheet"] = job.sheet
-    if job.mapping:
-        read["mapping"] = str(job.mapping)
+    read = ReadOptions(sheet=job.sheet or None, mapping=str(job.mapping) if job.mapping else None)
     return ApplyRequest(
         target=Target(
             job.provider,
@@ -184,20 +183,16 @@ def _is_empty_catalog(exc: CatalogSyncError) -> bool:
 
 def _record_refused(job: JobConfig, exit_code: int) -> int | None:
     """A run record for a job refused before its run began (None when the state cannot be written)."""
-    try:
-        with Ledger(job.state) as ledger:
-            return ledger.record_refused_run(
-                "apply",
-                job.provider,
-                job.base_url,
-                str(job.catalog),
-                job.mode,
-                exit_code=exit_code,
-                job=job.name,
-                catalog_sha256=file_sha256(job.catalog),
-            )
-    except CatalogSyncError:
-        return None
+    target = Target(job.provider, job.base_url, job.state)
+    return record_refused(
+        target,
+        "apply",
+        source=str(job.catalog),
+        mode=job.mode,
+        exit_code=exit_code,
+        job=job.name,
+        catalog_sha256=file_sha256(job.catalog),
+    )
 
 
 # ------------------------------------------------------------------------------ reports

@@ -20,17 +20,16 @@ from typing import Any
 import pandas as pd
 
 from catalog_sync.errors import ConfigError
-from catalog_sync.execute.executor import sigterm_stops_the_run
 from catalog_sync.plan.merge_base import BASE_FORMAT, BASE_SHEET
 from catalog_sync.remote.read import read_remote
-from catalog_sync.run.service import finish_run, run_inputs
-from catalog_sync.run.sync import Target
+from catalog_sync.run.lifecycle import open_run
+from catalog_sync.run.target import Target, run_inputs
 from catalog_sync.sheets.write import pulled_ods as ods
 from catalog_sync.sheets.write import pulled_xlsx as xlsx
 from catalog_sync.sheets.write.report import atomic_target, check_output
 from catalog_sync.sheets.write.text_table import write_csv
 from catalog_sync.spec import ProviderSpec
-from catalog_sync.state import Ledger, public_base_url
+from catalog_sync.state import public_base_url
 
 __all__ = ["BASE_SHEET", "FORMATS", "PullOutcome", "PullRequest", "Pulled", "run_pull"]
 
@@ -80,21 +79,14 @@ def run_pull(request: PullRequest) -> PullOutcome:
         raise ConfigError(f"pull writes {', '.join(FORMATS)}; {out.name} is none of them")
     check_output(out, run_inputs(state=target.state), what="pulled sheet")
     client = target.connect()
-    with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked("pull"):
-        run_id = ledger.start_run("pull", target.provider, client.base_url, str(out), None)
-        try:
-            records, _view = read_remote(client, ledger)
-        except BaseException as exc:
-            code = getattr(exc, "exit_code", 1)
-            finish_run(
-                ledger, run_id, counts={}, requests=client.stats.requests, exit_code=code, stopped=None
-            )
-            raise
+    with open_run(target, client, "pull", source=str(out)) as run:
+        run.undone = "nothing was written"
+        records, _view = read_remote(client, run.ledger)
         pulled = _sheet(client.spec, records, client.base_url)
         _write(pulled, out, request.sheet)
-        ledger.finish_run(
-            run_id, counts={"pulled": len(records)}, requests=client.stats.requests, exit_code=0
-        )
+        failed = run.finish(counts={"pulled": len(records)}, exit_code=0)
+        if failed is not None:
+            raise failed
     return PullOutcome(out, len(records), target.provider, public_base_url(client.base_url))
 
 

@@ -2,12 +2,30 @@
 
     from catalog_sync.sheets import load_sheet, load_mapping, write_csv, write_xlsx
 
-Limits against hostile files live in :mod:`catalog_sync.sheets.limits`.
+Limits against hostile files live in :mod:`catalog_sync.sheets.limits`; every writer is under
+:mod:`catalog_sync.sheets.write`.  Importing this package is light (``--help`` reads
+:mod:`catalog_sync.sheets.options`); the readers load on first use.
 """
 
-from catalog_sync.sheets.loader import load_sheet
-from catalog_sync.sheets.mapping import load_mapping
-from catalog_sync.sheets.model import Sheet, column_letter
-from catalog_sync.sheets.write.text_table import write_csv, write_xlsx
+from __future__ import annotations
 
-__all__ = ["Sheet", "column_letter", "load_mapping", "load_sheet", "write_csv", "write_xlsx"]
+import importlib
+from typing import Any
+
+__all__ = ["ReadOptions", "Sheet", "column_letter", "load_mapping", "load_sheet", "write_csv", "write_xlsx"]
+
+_HOMES = {
+    "ReadOptions": "catalog_sync.sheets.options",
+    "load_sheet": "catalog_sync.sheets.loader",
+    "load_mapping": "catalog_sync.sheets.mapping",
+    "Sheet": "catalog_sync.sheets.model",
+    "column_letter": "catalog_sync.sheets.model",
+    "write_csv": "catalog_sync.sheets.write.text_table",
+    "write_xlsx": "catalog_sync.sheets.write.text_table",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from catalog_sync.problems import Problem
 
-#: The keys of each problem in ``validate --json`` (PRODUCT.md), in this order and no others.
+#: The keys of each problem in ``validate --json`` (docs/reference/output.md), in this order and no others.
 PROBLEM_FIELDS = ("sheet", "cell", "row", "column", "value", "code", "severity", "message")
 
 
@@ -45,7 +45,7 @@ class ValidationReport:
         return [tuple(getattr(p, name) for name in fields) for p in self.problems]
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``validate --json`` shape of PRODUCT.md."""
+        """The ``validate --json`` shape of docs/reference/output.md."""
         return {"valid": self.valid, "problems": [problem_dict(p) for p in self.problems]}
 
     def summary(self) -> str:

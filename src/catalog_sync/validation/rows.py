@@ -1,6 +1,6 @@
 """Checks across cells: duplicate match keys and row rules (``one_of_required``).
 
-Duplicate keys follow the match order of PRODUCT.md.  Identifier keys (``identifier:
+Duplicate keys follow the match order of docs/contract.md ("Sheets").  Identifier keys (``identifier:
 true``: remote ids, UPCs, external ids, catalog numbers) must be unique across the sheet.
 Name-like keys (a JoggAI ``url``, a ``name``) only match when every earlier key of the row
 is empty, so a repeated name is a problem only when at least one row of the group would be

@@ -19,8 +19,7 @@ with the rows so far recorded and the report written (exit 130 / 143).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +35,15 @@ from catalog_sync.errors import (
     RowFailedError,
     RowsFailedError,
     UnknownOutcomeError,
+    interrupted_error,
+    signal_of,
 )
+from catalog_sync.execute.gate import WriteGate
 from catalog_sync.problems import Problem
-from catalog_sync.run.sync import Target, check_writable, file_sha256
+from catalog_sync.run.lifecycle import open_run, record_report
+from catalog_sync.run.target import Target, check_writable, file_sha256
 from catalog_sync.sheets.model import Sheet
+from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.report import check_output
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, LedgerVideo
@@ -71,7 +75,8 @@ class _Stop:
 class VideosRequest:
     target: Target
     sheet: str
-    read: dict[str, Any] = field(default_factory=dict)  # sheet, mapping, encoding, delimiter
+    #: sheet, mapping, encoding, delimiter (the video sheet has its own schema: house rules are not read)
+    read: ReadOptions = field(default_factory=ReadOptions)
     force: bool = False  # create every row's video again, even when the ledger has one
     retry_failed: bool = False  # create again the rows whose video failed
     #: create again the rows whose earlier create is unknown (a video may exist: it may cost twice)
@@ -173,42 +178,36 @@ class _Row:
 # ---------------------------------------------------------------------------------- the run
 def run_videos(request: VideosRequest, hooks: VideosHooks | None = None) -> VideosOutcome:
     """Create (and with ``wait``, wait for) the videos of the sheet; see the module docstring."""
-    from catalog_sync.execute.executor import sigterm_stops_the_run
-
     hooks = hooks or VideosHooks()
     target = request.target
     if target.provider != "jogg":
         raise ConfigError(f"videos are made by JoggAI only (-p jogg), not by {target.provider}")
-    sheet, spec = load_video_sheet(request.sheet, **request.read)
+    sheet, spec = load_video_sheet(request.sheet, **request.read.sheet_kwargs())
     checked = _checked(validate_video_sheet(sheet, spec), sheet.display_name)
     _check_report_path(request)
     client = target.connect()
     work: list[_Row] = []
-    with sigterm_stops_the_run(), Ledger(target.state) as ledger, ledger.locked("videos"):
-        run_id = ledger.start_run(
-            "videos", "jogg", client.base_url, request.sheet, None, catalog_sha256=file_sha256(request.sheet)
-        )
-        with _finishing(ledger, run_id, client):
-            try:
-                cost, stop = _make_videos(request, hooks, client, ledger, run_id, sheet, spec, work)
-                signal_name = None
-            except KeyboardInterrupt as exc:  # Ctrl+C or SIGTERM: record what was done, write the report
-                cost, stop, signal_name = None, None, _interrupted(work, exc)
+    sha256 = file_sha256(request.sheet)
+    with open_run(target, client, "videos", source=request.sheet, catalog_sha256=sha256) as run:
+        try:
+            cost, stop = _make_videos(request, hooks, client, run.ledger, run.id, sheet, spec, work)
+            signal_name = None
+        except KeyboardInterrupt as exc:  # Ctrl+C or SIGTERM: record what was done, write the report
+            cost, stop, signal_name = None, None, _interrupted(work, exc)
         out = [w.as_dict() for w in work]
-        summary = _summary(out, client, cost, run_id)
+        summary = _summary(out, client, cost, run.id)
         code, error = _exit(out, stop, request.wait) if signal_name is None else _stopped_by(signal_name)
-        ledger.record_outcomes(run_id, [_outcome(r) for r in out])
-        ledger.finish_run(
-            run_id,
+        run.ledger.record_outcomes(run.id, [_outcome(r) for r in out])
+        failed = run.finish(
             counts={"status": summary["status"]},
-            requests=client.stats.requests,
             exit_code=code,
             stopped=None if signal_name is None else "interrupted",
         )
-    report = request.report or target.state.parent / "reports" / f"videos-run-{run_id}.csv"
+        if failed is not None:
+            raise failed
+    report = request.report or target.report_folder() / f"videos-run-{run.id}.csv"
     written = write_video_report(report, out, summary)
-    with suppress(CatalogSyncError), Ledger(target.state) as ledger:
-        ledger.set_run_report(run_id, str(written))
+    record_report(target.state, run.id, written)
     return VideosOutcome(out, summary, written, code, error, cost, checked.warnings)
 
 
@@ -264,8 +263,6 @@ def _no_credit_at_all(cost: CostSummary, work: list[_Row]) -> _Stop | None:
 
 def _interrupted(work: list[_Row], exc: KeyboardInterrupt) -> str:
     """Mark the rows an interrupted run left: a create in flight is unknown, the rest not started."""
-    from catalog_sync.run.service import signal_of
-
     for w in work:
         if w.action != "create" or w.video_id or w.status != "not-started":
             continue
@@ -278,26 +275,9 @@ def _interrupted(work: list[_Row], exc: KeyboardInterrupt) -> str:
 
 
 def _stopped_by(signal_name: str) -> tuple[int, CatalogSyncError]:
-    from catalog_sync.run.service import interrupted_error
-
     error = interrupted_error(signal_name, "the creates already sent are recorded and the report written; "
                               "run again to finish (nothing is created twice)")  # fmt: skip
     return error.exit_code, error
-
-
-@contextmanager
-def _finishing(ledger: Ledger, run_id: int, client: Any) -> Iterator[None]:
-    """Close the run record when the run is refused, then let the error go on."""
-    try:
-        yield
-    except BaseException as exc:
-        _finish_refused(ledger, run_id, client, exc.exit_code if isinstance(exc, CatalogSyncError) else 1)
-        raise
-
-
-def _finish_refused(ledger: Ledger, run_id: int, client: Any, code: int) -> None:
-    with suppress(CatalogSyncError):
-        ledger.finish_run(run_id, counts={}, requests=client.stats.requests, exit_code=code)
 
 
 def _checked(report: ValidationReport, where: str) -> ValidationReport:
@@ -445,7 +425,7 @@ def create_one(client: Any, ledger: Ledger, run_id: int, w: _Row) -> _Stop | Non
         credits=video.credits,
     )
     try:
-        video_id = client.create_video(video.body)
+        video_id = WriteGate(client).create_video(video.body)
     except UnknownOutcomeError as exc:
         _settle_now(client, ledger, w, exc)
         return None

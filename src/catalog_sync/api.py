@@ -1,0 +1,127 @@
+"""The library API: what the commands do, as calls (``import catalog_sync``).
+
+    import catalog_sync
+    from catalog_sync import Target
+
+    report = catalog_sync.validate("products.xlsx", "royalti")        # nothing is sent
+    if report.valid:
+        target = Target("royalti", base_url="http://127.0.0.1:8763")  # credentials: ROYALTI_API_KEY
+        plan = catalog_sync.plan("products.xlsx", target).plan        # what would change
+        done = catalog_sync.sync("products.xlsx", target)             # plan and apply
+        print(done.summary["status"], done.report)                    # counts, the per-row report
+    catalog_sync.pull(target, "products.xlsx")                        # the provider's records, to edit
+
+A ``target`` is a :class:`Target` or just a provider's name (its base URL and credentials then come
+from the environment or ``catalog-sync.toml``, the state database is ``.catalog-sync/state.db``).
+Each call is the command of the same name without the terminal: the same checks, the same run
+record, the same exit code (``outcome.exit_code``; a refusal raises a
+:class:`~catalog_sync.errors.CatalogSyncError` carrying it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catalog_sync.run.pull import PullOutcome, PullRequest, run_pull
+from catalog_sync.run.sync import (
+    ApplyHooks,
+    ApplyOutcome,
+    ApplyRequest,
+    PlanOutcome,
+    PlanRequest,
+    run_apply,
+    run_plan,
+)
+from catalog_sync.run.target import Target
+from catalog_sync.sheets.options import ReadOptions
+from catalog_sync.validation import ValidationReport, validate_catalog
+
+__all__ = ["apply", "plan", "pull", "sync", "validate"]
+
+
+def _target(target: Target | str) -> Target:
+    return Target(target) if isinstance(target, str) else target
+
+
+def validate(catalog: str | Path, provider: str, read: ReadOptions | None = None) -> ValidationReport:
+    """Every problem of ``catalog`` for ``provider`` (``report.valid``, ``report.problems``); nothing is sent."""
+    _sheet, _spec, report = validate_catalog(catalog, provider, **(read or ReadOptions()).as_kwargs())
+    return report
+
+
+def plan(
+    catalog: str | Path,
+    target: Target | str,
+    *,
+    read: ReadOptions | None = None,
+    mode: str = "upsert",
+    blanks: str = "keep",
+    out: str | Path | None = None,
+) -> PlanOutcome:
+    """What applying ``catalog`` would change (``outcome.plan``), saved to ``out`` when given."""
+    request = PlanRequest(
+        _target(target),
+        str(catalog),
+        read or ReadOptions(),
+        mode=mode,
+        blanks=blanks,
+        out=None if out is None else Path(out),
+    )
+    return run_plan(request)
+
+
+def apply(
+    source: str | Path,
+    target: Target | str,
+    *,
+    read: ReadOptions | None = None,
+    mode: str = "upsert",
+    blanks: str = "keep",
+    report: str | Path | None = None,
+    max_deletes: int = 0,
+    max_failures: int | None = None,
+    hooks: ApplyHooks | None = None,
+) -> ApplyOutcome:
+    """Carry out a saved plan (``PLAN.json``, exactly) or a catalog (planned first) on ``target``."""
+    request = ApplyRequest(
+        _target(target),
+        str(source),
+        read or ReadOptions(),
+        mode=mode,
+        blanks=blanks,
+        report=None if report is None else Path(report),
+        max_deletes=max_deletes,
+        max_failures=max_failures,
+    )
+    return run_apply(request, hooks)
+
+
+def sync(
+    catalog: str | Path,
+    target: Target | str,
+    *,
+    read: ReadOptions | None = None,
+    mode: str = "upsert",
+    blanks: str = "keep",
+    report: str | Path | None = None,
+    max_deletes: int = 0,
+    max_failures: int | None = None,
+) -> ApplyOutcome:
+    """Validate ``catalog``, plan it against what ``target`` holds and apply the plan, in one run."""
+    if Path(catalog).suffix.lower() == ".json":
+        raise ValueError("sync takes a catalog; apply a saved plan with catalog_sync.apply")
+    return apply(
+        catalog,
+        target,
+        read=read,
+        mode=mode,
+        blanks=blanks,
+        report=report,
+        max_deletes=max_deletes,
+        max_failures=max_failures,
+    )
+
+
+def pull(target: Target | str, out: str | Path, *, sheet: str = "Products") -> PullOutcome:
+    """Write what ``target`` holds to ``out`` (.xlsx, .ods, .csv): a sheet that plans no change."""
+    return run_pull(PullRequest(_target(target), Path(out), sheet))

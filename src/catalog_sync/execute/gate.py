@@ -1,0 +1,71 @@
+"""The write gate: every request that changes a provider's data passes :meth:`WriteGate.send`.
+
+A write is what the plan decided (a :class:`~catalog_sync.plan.model.Change`, or a video a videos
+run decided to make) together with the record as it was read before the plan.  ``send`` is the one
+home of the rules that guard a write; a run's client refuses any write that does not come through
+here (:mod:`catalog_sync.providers.writes`).
+
+    gate = WriteGate(client)
+    result = gate.send(Write("update", change.payload, remote_id=rid, read=current.get(rid), change=change))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+from catalog_sync.plan.model import Change
+from catalog_sync.providers.base import Provider
+from catalog_sync.providers.records import RemoteRecord, WriteResult
+from catalog_sync.providers.writes import write_permit
+
+__all__ = ["Write", "WriteGate"]
+
+Action = Literal["create", "update", "delete", "create_video"]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write about to be sent: the action, what is sent, and what it is sent over."""
+
+    action: Action
+    #: sheet-term fields (create, update) or the request body (create_video)
+    fields: dict[str, Any]
+    remote_id: str | None = None
+    #: the record as it was read before the plan (None for a create, or when it was not listed)
+    read: RemoteRecord | None = None
+    #: the plan's change this write carries out (None for a video)
+    change: Change | None = None
+
+
+class WriteGate:
+    """The one way a run's writes reach its provider (see the module docstring)."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+
+    def send(self, write: Write) -> Any:
+        """Send ``write`` through the provider's client: its answer (a :class:`WriteResult`, a video
+        id, or None for a delete).  Raises what the client raises (``UnknownOutcomeError`` …)."""
+        client: Any = self.provider
+        with write_permit(client):
+            if write.action == "create":
+                return client.create(write.fields)
+            if write.action == "update":
+                return client.update(write.remote_id or "", write.fields, write.read)
+            if write.action == "delete":
+                return client.delete(write.remote_id or "")
+            return client.create_video(write.fields)
+
+    def create(self, change: Change) -> WriteResult:
+        return cast(WriteResult, self.send(Write("create", change.payload, change=change)))
+
+    def update(self, change: Change, read: RemoteRecord | None) -> WriteResult:
+        write = Write("update", change.payload, remote_id=change.remote_id, read=read, change=change)
+        return cast(WriteResult, self.send(write))
+
+    def delete(self, change: Change, read: RemoteRecord | None) -> None:
+        self.send(Write("delete", {}, remote_id=change.remote_id, read=read, change=change))
+
+    def create_video(self, body: dict[str, Any]) -> str:
+        return str(self.send(Write("create_video", body)))

@@ -1,0 +1,68 @@
+"""What an apply carries out, read and checked before anything is sent: a catalog through the
+validation gate, a saved plan (applied exactly), or the rows of a report to retry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from catalog_sync.errors import ConfigError
+from catalog_sync.plan.model import Plan, is_plan_file
+from catalog_sync.problems import Problem
+from catalog_sync.run.retry import retry_source
+from catalog_sync.sheets.model import Sheet
+from catalog_sync.spec import ProviderSpec, load_spec
+from catalog_sync.validation.gate import load_valid_catalog
+
+if TYPE_CHECKING:
+    from catalog_sync.run.sync import ApplyRequest
+
+__all__ = ["Source", "check_saved_options", "read_source"]
+
+
+@dataclass
+class Source:
+    """What an apply request carries out, and what reading it had to say."""
+
+    saved: Plan | None
+    sheet: Sheet | None
+    spec: ProviderSpec
+    catalog: str
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_source(request: ApplyRequest) -> Source:
+    """The saved plan, or the sheet (a catalog, or the rows of a report to retry) the request applies."""
+    provider = request.target.provider
+    if request.from_report and request.mode == "mirror":
+        raise ConfigError("--mode mirror cannot be used with --only failed (it would delete the other rows)")
+    if request.from_report:
+        retry = retry_source(request)
+        return Source(None, retry.sheet, retry.spec, retry.catalog, retry.warnings, retry.notes)
+    if not request.source:
+        raise ConfigError("give a CATALOG or PLAN.json (or --only failed --from REPORT)")
+    if is_plan_file(request.source):
+        plan = Plan.load(request.source)
+        if plan.provider != provider:
+            raise ConfigError(f"{request.source} is a plan for {plan.provider}, not {provider}")
+        spec = load_spec(provider)
+        plan.check(spec, request.source)
+        return Source(plan, None, spec, plan.catalog)
+    sheet, spec, report = load_valid_catalog(
+        request.source, provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
+    )
+    return Source(None, sheet, spec, str(request.source), report.warnings)
+
+
+def check_saved_options(saved: Plan, request: ApplyRequest) -> None:
+    """A saved plan is applied exactly: an explicit --mode/--blanks that differs is refused."""
+    for name, given, planned in (
+        ("mode", request.mode, saved.mode),
+        ("blanks", request.blanks, saved.blanks),
+    ):
+        if name in request.explicit and given != planned:
+            raise ConfigError(
+                f"{request.source} was planned with --{name} {planned}; a saved plan is applied exactly, so "
+                f"--{name} {given} cannot change it: plan again with --{name} {given}"
+            )
