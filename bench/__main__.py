@@ -22,9 +22,10 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from bench.figures import FIGURES, Sizes
+from bench.figures import FIGURES
 from bench.machine import describe
 from bench.report import Figure, render, write_json
+from bench.sizes import Sizes
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

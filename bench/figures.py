@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +16,9 @@ from bench import anchors, parts
 from bench.generate import make_catalog
 from bench.measure import ProcessRun, best_of, catalog_sync, python, run_process
 from bench.report import Check, Figure, Target
+from bench.sizes import Sizes
 
 GB = 1024.0  # MB per GB (peak RSS is measured in MiB)
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """How big each figure is (``python -m bench --help`` sets them)."""
-
-    rows: int = 1_000_000  # validate
-    plan_rows: int = 1_000_000  # plan: rows and remote records
-    changed_share: float = 0.01
-    xlsx_rows: int = 100_000
-    updates: int = 1_000
-    latency_ms: float = 50.0
-    rps: float = 40.0
-    pacing_updates: int = 400
-    help_repeats: int = 3
-    timeout_s: float = 3600.0  # per child process
 
 
 def _seconds(run: ProcessRun | dict[str, Any] | None) -> float | None:

@@ -6,12 +6,10 @@ the share of R for pacing) beside the keys they return.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bench import remote
-
-if TYPE_CHECKING:
-    from bench.figures import Sizes
+from bench.sizes import Sizes
 
 
 def _plan(sizes: Sizes) -> dict[str, Any]:

@@ -110,6 +110,7 @@ def test_bench_remote_answers_are_read_into_the_figures_keys(
 ) -> None:
     """The remote figures call bench/remote.py's functions (with its own argument names)."""
     from bench import figures, remote
+    from bench.sizes import Sizes
 
     calls: dict[str, dict[str, object]] = {}
 
@@ -139,7 +140,7 @@ def test_bench_remote_answers_are_read_into_the_figures_keys(
             "pacing", {"share_of_limit": 0.95, "share_429": 0.01, "writes_per_s": 38.0, "answered_429": 4}
         ),
     )
-    sizes = figures.Sizes(plan_rows=300, updates=30, rps=40, pacing_updates=50)
+    sizes = Sizes(plan_rows=300, updates=30, rps=40, pacing_updates=50)
     plan, apply, pacing = (figures.FIGURES[n](sizes, tmp_path) for n in ("plan", "apply", "pacing"))
     assert calls == {
         "plan": {"records": 300},

@@ -1,5 +1,5 @@
 """A provider is one folder: a folder that lacks a piece is named, piece by piece, before any
-contract test runs against it (``registry.missing_pieces``)."""
+contract test runs against it (``providers.folders.missing_pieces``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync.providers.registry import FOLDERS, NAMES, PROVIDERS, missing_pieces
+from catalog_sync.providers.folders import missing_pieces
+from catalog_sync.providers.registry import FOLDERS, NAMES, PROVIDERS
 
 
 @pytest.mark.parametrize("folder", FOLDERS)

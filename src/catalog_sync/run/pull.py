@@ -26,6 +26,7 @@ from catalog_sync.run.lifecycle import open_run
 from catalog_sync.run.target import Target, run_inputs
 from catalog_sync.sheets.write import pulled_ods as ods
 from catalog_sync.sheets.write import pulled_xlsx as xlsx
+from catalog_sync.sheets.write.pulled import Pulled
 from catalog_sync.sheets.write.report import atomic_target, check_output
 from catalog_sync.sheets.write.text_table import write_csv
 from catalog_sync.spec import ProviderSpec
@@ -50,25 +51,6 @@ class PullOutcome:
     provider: str
     base_url: str
     exit_code: int = 0
-
-
-@dataclass(frozen=True)
-class Pulled:
-    """What a pulled sheet holds: the columns, one row per record, and the base's header."""
-
-    spec: ProviderSpec
-    columns: list[str]
-    rows: list[list[str]]
-    meta: list[tuple[str, str]]  # (name, value) lines at the top of the base sheet
-
-    def base_rows(self) -> list[list[str]]:
-        """The hidden base sheet: its header lines, a blank line, then remote id + pulled values."""
-        lines = [[name, value] for name, value in self.meta]
-        return [*lines, [], ["remote_id", *self.columns], *([row[self.id_index], *row] for row in self.rows)]
-
-    @property
-    def id_index(self) -> int:
-        return self.columns.index(self.spec.remote_id)
 
 
 def run_pull(request: PullRequest) -> PullOutcome:

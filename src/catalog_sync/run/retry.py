@@ -8,19 +8,16 @@ report holds are sent, and the plan says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 from catalog_sync.errors import InvalidCatalogError
 from catalog_sync.problems import Problem
 from catalog_sync.run.report import catalog_from_report
+from catalog_sync.run.requests import ApplyRequest
 from catalog_sync.sheets.loader import load_sheet
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.spec.normalise import normalise_frame, normalise_value
 from catalog_sync.validation.gate import validate_loaded
-
-if TYPE_CHECKING:
-    from catalog_sync.run.sync import ApplyRequest
 
 __all__ = ["Retry", "retry_source"]
 

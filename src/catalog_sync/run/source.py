@@ -4,18 +4,15 @@ validation gate, a saved plan (applied exactly), or the rows of a report to retr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from catalog_sync.errors import ConfigError
 from catalog_sync.plan.model import Plan, is_plan_file
 from catalog_sync.problems import Problem
+from catalog_sync.run.requests import ApplyRequest
 from catalog_sync.run.retry import retry_source
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.validation.gate import load_valid_catalog
-
-if TYPE_CHECKING:
-    from catalog_sync.run.sync import ApplyRequest
 
 __all__ = ["Source", "check_saved_options", "read_source"]
 

@@ -17,24 +17,22 @@ read the notes.  A hook may refuse by raising; the run record is finished before
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from catalog_sync.errors import ChangesPendingError, ConfigError
-from catalog_sync.execute.executor import RowOutcome, RunResult, execute
+from catalog_sync.execute.executor import RunResult, execute
 from catalog_sync.plan.make import new_ledger_note, plan_catalog, recheck_plan
 from catalog_sync.plan.model import Plan
-from catalog_sync.problems import Problem
 from catalog_sync.providers.base import Provider
 from catalog_sync.run.lifecycle import Run, open_run, record_report
 from catalog_sync.run.outcome import check_deletes, exit_code_for
 from catalog_sync.run.report import report_rows, run_summary, write_report
+from catalog_sync.run.requests import ApplyHooks, ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest
 from catalog_sync.run.source import Source, check_saved_options, read_source
 from catalog_sync.run.target import Target, check_writable, file_sha256, run_inputs
-from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.report import atomic_target, check_output
 from catalog_sync.state import public_base_url
 from catalog_sync.validation.gate import load_valid_catalog
@@ -49,76 +47,6 @@ __all__ = [
     "run_apply",
     "run_plan",
 ]
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    target: Target
-    catalog: str
-    read: ReadOptions = field(default_factory=ReadOptions)
-    mode: str = "upsert"
-    blanks: str = "keep"
-    out: Path | None = None  # save the plan here
-    detailed_exitcode: bool = False
-    ignore_unknown_columns: bool = False  # a misspelt header stays a warning (else: an error, exit 3)
-
-
-@dataclass
-class PlanOutcome:
-    plan: Plan
-    exit_code: int
-    saved: Path | None = None
-    warnings: list[Problem] = field(default_factory=list)  # the catalog's validation warnings
-
-
-@dataclass(frozen=True)
-class ApplyRequest:
-    target: Target
-    source: str | None = None  # a catalog or a saved PLAN.json
-    read: ReadOptions = field(default_factory=ReadOptions)
-    mode: str = "upsert"
-    blanks: str = "keep"
-    #: options the user gave ("mode", "blanks"): a saved plan refuses others
-    explicit: frozenset[str] = frozenset()
-    from_report: str | None = None  # --only failed --from REPORT
-    report: Path | None = None
-    max_deletes: int = 0
-    max_failures: int | None = None
-    ignore_unknown_columns: bool = False
-    job: str | None = None  # the cron job (``catalog-sync run``) this run belongs to, recorded with it
-
-
-def _no_progress(total: int) -> AbstractContextManager[Callable[[RowOutcome], None]]:
-    @contextmanager
-    def quiet() -> Iterator[Callable[[RowOutcome], None]]:
-        yield lambda outcome: None
-
-    return quiet()
-
-
-@dataclass
-class ApplyHooks:
-    """What a person adds to a run: confirm the plan (raise to refuse), see it, watch progress."""
-
-    confirm: Callable[[Plan, bool], None] = lambda plan, new_ledger: None
-    planned: Callable[[Plan], None] = lambda plan: None
-    progress: Callable[[int], AbstractContextManager[Callable[[RowOutcome], None]]] = _no_progress
-    started: Callable[[int], None] = lambda run_id: None  # the run record exists (its id)
-    checked: Callable[[list[Problem]], None] = lambda warnings: None  # the catalog's validation warnings
-
-
-@dataclass
-class ApplyOutcome:
-    """A finished run: the plan, what happened, the report, and the exit code with its error."""
-
-    plan: Plan
-    result: RunResult
-    summary: dict[str, Any]
-    report: Path
-    rows: list[dict[str, Any]]
-    exit_code: int
-    error: Exception | None
-    warnings: list[Problem] = field(default_factory=list)  # the catalog's validation warnings
 
 
 # ---------------------------------------------------------------------------------- plan

@@ -8,15 +8,18 @@ import socket
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from catalog_sync.errors import ConfigError, LockHeldError, StateDatabaseError
 from catalog_sync.state.model import _now
 from catalog_sync.state.schema import BUSY_TIMEOUT
 from catalog_sync.text import safe_text
 
-if TYPE_CHECKING:
-    from catalog_sync.state.database import Database as Ledger
+
+class Statements(Protocol):
+    """What the lock needs of an open ledger: a statement run on its connection."""
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]: ...
 
 
 def _host() -> str:
@@ -49,7 +52,7 @@ class StateLock:
     through (None: a short connection of its own).
     """
 
-    def __init__(self, state_path: Path, ledger: Ledger | None = None) -> None:
+    def __init__(self, state_path: Path, ledger: Statements | None = None) -> None:
         self.path = Path(state_path)
         self._ledger = ledger
         self._held = False

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 from catalog_sync.sheets.write.template import dropdown_values, header_note
 
 if TYPE_CHECKING:
-    from catalog_sync.run.pull import Pulled
+    from catalog_sync.sheets.write.pulled import Pulled
 
 _MIME = "application/vnd.oasis.opendocument.spreadsheet"
 _NS = (

@@ -9,7 +9,7 @@ from catalog_sync.sheets.write.template import dropdown_values, header_note
 from catalog_sync.sheets.write.text_table import xlsx_text
 
 if TYPE_CHECKING:
-    from catalog_sync.run.pull import Pulled
+    from catalog_sync.sheets.write.pulled import Pulled
 
 
 def write(pulled: Pulled, path: Path, sheet: str, base_sheet: str) -> None:
