@@ -37,7 +37,7 @@ def make_client(
     key: str | None = None,
     env: dict[str, str] | None = None,
     **options: Any,
-) -> Provider:
+) -> Any:
     """A client for ``sandbox``; fast backoff unless the test says otherwise."""
     options.setdefault("rate", 1000.0)
     options.setdefault("backoff_base", 0.01)
@@ -69,8 +69,10 @@ def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
 @pytest.fixture
 def client_factory(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
-) -> Callable[..., tuple[Sandbox, Provider]]:
-    """``client_factory(provider, sandbox_options=..., **client_options)`` → (sandbox, client)."""
+) -> Iterator[Callable[..., tuple[Sandbox, Any]]]:
+    """``client_factory(provider, sandbox_options=..., **client_options)`` → (sandbox, client).
+
+    The client is typed ``Any``: each test reaches its own provider's attributes."""
     clients: list[Provider] = []
 
     def build(provider: str, *, sandbox_options: dict[str, Any] | None = None, **client_options: Any):

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="arg-type"
 """JoggAI client: envelope codes under HTTP 200, media payloads, writes-only pacing, no lookup."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from typing import Any
 import pytest
 
 from catalog_sync.errors import FatalProviderError, RowFailedError, UnknownOutcomeError
-from catalog_sync.providers import get_provider
+from catalog_sync.providers.jogg.client import JoggProvider
 from catalog_sync.providers.ratelimit import RateLimiter
 
 
@@ -47,7 +48,7 @@ def test_parameter_error_arrives_with_http_200_and_is_row_failed(client_factory:
 
 
 def test_insufficient_credit_style_codes_are_fatal() -> None:
-    client = get_provider("jogg").from_env(base_url="http://127.0.0.1:9", env={"JOGG_API_KEY": "k-123456"})
+    client = JoggProvider.from_env(base_url="http://127.0.0.1:9", env={"JOGG_API_KEY": "k-123456"})
     assert client.outcome_of(18020, None).value == "fatal"
     assert client.outcome_of(18025, None).value == "fatal"
     assert client.outcome_of(50000, None).value == "transient"
@@ -85,7 +86,7 @@ def test_default_pacing_limits_posts_only(client_factory: Any) -> None:
 
 
 def test_base_url_with_v2_suffix_is_accepted() -> None:
-    client = get_provider("jogg").from_env(
+    client = JoggProvider.from_env(
         env={"JOGG_API_KEY": "k-123456", "JOGG_BASE_URL": "https://api.jogg.ai/v2/"}
     )
     assert client.base_url == "https://api.jogg.ai"

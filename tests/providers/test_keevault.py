@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from catalog_sync.errors import ConfigError, FatalProviderError, RowFailedError, SignatureError
-from catalog_sync.providers import get_provider
+from catalog_sync.providers.keevault.client import KeevaultProvider
 from catalog_sync.providers.keevault.envelope import public_key_pem
 
 SHARED = Path("/work/shared")
@@ -56,7 +56,7 @@ def _docs_client(url: str, envelope: dict | None = None) -> Any:
     """A client for the documented install; its clock reads the documented answer's own time (the
     examples were signed in 2024, and a signed answer must be fresh)."""
     env = {"KEEVAULT_API_KEY": "2964c3c9-0b5d-4d89-b3ac-4668f30bc492", "KEEVAULT_PUBLIC_KEY": str(DOCS_KEY)}
-    client = get_provider("keevault").from_env(base_url=url + "/api/v1", env=env, rate=1000)
+    client = KeevaultProvider.from_env(base_url=url + "/api/v1", env=env, rate=1000)
     if envelope is not None:
         signed_at = json.loads(base64.b64decode(envelope["response_base64"]))["timestamp"]
         client._clock = lambda: float(signed_at) + 5
@@ -110,7 +110,7 @@ def test_an_answer_signed_with_another_key_raises_signature_error(
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = tmp_path / "other.pem"
     pem.write_text(public_key_pem(other), encoding="ascii")
-    client = get_provider("keevault").from_env(
+    client = KeevaultProvider.from_env(
         base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(pem)}, rate=1000
     )
     with pytest.raises(SignatureError, match="signature does not verify") as info:
@@ -136,8 +136,8 @@ def test_an_unsigned_install_is_not_trusted(client_factory: Any) -> None:
 def test_missing_public_key_is_a_config_error_unless_explicitly_insecure(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory("keevault", unsigned=True)
     with pytest.raises(ConfigError, match="KEEVAULT_PUBLIC_KEY"):
-        get_provider("keevault").from_env(base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY})
-    client = get_provider("keevault").from_env(
+        KeevaultProvider.from_env(base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY})
+    client = KeevaultProvider.from_env(
         base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY}, insecure_skip_signature=True, rate=1000
     )
     assert client.create(ROW).remote_id == "1"
@@ -149,14 +149,14 @@ def test_bad_public_key_file_is_a_config_error(sandbox_factory: Any, tmp_path: P
     bad.write_text("not a key", encoding="ascii")
     for path in (bad, tmp_path / "missing.pem"):
         with pytest.raises(ConfigError, match="KEEVAULT_PUBLIC_KEY"):
-            get_provider("keevault").from_env(
+            KeevaultProvider.from_env(
                 base_url=sandbox.url, env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(path)}
             )
 
 
 def test_keevault_has_no_default_host() -> None:
     with pytest.raises(ConfigError, match="set KEEVAULT_BASE_URL or --base-url"):
-        get_provider("keevault").from_env(env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(DOCS_KEY)})
+        KeevaultProvider.from_env(env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(DOCS_KEY)})
 
 
 def test_update_is_a_full_replace_filled_from_the_current_record(client_factory: Any) -> None:
@@ -203,7 +203,7 @@ def test_base_url_with_the_documented_api_prefix_is_accepted(sandbox_factory: An
     sandbox = sandbox_factory("keevault")
     pem = tmp_path / "k.pem"
     pem.write_text(sandbox.public_key_pem or "", encoding="ascii")
-    client = get_provider("keevault").from_env(
+    client = KeevaultProvider.from_env(
         base_url=sandbox.url + "/api/v1/", env={"KEEVAULT_API_KEY": KEY, "KEEVAULT_PUBLIC_KEY": str(pem)}
     )
     assert client.base_url == sandbox.url

@@ -5,13 +5,13 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog_sync.providers import get_provider
+from catalog_sync.providers.royalti.client import RoyaltiProvider
 from catalog_sync.spec import load_spec
 from catalog_sync.spec.normalise import normalise_value
 
 SPECS = [load_spec(name) for name in ("royalti", "keevault", "jogg")]
 FIELDS = [f for spec in SPECS for f in spec.fields]
-CLIENT = get_provider("royalti").from_env(base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "RWAK_x"})
+CLIENT = RoyaltiProvider.from_env(base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "RWAK_x"})
 TYPED = st.sampled_from(["2024-1-5", " 2024-01-05 ", "007", "Yes", "explicit", "EXPLICIT", "a;;b", "1.0"])
 VALUES = st.one_of(st.none(), st.text(max_size=12), TYPED, st.integers(), st.booleans())
 

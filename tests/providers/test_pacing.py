@@ -1,3 +1,4 @@
+# mypy: disable-error-code="operator, union-attr"
 """Adaptive pacing: the rate controller on an injected clock, and a client against a limiting sandbox."""
 
 from __future__ import annotations

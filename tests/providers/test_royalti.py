@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr"
 """Royalti client: concurrent pagination, list shapes, JWT login/refresh, payload types, lookups."""
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from typing import Any
 import pytest
 
 from catalog_sync.errors import FatalProviderError, RowFailedError
-from catalog_sync.providers import get_provider
 from catalog_sync.providers.royalti.auth import jwt_times
-from catalog_sync.providers.royalti.client import _totals
+from catalog_sync.providers.royalti.client import RoyaltiProvider, _totals
 
 LOGIN = {"email": "ops@label.test", "password": "pw-very-secret-771", "workspace": "ws-42"}
 LOGIN_ENV = {
@@ -40,7 +40,7 @@ def test_250_records_come_back_from_pages_fetched_concurrently(client_factory: A
     assert {r.remote_id for r in records} == ids
     assert client.stats.requests - before == 3  # size=100: pages 1, 2, 3
     assert sandbox.stats()["requests"]["GET /product"] == 3
-    # that pages 2 and 3 are in flight together is shown by tests/hostile (an event barrier, no timing)
+    # that pages 2 and 3 are in flight together is shown by tests/providers/test_hostile_listings.py (an event barrier, no timing)
 
 
 @pytest.mark.parametrize(
@@ -55,9 +55,7 @@ def test_250_records_come_back_from_pages_fetched_concurrently(client_factory: A
     ],
 )
 def test_the_documented_list_shapes_are_all_read(body: dict, items: int, pages: int | None) -> None:
-    client = get_provider("royalti").from_env(
-        base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "RWAK_x"}
-    )
+    client = RoyaltiProvider.from_env(base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "RWAK_x"})
     assert len(client._items(body, 1)) == items
     assert _totals(body, 100)[0] == pages
 
@@ -122,7 +120,7 @@ def test_duplicate_upc_is_row_failed_409(client_factory: Any) -> None:
 
 def test_jwt_login_refresh_and_relogin_with_short_lifetimes(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory("royalti", **LOGIN, access_ttl=1.5, refresh_ttl=3.5)
-    client = get_provider("royalti").from_env(base_url=sandbox.url, env=LOGIN_ENV, rate=1000)
+    client = RoyaltiProvider.from_env(base_url=sandbox.url, env=LOGIN_ENV, rate=1000)
     tokens = client.tokens
     assert tokens is not None
 
@@ -141,7 +139,7 @@ def test_jwt_login_refresh_and_relogin_with_short_lifetimes(sandbox_factory: Any
 
 def test_a_refused_access_token_is_renewed_once(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory("royalti", **LOGIN)
-    client = get_provider("royalti").from_env(base_url=sandbox.url, env=LOGIN_ENV, rate=1000)
+    client = RoyaltiProvider.from_env(base_url=sandbox.url, env=LOGIN_ENV, rate=1000)
     client.list_remote()
     tokens = client.tokens
     real = tokens._access.value
@@ -152,7 +150,7 @@ def test_a_refused_access_token_is_renewed_once(sandbox_factory: Any) -> None:
 
 def test_concurrent_threads_share_one_login(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory("royalti", **LOGIN)
-    client = get_provider("royalti").from_env(base_url=sandbox.url, env=LOGIN_ENV, rate=1000, concurrency=8)
+    client = RoyaltiProvider.from_env(base_url=sandbox.url, env=LOGIN_ENV, rate=1000, concurrency=8)
     barrier = threading.Barrier(8)
 
     def read(_: int) -> int:
@@ -166,7 +164,7 @@ def test_concurrent_threads_share_one_login(sandbox_factory: Any) -> None:
 def test_wrong_password_is_fatal_and_secret_free(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory("royalti", **LOGIN)
     env = dict(LOGIN_ENV, ROYALTI_PASSWORD="wrong-password-5521")
-    client = get_provider("royalti").from_env(base_url=sandbox.url, env=env, rate=1000)
+    client = RoyaltiProvider.from_env(base_url=sandbox.url, env=env, rate=1000)
     with pytest.raises(FatalProviderError) as info:
         client.list_remote()
     assert info.value.status == 401

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="arg-type"
 """Fault knobs, measured over real HTTP: rates, Retry-After, lost answers, drops, slow bodies, stats."""
 
 from __future__ import annotations

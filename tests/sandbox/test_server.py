@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr"
 """The server itself: concurrency, keep-alive, persistence across restarts."""
 
 from __future__ import annotations

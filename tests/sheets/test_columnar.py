@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined"
 """The columnar CSV reader (pyarrow) gives the same Sheet as the exact row-by-row reader.
 
 Each file is read twice: once with the exact reader switched off (so the columnar reader must take

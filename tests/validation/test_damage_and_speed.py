@@ -127,7 +127,7 @@ def test_a_big_catalog_where_every_row_is_broken_validates_in_seconds() -> None:
         "releaseDate": ["15/06/2024"] * n,
         "catalogNumber": [f"CAT-{i}" for i in range(n)],
     }
-    from validation_helpers import build_sheet
+    from tests.support.builders import build_sheet
 
     sheet = build_sheet([dict(zip(rows, v, strict=True)) for v in zip(*rows.values(), strict=True)])
     report = validate_sheet(sheet, ROYALTI)  # its speed is measured by `make bench`, not asserted here

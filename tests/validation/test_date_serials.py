@@ -1,3 +1,4 @@
+# mypy: disable-error-code="type-var"
 """Number cells holding Excel date serials in date columns: converted when the date is certain.
 
 A workbook whose releaseDate column lost its date format holds 45458 where the user saw

@@ -12,7 +12,7 @@ from catalog_sync.problems import CODES, Problem
 from catalog_sync.spec import load_spec
 from catalog_sync.validation import build_pandera_schema, validate_sheet
 from catalog_sync.validation.checks import gtin_check_digit_ok, media_problem, url_ok
-from catalog_sync.validation.excel import excel_serial_to_date
+from catalog_sync.validation.dates import excel_serial_to_date
 
 ROYALTI = load_spec("royalti")
 KEEVAULT = load_spec("keevault")

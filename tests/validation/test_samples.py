@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from validation_helpers import SAMPLES
 
 from catalog_sync.sheets.write.template import write_template
 from catalog_sync.spec import load_spec
 from catalog_sync.validation import validate_catalog, validate_sheet
+from tests.support.builders import SAMPLES
 
 # (provider/file, strict) -> exact flattened (row, cell, code) triples, in report order
 EXPECTED = {

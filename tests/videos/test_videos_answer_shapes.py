@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hostile_server import HostileServer
-from video_helpers import KEY, FakeTime, video_row, write_sheet
-
 from catalog_sync.run import Target
 from catalog_sync.videos import VideosRequest, Waiter, run_videos
+from tests.support.hostile_server import HostileServer
+from tests.support.videos import KEY, FakeTime, video_row, write_sheet
 
 ANSWERS = {
     "GET /v2/user/whoami": {"username": "u"},

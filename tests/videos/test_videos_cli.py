@@ -9,7 +9,10 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
-from video_helpers import (
+
+from catalog_sync.cli.main import cli
+from catalog_sync.videos import list_options
+from tests.support.videos import (
     COLUMNS,
     KEY,
     FakeTime,
@@ -20,9 +23,6 @@ from video_helpers import (
     video_row,
     write_sheet,
 )
-
-from catalog_sync.cli.main import cli
-from catalog_sync.videos import list_options
 
 
 def run(args: list[str], env: dict[str, str]):

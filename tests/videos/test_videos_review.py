@@ -1,6 +1,7 @@
+# mypy: disable-error-code="attr-defined"
 """The review findings on ``catalog-sync videos`` (issue 11): creates that never reached JoggAI,
 interrupted runs, a video list that never ends, statuses, URLs, ids and credits a hostile
-provider answers.  Against the sandbox and tests/hostile's scripted server, over real HTTP."""
+provider answers.  Against the sandbox and tests/support/hostile_server.py, over real HTTP."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_server import HostileServer
-from video_helpers import KEY, FakeTime, creates, jogg, make_products, target, video_row, write_sheet
 
 from catalog_sync.errors import FatalProviderError, Terminated
 from catalog_sync.run import Target
 from catalog_sync.state import Ledger
 from catalog_sync.videos import VideosHooks, VideosRequest, Waiter, run_videos
 from catalog_sync.videos.settle import SETTLE_MAX_PAGES
+from tests.support.hostile_server import HostileServer
+from tests.support.videos import KEY, FakeTime, creates, jogg, make_products, target, video_row, write_sheet
 
 
 def request(sb, folder: Path, sheet: Path, **options) -> VideosRequest:

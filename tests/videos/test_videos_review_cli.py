@@ -10,12 +10,12 @@ from pathlib import Path
 import requests
 from click.testing import CliRunner
 from rich.console import Console
-from video_helpers import KEY, creates, env_for, jogg, make_products, video_row, write_sheet
 
 from catalog_sync.cli.main import cli
 from catalog_sync.cli.videos_cmd import print_options
 from catalog_sync.sandbox import Sandbox
 from catalog_sync.videos import OptionList
+from tests.support.videos import KEY, creates, env_for, jogg, make_products, video_row, write_sheet
 
 
 def run(args: list[str], env: dict[str, str], **kwargs):
@@ -81,7 +81,7 @@ def test_ctrl_c_at_the_prompt_exits_130_and_sends_nothing(tmp_path: Path, monkey
 
 
 def test_an_unknown_row_gives_the_video_flows_advice_and_max_answer_mb_is_an_option(tmp_path: Path) -> None:
-    from hostile_server import HostileServer
+    from tests.support.hostile_server import HostileServer
 
     answers = {"GET /v2/user/whoami": {"username": "u"}, "GET /v2/user/remaining_quota": {"remaining_quota": 9},
                "POST /v2/create_video_from_product": {}, "GET /v2/product_videos": {"videos": [], "total": 0}}  # fmt: skip

@@ -7,12 +7,21 @@ import json
 from pathlib import Path
 
 import pytest
-from video_helpers import CREATE, FakeTime, creates, jogg, make_products, target, video_row, write_sheet
 
 from catalog_sync.errors import InvalidCatalogError, LimitExceededError
 from catalog_sync.sandbox import FaultConfig
 from catalog_sync.state import Ledger
 from catalog_sync.videos import VideosHooks, VideosRequest, Waiter, run_videos
+from tests.support.videos import (
+    CREATE,
+    FakeTime,
+    creates,
+    jogg,
+    make_products,
+    target,
+    video_row,
+    write_sheet,
+)
 
 
 def request(sb, folder: Path, sheet: Path, **options) -> VideosRequest:

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr"
 """What the videos need of the JoggAI sandbox (pricing, clock, custom avatars, lost POST answers) and of
 the state database (schema 4: the videos table, migrated in place)."""
 
@@ -7,10 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import requests
-from video_helpers import KEY, jogg, make_products
 
 from catalog_sync.sandbox import FaultConfig
 from catalog_sync.state import SCHEMA_VERSION, Ledger
+from tests.support.videos import KEY, jogg, make_products
 
 HEADERS = {"x-api-key": KEY}
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from itertools import islice
 from pathlib import Path
 
-from video_helpers import FakeTime, jogg, make_products, target, video_row, write_sheet
-
 from catalog_sync.videos import PROVIDER_SCHEDULE, VideosRequest, Waiter, run_videos
+from tests.support.videos import FakeTime, jogg, make_products, target, video_row, write_sheet
 
 
 def test_the_schedule_is_the_providers_recommendation() -> None:

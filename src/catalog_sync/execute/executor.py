@@ -51,8 +51,8 @@ from catalog_sync.errors import (
 )
 from catalog_sync.execute.gate import WriteGate
 from catalog_sync.plan.model import WRITE_ACTIONS, Change, Plan
-from catalog_sync.providers.base import CANNOT_CONNECT
-from catalog_sync.spec.normalise import normalise_value
+from catalog_sync.providers.base import CANNOT_CONNECT, Provider
+from catalog_sync.spec.normalise import holds, normalise_value
 from catalog_sync.state import Ledger, LedgerRecord
 from catalog_sync.text import safe_text
 
@@ -209,7 +209,7 @@ def _unexpected(change: Change, exc: Exception) -> RowOutcome:
 
 class _Executor:
     def __init__(
-        self, plan: Plan, provider: Any, ledger: _Recorder, run_id: int, current: Mapping[str, Any]
+        self, plan: Plan, provider: Provider, ledger: _Recorder, run_id: int, current: Mapping[str, Any]
     ) -> None:
         self.plan, self.provider, self.ledger, self.run_id = plan, provider, ledger, run_id
         self.gate = WriteGate(provider)
@@ -342,7 +342,7 @@ class _Executor:
                 if found is None:
                     self.ledger.end_intent(intent, "failed")
                     return RowOutcome(change, "failed", rid, "gone", "the record no longer exists remotely")
-                if self._holds(found.fields, fields):
+                if holds(self.spec, found.fields, fields):
                     self._remember(rid, fields, found.fingerprint)
                     self.ledger.end_intent(intent, "done")
                     return RowOutcome(change, "ok", rid)
@@ -383,13 +383,6 @@ class _Executor:
         except (RetriableProviderError, UnknownOutcomeError, RowFailedError):
             return False
 
-    def _holds(self, remote: dict[str, str], wanted: dict[str, str]) -> bool:
-        for name, value in wanted.items():
-            spec_field = self.spec.field(name)
-            if normalise_value(remote.get(name, ""), spec_field) != normalise_value(value, spec_field):
-                return False
-        return True
-
     def _remember(self, rid: str, fields: dict[str, str], fingerprint: str | None) -> None:
         """Ledger: remote id → pushed fields (JoggAI's fingerprint is that of the pushed fields)."""
         self.ledger.remember(
@@ -399,7 +392,7 @@ class _Executor:
 
 def execute(
     plan: Plan,
-    provider: Any,
+    provider: Provider,
     ledger: Ledger,
     *,
     run_id: int,
@@ -456,7 +449,7 @@ class _Run:
     def __init__(
         self,
         plan: Plan,
-        provider: Any,
+        provider: Provider,
         ledger: Ledger,
         run_id: int,
         concurrency: int,

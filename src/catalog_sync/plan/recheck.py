@@ -10,28 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from catalog_sync.plan.model import Plan
+from catalog_sync.plan.model import Change, Plan
+from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import records_by_id
 from catalog_sync.remote.read import read_remote
-from catalog_sync.spec.normalise import normalise_value
-from catalog_sync.state import Ledger
+from catalog_sync.spec import ProviderSpec
+from catalog_sync.spec.normalise import holds, normalise_value
+from catalog_sync.state import Ledger, Unknown
 
 __all__ = ["recheck_saved_plan"]
-
-
-def _holds(spec: Any, remote: dict[str, str], wanted: dict[str, str]) -> bool:
-    """True when the remote record already holds every wanted value (compared canonically)."""
-    return all(
-        normalise_value(remote.get(name, ""), spec.field(name)) == normalise_value(value, spec.field(name))
-        for name, value in wanted.items()
-    )
 
 
 def _already(change: Any, remote_id: str, reason: str) -> None:
     change.action, change.remote_id, change.reason = "unchanged", remote_id, reason
 
 
-def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> Mapping[str, Any]:
+def recheck_saved_plan(plan: Plan, provider: Provider, ledger: Ledger) -> Mapping[str, Any]:
     """Re-read the records a saved plan targets; return id → current record.
 
     A row whose remote record already holds what the plan would send (an earlier apply of this
@@ -40,70 +34,88 @@ def recheck_saved_plan(plan: Plan, provider: Any, ledger: Ledger) -> Mapping[str
     """
     records, view = read_remote(provider, ledger)
     current = records_by_id(records)
-    spec = provider.spec
     unknowns = {(u.key_field, u.key_value): u for u in view.unknowns}
+    index = _key_index(records, provider.spec)
+    for change in plan.changes:
+        if change.action in ("update", "delete"):
+            _recheck_target(change, current.get(change.remote_id or ""), plan, provider)
+        elif change.action == "create":
+            lost = next(
+                (
+                    unknowns[(k, change.payload[k])]
+                    for k in provider.spec.keys
+                    if (k, change.payload.get(k)) in unknowns
+                ),
+                None,
+            )
+            if lost is not None:  # an earlier create of this row was sent and its answer lost
+                _lost_create(change, lost, provider)
+            else:
+                _recheck_create(change, index, current, provider.spec)
+    return current
+
+
+def _key_index(records: Any, spec: ProviderSpec) -> dict[tuple[str, str], str]:
+    """(key, canonical value) → the id of the first record holding it."""
     index: dict[tuple[str, str], str] = {}
     for record in records:
         for key in spec.keys:
             value = normalise_value(record.fields.get(key, ""), spec.field(key))
             if value:
                 index.setdefault((key, value), str(record.remote_id))
-    for change in plan.changes:
-        if change.action in ("update", "delete"):
-            now = current.get(change.remote_id or "")
-            if now is None:
-                if change.action == "delete":
-                    _already(
-                        change, change.remote_id or "", "already deleted (an earlier apply of this plan?)"
-                    )
-                elif provider.can_list:
-                    change.action, change.reason = (
-                        "conflict",
-                        (f"remote record {change.remote_id} was deleted since the plan was made; plan again"),
-                    )
-                continue
-            if change.fingerprint and now.fingerprint != change.fingerprint:
-                if change.action == "update" and _holds(spec, now.fields, change.payload):
-                    _already(change, str(now.remote_id), "already holds the planned values (applied before)")
-                    continue
-                change.action, change.reason = (
-                    "conflict",
-                    (
-                        f"remote record {change.remote_id} changed since the plan was made ({plan.created_at}); "
-                        "it is not overwritten: plan again to see the new values"
-                    ),
-                )
-        elif change.action == "create":
-            lost = next(
-                (
-                    unknowns[(k, change.payload[k])]
-                    for k in spec.keys
-                    if (k, change.payload.get(k)) in unknowns
-                ),
-                None,
+    return index
+
+
+def _recheck_target(change: Change, now: Any, plan: Plan, provider: Provider) -> None:
+    """An update or delete whose record is gone, already done, or changed since the plan."""
+    if now is None:
+        if change.action == "delete":
+            _already(change, change.remote_id or "", "already deleted (an earlier apply of this plan?)")
+        elif provider.can_list:
+            change.action, change.reason = (
+                "conflict",
+                f"remote record {change.remote_id} was deleted since the plan was made; plan again",
             )
-            if lost is not None:  # an earlier create of this row was sent and its answer lost
-                change.action, change.unknown = "conflict", True
-                change.reason = (
-                    f"an earlier create of this row ({lost.key_field} {lost.key_value!r}, {lost.since}) was sent but "
-                    f"its answer was lost, and {provider.name} cannot be searched, so it is not sent again. If the "
-                    f"product exists, fill {spec.remote_id} with its id; if not, run `catalog-sync runs -p "
-                    f"{provider.name} --resolve-unknown {lost.key_value!r}` and apply again"
-                )
-                continue
-            for key in spec.keys:
-                value = change.payload.get(key, "")
-                if value and (key, value) in index:
-                    rid = index[(key, value)]
-                    if _holds(spec, current[rid].fields, change.payload):
-                        _already(change, rid, f"already created as {rid} (an earlier apply of this plan)")
-                        break
-                    change.action, change.reason = (
-                        "conflict",
-                        (
-                            f"a remote record with {key} {value!r} ({rid}) appeared since the plan "
-                            "was made; it is not created twice: plan again"
-                        ),
-                    )
-                    break
-    return current
+        return
+    if change.fingerprint and now.fingerprint != change.fingerprint:
+        if change.action == "update" and holds(provider.spec, now.fields, change.payload):
+            _already(change, str(now.remote_id), "already holds the planned values (applied before)")
+            return
+        change.action, change.reason = (
+            "conflict",
+            (
+                f"remote record {change.remote_id} changed since the plan was made ({plan.created_at}); "
+                "it is not overwritten: plan again to see the new values"
+            ),
+        )
+
+
+def _lost_create(change: Change, lost: Unknown, provider: Provider) -> None:
+    """A create sent before whose answer was lost, on a provider that cannot be searched: a conflict."""
+    spec = provider.spec
+    change.action, change.unknown = "conflict", True
+    change.reason = (
+        f"an earlier create of this row ({lost.key_field} {lost.key_value!r}, {lost.since}) was sent but "
+        f"its answer was lost, and {provider.name} cannot be searched, so it is not sent again. If the "
+        f"product exists, fill {spec.remote_id} with its id; if not, run `catalog-sync runs -p "
+        f"{provider.name} --resolve-unknown {lost.key_value!r}` and apply again"
+    )
+
+
+def _recheck_create(
+    change: Change, index: dict[tuple[str, str], str], current: Mapping[str, Any], spec: ProviderSpec
+) -> None:
+    """A create whose record now exists: already done (it holds the values), or a conflict."""
+    for key in spec.keys:
+        value = change.payload.get(key, "")
+        if value and (key, value) in index:
+            rid = index[(key, value)]
+            if holds(spec, current[rid].fields, change.payload):
+                _already(change, rid, f"already created as {rid} (an earlier apply of this plan)")
+                return
+            change.action, change.reason = (
+                "conflict",
+                f"a remote record with {key} {value!r} ({rid}) appeared since the plan was made; it is not created "
+                "twice: plan again",
+            )
+            return

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog_sync.providers.base import Provider
 from catalog_sync.state import Ledger, LedgerRecord, Unknown
 
 __all__ = ["LedgerView", "read_remote"]
@@ -32,7 +33,7 @@ class _LedgerRemote:
         self.fingerprint = record.fingerprint
 
 
-def read_remote(provider: Any, ledger: Ledger) -> tuple[Sequence[Any], LedgerView]:
+def read_remote(provider: Provider, ledger: Ledger) -> tuple[Sequence[Any], LedgerView]:
     """What the provider holds, and the ledger's view (complete or not, unknown creates)."""
     unknowns = ledger.unknowns(provider.name, provider.base_url)
     if provider.can_list:

@@ -9,9 +9,8 @@ and deletes need no settling: the new plan compares again and re-sends only what
 
 from __future__ import annotations
 
-from typing import Any
-
 from catalog_sync.errors import RetriableProviderError, RowFailedError, UnknownOutcomeError
+from catalog_sync.providers.base import Provider
 from catalog_sync.state import Ledger
 
 __all__ = ["settle_open_intents"]
@@ -24,7 +23,7 @@ def _first_key(fields: dict[str, str], keys: tuple[str, ...], skip: str) -> tupl
     return "", ""
 
 
-def settle_open_intents(provider: Any, ledger: Ledger, *, run_id: int) -> list[str]:
+def settle_open_intents(provider: Provider, ledger: Ledger, *, run_id: int) -> list[str]:
     """Settle intents left open by dead runs; returns one note per settled intent."""
     spec = provider.spec
     base = provider.base_url

@@ -229,47 +229,8 @@ def build_sheet(
     if located is None:
         return None
     top, header_row, header = located
-    width = len(header)
-
-    rows: list[list[str]] = []
-    kind_rows: list[list[str]] = []
-    numbers: list[int] = []
-    strip = not grid.trimmed
-    for i in range(top + 1, len(grid.cells)):
-        raw = grid.cells[i]
-        cells = [c.strip() for c in raw] if strip else raw
-        if not any(cells):
-            continue
-        row_no = grid.first_row + i
-        if len(cells) > width:
-            extra = [(j, c) for j, c in enumerate(cells[width:], start=width) if c]
-            if extra and grid.ragged_is_error:
-                j, value = extra[0]
-                ctx.add(
-                    "ragged-row",
-                    f"row {row_no} has {len(cells)} cells but the header has {width}; the extra value in "
-                    f"{column_letter(j)}{row_no} has no column (a stray delimiter or unquoted text?)",
-                    cell=f"{column_letter(j)}{row_no}",
-                    row=row_no,
-                    value=_preview(value),
-                )
-            cells = cells[:width]
-        elif len(cells) < width:
-            cells = cells + [""] * (width - len(cells))
-        if max(map(len, cells)) > limits.MAX_CELL_CHARS:
-            cells = [
-                _clip(ctx, c, f"{column_letter(j)}{row_no}", row_no, header[j] or None)
-                if len(c) > limits.MAX_CELL_CHARS
-                else c
-                for j, c in enumerate(cells)
-            ]
-        rows.append(cells)
-        numbers.append(row_no)
-        if grid.kinds is not None:
-            kinds = grid.kinds[i][:width]
-            kind_rows.append(kinds + [""] * (width - len(kinds)))
-
-    used = [any(column) for column in zip(*rows, strict=True)] if rows else [False] * width
+    rows, kind_rows, numbers = _body(ctx, grid, top, header)
+    used = [any(column) for column in zip(*rows, strict=True)] if rows else [False] * len(header)
     keep, names = choose_columns(
         ctx,
         header,
@@ -279,53 +240,15 @@ def build_sheet(
         mapping,
         known,
     )
-    kept = dict(zip(keep, names, strict=True))
-    for i, j, formula in grid.valueless:
-        if i > top and j in kept:
-            cell = f"{column_letter(j)}{grid.first_row + i}"
-            ctx.add(
-                "formula-no-value",
-                f"cell {cell} holds the formula ={_preview(formula, 40)} but no saved result (the file was written "
-                "by a program that does not calculate), so its value is unknown; open the file in Excel or "
-                "LibreOffice and save it, or type the value",
-                cell=cell,
-                row=grid.first_row + i,
-                column=kept[j],
-                value="",
-            )
+    _note_valueless(ctx, grid, top, dict(zip(keep, names, strict=True)))
     index = pd.Index(numbers, dtype="int64")
-    every = keep == list(range(width))
-    data = pd.DataFrame(
-        rows if every else [[r[j] for j in keep] for r in rows], columns=names, index=index, dtype=str
-    )
-    if not rows:
-        data = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
-    kinds_df = None
-    if grid.kinds is not None:
-        kinds_df = pd.DataFrame(
-            kind_rows if every else [[r[j] for j in keep] for r in kind_rows],
-            columns=names,
-            index=index,
-            dtype=str,
-        )
-        if not rows:
-            kinds_df = pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
+    every = keep == list(range(len(header)))
+    data = _text_frame(rows, keep, names, index, every)
+    kinds_df = _text_frame(kind_rows, keep, names, index, every) if grid.kinds is not None else None
     carried = _ignored_columns(header, used, keep)
-    ignored = ignored_kinds = None
-    if carried:
-        ignored = pd.DataFrame(
-            [[r[j] for j, _ in carried] for r in rows],
-            columns=[name for _, name in carried],
-            index=index,
-            dtype=str,
-        )
-        if grid.kinds is not None:  # what the ignored cells were (reports keep numbers as numbers)
-            ignored_kinds = pd.DataFrame(
-                [[r[j] for j, _ in carried] for r in kind_rows],
-                columns=[name for _, name in carried],
-                index=index,
-                dtype=str,
-            )
+    ignored = _carried_frame(rows, carried, index) if carried else None
+    # what the ignored cells were (reports keep numbers as numbers)
+    ignored_kinds = _carried_frame(kind_rows, carried, index) if carried and grid.kinds is not None else None
     return sheet_of_columns(
         ctx,
         header,
@@ -341,6 +264,95 @@ def build_sheet(
         kinds=kinds_df,
         ignored=ignored,
         ignored_kinds=ignored_kinds,
+    )
+
+
+def _body(
+    ctx: _Context, grid: Grid, top: int, header: list[str]
+) -> tuple[list[list[str]], list[list[str]], list[int]]:
+    """The rows under the header that hold a value, as wide as the header; their kinds; their numbers."""
+    width = len(header)
+    rows: list[list[str]] = []
+    kind_rows: list[list[str]] = []
+    numbers: list[int] = []
+    strip = not grid.trimmed
+    for i in range(top + 1, len(grid.cells)):
+        raw = grid.cells[i]
+        cells = [c.strip() for c in raw] if strip else raw
+        if not any(cells):
+            continue
+        row_no = grid.first_row + i
+        rows.append(_fitted(ctx, grid, cells, header, row_no))
+        numbers.append(row_no)
+        if grid.kinds is not None:
+            kinds = grid.kinds[i][:width]
+            kind_rows.append(kinds + [""] * (width - len(kinds)))
+    return rows, kind_rows, numbers
+
+
+def _fitted(ctx: _Context, grid: Grid, cells: list[str], header: list[str], row_no: int) -> list[str]:
+    """A row cut or padded to the header's width (a value past it is named), its long cells clipped."""
+    width = len(header)
+    if len(cells) > width:
+        extra = [(j, c) for j, c in enumerate(cells[width:], start=width) if c]
+        if extra and grid.ragged_is_error:
+            j, value = extra[0]
+            ctx.add(
+                "ragged-row",
+                f"row {row_no} has {len(cells)} cells but the header has {width}; the extra value in "
+                f"{column_letter(j)}{row_no} has no column (a stray delimiter or unquoted text?)",
+                cell=f"{column_letter(j)}{row_no}",
+                row=row_no,
+                value=_preview(value),
+            )
+        cells = cells[:width]
+    elif len(cells) < width:
+        cells = cells + [""] * (width - len(cells))
+    if max(map(len, cells)) > limits.MAX_CELL_CHARS:
+        cells = [
+            _clip(ctx, c, f"{column_letter(j)}{row_no}", row_no, header[j] or None)
+            if len(c) > limits.MAX_CELL_CHARS
+            else c
+            for j, c in enumerate(cells)
+        ]
+    return cells
+
+
+def _note_valueless(ctx: _Context, grid: Grid, top: int, kept: dict[int, str]) -> None:
+    """A problem for each kept cell that holds a formula with no saved result (its value is unknown)."""
+    for i, j, formula in grid.valueless:
+        if i > top and j in kept:
+            cell = f"{column_letter(j)}{grid.first_row + i}"
+            ctx.add(
+                "formula-no-value",
+                f"cell {cell} holds the formula ={_preview(formula, 40)} but no saved result (the file was written "
+                "by a program that does not calculate), so its value is unknown; open the file in Excel or "
+                "LibreOffice and save it, or type the value",
+                cell=cell,
+                row=grid.first_row + i,
+                column=kept[j],
+                value="",
+            )
+
+
+def _text_frame(
+    rows: list[list[str]], keep: list[int], names: list[str], index: pd.Index, every: bool
+) -> pd.DataFrame:
+    """The kept columns of ``rows`` as a text frame (every column kept: the rows as they are)."""
+    if not rows:
+        return pd.DataFrame({n: pd.Series([], dtype=str) for n in names}, index=index)
+    return pd.DataFrame(
+        rows if every else [[r[j] for j in keep] for r in rows], columns=names, index=index, dtype=str
+    )
+
+
+def _carried_frame(rows: list[list[str]], carried: list[tuple[int, str]], index: pd.Index) -> pd.DataFrame:
+    """The ignored columns ``carried`` (position, name) of ``rows``, carried to the report."""
+    return pd.DataFrame(
+        [[r[j] for j, _ in carried] for r in rows],
+        columns=[name for _, name in carried],
+        index=index,
+        dtype=str,
     )
 
 
@@ -402,58 +414,73 @@ def choose_columns(
     seen: dict[str, int] = {}
     fields = list(dict.fromkeys((known or {}).values()))
     for j, text in enumerate(header):
-        letter = column_letter(j)
-        cell = f"{letter}{header_row}"
+        cell = f"{column_letter(j)}{header_row}"
         if not text:
             if used[j]:
-                first = first_filled(j)
-                ctx.add(
-                    "empty-header",
-                    f"column {letter} has data (first at {letter}{first}) but no header in {cell}; add the "
-                    "field name or delete the column",
-                    cell=cell,
-                    row=header_row,
-                )
+                _empty_header(ctx, j, cell, header_row, first_filled(j))
             continue
         name = _resolve_name(text, mapping, known)
         if not name:
             continue  # mapped to nothing: ignored on purpose
         if known is not None and name not in known.values():
-            near = near_field(text, fields)
-            fix = (
-                f"did you mean {near!r}? Rename the header to {near} or map it with --mapping"
-                if near
-                else "use --mapping to map it onto one"
+            _unknown_column(ctx, text, cell, header_row, fields)
+        elif name.casefold() in seen:
+            _duplicate_column(
+                ctx, name, text, cell, header_row, f"{column_letter(seen[name.casefold()])}{header_row}"
             )
-            ctx.add(
-                "unknown-column",
-                f"column {text!r} ({cell}) is not a field of this provider; it is ignored ({fix})",
-                severity="warning",
-                cell=cell,
-                row=header_row,
-                column=text,
-                value=text,
-                extra={"near": near} if near else None,
-            )
-            continue
-        key = name.casefold()
-        if key in seen:
-            other = f"{column_letter(seen[key])}{header_row}"
-            ctx.add(
-                "duplicate-column",
-                f"headers {other} and {cell} both give the column {name!r}; only {other} is read. Rename or "
-                "delete one",
-                cell=cell,
-                row=header_row,
-                column=name,
-                value=text,
-                extra={"cells": [other, cell]},
-            )
-            continue
-        seen[key] = j
-        keep.append(j)
-        names.append(name)
+        else:
+            seen[name.casefold()] = j
+            keep.append(j)
+            names.append(name)
+    _unused_mapping(ctx, header, header_row, mapping)
+    return keep, names
 
+
+def _empty_header(ctx: _Context, j: int, cell: str, header_row: int, first: int) -> None:
+    letter = column_letter(j)
+    ctx.add(
+        "empty-header",
+        f"column {letter} has data (first at {letter}{first}) but no header in {cell}; add the "
+        "field name or delete the column",
+        cell=cell,
+        row=header_row,
+    )
+
+
+def _unknown_column(ctx: _Context, text: str, cell: str, header_row: int, fields: list[str]) -> None:
+    near = near_field(text, fields)
+    fix = (
+        f"did you mean {near!r}? Rename the header to {near} or map it with --mapping"
+        if near
+        else "use --mapping to map it onto one"
+    )
+    ctx.add(
+        "unknown-column",
+        f"column {text!r} ({cell}) is not a field of this provider; it is ignored ({fix})",
+        severity="warning",
+        cell=cell,
+        row=header_row,
+        column=text,
+        value=text,
+        extra={"near": near} if near else None,
+    )
+
+
+def _duplicate_column(ctx: _Context, name: str, text: str, cell: str, header_row: int, other: str) -> None:
+    ctx.add(
+        "duplicate-column",
+        f"headers {other} and {cell} both give the column {name!r}; only {other} is read. Rename or "
+        "delete one",
+        cell=cell,
+        row=header_row,
+        column=name,
+        value=text,
+        extra={"cells": [other, cell]},
+    )
+
+
+def _unused_mapping(ctx: _Context, header: list[str], header_row: int, mapping: Mapping[str, str]) -> None:
+    """A warning for each header the mapping names that the sheet does not have."""
     present = {header_key(text) for text in header if text}
     for key in [k for k in mapping if k not in present]:
         ctx.add(
@@ -464,7 +491,6 @@ def choose_columns(
             row=header_row,
             value=key,
         )
-    return keep, names
 
 
 def _ignored_name(text: str, letter: str, taken: set[str]) -> str:

@@ -42,6 +42,7 @@ from catalog_sync.spec.values import iso_dates_ok
 
 __all__ = [
     "format_media",
+    "holds",
     "media_type_for_url",
     "normalise_frame",
     "normalise_value",
@@ -313,3 +314,11 @@ def normalise_frame(df: pd.DataFrame, spec: ProviderSpec) -> pd.DataFrame:
         if field is not None:
             out[column] = _normalise_series(out[column], field)
     return out
+
+
+def holds(spec: ProviderSpec, remote: dict[str, str], wanted: dict[str, str]) -> bool:
+    """True when ``remote`` already holds every ``wanted`` value, compared in canonical form."""
+    return all(
+        normalise_value(remote.get(name, ""), spec.field(name)) == normalise_value(value, spec.field(name))
+        for name, value in wanted.items()
+    )

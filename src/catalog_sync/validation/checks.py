@@ -278,100 +278,130 @@ def rules_for(field: FieldSpec) -> list[Rule]:
 
 
 def _type_rules(field: FieldSpec) -> list[Rule]:
-    t = field.type
-    if t == "integer":
-        rx = _INT_RE if field.identifier else _INT_LOOSE_RE
-        rules = [
-            Rule(
-                "bad-format",
-                "use a whole number (digits only)",
-                _passes_where_filled(lambda s: int_texts(s, rx)),
-            )
-        ]
-        if field.min is not None or field.max is not None:
-            lo, hi = field.min, field.max
-            rng = (
-                f"between {lo} and {hi}"
-                if lo is not None and hi is not None
-                else (f"at least {lo}" if lo is not None else f"at most {hi}")
-            )
+    """The rules of a field's type (none for plain text)."""
+    rules = _RULES_BY_TYPE.get(field.type)
+    return rules(field) if rules else []
 
-            def in_range(s: pd.Series) -> pd.Series:
-                num = _int_value(s)
-                ok = pd.Series(True, index=s.index)
-                if lo is not None:
-                    ok &= num.isna() | (num >= lo)
-                if hi is not None:
-                    ok &= num.isna() | (num <= hi)
-                return ok
 
-            rules.append(Rule("out-of-range", f"use a number {rng}", _passes_where_filled(in_range)))
-        return rules
-    if t == "boolean":
-        words = "1 or 0" if field.style == "one_zero" else "true or false"
-        return [
-            Rule(
-                "bad-format",
-                f"use {words} (also accepted: 1/0, true/false, yes/no, and Excel's WAHR/FALSCH, VRAI/FAUX, "
-                "VERDADERO/FALSO)",
-                _passes_where_filled(lambda s: per_unique(s, lambda v: v.strip().lower() in BOOLEAN_WORDS)),
-            )
-        ]
-    if t == "date":
-        return [
-            Rule(
-                "bad-format",
-                "use a real date written YYYY-MM-DD, e.g. 2024-06-15",
-                _passes_where_filled(iso_dates_ok),
-            )
-        ]
-    if t == "url":
-        return [
-            Rule(
-                "bad-format",
-                "use a full web address starting with http:// or https://, e.g. https://shop.example.com/item",
-                _passes_where_filled(urls_ok),
-            )
-        ]
-    if t == "enum":
-        allowed = ", ".join(field.values)
-        if field.case_insensitive:
-            folded = {v.casefold() for v in field.values}
-            test: Predicate = lambda s: per_unique(s, lambda v: v.casefold() in folded)  # noqa: E731
-        else:
-            test = lambda s: s.isin(field.values)  # noqa: E731
-        case = " (case does not matter)" if field.case_insensitive else ""
-        return [Rule("not-in-enum", f"use one of: {allowed}{case}", _passes_where_filled(test))]
-    if t == "gtin":
-        n = field.length
-        size = f"{n} digits" if n else "8, 12, 13 or 14 digits"
-        lengths = {n} if n else {8, 12, 13, 14}
-        form = Rule(
+def _integer_rules(field: FieldSpec) -> list[Rule]:
+    rx = _INT_RE if field.identifier else _INT_LOOSE_RE
+    rules = [
+        Rule(
             "bad-format",
-            f"use {size}, written as text so leading zeros stay",
-            _passes_where_filled(lambda s: gtin_wellformed(s, lengths)),
+            "use a whole number (digits only)",
+            _passes_where_filled(lambda s: int_texts(s, rx)),
         )
+    ]
+    if field.min is not None or field.max is not None:
+        rules.append(_range_rule(field.min, field.max))
+    return rules
 
-        def check_digit(s: pd.Series) -> pd.Series:
-            wellformed, digit_right = gtin_verdicts(s, lengths)
-            return ~wellformed | digit_right
 
-        digit = Rule(
-            "upc-checksum",
-            "the last digit (check digit) does not match the others; check the code for a typo",
-            _passes_where_filled(check_digit),
+def _range_rule(lo: int | None, hi: int | None) -> Rule:
+    rng = (
+        f"between {lo} and {hi}"
+        if lo is not None and hi is not None
+        else (f"at least {lo}" if lo is not None else f"at most {hi}")
+    )
+
+    def in_range(s: pd.Series) -> pd.Series:
+        num = _int_value(s)
+        ok = pd.Series(True, index=s.index)
+        if lo is not None:
+            ok &= num.isna() | (num >= lo)
+        if hi is not None:
+            ok &= num.isna() | (num <= hi)
+        return ok
+
+    return Rule("out-of-range", f"use a number {rng}", _passes_where_filled(in_range))
+
+
+def _boolean_rules(field: FieldSpec) -> list[Rule]:
+    words = "1 or 0" if field.style == "one_zero" else "true or false"
+    return [
+        Rule(
+            "bad-format",
+            f"use {words} (also accepted: 1/0, true/false, yes/no, and Excel's WAHR/FALSCH, VRAI/FAUX, "
+            "VERDADERO/FALSO)",
+            _passes_where_filled(lambda s: per_unique(s, lambda v: v.strip().lower() in BOOLEAN_WORDS)),
         )
-        return [form, digit]
-    if t == "media":
-        return [
-            Rule(
-                "bad-format",
-                "list image/video URLs separated by | or new lines, or a JSON array of "
-                '{"type": 1|2, "name", "url", "description"}',
-                _passes_where_filled(medias_ok),
-            )
-        ]
-    return []
+    ]
+
+
+def _date_rules(field: FieldSpec) -> list[Rule]:
+    return [
+        Rule(
+            "bad-format",
+            "use a real date written YYYY-MM-DD, e.g. 2024-06-15",
+            _passes_where_filled(iso_dates_ok),
+        )
+    ]
+
+
+def _url_rules(field: FieldSpec) -> list[Rule]:
+    return [
+        Rule(
+            "bad-format",
+            "use a full web address starting with http:// or https://, e.g. https://shop.example.com/item",
+            _passes_where_filled(urls_ok),
+        )
+    ]
+
+
+def _enum_rules(field: FieldSpec) -> list[Rule]:
+    allowed = ", ".join(field.values)
+    if field.case_insensitive:
+        folded = {v.casefold() for v in field.values}
+        test: Predicate = lambda s: per_unique(s, lambda v: v.casefold() in folded)  # noqa: E731
+    else:
+        test = lambda s: s.isin(field.values)  # noqa: E731
+    case = " (case does not matter)" if field.case_insensitive else ""
+    return [Rule("not-in-enum", f"use one of: {allowed}{case}", _passes_where_filled(test))]
+
+
+def _gtin_rules(field: FieldSpec) -> list[Rule]:
+    n = field.length
+    size = f"{n} digits" if n else "8, 12, 13 or 14 digits"
+    lengths = {n} if n else {8, 12, 13, 14}
+    form = Rule(
+        "bad-format",
+        f"use {size}, written as text so leading zeros stay",
+        _passes_where_filled(lambda s: gtin_wellformed(s, lengths)),
+    )
+
+    def check_digit(s: pd.Series) -> pd.Series:
+        wellformed, digit_right = gtin_verdicts(s, lengths)
+        return ~wellformed | digit_right
+
+    digit = Rule(
+        "upc-checksum",
+        "the last digit (check digit) does not match the others; check the code for a typo",
+        _passes_where_filled(check_digit),
+    )
+    return [form, digit]
+
+
+def _media_rules(field: FieldSpec) -> list[Rule]:
+    return [
+        Rule(
+            "bad-format",
+            "list image/video URLs separated by | or new lines, or a JSON array of "
+            '{"type": 1|2, "name", "url", "description"}',
+            _passes_where_filled(medias_ok),
+        )
+    ]
+
+
+#: The rules each field type brings (a type not listed has none of its own: plain text).
+_RULES_BY_TYPE: dict[str, Callable[[FieldSpec], list[Rule]]] = {
+    "integer": _integer_rules,
+    "boolean": _boolean_rules,
+    "date": _date_rules,
+    "url": _url_rules,
+    "enum": _enum_rules,
+    "gtin": _gtin_rules,
+    "media": _media_rules,
+}
 
 
 def _text_rules(field: FieldSpec) -> list[Rule]:

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from catalog_sync.errors import FatalProviderError
+from catalog_sync.providers.jogg.client import JoggProvider
 from catalog_sync.text import has_control, safe_text
 
 __all__ = [
@@ -130,7 +131,7 @@ def check_video_answer(data: dict[str, Any], video_id: str | None = None) -> dic
     return status
 
 
-def read_remaining_quota(client: Any) -> float | None:
+def read_remaining_quota(client: JoggProvider) -> float | None:
     """``GET /v2/user/remaining_quota`` → the account's credits (None: the answer had none);
     a negative or non-numeric quota is an answer that cannot be trusted (exit 1, nothing created)."""
     data = client.request("GET", "/v2/user/remaining_quota")

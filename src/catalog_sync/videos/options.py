@@ -7,7 +7,10 @@ more in its own way), until it says there are no more (or ``max_pages``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from catalog_sync.providers.jogg.client import JoggProvider
 
 __all__ = ["OPTION_KINDS", "OptionList", "list_options"]
 
@@ -52,7 +55,7 @@ class OptionList:
         return {"kind": self.kind, "sheet_column": SHEET_COLUMN[self.kind], "items": self.items}
 
 
-def list_options(client: Any, kind: str, *, page_size: int = PAGE_SIZE) -> OptionList:
+def list_options(client: JoggProvider, kind: str, *, page_size: int = PAGE_SIZE) -> OptionList:
     """Every item of ``kind`` (``avatars``, ``voices``, ``music``, ``styles``) the account may use."""
     sources = OPTION_KINDS[kind]
     columns = list(sources[0].columns)

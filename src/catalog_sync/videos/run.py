@@ -40,6 +40,7 @@ from catalog_sync.errors import (
 )
 from catalog_sync.execute.gate import WriteGate
 from catalog_sync.problems import Problem
+from catalog_sync.providers.jogg.client import JoggProvider
 from catalog_sync.run.lifecycle import open_run, record_report
 from catalog_sync.run.target import Target, check_writable, file_sha256
 from catalog_sync.sheets.model import Sheet
@@ -186,6 +187,7 @@ def run_videos(request: VideosRequest, hooks: VideosHooks | None = None) -> Vide
     checked = _checked(validate_video_sheet(sheet, spec), sheet.display_name)
     _check_report_path(request)
     client = target.connect()
+    assert isinstance(client, JoggProvider)  # -p jogg, checked above
     work: list[_Row] = []
     sha256 = file_sha256(request.sheet)
     with open_run(target, client, "videos", source=request.sheet, catalog_sha256=sha256) as run:
@@ -214,7 +216,7 @@ def run_videos(request: VideosRequest, hooks: VideosHooks | None = None) -> Vide
 def _make_videos(
     request: VideosRequest,
     hooks: VideosHooks,
-    client: Any,
+    client: JoggProvider,
     ledger: Ledger,
     run_id: int,
     sheet: Sheet,
@@ -325,7 +327,7 @@ def _decide(
     return work
 
 
-def _cost(client: Any, work: list[_Row], fresh: bool) -> CostSummary:
+def _cost(client: JoggProvider, work: list[_Row], fresh: bool) -> CostSummary:
     creates = [w for w in work if w.action == "create"]
     credits = sum(w.video.credits for w in creates)
     existing = len(work) - len(creates)
@@ -334,7 +336,7 @@ def _cost(client: Any, work: list[_Row], fresh: bool) -> CostSummary:
 
 
 # ---------------------------------------------------------------------------------- settling and status
-def settle_open_videos(client: Any, ledger: Ledger) -> set[int]:
+def settle_open_videos(client: JoggProvider, ledger: Ledger) -> set[int]:
     """Look for every create whose answer was lost (this run's or a dead run's); returns the ids of
     the entries the list shows never reached JoggAI (now ``not-created``: no credit counted)."""
     entries = ledger.videos(client.name, client.base_url, statuses=OPEN)
@@ -362,14 +364,14 @@ def _status_columns(status: dict[str, Any]) -> dict[str, Any]:
     return columns
 
 
-def refresh(client: Any, ledger: Ledger, work: list[_Row]) -> None:
+def refresh(client: JoggProvider, ledger: Ledger, work: list[_Row]) -> None:
     """Read once the status of each kept video not yet final (GETs are free); unknown creates stay unknown."""
     for w in work:
         if w.video_id and w.status not in FINAL:
             _apply_status(w, ledger, _poll(client, w.video_id))
 
 
-def _poll(client: Any, video_id: str) -> dict[str, Any]:
+def _poll(client: JoggProvider, video_id: str) -> dict[str, Any]:
     """A video's status; a video JoggAI no longer knows is failed, a read that kept failing changes nothing."""
     try:
         data = client.request("GET", client.id_path("/v2/product_video/", video_id))
@@ -395,7 +397,7 @@ def _apply_status(w: _Row, ledger: Ledger, status: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------------------------- creating
 def create_all(
-    client: Any, ledger: Ledger, run_id: int, work: list[_Row], hooks: VideosHooks
+    client: JoggProvider, ledger: Ledger, run_id: int, work: list[_Row], hooks: VideosHooks
 ) -> _Stop | None:
     """Create the videos of the ``create`` rows in order; returns why creating stopped (None: it did not)."""
     stop: _Stop | None = None
@@ -410,7 +412,7 @@ def create_all(
     return stop
 
 
-def create_one(client: Any, ledger: Ledger, run_id: int, w: _Row) -> _Stop | None:
+def create_one(client: JoggProvider, ledger: Ledger, run_id: int, w: _Row) -> _Stop | None:
     """Send one create (recorded first); a lost answer is settled by the list.  Returns the reason
     to stop creating (credits ran out) or None."""
     video = w.video
@@ -455,12 +457,14 @@ def create_one(client: Any, ledger: Ledger, run_id: int, w: _Row) -> _Stop | Non
     return None
 
 
-def _held_by_another(client: Any, ledger: Ledger, video_id: str, entry_id: int) -> LedgerVideo | None:
+def _held_by_another(
+    client: JoggProvider, ledger: Ledger, video_id: str, entry_id: int
+) -> LedgerVideo | None:
     others = (v for v in ledger.videos(client.name, client.base_url) if v.id != entry_id)
     return next((v for v in others if v.video_id == video_id), None)
 
 
-def _settle_now(client: Any, ledger: Ledger, w: _Row, exc: UnknownOutcomeError) -> None:
+def _settle_now(client: JoggProvider, ledger: Ledger, w: _Row, exc: UnknownOutcomeError) -> None:
     """The create's answer was lost: look for the video at once (it is not sent again)."""
     assert w.entry_id is not None
     entries = [e for e in ledger.videos(client.name, client.base_url, statuses=OPEN) if e.id == w.entry_id]
@@ -486,7 +490,9 @@ def _lost_answer_text(exc: UnknownOutcomeError) -> str:
 
 
 # ---------------------------------------------------------------------------------- waiting
-def wait_for(client: Any, ledger: Ledger, work: list[_Row], waiter: Waiter, hooks: VideosHooks) -> None:
+def wait_for(
+    client: JoggProvider, ledger: Ledger, work: list[_Row], waiter: Waiter, hooks: VideosHooks
+) -> None:
     """Poll every video of the sheet not yet final until it is (or the waiter's time is up)."""
     waiting = {i: w.video_id for i, w in enumerate(work) if w.video_id and w.status not in FINAL}
     hooks.waiting(len(waiting))
@@ -502,7 +508,7 @@ def wait_for(client: Any, ledger: Ledger, work: list[_Row], waiter: Waiter, hook
 
 # ---------------------------------------------------------------------------------- the end
 def _summary(
-    rows: list[dict[str, Any]], client: Any, cost: CostSummary | None, run_id: int
+    rows: list[dict[str, Any]], client: JoggProvider, cost: CostSummary | None, run_id: int
 ) -> dict[str, Any]:
     statuses: dict[str, int] = {}
     for r in rows:

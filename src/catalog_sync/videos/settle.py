@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog_sync.providers.jogg.client import JoggProvider
 from catalog_sync.state import Ledger, LedgerVideo
 
 __all__ = [
@@ -101,7 +102,7 @@ class _Scan:
             self.newest = max(created) if self.newest is None else max(self.newest, *created)
 
 
-def _listed_since(client: Any, oldest: float | None, scan: _Scan) -> Iterator[dict[str, Any]]:
+def _listed_since(client: JoggProvider, oldest: float | None, scan: _Scan) -> Iterator[dict[str, Any]]:
     """Listed videos, newest first, until the list reaches ``oldest`` (less the clock skew), ends,
     repeats itself, stops saying how many it holds, or ``SETTLE_MAX_PAGES`` pages were read."""
     for page in range(1, min(SETTLE_MAX_PAGES, client.max_pages) + 1):
@@ -134,7 +135,7 @@ class Settled:
 
 
 def find_lost_videos(
-    client: Any, ledger: Ledger, entries: list[LedgerVideo], *, now: Callable[[], float] = time.time
+    client: JoggProvider, ledger: Ledger, entries: list[LedgerVideo], *, now: Callable[[], float] = time.time
 ) -> Settled:
     """Look for each entry's video in the list; see the module docstring."""
     settled = Settled()

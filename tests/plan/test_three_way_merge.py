@@ -1,0 +1,196 @@
+"""The three-way merge of a pulled sheet (issue 8 item 4), every row of the table in docs/contract.md,
+over real HTTP against the Royalti sandbox with a real xlsx edited as a user would.
+
+| sheet vs base | remote vs base          | result                                            |
+| unchanged     | unchanged               | nothing                                           |
+| changed       | unchanged               | update that field                                 |
+| unchanged     | changed                 | left alone, shown as remote-changed               |
+| changed       | changed, same value     | nothing                                           |
+| changed       | changed, another value  | conflict on that cell (old / sheet / remote)      |
+plus: a row added is a create; mirror deletes only base records removed from the sheet, never a
+record created remotely after the pull; a sheet whose hidden sheet was removed merges two ways.
+"""
+
+from __future__ import annotations
+
+import json
+
+import requests
+from openpyxl import load_workbook
+
+from catalog_sync.cli.pull_cmd import pull_command
+from catalog_sync.plan.merge_base import BASE_SHEET
+from tests.support.sync import FAST, KEYS, env_for, products, run_cli, sandbox, write_requests, write_rows
+
+ROW = {"id": "", "type": "Audio", "format": "Single", "displayArtist": "Band", "label": "Label A"}
+NAMES = ["same", "sheet-edit", "remote-edit", "both-same", "both-differ", "dropped"]
+
+
+def _put(sb, rid: str, **fields: str) -> None:
+    answer = requests.put(
+        f"{sb.url}/product/{rid}",
+        json=fields,
+        headers={"Authorization": f"Bearer {KEYS['royalti']}"},
+        timeout=5,
+    )
+    answer.raise_for_status()
+
+
+def _post(sb, **fields: str) -> None:
+    answer = requests.post(
+        f"{sb.url}/product/", json=fields, headers={"Authorization": f"Bearer {KEYS['royalti']}"}, timeout=5
+    )
+    answer.raise_for_status()
+
+
+def _setup(tmp_path, sb, state: str):
+    env = env_for(sb, "royalti", tmp_path)
+    rows = [{**ROW, "externalId": name, "title": f"T {name}"} for name in NAMES]
+    seeded = write_rows(tmp_path / "seed.csv", rows)
+    assert (
+        run_cli(["apply", str(seeded), "-p", "royalti", "--state", state, "--yes", *FAST], env).exit_code == 0
+    )
+    pulled = tmp_path / "pulled.xlsx"
+    from click.testing import CliRunner
+
+    assert (
+        CliRunner()
+        .invoke(pull_command, ["-p", "royalti", "-o", str(pulled), "--state", state], env=env)
+        .exit_code
+        == 0
+    )
+    ids = {p["externalId"]: p["id"] for p in products(sb)}
+    return env, pulled, ids
+
+
+def _edit_sheet(pulled, edits: dict[str, dict[str, str]], drop: set[str], add: dict[str, str] | None = None):
+    wb = load_workbook(pulled)
+    ws = wb["Products"]
+    header = [c.value for c in ws[1]]
+    for row in list(ws.iter_rows(min_row=2)):
+        ext = row[header.index("externalId")].value
+        for name, value in edits.get(ext, {}).items():
+            cell = row[header.index(name)]
+            cell.value, cell.data_type = value, "s"
+    for row_number in sorted(
+        (r[0].row for r in ws.iter_rows(min_row=2) if r[header.index("externalId")].value in drop),
+        reverse=True,
+    ):
+        ws.delete_rows(row_number)
+    if add:
+        ws.append([add.get(name, "") for name in header])
+    wb.save(pulled)
+
+
+def _changes(result) -> dict[str, dict]:
+    """Plan changes by the row's (or deleted record's) externalId."""
+    plan = json.loads(result.stdout)
+    return {c["values"].get("externalId") or c["key"]: c for c in plan["changes"]}
+
+
+def test_every_row_of_the_three_way_table_and_mirror_deletes_only_what_the_pull_saw(tmp_path):
+    state = str(tmp_path / "state.db")
+    with sandbox("royalti") as sb:
+        env, pulled, ids = _setup(tmp_path, sb, state)
+        _put(sb, ids["remote-edit"], title="T remote-edit", label="Label B")
+        _put(sb, ids["both-same"], title="Agreed")
+        _put(sb, ids["both-differ"], title="Remote title")
+        _post(sb, title="Created after the pull", externalId="later", type="Audio", format="Single")
+        _edit_sheet(
+            pulled,
+            {
+                "sheet-edit": {"title": "New title"},
+                "both-same": {"title": "Agreed"},
+                "both-differ": {"title": "Sheet title"},
+            },
+            drop={"dropped"},
+            add={
+                "externalId": "added",
+                "title": "Added",
+                "type": "Audio",
+                "format": "Single",
+                "displayArtist": "Band",
+            },
+        )
+        base = ["-p", "royalti", "--state", state, *FAST]
+        plan = run_cli(["plan", str(pulled), *base, "--mode", "mirror", "--json"], env)
+        assert plan.exit_code == 0, plan.stderr
+        changes = _changes(plan)
+        assert changes["same"]["action"] == "unchanged"
+        assert changes["sheet-edit"]["action"] == "update"
+        assert changes["sheet-edit"]["fields"] == {"title": {"old": "T sheet-edit", "new": "New title"}}
+        assert changes["remote-edit"]["action"] == "unchanged"  # the remote edit is kept, not reverted
+        assert changes["remote-edit"]["remote_changed"] == {"label": {"old": "Label A", "remote": "Label B"}}
+        assert changes["both-same"]["action"] == "unchanged"
+        assert changes["both-differ"]["action"] == "conflict"
+        assert changes["both-differ"]["conflicts"] == {
+            "title": {"old": "T both-differ", "sheet": "Sheet title", "remote": "Remote title"}
+        }
+        assert changes["added"]["action"] == "create"
+        deletes = [c for c in changes.values() if c["action"] == "delete"]
+        assert [c["remote_id"] for c in deletes] == [ids["dropped"]]  # never "later", created after the pull
+        assert "merged three ways" in " ".join(json.loads(plan.stdout)["notes"])
+        shown = run_cli(["plan", str(pulled), *base, "--mode", "mirror"], env)
+        assert "pulled 'T both-differ', sheet 'Sheet title', remote 'Remote title'" in shown.stdout.replace(
+            "\n", " "
+        ) or ("Sheet title" in shown.stdout and "Remote title" in shown.stdout)
+
+        report = tmp_path / "report.json"
+        before = write_requests(sb)
+        applied = run_cli(
+            [
+                "apply",
+                str(pulled),
+                *base,
+                "--mode",
+                "mirror",
+                "--max-deletes",
+                "1",
+                "--yes",
+                "--report",
+                str(report),
+            ],
+            env,
+        )
+        assert applied.exit_code == 4, applied.output  # the conflict row
+        assert write_requests(sb) - before == 3  # 1 update, 1 create, 1 delete; nothing of the conflict row
+        rows = {r["values"].get("externalId"): r for r in json.loads(report.read_text())["rows"]}
+        conflict = rows["both-differ"]
+        assert (
+            conflict["status"] == "conflict"
+            and "sheet 'Sheet title', remote 'Remote title'" in conflict["error"]
+        )
+        now = {p["externalId"]: p for p in products(sb)}
+        assert now["sheet-edit"]["title"] == "New title"
+        assert now["remote-edit"]["label"] == "Label B"
+        assert now["both-differ"]["title"] == "Remote title"
+        assert "dropped" not in now and "later" in now and "added" in now
+
+
+def test_a_sheet_whose_hidden_sheet_was_removed_is_compared_two_ways(tmp_path):
+    state = str(tmp_path / "state.db")
+    with sandbox("royalti") as sb:
+        env, pulled, ids = _setup(tmp_path, sb, state)
+        _put(sb, ids["remote-edit"], title="T remote-edit", label="Label B")
+        wb = load_workbook(pulled)
+        del wb[BASE_SHEET]
+        wb.save(pulled)
+        plan = run_cli(["plan", str(pulled), "-p", "royalti", "--state", state, "--json"], env)
+        change = _changes(plan)["remote-edit"]
+        assert change["action"] == "update"  # two ways: the sheet's value wins, as for any catalog
+        assert change["fields"] == {"label": {"old": "Label B", "new": "Label A"}}
+        assert "merged three ways" not in " ".join(json.loads(plan.stdout)["notes"])
+
+
+def test_a_base_pulled_from_another_base_url_is_not_used(tmp_path):
+    state = str(tmp_path / "state.db")
+    with sandbox("royalti") as first:
+        env, pulled, _ids = _setup(tmp_path, first, state)
+        first_url = first.url
+    with sandbox("royalti") as other:
+        env = env_for(other, "royalti", tmp_path)
+        plan = run_cli(
+            ["plan", str(pulled), "-p", "royalti", "--state", str(tmp_path / "o.db"), "--json"], env
+        )
+        notes = " ".join(json.loads(plan.stdout)["notes"])
+        assert "compared two ways" in notes and first_url in notes
