@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from catalog_sync.plan.render import SHOWN_PER_ACTION
+from catalog_sync.planning.render import SHOWN_PER_ACTION
 from tests.support.sync import FAST, big_catalog, env_for, run_cli, sandbox, write_rows
 
 

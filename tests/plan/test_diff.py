@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from catalog_sync.errors import ConfigError, InvalidCatalogError
-from catalog_sync.plan.diff import build_plan
+from catalog_sync.planning.diff import build_plan
 from catalog_sync.remote.read import LedgerView
 from catalog_sync.spec import load_spec
 from catalog_sync.state import Unknown
@@ -150,7 +150,7 @@ def test_normalisation_makes_equal_values_equal():
 
 
 def test_plan_round_trips_through_json(tmp_path):
-    from catalog_sync.plan.model import Plan
+    from catalog_sync.planning.model import Plan
 
     sheet = make_sheet([{"id": "", "externalId": "E1", "title": "T"}])
     plan = build_plan(sheet, ROY, [])

@@ -7,8 +7,8 @@ import pytest
 
 from catalog_sync.errors import FatalProviderError
 from catalog_sync.execute.executor import execute
-from catalog_sync.plan.diff import build_plan
-from catalog_sync.plan.recheck import recheck_saved_plan
+from catalog_sync.planning.diff import build_plan
+from catalog_sync.planning.recheck import recheck_saved_plan
 from catalog_sync.remote.read import LedgerView
 from catalog_sync.run.outcome import exit_code_for
 from catalog_sync.spec import load_spec

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from catalog_sync.plan.diff import build_plan
+from catalog_sync.planning.diff import build_plan
 from catalog_sync.spec import load_spec
 from tests.support.sync import (
     FAST,

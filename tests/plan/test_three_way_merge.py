@@ -19,7 +19,7 @@ import requests
 from openpyxl import load_workbook
 
 from catalog_sync.cli.pull_cmd import pull_command
-from catalog_sync.plan.merge_base import BASE_SHEET
+from catalog_sync.planning.merge_base import BASE_SHEET
 from tests.support.sync import FAST, KEYS, env_for, products, run_cli, sandbox, write_requests, write_rows
 
 ROW = {"id": "", "type": "Audio", "format": "Single", "displayArtist": "Band", "label": "Label A"}

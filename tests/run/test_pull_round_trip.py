@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
 from catalog_sync.cli.pull_cmd import pull_command
-from catalog_sync.plan.merge_base import BASE_SHEET
+from catalog_sync.planning.merge_base import BASE_SHEET
 from tests.support.sync import (
     FAST,
     KEYS,

@@ -10,7 +10,7 @@ import pytest
 
 from catalog_sync.errors import InputError
 from catalog_sync.execute.executor import RowOutcome, RunResult
-from catalog_sync.plan.model import Change, Plan
+from catalog_sync.planning.model import Change, Plan
 from catalog_sync.run.report import catalog_from_report, write_report
 from catalog_sync.sheets import load_sheet
 from catalog_sync.sheets.write.report import read_report

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from catalog_sync.execute.executor import RowOutcome, RunResult
-from catalog_sync.plan.model import Change, Plan
+from catalog_sync.planning.model import Change, Plan
 from catalog_sync.run.report import report_delimiter, write_report
 from catalog_sync.sheets.write.report import TOOL_HEADER_FILL, read_report, typed_value, write_table
 from catalog_sync.spec import load_spec

@@ -23,7 +23,7 @@ import pytest
 
 from catalog_sync.errors import ConfigError, StateDatabaseError
 from catalog_sync.execute.executor import execute
-from catalog_sync.plan.make import plan_catalog
+from catalog_sync.planning.make import plan_catalog
 from catalog_sync.run.report import write_report
 from catalog_sync.run.target import connect
 from catalog_sync.sandbox import FaultConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from catalog_sync.errors import FatalProviderError, RowFailedError, UnknownOutcomeError
-from catalog_sync.plan.model import Change, Plan
+from catalog_sync.planning.model import Change, Plan
 from catalog_sync.spec import load_spec
 from tests.support.sync import Rec
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--he
     from rich.console import Console
 
     from catalog_sync.execute.executor import RowOutcome
-    from catalog_sync.plan.model import Plan
+    from catalog_sync.planning.model import Plan
     from catalog_sync.providers.base import ClientLimits
     from catalog_sync.run import ApplyHooks
 
@@ -37,7 +37,7 @@ def _confirm(plan: Plan, yes: bool, console: Console, *, new_ledger: bool = Fals
             f"the plan sends {writes} write(s) and stdin is not a terminal, so nothing can be "
             "confirmed; pass --yes to apply without asking (nothing was sent)"
         )
-    from catalog_sync.plan.render import render_plan
+    from catalog_sync.planning.render import render_plan
 
     render_plan(plan, console)
     host = urlsplit(plan.base_url).netloc or plan.base_url or "its default address"
@@ -181,7 +181,7 @@ def apply_command(
     """
     from rich.console import Console
 
-    from catalog_sync.plan.render import render_failures, render_summary
+    from catalog_sync.planning.render import render_failures, render_summary
     from catalog_sync.run import ApplyRequest, Target, run_apply
     from catalog_sync.validation.gate import problems_as_json
 
@@ -233,7 +233,7 @@ def apply_command(
 
 def _hooks(yes: bool, as_json: bool, err: Console) -> ApplyHooks:
     """The terminal's part of a run: the confirmation prompt, the plan's notes, the progress bar."""
-    from catalog_sync.plan.render import render_warnings, summary_line
+    from catalog_sync.planning.render import render_warnings, summary_line
     from catalog_sync.run import ApplyHooks
 
     def planned(plan: Plan) -> None:

@@ -83,7 +83,7 @@ def plan_command(
     """
     from rich.console import Console  # the command's own imports: --help needs none of them
 
-    from catalog_sync.plan.render import render_plan, render_warnings
+    from catalog_sync.planning.render import render_plan, render_warnings
     from catalog_sync.run import PlanRequest, Target, run_plan
     from catalog_sync.validation.gate import problems_as_json
 

@@ -273,7 +273,7 @@ def _alerts(table: dict[str, Any]) -> AlertsConfig:
             raise ConfigError(f"alerts.on: unknown outcome {outcome!r}; valid: {', '.join(ALERT_OUTCOMES)}")
     if on and not urls:
         raise ConfigError("alerts.on is set but alerts.urls is empty: add at least one Apprise URL")
-    from catalog_sync.run.alerts import check_url
+    from catalog_sync.config.alert_urls import check_url
 
     for index, url in enumerate(urls):
         check_url(url.strip(), f"alerts.urls[{index}]")

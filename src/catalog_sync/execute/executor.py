@@ -50,7 +50,7 @@ from catalog_sync.errors import (
     UnknownOutcomeError,
 )
 from catalog_sync.execute.gate import WriteGate
-from catalog_sync.plan.model import WRITE_ACTIONS, Change, Plan
+from catalog_sync.planning.model import WRITE_ACTIONS, Change, Plan
 from catalog_sync.providers.base import CANNOT_CONNECT, Provider
 from catalog_sync.spec.normalise import holds, normalise_value
 from catalog_sync.state import Ledger, LedgerRecord

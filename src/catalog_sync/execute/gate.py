@@ -1,6 +1,6 @@
 """The write gate: every request that changes a provider's data passes :meth:`WriteGate.send`.
 
-A write is what the plan decided (a :class:`~catalog_sync.plan.model.Change`, or a video a videos
+A write is what the plan decided (a :class:`~catalog_sync.planning.model.Change`, or a video a videos
 run decided to make) together with the record as it was read before the plan.  ``send`` is the one
 home of the rules that guard a write; a run's client refuses any write that does not come through
 here (:mod:`catalog_sync.providers.writes`).
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from catalog_sync.plan.model import Change
+from catalog_sync.planning.model import Change
 from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import RemoteRecord, WriteResult
 from catalog_sync.providers.writes import write_permit

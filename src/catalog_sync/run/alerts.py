@@ -14,13 +14,12 @@ Apprise's privacy form (tokens and passwords hidden).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from catalog_sync.config.alert_urls import apprise_for, check_url, private_url
 from catalog_sync.config.credentials import redact
-from catalog_sync.errors import ConfigError
 
 __all__ = [
     "AlertAttempt",
@@ -100,33 +99,6 @@ def message_for(
     return AlertMessage(f"catalog-sync: job {job} ({provider}) {what}", redact("\n".join(lines)), kind)
 
 
-def _apprise_for(url: str) -> Any:
-    with warnings.catch_warnings():  # apprise's plugins import the deprecated imghdr (Python < 3.13)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import apprise
-
-        notifier = apprise.Apprise()
-        return notifier if notifier.add(url) else None
-
-
-def check_url(url: str, where: str) -> None:
-    """ConfigError (naming ``where`` and the URL's scheme only) when Apprise cannot use ``url``."""
-    if _apprise_for(url) is None:
-        scheme = url.split("://", 1)[0] if "://" in url else "(none)"
-        raise ConfigError(
-            f"{where}: Apprise does not understand this URL (scheme {scheme!r}); see "
-            "https://github.com/caronc/apprise/wiki for the URL of each service"
-        )
-
-
-def private_url(url: str) -> str:
-    """``url`` as Apprise shows it with privacy on (secrets as ``****``), without its query."""
-    notifier = _apprise_for(url)
-    if notifier is None or not len(notifier):
-        return url.split("://", 1)[0] + "://…"
-    return str(notifier[0].url(privacy=True)).split("?", 1)[0]
-
-
 def send(urls: Sequence[str], message: AlertMessage) -> list[AlertAttempt]:
     """Deliver ``message`` to each URL; every failure is returned, none raised."""
     return [_send_one(url, message) for url in urls]
@@ -134,7 +106,7 @@ def send(urls: Sequence[str], message: AlertMessage) -> list[AlertAttempt]:
 
 def _send_one(url: str, message: AlertMessage) -> AlertAttempt:
     shown = private_url(url)
-    notifier = _apprise_for(url)
+    notifier = apprise_for(url)
     if notifier is None:
         return AlertAttempt(shown, False, "Apprise does not understand this URL")
     said: list[str] = []

@@ -13,7 +13,7 @@ from catalog_sync.errors import (
     interrupted_error,
 )
 from catalog_sync.execute.executor import RunResult
-from catalog_sync.plan.model import Plan
+from catalog_sync.planning.model import Plan
 
 __all__ = ["check_deletes", "exit_code_for"]
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from catalog_sync.errors import ConfigError
-from catalog_sync.plan.merge_base import BASE_FORMAT, BASE_SHEET
+from catalog_sync.planning.merge_base import BASE_FORMAT, BASE_SHEET
 from catalog_sync.remote.read import read_remote
 from catalog_sync.run.lifecycle import open_run
 from catalog_sync.run.target import Target, run_inputs

@@ -38,7 +38,7 @@ import pandas as pd
 from catalog_sync.config.credentials import public_base_url
 from catalog_sync.errors import InputError
 from catalog_sync.execute.executor import RunResult
-from catalog_sync.plan.model import Plan
+from catalog_sync.planning.model import Plan
 from catalog_sync.sheets.mapping import resolve_mapping
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.table import Grid, build_sheet, file_columns, header_key

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog_sync.execute.executor import RowOutcome, RunResult
-from catalog_sync.plan.model import Plan
+from catalog_sync.planning.model import Plan
 from catalog_sync.problems import Problem
 from catalog_sync.run.target import Target
 from catalog_sync.sheets.options import ReadOptions

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from catalog_sync.errors import ConfigError
-from catalog_sync.plan.model import Plan, is_plan_file
+from catalog_sync.planning.model import Plan, is_plan_file
 from catalog_sync.problems import Problem
 from catalog_sync.run.requests import ApplyRequest
 from catalog_sync.run.retry import retry_source

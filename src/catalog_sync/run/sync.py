@@ -4,7 +4,7 @@ Each is one pipeline, read top to bottom (as dlt's ``pipeline.run()`` reads extr
 load), each stage a package with typed inputs and outputs::
 
     read the sheet → validate      → read the remote → plan       → execute          → report
-    sheets           validation.gate  remote           plan.make    execute (the gate)  run.report
+    sheets           validation.gate  remote           planning     execute (the gate)  run.report
 
 Everything that makes a run a run (signals, the lock, the run record finished on every path) is
 :func:`~catalog_sync.run.lifecycle.open_run`'s; every write passes the write gate
@@ -24,8 +24,8 @@ from typing import Any
 
 from catalog_sync.errors import ChangesPendingError, ConfigError
 from catalog_sync.execute.executor import RunResult, execute
-from catalog_sync.plan.make import new_ledger_note, plan_catalog, recheck_plan
-from catalog_sync.plan.model import Plan
+from catalog_sync.planning.make import new_ledger_note, plan_catalog, recheck_plan
+from catalog_sync.planning.model import Plan
 from catalog_sync.providers.base import Provider
 from catalog_sync.run.lifecycle import Run, open_run, record_report
 from catalog_sync.run.outcome import check_deletes, exit_code_for

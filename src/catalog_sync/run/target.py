@@ -15,7 +15,7 @@ from pathlib import Path
 
 from catalog_sync.config.defaults import DEFAULT_STATE, DEFAULT_TIMEOUT
 from catalog_sync.errors import ConfigError
-from catalog_sync.plan.model import is_plan_file
+from catalog_sync.planning.model import is_plan_file
 from catalog_sync.providers import get_provider
 from catalog_sync.providers.base import ClientLimits, Provider
 

@@ -4,7 +4,7 @@ Both sides are put in canonical form with :func:`catalog_sync.spec.normalise.nor
 matching is a pandas merge per match key (in the spec's order), and the field comparison
 is one vectorised ``DataFrame.ne`` over all matched rows — no per-row Python loop over the
 catalog.  Python loops run only over the *results* (the changed cells and the conflicts) to
-build :class:`~catalog_sync.plan.model.Change` records.
+build :class:`~catalog_sync.planning.model.Change` records.
 
 Rules (docs/contract.md, "Sheets" and "Round trips"):
 
@@ -35,8 +35,8 @@ import pyarrow.compute as pc
 
 from catalog_sync.config.defaults import BLANKS, MODES
 from catalog_sync.errors import ConfigError, InvalidCatalogError
-from catalog_sync.plan.merge_base import Base
-from catalog_sync.plan.model import Change, Plan, RowValues, SheetCells
+from catalog_sync.planning.merge_base import Base
+from catalog_sync.planning.model import Change, Plan, RowValues, SheetCells
 from catalog_sync.providers.records import RemoteTable
 from catalog_sync.remote.read import LedgerView
 from catalog_sync.sheets.model import Sheet

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from catalog_sync.plan.model import Change, Plan
+from catalog_sync.planning.model import Change, Plan
 from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import records_by_id
 from catalog_sync.remote.read import read_remote

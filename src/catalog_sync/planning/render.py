@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from catalog_sync.plan.model import ACTIONS, Change, Plan
+from catalog_sync.planning.model import ACTIONS, Change, Plan
 from catalog_sync.text import safe_text
 
 __all__ = [

@@ -1,5 +1,5 @@
 """The plan stage: what the provider holds now (read while the sheet is put in canonical form),
-compared with the catalog, as a :class:`~catalog_sync.plan.model.Plan`; or a saved plan re-checked.
+compared with the catalog, as a :class:`~catalog_sync.planning.model.Plan`; or a saved plan re-checked.
 
 Both first check the credentials and settle the writes a dead run left in flight, so a plan never
 repeats a create whose answer was lost.  The caller holds the ledger's lock.
@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from catalog_sync.plan.bulk import collector_paused
-from catalog_sync.plan.diff import build_plan, canonical_sheet
-from catalog_sync.plan.merge_base import BASE_SHEET, read_base, usable_base
-from catalog_sync.plan.model import Plan
-from catalog_sync.plan.recheck import recheck_saved_plan
+from catalog_sync.planning.bulk import collector_paused
+from catalog_sync.planning.diff import build_plan, canonical_sheet
+from catalog_sync.planning.merge_base import BASE_SHEET, read_base, usable_base
+from catalog_sync.planning.model import Plan
+from catalog_sync.planning.recheck import recheck_saved_plan
 from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import records_by_id
 from catalog_sync.remote.read import read_remote
