@@ -98,7 +98,13 @@ def test_a_second_run_on_the_same_state_exits_5_at_once_naming_the_holder(tmp_pa
             text=True,
         )
         try:
-            assert seen.wait(120), "the first run sent no request"
+            while not seen.wait(0.2) and first.poll() is None:  # its first request, or its end
+                pass
+            if not seen.is_set():
+                out, err = first.communicate(timeout=120)
+                raise AssertionError(
+                    f"the first run ended (exit {first.returncode}) before any request: {out}{err}"
+                )
             second = subprocess.run(
                 [*COMMAND, "run", "--config", str(config)],
                 env=clean_env(),
