@@ -28,7 +28,8 @@ from catalog_sync.providers.registry import PROVIDERS as DESCRIBED
 from catalog_sync.sandbox import Sandbox
 from catalog_sync.spec import load_spec
 
-ROOT = Path(__file__).resolve().parents[2]
+#: The repository this module runs from (``make demo``): the folder above it that holds ``samples/``.
+ROOT = next((p for p in Path(__file__).resolve().parents if (p / "samples").is_dir()), Path.cwd())
 SAMPLES = ROOT / "samples"
 OUT = Path("demo-out")
 PROVIDERS = tuple(sorted(DESCRIBED, reverse=True))  # royalti, keevault, jogg
