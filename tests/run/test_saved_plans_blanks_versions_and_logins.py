@@ -23,6 +23,7 @@ import time
 
 import pytest
 
+from catalog_sync.providers.registry import provider_info
 from catalog_sync.providers.royalti.emulator_auth import RoyaltiAuth
 from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.state import SCHEMA_VERSION, Ledger
@@ -65,7 +66,7 @@ def test_saved_plan_applied_twice_sends_nothing_the_second_time(provider, tmp_pa
 
         # an update plan applied twice: the second run finds the values there, no conflict
         rows = read_rows(catalog)
-        column = {"royalti": "title", "keevault": "description", "jogg": "description"}[provider]
+        column = provider_info(provider).demo_edit
         rows[0][column] = "edited once"
         write_rows(catalog, rows)
         assert run_cli(["plan", str(catalog), *base, "-o", str(plan_file)], env).exit_code == 0

@@ -13,6 +13,7 @@ import sqlite3
 
 import pytest
 
+from catalog_sync.providers.registry import PROVIDERS
 from catalog_sync.spec import load_spec
 from tests.support.sync import (
     FAST,
@@ -30,7 +31,7 @@ from tests.support.sync import (
     write_rows,
 )
 
-EDIT = {"royalti": "title", "keevault": "description", "jogg": "description"}
+EDIT = {name: info.demo_edit for name, info in PROVIDERS.items()}  # the field each demo edits
 
 
 @pytest.mark.parametrize("provider", ["jogg", "keevault", "royalti"])
