@@ -16,12 +16,6 @@ SMALLEST = [sys.executable, "-m", "bench", "--rows", "200", "--help-repeats", "1
 CHECK_KEYS = {"name", "ours", "anchor", "value", "unit", "target", "met"}
 
 
-@pytest.fixture
-def bench_importable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``bench/`` sits beside ``src/``, not installed: put the repository root on sys.path."""
-    monkeypatch.syspath_prepend(str(ROOT))
-
-
 @pytest.mark.slow
 def test_the_smallest_bench_run_writes_every_figure_with_its_checks(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
@@ -67,7 +61,7 @@ def test_only_runs_the_named_figure_and_unknown_names_are_refused(tmp_path: Path
     assert refused.returncode == 2 and "unknown figure nope" in refused.stderr
 
 
-def test_the_frictionless_schema_carries_our_royalti_rules(bench_importable: None) -> None:
+def test_the_frictionless_schema_carries_our_royalti_rules() -> None:
     from bench.tableschema import not_expressible, table_schema
 
     from catalog_sync.spec import load_spec
@@ -90,7 +84,7 @@ def test_the_frictionless_schema_carries_our_royalti_rules(bench_importable: Non
     assert not_expressible(spec, columns) == ["upc: GS1 check digit"]
 
 
-def test_a_childs_peak_rss_is_its_own(bench_importable: None) -> None:
+def test_a_childs_peak_rss_is_its_own() -> None:
     """Not the harness's: a child forked from a big process would start from its high-water mark."""
     from bench.measure import python, run_process
 
@@ -106,7 +100,7 @@ def test_a_childs_peak_rss_is_its_own(bench_importable: None) -> None:
 
 
 def test_bench_remote_answers_are_read_into_the_figures_keys(
-    bench_importable: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The remote figures call bench/remote.py's functions (with its own argument names)."""
     from bench import figures, remote

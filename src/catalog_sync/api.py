@@ -122,6 +122,9 @@ def sync(
     )
 
 
-def pull(target: Target | str, out: str | Path, *, sheet: str = "Products") -> PullOutcome:
-    """Write what ``target`` holds to ``out`` (.xlsx, .ods, .csv): a sheet that plans no change."""
-    return run_pull(PullRequest(_target(target), Path(out), sheet))
+def pull(
+    target: Target | str, out: str | Path, *, sheet: str = "Products", force: bool = False
+) -> PullOutcome:
+    """Write what ``target`` holds to ``out`` (.xlsx, .ods, .csv): a sheet that plans no change.
+    An existing ``out`` is refused (it may hold edits) unless ``force``."""
+    return run_pull(PullRequest(_target(target), Path(out), sheet, force))

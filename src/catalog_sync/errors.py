@@ -6,6 +6,7 @@ so the CLI maps exceptions to exit codes in exactly one place (``cli.main``)::
     CatalogSyncError                 exit 1  could not run
     ├── InputError                   exit 1  unreadable / hostile / wrong-format file (names file, sheet, cell)
     ├── ConfigError                  exit 1  bad option value, config file, mapping or schema file
+    ├── OutputRefusedError           exit 2  an output that would overwrite a file without --force, or of a kind not written
     ├── InvalidCatalogError          exit 3  the catalog failed validation; nothing was sent
     ├── ProviderError                        something the provider said or did not say
     │   ├── FatalProviderError       exit 1  unreachable, credentials refused, contract broken: stop the run
@@ -44,6 +45,7 @@ __all__ = [
     "InvalidCatalogError",
     "LimitExceededError",
     "LockHeldError",
+    "OutputRefusedError",
     "ProviderError",
     "RetriableProviderError",
     "RowFailedError",
@@ -94,6 +96,13 @@ class InputError(CatalogSyncError):
 
 class ConfigError(CatalogSyncError):
     """A bad option value, config, mapping or schema file."""
+
+
+class OutputRefusedError(CatalogSyncError):
+    """An output path refused before anything is read or sent: it exists (a file the user edits is
+    never overwritten without ``--force``), or it names a kind of file the command does not write (exit 2)."""
+
+    exit_code = 2
 
 
 class InvalidCatalogError(CatalogSyncError):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     help="The sheet to write: .xlsx, .ods (with the hidden base for three-way merges) or .csv.",
 )
 @click.option("--sheet", default="Products", show_default=True, help="Name of the worksheet.")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists (it may hold your edits).")
 @connection_options
 @limit_options
 @json_option
@@ -33,6 +34,7 @@ def pull_command(
     provider: str,
     out: str,
     sheet: str,
+    force: bool,
     base_url: str | None,
     state_path: str,
     rate: float | None,
@@ -46,13 +48,14 @@ def pull_command(
     The columns are the template's, with the provider's id column filled, every cell stored as
     text, the header frozen with notes and dropdowns. A pulled .xlsx/.ods remembers what was
     pulled in a hidden sheet `_catalog_sync`. JoggAI cannot be listed: its sheet holds the
-    products the state database knows.
+    products the state database knows. An existing FILE is refused (exit 2) without --force.
 
     \b
     Example:
       catalog-sync pull -p royalti -o products.xlsx
       catalog-sync pull -p keevault -o products.ods --sheet Licences
       catalog-sync pull -p jogg -o products.csv
+      catalog-sync pull -p royalti -o products.xlsx --force   # over the file pulled last week
     """
     from rich.console import Console
 
@@ -60,7 +63,7 @@ def pull_command(
     from catalog_sync.run.pull import PullRequest, run_pull
 
     target = Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits)
-    outcome = run_pull(PullRequest(target, Path(out), sheet))
+    outcome = run_pull(PullRequest(target, Path(out), sheet, force=force))
     if as_json:
         body = {
             "provider": provider,

@@ -42,6 +42,9 @@ from .options import json_option, path_ending_in, provider_option, sheet_options
     metavar="FIXED.xlsx|.csv",
     help="With --fix: where to write the repaired catalog (never the catalog itself).",
 )
+@click.option(
+    "--force", is_flag=True, help="With --fix: overwrite -o FILE if it exists (it may hold your edits)."
+)
 def validate_command(
     catalog: str,
     provider: str,
@@ -51,6 +54,7 @@ def validate_command(
     report_file: Path | None,
     fix: bool,
     fixed_file: Path | None,
+    force: bool,
 ) -> None:
     """Check CATALOG against the provider's schema. Nothing is sent.
 
@@ -70,7 +74,7 @@ def validate_command(
     """
     from catalog_sync.cli.validate_view import run_validate
 
-    run_validate(catalog, provider, read, strict, as_json, report_file, fix, fixed_file)
+    run_validate(catalog, provider, read, strict, as_json, report_file, fix, fixed_file, force=force)
 
 
 COMMANDS: list[click.Command] = [validate_command]

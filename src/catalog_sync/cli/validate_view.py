@@ -19,7 +19,7 @@ from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.fixed import write_fixed
-from catalog_sync.sheets.write.report import check_output, write_table
+from catalog_sync.sheets.write.report import check_new_file, check_output, write_table
 from catalog_sync.validation import ValidationReport, validate_catalog
 from catalog_sync.validation.fix import CellFix, certain_fixes
 from catalog_sync.validation.result import PROBLEM_FIELDS, problem_dict
@@ -40,9 +40,11 @@ def run_validate(
     report_file: Path | None,
     fix: bool,
     fixed_file: Path | None,
+    *,
+    force: bool = False,
 ) -> None:
     """The validate command's work (see ``validate_cmd``)."""
-    _check_fix_options(fix, fixed_file, catalog, read)
+    _check_fix_options(fix, fixed_file, catalog, read, force)
     if report_file is not None:
         _check_report(report_file, catalog, read)
     loaded, _spec, report = validate_catalog(
@@ -71,14 +73,18 @@ def run_validate(
         raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
 
 
-def _check_fix_options(fix: bool, fixed_file: Path | None, catalog: str, read: ReadOptions) -> None:
-    """Usage error (exit 2) for --fix without -o, -o without --fix, or -o naming an input."""
+def _check_fix_options(
+    fix: bool, fixed_file: Path | None, catalog: str, read: ReadOptions, force: bool
+) -> None:
+    """Usage error (exit 2) for --fix without -o, -o without --fix, -o naming an input, or an
+    existing -o without --force."""
     if fix and fixed_file is None:
         raise click.UsageError("--fix needs -o FIXED.xlsx|.csv: the catalog itself is never overwritten")
     if fixed_file is not None and not fix:
         raise click.UsageError("-o/--output is where --fix writes the repaired catalog; add --fix")
     if fixed_file is not None:
         _check_report(fixed_file, catalog, read, what="fixed catalog")
+        check_new_file(fixed_file, force=force, what="fixed catalog")
 
 
 def _validate_fixed(

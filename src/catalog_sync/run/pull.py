@@ -27,7 +27,7 @@ from catalog_sync.run.target import Target, run_inputs
 from catalog_sync.sheets.write import pulled_ods as ods
 from catalog_sync.sheets.write import pulled_xlsx as xlsx
 from catalog_sync.sheets.write.pulled import Pulled
-from catalog_sync.sheets.write.report import atomic_target, check_output
+from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output
 from catalog_sync.sheets.write.text_table import write_csv
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import public_base_url
@@ -42,6 +42,7 @@ class PullRequest:
     target: Target
     out: Path
     sheet: str = "Products"
+    force: bool = False  # overwrite ``out`` when it exists (else: refused, exit 2)
 
 
 @dataclass
@@ -59,6 +60,7 @@ def run_pull(request: PullRequest) -> PullOutcome:
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise ConfigError(f"pull writes {', '.join(FORMATS)}; {out.name} is none of them")
+    check_new_file(out, force=request.force, what="pulled sheet")
     check_output(out, run_inputs(state=target.state), what="pulled sheet")
     client = target.connect()
     with open_run(target, client, "pull", source=str(out)) as run:

@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.errors import ChangesPendingError, ConfigError
+from catalog_sync.errors import ChangesPendingError, ConfigError, OutputRefusedError
 from catalog_sync.execute.executor import RunResult, execute
 from catalog_sync.planning.make import new_ledger_note, plan_catalog, recheck_plan
 from catalog_sync.planning.model import Plan
@@ -54,6 +54,7 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
     """Validate, read the remote side, and build the plan (saved to ``request.out`` when given)."""
     target = request.target
     if request.out is not None:
+        check_plan_file(request.out)
         check_output(request.out, _inputs(request, request.catalog), what="plan file")
     sheet, spec, checked = load_valid_catalog(
         request.catalog, target.provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
@@ -80,6 +81,16 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
             raise failed
     saved = _save_plan(plan, request.out) if request.out is not None else None
     return PlanOutcome(plan, code, saved, checked.warnings)
+
+
+def check_plan_file(out: Path) -> None:
+    """OutputRefusedError (exit 2) for a plan file that is not ``.json``: a plan is never written as
+    JSON into a file named for a spreadsheet or anything else."""
+    if out.suffix.lower() != ".json":
+        raise OutputRefusedError(
+            f"plan -o writes a JSON plan: name it PLAN.json, not {out.name!r} (a review workbook, .xlsx, is "
+            "not written yet). Nothing was read or sent."
+        )
 
 
 def _save_plan(plan: Plan, out: Path) -> Path:

@@ -44,7 +44,7 @@ from typing import Any
 import pandas as pd
 
 from catalog_sync.config.defaults import REPORT_SUFFIXES
-from catalog_sync.errors import ConfigError, InputError
+from catalog_sync.errors import ConfigError, InputError, OutputRefusedError
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -124,6 +124,17 @@ def check_output(
                 f"the {what} {target} is the {label} this run reads ({source}): writing it would overwrite "
                 f"the {label}; choose another path. Nothing was sent."
             )
+
+
+def check_new_file(target: str | Path, *, force: bool, what: str) -> None:
+    """OutputRefusedError (exit 2, nothing read or sent) when ``target`` exists and ``force`` is not
+    given: a file the user may have edited (a pulled sheet, a fixed catalog) is never overwritten."""
+    target = Path(target)
+    if not force and (target.exists() or target.is_symlink()):
+        raise OutputRefusedError(
+            f"the {what} {target} exists and may hold your edits; pass --force to overwrite it, or name a new "
+            "file. Nothing was read or sent."
+        )
 
 
 def _new_file_mode(path: Path) -> int:
