@@ -13,7 +13,8 @@ so the CLI maps exceptions to exit codes in exactly one place (``cli.main``)::
     │   │   └── SignatureError       exit 1  a Keevault answer whose signature does not verify
     │   ├── RetriableProviderError           429 / 5xx / timeout / dropped connection: back off and retry
     │   ├── RowFailedError                   the provider refused this row (validation, not found): mark it failed
-    │   └── UnknownOutcomeError              a write was sent and its answer lost: settle by lookup, never resend blindly
+    │   ├── UnknownOutcomeError              a write was sent and its answer lost: settle by lookup, never resend blindly
+    │   └── UntrustedAnswerError             an answer that contradicts what is known (a create named a known id)
     ├── RowsFailedError              exit 4  the run finished but some rows failed
     ├── StateDatabaseError           exit 1  the state database could not be read or written
     ├── StateStoppedRunError         exit 1  the state database failed mid-run; the report holds every outcome
@@ -57,6 +58,7 @@ __all__ = [
     "StateStoppedRunError",
     "Terminated",
     "UnknownOutcomeError",
+    "UntrustedAnswerError",
     "interrupted_error",
     "signal_of",
 ]
@@ -144,6 +146,11 @@ class RowFailedError(ProviderError):
 
 class UnknownOutcomeError(ProviderError):
     """A write was sent but its answer was lost; the record must be looked up, not resent."""
+
+
+class UntrustedAnswerError(ProviderError):
+    """An answer that contradicts what is known (a create answered with the id of another record):
+    the write may have happened, so its outcome is unknown; it is never sent again on a guess."""
 
 
 class RowsFailedError(CatalogSyncError):

@@ -12,6 +12,7 @@ from catalog_sync.execute.executor import execute
 from catalog_sync.remote.settle import settle_open_intents
 from catalog_sync.state import Ledger
 from tests.support.fake_provider import FakeProvider, plan_of
+from tests.support.sync import Rec
 
 
 def test_lost_answer_is_settled_by_lookup_not_resent(tmp_path):
@@ -106,3 +107,40 @@ def test_ledger_scopes_by_base_url_and_strips_credentials(tmp_path):
     assert (
         b"SECRET" not in (tmp_path / "s.db").read_bytes() and b"pw@" not in (tmp_path / "s.db").read_bytes()
     )
+
+
+class _SameIdEveryTime(FakeProvider):
+    """Creates each record, but answers every create with the first record's id."""
+
+    def create(self, fields):
+        super().create(fields)
+        return type("W", (), {"remote_id": "id1", "record": None})()
+
+
+def test_a_create_answered_with_a_known_id_is_unknown_and_never_merged(tmp_path):
+    provider = _SameIdEveryTime("jogg", can_lookup=False)
+    with Ledger(tmp_path / "s.db") as ledger:
+        run = ledger.start_run("apply", "jogg", provider.base_url, "c.csv", "upsert")
+        result = execute(plan_of(2, "jogg"), provider, ledger, run_id=run, concurrency=1)
+        statuses = [o.status for o in result.outcomes]
+        assert statuses == ["ok", "unknown"]
+        assert "not trusted" in result.outcomes[1].error
+        # the second row is not recorded as the first row's product, and is never sent again
+        assert [r.remote_id for r in ledger.records("jogg", provider.base_url)] == ["id1"]
+        assert [u.key_value for u in ledger.unknowns("jogg", provider.base_url)] == ["E1"]
+    assert provider.writes == 2
+
+
+def test_a_create_answered_with_a_listed_id_is_settled_by_lookup_not_resent(tmp_path):
+    provider = _SameIdEveryTime("royalti")
+    provider.records["id1"] = {"externalId": "OLD", "title": "Listed before the run"}
+    current = {"id1": Rec("id1", provider.records["id1"], "fp")}
+    with Ledger(tmp_path / "s.db") as ledger:
+        run = ledger.start_run("apply", "royalti", provider.base_url, "c.csv", "upsert")
+        result = execute(plan_of(1), provider, ledger, run_id=run, concurrency=1, current=current)
+        assert [o.status for o in result.outcomes] == ["unknown"]
+        assert ledger.records("royalti", provider.base_url) == []  # the listed record is not this row's
+        notes = settle_open_intents(provider, ledger, run_id=run)  # the next run looks it up
+        assert [r.fields["externalId"] for r in ledger.records("royalti", provider.base_url)] == ["E0"]
+        assert notes
+    assert provider.writes == 1  # never sent again

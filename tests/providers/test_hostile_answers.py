@@ -340,3 +340,46 @@ def test_a_contract_message_stays_short_whatever_the_provider_sends(tmp_path):
         )
         assert result.exit_code == 1 and "has no products list" in result.stderr
         assert len(result.stderr) < 1000
+
+
+def test_a_create_answered_with_another_rows_id_is_not_trusted_and_never_merged(tmp_path):
+    """Issue 17 item 2: Royalti answers row B's create with row A's id.  B is ``unknown`` (its create may
+    have happened), the ledger never records B as A's release, and the next run finds B's own
+    release by its externalId: two rows stay two records, none created twice."""
+
+    def as_the_first(product: dict[str, Any]) -> dict[str, Any] | None:
+        first = fake.products[0]
+        return None if product is first else {"message": "created", "product": {**product, "id": first["id"]}}
+
+    fake = FakeRoyalti(create_answer=as_the_first)
+    catalog = royalti_catalog(tmp_path, ROWS[:2])
+    with HostileServer(fake) as server:
+        env = env_for("royalti", server.url, tmp_path)
+        state = str(tmp_path / "s.db")
+        args = [
+            "apply",
+            str(catalog),
+            "-p",
+            "royalti",
+            "--state",
+            state,
+            "--rate",
+            "1000",
+            "--concurrency",
+            "1",
+        ]
+        first = run_cli([*args, "--yes", "--report", str(tmp_path / "r1.json")], env)
+        rows = {r["key"]: r for r in json.loads((tmp_path / "r1.json").read_text())["rows"]}
+        assert first.exit_code == 4, first.output
+        assert [r["status"] for r in rows.values()] == ["ok", "unknown"]
+        assert "not trusted" in list(rows.values())[1]["error"]
+        with Ledger(state) as ledger:
+            assert [r.remote_id for r in ledger.records("royalti", server.url)] == [fake.products[0]["id"]]
+
+        fake.create_answer = None
+        second = run_cli([*args, "--yes", "--report", str(tmp_path / "r2.json")], env)
+        assert second.exit_code == 0, second.output
+        assert [p["externalId"] for p in fake.products] == ["EXT-0", "EXT-1"]  # none created twice
+        with Ledger(state) as ledger:
+            known = sorted(r.remote_id for r in ledger.records("royalti", server.url))
+        assert known == sorted(p["id"] for p in fake.products)

@@ -23,7 +23,7 @@ class FakeProvider:
     def __init__(
         self, name: str = "royalti", *, can_lookup: bool = True, lose=(), refuse=(), fatal=()
     ) -> None:
-        self.name = name
+        self.name = self.title = name
         self.spec = load_spec(name)
         self.can_lookup = self.can_list = can_lookup
         self.base_url = "http://fake.test"

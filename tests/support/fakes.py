@@ -34,7 +34,9 @@ class FakeRoyalti:
 
     products: list[dict[str, Any]] = field(default_factory=list)
     list_body: Callable[[int, dict[str, Any]], Any] | None = None  # (page, good body) -> body to send
-    create_answer: Callable[[dict[str, Any]], bytes | None] | None = None  # product -> raw body or None
+    create_answer: Callable[[dict[str, Any]], Any] | None = (
+        None  # product -> the body to send (None: the real one)
+    )
     writes: list[str] = field(default_factory=list)
 
     def __call__(self, request: Request, reply: Reply) -> None:

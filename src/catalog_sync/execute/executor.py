@@ -48,6 +48,7 @@ from catalog_sync.errors import (
     StateDatabaseError,
     Terminated,
     UnknownOutcomeError,
+    UntrustedAnswerError,
 )
 from catalog_sync.execute.gate import WriteGate
 from catalog_sync.planning.model import WRITE_ACTIONS, Change, Plan
@@ -212,7 +213,7 @@ class _Executor:
         self, plan: Plan, provider: Provider, ledger: _Recorder, run_id: int, current: Mapping[str, Any]
     ) -> None:
         self.plan, self.provider, self.ledger, self.run_id = plan, provider, ledger, run_id
-        self.gate = WriteGate(provider)
+        self.gate = WriteGate(provider, known_ids=current)
         self.current = current
         self.spec = provider.spec
         self.name = plan.provider
@@ -269,6 +270,8 @@ class _Executor:
         for _attempt in range(1 + _RESENDS):
             try:
                 result = self.gate.create(change)
+            except UntrustedAnswerError as exc:
+                return self._untrusted_create(change, intent, exc)
             except UnknownOutcomeError as exc:
                 if not self.provider.can_lookup:
                     return self._unknown_create(change, intent, exc)
@@ -278,6 +281,7 @@ class _Executor:
                 if found is False:
                     self.ledger.end_intent(intent, "unknown")  # settled on the next run
                     return RowOutcome(change, "unknown", None, _code(exc), exc.message)
+                self.gate.note_known(found.remote_id)
                 self._remember(found.remote_id, fields, found.fingerprint)
                 self.ledger.end_intent(intent, "done")
                 return RowOutcome(change, "ok", found.remote_id)
@@ -294,6 +298,14 @@ class _Executor:
             "lost-answer",
             "the answer to every attempt was lost; the next run looks the record up again",
         )
+
+    def _untrusted_create(self, change: Change, intent: int, exc: UntrustedAnswerError) -> RowOutcome:
+        """A create whose answer is not trusted: unknown, settled by a lookup on the next run (or, where
+        nothing can be looked up, by the user), and never sent again on a guess."""
+        if not self.provider.can_lookup:
+            return self._unknown_create(change, intent, exc)
+        self.ledger.end_intent(intent, "unknown")
+        return RowOutcome(change, "unknown", None, _code(exc), exc.message)
 
     def _unknown_create(self, change: Change, intent: int, exc: ProviderError) -> RowOutcome:
         key_field, _, key_value = change.key.partition("=")

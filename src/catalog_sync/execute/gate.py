@@ -11,9 +11,12 @@ here (:mod:`catalog_sync.providers.writes`).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from catalog_sync.errors import UntrustedAnswerError
 from catalog_sync.planning.model import Change
 from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import RemoteRecord, WriteResult
@@ -39,10 +42,17 @@ class Write:
 
 
 class WriteGate:
-    """The one way a run's writes reach its provider (see the module docstring)."""
+    """The one way a run's writes reach its provider (see the module docstring).
 
-    def __init__(self, provider: Provider) -> None:
+    ``known_ids``: the ids of the records the run knows (listed, or in the ledger).  A create answered
+    with one of them, or with an id an earlier create of this run was given, is not trusted
+    (:class:`UntrustedAnswerError`): two rows never become one record.
+    """
+
+    def __init__(self, provider: Provider, known_ids: Iterable[str] = ()) -> None:
         self.provider = provider
+        self._known = {str(i) for i in known_ids}
+        self._lock = threading.Lock()
 
     def send(self, write: Write) -> Any:
         """Send ``write`` through the provider's client: its answer (a :class:`WriteResult`, a video
@@ -50,12 +60,33 @@ class WriteGate:
         client: Any = self.provider
         with write_permit(client):
             if write.action == "create":
-                return client.create(write.fields)
+                return self._new_identity(client.create(write.fields))
             if write.action == "update":
                 return client.update(write.remote_id or "", write.fields, write.read)
             if write.action == "delete":
                 return client.delete(write.remote_id or "")
             return client.create_video(write.fields)
+
+    def note_known(self, remote_id: str) -> None:
+        """An id the run learnt another way (a lost create found by lookup): no create may claim it."""
+        with self._lock:
+            self._known.add(str(remote_id))
+
+    def _new_identity(self, result: WriteResult) -> WriteResult:
+        """The create's answer, when the id it names is new to this run."""
+        rid = str(result.remote_id)
+        with self._lock:
+            known = rid in self._known
+            self._known.add(rid)
+        if known:
+            title = self.provider.title or self.provider.name
+            raise UntrustedAnswerError(
+                f"{title} answered this create with the id {rid}, which already names another record (listed, in "
+                "the state database, or given to another row): the answer is not trusted, this row's outcome is "
+                "unknown and it is not sent again on a guess",
+                code="untrusted-answer",
+            )
+        return result
 
     def create(self, change: Change) -> WriteResult:
         return cast(WriteResult, self.send(Write("create", change.payload, change=change)))
