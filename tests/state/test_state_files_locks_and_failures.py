@@ -263,13 +263,16 @@ def test_a_report_naming_an_input_or_a_symlink_is_refused_before_anything_is_sen
         os.link(state, as_state)
         result = run_cli([*base, "--report", str(as_state)], env)
         assert result.exit_code == 1 and "state database" in result.stderr
-        # plan -o onto the catalog or through a symlink
-        for out in (hard, link):
+        # plan -o onto the catalog or through a symlink (named .json: plan -o writes only those)
+        (hard_plan := tmp_path / "hard.json").hardlink_to(catalog)
+        (link_plan := tmp_path / "link.json").symlink_to(tmp_path / "elsewhere.json")
+        for out in (hard_plan, link_plan):
             result = run_cli(
                 ["plan", str(catalog), "-p", "royalti", "--state", str(state), "-o", str(out)], env
             )
             assert result.exit_code == 1, result.output
         assert catalog.read_bytes() == original and not (tmp_path / "elsewhere.csv").exists()
+        assert not (tmp_path / "elsewhere.json").exists()
     result = run_cli(["validate", str(catalog), "-p", "royalti", "--report", str(hard)], {})
     assert result.exit_code == 2 and "overwrite the catalog" in result.stderr
 
