@@ -1,6 +1,7 @@
 """Hardening of the state database and the run's files, over real SQLite, processes and sandboxes.
 
-* one lock per database file however it is named (symlink, hard link), naming the holder;
+* one lock per database file however it is named (a symlink), naming the holder; a database with
+  several names (hard links) refused;
 * empty (0-byte) and foreign state files refused, the previous version's accepted and migrated;
 * a JoggAI run on a ledger that knows none of its products says so before creating anything;
 * --report / -o paths that are an input of the run or a symlink refused, reports written atomically;
@@ -72,15 +73,13 @@ with Ledger(sys.argv[1]) as ledger, ledger.locked("apply (holder)"):
 """
 
 
-def test_the_same_database_through_a_symlink_or_a_hard_link_is_the_same_lock(tmp_path):
+def test_the_same_database_through_a_symlink_is_the_same_lock(tmp_path):
     catalog = fresh_catalog("royalti", tmp_path)
     real = tmp_path / "state.db"
     Ledger(real).close()
     (tmp_path / "other").mkdir()
     symlink = tmp_path / "other" / "via-symlink.db"
     symlink.symlink_to(real)
-    hardlink = tmp_path / "other" / "via-hardlink.db"
-    os.link(real, hardlink)
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(real)],
         stdin=subprocess.PIPE,
@@ -92,20 +91,42 @@ def test_the_same_database_through_a_symlink_or_a_hard_link_is_the_same_lock(tmp
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         with sandbox("royalti") as sb:
             env = env_for(sb, "royalti", tmp_path)
-            for name in (symlink, hardlink):
-                for command in (["apply", str(catalog), "--yes"], ["plan", str(catalog)]):
-                    result = run_cli([*command, "-p", "royalti", "--state", str(name), *FAST], env)
-                    assert result.exit_code == 5, (name, command, result.output)
-                    assert f"pid {holder.pid}" in result.stderr, result.stderr
-                    assert f"host {socket.gethostname()}" in result.stderr
-                    assert "apply (holder) started 20" in result.stderr  # the start time, ISO
+            for command in (["apply", str(catalog), "--yes"], ["plan", str(catalog)]):
+                result = run_cli([*command, "-p", "royalti", "--state", str(symlink), *FAST], env)
+                assert result.exit_code == 5, (command, result.output)
+                assert f"pid {holder.pid}" in result.stderr, result.stderr
+                assert f"host {socket.gethostname()}" in result.stderr
+                assert "apply (holder) started 20" in result.stderr  # the start time, ISO
             assert write_requests(sb) == 0
     finally:
         assert holder.stdin is not None
         holder.stdin.write("\n")
         holder.stdin.close()
         holder.wait(timeout=30)
-    with Ledger(hardlink) as ledger, ledger.locked("after"):  # released: free again by any name
+    with Ledger(symlink) as ledger, ledger.locked("after"):  # released: free again by any name
+        pass
+
+
+def test_a_state_database_with_a_hard_link_is_refused_by_every_name(tmp_path):
+    """Issue 17 item 3: SQLite keeps the write-ahead log per name, so a second name of the database
+    can miss a killed run's writes; a database with several names is refused, nothing sent."""
+    catalog = fresh_catalog("royalti", tmp_path)
+    real = tmp_path / "state.db"
+    Ledger(real).close()
+    (tmp_path / "other").mkdir()
+    hardlink = tmp_path / "other" / "via-hardlink.db"
+    os.link(real, hardlink)
+    with sandbox("royalti") as sb:
+        env = env_for(sb, "royalti", tmp_path)
+        commands = (["apply", str(catalog), "--yes", *FAST], ["plan", str(catalog), *FAST], ["runs"])
+        for name in (real, hardlink):
+            for command in commands:
+                result = run_cli([*command, "-p", "royalti", "--state", str(name)], env)
+                assert result.exit_code == 1, (name, command, result.output)
+                assert "2 names (hard links)" in result.stderr and "Nothing was sent" in result.stderr
+        assert sb.stats()["requests"] == {}
+    hardlink.unlink()
+    with Ledger(real) as ledger, ledger.locked("after"):  # one name again: usable
         pass
 
 

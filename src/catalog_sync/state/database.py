@@ -34,7 +34,16 @@ _D = TypeVar("_D", bound="Database")
 
 
 def _refuse_unusable_file(path: Path) -> None:
-    """ConfigError when an existing ``path`` is empty or not a SQLite database at all."""
+    """ConfigError when an existing ``path`` has other names (hard links), is empty or is not a
+    SQLite database at all."""
+    links = path.stat().st_nlink
+    if links > 1:
+        raise ConfigError(
+            f"the state database {path} has {links} names (hard links): SQLite keeps a database's write-ahead "
+            "log beside the name it was opened by, so a run through another name can miss the writes of a run "
+            "that was killed, and create products twice. Keep one name: remove the other links (`find / "
+            f"-samefile {path}` lists them) or copy the file. Nothing was sent."
+        )
     if path.stat().st_size == 0:
         raise ConfigError(
             f"the state database {path} is empty (0 bytes): the record of earlier runs and of the products "
