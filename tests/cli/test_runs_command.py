@@ -100,3 +100,26 @@ def test_a_schema_2_database_is_migrated_in_place_and_keeps_its_runs(tmp_path):
     assert {"job", "report", "catalog_sha256", "tool_version"} <= columns
     listed = run_cli(["runs", "--state", str(old)], {"COLUMNS": "80"})
     assert listed.exit_code == 0 and "apply  royalti upsert  exit 0" in listed.stdout, listed.output
+
+
+def test_resolve_unknown_forgets_only_the_base_url_it_is_given(tmp_path):
+    """Issue 17 item 3: ``runs --resolve-unknown`` is scoped to one base URL (it forgot every one)."""
+    state = tmp_path / "state.db"
+    sandbox_url, production = "http://127.0.0.1:8761", "https://api.jogg.ai"
+    key = "https://shop.example.com/products/blush"
+    with Ledger(state) as ledger:
+        for base in (sandbox_url, production):
+            ledger.mark_unknown("jogg", base, "url", key, row=2, fields={"url": key}, run_id=1)
+    command = ["runs", "-p", "jogg", "--state", str(state), "--resolve-unknown", key]
+    done = run_cli([*command, "--base-url", sandbox_url], {"JOGG_BASE_URL": None})
+    assert done.exit_code == 0 and f"at {sandbox_url}" in done.output, done.output
+    with Ledger(state) as ledger:
+        assert [u.key_value for u in ledger.unknowns("jogg", sandbox_url)] == []
+        assert [u.key_value for u in ledger.unknowns("jogg", production)] == [key]  # kept
+
+    again = run_cli([*command, "--base-url", sandbox_url], {"JOGG_BASE_URL": None})
+    assert again.exit_code == 1 and f"recorded at {production}" in again.stderr, again.output
+    by_env = run_cli(command, {"JOGG_BASE_URL": production})  # the provider's own address otherwise
+    assert by_env.exit_code == 0, by_env.output
+    with Ledger(state) as ledger:
+        assert ledger.unknowns("jogg", production) == []

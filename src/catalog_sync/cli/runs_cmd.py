@@ -32,9 +32,22 @@ from .options import PROVIDER_NAMES, json_option
     default=None,
     help="Forget an unknown create (JoggAI) whose key value is KEY, so the next apply may create it.",
 )
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="With --resolve-unknown: the provider address the create was sent to (default: <PROVIDER>_BASE_URL, "
+    "the config file, the provider's public address); unknowns elsewhere are kept.",
+)
 @json_option
 def runs_command(
-    run_id: int | None, provider: str | None, state_path: str, limit: int, resolve: str | None, as_json: bool
+    run_id: int | None,
+    provider: str | None,
+    state_path: str,
+    limit: int,
+    resolve: str | None,
+    base_url: str | None,
+    as_json: bool,
 ) -> None:
     """List past runs (newest first), or the per-row outcomes of RUN_ID.
 
@@ -46,10 +59,11 @@ def runs_command(
       catalog-sync runs
       catalog-sync runs 12 --json
       catalog-sync runs -p jogg --resolve-unknown https://shop.example.com/products/blush
+      catalog-sync runs -p jogg --resolve-unknown https://shop.example.com/p/1 --base-url http://127.0.0.1:8761
     """
     from catalog_sync.cli.runs_view import run_runs
 
-    run_runs(run_id, provider, state_path, limit, resolve, as_json)
+    run_runs(run_id, provider, state_path, limit, resolve, as_json, base_url)
 
 
 COMMANDS: list[click.Command] = [runs_command]

@@ -47,7 +47,13 @@ def _counts(counts: dict[str, dict[str, int]], *, statuses_only: bool = False) -
 
 
 def run_runs(
-    run_id: int | None, provider: str | None, state_path: str, limit: int, resolve: str | None, as_json: bool
+    run_id: int | None,
+    provider: str | None,
+    state_path: str,
+    limit: int,
+    resolve: str | None,
+    as_json: bool,
+    base_url: str | None = None,
 ) -> None:
     """The runs command's work (see ``runs_cmd``)."""
     if not Path(state_path).exists():
@@ -56,11 +62,7 @@ def run_runs(
         if resolve is not None:
             if provider is None:
                 raise click.UsageError("--resolve-unknown needs -p/--provider")
-            with ledger.locked("runs --resolve-unknown"):
-                count = ledger.resolve_unknown(provider, None, resolve)
-            if not count:
-                raise ConfigError(f"no unknown outcome with key {resolve!r} for {provider}")
-            click.echo(f"Forgot {count} unknown outcome(s) for {resolve!r}; the next apply may create it.")
+            _resolve(ledger, provider, resolve, base_url)
             return
         if run_id is not None:
             run = ledger.run(run_id)
@@ -120,6 +122,22 @@ def _status(run: dict[str, Any]) -> dict[str, Any]:
     else:
         status = "finished" if run.get("finished_at") else "running"
     return {**run, "status": status}
+
+
+def _resolve(ledger: Ledger, provider: str, key: str, base_url: str | None) -> None:
+    """Forget the unknown create of ``key`` at one base URL (``--base-url``, else the provider's own)."""
+    from catalog_sync.config.credentials import public_base_url, resolve_base_url
+
+    where = public_base_url(resolve_base_url(provider, base_url))
+    with ledger.locked("runs --resolve-unknown"):
+        count = ledger.resolve_unknown(provider, where, key)
+    if not count:
+        elsewhere = ledger.unknown_base_urls(provider, key)
+        hint = f"; it is recorded at {', '.join(elsewhere)}: pass that --base-url" if elsewhere else ""
+        raise ConfigError(f"no unknown outcome with key {key!r} for {provider} at {where}{hint}")
+    click.echo(
+        f"Forgot {count} unknown outcome(s) for {key!r} at {where}; the next apply there may create it."
+    )
 
 
 def _render_run(run: dict[str, Any], outcomes: list[dict[str, Any]]) -> None:

@@ -192,7 +192,7 @@ class _Recorder:
     def mark_unknown(self, *args: Any, **kwargs: Any) -> None:
         self._call(self._ledger.mark_unknown, *args, **kwargs)
 
-    def resolve_unknown(self, provider: str, base_url: str | None, key_value: str) -> int:
+    def resolve_unknown(self, provider: str, base_url: str, key_value: str) -> int:
         return int(self._call(self._ledger.resolve_unknown, provider, base_url, key_value) or 0)
 
 

@@ -173,13 +173,18 @@ class RecordStore(Database):
             for r in rows
         ]
 
-    def resolve_unknown(self, provider: str, base_url: str | None, key_value: str) -> int:
-        """Forget unknown outcomes whose key value is ``key_value`` (any base URL when None)."""
-        if base_url is None:
-            cur = self._write("DELETE FROM unknowns WHERE provider=? AND key_value=?", (provider, key_value))
-        else:
-            cur = self._write(
-                "DELETE FROM unknowns WHERE provider=? AND base_url=? AND key_value=?",
-                (provider, public_base_url(base_url), key_value),
-            )
+    def resolve_unknown(self, provider: str, base_url: str, key_value: str) -> int:
+        """Forget the unknown outcomes whose key value is ``key_value`` at ``base_url`` (only there)."""
+        cur = self._write(
+            "DELETE FROM unknowns WHERE provider=? AND base_url=? AND key_value=?",
+            (provider, public_base_url(base_url), key_value),
+        )
         return cur.rowcount
+
+    def unknown_base_urls(self, provider: str, key_value: str) -> list[str]:
+        """The base URLs at which an unknown outcome with ``key_value`` is recorded."""
+        rows = self._read(
+            "SELECT DISTINCT base_url FROM unknowns WHERE provider=? AND key_value=? ORDER BY base_url",
+            (provider, key_value),
+        )
+        return [str(r["base_url"]) for r in rows]
