@@ -14,7 +14,8 @@ so the CLI maps exceptions to exit codes in exactly one place (``cli.main``)::
     │   ├── RetriableProviderError           429 / 5xx / timeout / dropped connection: back off and retry
     │   ├── RowFailedError                   the provider refused this row (validation, not found): mark it failed
     │   ├── UnknownOutcomeError              a write was sent and its answer lost: settle by lookup, never resend blindly
-    │   └── UntrustedAnswerError             an answer that contradicts what is known (a create named a known id)
+    │   ├── UntrustedAnswerError             an answer that contradicts what is known (a create named a known id)
+    │   └── RemoteChangedError               the record changed since it was read: not written over (a conflict)
     ├── RowsFailedError              exit 4  the run finished but some rows failed
     ├── StateDatabaseError           exit 1  the state database could not be read or written
     ├── StateStoppedRunError         exit 1  the state database failed mid-run; the report holds every outcome
@@ -48,6 +49,7 @@ __all__ = [
     "LockHeldError",
     "OutputRefusedError",
     "ProviderError",
+    "RemoteChangedError",
     "RetriableProviderError",
     "RowFailedError",
     "RowsFailedError",
@@ -151,6 +153,10 @@ class UnknownOutcomeError(ProviderError):
 class UntrustedAnswerError(ProviderError):
     """An answer that contradicts what is known (a create answered with the id of another record):
     the write may have happened, so its outcome is unknown; it is never sent again on a guess."""
+
+
+class RemoteChangedError(ProviderError):
+    """The record changed (or went) since it was read: the write is not sent over it (a conflict)."""
 
 
 class RowsFailedError(CatalogSyncError):

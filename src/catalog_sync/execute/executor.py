@@ -42,6 +42,7 @@ from typing import Any, cast
 from catalog_sync.errors import (
     FatalProviderError,
     ProviderError,
+    RemoteChangedError,
     RetriableProviderError,
     RowFailedError,
     SignatureError,
@@ -238,6 +239,9 @@ class _Executor:
             return RowOutcome(change, "skipped", change.remote_id, "state", _STATE_SKIP)
         try:
             outcome = getattr(self, f"_{change.action}")(change, intent)
+        except RemoteChangedError as exc:  # re-read just before the write: changed since it was read
+            self.ledger.end_intent(intent, "conflict")  # nothing was sent
+            return RowOutcome(change, "conflict", change.remote_id, _code(exc), exc.message)
         except SignatureError as exc:  # the answer cannot be trusted: the write may have happened
             self.ledger.end_intent(intent, "unknown")
             return RowOutcome(change, "unknown", change.remote_id, "signature", exc.message, fatal=exc)

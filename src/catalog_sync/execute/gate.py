@@ -3,7 +3,11 @@
 A write is what the plan decided (a :class:`~catalog_sync.planning.model.Change`, or a video a videos
 run decided to make) together with the record as it was read before the plan.  ``send`` is the one
 home of the rules that guard a write; a run's client refuses any write that does not come through
-here (:mod:`catalog_sync.providers.writes`).
+here (:mod:`catalog_sync.providers.writes`).  The rules:
+
+* an update or delete re-reads its record just before it is sent: one changed since it was read is
+  a ``conflict`` naming both values (never written over), one already as planned sends nothing;
+* a create answered with an id the run knows (another record's) is not trusted.
 
     gate = WriteGate(client)
     result = gate.send(Write("update", change.payload, remote_id=rid, read=current.get(rid), change=change))
@@ -16,11 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from catalog_sync.errors import UntrustedAnswerError
+from catalog_sync.errors import RemoteChangedError, UntrustedAnswerError
 from catalog_sync.planning.model import Change
 from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import RemoteRecord, WriteResult
 from catalog_sync.providers.writes import write_permit
+from catalog_sync.spec.normalise import holds, normalise_value
 
 __all__ = ["Write", "WriteGate"]
 
@@ -61,11 +66,49 @@ class WriteGate:
         with write_permit(client):
             if write.action == "create":
                 return self._new_identity(client.create(write.fields))
+            if write.action in ("update", "delete"):
+                now = self._unchanged_since_read(write)
+                if now is not None:  # already as planned: nothing to send
+                    return None if write.action == "delete" else WriteResult(str(write.remote_id), now)
             if write.action == "update":
                 return client.update(write.remote_id or "", write.fields, write.read)
             if write.action == "delete":
                 return client.delete(write.remote_id or "")
             return client.create_video(write.fields)
+
+    def _unchanged_since_read(self, write: Write) -> RemoteRecord | None:
+        """Re-read the record just before writing over it: RemoteChangedError when it changed or went
+        since it was read (a colleague's edit is never written over unseen); the record when it already
+        is as planned (nothing to send); None when the write may go.  A provider that cannot look a
+        record up (JoggAI) has only what was read."""
+        read, rid = write.read, str(write.remote_id or "")
+        if read is None or not self.provider.can_lookup:
+            return None
+        spec = self.provider.spec
+        now = self.provider.find({spec.remote_id: rid})
+        if now is None:
+            if write.action == "delete":
+                return read  # gone already: the delete is done
+            raise RemoteChangedError(
+                f"remote record {rid} was deleted since it was read; it is not written again: plan again",
+                code="remote-changed",
+            )
+        if write.action == "update" and holds(spec, now.fields, write.fields):
+            return now
+        moved = [
+            f"{name} {read.fields.get(name, '')!r} → {now.fields.get(name, '')!r}"
+            for name in spec.field_names
+            if normalise_value(read.fields.get(name, ""), spec.field(name))
+            != normalise_value(now.fields.get(name, ""), spec.field(name))
+        ]
+        if moved:
+            raise RemoteChangedError(
+                f"remote record {rid} changed since it was read ({'; '.join(moved[:5])}"
+                + ("; …" if len(moved) > 5 else "")
+                + "): it is not written over; plan again to see the new values",
+                code="remote-changed",
+            )
+        return None
 
     def note_known(self, remote_id: str) -> None:
         """An id the run learnt another way (a lost create found by lookup): no create may claim it."""
