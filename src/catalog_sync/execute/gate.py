@@ -16,7 +16,8 @@ here (:mod:`catalog_sync.providers.writes`).  The rules:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -30,6 +31,9 @@ from catalog_sync.spec.normalise import holds, normalise_value
 __all__ = ["Write", "WriteGate"]
 
 Action = Literal["create", "update", "delete", "create_video"]
+
+#: Seconds a listing taken to re-read records (where a lookup lists everything) serves later writes.
+REREAD_WINDOW = 2.0
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,19 @@ class WriteGate:
     (:class:`UntrustedAnswerError`): two rows never become one record.
     """
 
-    def __init__(self, provider: Provider, known_ids: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        provider: Provider,
+        known_ids: Iterable[str] = (),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.provider = provider
         self._known = {str(i) for i in known_ids}
         self._lock = threading.Lock()
+        self._clock = clock
+        self._listing: tuple[float, dict[str, RemoteRecord]] | None = None
+        self._listing_lock = threading.Lock()
 
     def send(self, write: Write) -> Any:
         """Send ``write`` through the provider's client: its answer (a :class:`WriteResult`, a video
@@ -85,7 +98,7 @@ class WriteGate:
         if read is None or not self.provider.can_lookup:
             return None
         spec = self.provider.spec
-        now = self.provider.find({spec.remote_id: rid})
+        now = self._reread(rid)
         if now is None:
             if write.action == "delete":
                 return read  # gone already: the delete is done
@@ -109,6 +122,17 @@ class WriteGate:
                 code="remote-changed",
             )
         return None
+
+    def _reread(self, rid: str) -> RemoteRecord | None:
+        """The record as it is now: looked up by id, or, where a lookup lists every record (Keevault),
+        taken from one listing shared by the writes of the last ``REREAD_WINDOW`` seconds."""
+        if not self.provider.lookup_lists_all:
+            return self.provider.find({self.provider.spec.remote_id: rid})
+        with self._listing_lock:
+            if self._listing is None or self._clock() - self._listing[0] > REREAD_WINDOW:
+                taken = self._clock()
+                self._listing = (taken, {str(r.remote_id): r for r in self.provider.list_remote()})
+            return self._listing[1].get(rid)
 
     def note_known(self, remote_id: str) -> None:
         """An id the run learnt another way (a lost create found by lookup): no create may claim it."""

@@ -280,6 +280,9 @@ class Provider(ABC):
     can_list: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     can_lookup: ClassVar[bool] = True
+    #: True when looking a record up by id means listing every record (Keevault): the write gate
+    #: then re-reads records from one listing shared by the writes of a few seconds
+    lookup_lists_all: ClassVar[bool] = False
     #: What to do about a write whose answer was lost (providers that cannot look records up say so).
     lost_answer_hint: ClassVar[str] = "look the record up before sending it again"
     default_rate: ClassVar[float | None] = None  # requests per second; None = unlimited

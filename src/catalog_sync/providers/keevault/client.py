@@ -62,6 +62,7 @@ class KeevaultProvider(Provider):
         "KEEVAULT_PUBLIC_KEY",
     )
     constructor_options = ("max_clock_skew",)
+    lookup_lists_all: ClassVar[bool] = True  # no get-by-id: a lookup is get-all-products
     CODES: ClassVar[dict[int | str, Outcome]] = {
         750: Outcome.OK,
         650: Outcome.OK,
