@@ -258,3 +258,30 @@ def test_a_length_a_spreadsheet_wrote_as_15_0_is_15(tmp_path: Path) -> None:
         outcome = run_videos(request(sb, tmp_path, sheet))
         (sent,) = sb.state()["video_requests"]
     assert outcome.exit_code == 0 and sent["video_spec"]["length"] == "15"
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        lambda now: now * 1000,  # milliseconds
+        lambda now: now + 10 * 365 * 86400,  # ten years ahead
+        lambda now: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)),  # an ISO time without a zone
+    ],
+    ids=["milliseconds", "far-future", "iso-without-zone"],
+)
+def test_a_listed_video_with_an_implausible_time_keeps_the_lost_create_unknown(
+    tmp_path: Path, created_at
+) -> None:
+    """Issue 17 item 4: a video of the row's product whose created_at cannot be trusted means "cannot
+    tell": the lost create stays unknown and no second (paid) video is made."""
+    now = int(time.time())
+    videos = {
+        "videos": [{"id": "v1", "product_id": "P0", "created_at": created_at(now), "status": 4}],
+        "total": 1,
+    }
+    with hostile({**BASE, "GET /v2/product_videos": videos}, posts=[{}, {"video_id": "v2"}]) as server:
+        first = hostile_run(server, tmp_path)  # the create's answer has no id: unknown
+        second = hostile_run(server, tmp_path)  # the list shows a video it cannot date
+        creates = sum(1 for p in server.paths() if p == "POST /v2/create_video_from_product")
+    assert first.rows[0]["status"] == "unknown" and second.rows[0]["status"] == "unknown", second.rows
+    assert creates == 1  # never a second video on a guess

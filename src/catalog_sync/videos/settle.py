@@ -12,7 +12,9 @@ send, to the end of the list or to a video older than it) *and* the send is well
 list holds a video created more than ``CLOCK_SKEW`` after it, or it was sent more than
 ``SETTLE_WINDOW`` seconds ago), the create never reached JoggAI: the entry is ``not-created``
 (no credit) and the row is created again.  Otherwise it stays ``unknown`` and the next run looks
-again (``--retry-unknown`` creates it again on the user's word).
+again (``--retry-unknown`` creates it again on the user's word).  A listed video of the entry's
+product whose ``created_at`` cannot be trusted (milliseconds, far future, an ISO time without a
+zone) means "cannot tell": the entry stays ``unknown``, never created again on a guess.
 
 The look-up is bounded: at most ``SETTLE_MAX_PAGES`` pages (the wanted video is among the
 newest), and it stops at a page that repeats videos already seen, a page without a usable
@@ -32,6 +34,7 @@ from catalog_sync.state import Ledger, LedgerVideo
 
 __all__ = [
     "CLOCK_SKEW",
+    "EARLIEST",
     "NOT_CREATED",
     "OPEN",
     "SETTLE_MAX_PAGES",
@@ -60,30 +63,62 @@ def _sent_time(entry: LedgerVideo) -> float | None:
         return None
 
 
-def _created(item: dict[str, Any]) -> float | None:
+#: The earliest creation time a listed video can plausibly have (JoggAI's API is younger).
+EARLIEST = _dt.datetime(2016, 1, 1, tzinfo=_dt.UTC).timestamp()
+#: Seconds ahead of this machine's clock past which a creation time is not a clock's skew but nonsense.
+FUTURE = 86400.0
+
+
+class Implausible(float):
+    """A ``created_at`` that says nothing usable: milliseconds, far in the future or the past, or an
+    ISO time without a zone (whose zone cannot be told).  A video with one cannot be told apart from
+    the one a lost create made: the entry stays ``unknown``, never created again on a guess."""
+
+
+def _created(item: dict[str, Any], now: float | None = None) -> float | None:
+    """The listed video's creation time in epoch seconds, None when it has none, or an
+    :class:`Implausible` when the value cannot be trusted."""
     value = item.get("created_at")
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         return None
+    seconds = _seconds(value)
+    if seconds is None:
+        return Implausible("nan")
+    latest = (time.time() if now is None else now) + FUTURE
+    return seconds if EARLIEST <= seconds <= latest else Implausible(seconds)
+
+
+def _seconds(value: Any) -> float | None:
+    """Epoch seconds of a number or an ISO time with a zone (None: not one of those)."""
     if isinstance(value, int | float):
         return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            try:
-                return _dt.datetime.fromisoformat(value).timestamp()
-            except ValueError:
-                return None
-    return None
+    if not isinstance(value, str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = _dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when.timestamp() if when.tzinfo is not None else None  # no zone: cannot tell which
+
+
+def _candidate(entry: LedgerVideo, item: dict[str, Any]) -> bool:
+    """Whether listed video ``item`` is of ``entry``'s product and name (its time aside)."""
+    if "product_id" in item and str(item["product_id"]) != entry.product_id:
+        return False
+    return not (entry.name and str(item.get("title") or "") != entry.name)
 
 
 def _matches(entry: LedgerVideo, item: dict[str, Any], sent: float | None) -> bool:
     """Whether listed video ``item`` can be the one ``entry`` asked for."""
-    if "product_id" in item and str(item["product_id"]) != entry.product_id:
-        return False
-    if entry.name and str(item.get("title") or "") != entry.name:
+    if not _candidate(entry, item):
         return False
     created = _created(item)
+    if isinstance(created, Implausible):
+        return False  # cannot tell: find_lost_videos keeps the entry unknown
     return sent is None or created is None or abs(created - sent) <= CLOCK_SKEW
 
 
@@ -113,7 +148,9 @@ def _listed_since(client: JoggProvider, oldest: float | None, scan: _Scan) -> It
             return  # the same page again: a list that does not page
         scan.seen |= ids
         yield from videos
-        created = [c for c in (_created(v) for v in videos) if c is not None]
+        created = [
+            c for c in (_created(v) for v in videos) if c is not None and not isinstance(c, Implausible)
+        ]
         scan.note(created)
         if len(videos) < PAGE_SIZE or (total is not None and page * PAGE_SIZE >= total):
             scan.complete = True  # the end of the list
@@ -147,9 +184,13 @@ def find_lost_videos(
     oldest = min(times) if len(times) == len(entries) else None
     newest_first = sorted(entries, key=lambda e: -(sent[e.id] or 0.0))  # as the list is ordered
     scan = _Scan()
+    doubtful: set[int] = set()  # entries a video with an untrustworthy time may belong to
     for item in _listed_since(client, oldest, scan):
         video_id = client.usable_id(item.get("id", item.get("video_id")))
         if video_id is None or video_id in known:
+            continue
+        if isinstance(_created(item), Implausible):
+            doubtful |= {e.id for e in entries if e.id not in settled.found and _candidate(e, item)}
             continue
         for entry in newest_first:
             if entry.id not in settled.found and _matches(entry, item, sent[entry.id]):
@@ -160,7 +201,9 @@ def find_lost_videos(
             return settled
     if scan.complete:
         settled.not_created = [
-            e.id for e in entries if e.id not in settled.found and _long_past(sent[e.id], scan, now())
+            e.id
+            for e in entries
+            if e.id not in settled.found and e.id not in doubtful and _long_past(sent[e.id], scan, now())
         ]
     return settled
 
