@@ -12,6 +12,9 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import FormatChecker
 
 from catalog_sync.providers.jogg.emulator import JoggEmulator
 from catalog_sync.providers.keevault.emulator import KeevaultEmulator
@@ -23,6 +26,8 @@ from catalog_sync.spec import FieldSpec, ProviderSpec, load_spec
 from catalog_sync.spec.normalise import normalise_value
 from catalog_sync.validation import validate_catalog, validate_sheet
 from tests.support.builders import SAMPLES
+
+_FORMAT_CHECKER = FormatChecker(["uri"])
 
 KEEVAULT, ROYALTI, JOGG = load_spec("keevault"), load_spec("royalti"), load_spec("jogg")
 #: Lengths probed for a sandbox's maximum (a limit above the last one is "none" for a sheet cell).
@@ -258,3 +263,53 @@ def test_jogg_openapi_publishes_no_limit_the_schema_lacks(method: str) -> None:
             assert _spec_rules(field) == _openapi_rules(prop), field_name
         else:  # media: a list of {type 1|2, name, url, description}, checked by the media rule
             assert field.type == "media" and prop["items"]["properties"]["type"]["enum"] == [1, 2]
+
+
+# ---------------------------------------------------------------- format: uri (issue 17 item 9)
+_NOT_URIS = [
+    "https://example.com/hooks/café",
+    "https://example.com/hooks/a|b",
+    'https://example.com/hooks/say"hi"',
+    "https://example.com/hooks?id={video_id}",
+]
+
+
+@pytest.mark.parametrize("url", _NOT_URIS)
+def test_a_webhook_url_the_openapi_refuses_is_refused_by_validation(url: str, tmp_path) -> None:
+    from catalog_sync.videos.sheet import load_video_sheet, validate_video_sheet
+    from tests.support.videos import video_row, write_sheet
+
+    sheet_path = write_sheet(tmp_path / "videos.csv", [video_row(product_id="P1", webhook_url=url)])
+    sheet, spec = load_video_sheet(sheet_path)
+    problems = [p for p in validate_video_sheet(sheet, spec).errors if p.column == "webhook_url"]
+    assert [p.code for p in problems] == ["bad-format"] and "percent-encode" in problems[0].message
+    schema = load_request_schema(
+        "jogg-create-video-from-product.yaml", "/v2/create_video_from_product", "post"
+    )
+    assert not _FORMAT_CHECKER.conforms(url, "uri")  # the provider's own document says the same
+    assert schema_path_has_uri_format(schema, "webhook_url")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF), max_size=24))
+def test_validation_and_the_openapi_agree_on_webhook_urls(path: str) -> None:
+    """Property: a webhook URL passes the sheet's rules exactly when the OpenAPI "uri" format takes it."""
+    import pandas as pd
+
+    from catalog_sync.validation.checks import uris_ok, urls_ok
+
+    url = f"https://example.com/{path}"
+    ours = bool((urls_ok(pd.Series([url])) & uris_ok(pd.Series([url]))).iloc[0])
+    if ours:
+        assert _FORMAT_CHECKER.conforms(url, "uri"), url
+
+
+def schema_path_has_uri_format(schema: dict, name: str) -> bool:
+    """Whether a property ``name`` anywhere in the (resolved) schema has ``format: uri``."""
+    if isinstance(schema, dict):
+        if name in schema.get("properties", {}) and schema["properties"][name].get("format") == "uri":
+            return True
+        return any(schema_path_has_uri_format(v, name) for v in schema.values())
+    if isinstance(schema, list):
+        return any(schema_path_has_uri_format(v, name) for v in schema)
+    return False

@@ -112,9 +112,10 @@ def request_validator(
     return schema_validator(load_request_schema(document, path, method, content_type))
 
 
-# The formats the published schemas use.  "date-time" needs rfc3339-validator (a declared
-# dependency); asking FormatChecker for a format whose checker is missing raises KeyError.
-_FORMATS = FormatChecker([f for f in ("date", "date-time", "uuid") if f in FormatChecker.checkers])
+# The formats the published schemas use.  "date-time" needs rfc3339-validator and "uri"
+# rfc3986-validator (declared dependencies); asking FormatChecker for a format whose checker is
+# missing raises KeyError.
+_FORMATS = FormatChecker([f for f in ("date", "date-time", "uuid", "uri") if f in FormatChecker.checkers])
 
 
 def schema_validator(schema: dict[str, Any]) -> Callable[[Any], list[BodyProblem]]:

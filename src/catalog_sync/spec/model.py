@@ -40,6 +40,7 @@ _FIELD_ATTRS = {
     "style",
     "updatable",
     "placeholder",
+    "strict_uri",
 }
 
 
@@ -65,6 +66,8 @@ class FieldSpec:
     style: str | None = None  # booleans: "one_zero" (1/0) or "true_false"
     updatable: bool = True  # False: the provider's update cannot change it (set only on create)
     placeholder: str | None = None  # regex: remote values the provider fills in itself (Royalti TEMP… UPCs)
+    #: the provider's OpenAPI says ``format: uri``: only the characters RFC 3986 allows (else percent-encoded)
+    strict_uri: bool = False
 
     @property
     def is_remote_id(self) -> bool:
@@ -125,7 +128,7 @@ def _field_from_dict(raw: dict[str, Any], source: str) -> FieldSpec:
     return _checked(FieldSpec(**data), source)
 
 
-_BOOL_ATTRS = ("required", "case_insensitive", "identifier", "updatable")
+_BOOL_ATTRS = ("required", "case_insensitive", "identifier", "updatable", "strict_uri")
 _INT_ATTRS = ("min_length", "max_length", "length", "min", "max")
 _STYLES = ("one_zero", "true_false")
 

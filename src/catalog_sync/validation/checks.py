@@ -31,8 +31,10 @@ Predicate = Callable[[pd.Series], pd.Series]
 
 #: Accepted in boolean columns, lower-cased (normalise.py maps each to true/false or 1/0).
 BOOLEAN_WORDS = TRUE_WORDS + FALSE_WORDS
-_INT_RE = r"^[+-]?\d+$"
-_INT_LOOSE_RE = r"^[+-]?\d+(\.0+)?$"  # '2024.0' from a numeric cell normalises to 2024
+#: Whole numbers in the digits 0-9 only (``\d`` would take other scripts' digits, ``٨١``, which no
+#: provider reads as a number).
+_INT_RE = r"^[+-]?[0-9]+$"
+_INT_LOOSE_RE = r"^[+-]?[0-9]+(\.0+)?$"  # '2024.0' from a numeric cell normalises to 2024
 _MEDIA_SPLIT = re.compile(r"[|\r\n]+")
 _VIDEO_EXT = (".mp4", ".mov", ".webm", ".m4v", ".avi", ".mkv")
 
@@ -288,7 +290,7 @@ def _integer_rules(field: FieldSpec) -> list[Rule]:
     rules = [
         Rule(
             "bad-format",
-            "use a whole number (digits only)",
+            "use a whole number written with the digits 0-9",
             _passes_where_filled(lambda s: int_texts(s, rx)),
         )
     ]
@@ -328,6 +330,15 @@ def _boolean_rules(field: FieldSpec) -> list[Rule]:
     ]
 
 
+#: Every character RFC 3986 allows in a URI, or a %-escape.
+_URI = r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+
+
+def uris_ok(s: pd.Series) -> pd.Series:
+    """Where a value holds only characters a URI allows (``format: uri`` in the provider's OpenAPI)."""
+    return s.astype(str).str.fullmatch(_URI).fillna(False).astype(bool)
+
+
 def _date_rules(field: FieldSpec) -> list[Rule]:
     return [
         Rule(
@@ -339,13 +350,23 @@ def _date_rules(field: FieldSpec) -> list[Rule]:
 
 
 def _url_rules(field: FieldSpec) -> list[Rule]:
-    return [
+    rules = [
         Rule(
             "bad-format",
             "use a full web address starting with http:// or https://, e.g. https://shop.example.com/item",
             _passes_where_filled(urls_ok),
         )
     ]
+    if field.strict_uri:
+        rules.append(
+            Rule(
+                "bad-format",
+                "the provider takes only the characters a URI allows here: percent-encode the others "
+                '(é → %C3%A9, space → %20, | → %7C, " → %22, { → %7B, } → %7D)',
+                _passes_where_filled(lambda s: ~urls_ok(s) | uris_ok(s)),
+            )
+        )
+    return rules
 
 
 def _enum_rules(field: FieldSpec) -> list[Rule]:
