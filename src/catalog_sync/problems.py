@@ -28,7 +28,7 @@ CODES: dict[str, str] = {
     "empty-header": "a column with data has no header",
     "ragged-row": "a row has more cells than the header",
     "one-of-required": "at least one of several columns must have a value",
-    "no-key": "a row with none of the match keys: it can be created but never matched again",
+    "no-key": "a row with none of the match keys: validate warns, plan and apply refuse it (it could never be matched again)",
     "encoding-guessed": "the file was not UTF-8; the encoding was guessed",
     "empty-catalog": "the sheet has a header but no data rows",
     "house-rule": "a rule from a user schema (--schema) failed",

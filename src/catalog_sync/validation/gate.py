@@ -23,7 +23,14 @@ from catalog_sync.spec import ProviderSpec
 from catalog_sync.validation.core import validate_catalog, validate_sheet
 from catalog_sync.validation.result import ValidationReport
 
-__all__ = ["invalid_message", "load_valid_catalog", "problems_as_json", "typos_as_errors", "validate_loaded"]
+__all__ = [
+    "invalid_message",
+    "keyless_as_errors",
+    "load_valid_catalog",
+    "problems_as_json",
+    "typos_as_errors",
+    "validate_loaded",
+]
 
 
 def invalid_message(report: ValidationReport, where: str) -> str:
@@ -60,11 +67,53 @@ def load_valid_catalog(
     error here, before anything is sent: the column would be dropped and matching could fall back
     to another key.  ``ignore_unknown_columns`` keeps it a warning."""
     loaded, spec, report = validate_catalog(path, provider, **(read or ReadOptions()).as_kwargs())
+    report = keyless_as_errors(report)
     if not ignore_unknown_columns:
         report = typos_as_errors(report)
     if not report.valid:
-        raise InvalidCatalogError(invalid_message(report, loaded.display_name), report=report)
+        raise InvalidCatalogError(_refusal(report, loaded, spec), report=report)
     return loaded, spec, report
+
+
+def _refusal(report: ValidationReport, sheet: Sheet, spec: ProviderSpec) -> str:
+    """Why the gate refuses: the rows no key can match, when only they are wrong; else the first error."""
+    keyless = [p.row for p in report.errors if p.code == "no-key" and p.row is not None]
+    if not keyless or len(keyless) != len(report.errors):
+        return invalid_message(report, sheet.display_name)
+    shown = ", ".join(str(r) for r in keyless[:10]) + (", …" if len(keyless) > 10 else "")
+    hint = (
+        f" (no row fills any of them: is the --mapping right, and are the key columns named {', '.join(spec.keys)}?)"
+        if len(keyless) == len(sheet.data)
+        else ""
+    )
+    return (
+        f"{sheet.display_name}: {len(keyless)} row(s) have no match key ({', '.join(spec.keys)}), rows {shown}{hint}; "
+        "once created, a later run could not find them and would create them again (and a mirror run would "
+        "delete the records they stand for). Fill a key in each row. Nothing was read or sent."
+    )
+
+
+def keyless_as_errors(report: ValidationReport) -> ValidationReport:
+    """The report with each row that no key can match (``no-key``) turned into an error.
+
+    ``validate`` warns; a run refuses: such a row, once created, could never be found again, so the
+    next run would create it a second time (and a create whose answer was lost could never be
+    looked up)."""
+    keyless = [p for p in report.problems if p.code == "no-key"]
+    if not keyless:
+        return report
+    refused = {
+        id(p): replace(
+            p,
+            severity="error",
+            message=f"{p.message}; plan and apply refuse it, since a later run could not find what it created "
+            "and would create it again",
+        )
+        for p in keyless
+    }
+    return ValidationReport(
+        [refused.get(id(p), p) for p in report.problems], sheet=report.sheet, path=report.path
+    )
 
 
 def typos_as_errors(report: ValidationReport) -> ValidationReport:
@@ -90,9 +139,9 @@ def validate_loaded(
     sheet: Sheet, spec: ProviderSpec, *, ignore_unknown_columns: bool = True
 ) -> ValidationReport:
     """Validate an already loaded sheet (rows read back from a report, or a catalog's rows to retry)."""
-    report = validate_sheet(sheet, spec)
+    report = keyless_as_errors(validate_sheet(sheet, spec))
     if not ignore_unknown_columns:
         report = typos_as_errors(report)
     if not report.valid:
-        raise InvalidCatalogError(invalid_message(report, sheet.display_name), report=report)
+        raise InvalidCatalogError(_refusal(report, sheet, spec), report=report)
     return report
