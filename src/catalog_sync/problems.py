@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "formula-no-value": "a formula cell with no saved result (the writing program did not calculate it)",
     "mapping-unused": "a --mapping entry names a header the sheet does not have (a typo?)",
     "format-mismatch": "the file's content is not what its extension says; it was read by its content",
+    "control-character": "a cell holds an invisible control character (NUL, ESC, _x0000_ in an xlsx, …)",
     "unknown-product": "a video sheet row names a product (url or name) the state database does not know",
 }
 

@@ -204,8 +204,9 @@ def test_xlsx_report_keeps_control_characters_out_and_does_not_crash(tmp_path) -
     result = CliRunner().invoke(cli, ["validate", str(catalog), "-p", "royalti", "--report", str(out)])
     assert result.exit_code == 3, result.output
     back = read_report(out)
-    assert list(back["code"]) == ["unknown-column", "required", "bad-format"]
-    assert list(back["cell"]) == ["C1", "A2", "B2"]
+    assert list(back["code"]) == ["unknown-column", "required", "bad-format", "control-character"]
+    assert list(back["cell"]) == ["C1", "A2", "B2", "B2"]
+    assert back["value"].iloc[3] == "0123456789x\\x01"  # the control character named, not written
     assert back["value"].iloc[2] == "0123456789x"  # the control character is dropped, the rest kept
     assert back["severity"].iloc[0] == "warning" and back["column"].iloc[1] == "title"
 

@@ -20,7 +20,7 @@ from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.validation.dates import convert_date_serials
 from catalog_sync.validation.excel import excel_damage
 from catalog_sync.validation.result import ValidationReport, sort_problems
-from catalog_sync.validation.rows import duplicate_keys, keyless_rows, row_rules
+from catalog_sync.validation.rows import control_characters, duplicate_keys, keyless_rows, row_rules
 from catalog_sync.validation.schema import build_pandera_schema, schema_problems
 
 
@@ -45,6 +45,7 @@ def validate_sheet(sheet: Sheet, spec: ProviderSpec, *, strict: bool = False) ->
         *duplicate_keys(sheet, spec, skip_cells={(r, c) for r, c in damaged if r is not None and c}),
         *row_rules(sheet, spec),
         *keyless_rows(sheet, spec),
+        *control_characters(sheet),
     ]
     if strict:
         problems = [replace(p, severity="error") if p.severity == "warning" else p for p in problems]

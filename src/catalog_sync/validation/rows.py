@@ -215,3 +215,40 @@ def keyless_rows(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
             )
         )
     return problems
+
+
+#: C0 controls but tab, line feed and carriage return; DEL; C1 controls.  A spreadsheet shows none of
+#: them, a provider stores them as they are, and a CSV pulled back cannot be read with them.
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+
+
+def control_characters(sheet: Sheet) -> list[Problem]:
+    """A ``control-character`` error per cell holding an invisible control character (``_x0000_`` in
+    an xlsx, ESC, NUL …), whatever the file format.  One Arrow regex pass per column."""
+    problems = []
+    for column in sheet.data.columns:
+        values = pa.array(sheet.data[column].astype(str), type=pa.large_string())
+        found = pc.match_substring_regex(values, _CONTROL).to_numpy(zero_copy_only=False)
+        for row in sheet.data.index[found].tolist():
+            value = str(sheet.data.at[row, column])
+            codes = sorted({f"U+{ord(ch):04X}" for ch in value if _is_control(ch)})
+            problems.append(
+                Problem(
+                    code="control-character",
+                    message=(
+                        f"{column} holds invisible control character(s) {', '.join(codes[:3])}: the provider would "
+                        "store them as they are; delete them (in Excel, =CLEAN() removes them)"
+                    ),
+                    sheet=sheet.display_name,
+                    cell=sheet.cell(int(row), str(column)),
+                    row=int(row),
+                    column=str(column),
+                    value=value.encode("unicode_escape").decode("ascii")[:80],
+                )
+            )
+    return problems
+
+
+def _is_control(ch: str) -> bool:
+    code = ord(ch)
+    return (code < 0x20 and ch not in "\t\n\r") or 0x7F <= code <= 0x9F
