@@ -29,7 +29,7 @@ WRONG = {"jogg": "jogg-wrong-key-9901", "keevault": "kv-wrong-key-9902", "royalt
 ALL_VARIABLES = sorted({v for info in DESCRIBED.values() for v in (*info.variables, info.base_url_variable)})
 CATALOGS = {
     "jogg": "product_id,url,name\n,https://shop.example.com/a,Alpha\n,https://shop.example.com/b,Beta\n",
-    "royalti": "id,title,displayArtist,upc\n,First Light,Band,\n",
+    "royalti": "id,title,displayArtist,upc\n,First Light,Band,012345678905\n",
 }
 
 
