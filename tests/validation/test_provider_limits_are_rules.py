@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from jsonschema import FormatChecker
 
@@ -292,6 +292,7 @@ def test_a_webhook_url_the_openapi_refuses_is_refused_by_validation(url: str, tm
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF), max_size=24))
+@example(path="[")  # found by this test in CI: brackets are allowed only around an IPv6 host
 def test_validation_and_the_openapi_agree_on_webhook_urls(path: str) -> None:
     """Property: a webhook URL passes the sheet's rules exactly when the OpenAPI "uri" format takes it."""
     import pandas as pd

@@ -330,8 +330,8 @@ def _boolean_rules(field: FieldSpec) -> list[Rule]:
     ]
 
 
-#: Every character RFC 3986 allows in a URI, or a %-escape.
-_URI = r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+#: Every character RFC 3986 allows in a URI past the host (brackets only enclose an IPv6 host), or a %-escape.
+_URI = r"(?:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
 
 
 def uris_ok(s: pd.Series) -> pd.Series:
