@@ -8,6 +8,8 @@ update is a full replace, so without the re-read its other fields would be rever
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,23 @@ EDITS = {
 }
 
 
+@contextmanager
+def _applied_then_edited(
+    provider: str, folder: Path, field: str, value: Callable[[str], str]
+) -> Iterator[Any]:
+    """A sandbox holding the catalog (applied once), then the catalog's first row's ``field`` edited.
+    Yields (sandbox, the catalog, its target, the environment)."""
+    catalog = fresh_catalog(provider, folder)
+    with sandbox(provider) as sb:
+        env = env_for(sb, provider, folder)
+        target = Target(provider, state=folder / "state.db", rate=1000, env=env)
+        assert run_apply(ApplyRequest(target, source=str(catalog))).exit_code == 0
+        rows = read_rows(catalog)
+        rows[0][field] = value(rows[0][field])
+        write_rows(catalog, rows)
+        yield sb, catalog, target, env
+
+
 def _colleague(provider: str, env: dict[str, str]) -> Any:
     """A plain client (not a run's: its writes need no gate), as a colleague's own tool would be."""
     return get_provider(provider).from_env(env=env, rate=1000)
@@ -42,14 +61,8 @@ def _colleague(provider: str, env: dict[str, str]) -> Any:
 @pytest.mark.parametrize("provider", sorted(EDITS))
 def test_a_colleagues_edit_while_the_prompt_waits_becomes_a_conflict_not_an_overwrite(provider, tmp_path):
     mine, theirs, value = EDITS[provider]
-    catalog = fresh_catalog(provider, tmp_path)
-    with sandbox(provider) as sb:
-        env = env_for(sb, provider, tmp_path)
-        target = Target(provider, state=tmp_path / "state.db", rate=1000, env=env)
-        assert run_apply(ApplyRequest(target, source=str(catalog))).exit_code == 0
-        rows = read_rows(catalog)
-        rows[0][mine] = rows[0][mine] + " (edited in the sheet)"
-        write_rows(catalog, rows)
+    with _applied_then_edited(provider, tmp_path, mine, lambda old: old + " (edited in the sheet)") as opened:
+        sb, catalog, target, env = opened
 
         edited: list[str] = []
 
@@ -83,14 +96,8 @@ def test_a_colleagues_edit_while_the_prompt_waits_becomes_a_conflict_not_an_over
 def test_a_record_already_as_planned_sends_nothing(tmp_path: Path) -> None:
     """A colleague made the same edit: the re-read finds the planned values, nothing is sent."""
     provider = "royalti"
-    catalog = fresh_catalog(provider, tmp_path)
-    with sandbox(provider) as sb:
-        env = env_for(sb, provider, tmp_path)
-        target = Target(provider, state=tmp_path / "state.db", rate=1000, env=env)
-        assert run_apply(ApplyRequest(target, source=str(catalog))).exit_code == 0
-        rows = read_rows(catalog)
-        rows[0]["title"] = "Same Title Twice"
-        write_rows(catalog, rows)
+    with _applied_then_edited(provider, tmp_path, "title", lambda old: "Same Title Twice") as opened:
+        sb, catalog, target, env = opened
 
         def colleague_same(plan: Plan, new_ledger: bool) -> None:
             (change,) = plan.writes

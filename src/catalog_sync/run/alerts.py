@@ -18,15 +18,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from catalog_sync.config.alert_urls import apprise_for, check_url, private_url
+from catalog_sync.config.alert_urls import apprise_for, private_url
 from catalog_sync.config.credentials import redact
 
 __all__ = [
     "AlertAttempt",
     "AlertMessage",
-    "check_url",
     "outcome_for",
-    "private_url",
     "send",
     "should_alert",
 ]
