@@ -3,6 +3,9 @@
 * a filled key that contradicts the record another key matched is a ``conflict``: nothing of
   that row is sent (a Royalti row with a new upc whose externalId matched another release; a
   Keevault row matched by name whose external_reference differs);
+* keys are directional (issue 17 item 6): a *weaker* key that differs from the matched record's
+  and names no other record is an ordinary update (renaming a Keevault product matched by
+  external_reference); naming another record it is a conflict;
 * ``--mode mirror`` refuses to run while any row has no match key.
 """
 
@@ -83,6 +86,56 @@ def test_a_keevault_row_matched_by_name_whose_external_reference_differs_is_a_co
         )
         assert write_requests(sb) == before
         assert [p["external_reference"] for p in products(sb)] == ["REF-1"]
+
+
+KEEVAULT_ROW = {
+    "product_id": "",
+    "name": "Desktop App",
+    "description": "d",
+    "source": "internal",
+    "require_non_expired": "0",
+    "external_reference": "REF-1",
+    "status": "active",
+}
+
+
+def test_renaming_a_keevault_product_matched_by_external_reference_is_an_update(tmp_path):
+    state = str(tmp_path / "s.db")
+    other = {**KEEVAULT_ROW, "name": "Server App", "external_reference": "REF-9"}
+    with sandbox("keevault") as sb:
+        env = env_for(sb, "keevault", tmp_path)
+        base = ["-p", "keevault", "--state", state, *FAST]
+        seeded = write_rows(tmp_path / "a.csv", [KEEVAULT_ROW, other])
+        assert run_cli(["apply", str(seeded), *base, "--yes"], env).exit_code == 0
+        renamed = write_rows(tmp_path / "b.csv", [{**KEEVAULT_ROW, "name": "Desktop App Pro"}, other])
+        result = run_cli(["apply", str(renamed), *base, "--yes", "--report", str(tmp_path / "r.json")], env)
+        assert result.exit_code == 0, result.output
+        outcome = json.loads((tmp_path / "r.json").read_text())["rows"][0]
+        assert outcome["status"] == "ok" and outcome["action"] == "update", outcome
+        assert sorted(p["name"] for p in products(sb)) == ["Desktop App Pro", "Server App"]
+        again = run_cli(["plan", str(renamed), *base, "--json"], env)
+        assert {c["action"] for c in json.loads(again.stdout)["changes"]} == {"unchanged"}
+
+
+def test_a_weaker_key_renamed_to_another_records_value_is_a_conflict(tmp_path):
+    state = str(tmp_path / "s.db")
+    other = {**KEEVAULT_ROW, "name": "Server App", "external_reference": "REF-9"}
+    with sandbox("keevault") as sb:
+        env = env_for(sb, "keevault", tmp_path)
+        base = ["-p", "keevault", "--state", state, *FAST]
+        assert (
+            run_cli(
+                ["apply", str(write_rows(tmp_path / "a.csv", [KEEVAULT_ROW, other])), *base, "--yes"], env
+            ).exit_code
+            == 0
+        )
+        before = write_requests(sb)
+        clash = write_rows(tmp_path / "b.csv", [{**KEEVAULT_ROW, "name": "Server App", "description": "new"}])
+        plan = run_cli(["plan", str(clash), *base, "--json"], env)
+        (change,) = json.loads(plan.stdout)["changes"]
+        assert change["action"] == "conflict" and "name 'Server App' contradicts" in change["reason"]
+        assert run_cli(["apply", str(clash), *base, "--yes"], env).exit_code == 4
+        assert write_requests(sb) == before
 
 
 def test_mirror_refuses_to_run_while_a_row_has_no_match_key(tmp_path):

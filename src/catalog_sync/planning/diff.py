@@ -224,10 +224,12 @@ class _Matcher:
         return one, values.index[several], values.index[(found < 0) & ~several], first, shared
 
     def _contradictions(self) -> None:
-        """A filled key that contradicts the record another key matched is a conflict, never a
-        silent change: a row with a new upc whose externalId matched another release must not
-        rewrite that release's upc.  A match by the provider's own id is the user's explicit
-        choice of record: its other keys are ordinary fields there."""
+        """Keys are directional (docs/contract.md, "Sheets").  A filled key *stronger* than the one
+        that matched and different from the record's is a conflict, never a silent change: a row
+        with a new upc whose externalId matched another release must not rewrite that release's
+        upc.  A *weaker* key that differs is an ordinary update (a Keevault product matched by
+        external_reference is renamed), unless its value names another record.  A match by the
+        provider's own id is the user's explicit choice of record: its other keys are fields there."""
         rid = self.spec.remote_id
         hit = self.matched.dropna()
         hit = hit[self.match_by[hit.index].ne(rid)]
@@ -235,21 +237,38 @@ class _Matcher:
             return
         others = [k for k in self.spec.keys if k != rid]
         records = _take(self.remote, hit, others)
+        rank = {key: i for i, key in enumerate(self.spec.keys)}
+        matched_rank = self.match_by[hit.index].map(rank)
         for key in others:
             mine = self.sheet.loc[hit.index, key]
             theirs = records[key]
-            placeholder = self.spec.field(key).placeholder
-            real = theirs.ne("")
-            if placeholder:  # a value the provider filled in itself (Royalti TEMP… UPC) is no real key
-                real &= ~theirs.astype(str).str.contains(placeholder, regex=True)
-            clash = mine.ne("") & real & mine.ne(theirs) & self.match_by[hit.index].ne(key)
+            differs = mine.ne("") & mine.ne(theirs)
+            stronger = matched_rank.gt(rank[key]) & self._real_key(key, theirs)
+            clash = differs & (stronger | self._names_another(key, mine))
             for row in clash.index[clash.to_numpy(dtype=bool)]:
-                by = str(self.match_by[row])
-                self.conflict[int(row)] = (
-                    f"{key} {mine[row]!r} contradicts remote record {hit[row]}, which {by} "
-                    f"{self.sheet.at[row, by]!r} matched (its {key} is {theirs[row]!r}); nothing of this row is "
-                    f"sent: correct the {key} cell, or fill {rid} with {hit[row]} if this row means that record"
-                )
+                self.conflict[int(row)] = self._contradiction(key, row, hit[row], str(theirs[row]))
+
+    def _real_key(self, key: str, theirs: pd.Series) -> pd.Series:
+        """Which remote key values are real: a value the provider filled in itself (Royalti TEMP… UPC) is not."""
+        real = theirs.ne("")
+        placeholder = self.spec.field(key).placeholder
+        if placeholder:
+            real &= ~theirs.astype(str).str.contains(placeholder, regex=True)
+        return real
+
+    def _names_another(self, key: str, mine: pd.Series) -> pd.Series:
+        """Per row, whether its ``key`` value is any remote record's: asked only where it differs
+        from the matched record's own value, so a hit is always another record's."""
+        theirs = self.remote[key]
+        return mine.isin(theirs[theirs.ne("")])
+
+    def _contradiction(self, key: str, row: Any, record: str, theirs: str) -> str:
+        by, mine, rid = str(self.match_by[row]), self.sheet.at[row, key], self.spec.remote_id
+        return (
+            f"{key} {mine!r} contradicts remote record {record}, which {by} "
+            f"{self.sheet.at[row, by]!r} matched (its {key} is {theirs!r}); nothing of this row is "
+            f"sent: correct the {key} cell, or fill {rid} with {record} if this row means that record"
+        )
 
     def _double_claims(self) -> None:
         hit = self.matched.dropna()
