@@ -25,7 +25,7 @@ Rules (docs/contract.md, "Sheets" and "Round trips"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -135,7 +135,7 @@ def _key_fields(frame: pd.DataFrame, matcher: _Matcher, spec: ProviderSpec) -> t
     """Per row, the field and value of the change's key: the key that matched (else the first
     filled); '' when no key is filled (the key is then ``row N``)."""
     kfield, kvalue = _first_key(frame, spec.keys)
-    fields, values = kfield.to_numpy(), kvalue.to_numpy()
+    fields, values = kfield.to_numpy(copy=True), kvalue.to_numpy(copy=True)
     hit = matcher.matched.notna().to_numpy(dtype=bool)
     fields[hit] = matcher.match_by.to_numpy(dtype=object)[hit]
     by = matcher.match_by.to_numpy(dtype=object)
@@ -164,6 +164,8 @@ class _Matcher:
         self.conflict: dict[int, str] = {}
         self.claimed: set[str] = set()
         self.adopted: set[str] = set()
+        #: rows whose provider id is not among the listed records: their id value
+        self.unlisted = pd.Series(dtype=object)
 
     def run(self) -> None:
         open_rows = self.sheet.index
@@ -185,21 +187,39 @@ class _Matcher:
                 )
             done = one.union(many)
             if key == rid and len(none):
-                if self.view.complete:
-                    for row in none:
-                        self.conflict[int(row)] = (
-                            f"{rid} {values[row]!r} is not among the provider's records (deleted remotely, or a "
-                            f"typo?); clear the {rid} cell to create it again, or fix the id"
-                        )
+                if self.view.complete:  # deleted remotely, or a typo: its other keys are tried
+                    self.unlisted = values[none]
                 else:  # JoggAI: an id the ledger does not know (created elsewhere): adopt it
                     self.matched[none] = values[none]
                     self.match_by[none] = key
                     self.adopted.update(str(v) for v in values[none])
-                done = done.union(none)
+                    done = done.union(none)
             open_rows = open_rows.difference(done)
+        self._unlisted_ids()
         self._double_claims()
         self._contradictions()
         self._unknowns(open_rows.difference(pd.Index(list(self.conflict))))
+
+    def _unlisted_ids(self) -> None:
+        """A row whose id is not among the provider's records (deleted remotely, or a typo) is a
+        conflict.  Its other keys were tried: the record they name is told, and claimed, so a
+        mirror run never deletes the record a mistyped row stands for."""
+        rid = self.spec.remote_id
+        for row, value in self.unlisted.items():
+            record, by = self.matched[row], self.match_by[row]
+            if isinstance(record, str):
+                self.claimed.add(record)
+                self.matched[row] = self.match_by[row] = None
+                self.conflict[int(str(row))] = (
+                    f"{rid} {value!r} is not among the provider's records, but its {by} "
+                    f"{self.sheet.at[row, by]!r} matches record {record}: a typo? Fix the {rid} cell (or clear it "
+                    f"and the row matches by {by}); nothing of this row is sent"
+                )
+            else:
+                self.conflict[int(str(row))] = (
+                    f"{rid} {value!r} is not among the provider's records (deleted remotely, or a "
+                    f"typo?); clear the {rid} cell to create it again, or fix the id"
+                )
 
     def _lookup(
         self, key: str, values: pd.Series
@@ -440,7 +460,7 @@ def build_plan(
             f"would be created again; fill one of those columns (rows {', '.join(map(str, keyless[:10]))})"
         )
     if mode == "mirror":
-        plan.changes.extend(_mirror_deletes(remote, compared.matched, matcher, spec, base))
+        plan.changes.extend(_mirror_deletes(frame, remote, compared.matched, matcher, spec, base))
     return plan
 
 
@@ -680,18 +700,48 @@ class _RowFacts:
                 )
 
 
+def _named_by_rows(frame: pd.DataFrame, remote: pd.DataFrame, spec: ProviderSpec) -> set[str]:
+    """Ids of the remote records that any key of any sheet row names, matched or not: a mirror
+    run never deletes them (a row in conflict, or whose id is mistyped, still stands for one)."""
+    named = np.zeros(len(remote), dtype=bool)
+    for key in spec.keys:
+        if key not in frame.columns:
+            continue
+        mine = frame[key][frame[key].ne("")]
+        theirs = remote[_RID] if key == spec.remote_id else remote[key]
+        if not mine.empty:
+            named |= (theirs.ne("") & theirs.isin(mine)).to_numpy(dtype=bool)
+    return set(remote[_RID][named].astype(str))
+
+
+def _changed_since_pull(
+    record: pd.Series, pulled: Mapping[str, str], spec: ProviderSpec
+) -> dict[str, dict[str, str]]:
+    """The fields of a remote record that differ from what the pull saw: {name: {old, remote}}."""
+    now = {name: spec.field(name).as_user_set(str(record[name])) for name in pulled if name in record.index}
+    return {
+        name: {"old": pulled[name], "remote": value} for name, value in now.items() if value != pulled[name]
+    }
+
+
 def _mirror_deletes(
-    remote: pd.DataFrame, matched: pd.Series, matcher: _Matcher, spec: ProviderSpec, base: Base | None
+    frame: pd.DataFrame,
+    remote: pd.DataFrame,
+    matched: pd.Series,
+    matcher: _Matcher,
+    spec: ProviderSpec,
+    base: Base | None,
 ) -> Iterator[Change]:
-    """Mirror mode: a delete for each remote record no row matches (of those a pull saw, with a base)."""
-    taken = set(matched.astype(str)) | matcher.claimed
+    """Mirror mode: a delete for each remote record no row matches and no key of a row names (of
+    those a pull saw, with a base; one changed remotely since that pull is a conflict instead)."""
+    taken = set(matched.astype(str)) | matcher.claimed | _named_by_rows(frame, remote, spec)
     gone = remote[~remote[_RID].isin(taken)]
     if base is not None:  # only records the pull saw: one created remotely since is never deleted
         gone = gone[gone[_RID].isin(list(base.values))]
     gk_field, gk_value = _first_key(gone, spec.keys)
     for idx, rec in gone.iterrows():
         idx = int(str(idx))
-        yield Change(
+        change = Change(
             row=None,
             key=f"{gk_field[idx]}={gk_value[idx]}",
             action="delete",
@@ -700,4 +750,22 @@ def _mirror_deletes(
             match=spec.remote_id,
             values={name: str(rec[name]) for name in spec.field_names},
             reason="no row of the sheet matches it (--mode mirror)",
+        )
+        if base is not None:
+            _unless_changed_since_pull(change, rec, base, spec)
+        yield change
+
+
+def _unless_changed_since_pull(change: Change, record: pd.Series, base: Base, spec: ProviderSpec) -> None:
+    """A record removed from a pulled sheet but changed remotely since the pull is a conflict:
+    whoever changed it may still want it."""
+    moved = _changed_since_pull(record, base.values[str(record[_RID])], spec)
+    if moved:
+        change.action, change.remote_changed = "conflict", moved
+        shown = ", ".join(
+            f"{name} {cell['old']!r} → {cell['remote']!r}" for name, cell in list(moved.items())[:3]
+        )
+        change.reason = (
+            f"removed from the sheet, but changed remotely since the pull at {base.pulled_at} ({shown}); not "
+            "deleted: pull again to see it, or delete it there"
         )

@@ -11,7 +11,6 @@ of the pull, and each record's remote id with the values as pulled, for a three-
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,9 +93,7 @@ def _sheet(spec: ProviderSpec, records: Sequence[Any], base_url: str) -> Pulled:
 def _cell(spec: ProviderSpec, name: str, value: Any) -> str:
     """A record's value as the sheet shows it: a value the provider filled in on its own (Royalti's
     ``TEMP…`` UPCs, the field's ``placeholder``) is left blank, as the user never set it."""
-    text = "" if value is None else str(value)
-    placeholder = spec.field(name).placeholder
-    return "" if placeholder and re.search(placeholder, text) else text
+    return spec.field(name).as_user_set("" if value is None else str(value))
 
 
 def _write(pulled: Pulled, out: Path, sheet: str) -> None:

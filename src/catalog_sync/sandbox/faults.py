@@ -42,6 +42,12 @@ _RATES = (
 )
 
 
+def _among(method: str, listed: str) -> bool:
+    """Whether ``method`` is one of the comma-separated ``listed`` methods ("" lists them all)."""
+    methods = {m.strip().upper() for m in listed.split(",") if m.strip()}
+    return not methods or method.upper() in methods
+
+
 @dataclass
 class FaultConfig:
     """How often each fault happens (rates are probabilities 0..1 per API request)."""
@@ -49,6 +55,7 @@ class FaultConfig:
     latency_ms: float = 0.0  # fixed delay before every API answer
     jitter_ms: float = 0.0  # plus a uniform random 0..jitter_ms
     error_rate: float = 0.0  # 500 or 503 (half each), nothing applied
+    error_methods: str = ""  # only requests of these methods get those errors ("DELETE"); "" = all
     rate_limit_rate: float = 0.0  # 429 with Retry-After, nothing applied
     retry_after: int = 1  # seconds, in the Retry-After header of 429 and 503
     drop_rate: float = 0.0  # connection closed before processing: no answer, nothing applied
@@ -90,8 +97,11 @@ class FaultConfig:
 
     def loses_answer_of(self, method: str) -> bool:
         """Whether a request of ``method`` may lose its answer (``lost_answer_methods``)."""
-        methods = {m.strip().upper() for m in self.lost_answer_methods.split(",") if m.strip()}
-        return not methods or method.upper() in methods
+        return _among(method, self.lost_answer_methods)
+
+    def errors_on(self, method: str) -> bool:
+        """Whether a request of ``method`` may be answered 500/503 (``error_methods``)."""
+        return _among(method, self.error_methods)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

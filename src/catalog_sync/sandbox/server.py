@@ -251,7 +251,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 emulator.error(429, "Too Many Requests", retry_after=cfg.retry_after), slow=d.slow_body
             )
             return
-        if d.error_status is not None:
+        if d.error_status is not None and cfg.errors_on(req.method):
             srv.stats.fault(f"error_{d.error_status}")
             retry = cfg.retry_after if d.error_status == 503 else None
             self._send(emulator.error(d.error_status, "Service error", retry_after=retry), slow=d.slow_body)

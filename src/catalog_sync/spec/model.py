@@ -73,6 +73,11 @@ class FieldSpec:
     def is_remote_id(self) -> bool:
         return self.role == "remote_id"
 
+    def as_user_set(self, value: str) -> str:
+        """A remote value as the user set it: one the provider filled in on its own (Royalti's
+        ``TEMP…`` UPCs, the ``placeholder``) is blank, as a pulled sheet shows it."""
+        return "" if self.placeholder and re.search(self.placeholder, value) else value
+
 
 @dataclass(frozen=True)
 class RowRule:
