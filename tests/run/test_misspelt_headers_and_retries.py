@@ -70,9 +70,9 @@ def test_only_failed_with_the_catalog_retries_with_its_corrected_values(tmp_path
             ).exit_code
             == 0
         )
-        rows = [  # E-2 claims the UPC of E-1, which is not in this catalog: a conflict
+        rows = [  # a new UPC on the row whose externalId matched E-1's release: a conflict
             {**BASE, "externalId": "E-0", "title": "Zero", "upc": "000000000000"},
-            {**BASE, "externalId": "E-2", "title": "Two", "upc": "012345678905"},
+            {**BASE, "externalId": "E-1", "title": "Two", "upc": "036000291452"},
         ]
         catalog = write_rows(tmp_path / "catalog.csv", rows)
         report = tmp_path / "r.csv"
@@ -87,7 +87,7 @@ def test_only_failed_with_the_catalog_retries_with_its_corrected_values(tmp_path
         )
         assert stale.exit_code == 4 and "with the values recorded in" in " ".join(stale.stderr.split())
         # corrected in the catalog: the retry takes the catalog's value
-        rows[1]["upc"] = "036000291452"
+        rows[1]["externalId"] = "E-2"  # it was another release
         write_rows(catalog, rows)
         fixed = run_cli(
             [

@@ -5,7 +5,7 @@ Excel opens it in columns; a ``,`` catalog, a workbook or a saved plan keeps ``,
 has an autofilter, frozen header and key columns, the tool's columns set apart, the catalog's number
 and boolean cells as numbers and booleans (key columns always text) and a summary sheet.  Both still
 read back through ``--only failed --from REPORT``: real runs against the Royalti sandbox, where a
-row is in conflict (its UPC belongs to another release) until that release is deleted.
+row is in conflict (its externalId belongs to a release with another UPC) until that release is deleted.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ def _post(sb, body: dict) -> str:
 
 
 def _stray(sb) -> str:
-    """A release holding TAKEN_UPC: a row with that UPC and another externalId is a conflict (nothing
-    of it is sent) until that release is deleted."""
+    """A release with the externalId EXT-2 and another UPC: the row EXT-2 with TAKEN_UPC contradicts
+    it (the UPC is the stronger key), a conflict (nothing of it is sent) until that release is deleted."""
     base = {"type": "Audio", "format": "Single", "releaseDate": "2024-01-05", "displayArtist": "Band"}
-    return _post(sb, {**base, "title": "Stray", "upc": TAKEN_UPC, "externalId": "EXT-STRAY"})
+    return _post(sb, {**base, "title": "Stray", "upc": "036000291452", "externalId": "EXT-2"})
 
 
 def _delete(sb, remote_id: str) -> None:

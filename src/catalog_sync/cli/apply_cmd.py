@@ -133,7 +133,8 @@ class _Progress:
     type=click.Choice(["failed"]),
     default=None,
     help="With --from REPORT: retry only rows whose status was failed, unknown or conflict "
-    "(and rows a stopped run never attempted).",
+    "(and rows a stopped run never attempted); a mirror run's unfinished deletes are carried too "
+    "(they still need --max-deletes).",
 )
 @click.option(
     "--from",

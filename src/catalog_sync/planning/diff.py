@@ -36,12 +36,12 @@ import pyarrow.compute as pc
 from catalog_sync.config.defaults import BLANKS, MODES
 from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.planning.merge_base import Base
-from catalog_sync.planning.model import Change, Plan, RowValues, SheetCells
+from catalog_sync.planning.model import CarriedDeletes, Change, Plan, RowValues, SheetCells
 from catalog_sync.providers.records import RemoteTable
 from catalog_sync.remote.read import LedgerView
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
-from catalog_sync.spec.normalise import arrow_text, normalise_frame
+from catalog_sync.spec.normalise import arrow_text, normalise_frame, normalise_value
 
 __all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan", "canonical_sheet"]
 
@@ -418,12 +418,14 @@ def build_plan(
     catalog: str | None = None,
     base: Base | None = None,
     canonical: pd.DataFrame | None = None,
+    carried: CarriedDeletes | None = None,
 ) -> Plan:
     """Work out the plan for ``sheet`` against ``remote_records`` (see the module docstring).
 
     ``base``: what a pull saw (a pulled workbook's hidden sheet): rows whose record it holds
     are merged three ways, cell by cell (see :func:`_three_way`).  ``canonical``: the sheet's
-    :func:`canonical_sheet`, when the caller made it already (while the remote side was read)."""
+    :func:`canonical_sheet`, when the caller made it already (while the remote side was read).
+    ``carried``: the unfinished deletes of an interrupted mirror run, retried (:func:`_carried_deletes`)."""
     view = ledger_view or LedgerView()
     _check_request(sheet, spec, view, mode, blanks)
     frame = canonical_sheet(sheet, spec) if canonical is None else canonical
@@ -461,6 +463,8 @@ def build_plan(
         )
     if mode == "mirror":
         plan.changes.extend(_mirror_deletes(frame, remote, compared.matched, matcher, spec, base))
+    if carried is not None:
+        plan.changes.extend(_carried_deletes(frame, remote, compared.matched, matcher, spec, carried, plan))
     return plan
 
 
@@ -769,3 +773,73 @@ def _unless_changed_since_pull(change: Change, record: pd.Series, base: Base, sp
             f"removed from the sheet, but changed remotely since the pull at {base.pulled_at} ({shown}); not "
             "deleted: pull again to see it, or delete it there"
         )
+
+
+def _carried_deletes(
+    frame: pd.DataFrame,
+    remote: pd.DataFrame,
+    matched: pd.Series,
+    matcher: _Matcher,
+    spec: ProviderSpec,
+    carried: CarriedDeletes,
+    plan: Plan,
+) -> Iterator[Change]:
+    """The deletes an interrupted mirror run did not finish, planned again under the same rules:
+    never one that a row names (the retried rows, or any row of the catalog given), and one whose
+    record changed since that run planned it is a conflict.  A record already gone is a note."""
+    taken = set(matched.astype(str)) | matcher.claimed | _named_by_rows(frame, remote, spec)
+    taken |= _named_by_values(remote, spec, carried.named)
+    listed = remote.set_index(_RID, drop=False)
+    gone = [rid for rid in carried.records if rid not in listed.index]
+    if gone:
+        plan.notes.append(f"{len(gone)} record(s) {carried.report} left to delete are gone already")
+    for rid, was in carried.records.items():
+        if rid in listed.index:
+            yield _carried_delete(listed.loc[rid], was, spec, carried.report, named=rid in taken)
+
+
+def _named_by_values(remote: pd.DataFrame, spec: ProviderSpec, named: Mapping[str, set[str]]) -> set[str]:
+    """Ids of the remote records whose key holds one of ``named``'s values."""
+    hits: set[str] = set()
+    for key, values in named.items():
+        column = remote[_RID] if key == spec.remote_id else remote.get(key)
+        if column is not None and values:
+            hits |= set(remote[_RID][column.isin(list(values)) & column.ne("")].astype(str))
+    return hits
+
+
+def _carried_delete(
+    record: pd.Series, was: Mapping[str, str], spec: ProviderSpec, report: str, named: bool
+) -> Change:
+    """One unfinished delete of ``report``: a delete again, unless a row names it or it changed since."""
+    rid = str(record[_RID])
+    pulled = {
+        name: normalise_value(value, spec.field(name))
+        for name, value in was.items()
+        if name in spec.field_names
+    }
+    moved = {
+        name: {"old": old, "remote": str(record[name])}
+        for name, old in pulled.items()
+        if name in record.index and str(record[name]) != old
+    }
+    change = Change(
+        row=None,
+        key=f"{spec.remote_id}={rid}",
+        action="delete",
+        remote_id=rid,
+        fingerprint=str(record[_FP]) or None,
+        match=spec.remote_id,
+        values={name: str(record[name]) for name in spec.field_names if name in record.index},
+        reason=f"left undone by the mirror run of {report}",
+    )
+    if named:
+        change.action, change.reason = (
+            "skip",
+            f"{report} left it to delete, but a row of the sheet names it: kept",
+        )
+    elif moved:
+        shown = ", ".join(f"{n} {c['old']!r} → {c['remote']!r}" for n, c in list(moved.items())[:3])
+        change.action, change.remote_changed = "conflict", moved
+        change.reason = f"{report} left it to delete, but it changed since ({shown}); not deleted"
+    return change

@@ -14,7 +14,7 @@ from typing import Any
 from catalog_sync.planning.bulk import collector_paused
 from catalog_sync.planning.diff import build_plan, canonical_sheet
 from catalog_sync.planning.merge_base import BASE_SHEET, read_base, usable_base
-from catalog_sync.planning.model import Plan
+from catalog_sync.planning.model import CarriedDeletes, Plan
 from catalog_sync.planning.recheck import recheck_saved_plan
 from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import records_by_id
@@ -37,6 +37,7 @@ def plan_catalog(
     blanks: str,
     run_id: int,
     catalog: str | None = None,
+    carried: CarriedDeletes | None = None,
 ) -> tuple[Plan, Mapping[str, Any]]:
     """Check the credentials, settle what dead runs left in flight, read the remote side, and
     build the plan.
@@ -67,6 +68,7 @@ def plan_catalog(
             catalog=catalog,
             base=base,
             canonical=canonical.result(),
+            carried=carried,
         )
     if base is not None:
         notes.append(

@@ -27,7 +27,16 @@ if TYPE_CHECKING:
 from catalog_sync.errors import ConfigError, InputError
 from catalog_sync.spec import ProviderSpec
 
-__all__ = ["ACTIONS", "PLAN_FORMAT", "WRITE_ACTIONS", "Change", "Plan", "RowValues", "SheetCells"]
+__all__ = [
+    "ACTIONS",
+    "PLAN_FORMAT",
+    "WRITE_ACTIONS",
+    "CarriedDeletes",
+    "Change",
+    "Plan",
+    "RowValues",
+    "SheetCells",
+]
 
 #: Actions in display order.  ``skip`` is a row the mode leaves alone (with a reason).
 ACTIONS = ("create", "update", "delete", "conflict", "skip", "unchanged")
@@ -158,6 +167,17 @@ class Change:
             conflicts=_cells_of(data.get("conflicts")),
             remote_changed=_cells_of(data.get("remote_changed")),
         )
+
+
+@dataclass
+class CarriedDeletes:
+    """The deletes an interrupted mirror run left unfinished, carried by ``--only failed --from REPORT``."""
+
+    report: str
+    #: remote id → the record's values (field names) as the report recorded them when it was planned
+    records: dict[str, dict[str, str]]
+    #: key field → the values the whole catalog's rows give it (a record they name is never deleted)
+    named: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass

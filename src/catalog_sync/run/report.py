@@ -54,6 +54,7 @@ __all__ = [
     "report_delimiter",
     "report_rows",
     "run_summary",
+    "unfinished_deletes",
     "write_report",
 ]
 
@@ -280,24 +281,65 @@ def catalog_from_report(
     The report's user columns are read like a catalog's header: ``mapping`` (the ``--mapping``
     the catalog was applied with) and case-insensitive field names give the kept columns, the
     others are ignored again (``unknown-column`` warnings) and carried in ``Sheet.ignored``.
-    Row numbers are the original ones (the report's ``row``); rows a mirror run deleted (no row
-    number) are not retried.
+    Row numbers are the original ones (the report's ``row``); the deletes of a mirror run (no
+    row number) are :func:`unfinished_deletes`.
     """
     path = Path(path)
+    frame, originals = _read_results(path)
+    wanted = _not_done(frame) & frame["row"].astype(str).str.strip().ne("")
+    try:
+        numbers = [int(float(r)) for r in frame.loc[wanted, "row"]]
+    except ValueError as exc:
+        raise InputError(f"the report's row column holds a non-number ({exc})", file=str(path)) from exc
+    sheet = _as_sheet(originals.loc[wanted], path, spec, mapping)
+    _renumber(sheet, dict(enumerate(numbers, start=2)))
+    if path.suffix.lower() == ".csv":  # the retry's report is written like this one (``;`` stays ``;``)
+        sheet.delimiter = csv_delimiter(path)
+    if mapping is None:
+        _refuse_lost_keys(sheet, spec, path)
+    return sheet
+
+
+def unfinished_deletes(
+    path: str | Path, spec: ProviderSpec, mapping: Mapping[str, str] | str | Path | None = None
+) -> dict[str, dict[str, str]]:
+    """The records a mirror run planned to delete and did not finish (failed, unknown, or never
+    sent because it stopped): remote id → the record's values as the report recorded them."""
+    path = Path(path)
+    frame, originals = _read_results(path)
+    if "action" not in frame.columns or "remote_id" not in frame.columns:
+        return {}
+    ids = frame["remote_id"].astype(str).str.strip()
+    wanted = _not_done(frame) & frame["action"].astype(str).eq("delete") & ids.ne("")
+    if not wanted.any():
+        return {}
+    sheet = _as_sheet(originals.loc[wanted], path, spec, mapping)
+    values = sheet.data.astype(object).fillna("").astype(str).to_dict("records")
+    return {rid: {str(k): v for k, v in row.items()} for rid, row in zip(ids[wanted], values, strict=True)}
+
+
+def _read_results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The report's rows, and their user columns."""
     frame = read_report(path)
     if "status" not in frame.columns or "row" not in frame.columns:
         raise InputError("not an apply report (needs the columns row and status)", file=str(path))
-    originals = _originals(frame, path)
+    return frame, _originals(frame, path)
+
+
+def _not_done(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose status was failed/unknown/conflict, or that a stopped run never attempted."""
     unsent = frame["status"].eq("skipped")
     if "error_code" in frame.columns:  # rows a stopped run never attempted are retried too
         unsent &= frame["error_code"].astype(str).isin(UNSENT_CODES)
     else:
         unsent &= False
-    wanted = (frame["status"].isin(RETRY_STATUSES) | unsent) & frame["row"].astype(str).str.strip().ne("")
-    try:
-        numbers = [int(float(r)) for r in frame.loc[wanted, "row"]]
-    except ValueError as exc:
-        raise InputError(f"the report's row column holds a non-number ({exc})", file=str(path)) from exc
+    return frame["status"].isin(RETRY_STATUSES) | unsent
+
+
+def _as_sheet(
+    originals: pd.DataFrame, path: Path, spec: ProviderSpec, mapping: Mapping[str, str] | str | Path | None
+) -> Sheet:
+    """The report's user columns of some rows read like a catalog (``mapping`` gives the fields)."""
     header = [str(c) for c in originals.columns]
     lookup = resolve_mapping(mapping, spec.field_names)
     fields = {header_key(f) for f in spec.field_names}
@@ -308,15 +350,15 @@ def catalog_from_report(
             + ("; check the --mapping" if mapping else "; pass the --mapping the catalog was applied with"),
             file=str(path),
         )
-    body = originals.loc[wanted].astype(object).fillna("").astype(str).to_numpy().tolist()
-    grid = Grid(cells=[header, *body], trimmed=True)
-    sheet = build_sheet(grid, path=path, sheet_name=None, mapping=lookup, known_fields=spec.field_names)
+    body = originals.astype(object).fillna("").astype(str).to_numpy().tolist()
+    sheet = build_sheet(
+        Grid(cells=[header, *body], trimmed=True),
+        path=path,
+        sheet_name=None,
+        mapping=lookup,
+        known_fields=spec.field_names,
+    )
     assert sheet is not None  # the header names a field, so the grid is not empty
-    _renumber(sheet, dict(enumerate(numbers, start=2)))
-    if path.suffix.lower() == ".csv":  # the retry's report is written like this one (``;`` stays ``;``)
-        sheet.delimiter = csv_delimiter(path)
-    if mapping is None:
-        _refuse_lost_keys(sheet, spec, path)
     return sheet
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from catalog_sync.errors import InvalidCatalogError
+from catalog_sync.planning.model import CarriedDeletes
 from catalog_sync.problems import Problem
-from catalog_sync.run.report import catalog_from_report
+from catalog_sync.run.report import catalog_from_report, unfinished_deletes
 from catalog_sync.run.requests import ApplyRequest
 from catalog_sync.sheets.loader import load_sheet
 from catalog_sync.sheets.model import Sheet
@@ -31,6 +32,7 @@ class Retry:
     catalog: str
     warnings: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    carried: CarriedDeletes | None = None
 
 
 def retry_source(request: ApplyRequest) -> Retry:
@@ -44,6 +46,7 @@ def retry_source(request: ApplyRequest) -> Retry:
     spec = load_spec(provider)
     mapping = request.read.mapping
     retry = catalog_from_report(request.from_report, spec, mapping)
+    deletes = unfinished_deletes(request.from_report, spec, mapping)
     if not request.source:
         try:
             checked = validate_loaded(retry, spec)
@@ -55,7 +58,10 @@ def retry_source(request: ApplyRequest) -> Retry:
             f"retrying {len(retry.data)} row(s) with the values recorded in {request.from_report}; give the "
             "catalog too (apply CATALOG --only failed --from REPORT) to retry them with its current values"
         )
-        return Retry(retry, spec, str(request.from_report), checked.warnings, [note])
+        carried = _carried(request, deletes, None, spec)
+        return Retry(
+            retry, spec, str(request.from_report), checked.warnings, [note, *_carry_note(carried)], carried
+        )
     catalog, spec = _load_for_retry(request)
     rows, missing = _rows_of(retry, catalog, spec)
     chosen = _subset(catalog, rows)
@@ -68,7 +74,33 @@ def retry_source(request: ApplyRequest) -> Retry:
         notes.append(
             f"{len(missing)} row(s) of the report are no longer in the catalog and are not retried: {shown}"
         )
-    return Retry(chosen, spec, str(request.source), checked.warnings, notes)
+    carried = _carried(request, deletes, catalog, spec)
+    return Retry(
+        chosen, spec, str(request.source), checked.warnings, [*notes, *_carry_note(carried)], carried
+    )
+
+
+def _carried(
+    request: ApplyRequest, deletes: dict[str, dict[str, str]], catalog: Sheet | None, spec: ProviderSpec
+) -> CarriedDeletes | None:
+    """The report's unfinished deletes, with the key values the whole catalog names (when given)."""
+    if not deletes:
+        return None
+    named: dict[str, set[str]] = {}
+    if catalog is not None:
+        keys = [k for k in spec.keys if k in catalog.data.columns]
+        canonical = normalise_frame(catalog.data[keys].astype(object).fillna(""), spec)
+        named = {key: set(canonical[key][canonical[key].ne("")].astype(str)) for key in keys}
+    return CarriedDeletes(str(request.from_report), deletes, named)
+
+
+def _carry_note(carried: CarriedDeletes | None) -> list[str]:
+    if carried is None:
+        return []
+    return [
+        f"carrying {len(carried.records)} delete(s) the mirror run of {carried.report} left undone "
+        "(each needs --max-deletes; one a row names, or changed since, is not deleted)"
+    ]
 
 
 def _load_for_retry(request: ApplyRequest) -> tuple[Sheet, ProviderSpec]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from catalog_sync.errors import ConfigError
-from catalog_sync.planning.model import Plan, is_plan_file
+from catalog_sync.planning.model import CarriedDeletes, Plan, is_plan_file
 from catalog_sync.problems import Problem
 from catalog_sync.run.requests import ApplyRequest
 from catalog_sync.run.retry import retry_source
@@ -27,6 +27,8 @@ class Source:
     catalog: str
     warnings: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: a retry of an interrupted mirror run: the deletes it did not finish
+    carried: CarriedDeletes | None = None
 
 
 def read_source(request: ApplyRequest) -> Source:
@@ -36,7 +38,9 @@ def read_source(request: ApplyRequest) -> Source:
         raise ConfigError("--mode mirror cannot be used with --only failed (it would delete the other rows)")
     if request.from_report:
         retry = retry_source(request)
-        return Source(None, retry.sheet, retry.spec, retry.catalog, retry.warnings, retry.notes)
+        return Source(
+            None, retry.sheet, retry.spec, retry.catalog, retry.warnings, retry.notes, retry.carried
+        )
     if not request.source:
         raise ConfigError("give a CATALOG or PLAN.json (or --only failed --from REPORT)")
     if is_plan_file(request.source):

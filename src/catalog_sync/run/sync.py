@@ -174,6 +174,7 @@ def _plan(request: ApplyRequest, source: Source, run: Run) -> tuple[Plan, Mappin
             blanks=request.blanks,
             run_id=run.id,
             catalog=source.catalog,
+            carried=source.carried,
         )
     plan.notes[:0] = source.notes
     return plan, current
