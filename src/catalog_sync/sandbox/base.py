@@ -194,6 +194,12 @@ class Emulator:
         """The provider-shaped answer for an HTTP-level error (404, 405, 429, 500, 503, 400)."""
         raise NotImplementedError
 
+    def refused_body(self, resp: Response) -> bool:
+        """Whether ``resp`` refuses a request for breaking the provider's contract (a body its
+        OpenAPI document or validation rules forbid): counted in the stats' ``refused``, so a
+        test can assert that a client never sends one."""
+        return resp.status in (400, 422)
+
     def state(self) -> dict[str, Any]:
         """What ``GET /_sandbox/state`` shows (no secrets)."""
         return self.store.dump()

@@ -63,6 +63,7 @@ class Stats:
             self._requests: Counter[str] = Counter()
             self._writes: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
+            self._refused: Counter[str] = Counter()
 
     def request(self, key: str) -> None:
         with self._lock:
@@ -76,6 +77,10 @@ class Stats:
         with self._lock:
             self._faults[name] += 1
 
+    def refused(self, key: str) -> None:
+        with self._lock:
+            self._refused[key] += 1
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -84,6 +89,7 @@ class Stats:
                 "writes_applied": sum(self._writes.values()),
                 "writes": dict(sorted(self._writes.items())),
                 "faults": dict(sorted(self._faults.items())),
+                "refused": dict(sorted(self._refused.items())),
             }
 
 
@@ -259,6 +265,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         resp = self._process(req, route, allowed)
         if resp.applied:
             srv.stats.write(key)
+        if route is not None and emulator.refused_body(resp):
+            srv.stats.refused(key)
         if d.lost_answer is not None and cfg.loses_answer_of(req.method):
             srv.stats.fault("lost_answer")
             if d.lost_answer == "502":

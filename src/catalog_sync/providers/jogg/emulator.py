@@ -230,6 +230,9 @@ class JoggEmulator(Emulator):
             {"Retry-After": str(max(1, math.ceil(wait))), "X-RateLimit-Remaining": "0"},
         )
 
+    def refused_body(self, resp: Response) -> bool:
+        return isinstance(resp.payload, dict) and resp.payload.get("code") == 40000
+
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         if status == 429:

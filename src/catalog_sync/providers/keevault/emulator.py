@@ -185,6 +185,9 @@ class KeevaultEmulator(Emulator):
         code, message, status = KEY_CODES[state]
         return self.answer(code, message, status=status)
 
+    def refused_body(self, resp: Response) -> bool:
+        return isinstance(resp.payload, dict) and resp.payload.get("code") in (651, 751)
+
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         text = LARAVEL_ERRORS.get(status, message)
