@@ -9,7 +9,7 @@ BENCH_VENV ?= .venv-bench
 BENCH_STAMP = $(BENCH_VENV)/.installed
 BENCH_ARGS ?=
 
-.PHONY: install demo test lint type docs check bench clean libreoffice
+.PHONY: install demo test lint type docs check bench soak clean libreoffice
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -51,6 +51,12 @@ docs: install
 
 # What CI runs (.ci/run): lint, format, strict types, the docs and the whole suite.
 check: lint type docs test
+
+# The simulation harness for long, with fresh seeds (tests/support/soak.py); prints the seed of any
+# failure.  `make soak SOAK_ARGS="--rounds 20 --examples 50 --steps 80"`.
+SOAK_ARGS ?=
+soak: install
+	$(BIN)/python -m tests.support.soak $(SOAK_ARGS)
 
 # `make bench BENCH_ARGS="--quick"` or BENCH_ARGS="--only validate --rows 100000" for fast iterations.
 bench: $(BENCH_STAMP)

@@ -14,8 +14,8 @@ from tests.support.simulation import simulation_for
 
 SOAK = "CATALOG_SYNC_SOAK_EXAMPLES" in os.environ
 SETTINGS = settings(
-    max_examples=int(os.environ.get("CATALOG_SYNC_SOAK_EXAMPLES", "4")),
-    stateful_step_count=int(os.environ.get("CATALOG_SYNC_SOAK_STEPS", "25")),
+    max_examples=int(os.environ.get("CATALOG_SYNC_SOAK_EXAMPLES", "10")),
+    stateful_step_count=int(os.environ.get("CATALOG_SYNC_SOAK_STEPS", "30")),
     derandomize=not SOAK,
     deadline=None,
     database=None,

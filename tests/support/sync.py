@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -169,9 +170,12 @@ def match_key(provider: str, record: dict[str, str]) -> str:
     return ""
 
 
+_spec = functools.cache(load_spec)  # a spec never changes; reading its YAML per record is slow
+
+
 def sheet_terms(provider: str, raw: dict) -> dict[str, str]:
     """A sandbox product in sheet terms (normalised), for comparing with the catalog."""
-    spec = load_spec(provider)
+    spec = _spec(provider)
     out = {}
     for f in spec.fields:
         value = raw.get(f.name)

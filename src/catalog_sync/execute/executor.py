@@ -193,6 +193,9 @@ class _Recorder:
     def mark_unknown(self, *args: Any, **kwargs: Any) -> None:
         self._call(self._ledger.mark_unknown, *args, **kwargs)
 
+    def mark_unsure(self, *args: Any, **kwargs: Any) -> None:
+        self._call(self._ledger.mark_unsure, *args, **kwargs)
+
     def resolve_unknown(self, provider: str, base_url: str, key_value: str) -> int:
         return int(self._call(self._ledger.resolve_unknown, provider, base_url, key_value) or 0)
 
@@ -342,7 +345,8 @@ class _Executor:
             try:
                 result = self.gate.update(change, self.current.get(rid))
             except UnknownOutcomeError as exc:
-                if not self.provider.can_lookup:
+                if not self.provider.can_lookup:  # the ledger stands in: it no longer knows these fields
+                    self.ledger.mark_unsure(self.name, self.base, rid, list(fields))
                     self.ledger.end_intent(intent, "unknown-recorded")  # the next plan sends it again
                     return RowOutcome(
                         change,

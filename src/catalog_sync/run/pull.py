@@ -29,7 +29,7 @@ from catalog_sync.sheets.write.pulled import Pulled
 from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output
 from catalog_sync.sheets.write.text_table import write_csv
 from catalog_sync.spec import ProviderSpec
-from catalog_sync.state import public_base_url
+from catalog_sync.state import UNSURE, public_base_url
 
 __all__ = ["BASE_SHEET", "FORMATS", "PullOutcome", "PullRequest", "Pulled", "run_pull"]
 
@@ -93,7 +93,8 @@ def _sheet(spec: ProviderSpec, records: Sequence[Any], base_url: str) -> Pulled:
 def _cell(spec: ProviderSpec, name: str, value: Any) -> str:
     """A record's value as the sheet shows it: a value the provider filled in on its own (Royalti's
     ``TEMP…`` UPCs, the field's ``placeholder``) is left blank, as the user never set it."""
-    return spec.field(name).as_user_set("" if value is None else str(value))
+    text = "" if value is None else str(value)
+    return "" if text == UNSURE else spec.field(name).as_user_set(text)
 
 
 def _write(pulled: Pulled, out: Path, sheet: str) -> None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 from catalog_sync.config.credentials import public_base_url
 from catalog_sync.config.defaults import DEFAULT_STATE
 from catalog_sync.state.lock import StateLock
-from catalog_sync.state.model import Intent, LedgerRecord, Unknown, fields_fingerprint
+from catalog_sync.state.model import UNSURE, Intent, LedgerRecord, Unknown, fields_fingerprint
 from catalog_sync.state.records import RecordStore
 from catalog_sync.state.runs import RunStore
 from catalog_sync.state.schema import APPLICATION_ID, SCHEMA_VERSION
@@ -43,6 +43,7 @@ __all__ = [
     "APPLICATION_ID",
     "DEFAULT_STATE",
     "SCHEMA_VERSION",
+    "UNSURE",
     "Intent",
     "Ledger",
     "LedgerRecord",

@@ -12,6 +12,12 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
+#: A field whose value the ledger cannot vouch for: an update of it was sent to a provider that
+#: cannot be read (JoggAI) and its answer was lost, or its run died.  No sheet cell can hold it
+#: (control characters are refused), so the next plan sends the sheet's value again.
+UNSURE = "\x1f(not known: the answer to an update was lost)"
+
+
 def fields_fingerprint(fields: dict[str, str]) -> str:
     """sha256 of the canonical JSON of sheet-term fields (JoggAI's fingerprint, from the ledger)."""
     data = json.dumps(

@@ -6,7 +6,7 @@ import json
 
 from catalog_sync.config.credentials import public_base_url
 from catalog_sync.state.database import Database
-from catalog_sync.state.model import Intent, LedgerRecord, Unknown, _now, fields_fingerprint
+from catalog_sync.state.model import UNSURE, Intent, LedgerRecord, Unknown, _now, fields_fingerprint
 
 
 class RecordStore(Database):
@@ -117,6 +117,12 @@ class RecordStore(Database):
             (provider, base, remote_id, json.dumps(merged, ensure_ascii=False), fp, _now()),
         )
         return LedgerRecord(remote_id, merged, fp)
+
+    def mark_unsure(self, provider: str, base_url: str, remote_id: str, names: list[str]) -> None:
+        """An update of ``names`` whose outcome is not known, where the ledger stands in for the
+        provider (it cannot be read): those fields are :data:`UNSURE`, so the next plan sends the
+        sheet's values again instead of trusting what was known before."""
+        self.remember(provider, base_url, remote_id, dict.fromkeys(names, UNSURE))
 
     def forget(self, provider: str, base_url: str, remote_id: str) -> None:
         self._write(
