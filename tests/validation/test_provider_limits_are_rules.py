@@ -324,3 +324,17 @@ def test_a_limit_counts_the_value_as_sent_in_nfc(make_sheet) -> None:
     assert (problem.cell, problem.code) == ("C2", "too-long")
     assert "12 characters long as sent (in Unicode NFC; the cell shows 6)" in problem.message
     assert validate_sheet(make_sheet([{**row, "language": "\u0958" * 5}]), ROYALTI).flatten() == []
+
+
+@pytest.mark.parametrize("day", ["0000-01-01", "0000-02-29"])
+def test_year_zero_is_no_date(make_sheet, day: str) -> None:
+    """The form and the calendar hold, but the OpenAPI date format (as jsonschema checks it) starts at year 1."""
+    report = validate_sheet(make_sheet([{"title": "T", "externalId": "E1", "releaseDate": day}]), ROYALTI)
+    assert report.flatten() == [(2, "C2", "bad-format")]
+    assert not _FORMAT_CHECKER_DATES.conforms(day, "date")
+    assert validate_sheet(
+        make_sheet([{"title": "T", "externalId": "E1", "releaseDate": "0001-01-01"}]), ROYALTI
+    ).valid
+
+
+_FORMAT_CHECKER_DATES = FormatChecker(["date"])
