@@ -7,10 +7,10 @@ without it (C2:C4 merged showing ``Shirts``: rows 3–4 hold no label).
 
 Guessing what such a cell means is wrong for a write tool (is the value meant for every row, or only
 the first?), so catalog-sync does not read it as the top-left value: ``validate`` warns
-``merged-cells`` naming the range, and ``plan``/``apply`` refuse the catalog until it is unmerged and
-filled (``validation.gate``).  Ranges come from calamine for xlsx and xls (``merged_cell_ranges``) and
-from ``content.xml`` for ods (``table:number-rows-spanned`` / ``number-columns-spanned``), as
-(first row, first column, last row, last column), 0-based from A1.
+``merged-cells`` naming the range, and ``plan``, ``apply`` and ``videos`` refuse the sheet until it is
+unmerged and filled (``validation.gate``).  Ranges come from calamine for xlsx and xls
+(``merged_cell_ranges``) and from ``content.xml`` for ods (``table:number-rows-spanned`` /
+``number-columns-spanned``), as (first row, first column, last row, last column), 0-based from A1.
 """
 
 from __future__ import annotations

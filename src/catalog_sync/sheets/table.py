@@ -351,7 +351,7 @@ def _hides_data(merge: tuple[int, int, int, int], data: list[int], kept: dict[in
 
 def _note_merged(ctx: _Context, grid: Grid, numbers: list[int], kept: dict[int, str]) -> None:
     """A ``merged-cells`` warning for each merged range over the data: its cells in a kept column of a
-    data row show the first cell's value but hold nothing (:mod:`.merged`; plan and apply refuse it)."""
+    data row show the first cell's value but hold nothing (:mod:`.merged`; runs refuse it)."""
     data = [n - grid.first_row for n in numbers]  # sorted grid indices of the data rows
     for merge in grid.merged:
         r1, c1, _r2, c2 = merge

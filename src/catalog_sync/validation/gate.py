@@ -100,7 +100,7 @@ REFUSED_BY_RUNS = {
     "no-key": "plan and apply refuse it, since a later run could not find what it created and would create it again",
     # the covered cells read blank though the user sees a value: --blanks clear would clear it, a new
     # row would lack it; a write tool does not guess what the merge means
-    "merged-cells": "plan and apply refuse it: the covered cells would be sent as empty",
+    "merged-cells": "plan, apply and videos refuse it: the covered cells would be sent as empty",
 }
 
 
