@@ -15,6 +15,9 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pyarrow.compute as pc
+
+from catalog_sync.spec.normalise import arrow_text
 
 __all__ = ["FORMULA_TRIGGERS", "PLAIN_NUMBER", "neutralise", "restore", "restore_column"]
 
@@ -41,9 +44,10 @@ def restore(value: str) -> str:
 
 def restore_column(values: pd.Series) -> pd.Series:
     """:func:`restore` over a column of text; only the cells starting with ``'`` are looked at."""
-    quoted = values.str.startswith("'").fillna(False).to_numpy(dtype=bool)
-    if not quoted.any():
+    starts = pc.fill_null(pc.starts_with(arrow_text(values), "'"), False)
+    if not pc.any(starts).as_py():  # one Arrow pass: most columns hold no guard
         return values
+    quoted = starts.to_numpy(zero_copy_only=False)
     values = values.copy()
     values[quoted] = [restore(v) for v in values[quoted]]
     return values
