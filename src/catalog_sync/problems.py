@@ -38,6 +38,8 @@ CODES: dict[str, str] = {
     "mapping-unused": "a --mapping entry names a header the sheet does not have (a typo?)",
     "format-mismatch": "the file's content is not what its extension says; it was read by its content",
     "control-character": "a cell holds an invisible control character (NUL, ESC, _x0000_ in an xlsx, …)",
+    "merged-cells": "a merged range over the data: its other cells show the first cell's value but hold nothing (validate warns, plan, apply and videos refuse it)",
+    "cannot-clear": "an empty cell under --blanks clear would clear a field the provider's API cannot clear (plan and apply refuse it)",
     "unknown-product": "a video sheet row names a product (url or name) the state database does not know",
 }
 

@@ -21,6 +21,7 @@ from tests.support.sync import (
     KEYS,
     env_for,
     fresh_catalog,
+    read_rows,
     run_cli,
     sandbox,
     write_requests,
@@ -150,3 +151,47 @@ def test_the_pulled_workbook_has_the_templates_header_notes_dropdowns_and_frozen
     lists = {str(dv.sqref).split(":")[0][:1]: dv.formula1 for dv in ws.data_validations.dataValidation}
     assert any("Single" in f for f in lists.values())  # format's enumeration
     assert ws["B2"].data_type == "s" and ws["B2"].number_format == "@"
+
+
+# ------------------------------------------------ formula-looking values in a pulled CSV (issue 17 item 11)
+#: What the provider holds; the pulled CSV guards the first three as reports do, never the last two.
+FORMULA_LIKE = {
+    "=SUM(1)": "'=SUM(1)",
+    "-5 off": "'-5 off",
+    "'=already quoted": "''=already quoted",  # a value that really starts with ' keeps it
+    "'hello": "'hello",  # not formula-looking: no guard, and its own ' stays
+    "-42": "-42",  # a plain number runs as nothing
+}
+
+
+def _seed_descriptions(sb, tmp_path: Path) -> None:
+    """Keevault products holding FORMULA_LIKE's values, created with the client (no sheet in between)."""
+    from catalog_sync.providers import get_provider
+
+    client = get_provider("keevault").from_env(base_url=sb.url, env=env_for(sb, "keevault", tmp_path))
+    base = {"source": "internal", "require_non_expired": "1", "status": "active"}
+    for i, text in enumerate(FORMULA_LIKE, 1):
+        client.create({**base, "name": f"Product {i}", "description": text, "external_reference": f"R{i}"})
+    client.close()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_formula_looking_values_are_guarded_in_a_pulled_csv_and_plan_nothing_read_back(suffix, tmp_path):
+    state = str(tmp_path / "state.db")
+    with sandbox("keevault") as sb:
+        _seed_descriptions(sb, tmp_path)
+        env = env_for(sb, "keevault", tmp_path)
+        out = tmp_path / f"pulled{suffix}"
+        assert _pull(["-p", "keevault", "-o", str(out), "--state", state], env).exit_code == 0
+        if suffix == ".csv":
+            descriptions = [row["description"] for row in read_rows(out)]
+            assert sorted(descriptions) == sorted(FORMULA_LIKE.values())
+        else:  # a workbook's text cells never run: the values as they are, no guard
+            book = CalamineWorkbook.from_path(str(out))
+            rows = book.get_sheet_by_name("Products").to_python()
+            column = rows[0].index("description")
+            assert sorted(r[column] for r in rows[1:]) == sorted(FORMULA_LIKE)
+        writes = write_requests(sb)
+        plan = _plan_is_empty(out, "keevault", state, env)
+        assert plan["summary"]["unchanged"] == len(FORMULA_LIKE)
+        assert write_requests(sb) == writes

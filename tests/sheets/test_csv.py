@@ -151,3 +151,31 @@ def test_wrong_explicit_delimiter_gets_a_hint(tmp_path):
 
 def test_header_row_is_recorded(tmp_path):
     assert load_sheet(write(tmp_path, b"\n\na,b\n1,2\n")).header_row == 3
+
+
+# ---------------------------------------------- the formula guard of pulled CSVs and reports (issue 17 item 11)
+GUARDED = {"'=SUM(1)": "=SUM(1)", "'-5 off": "-5 off", "''=x": "'=x", "'hello": "'hello", "'-42": "'-42"}
+
+
+@pytest.mark.parametrize("ragged", [False, True], ids=["columnar", "row-by-row"])
+def test_a_csv_cell_loses_the_formula_guard_and_nothing_else(tmp_path: Path, ragged: bool) -> None:
+    """``'`` before formula-like text is the guard catalog-sync writes; any other ``'`` is the user's."""
+    lines = ["title,notes"] + [f"{cell},{cell}" for cell in GUARDED]
+    if ragged:  # a row wider than the header: read row by row, not by pyarrow
+        lines.append("T,N,extra")
+    sheet = load_sheet(write(tmp_path, "\n".join(lines).encode()), known_fields=["title"])
+    titles = sheet.data["title"].tolist()[: len(GUARDED)]
+    assert titles == list(GUARDED.values())
+    assert sheet.ignored is not None and sheet.ignored["notes"].tolist()[: len(GUARDED)] == list(
+        GUARDED.values()
+    )
+
+
+def test_a_workbook_keeps_every_apostrophe(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["title"])
+    wb.active.append(["'=SUM(1)"])
+    wb.save(tmp_path / "typed.xlsx")
+    assert load_sheet(tmp_path / "typed.xlsx").data["title"].tolist() == ["'=SUM(1)"]

@@ -314,3 +314,27 @@ def schema_path_has_uri_format(schema: dict, name: str) -> bool:
     if isinstance(schema, list):
         return any(schema_path_has_uri_format(v, name) for v in schema)
     return False
+
+
+# ---------------------------------------------- limits count what is sent (issue 17 item 10, found by hypothesis)
+def test_a_limit_counts_the_value_as_sent_in_nfc(make_sheet) -> None:
+    """U+0958 (क़) is one character in the cell and two in NFC, the form every value is sent in."""
+    row = {"title": "T", "externalId": "E1", "language": "\u0958" * 6}
+    (problem,) = validate_sheet(make_sheet([row]), ROYALTI).problems
+    assert (problem.cell, problem.code) == ("C2", "too-long")
+    assert "12 characters long as sent (in Unicode NFC; the cell shows 6)" in problem.message
+    assert validate_sheet(make_sheet([{**row, "language": "\u0958" * 5}]), ROYALTI).flatten() == []
+
+
+@pytest.mark.parametrize("day", ["0000-01-01", "0000-02-29"])
+def test_year_zero_is_no_date(make_sheet, day: str) -> None:
+    """The form and the calendar hold, but the OpenAPI date format (as jsonschema checks it) starts at year 1."""
+    report = validate_sheet(make_sheet([{"title": "T", "externalId": "E1", "releaseDate": day}]), ROYALTI)
+    assert report.flatten() == [(2, "C2", "bad-format")]
+    assert not _FORMAT_CHECKER_DATES.conforms(day, "date")
+    assert validate_sheet(
+        make_sheet([{"title": "T", "externalId": "E1", "releaseDate": "0001-01-01"}]), ROYALTI
+    ).valid
+
+
+_FORMAT_CHECKER_DATES = FormatChecker(["date"])

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from catalog_sync.errors import ConfigError, InputError
-from catalog_sync.sheets.write.report import neutralise, read_report, restore, write_table
+from catalog_sync.sheets.guard import neutralise, restore
+from catalog_sync.sheets.write.report import read_report, write_table
 
 COLUMNS = ["row", "upc", "title", "price", "status", "remote_id"]
 ROWS = [

@@ -167,3 +167,25 @@ def test_options_read_every_page_as_each_list_pages(tmp_path: Path) -> None:
         assert len(voices.items) == 3 and voices.pages == 2
         music = list_options(client, "music", page_size=2)  # pagination.total_pages
         assert len(music.items) == 3 and music.pages == 2
+
+
+def test_a_merged_video_setting_is_refused_before_any_video_is_paid_for(tmp_path: Path) -> None:
+    """Two rows under a merged caption (issue 17 item 11): the second would be made without it."""
+    with jogg() as sb:
+        products = make_products(sb, 2)
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(COLUMNS)
+        for product in products:
+            ws.append([video_row(product_id=product)[c] or None for c in COLUMNS])
+        caption = COLUMNS.index("caption")
+        ws.cell(3, caption + 1).value = None
+        letter = openpyxl.utils.get_column_letter(caption + 1)
+        ws.merge_cells(f"{letter}2:{letter}3")
+        wb.save(tmp_path / "videos.xlsx")
+        refused = run(
+            ["videos", str(tmp_path / "videos.xlsx"), "--yes", "--state", str(tmp_path / "s.db")], env_for(sb)
+        )
+        assert refused.exit_code == 3, refused.output
+        assert f"{letter}2:{letter}3 is merged" in refused.output
+        assert creates(sb) == 0

@@ -49,7 +49,7 @@ CONFIG_KEY_DOCS: dict[str, dict[str, str]] = {
         "mapping": "A mapping of your headers onto the provider's fields (`--mapping`).",
         "mode": "What the run may do (`--mode`): mirror also deletes remote records no row matches.",
         "blanks": "What an empty cell means (`--blanks`): `keep` changes nothing, `clear` clears "
-        "the remote field (never a key column).",
+        "the remote field (never a key column; a field the provider's API cannot clear is refused, exit 3).",
         "max_deletes": "A plan deleting more records than this stops the job (exit 6) before "
         "anything is sent (`--max-deletes`).",
         "max_failures": "Stop after this many failed rows (exit 6); the rest are reported "

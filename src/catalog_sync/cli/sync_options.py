@@ -74,7 +74,8 @@ def sync_options(f: F) -> F:
             default="keep",
             show_default=True,
             help="keep: an empty cell changes nothing; clear: an empty cell clears the remote field "
-            "(except key columns, which a blank never clears).",
+            "(except key columns, which a blank never clears; a field the provider's API cannot clear "
+            "is refused before anything is sent, exit 3).",
         ),
         click.option(
             "--mode",

@@ -15,7 +15,8 @@ Rules (docs/contract.md, "Sheets" and "Round trips"):
 * a remote id that is not among the provider's records is a ``conflict`` (deleted remotely?);
   for JoggAI (nothing to list) an unknown ``product_id`` is adopted and updated;
 * ``--blanks keep``: an empty cell changes nothing; ``clear``: it clears the remote field (not
-  in key columns: a blank key cell never removes the remote record's key);
+  in key columns: a blank key cell never removes the remote record's key); a field the provider
+  cannot clear (``clearable: false``) makes the plan refuse, naming the cells (``cannot-clear``);
 * only columns present in the sheet are compared: an absent column never means "clear";
 * a field the provider cannot update (JoggAI ``url``) is never sent in an update; a changed
   value is reported on the row (``skip`` when nothing else changed), never claimed as done;
@@ -35,6 +36,7 @@ import pyarrow.compute as pc
 
 from catalog_sync.config.defaults import BLANKS, MODES
 from catalog_sync.errors import ConfigError, InvalidCatalogError
+from catalog_sync.planning.clearing import refuse_uncleared
 from catalog_sync.planning.merge_base import Base
 from catalog_sync.planning.model import CarriedDeletes, Change, Plan, RowValues, SheetCells
 from catalog_sync.providers.records import RemoteTable
@@ -454,6 +456,8 @@ def build_plan(
     )
     rows = _RowFacts.gather(sheet, frame, remote, matcher, compared, merge, spec)
     plan.changes.extend(rows.changes(mode))
+    if blanks == "clear":  # only then does an empty cell clear: a field the API cannot clear is refused
+        refuse_uncleared(plan.changes, spec, sheet)
     keyless = [c.row for c in plan.changes if c.action == "create" and c.row in rows.keyless]
     if keyless:
         keys = ", ".join(k for k in spec.keys if k != spec.remote_id)

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from catalog_sync.planning.bulk import collector_paused
+from catalog_sync.planning.clearing import refuse_uncleared
 from catalog_sync.planning.diff import build_plan, canonical_sheet
 from catalog_sync.planning.merge_base import BASE_SHEET, read_base, usable_base
 from catalog_sync.planning.model import CarriedDeletes, Plan
@@ -111,6 +112,8 @@ def recheck_plan(
     Like :func:`plan_catalog`, it checks the credentials and settles what dead runs left in flight
     first.  Returns the plan and remote id → current remote record.
     """
+    if saved.blanks == "clear":  # a plan saved before fields were known not clearable: refused here too
+        refuse_uncleared(saved.changes, provider.spec)
     provider.check_access()  # a refused key says so before anything is compared or sent
     notes = settle_open_intents(provider, ledger, run_id=run_id)
     current = recheck_saved_plan(saved, provider, ledger)

@@ -3,7 +3,9 @@
 The sheet has exactly the columns ``apply`` takes, in template order, the provider's own id
 column filled so every row matches its record, every cell stored as text (leading zeros, long
 ids, ``NA``, ``=SUM(A1)`` and ISO dates stay as they are), a frozen bold header, the template's
-dropdowns and header notes.  A workbook (xlsx, ods) also carries the hidden sheet
+dropdowns and header notes.  A CSV has no text cells: a value a spreadsheet would run as a
+formula (``=SUM(1)``, ``-5 off``, ``@x``) gets the reports' ``'`` guard (``sheets.guard``), which
+the CSV reader takes off again, so the pulled CSV read back unchanged plans nothing.  A workbook (xlsx, ods) also carries the hidden sheet
 ``_catalog_sync`` with the *base*: the provider, the base URL (never a credential), the time
 of the pull, and each record's remote id with the values as pulled, for a three-way merge.
 """
@@ -23,6 +25,7 @@ from catalog_sync.planning.merge_base import BASE_FORMAT, BASE_SHEET
 from catalog_sync.remote.read import read_remote
 from catalog_sync.run.lifecycle import open_run
 from catalog_sync.run.target import Target, run_inputs
+from catalog_sync.sheets.guard import neutralise
 from catalog_sync.sheets.write import pulled_ods as ods
 from catalog_sync.sheets.write import pulled_xlsx as xlsx
 from catalog_sync.sheets.write.pulled import Pulled
@@ -102,8 +105,9 @@ def _write(pulled: Pulled, out: Path, sheet: str) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_target(out) as temp:
             suffix = out.suffix.lower()
-            if suffix == ".csv":
-                write_csv(pd.DataFrame(pulled.rows, columns=pulled.columns, dtype=object), temp)
+            if suffix == ".csv":  # guarded as reports are: a spreadsheet opening it runs no formula
+                guarded = [[neutralise(value) for value in row] for row in pulled.rows]
+                write_csv(pd.DataFrame(guarded, columns=pulled.columns, dtype=object), temp)
             elif suffix == ".xlsx":
                 xlsx.write(pulled, temp, sheet, BASE_SHEET)
             else:

@@ -14,6 +14,7 @@ from catalog_sync.problems import Problem
 from catalog_sync.sheets.columnar import build_columnar_sheet, read_csv_table
 from catalog_sync.sheets.csv_reader import CANDIDATES, delimiter_name, read_csv_rows, sniff_csv
 from catalog_sync.sheets.detect import detect_format
+from catalog_sync.sheets.guard import restore_column
 from catalog_sync.sheets.mapping import resolve_mapping
 from catalog_sync.sheets.memory import check_memory_budget
 from catalog_sync.sheets.model import Sheet
@@ -50,7 +51,7 @@ def load_sheet(
         if result is None:
             raise InputError("the file is empty", file=str(path))
         _hint_delimiter(result)
-        return result
+        return _unguarded(result)
     book = read_workbook(path, detected.format, sheet)
     book.grid.problems[:0] = list(detected.problems)
     result = build_sheet(
@@ -101,6 +102,19 @@ def _load_csv(
         encoding=parsed.encoding,
         delimiter=parsed.delimiter,
     )
+
+
+def _unguarded(sheet: Sheet) -> Sheet:
+    """A CSV's cells without the formula guard catalog-sync writes into pulled sheets and reports
+    (``'=SUM(1)`` is ``=SUM(1)``; :mod:`.guard`): a pulled CSV read back unchanged plans nothing.
+    Workbooks keep their text as it is: their text cells never run, and a ``'`` there is the user's."""
+    for frame in [f for f in (sheet.data, sheet.ignored) if f is not None]:
+        for name in list(frame.columns):
+            column = frame[name]
+            restored = restore_column(column)
+            if restored is not column:  # most columns hold no guard: left untouched
+                frame[name] = restored
+    return sheet
 
 
 def _hint_delimiter(sheet: Sheet) -> None:

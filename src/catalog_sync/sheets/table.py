@@ -9,11 +9,13 @@ Shared by the CSV and workbook readers so both behave the same way:
   ignoring case and spacing; each kept column's own header text is kept (``source_headers``), and
   columns read but not kept keep their values (``ignored``) so reports can give them back;
 * structural trouble becomes :class:`Problem` records, never an exception: ``empty-header``,
-  ``duplicate-column``, ``unknown-column``, ``ragged-row``, ``cell-too-large``, ``empty-catalog``, ``header-row``.
+  ``duplicate-column``, ``unknown-column``, ``ragged-row``, ``cell-too-large``, ``empty-catalog``, ``header-row``,
+  ``merged-cells`` (a merged range over the data: a warning that plan and apply refuse).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ import pandas as pd
 
 from catalog_sync.problems import Problem, Severity
 from catalog_sync.sheets import limits
+from catalog_sync.sheets.merged import UNMERGE, covered_text, range_name
 from catalog_sync.sheets.model import Sheet, column_letter
 
 
@@ -88,6 +91,8 @@ class Grid:
     trimmed: bool = False  # workbooks: cells are already trimmed
     problems: list[Problem] = field(default_factory=list)
     valueless: list[tuple[int, int, str]] = field(default_factory=list)  # formulas without a saved result
+    #: merged ranges (first row, first column, last row, last column; 0-based from A1): workbooks
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -241,6 +246,7 @@ def build_sheet(
         known,
     )
     _note_valueless(ctx, grid, top, dict(zip(keep, names, strict=True)))
+    _note_merged(ctx, grid, numbers, dict(zip(keep, names, strict=True)))
     index = pd.Index(numbers, dtype="int64")
     every = keep == list(range(len(header)))
     data = _text_frame(rows, keep, names, index, every)
@@ -333,6 +339,40 @@ def _note_valueless(ctx: _Context, grid: Grid, top: int, kept: dict[int, str]) -
                 column=kept[j],
                 value="",
             )
+
+
+def _hides_data(merge: tuple[int, int, int, int], data: list[int], kept: dict[int, str]) -> list[int]:
+    """The data rows (grid indices) where ``merge`` covers a kept cell other than its first."""
+    r1, c1, r2, c2 = merge
+    rows = data[bisect.bisect_left(data, r1) : bisect.bisect_right(data, r2)]
+    columns = [j for j in range(c1, c2 + 1) if j in kept]
+    return [r for r in rows if any((r, j) != (r1, c1) for j in columns)]
+
+
+def _note_merged(ctx: _Context, grid: Grid, numbers: list[int], kept: dict[int, str]) -> None:
+    """A ``merged-cells`` warning for each merged range over the data: its cells in a kept column of a
+    data row show the first cell's value but hold nothing (:mod:`.merged`; runs refuse it)."""
+    data = [n - grid.first_row for n in numbers]  # sorted grid indices of the data rows
+    for merge in grid.merged:
+        r1, c1, _r2, c2 = merge
+        value = grid.cells[r1][c1] if r1 < len(grid.cells) and c1 < len(grid.cells[r1]) else ""
+        hidden = _hides_data(merge, data, kept) if value else []
+        if not hidden:  # an empty merged range shows nothing: reading it blank is what the user sees
+            continue
+        covered, several = covered_text(merge, hidden[0])
+        first = f"{column_letter(c1)}{grid.first_row + r1}"
+        columns = [kept[j] for j in range(c1, c2 + 1) if j in kept]
+        ctx.add(
+            "merged-cells",
+            f"{range_name(merge)} is merged: {covered} {'show' if several else 'shows'} {_preview(value, 40)!r} but "
+            f"{'hold' if several else 'holds'} nothing (a merged range keeps its value in {first} only); {UNMERGE}",
+            severity="warning",
+            cell=first,
+            row=grid.first_row + hidden[0],
+            column=columns[0],
+            value=_preview(value),
+            extra={"range": range_name(merge)},
+        )
 
 
 def _text_frame(

@@ -28,6 +28,7 @@ from catalog_sync.problems import Problem
 from catalog_sync.sheets import limits
 from catalog_sync.sheets.cells import row_texts
 from catalog_sync.sheets.detect import damaged
+from catalog_sync.sheets.merged import Merge, ods_merged_ranges
 from catalog_sync.sheets.table import Grid
 from catalog_sync.sheets.xls_datemode import xls_date1904
 from catalog_sync.sheets.zipguard import ZipReport, column_index, inspect_zip
@@ -215,19 +216,27 @@ def _open(path: Path, kind: str) -> pc.CalamineWorkbook:
         ) from None
 
 
-def _load_rows(book: pc.CalamineWorkbook, name: str, path: Path, kind: str) -> list[list[object]]:
+@dataclass
+class _Loaded:
+    """One worksheet as calamine read it: its rows from A1, and its merged ranges (xlsx, xls)."""
+
+    rows: list[list[object]]
+    merged: list[Merge] = field(default_factory=list)
+
+
+def _load_rows(book: pc.CalamineWorkbook, name: str, path: Path, kind: str) -> _Loaded:
     try:
         sheet = book.get_sheet_by_name(name)
         if sheet.start is None:
-            return []
-        return sheet.to_python(skip_empty_area=False)  # type: ignore[return-value]
+            return _Loaded([])
+        rows = sheet.to_python(skip_empty_area=False)
+        ranges = getattr(sheet, "merged_cell_ranges", None) or []  # None: ods, xlsb (read apart)
     except Exception as exc:
         raise damaged(path, kind, f"sheet {name!r}: {str(exc)[:200]}") from None
+    return _Loaded(rows, [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in ranges])  # type: ignore[arg-type]
 
 
-def _pick(
-    path: Path, book: pc.CalamineWorkbook, requested: str | None, kind: str
-) -> tuple[str, list[list[object]]]:
+def _pick(path: Path, book: pc.CalamineWorkbook, requested: str | None, kind: str) -> tuple[str, _Loaded]:
     metas = [m for m in book.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
     names = [m.name for m in metas]
     if requested is not None:
@@ -239,22 +248,23 @@ def _pick(
             raise InputError(
                 f"no sheet named {requested!r}; the workbook has: {_names(names)}", file=str(path)
             )
-        rows = _load_rows(book, chosen, path, kind)
-        if not _has_data(rows):
+        loaded = _load_rows(book, chosen, path, kind)
+        if not _has_data(loaded.rows):
             raise InputError("the sheet is empty", file=str(path), sheet=chosen)
-        return chosen, rows
-    with_data: list[tuple[str, list[list[object]]]] = []
+        return chosen, loaded
+    with_data: list[tuple[str, _Loaded]] = []
     for meta in metas:
         if meta.visible != pc.SheetVisibleEnum.Visible:
             continue
-        rows = _load_rows(book, meta.name, path, kind)
-        if _has_data(rows):
-            with_data.append((meta.name, rows))
+        loaded = _load_rows(book, meta.name, path, kind)
+        if _has_data(loaded.rows):
+            with_data.append((meta.name, loaded))
     if not with_data:
         hidden = [
             m.name
             for m in metas
-            if m.visible != pc.SheetVisibleEnum.Visible and _has_data(_load_rows(book, m.name, path, kind))
+            if m.visible != pc.SheetVisibleEnum.Visible
+            and _has_data(_load_rows(book, m.name, path, kind).rows)
         ]
         if hidden:
             raise InputError(
@@ -286,12 +296,12 @@ def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
             )
     book = _open(path, kind)
     try:
-        name, values = _pick(path, book, sheet, kind)
+        name, loaded = _pick(path, book, sheet, kind)
     finally:
         book.close()
     cells: list[list[str]] = []
     kinds: list[list[str]] = []
-    for row in values:
+    for row in loaded.rows:
         texts, row_kinds = row_texts(row)
         cells.append(texts)
         kinds.append(row_kinds)
@@ -301,6 +311,7 @@ def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
             if r < len(cells) and c < len(cells[r]):
                 cells[r][c], kinds[r][c] = text, "e"
     grid = Grid(cells=cells, kinds=kinds, trimmed=True)
+    grid.merged = ods_merged_ranges(path, name) if kind == "ods" else loaded.merged
     if sheet_part and sheet_part in report.formula_parts:
         grid.valueless = _valueless_formulas(path, sheet_part)
     date1904 = workbook_date1904(path) if kind in ("xlsx", "ods", "xls") else None

@@ -41,6 +41,7 @@ _FIELD_ATTRS = {
     "updatable",
     "placeholder",
     "strict_uri",
+    "clearable",
 }
 
 
@@ -68,6 +69,9 @@ class FieldSpec:
     placeholder: str | None = None  # regex: remote values the provider fills in itself (Royalti TEMP… UPCs)
     #: the provider's OpenAPI says ``format: uri``: only the characters RFC 3986 allows (else percent-encoded)
     strict_uri: bool = False
+    #: False: the provider's update cannot empty this field (its OpenAPI takes neither an empty text nor
+    #: null there), so a cell that would clear it is refused at plan time (``cannot-clear``)
+    clearable: bool = True
 
     @property
     def is_remote_id(self) -> bool:
@@ -133,7 +137,7 @@ def _field_from_dict(raw: dict[str, Any], source: str) -> FieldSpec:
     return _checked(FieldSpec(**data), source)
 
 
-_BOOL_ATTRS = ("required", "case_insensitive", "identifier", "updatable", "strict_uri")
+_BOOL_ATTRS = ("required", "case_insensitive", "identifier", "updatable", "strict_uri", "clearable")
 _INT_ATTRS = ("min_length", "max_length", "length", "min", "max")
 _STYLES = ("one_zero", "true_false")
 
@@ -319,6 +323,8 @@ def _refuse_loosening(old: FieldSpec, new: FieldSpec, where: str) -> None:
         why = "identifier: false"
     elif not old.case_insensitive and new.case_insensitive:
         why = "case_insensitive: true"
+    elif not old.clearable and new.clearable:
+        why = "clearable: true (the provider's update cannot empty this field)"
     elif old.length is not None and new.length != old.length:
         why = f"length {new.length} (the provider's is {old.length})"
     elif old.max_length is not None and (new.max_length is None or new.max_length > old.max_length):

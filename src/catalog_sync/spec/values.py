@@ -32,9 +32,10 @@ def _bytes_and_offsets(values: pa.LargeStringArray) -> tuple[np.ndarray, np.ndar
 
 
 def parse_iso_date(s: pd.Series) -> pd.Series:
-    """Datetime of the ``YYYY-MM-DD`` part of each value; NaT where it is not a real date."""
+    """Datetime of the ``YYYY-MM-DD`` part of each value; NaT where it is not a real date (year 0000 is none)."""
     date_part = s.astype(str).str.extract(_DATE_RE, expand=False)
-    return pd.to_datetime(date_part, format="%Y-%m-%d", errors="coerce")
+    parsed = pd.to_datetime(date_part, format="%Y-%m-%d", errors="coerce")
+    return parsed.where(parsed.dt.year >= 1)
 
 
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -46,7 +47,7 @@ _DATE_FORM = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-
 
 def iso_dates_ok(s: pd.Series) -> pd.Series:
     """Vectorised ``parse_iso_date(s).notna()``: the form by one regex pass, the calendar by numpy
-    on the year, month and day digits gathered from the Arrow buffer."""
+    on the year, month and day digits gathered from the Arrow buffer (years 0001–9999)."""
     values = arrow_text(s)
     ok = pc.match_substring_regex(values, _DATE_FORM).to_numpy(zero_copy_only=False).copy()
     if ok.any():
@@ -63,7 +64,9 @@ def iso_dates_ok(s: pd.Series) -> pd.Series:
         year, month, day = number(0, 4), number(5, 2), number(8, 2)
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
         days = _DAYS[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
-        ok[rows] = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
+        # year 0000 has the form but is no date a provider takes (Python's date, and the OpenAPI date
+        # format as jsonschema checks it, start at year 1)
+        ok[rows] = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
     other = ~pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
     if other.any():  # Python's \d takes other scripts' digits too: the exact check for those few
         ok[other] = parse_iso_date(s[other]).notna().to_numpy()

@@ -425,13 +425,27 @@ _RULES_BY_TYPE: dict[str, Callable[[FieldSpec], list[Rule]]] = {
 }
 
 
+def sent_lengths(s: pd.Series) -> pd.Series:
+    """Each value's length as the provider receives it: in Unicode NFC, the form every value is sent in
+    (``spec.normalise``).  A cell may hold fewer characters: क़ typed as U+0958 is one in the cell and
+    two in NFC (a composition exclusion), so a limit counted on the cell let a longer value through."""
+    s = s.astype(str)
+    lengths = s.str.len()
+    other = ~pc.string_is_ascii(arrow_text(s)).to_numpy(zero_copy_only=False)
+    if other.any():  # NFC changes only non-ASCII text
+        lengths[other] = s[other].str.normalize("NFC").str.len()
+    return lengths
+
+
 def _text_rules(field: FieldSpec) -> list[Rule]:
     rules: list[Rule] = []
     if field.length is not None and field.type != "gtin":
         n = field.length
         rules.append(
             Rule(
-                "bad-format", f"use exactly {n} characters", _passes_where_filled(lambda s: s.str.len() == n)
+                "bad-format",
+                f"use exactly {n} characters",
+                _passes_where_filled(lambda s: sent_lengths(s) == n),
             )
         )
     if field.min_length is not None and field.min_length > 1:
@@ -440,7 +454,7 @@ def _text_rules(field: FieldSpec) -> list[Rule]:
             Rule(
                 "bad-format",
                 f"use at least {lo} characters",
-                _passes_where_filled(lambda s: s.str.len() >= lo),
+                _passes_where_filled(lambda s: sent_lengths(s) >= lo),
             )
         )
     if field.max_length is not None:
@@ -449,7 +463,7 @@ def _text_rules(field: FieldSpec) -> list[Rule]:
             Rule(
                 "too-long",
                 f"shorten it to at most {hi} characters",
-                _passes_where_filled(lambda s: s.str.len() <= hi),
+                _passes_where_filled(lambda s: sent_lengths(s) <= hi),
             )
         )
     if field.pattern:

@@ -25,9 +25,9 @@ from catalog_sync.validation.result import ValidationReport
 
 __all__ = [
     "invalid_message",
-    "keyless_as_errors",
     "load_valid_catalog",
     "problems_as_json",
+    "refused_as_errors",
     "typos_as_errors",
     "validate_loaded",
 ]
@@ -67,7 +67,7 @@ def load_valid_catalog(
     error here, before anything is sent: the column would be dropped and matching could fall back
     to another key.  ``ignore_unknown_columns`` keeps it a warning."""
     loaded, spec, report = validate_catalog(path, provider, **(read or ReadOptions()).as_kwargs())
-    report = keyless_as_errors(report)
+    report = refused_as_errors(report)
     if not ignore_unknown_columns:
         report = typos_as_errors(report)
     if not report.valid:
@@ -93,24 +93,27 @@ def _refusal(report: ValidationReport, sheet: Sheet, spec: ProviderSpec) -> str:
     )
 
 
-def keyless_as_errors(report: ValidationReport) -> ValidationReport:
-    """The report with each row that no key can match (``no-key``) turned into an error.
+#: Warnings of ``validate`` that a run refuses, and why (added to the message).
+REFUSED_BY_RUNS = {
+    # once created, such a row could never be found again, so the next run would create it a second
+    # time (and a create whose answer was lost could never be looked up)
+    "no-key": "plan and apply refuse it, since a later run could not find what it created and would create it again",
+    # the covered cells read blank though the user sees a value: --blanks clear would clear it, a new
+    # row would lack it; a write tool does not guess what the merge means
+    "merged-cells": "plan, apply and videos refuse it: the covered cells would be sent as empty",
+}
 
-    ``validate`` warns; a run refuses: such a row, once created, could never be found again, so the
-    next run would create it a second time (and a create whose answer was lost could never be
-    looked up)."""
-    keyless = [p for p in report.problems if p.code == "no-key"]
-    if not keyless:
-        return report
+
+def refused_as_errors(report: ValidationReport) -> ValidationReport:
+    """The report with each warning a run refuses (:data:`REFUSED_BY_RUNS`: ``no-key``,
+    ``merged-cells``) turned into an error; ``validate`` only warns."""
     refused = {
-        id(p): replace(
-            p,
-            severity="error",
-            message=f"{p.message}; plan and apply refuse it, since a later run could not find what it created "
-            "and would create it again",
-        )
-        for p in keyless
+        id(p): replace(p, severity="error", message=f"{p.message}; {REFUSED_BY_RUNS[p.code]}")
+        for p in report.problems
+        if p.code in REFUSED_BY_RUNS and p.severity == "warning"
     }
+    if not refused:
+        return report
     return ValidationReport(
         [refused.get(id(p), p) for p in report.problems], sheet=report.sheet, path=report.path
     )
@@ -139,7 +142,7 @@ def validate_loaded(
     sheet: Sheet, spec: ProviderSpec, *, ignore_unknown_columns: bool = True
 ) -> ValidationReport:
     """Validate an already loaded sheet (rows read back from a report, or a catalog's rows to retry)."""
-    report = keyless_as_errors(validate_sheet(sheet, spec))
+    report = refused_as_errors(validate_sheet(sheet, spec))
     if not ignore_unknown_columns:
         report = typos_as_errors(report)
     if not report.valid:

@@ -9,6 +9,7 @@ without a second table of messages.  Validation is lazy: every failing cell is r
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pandas as pd
@@ -181,7 +182,9 @@ def _message(code: str, column: str | None, value: str | None, hint: str) -> str
     if code == "required":
         return f"{column} is empty; {hint}"
     if code == "too-long" and value is not None:
-        return f"{column} is {len(value)} characters long; {hint}"
+        sent = len(unicodedata.normalize("NFC", value))
+        counted = f" as sent (in Unicode NFC; the cell shows {len(value)})" if sent != len(value) else ""
+        return f"{column} is {sent} characters long{counted}; {hint}"
     if code == "not-in-enum":
         return f"{column} {shown} is not an allowed value; {hint}"
     return f"{column} {shown}: {hint}"

@@ -48,6 +48,7 @@ from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.report import check_output
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, LedgerVideo
+from catalog_sync.validation.gate import refused_as_errors
 from catalog_sync.validation.result import ValidationReport
 from catalog_sync.videos.answers import CONTRACT, check_video_answer, read_remaining_quota
 from catalog_sync.videos.poll import FINAL, Waiter
@@ -184,7 +185,7 @@ def run_videos(request: VideosRequest, hooks: VideosHooks | None = None) -> Vide
     if target.provider != "jogg":
         raise ConfigError(f"videos are made by JoggAI only (-p jogg), not by {target.provider}")
     sheet, spec = load_video_sheet(request.sheet, **request.read.sheet_kwargs())
-    checked = _checked(validate_video_sheet(sheet, spec), sheet.display_name)
+    checked = _checked(refused_as_errors(validate_video_sheet(sheet, spec)), sheet.display_name)
     _check_report_path(request)
     client = target.connect()
     assert isinstance(client, JoggProvider)  # -p jogg, checked above

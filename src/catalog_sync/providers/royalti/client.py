@@ -170,14 +170,18 @@ class RoyaltiProvider(Provider):
 
     # ------------------------------------------------------------------ payloads
     def to_payload(self, fields: dict[str, str], *, for_update: bool) -> dict[str, Any]:
-        """Sheet terms → JSON (ints for years/tracks, bool for reissue; '' clears on update)."""
+        """Sheet terms → JSON (ints for years/tracks, bool for reissue; '' clears on update).
+
+        An update clears a field with empty text, the one empty value the OpenAPI allows (it marks no
+        field ``nullable``); a field where '' is not allowed either is ``clearable: false`` in the
+        schema, and the plan refuses to clear it (``cannot-clear``), so no such body is built."""
         payload: dict[str, Any] = {}
         for name, value in self.canonical(fields).items():
             if name == self.spec.remote_id:
                 continue
             if value == "":
-                if for_update:  # clearing: empty text for text fields, null for typed ones
-                    payload[name] = "" if self.spec.field(name).type == "string" else None
+                if for_update:
+                    payload[name] = ""
                 continue
             if name in _INTEGERS:
                 payload[name] = int(value) if value.lstrip("-").isdigit() else value

@@ -7,8 +7,9 @@ Reports are opened in spreadsheet programs, so they are written defensively:
 * Text that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR)
   gets a leading ``'``; plain numbers written as text (``-42``) and real numbers (Python
   ``int``/``float`` values) are left alone, so numbers stay numbers.  The guard is
-  reversible: :func:`read_report` removes a ``'`` only where :func:`write_table` would
-  have added one, so a report read back gives the original text.
+  reversible (:mod:`catalog_sync.sheets.guard`, shared with pulled CSV sheets):
+  :func:`read_report` removes a ``'`` only where :func:`write_table` would have added one,
+  so a report read back gives the original text.
 * XLSX text cells are forced to the string type (never formulas), key columns are
   formatted as Text (``@``), statuses are coloured, the header row (and the first columns the
   caller names) is frozen, an autofilter covers the table, the tool's own columns have a shaded
@@ -45,9 +46,8 @@ import pandas as pd
 
 from catalog_sync.config.defaults import REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError, InputError, OutputRefusedError
+from catalog_sync.sheets.guard import PLAIN_NUMBER, neutralise, restore
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 REPORT_SHEET = "report"
 SUMMARY_SHEET = "summary"
 #: Fill colours of status (and severity) cells in XLSX reports.
@@ -61,23 +61,6 @@ STATUS_COLOURS = {
     "warning": "FFEB9C",
 }
 SUFFIXES = REPORT_SUFFIXES
-
-
-def _needs_guard(text: str) -> bool:
-    bare = text.lstrip("'")
-    return bare[:1] in FORMULA_TRIGGERS and not _PLAIN_NUMBER.match(bare)
-
-
-def neutralise(value: str) -> str:
-    """``value`` made safe to open in a spreadsheet (a ``'`` before formula-like text)."""
-    return "'" + value if _needs_guard(value) else value
-
-
-def restore(value: str) -> str:
-    """Undo :func:`neutralise`: drop a ``'`` only where one was added."""
-    if value.startswith("'") and _needs_guard(value[1:]):
-        return value[1:]
-    return value
 
 
 def _cell(value: Any) -> Any:
@@ -244,7 +227,7 @@ def typed_value(value: Any, kind: str) -> Any:
         return value
     if kind == "b":
         return {"TRUE": True, "FALSE": False}.get(value.upper(), value)
-    if kind != "n" or not _PLAIN_NUMBER.match(value):
+    if kind != "n" or not PLAIN_NUMBER.match(value):
         return value
     from catalog_sync.sheets.cells import number_text
 
