@@ -9,10 +9,11 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from catalog_sync.sheets import load_sheet, write_csv, write_xlsx
+from catalog_sync.sheets.guard import neutralise
 
 TRICKY = pd.DataFrame(
     {
@@ -94,13 +95,14 @@ def frames(draw) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=headers, dtype=object)
 
 
+@example(df=pd.DataFrame({"g": ["'\r0"]}, dtype=object), fmt="csv", bom=False)  # a guard-like value
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(df=frames(), fmt=st.sampled_from(["csv", "xlsx"]), bom=st.booleans())
 def test_load_of_write_is_identity(df, fmt, bom):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"t.{fmt}"
-        if fmt == "csv":
-            write_csv(df, path, bom=bom)
+        if fmt == "csv":  # as pull writes one: a CSV reader takes a formula guard off again
+            write_csv(df.map(neutralise), path, bom=bom)
         else:
             write_xlsx(df, path, text_columns=list(df.columns) if bom else ())
         sheet = load_sheet(path)
