@@ -29,6 +29,16 @@ from tests.support.sync import (
 
 ROYALTI = {"id": "", "title": "Summer", "displayArtist": "Band", "type": "Audio", "format": "Single"}
 
+KEEVAULT_ROW = {
+    "product_id": "",
+    "name": "Desktop App",
+    "description": "d",
+    "source": "internal",
+    "require_non_expired": "0",
+    "external_reference": "REF-1",
+    "status": "active",
+}
+
 
 def test_a_royalti_row_whose_upc_contradicts_the_release_its_externalid_matched_is_a_conflict(tmp_path):
     state = str(tmp_path / "s.db")
@@ -61,15 +71,7 @@ def test_a_royalti_temp_upc_is_no_real_key_so_a_real_upc_may_replace_it():
 
 def test_a_keevault_row_matched_by_name_whose_external_reference_differs_is_a_conflict(tmp_path):
     state = str(tmp_path / "s.db")
-    row = {
-        "product_id": "",
-        "name": "Desktop App",
-        "description": "d",
-        "source": "internal",
-        "require_non_expired": "0",
-        "external_reference": "REF-1",
-        "status": "active",
-    }
+    row = KEEVAULT_ROW
     with sandbox("keevault") as sb:
         env = env_for(sb, "keevault", tmp_path)
         base = ["-p", "keevault", "--state", state, *FAST]
@@ -86,17 +88,6 @@ def test_a_keevault_row_matched_by_name_whose_external_reference_differs_is_a_co
         )
         assert write_requests(sb) == before
         assert [p["external_reference"] for p in products(sb)] == ["REF-1"]
-
-
-KEEVAULT_ROW = {
-    "product_id": "",
-    "name": "Desktop App",
-    "description": "d",
-    "source": "internal",
-    "require_non_expired": "0",
-    "external_reference": "REF-1",
-    "status": "active",
-}
 
 
 def test_renaming_a_keevault_product_matched_by_external_reference_is_an_update(tmp_path):

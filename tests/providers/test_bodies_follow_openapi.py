@@ -404,12 +404,7 @@ ROYALTI_ID = "00000000-0000-4000-8000-000000000001"
 def test_royalti_updates_from_diffs_follow_the_openapi(
     found: list[tuple[Row, Row]], blanks: str, folder: Path, recorder: Any
 ) -> None:
-    server, client = recorder("royalti")
-    olds, _kept = accepted(folder, ROYALTI, [old for old, _new in found])
-    current = {r.remote_id: r for r in held(ROYALTI, olds)}
-    sheet, _kept = accepted(folder, ROYALTI, [new for _old, new in found])
-    for _sent in send_updates(client, planned(sheet, ROYALTI, list(current.values()), blanks), current):
-        assert_follows("royalti update", sent_json(server))
+    _updates_follow("royalti", ROYALTI, found, blanks, folder, recorder)
 
 
 # ------------------------------------------------------------------------------- JoggAI
@@ -428,12 +423,19 @@ def test_jogg_creates_follow_the_openapi(found: list[Row], folder: Path, recorde
 def test_jogg_updates_from_diffs_follow_the_openapi(
     found: list[tuple[Row, Row]], blanks: str, folder: Path, recorder: Any
 ) -> None:
-    server, client = recorder("jogg")
-    olds, _kept = accepted(folder, JOGG, [old for old, _new in found])
-    current = {r.remote_id: r for r in held(JOGG, olds)}
-    sheet, _kept = accepted(folder, JOGG, [new for _old, new in found])
-    for _sent in send_updates(client, planned(sheet, JOGG, list(current.values()), blanks), current):
-        assert_follows("jogg update", sent_json(server))
+    _updates_follow("jogg", JOGG, found, blanks, folder, recorder)
+
+
+def _updates_follow(
+    name: str, spec: Any, found: list[tuple[Row, Row]], blanks: str, folder: Path, recorder: Any
+) -> None:
+    """Plan ``found``'s (held, sheet) pairs as updates from diffs; each body sent follows the OpenAPI."""
+    server, client = recorder(name)
+    olds, _kept = accepted(folder, spec, [old for old, _new in found])
+    current = {r.remote_id: r for r in held(spec, olds)}
+    sheet, _kept = accepted(folder, spec, [new for _old, new in found])
+    for _sent in send_updates(client, planned(sheet, spec, list(current.values()), blanks), current):
+        assert_follows(f"{name} update", sent_json(server))
 
 
 @BOUNDED
