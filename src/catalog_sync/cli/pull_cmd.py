@@ -64,6 +64,8 @@ def pull_command(
 
     target = Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits)
     outcome = run_pull(PullRequest(target, Path(out), sheet, force=force))
+    for note in outcome.notes:
+        click.echo(f"Note: {note}", err=True)
     if as_json:
         body = {
             "provider": provider,
