@@ -10,7 +10,7 @@ import sqlite3
 from catalog_sync import __version__
 from catalog_sync.state import APPLICATION_ID, SCHEMA_VERSION, Ledger
 from tests.support.jobs import blank_provider_env, credentials_file, write_config
-from tests.support.sync import fresh_catalog, run_cli, sandbox
+from tests.support.sync import KEYS, fresh_catalog, ledger_scope, run_cli, sandbox
 
 
 def _ran_a_job(tmp_path) -> tuple:
@@ -95,7 +95,7 @@ def test_a_schema_2_database_is_migrated_in_place_and_keeps_its_runs(tmp_path):
         ledger.remember_job_outcome("labels", "failed", 3, None)
         assert ledger.job_outcome("labels")["outcome"] == "failed"
     with sqlite3.connect(old) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
     assert {"job", "report", "catalog_sha256", "tool_version"} <= columns
     listed = run_cli(["runs", "--state", str(old)], {"COLUMNS": "80"})
@@ -105,21 +105,23 @@ def test_a_schema_2_database_is_migrated_in_place_and_keeps_its_runs(tmp_path):
 def test_resolve_unknown_forgets_only_the_base_url_it_is_given(tmp_path):
     """Issue 17 item 3: ``runs --resolve-unknown`` is scoped to one base URL (it forgot every one)."""
     state = tmp_path / "state.db"
-    sandbox_url, production = "http://127.0.0.1:8761", "https://api.jogg.ai"
     key = "https://shop.example.com/products/blush"
-    with Ledger(state) as ledger:
-        for base in (sandbox_url, production):
-            ledger.mark_unknown("jogg", base, "url", key, row=2, fields={"url": key}, run_id=1)
-    command = ["runs", "-p", "jogg", "--state", str(state), "--resolve-unknown", key]
-    done = run_cli([*command, "--base-url", sandbox_url], {"JOGG_BASE_URL": None})
-    assert done.exit_code == 0 and f"at {sandbox_url}" in done.output, done.output
-    with Ledger(state) as ledger:
-        assert [u.key_value for u in ledger.unknowns("jogg", sandbox_url)] == []
-        assert [u.key_value for u in ledger.unknowns("jogg", production)] == [key]  # kept
+    with sandbox("jogg") as here, sandbox("jogg") as there:
+        scopes = {sb.url: ledger_scope("jogg", sb.url) for sb in (here, there)}
+        with Ledger(state) as ledger:
+            for scope in scopes.values():
+                ledger.mark_unknown(scope, "url", key, row=2, fields={"url": key}, run_id=1)
+        command = ["runs", "-p", "jogg", "--state", str(state), "--resolve-unknown", key]
+        env = {"JOGG_BASE_URL": None, "JOGG_API_KEY": KEYS["jogg"]}
+        done = run_cli([*command, "--base-url", here.url], env)
+        assert done.exit_code == 0 and f"at {here.url}" in done.output, done.output
+        with Ledger(state) as ledger:
+            assert [u.key_value for u in ledger.unknowns(scopes[here.url])] == []
+            assert [u.key_value for u in ledger.unknowns(scopes[there.url])] == [key]  # kept
 
-    again = run_cli([*command, "--base-url", sandbox_url], {"JOGG_BASE_URL": None})
-    assert again.exit_code == 1 and f"recorded at {production}" in again.stderr, again.output
-    by_env = run_cli(command, {"JOGG_BASE_URL": production})  # the provider's own address otherwise
-    assert by_env.exit_code == 0, by_env.output
-    with Ledger(state) as ledger:
-        assert ledger.unknowns("jogg", production) == []
+        again = run_cli([*command, "--base-url", here.url], env)
+        assert again.exit_code == 1 and f"recorded at {there.url}" in again.stderr, again.output
+        by_env = run_cli(command, {**env, "JOGG_BASE_URL": there.url})  # the provider's own address otherwise
+        assert by_env.exit_code == 0, by_env.output
+        with Ledger(state) as ledger:
+            assert ledger.unknowns(scopes[there.url]) == []

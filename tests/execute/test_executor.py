@@ -10,7 +10,7 @@ from __future__ import annotations
 from catalog_sync.errors import FatalProviderError
 from catalog_sync.execute.executor import execute
 from catalog_sync.remote.settle import settle_open_intents
-from catalog_sync.state import Ledger
+from catalog_sync.state import Ledger, LedgerScope
 from tests.support.fake_provider import FakeProvider, plan_of
 from tests.support.sync import Rec
 
@@ -28,7 +28,7 @@ def test_lost_answer_is_settled_by_lookup_not_resent(tmp_path):
         assert [o.status for o in result.outcomes] == ["ok", "ok", "ok"]
         assert provider.writes == 3 and len(provider.records) == 3  # no duplicate
         assert provider.finds == 1
-        assert ledger.open_intents("royalti", "http://fake.test") == []
+        assert ledger.open_intents(provider.ledger_scope) == []
         assert len(ledger.outcomes(1)) == 3
 
 
@@ -40,7 +40,7 @@ def test_jogg_lost_create_is_unknown_and_never_repeated(tmp_path):
         assert [o.status for o in result.outcomes] == ["unknown", "ok"]
         assert "--resolve-unknown" in result.outcomes[0].error
         assert provider.writes == 2
-        unknowns = ledger.unknowns("jogg", "http://fake.test")
+        unknowns = ledger.unknowns(provider.ledger_scope)
         assert [(u.key_field, u.key_value) for u in unknowns] == [("url", "E0")]
         assert result.problems == 1
 
@@ -72,8 +72,7 @@ def test_dead_run_intent_is_settled_by_find(tmp_path):
     with Ledger(tmp_path / "s.db") as ledger:
         ledger.begin_intent(
             1,
-            "royalti",
-            "http://fake.test",
+            provider.ledger_scope,
             row=2,
             key="externalId=E0",
             action="create",
@@ -82,8 +81,7 @@ def test_dead_run_intent_is_settled_by_find(tmp_path):
         )
         ledger.begin_intent(
             1,
-            "royalti",
-            "http://fake.test",
+            provider.ledger_scope,
             row=3,
             key="externalId=E1",
             action="create",
@@ -93,15 +91,18 @@ def test_dead_run_intent_is_settled_by_find(tmp_path):
         notes = settle_open_intents(provider, ledger, run_id=2)
         assert len(notes) == 2 and "had taken effect (remote id id9)" in notes[0]
         assert "had not taken effect" in notes[1]
-        assert ledger.open_intents("royalti", "http://fake.test") == []
-        assert [r.remote_id for r in ledger.records("royalti", "http://fake.test")] == ["id9"]
+        assert ledger.open_intents(provider.ledger_scope) == []
+        assert [r.remote_id for r in ledger.records(provider.ledger_scope)] == ["id9"]
 
 
 def test_ledger_scopes_by_base_url_and_strips_credentials(tmp_path):
     with Ledger(tmp_path / "s.db") as ledger:
-        ledger.remember("jogg", "https://user:pw@api.example.com/v2/?api_key=SECRET", "J1", {"name": "n"})
-        assert [r.remote_id for r in ledger.records("jogg", "https://api.example.com/v2")] == ["J1"]
-        assert ledger.records("jogg", "http://127.0.0.1:9") == []
+        secret = LedgerScope.of("jogg", "https://user:pw@api.example.com/v2/?api_key=SECRET", "user:a")
+        ledger.remember(secret, "J1", {"name": "n"})
+        public = LedgerScope.of("jogg", "https://api.example.com/v2", "user:a")
+        assert public == secret and [r.remote_id for r in ledger.records(public)] == ["J1"]
+        assert ledger.records(LedgerScope.of("jogg", "http://127.0.0.1:9", "user:a")) == []
+        assert ledger.records(LedgerScope.of("jogg", "https://api.example.com/v2", "user:b")) == []
         mode = ledger.db.execute("PRAGMA journal_mode").fetchone()[0]
         assert mode == "wal"
     assert (
@@ -126,8 +127,8 @@ def test_a_create_answered_with_a_known_id_is_unknown_and_never_merged(tmp_path)
         assert statuses == ["ok", "unknown"]
         assert "not trusted" in result.outcomes[1].error
         # the second row is not recorded as the first row's product, and is never sent again
-        assert [r.remote_id for r in ledger.records("jogg", provider.base_url)] == ["id1"]
-        assert [u.key_value for u in ledger.unknowns("jogg", provider.base_url)] == ["E1"]
+        assert [r.remote_id for r in ledger.records(provider.ledger_scope)] == ["id1"]
+        assert [u.key_value for u in ledger.unknowns(provider.ledger_scope)] == ["E1"]
     assert provider.writes == 2
 
 
@@ -139,8 +140,8 @@ def test_a_create_answered_with_a_listed_id_is_settled_by_lookup_not_resent(tmp_
         run = ledger.start_run("apply", "royalti", provider.base_url, "c.csv", "upsert")
         result = execute(plan_of(1), provider, ledger, run_id=run, concurrency=1, current=current)
         assert [o.status for o in result.outcomes] == ["unknown"]
-        assert ledger.records("royalti", provider.base_url) == []  # the listed record is not this row's
+        assert ledger.records(provider.ledger_scope) == []  # the listed record is not this row's
         notes = settle_open_intents(provider, ledger, run_id=run)  # the next run looks it up
-        assert [r.fields["externalId"] for r in ledger.records("royalti", provider.base_url)] == ["E0"]
+        assert [r.fields["externalId"] for r in ledger.records(provider.ledger_scope)] == ["E0"]
         assert notes
     assert provider.writes == 1  # never sent again

@@ -23,6 +23,7 @@ from tests.support.sync import (
     assert_converged,
     big_catalog,
     env_for,
+    ledger_scope,
     match_key,
     products,
     read_rows,
@@ -167,6 +168,6 @@ def test_jogg_fault_runs_report_unknowns_then_converge_once_resolved(tmp_path):
             write_rows(catalog, rows)
         assert codes[-1] == 0, codes
         assert_converged(provider, sb, catalog)
-        url = sb.url
+        scope = ledger_scope(provider, sb.url)
     with Ledger(state) as ledger:  # every unknown was settled by the user's fix and the pushes after it
-        assert ledger.unknowns(provider, url) == []
+        assert ledger.unknowns(scope) == []

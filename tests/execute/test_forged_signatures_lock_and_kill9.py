@@ -26,6 +26,7 @@ from tests.support.sync import (
     big_catalog,
     env_for,
     fresh_catalog,
+    ledger_scope,
     match_key,
     products,
     run_cli,
@@ -53,9 +54,9 @@ def test_forged_keevault_signatures_are_refused(tmp_path):
             assert "signature" in result.stderr.lower()
             assert "Traceback" not in result.output
         assert write_requests(sb) == 0  # nothing was trusted, so nothing was planned or sent
-        url = sb.url
+        scope = ledger_scope("keevault", sb.url)
     with Ledger(state) as ledger:
-        assert ledger.records("keevault", url) == []
+        assert ledger.records(scope) == []
         assert [r["exit_code"] for r in ledger.runs()] == [1, 1]
 
 

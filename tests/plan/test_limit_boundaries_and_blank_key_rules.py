@@ -146,8 +146,8 @@ def test_a_refused_key_fails_the_row_and_leaves_no_unknown(tmp_path):
         result = execute(plan_of(3, "jogg"), provider, ledger, run_id=run, concurrency=1)
         assert [o.status for o in result.outcomes] == ["failed", "skipped", "skipped"]
         assert result.outcomes[0].error_code == "10105" and result.stopped == "fatal"
-        assert ledger.open_intents("jogg", "http://fake.test") == []
-        assert ledger.unknowns("jogg", "http://fake.test") == []  # nothing to resolve by hand later
+        assert ledger.open_intents(provider.ledger_scope) == []
+        assert ledger.unknowns(provider.ledger_scope) == []  # nothing to resolve by hand later
 
 
 def test_a_garbled_answer_to_an_update_is_unknown_not_failed(tmp_path):

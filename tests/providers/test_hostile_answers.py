@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from catalog_sync.providers.keevault.envelope import sign_response
 from catalog_sync.state import Ledger
 from tests.support.fakes import (
+    KEEVAULT_KEY,
+    ROYALTI_KEY,
     FakeKeevault,
     FakeRoyalti,
     assert_clean,
@@ -28,6 +30,7 @@ from tests.support.fakes import (
     run_cli,
 )
 from tests.support.hostile_server import HostileServer, Reply, Request
+from tests.support.sync import ledger_scope
 
 ROWS = [{"externalId": f"EXT-{i}", "title": f"Release {i}"} for i in range(3)]
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -261,7 +264,7 @@ def test_one_create_answer_replayed_for_the_next_create_is_refused(tmp_path):
     assert rows["name=Alpha"]["status"] == "ok" and rows["name=Alpha"]["remote_id"] == "1"
     assert rows["name=Beta"]["status"] == "unknown"  # sent, answer not trusted: settled by lookup next run
     with Ledger(tmp_path / "s.db") as ledger:
-        ids = [r.remote_id for r in ledger.records("keevault", _server.url)]
+        ids = [r.remote_id for r in ledger.records(ledger_scope("keevault", _server.url, KEEVAULT_KEY))]
     assert ids == ["1"]  # never two rows recorded as the same product
 
 
@@ -376,12 +379,16 @@ def test_a_create_answered_with_another_rows_id_is_not_trusted_and_never_merged(
         assert [r["status"] for r in rows.values()] == ["ok", "unknown"]
         assert "not trusted" in list(rows.values())[1]["error"]
         with Ledger(state) as ledger:
-            assert [r.remote_id for r in ledger.records("royalti", server.url)] == [fake.products[0]["id"]]
+            assert [
+                r.remote_id for r in ledger.records(ledger_scope("royalti", server.url, ROYALTI_KEY))
+            ] == [fake.products[0]["id"]]
 
         fake.create_answer = None
         second = run_cli([*args, "--yes", "--report", str(tmp_path / "r2.json")], env)
         assert second.exit_code == 0, second.output
         assert [p["externalId"] for p in fake.products] == ["EXT-0", "EXT-1"]  # none created twice
         with Ledger(state) as ledger:
-            known = sorted(r.remote_id for r in ledger.records("royalti", server.url))
+            known = sorted(
+                r.remote_id for r in ledger.records(ledger_scope("royalti", server.url, ROYALTI_KEY))
+            )
         assert known == sorted(p["id"] for p in fake.products)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from catalog_sync.providers import get_provider
 from catalog_sync.state import Ledger
-from tests.support.sync import FAST, env_for, products, run_cli, sandbox, write_rows
+from tests.support.sync import FAST, env_for, ledger_scope, products, run_cli, sandbox, write_rows
 
 ROW = {"url": "https://shop.example.com/S/1", "name": "S-1", "description": "red"}
 
@@ -43,7 +43,7 @@ def test_a_jogg_update_left_in_flight_by_a_dead_run_is_sent_again(tmp_path):
         (record,) = products(sb)
         with Ledger(state) as ledger:  # what a run killed after sending its update leaves behind
             ledger.begin_intent(
-                99, "jogg", sb.url, row=2, key="name=S-1", action="update",
+                99, ledger_scope("jogg", sb.url), row=2, key="name=S-1", action="update",
                 remote_id=record["product_id"], fields={"description": "green"},
             )  # fmt: skip
         client = get_provider("jogg").from_env(base_url=sb.url, env=env)

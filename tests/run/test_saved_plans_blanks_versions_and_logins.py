@@ -33,6 +33,7 @@ from tests.support.sync import (
     big_catalog,
     env_for,
     fresh_catalog,
+    ledger_scope,
     products,
     read_rows,
     report_json,
@@ -256,7 +257,7 @@ def test_ctrl_c_mid_run_records_what_was_sent_and_the_next_run_finishes(provider
             run = ledger.runs()[0]
             assert run["exit_code"] == 130 and run["finished_at"]
             assert len(ledger.outcomes(run["id"])) == rows
-            assert ledger.open_intents(provider, sb.url) == []
+            assert ledger.open_intents(ledger_scope(provider, sb.url)) == []
         finish = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert finish.returncode == 0, finish.stdout + finish.stderr
         assert_converged(provider, sb, catalog)

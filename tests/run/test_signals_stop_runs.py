@@ -18,6 +18,7 @@ from tests.support.sync import (
     assert_converged,
     big_catalog,
     env_for,
+    ledger_scope,
     products,
     report_json,
     run_cli,
@@ -70,7 +71,7 @@ def test_sigterm_mid_run_records_what_was_sent_writes_the_report_and_exits_143(t
             run = ledger.runs()[0]
             assert run["exit_code"] == 143 and run["finished_at"] and run["stopped"] == "interrupted"
             assert len(ledger.outcomes(run["id"])) == rows
-            assert ledger.open_intents("royalti", sb.url) == []
+            assert ledger.open_intents(ledger_scope("royalti", sb.url)) == []
         listed = run_cli(["runs", "--state", str(state), "--json"], {})
         assert json.loads(listed.stdout)["runs"][0]["status"] == "interrupted"
         finish = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)

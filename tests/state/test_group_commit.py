@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from catalog_sync.errors import StateDatabaseError
-from catalog_sync.state import Ledger
+from catalog_sync.state import Ledger, LedgerScope
 from catalog_sync.state.group_commit import GroupCommit
+
+_SCOPE = LedgerScope.of("royalti", "http://127.0.0.1:1", "key:0123456789abcdef")
 
 
 def _queued(group: GroupCommit, n: int) -> None:
@@ -25,8 +27,7 @@ def _intents(ledger: Ledger, n: int) -> list[int]:
     return [
         ledger.begin_intent(
             run,
-            "royalti",
-            "http://127.0.0.1:1",
+            _SCOPE,
             row=i,
             key=f"k={i}",
             action="update",
@@ -73,9 +74,9 @@ def test_a_lone_write_commits_at_once(tmp_path: Path) -> None:
         before = ledger._group.commits
         ledger.end_intent(intent, "failed")
         assert ledger._group.commits == before + 1
-        record = ledger.remember("royalti", "http://127.0.0.1:1", "r1", {"title": "a"})
+        record = ledger.remember(_SCOPE, "r1", {"title": "a"})
         assert record.fields == {"title": "a"}
-        assert ledger.records("royalti", "http://127.0.0.1:1")[0].fields == {"title": "a"}
+        assert ledger.records(_SCOPE)[0].fields == {"title": "a"}
 
 
 def test_a_batch_with_a_failing_write_fails_only_that_write(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from catalog_sync.planning.make import plan_catalog
 from catalog_sync.run.report import write_report
 from catalog_sync.run.target import connect
 from catalog_sync.sandbox import FaultConfig
-from catalog_sync.state import APPLICATION_ID, SCHEMA_VERSION, Ledger
+from catalog_sync.state import APPLICATION_ID, SCHEMA_VERSION, Ledger, LedgerScope
 from catalog_sync.validation.gate import load_valid_catalog
 from tests.support.sync import (
     FAST,
@@ -206,7 +206,9 @@ def test_a_database_of_the_previous_version_is_accepted_and_migrated(tmp_path):
         assert not ledger.created
         [run] = ledger.runs()
         assert run["exit_code"] == 0 and run["stopped"] is None
-        assert [r.remote_id for r in ledger.records("jogg", "https://api.jogg.ai")] == ["P1"]
+        assert [
+            r.remote_id for r in ledger.records(LedgerScope.of("jogg", "https://api.jogg.ai", "user:a"))
+        ] == ["P1"]
         with ledger.locked("apply"):
             pass
     with sqlite3.connect(old) as db:
@@ -416,7 +418,7 @@ def test_an_unexpected_exception_in_one_row_marks_it_unknown_and_the_run_goes_on
         assert bad.status == "unknown" and "RuntimeError: boom" in bad.error
         assert [o.status for o in result.outcomes].count("ok") == rows - 1
         assert len(products(sb)) == rows - 1 and result.stopped == ""
-        assert [i.key for i in ledger.open_intents("royalti", sb.url)] == ["externalId=EXT-0002"]
+        assert [i.key for i in ledger.open_intents(client.ledger_scope)] == ["externalId=EXT-0002"]
 
 
 # ------------------------------------------------------------------ G: control characters

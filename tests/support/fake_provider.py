@@ -7,6 +7,7 @@ import threading
 from catalog_sync.errors import FatalProviderError, RowFailedError, UnknownOutcomeError
 from catalog_sync.planning.model import Change, Plan
 from catalog_sync.spec import load_spec
+from catalog_sync.state import LedgerScope
 from tests.support.sync import Rec
 
 __all__ = ["FakeProvider", "plan_of"]
@@ -27,6 +28,7 @@ class FakeProvider:
         self.spec = load_spec(name)
         self.can_lookup = self.can_list = can_lookup
         self.base_url = "http://fake.test"
+        self.ledger_scope = LedgerScope.of(name, self.base_url, "key:fake")
         self.stats = _Stats()
         self.records: dict[str, dict[str, str]] = {}
         self.lose, self.refuse, self.fatal = set(lose), set(refuse), set(fatal)

@@ -21,6 +21,7 @@ from catalog_sync.sandbox import FaultConfig, Sandbox
 from catalog_sync.sheets.model import Sheet, column_letter
 from catalog_sync.spec import load_spec
 from catalog_sync.spec.normalise import format_media, normalise_value
+from catalog_sync.state import LedgerScope
 
 
 @dataclass
@@ -65,6 +66,22 @@ def sandbox(
         provider, api_key=KEYS[provider], faults=faults, seed=seed, state_path=state_path, **options
     ) as sb:
         yield sb
+
+
+def ledger_scope(provider: str, base_url: str, key: str | None = None) -> LedgerScope:
+    """The ledger scope a run with ``key`` (default: the test key) at ``base_url`` keeps its rows in,
+    as the client derives it (JoggAI: asks the server's ``whoami``, so it must be running)."""
+    from catalog_sync.config.credentials import Credentials
+    from catalog_sync.run.target import connect
+    from catalog_sync.state import key_fingerprint
+
+    env = {KEY_ENV[provider]: key or KEYS[provider]}
+    if provider != "jogg":  # key-only: the fingerprint, without building a client (Keevault's needs its PEM)
+        return LedgerScope.of(
+            provider, base_url, key_fingerprint(*Credentials.load(provider, env=env).identity())
+        )
+    with connect(provider, base_url=base_url, env=env) as client:
+        return client.ledger_scope
 
 
 def env_for(sb: Sandbox, provider: str, folder: Path) -> dict[str, str]:

@@ -20,6 +20,7 @@ from catalog_sync.state import Ledger
 from catalog_sync.videos import VideosHooks, VideosRequest, Waiter, run_videos
 from catalog_sync.videos.settle import SETTLE_MAX_PAGES
 from tests.support.hostile_server import HostileServer
+from tests.support.sync import ledger_scope
 from tests.support.videos import KEY, FakeTime, creates, jogg, make_products, target, video_row, write_sheet
 
 
@@ -33,7 +34,7 @@ def lose_the_video(sb, folder: Path) -> None:
     """As if the only create's send never reached JoggAI: no video, the ledger entry ``sending``."""
     assert sb.store.delete("videos", sb.state()["videos"][0]["id"])
     with Ledger(folder / "state.db") as ledger:
-        (entry,) = ledger.videos("jogg", sb.url)
+        (entry,) = ledger.videos(ledger_scope("jogg", sb.url, KEY))
         ledger.update_video(entry.id, video_id=None, status="sending")
 
 
@@ -54,7 +55,7 @@ def test_a_create_the_list_shows_never_reached_jogg_is_created_again(tmp_path: P
         assert (row["action"], outcome.exit_code) == ("create", 0) and row["video_id"]
         assert "never reached JoggAI" in row["note"] and creates(sb) == 3
         with Ledger(tmp_path / "state.db") as ledger:
-            statuses = [(v.status, v.credits) for v in ledger.videos("jogg", sb.url)]
+            statuses = [(v.status, v.credits) for v in ledger.videos(ledger_scope("jogg", sb.url, KEY))]
         assert statuses[0] == ("not-created", 0.0) and len(statuses) == 2
         again = run_videos(request(sb, tmp_path, sheet))
         assert again.rows[0]["action"] == "keep" and creates(sb) == 3 and again.exit_code == 0
@@ -174,12 +175,13 @@ def test_poll_statuses_are_the_documented_union_or_a_contract_problem(tmp_path: 
     with hostile(poll_answers(statuses), posts=posts) as server:
         outcome = hostile_run(server, tmp_path, rows=len(statuses), wait=True,
                               waiter=Waiter(sleep=fake.sleep, clock=fake.clock))  # fmt: skip
+        scope = ledger_scope("jogg", server.url, KEY)
     got = [r["status"] for r in outcome.rows]
     assert got == ["unknown", "unknown", "completed", "failed", "completed", "failed", "unknown"]
     assert "'rendering-ish'" in outcome.rows[0]["error"] and "99" in outcome.rows[1]["error"]
     assert "no video status" in outcome.rows[6]["error"] and outcome.exit_code == 4
     with Ledger(tmp_path / "state.db") as ledger:
-        assert ledger.videos("jogg", server.url)[0].status == "unreadable"  # polled again by the next run
+        assert ledger.videos(scope)[0].status == "unreadable"  # polled again by the next run
 
 
 @pytest.mark.parametrize(
@@ -201,13 +203,14 @@ def test_hostile_poll_answers_are_refused_for_the_row(
     with hostile(answers, posts=[{"video_id": "v0"}]) as server:
         fake = FakeTime()
         outcome = hostile_run(server, tmp_path, wait=True, waiter=Waiter(sleep=fake.sleep, clock=fake.clock))
+        scope = ledger_scope("jogg", server.url, KEY)
     (row,) = outcome.rows
     assert row["status"] == "unknown" and error in row["error"] and outcome.exit_code == 4
     assert row["video_url"] == row["cover_url"] == "" and "alert(1)" not in json.dumps(outcome.rows)
     report = (tmp_path / "report.json").read_text(encoding="utf-8")
     assert "alert(1)" not in report and "a" * 5000 not in report
     with Ledger(tmp_path / "state.db") as ledger:
-        (entry,) = ledger.videos("jogg", server.url)
+        (entry,) = ledger.videos(scope)
     assert (entry.status, entry.video_url, entry.cover_url) == ("unreadable", "", "")
 
 

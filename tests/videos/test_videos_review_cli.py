@@ -52,7 +52,9 @@ def test_a_product_the_ledger_does_not_know_is_refused_before_any_request(tmp_pa
         and "unknown-product" in invalid.stdout
         and "nothing was sent" in invalid.stderr
     )
-    assert not seen, seen  # not even whoami
+    # only whoami (a free GET that changes nothing): the ledger's products are kept per account, and
+    # the key's account is what JoggAI's whoami names
+    assert seen == {"GET /v2/user/whoami": 1}, seen
 
 
 def test_videos_for_another_provider_is_a_usage_error(tmp_path: Path) -> None:

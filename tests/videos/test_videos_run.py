@@ -12,8 +12,10 @@ from catalog_sync.errors import InvalidCatalogError, LimitExceededError
 from catalog_sync.sandbox import FaultConfig
 from catalog_sync.state import Ledger
 from catalog_sync.videos import VideosHooks, VideosRequest, Waiter, run_videos
+from tests.support.sync import ledger_scope
 from tests.support.videos import (
     CREATE,
+    KEY,
     FakeTime,
     creates,
     jogg,
@@ -60,7 +62,7 @@ def test_create_sends_the_nested_body_and_records_each_video(tmp_path: Path) -> 
         report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
         assert [r["video_id"] for r in report["rows"]] == [v["id"] for v in videos]
         with Ledger(tmp_path / "state.db") as ledger:
-            known = ledger.videos("jogg", sb.url)
+            known = ledger.videos(ledger_scope("jogg", sb.url, KEY))
         assert [(v.product_id, v.video_id, v.status) for v in known] == [
             (pids[0], videos[0]["id"], "processing"),
             (pids[1], videos[1]["id"], "processing"),
@@ -182,7 +184,7 @@ def test_a_create_a_dead_run_left_in_flight_is_settled_by_the_next_run(tmp_path:
         first = run_videos(request(sb, tmp_path, sheet))
         made = first.rows[0]["video_id"]
         with Ledger(tmp_path / "state.db") as ledger:  # as if the run died between send and answer
-            (entry,) = ledger.videos("jogg", sb.url)
+            (entry,) = ledger.videos(ledger_scope("jogg", sb.url, KEY))
             ledger.update_video(entry.id, video_id=None, status="sending")
         again = run_videos(request(sb, tmp_path, sheet))
         assert creates(sb) == 1 and again.rows[0]["video_id"] == made and again.rows[0]["action"] == "keep"
@@ -195,7 +197,7 @@ def test_a_lost_create_not_found_stays_unknown_and_is_never_resent(tmp_path: Pat
         run_videos(request(sb, tmp_path, sheet))
         assert sb.store.delete("videos", sb.state()["videos"][0]["id"])  # the video list no longer shows it
         with Ledger(tmp_path / "state.db") as ledger:
-            (entry,) = ledger.videos("jogg", sb.url)
+            (entry,) = ledger.videos(ledger_scope("jogg", sb.url, KEY))
             ledger.update_video(entry.id, video_id=None, status="sending")
         outcome = run_videos(request(sb, tmp_path, sheet))
         assert outcome.rows[0]["status"] == "unknown" and outcome.exit_code == 4

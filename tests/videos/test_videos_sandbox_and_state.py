@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 
 from catalog_sync.sandbox import FaultConfig
-from catalog_sync.state import SCHEMA_VERSION, Ledger
+from catalog_sync.state import SCHEMA_VERSION, Ledger, LedgerScope
 from tests.support.videos import KEY, jogg, make_products
 
 HEADERS = {"x-api-key": KEY}
@@ -73,18 +73,20 @@ def test_lost_answers_can_be_limited_to_writes() -> None:
         assert http.get(f"{sb.url}/v2/visual_styles", headers=HEADERS).json()["code"] == 0
 
 
+_SCOPE = LedgerScope.of("jogg", "https://api.jogg.ai", "user:a@example.com")
+
+
 def test_a_schema_3_database_gets_the_videos_table_in_place(tmp_path: Path) -> None:
     path = tmp_path / "v3.db"
     with Ledger(path) as ledger:
         run = ledger.start_run("apply", "jogg", "https://api.jogg.ai", "c.csv", "upsert")
-        ledger.remember("jogg", "https://api.jogg.ai", "NTQ0MTkzNjg", {"name": "Lamp"})
+        ledger.remember(_SCOPE, "NTQ0MTkzNjg", {"name": "Lamp"})
     with sqlite3.connect(path) as db:  # what catalog-sync with schema 3 wrote
         db.executescript("DROP INDEX videos_key; DROP TABLE videos; PRAGMA user_version=3;")
     with Ledger(path) as ledger:
-        assert ledger.run(run) is not None and ledger.records("jogg", "https://api.jogg.ai")
-        entry = ledger.begin_video("jogg", "https://api.jogg.ai", product_id="NTQ0MTkzNjg", settings="s",
-                                   row=2, name="", run_id=run)  # fmt: skip
+        assert ledger.run(run) is not None and ledger.records(_SCOPE)
+        entry = ledger.begin_video(_SCOPE, product_id="NTQ0MTkzNjg", settings="s", row=2, name="", run_id=run)
         ledger.update_video(entry, video_id="v1", status="processing")
-        assert ledger.latest_video("jogg", "https://api.jogg.ai", "NTQ0MTkzNjg", "s").video_id == "v1"
+        assert ledger.latest_video(_SCOPE, "NTQ0MTkzNjg", "s").video_id == "v1"
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5

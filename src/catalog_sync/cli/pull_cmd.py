@@ -48,7 +48,8 @@ def pull_command(
     The columns are the template's, with the provider's id column filled, every cell stored as
     text, the header frozen with notes and dropdowns. A pulled .xlsx/.ods remembers what was
     pulled in a hidden sheet `_catalog_sync`. JoggAI cannot be listed: its sheet holds the
-    products the state database knows. An existing FILE is refused (exit 2) without --force.
+    products the state database knows for the key's account (whoami). An existing FILE is refused
+    (exit 2) without --force.
 
     \b
     Example:
@@ -64,6 +65,8 @@ def pull_command(
 
     target = Target(provider, base_url, Path(state_path), rate, concurrency, timeout, limits)
     outcome = run_pull(PullRequest(target, Path(out), sheet, force=force))
+    for note in outcome.notes:
+        click.echo(f"Note: {note}", err=True)
     if as_json:
         body = {
             "provider": provider,

@@ -30,7 +30,8 @@ from .options import PROVIDER_NAMES, json_option
     "resolve",
     metavar="KEY",
     default=None,
-    help="Forget an unknown create (JoggAI) whose key value is KEY, so the next apply may create it.",
+    help="Forget an unknown create (JoggAI) whose key value is KEY, so the next apply may create it; only the "
+    "account of the credentials in use (JOGG_API_KEY: one whoami request) at one base URL.",
 )
 @click.option(
     "--base-url",

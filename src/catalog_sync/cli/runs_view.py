@@ -125,15 +125,26 @@ def _status(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve(ledger: Ledger, provider: str, key: str, base_url: str | None) -> None:
-    """Forget the unknown create of ``key`` at one base URL (``--base-url``, else the provider's own)."""
-    from catalog_sync.config.credentials import public_base_url, resolve_base_url
+    """Forget the unknown create of ``key`` of one account at one base URL (``--base-url``, else the
+    provider's own; the account of the credentials in use: JoggAI asks ``whoami``)."""
+    from catalog_sync.run.target import connect
 
-    where = public_base_url(resolve_base_url(provider, base_url))
+    with connect(provider, base_url=base_url) as client:
+        scope = client.ledger_scope
     with ledger.locked("runs --resolve-unknown"):
-        count = ledger.resolve_unknown(provider, where, key)
+        count = ledger.resolve_unknown(scope, key)
+    for note in ledger.notes:
+        click.echo(f"Note: {note}", err=True)
+    where = f"{scope.base_url} (account {scope.account})"
     if not count:
-        elsewhere = ledger.unknown_base_urls(provider, key)
-        hint = f"; it is recorded at {', '.join(elsewhere)}: pass that --base-url" if elsewhere else ""
+        elsewhere = [
+            f"{url} (account {account or 'none'})" for url, account in ledger.unknown_scopes(provider, key)
+        ]
+        hint = (
+            f"; it is recorded at {', '.join(elsewhere)}: pass that --base-url, with that account's credentials"
+            if elsewhere
+            else ""
+        )
         raise ConfigError(f"no unknown outcome with key {key!r} for {provider} at {where}{hint}")
     click.echo(
         f"Forgot {count} unknown outcome(s) for {key!r} at {where}; the next apply there may create it."

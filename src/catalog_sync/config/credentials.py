@@ -217,6 +217,16 @@ class Credentials:
         """The value of variable ``name`` (e.g. ``ROYALTI_API_KEY``), or ``None``."""
         return self._values.get(name)
 
+    def identity(self) -> tuple[str, ...]:
+        """``name=value`` of the variables that name the account: the first complete required set,
+        without its secrets when it has other variables (a login's email and workspace, not its
+        password, which may change); only for fingerprints, never shown."""
+        for option in _REQUIRED[self.provider]:
+            if all(self._values.get(n) for n in option):
+                named = [n for n in option if n not in SECRET_VARIABLES] or list(option)
+                return tuple(f"{n}={self._values[n]}" for n in named)
+        return tuple(f"{n}={v}" for n, v in sorted(self._values.items()))
+
     @property
     def secrets(self) -> list[str]:
         """The secret values among these credentials (for redaction)."""

@@ -55,7 +55,7 @@ from catalog_sync.execute.gate import WriteGate
 from catalog_sync.planning.model import WRITE_ACTIONS, Change, Plan
 from catalog_sync.providers.base import CANNOT_CONNECT, Provider
 from catalog_sync.spec.normalise import holds, normalise_value
-from catalog_sync.state import Ledger, LedgerRecord
+from catalog_sync.state import Ledger, LedgerRecord, LedgerScope
 from catalog_sync.text import safe_text
 
 __all__ = ["STATUSES", "RowOutcome", "RunResult", "execute"]
@@ -187,8 +187,8 @@ class _Recorder:
     def remember(self, *args: Any, **kwargs: Any) -> LedgerRecord | None:
         return self._call(self._ledger.remember, *args, **kwargs)  # type: ignore[no-any-return]
 
-    def forget(self, provider: str, base_url: str, remote_id: str) -> None:
-        self._call(self._ledger.forget, provider, base_url, remote_id)
+    def forget(self, scope: LedgerScope, remote_id: str) -> None:
+        self._call(self._ledger.forget, scope, remote_id)
 
     def mark_unknown(self, *args: Any, **kwargs: Any) -> None:
         self._call(self._ledger.mark_unknown, *args, **kwargs)
@@ -196,8 +196,8 @@ class _Recorder:
     def mark_unsure(self, *args: Any, **kwargs: Any) -> None:
         self._call(self._ledger.mark_unsure, *args, **kwargs)
 
-    def resolve_unknown(self, provider: str, base_url: str, key_value: str) -> int:
-        return int(self._call(self._ledger.resolve_unknown, provider, base_url, key_value) or 0)
+    def resolve_unknown(self, scope: LedgerScope, key_value: str) -> int:
+        return int(self._call(self._ledger.resolve_unknown, scope, key_value) or 0)
 
 
 def _unexpected(change: Change, exc: Exception) -> RowOutcome:
@@ -221,15 +221,14 @@ class _Executor:
         self.current = current
         self.spec = provider.spec
         self.name = plan.provider
-        self.base = plan.base_url
+        self.scope = provider.ledger_scope  # whose records these are: provider, base URL, account
 
     # -- one write -----------------------------------------------------------------------
     def run_change(self, change: Change) -> RowOutcome:
         try:
             intent = self.ledger.begin_intent(
                 self.run_id,
-                self.name,
-                self.base,
+                self.scope,
                 row=change.row,
                 key=change.key,
                 action=change.action,
@@ -270,7 +269,7 @@ class _Executor:
         for key in self.spec.keys:
             value = normalise_value(change.values.get(key, ""), self.spec.field(key))
             if value and key != self.spec.remote_id:
-                self.ledger.resolve_unknown(self.name, self.base, value)
+                self.ledger.resolve_unknown(self.scope, value)
 
     def _create(self, change: Change, intent: int) -> RowOutcome:
         fields = change.payload
@@ -317,8 +316,7 @@ class _Executor:
     def _unknown_create(self, change: Change, intent: int, exc: ProviderError) -> RowOutcome:
         key_field, _, key_value = change.key.partition("=")
         self.ledger.mark_unknown(
-            self.name,
-            self.base,
+            self.scope,
             key_field,
             key_value,
             row=change.row,
@@ -346,7 +344,7 @@ class _Executor:
                 result = self.gate.update(change, self.current.get(rid))
             except UnknownOutcomeError as exc:
                 if not self.provider.can_lookup:  # the ledger stands in: it no longer knows these fields
-                    self.ledger.mark_unsure(self.name, self.base, rid, list(fields))
+                    self.ledger.mark_unsure(self.scope, rid, list(fields))
                     self.ledger.end_intent(intent, "unknown-recorded")  # the next plan sends it again
                     return RowOutcome(
                         change,
@@ -389,7 +387,7 @@ class _Executor:
                     return RowOutcome(change, "unknown", rid, _code(exc), exc.message)
                 if found is not None:
                     continue
-            self.ledger.forget(self.name, self.base, rid)
+            self.ledger.forget(self.scope, rid)
             self.ledger.end_intent(intent, "done")
             return RowOutcome(change, "ok", rid)
         self.ledger.end_intent(intent, "unknown")
@@ -406,7 +404,7 @@ class _Executor:
     def _remember(self, rid: str, fields: dict[str, str], fingerprint: str | None) -> None:
         """Ledger: remote id → pushed fields (JoggAI's fingerprint is that of the pushed fields)."""
         self.ledger.remember(
-            self.name, self.base, rid, fields, fingerprint=fingerprint if self.provider.can_list else None
+            self.scope, rid, fields, fingerprint=fingerprint if self.provider.can_list else None
         )
 
 

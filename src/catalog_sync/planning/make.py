@@ -77,7 +77,7 @@ def plan_catalog(
         )
     elif base_note:
         notes.append(base_note)
-    plan.notes[:0] = notes
+    plan.notes[:0] = [*ledger.notes, *notes]  # rows written before accounts, adopted: said once
     note = new_ledger_note(plan, provider, ledger)
     if note:
         plan.notes.insert(0, note)
@@ -92,7 +92,7 @@ def new_ledger_note(plan: Plan, provider: Provider, ledger: Ledger) -> str | Non
     """
     if provider.can_list or not plan.summary.get("create"):
         return None
-    if not ledger.knows_nothing_of(provider.name, provider.base_url):
+    if not ledger.knows_nothing_of(provider.ledger_scope):
         return None
     title = provider.title or provider.name
     state = "is new: it holds" if ledger.created else "holds"
@@ -117,7 +117,7 @@ def recheck_plan(
     provider.check_access()  # a refused key says so before anything is compared or sent
     notes = settle_open_intents(provider, ledger, run_id=run_id)
     current = recheck_saved_plan(saved, provider, ledger)
-    saved.notes.extend(notes)
+    saved.notes.extend([*ledger.notes, *notes])
     note = new_ledger_note(saved, provider, ledger)
     if note:
         saved.notes.insert(0, note)

@@ -78,6 +78,7 @@ from catalog_sync.providers.transport import AnswerTooLarge, DeadlineExceeded, r
 from catalog_sync.providers.writes import WRITE_METHODS, gated
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.spec.normalise import normalise_value
+from catalog_sync.state.scope import LedgerScope, key_fingerprint
 from catalog_sync.text import has_control, safe_text
 
 __all__ = [
@@ -445,6 +446,17 @@ class Provider(ABC):
     def secrets(self) -> list[str]:
         """Hook: secret values to scrub from messages (credentials; subclasses add tokens)."""
         return self.credentials.secrets
+
+    @cached_property
+    def ledger_scope(self) -> LedgerScope:
+        """Whose rows of the state database this client reads and writes: its provider, public base
+        URL and account (:meth:`ledger_account`), derived once per client."""
+        return LedgerScope.of(self.name, self.base_url, self.ledger_account())
+
+    def ledger_account(self) -> str:
+        """Hook: the account these credentials act for.  Key-only providers: a fingerprint of the
+        credentials that name the account (``key:`` and 16 hex digits), never a credential."""
+        return key_fingerprint(*self.credentials.identity())
 
     def check_access(self) -> None:
         """Fail fast on refused credentials: one cheap authenticated request where the provider

@@ -35,8 +35,8 @@ class _LedgerRemote:
 
 def read_remote(provider: Provider, ledger: Ledger) -> tuple[Sequence[Any], LedgerView]:
     """What the provider holds, and the ledger's view (complete or not, unknown creates)."""
-    unknowns = ledger.unknowns(provider.name, provider.base_url)
+    unknowns = ledger.unknowns(provider.ledger_scope)
     if provider.can_list:
         return provider.list_remote(), LedgerView(complete=True, unknowns=unknowns)
-    records = [_LedgerRemote(r) for r in ledger.records(provider.name, provider.base_url)]
+    records = [_LedgerRemote(r) for r in ledger.records(provider.ledger_scope)]
     return records, LedgerView(complete=False, unknowns=unknowns)

@@ -28,10 +28,9 @@ def _first_key(fields: dict[str, str], keys: tuple[str, ...], skip: str) -> tupl
 
 def settle_open_intents(provider: Provider, ledger: Ledger, *, run_id: int) -> list[str]:
     """Settle intents left open by dead runs; returns one note per settled intent."""
-    spec = provider.spec
-    base = provider.base_url
+    spec, scope = provider.spec, provider.ledger_scope
     notes = []
-    for intent in ledger.open_intents(provider.name, base):
+    for intent in ledger.open_intents(scope):
         if intent.action != "create":
             notes += _settle_write(provider, ledger, intent)
             continue
@@ -42,9 +41,7 @@ def settle_open_intents(provider: Provider, ledger: Ledger, *, run_id: int) -> l
                 notes.append(f"row {intent.row}: an earlier create is still unsettled ({exc.message})")
                 continue
             if found is not None:
-                ledger.remember(
-                    provider.name, base, found.remote_id, intent.fields, fingerprint=found.fingerprint
-                )
+                ledger.remember(scope, found.remote_id, intent.fields, fingerprint=found.fingerprint)
                 ledger.end_intent(intent.id, "settled-found")
                 notes.append(
                     f"row {intent.row} ({intent.key}): an interrupted create had taken effect "
@@ -56,7 +53,7 @@ def settle_open_intents(provider: Provider, ledger: Ledger, *, run_id: int) -> l
         else:
             key_field, key_value = _first_key(intent.fields, spec.keys, spec.remote_id)
             ledger.mark_unknown(
-                provider.name, base, key_field, key_value, row=intent.row, fields=intent.fields, run_id=run_id
+                scope, key_field, key_value, row=intent.row, fields=intent.fields, run_id=run_id
             )
             ledger.end_intent(intent.id, "unknown-recorded")
             notes.append(f"row {intent.row} ({intent.key}): an interrupted create has an unknown outcome")
@@ -69,7 +66,7 @@ def _settle_write(provider: Provider, ledger: Ledger, intent: Intent) -> list[st
     if provider.can_list or intent.action != "update" or not intent.remote_id or not intent.fields:
         ledger.end_intent(intent.id, "settled")
         return []
-    ledger.mark_unsure(provider.name, provider.base_url, intent.remote_id, list(intent.fields))
+    ledger.mark_unsure(provider.ledger_scope, intent.remote_id, list(intent.fields))
     ledger.end_intent(intent.id, "settled-unsure")
     return [
         f"row {intent.row} ({intent.key}): an earlier update of {intent.remote_id} may or may not have taken "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ class PullOutcome:
     provider: str
     base_url: str
     exit_code: int = 0
+    #: what the ledger had to say (rows written before accounts, adopted by this key's account)
+    notes: list[str] = field(default_factory=list)
 
 
 def run_pull(request: PullRequest) -> PullOutcome:
@@ -73,7 +75,8 @@ def run_pull(request: PullRequest) -> PullOutcome:
         failed = run.finish(counts={"pulled": len(records)}, exit_code=0)
         if failed is not None:
             raise failed
-    return PullOutcome(out, len(records), target.provider, public_base_url(client.base_url))
+        notes = list(run.ledger.notes)
+    return PullOutcome(out, len(records), target.provider, public_base_url(client.base_url), notes=notes)
 
 
 def _sheet(spec: ProviderSpec, records: Sequence[Any], base_url: str) -> Pulled:

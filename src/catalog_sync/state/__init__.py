@@ -1,7 +1,8 @@
 """The state ledger: a SQLite database (WAL) that remembers runs, row outcomes and remote ids.
 
-What it holds (all scoped per provider *and* per base URL, so a sandbox ledger never mixes
-with production):
+What it holds (records, intents, unknowns and videos scoped per provider, base URL *and* account —
+a :class:`LedgerScope` — so a sandbox ledger never mixes with production, nor one brand's key
+with another's on the same base URL):
 
 * ``runs``      — one row per plan/apply run: provider, catalog, mode, start/finish, counts,
   requests sent, exit code, pid.
@@ -37,6 +38,7 @@ from catalog_sync.state.model import UNSURE, Intent, LedgerRecord, Unknown, fiel
 from catalog_sync.state.records import RecordStore
 from catalog_sync.state.runs import RunStore
 from catalog_sync.state.schema import APPLICATION_ID, SCHEMA_VERSION
+from catalog_sync.state.scope import LedgerScope, key_fingerprint
 from catalog_sync.state.videos import LedgerVideo, VideoStore
 
 __all__ = [
@@ -47,10 +49,12 @@ __all__ = [
     "Intent",
     "Ledger",
     "LedgerRecord",
+    "LedgerScope",
     "LedgerVideo",
     "StateLock",
     "Unknown",
     "fields_fingerprint",
+    "key_fingerprint",
     "public_base_url",
 ]
 

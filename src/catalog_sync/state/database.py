@@ -17,6 +17,9 @@ from catalog_sync.errors import ConfigError, StateDatabaseError
 from catalog_sync.state.group_commit import GroupCommit
 from catalog_sync.state.lock import StateLock, _busy_timeout
 from catalog_sync.state.schema import (
+    _ACCOUNT_ADDED,
+    _ACCOUNT_INDEXES,
+    _ACCOUNT_REBUILT,
     _ADDED_COLUMNS,
     _COLUMNS,
     _JOB_OUTCOMES_SQL,
@@ -28,9 +31,13 @@ from catalog_sync.state.schema import (
     _WAY_OUT,
     APPLICATION_ID,
     SCHEMA_VERSION,
+    create_statement,
 )
+from catalog_sync.state.scope import UNOWNED, LedgerScope
 
 _D = TypeVar("_D", bound="Database")
+#: the tables whose rows belong to one account (:class:`LedgerScope`)
+_OWNED_TABLES = ("records", "intents", "unknowns", "videos")
 
 
 def _refuse_unusable_file(path: Path) -> None:
@@ -68,6 +75,9 @@ class Database:
     def __init__(self, path: str | Path = DEFAULT_STATE, *, busy_timeout: float | None = None) -> None:
         self.path = Path(path)
         self.created = False
+        #: what this open of the ledger has to say once (rows written before accounts, adopted)
+        self.notes: list[str] = []
+        self._adopted: set[LedgerScope] = set()
         self._db: sqlite3.Connection | None = None
         self._lock: StateLock | None = None
         self._mutex = threading.Lock()
@@ -183,7 +193,8 @@ class Database:
 
         1 → 2: ``runs.stopped``, ``lock_holder``, the mark; 2 → 3: the ``runs`` columns ``job``,
         ``report``, ``catalog_sha256``, ``tool_version`` and the ``job_outcomes`` table; then the
-        steps of ``_MIGRATIONS`` (3 → 4: the ``videos`` table).
+        steps of ``_MIGRATIONS`` (3 → 4: the ``videos`` table); 4 → 5: the ``account`` columns
+        (:meth:`_add_accounts`).
         """
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -199,6 +210,8 @@ class Database:
                     if version < step:
                         for statement in statements:
                             self.db.execute(statement)
+                if version < 5:
+                    self._add_accounts()
                 self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self.db.execute("COMMIT")
@@ -206,6 +219,24 @@ class Database:
             with suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
             raise
+
+    def _add_accounts(self) -> None:
+        """4 → 5: every row written so far gets the account ``''`` (adopted by the first account that
+        uses its provider and base URL).  Tables whose primary key gains ``account`` are copied into
+        the new shape (SQLite cannot change a primary key in place); the others get the column."""
+        for table in _ACCOUNT_REBUILT:
+            old = f"{table}_before_accounts"
+            self.db.execute(f"ALTER TABLE {table} RENAME TO {old}")
+            self.db.execute(create_statement(table))
+            columns = ", ".join(str(r[1]) for r in self.db.execute(f"PRAGMA table_info({old})"))
+            self.db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {old}")
+            self.db.execute(f"DROP TABLE {old}")
+        for table in _ACCOUNT_ADDED:
+            have = {str(r[1]) for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if "account" not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN account TEXT NOT NULL DEFAULT ''")
+        for statement in _ACCOUNT_INDEXES:
+            self.db.execute(statement)
 
     def _add_run_columns(self) -> None:
         """``ALTER TABLE runs ADD COLUMN`` for each column a later version added (all TEXT)."""
@@ -267,3 +298,39 @@ class Database:
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return self._execute(sql, params)
+
+    def _scope(self, scope: LedgerScope) -> tuple[str, str, str]:
+        """The ``provider, base_url, account`` to match rows of ``scope`` by, once rows written before
+        accounts (at its provider and base URL) are adopted by its account."""
+        if scope not in self._adopted:
+            self._adopt_unowned(scope)
+            self._adopted.add(scope)
+        return scope.provider, scope.base_url, scope.account
+
+    def _adopt_unowned(self, scope: LedgerScope) -> None:
+        """Rows of ``scope``'s provider and base URL that have no account (written before the ledger
+        kept accounts) become ``scope``'s, with a note; from then on no other account sees them."""
+        where = (scope.provider, scope.base_url, UNOWNED)
+        adopted = 0
+        with self._mutex:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for table in _OWNED_TABLES:
+                        adopted += self.db.execute(
+                            f"UPDATE {table} SET account=? WHERE provider=? AND base_url=? AND account=?",
+                            (scope.account, *where),
+                        ).rowcount
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    with suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                raise StateDatabaseError(str(self.path), exc) from exc
+        if adopted:
+            self.notes.append(
+                f"the state database held {adopted} row(s) of {scope.provider} at {scope.base_url} written before "
+                f"it kept accounts: they are now account {scope.account}'s (the account in use); another "
+                "account at this base URL will not see them"
+            )

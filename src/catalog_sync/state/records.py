@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 
-from catalog_sync.config.credentials import public_base_url
 from catalog_sync.state.database import Database
 from catalog_sync.state.model import UNSURE, Intent, LedgerRecord, Unknown, _now, fields_fingerprint
+from catalog_sync.state.scope import LedgerScope
+
+_WHERE = "provider=? AND base_url=? AND account=?"
 
 
 class RecordStore(Database):
-    """The ``records``, ``intents`` and ``unknowns`` tables."""
+    """The ``records``, ``intents`` and ``unknowns`` tables, each row one account's (a :class:`LedgerScope`)."""
 
-    def knows_nothing_of(self, provider: str, base_url: str) -> bool:
-        """True when this database holds no record, unknown or write of ``provider`` at ``base_url``."""
-        base = public_base_url(base_url)
+    def knows_nothing_of(self, scope: LedgerScope) -> bool:
+        """True when this database holds no record, unknown or write of ``scope``."""
+        where = self._scope(scope)
         return not any(
-            self._read(f"SELECT 1 FROM {table} WHERE provider=? AND base_url=? LIMIT 1", (provider, base))
+            self._read(f"SELECT 1 FROM {table} WHERE {_WHERE} LIMIT 1", where)
             for table in ("records", "unknowns", "intents")
         )
 
@@ -24,8 +26,7 @@ class RecordStore(Database):
     def begin_intent(
         self,
         run_id: int,
-        provider: str,
-        base_url: str,
+        scope: LedgerScope,
         *,
         row: int | None,
         key: str,
@@ -36,8 +37,7 @@ class RecordStore(Database):
         """Record a write about to be sent (committed before this returns, so before the request leaves)."""
         values = (
             run_id,
-            provider,
-            public_base_url(base_url),
+            *self._scope(scope),
             row,
             key,
             action,
@@ -46,8 +46,8 @@ class RecordStore(Database):
             _now(),
         )
         sql = (
-            "INSERT INTO intents (run_id, provider, base_url, row, key, action, remote_id, fields, sent_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?)"
+            "INSERT INTO intents (run_id, provider, base_url, account, row, key, action, remote_id, fields, sent_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)"
         )
         return int(self._group.run(lambda db: db.execute(sql, values).lastrowid) or 0)
 
@@ -55,11 +55,11 @@ class RecordStore(Database):
         values = (state, _now(), intent_id)
         self._group.run(lambda db: db.execute("UPDATE intents SET state=?, settled_at=? WHERE id=?", values))
 
-    def open_intents(self, provider: str, base_url: str) -> list[Intent]:
+    def open_intents(self, scope: LedgerScope) -> list[Intent]:
         """Intents never closed (their run died mid-write) or left unknown by a run."""
         rows = self._read(
-            "SELECT * FROM intents WHERE provider=? AND base_url=? AND state IN ('in-flight','unknown') ORDER BY id",
-            (provider, public_base_url(base_url)),
+            f"SELECT * FROM intents WHERE {_WHERE} AND state IN ('in-flight','unknown') ORDER BY id",
+            self._scope(scope),
         )
         return [
             Intent(
@@ -79,8 +79,7 @@ class RecordStore(Database):
     # -- records (remote id -> last pushed fields) --------------------------------------
     def remember(
         self,
-        provider: str,
-        base_url: str,
+        scope: LedgerScope,
         remote_id: str,
         fields: dict[str, str],
         *,
@@ -88,15 +87,14 @@ class RecordStore(Database):
         fingerprint: str | None = None,
     ) -> LedgerRecord:
         """Store what was pushed for ``remote_id`` (merged into what was known when ``merge``)."""
-        base = public_base_url(base_url)
+        where = self._scope(scope)
         return self._group.run(  # type: ignore[no-any-return]
-            lambda db: self._remember(provider, base, remote_id, fields, merge, fingerprint)
+            lambda db: self._remember(where, remote_id, fields, merge, fingerprint)
         )
 
     def _remember(
         self,
-        provider: str,
-        base: str,
+        where: tuple[str, str, str],
         remote_id: str,
         fields: dict[str, str],
         merge: bool,
@@ -105,35 +103,30 @@ class RecordStore(Database):
         known: dict[str, str] = {}
         if merge:
             row = self.db.execute(
-                "SELECT fields FROM records WHERE provider=? AND base_url=? AND remote_id=?",
-                (provider, base, remote_id),
+                f"SELECT fields FROM records WHERE {_WHERE} AND remote_id=?", (*where, remote_id)
             ).fetchone()
             known = json.loads(row["fields"]) if row else {}
         merged = {**known, **fields}
         fp = fingerprint or fields_fingerprint(merged)
         self.db.execute(
-            "INSERT OR REPLACE INTO records (provider, base_url, remote_id, fields, fingerprint, updated_at)"
-            " VALUES (?,?,?,?,?,?)",
-            (provider, base, remote_id, json.dumps(merged, ensure_ascii=False), fp, _now()),
+            "INSERT OR REPLACE INTO records (provider, base_url, account, remote_id, fields, fingerprint, updated_at)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (*where, remote_id, json.dumps(merged, ensure_ascii=False), fp, _now()),
         )
         return LedgerRecord(remote_id, merged, fp)
 
-    def mark_unsure(self, provider: str, base_url: str, remote_id: str, names: list[str]) -> None:
+    def mark_unsure(self, scope: LedgerScope, remote_id: str, names: list[str]) -> None:
         """An update of ``names`` whose outcome is not known, where the ledger stands in for the
         provider (it cannot be read): those fields are :data:`UNSURE`, so the next plan sends the
         sheet's values again instead of trusting what was known before."""
-        self.remember(provider, base_url, remote_id, dict.fromkeys(names, UNSURE))
+        self.remember(scope, remote_id, dict.fromkeys(names, UNSURE))
 
-    def forget(self, provider: str, base_url: str, remote_id: str) -> None:
-        self._write(
-            "DELETE FROM records WHERE provider=? AND base_url=? AND remote_id=?",
-            (provider, public_base_url(base_url), remote_id),
-        )
+    def forget(self, scope: LedgerScope, remote_id: str) -> None:
+        self._write(f"DELETE FROM records WHERE {_WHERE} AND remote_id=?", (*self._scope(scope), remote_id))
 
-    def records(self, provider: str, base_url: str) -> list[LedgerRecord]:
+    def records(self, scope: LedgerScope) -> list[LedgerRecord]:
         rows = self._read(
-            "SELECT * FROM records WHERE provider=? AND base_url=? ORDER BY updated_at, remote_id",
-            (provider, public_base_url(base_url)),
+            f"SELECT * FROM records WHERE {_WHERE} ORDER BY updated_at, remote_id", self._scope(scope)
         )
         return [
             LedgerRecord(r["remote_id"], json.loads(r["fields"]), r["fingerprint"], r["updated_at"])
@@ -143,8 +136,7 @@ class RecordStore(Database):
     # -- unknowns (JoggAI) ---------------------------------------------------------------
     def mark_unknown(
         self,
-        provider: str,
-        base_url: str,
+        scope: LedgerScope,
         key_field: str,
         key_value: str,
         *,
@@ -153,11 +145,10 @@ class RecordStore(Database):
         run_id: int,
     ) -> None:
         self._write(
-            "INSERT OR IGNORE INTO unknowns (provider, base_url, key_field, key_value, row, fields, run_id, since)"
-            " VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO unknowns (provider, base_url, account, key_field, key_value, row, fields,"
+            " run_id, since) VALUES (?,?,?,?,?,?,?,?,?)",
             (
-                provider,
-                public_base_url(base_url),
+                *self._scope(scope),
                 key_field,
                 key_value,
                 row,
@@ -167,11 +158,8 @@ class RecordStore(Database):
             ),
         )
 
-    def unknowns(self, provider: str, base_url: str) -> list[Unknown]:
-        rows = self._read(
-            "SELECT * FROM unknowns WHERE provider=? AND base_url=? ORDER BY since",
-            (provider, public_base_url(base_url)),
-        )
+    def unknowns(self, scope: LedgerScope) -> list[Unknown]:
+        rows = self._read(f"SELECT * FROM unknowns WHERE {_WHERE} ORDER BY since", self._scope(scope))
         return [
             Unknown(
                 r["key_field"], r["key_value"], r["row"], json.loads(r["fields"]), r["run_id"], r["since"]
@@ -179,18 +167,18 @@ class RecordStore(Database):
             for r in rows
         ]
 
-    def resolve_unknown(self, provider: str, base_url: str, key_value: str) -> int:
-        """Forget the unknown outcomes whose key value is ``key_value`` at ``base_url`` (only there)."""
+    def resolve_unknown(self, scope: LedgerScope, key_value: str) -> int:
+        """Forget the unknown outcomes whose key value is ``key_value`` in ``scope`` (only there:
+        not at another base URL, nor of another account at this one)."""
         cur = self._write(
-            "DELETE FROM unknowns WHERE provider=? AND base_url=? AND key_value=?",
-            (provider, public_base_url(base_url), key_value),
+            f"DELETE FROM unknowns WHERE {_WHERE} AND key_value=?", (*self._scope(scope), key_value)
         )
         return cur.rowcount
 
-    def unknown_base_urls(self, provider: str, key_value: str) -> list[str]:
-        """The base URLs at which an unknown outcome with ``key_value`` is recorded."""
+    def unknown_scopes(self, provider: str, key_value: str) -> list[tuple[str, str]]:
+        """The (base URL, account) pairs at which an unknown outcome with ``key_value`` is recorded."""
         rows = self._read(
-            "SELECT DISTINCT base_url FROM unknowns WHERE provider=? AND key_value=? ORDER BY base_url",
+            "SELECT DISTINCT base_url, account FROM unknowns WHERE provider=? AND key_value=? ORDER BY base_url, account",
             (provider, key_value),
         )
-        return [str(r["base_url"]) for r in rows]
+        return [(str(r["base_url"]), str(r["account"])) for r in rows]

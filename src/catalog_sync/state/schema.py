@@ -7,8 +7,9 @@ import re
 #: ``PRAGMA user_version`` of the schema below; a database with a higher one was written by a
 #: newer catalog-sync and is refused rather than half-understood.  1 → 2: ``runs.stopped`` and
 #: the ``lock_holder`` table; 2 → 3: ``runs.job``/``report``/``catalog_sha256``/``tool_version`` and
-#: the ``job_outcomes`` table; 3 → 4: the ``videos`` table (each migrated in place).
-SCHEMA_VERSION = 4
+#: the ``job_outcomes`` table; 3 → 4: the ``videos`` table; 4 → 5: the ``account`` of records,
+#: intents, unknowns and videos (each migrated in place).
+SCHEMA_VERSION = 5
 #: ``PRAGMA application_id`` marking a catalog-sync state database ("CSLG").
 APPLICATION_ID = 0x43534C47
 #: Seconds a write waits for another process's write transaction (``CATALOG_SYNC_STATE_TIMEOUT``).
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS videos (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     provider TEXT NOT NULL,
     base_url TEXT NOT NULL,
+    account TEXT NOT NULL DEFAULT '',
     product_id TEXT NOT NULL,
     settings TEXT NOT NULL,
     row INTEGER,
@@ -42,7 +44,7 @@ CREATE TABLE IF NOT EXISTS videos (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS videos_key ON videos(provider, base_url, product_id, settings);
+CREATE INDEX IF NOT EXISTS videos_key ON videos(provider, base_url, account, product_id, settings);
 """
 
 _SCHEMA = """
@@ -83,6 +85,7 @@ CREATE TABLE IF NOT EXISTS intents (
     run_id INTEGER NOT NULL,
     provider TEXT NOT NULL,
     base_url TEXT NOT NULL,
+    account TEXT NOT NULL DEFAULT '',
     row INTEGER,
     key TEXT,
     action TEXT NOT NULL,
@@ -92,26 +95,28 @@ CREATE TABLE IF NOT EXISTS intents (
     state TEXT NOT NULL DEFAULT 'in-flight',
     settled_at TEXT
 );
-CREATE INDEX IF NOT EXISTS intents_open ON intents(provider, base_url, state);
+CREATE INDEX IF NOT EXISTS intents_open ON intents(provider, base_url, account, state);
 CREATE TABLE IF NOT EXISTS records (
     provider TEXT NOT NULL,
     base_url TEXT NOT NULL,
+    account TEXT NOT NULL DEFAULT '',
     remote_id TEXT NOT NULL,
     fields TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    PRIMARY KEY (provider, base_url, remote_id)
+    PRIMARY KEY (provider, base_url, account, remote_id)
 );
 CREATE TABLE IF NOT EXISTS unknowns (
     provider TEXT NOT NULL,
     base_url TEXT NOT NULL,
+    account TEXT NOT NULL DEFAULT '',
     key_field TEXT NOT NULL,
     key_value TEXT NOT NULL,
     row INTEGER,
     fields TEXT NOT NULL,
     run_id INTEGER,
     since TEXT NOT NULL,
-    PRIMARY KEY (provider, base_url, key_field, key_value)
+    PRIMARY KEY (provider, base_url, account, key_field, key_value)
 );
 CREATE TABLE IF NOT EXISTS lock_holder (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -131,7 +136,12 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
 #: The tables (and their columns) a version-1 database has: what the previous version wrote.
 _V1_TABLES = ("runs", "outcomes", "intents", "records", "unknowns")
 #: Columns later versions added to the version-1 tables (added by :meth:`Ledger._migrate`).
-_ADDED_COLUMNS = {"runs": {"stopped": 2, "job": 3, "report": 3, "catalog_sha256": 3, "tool_version": 3}}
+_ADDED_COLUMNS = {
+    "runs": {"stopped": 2, "job": 3, "report": 3, "catalog_sha256": 3, "tool_version": 3},
+    "intents": {"account": 5},
+    "records": {"account": 5},
+    "unknowns": {"account": 5},
+}
 _JOB_OUTCOMES_SQL = (
     "CREATE TABLE IF NOT EXISTS job_outcomes (job TEXT PRIMARY KEY, outcome TEXT NOT NULL, exit_code INTEGER, "
     "run_id INTEGER, at TEXT NOT NULL)"
@@ -141,6 +151,23 @@ _JOB_OUTCOMES_SQL = (
 _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (4, tuple(stmt.strip() for stmt in _VIDEOS_SQL.split(";") if stmt.strip())),
 )
+#: 4 → 5: tables given an ``account`` column (``''``: written before accounts, adopted later).  Those
+#: whose primary key gains it (records, unknowns) are rebuilt; the others get the column added.
+_ACCOUNT_REBUILT = ("records", "unknowns")
+_ACCOUNT_ADDED = ("intents", "videos")
+_ACCOUNT_INDEXES = (
+    "DROP INDEX IF EXISTS intents_open",
+    "CREATE INDEX IF NOT EXISTS intents_open ON intents(provider, base_url, account, state)",
+    "DROP INDEX IF EXISTS videos_key",
+    "CREATE INDEX IF NOT EXISTS videos_key ON videos(provider, base_url, account, product_id, settings)",
+)
+
+
+def create_statement(table: str) -> str:
+    """The ``CREATE TABLE`` statement of ``table`` in this version's schema."""
+    found = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\n\);", _SCHEMA + _VIDEOS_SQL, re.S)
+    assert found is not None, table
+    return found.group(0)
 
 
 def _schema_columns(schema: str) -> dict[str, set[str]]:

@@ -6,19 +6,18 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from catalog_sync.config.credentials import public_base_url
 from catalog_sync.state.database import Database
 from catalog_sync.state.model import _now
+from catalog_sync.state.scope import LedgerScope
 
 
 class VideoStore(Database):
-    """The ``videos`` table."""
+    """The ``videos`` table, each row one account's (a :class:`LedgerScope`)."""
 
     # -- product videos (JoggAI): product + settings fingerprint -> the video made ---------
     def begin_video(
         self,
-        provider: str,
-        base_url: str,
+        scope: LedgerScope,
         *,
         product_id: str,
         settings: str,
@@ -30,11 +29,10 @@ class VideoStore(Database):
         """Record a video create about to be sent (status ``sending``, committed before it leaves)."""
         now = _now()
         cur = self._write(
-            "INSERT INTO videos (provider, base_url, product_id, settings, row, name, status, credits, run_id,"
-            " sent_at, created_at, updated_at) VALUES (?,?,?,?,?,?,'sending',?,?,?,?,?)",
+            "INSERT INTO videos (provider, base_url, account, product_id, settings, row, name, status, credits,"
+            " run_id, sent_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,'sending',?,?,?,?,?)",
             (
-                provider,
-                public_base_url(base_url),
+                *self._scope(scope),
                 product_id,
                 settings,
                 row,
@@ -65,21 +63,19 @@ class VideoStore(Database):
             (*(values[name] for name in names), _now(), entry_id),
         )
 
-    def latest_video(
-        self, provider: str, base_url: str, product_id: str, settings: str
-    ) -> LedgerVideo | None:
+    def latest_video(self, scope: LedgerScope, product_id: str, settings: str) -> LedgerVideo | None:
         """The newest video entry of ``product_id`` with the settings fingerprint ``settings``."""
         rows = self._read(
-            "SELECT * FROM videos WHERE provider=? AND base_url=? AND product_id=? AND settings=?"
+            "SELECT * FROM videos WHERE provider=? AND base_url=? AND account=? AND product_id=? AND settings=?"
             " ORDER BY id DESC LIMIT 1",
-            (provider, public_base_url(base_url), product_id, settings),
+            (*self._scope(scope), product_id, settings),
         )
         return LedgerVideo.of(rows[0]) if rows else None
 
-    def videos(self, provider: str, base_url: str, *, statuses: tuple[str, ...] = ()) -> list[LedgerVideo]:
-        """Every video entry at ``base_url`` (only those in ``statuses`` when given), oldest first."""
-        sql = "SELECT * FROM videos WHERE provider=? AND base_url=?"
-        params: tuple[Any, ...] = (provider, public_base_url(base_url))
+    def videos(self, scope: LedgerScope, *, statuses: tuple[str, ...] = ()) -> list[LedgerVideo]:
+        """Every video entry of ``scope`` (only those in ``statuses`` when given), oldest first."""
+        sql = "SELECT * FROM videos WHERE provider=? AND base_url=? AND account=?"
+        params: tuple[Any, ...] = self._scope(scope)
         if statuses:
             sql += f" AND status IN ({','.join('?' * len(statuses))})"
             params += tuple(statuses)

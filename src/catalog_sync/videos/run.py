@@ -47,7 +47,7 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.report import check_output
 from catalog_sync.spec import ProviderSpec
-from catalog_sync.state import Ledger, LedgerVideo
+from catalog_sync.state import Ledger, LedgerScope, LedgerVideo
 from catalog_sync.validation.gate import refused_as_errors
 from catalog_sync.validation.result import ValidationReport
 from catalog_sync.videos.answers import CONTRACT, check_video_answer, read_remaining_quota
@@ -226,14 +226,16 @@ def _make_videos(
 ) -> tuple[CostSummary, _Stop | None]:
     """Under the lock: find the products, settle lost creates, show the cost, create, wait (``work``
     is filled as it goes, so an interrupted run still reports every row)."""
-    rows, problems = resolve_rows(sheet, spec, ledger, client.base_url)  # the ledger only: nothing sent yet
+    rows, problems = resolve_rows(
+        sheet, spec, ledger, client.ledger_scope
+    )  # the ledger only: nothing sent yet
     if problems:
         _checked(ValidationReport(problems, sheet=sheet.display_name, path=str(sheet.path)), "")
     client.check_access()
     work += [_Row(row, "create") for row in rows]  # not started, until decided
     not_created = settle_open_videos(client, ledger)
-    fresh = not ledger.videos(client.name, client.base_url)
-    work[:] = [_decide(row, ledger, client.base_url, request, not_created) for row in rows]
+    fresh = not ledger.videos(client.ledger_scope)
+    work[:] = [_decide(row, ledger, client.ledger_scope, request, not_created) for row in rows]
     refresh(client, ledger, [w for w in work if w.action == "keep"])
     cost = _cost(client, work, fresh)
     hooks.cost(cost)
@@ -305,10 +307,10 @@ def _check_report_path(request: VideosRequest) -> None:
 
 
 def _decide(
-    row: VideoRow, ledger: Ledger, base_url: str, request: VideosRequest, not_created: set[int]
+    row: VideoRow, ledger: Ledger, scope: LedgerScope, request: VideosRequest, not_created: set[int]
 ) -> _Row:
     """``keep`` the video the ledger has for this product and settings, else ``create``."""
-    entry = ledger.latest_video("jogg", base_url, row.product_id, row.settings)
+    entry = ledger.latest_video(scope, row.product_id, row.settings)
     if entry is None or entry.status == "refused":
         return _Row(row, "create")
     if entry.status == NOT_CREATED:
@@ -340,7 +342,7 @@ def _cost(client: JoggProvider, work: list[_Row], fresh: bool) -> CostSummary:
 def settle_open_videos(client: JoggProvider, ledger: Ledger) -> set[int]:
     """Look for every create whose answer was lost (this run's or a dead run's); returns the ids of
     the entries the list shows never reached JoggAI (now ``not-created``: no credit counted)."""
-    entries = ledger.videos(client.name, client.base_url, statuses=OPEN)
+    entries = ledger.videos(client.ledger_scope, statuses=OPEN)
     settled = find_lost_videos(client, ledger, entries)
     for entry in entries:
         item = settled.found.get(entry.id)
@@ -418,8 +420,7 @@ def create_one(client: JoggProvider, ledger: Ledger, run_id: int, w: _Row) -> _S
     to stop creating (credits ran out) or None."""
     video = w.video
     w.entry_id = ledger.begin_video(
-        "jogg",
-        client.base_url,
+        client.ledger_scope,
         product_id=video.product_id,
         settings=video.settings,
         row=video.row,
@@ -461,14 +462,14 @@ def create_one(client: JoggProvider, ledger: Ledger, run_id: int, w: _Row) -> _S
 def _held_by_another(
     client: JoggProvider, ledger: Ledger, video_id: str, entry_id: int
 ) -> LedgerVideo | None:
-    others = (v for v in ledger.videos(client.name, client.base_url) if v.id != entry_id)
+    others = (v for v in ledger.videos(client.ledger_scope) if v.id != entry_id)
     return next((v for v in others if v.video_id == video_id), None)
 
 
 def _settle_now(client: JoggProvider, ledger: Ledger, w: _Row, exc: UnknownOutcomeError) -> None:
     """The create's answer was lost: look for the video at once (it is not sent again)."""
     assert w.entry_id is not None
-    entries = [e for e in ledger.videos(client.name, client.base_url, statuses=OPEN) if e.id == w.entry_id]
+    entries = [e for e in ledger.videos(client.ledger_scope, statuses=OPEN) if e.id == w.entry_id]
     item = find_lost_videos(client, ledger, entries).found.get(w.entry_id)
     if item is None:
         w.status, w.error = "unknown", _lost_answer_text(exc)

@@ -178,7 +178,7 @@ def find_lost_videos(
     settled = Settled()
     if not entries:
         return settled
-    known = {v.video_id for v in ledger.videos(client.name, client.base_url) if v.video_id}
+    known = {v.video_id for v in ledger.videos(client.ledger_scope) if v.video_id}
     sent = {e.id: _sent_time(e) for e in entries}
     times = [t for t in sent.values() if t is not None]
     oldest = min(times) if len(times) == len(entries) else None

@@ -22,7 +22,7 @@ from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.spec.normalise import normalise_value
-from catalog_sync.state import Ledger, LedgerRecord
+from catalog_sync.state import Ledger, LedgerRecord, LedgerScope
 from catalog_sync.validation.excel import excel_damage
 from catalog_sync.validation.result import ValidationReport, sort_problems
 from catalog_sync.validation.rows import row_rules
@@ -182,11 +182,11 @@ def _product_of(fields: dict[str, str], products: _Products) -> tuple[str | None
 
 
 def resolve_rows(
-    sheet: Sheet, spec: ProviderSpec, ledger: Ledger, base_url: str
+    sheet: Sheet, spec: ProviderSpec, ledger: Ledger, scope: LedgerScope
 ) -> tuple[list[VideoRow], list[Problem]]:
     """The sheet's rows as :class:`VideoRow` (product found, body built), and the problems found doing it:
     ``unknown-product`` (no such product in the ledger) and ``duplicate-key`` (the same video twice)."""
-    products = _Products(ledger.records("jogg", base_url))
+    products = _Products(ledger.records(scope))
     rows: list[VideoRow] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}

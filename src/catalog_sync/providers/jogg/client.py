@@ -127,7 +127,20 @@ class JoggProvider(Provider):
     def check_access(self) -> None:
         """``GET /v2/user/whoami`` (free: JoggAI limits POSTs only): a refused key stops the plan
         before it claims anything, since JoggAI has no listing that would have noticed."""
-        self.request("GET", "/v2/user/whoami")
+        self._whoami = self.request("GET", "/v2/user/whoami")
+
+    def ledger_account(self) -> str:
+        """The JoggAI user the key acts for (``whoami``'s id, else its email, else its username:
+        ``user:…``), so two brands' keys on one base URL keep apart ledgers; a key fingerprint
+        when the answer names no user."""
+        if getattr(self, "_whoami", None) is None:
+            self.check_access()
+        data = self._whoami if isinstance(self._whoami, dict) else {}
+        for name in ("user_id", "id", "email", "username"):
+            value = data.get(name)
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+                return f"user:{str(value).strip()}"
+        return super().ledger_account()
 
     def list_remote(self) -> list[RemoteRecord]:
         """JoggAI cannot list products: always ``[]`` (``can_list`` is False; the ledger knows)."""

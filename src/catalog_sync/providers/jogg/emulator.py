@@ -140,9 +140,15 @@ class JoggEmulator(Emulator):
         video_fail_rate: float = 0.0,
         credits: float | None = None,
         no_permission_keys: tuple[str, ...] = (),
+        other_keys: tuple[str, ...] = (),
     ) -> None:
         super().__init__(store, api_key=api_key, seed=seed)
         self.no_permission_keys = frozenset(no_permission_keys)
+        #: key → the user ``whoami`` names: the sandbox's own key is ``sandbox``; each of
+        #: ``other_keys`` is another user of the same service (two brands at one base URL)
+        self.users = {self.api_key: "sandbox"} | {
+            key: f"sandbox-{n}" for n, key in enumerate(other_keys, 2) if key != self.api_key
+        }
         self.post_window = SlidingWindow(post_limit, 60.0)
         self.video_seconds = float(video_seconds)
         self.video_fail_rate = float(video_fail_rate)
@@ -213,14 +219,14 @@ class JoggEmulator(Emulator):
         key = req.header("x-api-key")
         if key in self.no_permission_keys:
             return fail(18025, "No permission to call APIs")
-        if key != self.api_key:
+        if key not in self.users:
             return fail(10105, "Invalid API key")
         return None
 
     def before_route(self, req: Request, route: Route) -> Response | None:
         if req.method != "POST":
             return None
-        wait = self.post_window.hit(self.api_key)
+        wait = self.post_window.hit(req.header("x-api-key") or "")
         if wait is None:
             return None
         return fail(
@@ -462,7 +468,8 @@ class JoggEmulator(Emulator):
         return ok({"visual_styles": list(VISUAL_STYLES)})
 
     def whoami(self, req: Request) -> Response:
-        return ok({"username": "sandbox", "email": "sandbox@jogg.test"})
+        user = self.users[req.header("x-api-key") or ""]  # authenticated: a known key
+        return ok({"username": user, "email": f"{user}@jogg.test"})
 
     def remaining_quota(self, req: Request) -> Response:
         return ok({"remaining_quota": self.store.get_meta("credits", 0.0)})
