@@ -7,6 +7,9 @@ the executor settles lost answers, records intents/outcomes, and stops on limits
 
 from __future__ import annotations
 
+import os
+import signal
+
 from catalog_sync.errors import FatalProviderError
 from catalog_sync.execute.executor import execute
 from catalog_sync.remote.settle import settle_open_intents
@@ -145,3 +148,24 @@ def test_a_create_answered_with_a_listed_id_is_settled_by_lookup_not_resent(tmp_
         assert [r.fields["externalId"] for r in ledger.records(provider.ledger_scope)] == ["E0"]
         assert notes
     assert provider.writes == 1  # never sent again
+
+
+def test_ctrl_c_while_an_outcome_is_being_recorded_still_stops_cleanly(tmp_path):
+    """Ctrl+C that lands while the main thread records an outcome (not while it waits) used to
+    escape as KeyboardInterrupt: exit 130 and no report (seen once on a loaded machine)."""
+    provider = FakeProvider()
+    pressed: list[int] = []
+
+    def ctrl_c_once(done: int) -> None:  # called on the main thread as each outcome is recorded
+        if not pressed:
+            pressed.append(done)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with Ledger(tmp_path / "s.db") as ledger:
+        run = ledger.start_run("apply", "royalti", "x", "c", "upsert")
+        result = execute(plan_of(6), provider, ledger, run_id=run, concurrency=1, on_progress=ctrl_c_once)
+        assert result.stopped == "interrupted" and result.signal == "SIGINT"
+        statuses = [o.status for o in result.outcomes]
+        assert statuses.count("ok") == provider.writes and "skipped" in statuses
+        assert len(ledger.outcomes(run)) == 6
+        assert ledger.open_intents(provider.ledger_scope) == []

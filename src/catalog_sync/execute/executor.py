@@ -425,34 +425,38 @@ def execute(
     update fills unchanged fields from it).  Returns a :class:`RunResult`; never raises for a
     row's failure.  A fatal provider error stops sending and is returned in ``result.fatal``;
     a ledger write that fails stops sending and is returned in ``result.state_error``.
-    SIGTERM during the run stops it like Ctrl+C (``result.signal == "SIGTERM"``).
+    Ctrl+C and SIGTERM during the run stop it (``result.signal`` says which); see :func:`_signals_noted`.
     """
     run = _Run(plan, provider, ledger, run_id, max(1, concurrency), max_failures, on_progress)
-    with _sigterm_noted(run):
+    with _signals_noted(run):
         return run.go(current or {})
 
 
 @contextmanager
-def _sigterm_noted(run: _Run) -> Iterator[None]:
-    """While sending: the first SIGTERM is noted (the loop stops sending), a second raises Terminated.
+def _signals_noted(run: _Run) -> Iterator[None]:
+    """While sending: the first Ctrl+C (SIGINT) or SIGTERM is noted (the loop stops sending); a
+    second raises KeyboardInterrupt or Terminated.
 
     Noting instead of raising means the signal can never land between a write and its
-    bookkeeping; the loop looks at the note at least every :data:`_POLL` seconds.
+    bookkeeping (a Ctrl+C raised while an outcome was being recorded once escaped the run: exit
+    130 and no report); the loop looks at the note at least every :data:`_POLL` seconds.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def note(signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
         if run.signalled:
-            raise Terminated("SIGTERM")
-        run.signalled = "SIGTERM"
+            raise Terminated(name) if signum == signal.SIGTERM else KeyboardInterrupt
+        run.signalled = name
 
-    previous = signal.signal(signal.SIGTERM, note)
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 _SKIPPED = {
@@ -482,7 +486,7 @@ class _Run:
         self.order = {id(c): i for i, c in enumerate(plan.changes)}
         self.failures = 0
         self.stop = ""
-        self.signalled = ""  # "SIGTERM" once the signal arrived
+        self.signalled = ""  # "SIGINT" or "SIGTERM" once the signal arrived
 
     def go(self, current: Mapping[str, Any]) -> RunResult:
         started = time.monotonic()
