@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Column, Table
+from rich.table import Table
 from rich.text import Text
 
 from catalog_sync.errors import ConfigError
@@ -24,7 +24,7 @@ def _took(run: dict[str, Any]) -> str:
     """How long the run took; "interrupted" for a run stopped by a signal or found dead by a later run."""
     interrupted = run.get("stopped") == "interrupted"
     if not run.get("finished_at"):
-        return "interrupted" if interrupted else "(not finished)"
+        return "interrupted" if interrupted else f"({_state(run)}, not finished)"
     try:
         seconds = (
             dt.datetime.fromisoformat(run["finished_at"]) - dt.datetime.fromisoformat(run["started_at"])
@@ -39,11 +39,14 @@ def _t(value: Any) -> Text:
     return Text(safe_text(value))
 
 
-def _counts(counts: dict[str, dict[str, int]], *, statuses_only: bool = False) -> str:
-    parts: list[str] = []
-    for group in ("status",) if statuses_only else ("action", "status"):
-        parts.extend(f"{n} {name}" for name, n in (counts.get(group) or {}).items() if n)
-    return ", ".join(parts)
+def _counts_line(counts: dict[str, Any]) -> str:
+    """``2 update, 4 unchanged → 6 ok``: the actions planned, then the statuses they ended in."""
+    actions, statuses = _group(counts, "action"), _group(counts, "status")
+    if isinstance(counts.get("pulled"), int):
+        return f"{counts['pulled']:,} pulled"
+    if actions and statuses:
+        return f"{actions} → {statuses}"
+    return actions or statuses or "no rows"
 
 
 def run_runs(
@@ -54,6 +57,9 @@ def run_runs(
     resolve: str | None,
     as_json: bool,
     base_url: str | None = None,
+    *,
+    statuses: tuple[str, ...] = (),
+    show_all: bool = False,
 ) -> None:
     """The runs command's work (see ``runs_cmd``)."""
     if not Path(state_path).exists():
@@ -68,11 +74,11 @@ def run_runs(
             run = ledger.run(run_id)
             if run is None:
                 raise ConfigError(f"no run {run_id} in {state_path}")
-            outcomes = ledger.outcomes(run_id)
+            outcomes = ledger.outcomes(run_id, statuses=statuses)
             if as_json:
                 click.echo(json.dumps({"run": _status(run), "rows": outcomes}, ensure_ascii=False, indent=2))
                 return
-            _render_run(run, outcomes)
+            _render_run(run, outcomes, filtered=bool(statuses), show_all=show_all)
             return
         runs = ledger.runs(limit=limit, provider=provider)
     if as_json:
@@ -102,9 +108,9 @@ def _render_run_lines(run: dict[str, Any], console: Console) -> None:
     head.append("exit " + ("-" if exit_code is None else safe_text(exit_code)), style=_exit_style(exit_code))
     head.append(safe_text(f"  ({_took(run)})"))
     console.print(head, overflow="fold")
-    counts = _counts(run["counts"], statuses_only=run["command"] == "apply") or "no rows"
-    requests = run["requests"] if run["requests"] is not None else "?"
-    lines = [f"{counts} · {requests} request(s)"]
+    counts = _counts_line(run["counts"])
+    requests = f"{run['requests']} request(s)" if run.get("requests_counted", True) else _requests(run)
+    lines = [f"{counts} · {requests}"]
     if run.get("report"):
         lines.append(f"report {run['report']}")
     sha = run.get("catalog_sha256")
@@ -116,12 +122,10 @@ def _render_run_lines(run: dict[str, Any], console: Console) -> None:
 
 
 def _status(run: dict[str, Any]) -> dict[str, Any]:
-    """The run as JSON, with ``status``: finished, interrupted or running (not finished yet)."""
-    if run.get("stopped") == "interrupted":
-        status = "interrupted"
-    else:
-        status = "finished" if run.get("finished_at") else "running"
-    return {**run, "status": status}
+    """The run as JSON, with ``status``: finished, interrupted, running, or killed (gone without
+    closing its record: its counts are the outcomes it recorded)."""
+    data = {k: v for k, v in run.items() if k != "alive"}
+    return {**data, "status": _state(run)}
 
 
 def _resolve(ledger: Ledger, provider: str, key: str, base_url: str | None) -> None:
@@ -151,35 +155,109 @@ def _resolve(ledger: Ledger, provider: str, key: str, base_url: str | None) -> N
     )
 
 
-def _render_run(run: dict[str, Any], outcomes: list[dict[str, Any]]) -> None:
+#: What ``runs RUN_ID`` lists by default: rows that did not go through, and rows that changed
+#: something.  The rest (unchanged, skipped) are counted.
+_NOT_DONE = ("failed", "conflict", "unknown")
+_CHANGED = ("create", "update", "delete")
+
+
+def _matters(outcome: dict[str, Any]) -> bool:
+    return outcome["status"] in _NOT_DONE or (outcome["status"] == "ok" and outcome["action"] in _CHANGED)
+
+
+def _render_run(
+    run: dict[str, Any], outcomes: list[dict[str, Any]], *, filtered: bool, show_all: bool
+) -> None:
+    """One run: what it was, its counts (actions, then statuses), then its rows that matter."""
     console = Console(soft_wrap=False)
-    stopped = ", interrupted" if run.get("stopped") == "interrupted" else ""
-    title = f"Run {run['id']}: {_what(run)}, exit {run['exit_code']}{stopped}"
+    title = f"Run {run['id']}: {_what(run)}, exit {run['exit_code'] if run['exit_code'] is not None else '-'}"
+    title += f" ({_state(run)})" if _state(run) != "finished" else ""
     console.print(Text(safe_text(title), style="bold"), overflow="fold")
-    details = [
+    for name, value in _details(run):
+        if value not in (None, ""):
+            console.print(Text(safe_text(f"  {name}: {value}")), overflow="fold")
+    listed = outcomes if filtered or show_all else [o for o in outcomes if _matters(o)]
+    if listed:
+        console.print(_outcome_table(listed))
+    left = _counted_not_listed(outcomes, listed)
+    if left:
+        console.print(
+            Text(f"Not listed: {left} (--all lists every row, --status STATUS picks rows)", style="dim"),
+            overflow="fold",
+        )
+    elif not listed:
+        console.print(Text("No rows" + (" with that status." if filtered else "."), style="dim"))
+
+
+def _details(run: dict[str, Any]) -> list[tuple[str, Any]]:
+    counts = run["counts"]
+    return [
         ("catalog", run.get("catalog")),
         ("sheet sha256", run.get("catalog_sha256")),
         ("started", run.get("started_at")),
         ("took", _took(run)),
-        ("counts", _counts(run["counts"]) or "no rows"),
-        ("requests", run.get("requests")),
+        ("actions", _group(counts, "action") or ("no rows" if counts.get("action") is not None else "")),
+        ("statuses", _group(counts, "status")),
+        ("pulled", (counts.get("pulled") if isinstance(counts.get("pulled"), int) else None)),
+        ("requests", _requests(run)),
         ("report", run.get("report")),
         ("catalog-sync", run.get("tool_version")),
     ]
-    for name, value in details:
-        if value not in (None, ""):
-            console.print(Text(safe_text(f"  {name}: {value}")), overflow="fold")
-    names = ("row", "key", "action", "status", "remote_id", "changed", "error_code", "error")
-    table = Table(*(Column(n, overflow="fold") for n in names), header_style="bold")
+
+
+def _group(counts: dict[str, Any], group: str) -> str:
+    values = counts.get(group)
+    if not isinstance(values, dict):
+        return ""
+    return ", ".join(f"{n:,} {name}" for name, n in values.items() if isinstance(n, int) and n)
+
+
+def _requests(run: dict[str, Any]) -> str:
+    if run.get("requests_counted", True):
+        return "" if run.get("requests") is None else str(run["requests"])
+    return f"not counted (the run did not finish); {run.get('requests') or 0} write(s) sent"
+
+
+def _state(run: dict[str, Any]) -> str:
+    """finished, interrupted (Ctrl+C, SIGTERM), running, or killed (gone without closing its record)."""
+    if run.get("stopped") == "interrupted":
+        return "interrupted"
+    if run.get("finished_at"):
+        return "finished"
+    return "running" if run.get("alive") else "killed"
+
+
+def _outcome_table(outcomes: list[dict[str, Any]]) -> Table:
+    table = Table(header_style="bold")
+    table.add_column("row", no_wrap=True)
+    table.add_column("key", overflow="fold", max_width=36)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("detail", overflow="fold")
     for o in outcomes:
-        table.add_row(
-            _t(o["row"]),
-            _t(o["key"]),
-            _t(o["action"]),
-            Text(safe_text(o["status"]), style=_STATUS_STYLE.get(str(o["status"]), "")),
-            _t(o["remote_id"]),
-            _t(o["changed"]),
-            _t(o["error_code"]),
-            _t(o["error"]),
-        )
-    console.print(table)
+        outcome = Text(safe_text(f"{o['action']} "))
+        outcome.append(safe_text(o["status"]), style=_STATUS_STYLE.get(str(o["status"]), ""))
+        table.add_row(_t(o["row"] if o["row"] is not None else ""), _t(o["key"]), outcome, _t(_detail(o)))
+    return table
+
+
+def _detail(outcome: dict[str, Any]) -> str:
+    """The error of a row that did not go through; else what it changed (a create: its new id)."""
+    if outcome.get("error") or outcome.get("error_code"):
+        code = f"{outcome['error_code']}: " if outcome.get("error_code") else ""
+        return f"{code}{outcome.get('error') or ''}"
+    if outcome["action"] in ("create", "delete"):
+        return f"id {outcome['remote_id']}" if outcome.get("remote_id") else ""
+    return ", ".join(name for name in str(outcome.get("changed") or "").split(";") if name)
+
+
+def _counted_not_listed(outcomes: list[dict[str, Any]], listed: list[dict[str, Any]]) -> str:
+    """``2,990 unchanged, 3 skipped``: the rows of the run that are not in the table, by kind."""
+    if len(listed) == len(outcomes):
+        return ""
+    shown = {id(o) for o in listed}
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        if id(o) not in shown:
+            kind = "unchanged" if o["action"] == "unchanged" else str(o["status"])
+            counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{n:,} {kind}" for kind, n in counts.items())

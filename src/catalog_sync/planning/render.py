@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from catalog_sync.planning.model import ACTIONS, Change, Plan
+from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.text import safe_text
 
 __all__ = [
@@ -55,12 +56,13 @@ def render_plan(plan: Plan, console: Console, *, show_unchanged: bool = False, f
 
     Big plans stay readable: the first :data:`SHOWN_PER_ACTION` rows of each action and a count of
     the rest, unless ``full``."""
+    spec = load_spec(plan.provider)
     for action in ACTIONS:
         every = [c for c in plan.changes if c.action == action]
         if not every or (action == "unchanged" and not show_unchanged):
             continue
         changes = every if full else every[:SHOWN_PER_ACTION]
-        _render_action(console, action, changes, len(every))
+        _render_action(console, spec, action, changes, len(every))
     for note in plan.notes:
         console.print(Text(f"note: {safe_text(note)}", style="yellow"))
     style = "green" if not plan.pending else "yellow"
@@ -71,20 +73,28 @@ def render_plan(plan: Plan, console: Console, *, show_unchanged: bool = False, f
     )
 
 
-def _render_action(console: Console, action: str, changes: list[Change], total: int) -> None:
+def _render_action(
+    console: Console, spec: ProviderSpec, action: str, changes: list[Change], total: int
+) -> None:
+    """One table per action: row, key, the record's name, then what changes.  A create is one line
+    (the fields it sets, by name); the other actions list old → new per field."""
     table = Table(
         title=Text(f"{action} ({total:,})", style=f"bold {ACTION_STYLES[action]}"),
         title_justify="left",
         header_style="bold",
         show_lines=False,
     )
-    for name in ("row", "key", "remote id", "fields / reason"):
-        table.add_column(name, overflow="fold")
+    table.add_column("row", no_wrap=True, min_width=3)
+    one_line = action == "create"  # many creates: one line each (--json and --html have every value)
+    wrap: dict[str, Any] = {"no_wrap": True, "overflow": "ellipsis"} if one_line else {"overflow": "fold"}
+    table.add_column("key", min_width=18, max_width=40, **wrap)
+    table.add_column("name", min_width=12, max_width=40, **wrap)
+    table.add_column("fields" if one_line else "fields / reason", max_width=32 if one_line else None, **wrap)
     for change in changes:
         table.add_row(
             "" if change.row is None else str(change.row),
-            _short(change.key),
-            safe_text(change.remote_id or ""),
+            _key_cell(change),
+            Text(_short(spec.label_of(change.values))),
             Text(_detail(change, action)),
         )
     console.print(table)
@@ -93,21 +103,31 @@ def _render_action(console: Console, action: str, changes: list[Change], total: 
         console.print(Text(more, style="dim"))
 
 
+def _key_cell(change: Change) -> Text:
+    """The key that matched, and the remote id when the key is not already it (a pulled sheet's rows
+    are keyed by their id: shown once)."""
+    key = _short(change.key)
+    if change.remote_id and change.remote_id not in change.key:
+        key += f"\n→ {_short(change.remote_id)}"
+    return Text(key)
+
+
 def _detail(change: Change, action: str) -> str:
-    """The last column: old → new per field (a create: the values), else the reason; a delete names
-    the record (its name or title), a three-way conflict its cells, kept remote edits too."""
+    """The last column: for a create the fields it sets (one line), for an update old → new per
+    field, else the reason; a three-way conflict names its cells, kept remote edits too."""
     lines: list[str] = []
     if change.reason:
         lines.append(safe_text(change.reason))
-    if action == "delete":
-        label = next((change.values[k] for k in _LABELS if change.values.get(k)), "")
-        if label:
-            lines.insert(0, f"the record {_short(label)!r}")
-    elif change.fields and action in ("create", "update", "skip"):
+    if action == "create":
+        set_fields = [name for name, d in change.fields.items() if d["new"]]
+        return (
+            f"{len(set_fields)} field(s): "
+            + ", ".join(set_fields[:3])
+            + (", …" if len(set_fields) > 3 else "")
+        )
+    if change.fields and action in ("update", "skip"):
         lines += [
-            f"{name}: {_short(d['new'])}"
-            if action == "create"
-            else f"{name}: {_short(d['old']) or '∅'} → {_short(d['new']) or '∅'}"
+            f"{name}: {_short(d['old']) or '∅'} → {_short(d['new']) or '∅'}"
             for name, d in change.fields.items()
         ]
     lines += [
@@ -115,10 +135,6 @@ def _detail(change: Change, action: str) -> str:
         for name, d in change.remote_changed.items()
     ]
     return "\n".join(lines)
-
-
-#: Fields that name a record for a person (shown for a planned delete).
-_LABELS = ("name", "title", "displayArtist", "url")
 
 
 def render_summary(summary: dict[str, Any], console: Console, report: str | None = None) -> None:

@@ -9,6 +9,7 @@ before diffing; ``template`` writes it as an xlsx.  The engine is kept apart fro
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
@@ -102,6 +103,13 @@ class ProviderSpec:
     fields: tuple[FieldSpec, ...]
     rules: tuple[RowRule, ...] = ()
     house_rules: tuple[str, ...] = field(default=())  # names of --schema files applied
+    #: the fields that name a record for a person, in order (`labels` in schema.yaml): a plan, a
+    #: run's rows and the review page show the first one filled beside the key
+    labels: tuple[str, ...] = ()
+
+    def label_of(self, values: Mapping[str, str]) -> str:
+        """What a person calls this record: the first label field filled in ``values`` ('' if none)."""
+        return next((str(values[name]) for name in self.labels if values.get(name)), "")
 
     @property
     def field_names(self) -> list[str]:
@@ -256,7 +264,19 @@ def read_spec(ref: Traversable, shown: str, name: str) -> ProviderSpec:
         keys=tuple(raw.get("keys", ())),
         fields=fields,
         rules=_rules(raw.get("rules"), shown, names),
+        labels=_labels(raw.get("labels"), shown, names),
     )
+
+
+def _labels(raw: Any, source: str, known: list[str]) -> tuple[str, ...]:
+    """The ``labels`` of a schema: field names, in the order they are tried."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(n, str) and n in known for n in raw):
+        raise ConfigError(
+            f"{source}: labels must be a list of field names, e.g. [title]; known: {', '.join(known)}"
+        )
+    return tuple(raw)
 
 
 def apply_house_rules(spec: ProviderSpec, path: Path) -> ProviderSpec:

@@ -22,7 +22,7 @@ class Statements(Protocol):
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]: ...
 
 
-def _host() -> str:
+def host_name() -> str:
     try:
         return socket.gethostname()
     except OSError:
@@ -74,7 +74,7 @@ class StateLock:
         try:
             self._sql(
                 "INSERT OR REPLACE INTO lock_holder (id, pid, host, started_at, command) VALUES (1,?,?,?,?)",
-                (os.getpid(), _host(), _now(), command),
+                (os.getpid(), host_name(), _now(), command),
             )
             # into the main file: a run reaching the database through a hard link reads another -wal name
             self._sql("PRAGMA wal_checkpoint(PASSIVE)", ())

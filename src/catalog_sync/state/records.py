@@ -108,9 +108,10 @@ class RecordStore(Database):
             known = json.loads(row["fields"]) if row else {}
         merged = {**known, **fields}
         fp = fingerprint or fields_fingerprint(merged)
-        self.db.execute(
-            "INSERT OR REPLACE INTO records (provider, base_url, account, remote_id, fields, fingerprint, updated_at)"
-            " VALUES (?,?,?,?,?,?,?)",
+        self.db.execute(  # an upsert keeps the row (its rowid): records() lists in the order first known
+            "INSERT INTO records (provider, base_url, account, remote_id, fields, fingerprint, updated_at)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT (provider, base_url, account, remote_id) DO UPDATE SET"
+            " fields=excluded.fields, fingerprint=excluded.fingerprint, updated_at=excluded.updated_at",
             (*where, remote_id, json.dumps(merged, ensure_ascii=False), fp, _now()),
         )
         return LedgerRecord(remote_id, merged, fp)
@@ -126,7 +127,7 @@ class RecordStore(Database):
 
     def records(self, scope: LedgerScope) -> list[LedgerRecord]:
         rows = self._read(
-            f"SELECT * FROM records WHERE {_WHERE} ORDER BY updated_at, remote_id", self._scope(scope)
+            f"SELECT * FROM records WHERE {_WHERE} ORDER BY rowid", self._scope(scope)
         )
         return [
             LedgerRecord(r["remote_id"], json.loads(r["fields"]), r["fingerprint"], r["updated_at"])

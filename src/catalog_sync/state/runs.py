@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from catalog_sync.config.credentials import public_base_url
 from catalog_sync.state.database import Database
+from catalog_sync.state.lock import host_name
 from catalog_sync.state.model import _now
+
+
+#: the order counts are shown in (as a finished run's summary has them)
+_ACTIONS = ("create", "update", "delete", "conflict", "skip", "unchanged")
+_STATUSES = ("ok", "failed", "skipped", "conflict", "unknown")
 
 
 class RunStore(Database):
@@ -114,14 +121,51 @@ class RunStore(Database):
         rows = self._read("SELECT * FROM runs WHERE id=?", (run_id,))
         return self._run_dict(rows[0]) if rows else None
 
-    @staticmethod
-    def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
+    def _run_dict(self, row: sqlite3.Row) -> dict[str, Any]:
+        """A run as a dict.  A run that never closed its record (killed with -9, or still going)
+        counts the outcomes it recorded, and the writes it sent stand in for its requests
+        (``requests_counted`` False)."""
         data = dict(row)
         try:
             data["counts"] = json.loads(data["counts"]) if data.get("counts") else {}
         except ValueError:  # hand-edited: show nothing rather than fail
             data["counts"] = {}
+        data["requests_counted"] = data.get("requests") is not None
+        if data.get("finished_at") is None:
+            data["counts"] = self.outcome_counts(int(data["id"]))
+            data["requests"] = self._writes_sent(int(data["id"]))
+            data["alive"] = self._alive(data.get("pid"))
         return data
+
+    def outcome_counts(self, run_id: int) -> dict[str, dict[str, int]]:
+        """``{"action": {...}, "status": {...}}`` of the outcomes recorded for ``run_id``."""
+        counts: dict[str, dict[str, int]] = {"action": {}, "status": {}}
+        for group in counts:
+            for row in self._read(
+                f"SELECT {group} AS name, COUNT(*) AS n FROM outcomes WHERE run_id=? GROUP BY {group}",
+                (run_id,),
+            ):
+                counts[group][str(row["name"])] = int(row["n"])
+        return counts
+
+    def _writes_sent(self, run_id: int) -> int:
+        return int(self._read("SELECT COUNT(*) AS n FROM intents WHERE run_id=?", (run_id,))[0]["n"])
+
+    def _alive(self, pid: Any) -> bool:
+        """True while the unfinished run's process holds this database's lock (a run killed with -9
+        leaves its name in ``lock_holder`` but its process is gone)."""
+        rows = self._read("SELECT pid, host FROM lock_holder WHERE id=1")
+        if not rows or rows[0]["pid"] != pid:
+            return False
+        if rows[0]["host"] != host_name():
+            return True  # another host's process cannot be asked: trust its lock
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except (OSError, ValueError):
+            return True
+        return True
 
     # -- outcomes ----------------------------------------------------------------------
     _OUTCOME_SQL = (
@@ -153,11 +197,20 @@ class RunStore(Database):
             )
         )
 
-    def outcomes(self, run_id: int) -> list[dict[str, Any]]:
+    def outcomes(
+        self, run_id: int, *, statuses: Sequence[str] = (), actions: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The row outcomes of ``run_id`` in row order; only those with one of ``statuses`` /
+        ``actions`` when given."""
+        where, params = "run_id=?", [str(run_id)]
+        for column, wanted in (("status", statuses), ("action", actions)):
+            if wanted:
+                where += f" AND {column} IN ({','.join('?' * len(wanted))})"
+                params += list(wanted)
         rows = self._read(
             "SELECT row, key, action, status, remote_id, changed, error_code, error, at FROM outcomes"
-            " WHERE run_id=? ORDER BY row IS NULL, row, rowid",
-            (run_id,),
+            f" WHERE {where} ORDER BY row IS NULL, row, rowid",
+            tuple(params),
         )
         return [dict(r) for r in rows]
 
