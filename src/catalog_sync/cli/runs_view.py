@@ -15,6 +15,7 @@ from rich.text import Text
 
 from catalog_sync.errors import ConfigError
 from catalog_sync.state import Ledger
+from catalog_sync.state.runs import ACTION_ORDER, STATUS_ORDER
 from catalog_sync.text import safe_text
 
 _STATUS_STYLE = {"ok": "green", "failed": "red", "unknown": "yellow", "conflict": "magenta", "skipped": "dim"}
@@ -206,10 +207,13 @@ def _details(run: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _group(counts: dict[str, Any], group: str) -> str:
+    """``1 create, 2 update``: one group of a run's counts, in the order a plan shows them."""
     values = counts.get(group)
     if not isinstance(values, dict):
         return ""
-    return ", ".join(f"{n:,} {name}" for name, n in values.items() if isinstance(n, int) and n)
+    order = ACTION_ORDER if group == "action" else STATUS_ORDER
+    names = [*(n for n in order if n in values), *sorted(n for n in values if n not in order)]
+    return ", ".join(f"{values[n]:,} {n}" for n in names if isinstance(values[n], int) and values[n])
 
 
 def _requests(run: dict[str, Any]) -> str:
@@ -234,7 +238,7 @@ def _outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     table.add_column("outcome", no_wrap=True)
     table.add_column("detail", overflow="fold")
     for o in outcomes:
-        outcome = Text(safe_text(f"{o['action']} "))
+        outcome = Text(safe_text(f"{o['action']} ") if o["action"] != o["status"] else "")
         outcome.append(safe_text(o["status"]), style=_STATUS_STYLE.get(str(o["status"]), ""))
         table.add_row(_t(o["row"] if o["row"] is not None else ""), _t(o["key"]), outcome, _t(_detail(o)))
     return table
@@ -243,7 +247,8 @@ def _outcome_table(outcomes: list[dict[str, Any]]) -> Table:
 def _detail(outcome: dict[str, Any]) -> str:
     """The error of a row that did not go through; else what it changed (a create: its new id)."""
     if outcome.get("error") or outcome.get("error_code"):
-        code = f"{outcome['error_code']}: " if outcome.get("error_code") else ""
+        code = outcome.get("error_code") or ""
+        code = f"{code}: " if code and code != outcome["status"] else ""
         return f"{code}{outcome.get('error') or ''}"
     if outcome["action"] in ("create", "delete"):
         return f"id {outcome['remote_id']}" if outcome.get("remote_id") else ""

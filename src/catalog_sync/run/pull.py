@@ -81,7 +81,9 @@ def run_pull(request: PullRequest) -> PullOutcome:
 
 def _sheet(spec: ProviderSpec, records: Sequence[Any], base_url: str) -> Pulled:
     columns = list(spec.field_names)
-    ordered = list(records)  # the provider's own order (creation time; JoggAI: the order the ledger learnt them)
+    ordered = list(
+        records
+    )  # the provider's own order (creation time; JoggAI: the order the ledger learnt them)
     rows = [[_cell(spec, name, r.fields.get(name)) for name in columns] for r in ordered]
     rid = columns.index(spec.remote_id)
     for row, record in zip(rows, ordered, strict=True):

@@ -126,9 +126,7 @@ class RecordStore(Database):
         self._write(f"DELETE FROM records WHERE {_WHERE} AND remote_id=?", (*self._scope(scope), remote_id))
 
     def records(self, scope: LedgerScope) -> list[LedgerRecord]:
-        rows = self._read(
-            f"SELECT * FROM records WHERE {_WHERE} ORDER BY rowid", self._scope(scope)
-        )
+        rows = self._read(f"SELECT * FROM records WHERE {_WHERE} ORDER BY rowid", self._scope(scope))
         return [
             LedgerRecord(r["remote_id"], json.loads(r["fields"]), r["fingerprint"], r["updated_at"])
             for r in rows

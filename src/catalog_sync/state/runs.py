@@ -13,10 +13,9 @@ from catalog_sync.state.database import Database
 from catalog_sync.state.lock import host_name
 from catalog_sync.state.model import _now
 
-
-#: the order counts are shown in (as a finished run's summary has them)
-_ACTIONS = ("create", "update", "delete", "conflict", "skip", "unchanged")
-_STATUSES = ("ok", "failed", "skipped", "conflict", "unknown")
+#: the order counts are shown in
+ACTION_ORDER = ("create", "update", "delete", "conflict", "skip", "unchanged")
+STATUS_ORDER = ("ok", "failed", "skipped", "conflict", "unknown")
 
 
 class RunStore(Database):
