@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,9 +108,10 @@ def plan_command(
     else:
         console = Console(soft_wrap=False)
         render_plan(plan, console, show_unchanged=show_all, full=full)
-        if outcome.saved:
-            console.print(
-                f"Plan saved to {outcome.saved}; apply it with: catalog-sync apply {out} -p {provider}"
+        if outcome.saved:  # one unwrapped line: the command is copied as it stands
+            click.echo(
+                f"Plan saved to {outcome.saved}; apply it with: "
+                f"catalog-sync apply {shlex.quote(str(out))} -p {provider}"
             )
     ctx.exit(outcome.exit_code)
 

@@ -17,6 +17,7 @@ read the notes.  A hook may refuse by raising; the run record is finished before
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -135,10 +136,14 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
 
 
 def _connect(request: ApplyRequest, source: Source) -> Provider:
-    """The provider's client; a saved plan is applied only where it was made."""
+    """The provider's client; a saved plan is applied where it was made (its own base URL unless
+    --base-url is given, and only there)."""
+    target = request.target
     if source.saved is not None:
         check_saved_options(source.saved, request)
-    client = request.target.connect()
+        if target.base_url is None and source.saved.base_url:
+            target = dataclasses.replace(target, base_url=source.saved.base_url)
+    client = target.connect()
     here = public_base_url(client.base_url)
     if source.saved is not None and source.saved.base_url and source.saved.base_url != here:
         raise ConfigError(
