@@ -24,22 +24,46 @@ from catalog_sync.validation.core import validate_catalog, validate_sheet
 from catalog_sync.validation.result import ValidationReport
 
 __all__ = [
+    "SHOWN_ERRORS",
     "invalid_message",
     "load_valid_catalog",
     "problems_as_json",
     "refused_as_errors",
     "typos_as_errors",
     "validate_loaded",
+    "where_of",
 ]
 
 
-def invalid_message(report: ValidationReport, where: str) -> str:
-    first = report.errors[0]
-    place = first.cell or (f"row {first.row}" if first.row else first.sheet or "")
-    return (
-        f"{where} is invalid: {report.summary()} (first: {place} {first.code}: {first.message}); "
-        "run `catalog-sync validate` for the full list. Nothing was read or sent."
+#: Errors an invalid catalog's refusal lists (``validate`` lists them all).
+SHOWN_ERRORS = 5
+
+
+def where_of(report: ValidationReport) -> str:
+    """The file a report is about, and its worksheet when it has one: ``products.xlsx (sheet 2024)``."""
+    name = Path(report.path).name if report.path else (report.sheet or "the catalog")
+    return f"{name} (sheet {report.sheet})" if report.sheet and report.sheet != name else name
+
+
+def invalid_message(
+    report: ValidationReport, *, nothing: str = "Nothing was read or sent.", listed: bool = False
+) -> str:
+    """Why a run refuses an invalid catalog: the file and sheet, the counts, then (unless the command
+    ``listed`` every problem itself) the first :data:`SHOWN_ERRORS` errors with their cells and
+    where the full list is."""
+    head = f"{where_of(report)} is invalid: {report.summary()}. {nothing}"
+    if listed:
+        return head
+    errors = report.errors
+    lines = [head]
+    for problem in errors[:SHOWN_ERRORS]:
+        place = problem.cell or (f"row {problem.row}" if problem.row else "")
+        lines.append(f"  {place + ' ' if place else ''}{problem.code}: {problem.message}")
+    more = f"… and {len(errors) - SHOWN_ERRORS} more; " if len(errors) > SHOWN_ERRORS else ""
+    lines.append(
+        f"  {more}`catalog-sync validate` lists every problem (--annotate OUT.xlsx paints them into a copy)"
     )
+    return "\n".join(lines)
 
 
 @contextmanager
@@ -79,7 +103,7 @@ def _refusal(report: ValidationReport, sheet: Sheet, spec: ProviderSpec) -> str:
     """Why the gate refuses: the rows no key can match, when only they are wrong; else the first error."""
     keyless = [p.row for p in report.errors if p.code == "no-key" and p.row is not None]
     if not keyless or len(keyless) != len(report.errors):
-        return invalid_message(report, sheet.display_name)
+        return invalid_message(report)
     shown = ", ".join(str(r) for r in keyless[:10]) + (", …" if len(keyless) > 10 else "")
     hint = (
         f" (no row fills any of them: is the --mapping right, and are the key columns named {', '.join(spec.keys)}?)"
@@ -87,7 +111,7 @@ def _refusal(report: ValidationReport, sheet: Sheet, spec: ProviderSpec) -> str:
         else ""
     )
     return (
-        f"{sheet.display_name}: {len(keyless)} row(s) have no match key ({', '.join(spec.keys)}), rows {shown}{hint}; "
+        f"{where_of(report)}: {len(keyless)} row(s) have no match key ({', '.join(spec.keys)}), rows {shown}{hint}; "
         "once created, a later run could not find them and would create them again (and a mirror run would "
         "delete the records they stand for). Fill a key in each row. Nothing was read or sent."
     )

@@ -48,7 +48,7 @@ from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.report import check_output
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, LedgerScope, LedgerVideo
-from catalog_sync.validation.gate import refused_as_errors
+from catalog_sync.validation.gate import invalid_message, refused_as_errors
 from catalog_sync.validation.result import ValidationReport
 from catalog_sync.videos.answers import CONTRACT, check_video_answer, read_remaining_quota
 from catalog_sync.videos.poll import FINAL, Waiter
@@ -185,7 +185,7 @@ def run_videos(request: VideosRequest, hooks: VideosHooks | None = None) -> Vide
     if target.provider != "jogg":
         raise ConfigError(f"videos are made by JoggAI only (-p jogg), not by {target.provider}")
     sheet, spec = load_video_sheet(request.sheet, **request.read.sheet_kwargs())
-    checked = _checked(refused_as_errors(validate_video_sheet(sheet, spec)), sheet.display_name)
+    checked = _checked(refused_as_errors(validate_video_sheet(sheet, spec)))
     _check_report_path(request)
     client = target.connect()
     assert isinstance(client, JoggProvider)  # -p jogg, checked above
@@ -230,7 +230,7 @@ def _make_videos(
         sheet, spec, ledger, client.ledger_scope
     )  # the ledger only: nothing sent yet
     if problems:
-        _checked(ValidationReport(problems, sheet=sheet.display_name, path=str(sheet.path)), "")
+        _checked(ValidationReport(problems, sheet=sheet.display_name, path=str(sheet.path)))
     client.check_access()
     work += [_Row(row, "create") for row in rows]  # not started, until decided
     not_created = settle_open_videos(client, ledger)
@@ -285,16 +285,12 @@ def _stopped_by(signal_name: str) -> tuple[int, CatalogSyncError]:
     return error.exit_code, error
 
 
-def _checked(report: ValidationReport, where: str) -> ValidationReport:
+def _checked(report: ValidationReport) -> ValidationReport:
     """The report, or InvalidCatalogError (exit 3, nothing sent) when it has errors."""
     if report.valid:
         return report
-    first = report.errors[0]
-    place = first.cell or (f"row {first.row}" if first.row else first.sheet or "")
     raise InvalidCatalogError(
-        f"{where or report.sheet or 'the video sheet'} is invalid: {report.summary()} (first: {place} "
-        f"{first.code}: {first.message}); nothing was sent",
-        report=report,
+        invalid_message(report, nothing="Nothing was sent.", listed=True), report=report
     )
 
 
