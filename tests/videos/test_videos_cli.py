@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import openpyxl
+import requests
 from click.testing import CliRunner
 
 from catalog_sync.cli.main import cli
@@ -189,3 +190,12 @@ def test_a_merged_video_setting_is_refused_before_any_video_is_paid_for(tmp_path
         assert refused.exit_code == 3, refused.output
         assert f"{letter}2:{letter}3 is merged" in refused.output
         assert creates(sb) == 0
+
+
+def test_options_credits_shows_what_videos_can_still_spend(tmp_path: Path) -> None:
+    with jogg() as sb:
+        requests.post(sb.url + "/_sandbox/credits", json={"credits": 42.5}, timeout=10)
+        shown = run(["options", "-p", "jogg", "credits"], env_for(sb))
+        assert shown.exit_code == 0 and shown.stdout.strip() == "Remaining credits: 42.5", shown.output
+        as_json = json.loads(run(["options", "-p", "jogg", "credits", "--json"], env_for(sb)).stdout)
+    assert as_json["kind"] == "credits" and as_json["items"] == [{"remaining_credits": 42.5}]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from typing import Any
 
 import click
@@ -94,6 +95,9 @@ class ErrorMappingGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # `catalog-sync runs | head -1`: the reader has what it wanted
+            _stdout_to_devnull()
+            ctx.exit(0)
         except Exception as exc:
             if _debug(ctx):
                 raise
@@ -128,9 +132,26 @@ def cli(debug: bool) -> None:
     """
 
 
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so the output still buffered is dropped quietly at exit (the
+    reader of a pipe went away: Python would otherwise print a BrokenPipeError)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main() -> None:
     """Console-script entry point."""
-    cli.main(prog_name="catalog-sync")
+    try:
+        cli.main(prog_name="catalog-sync", standalone_mode=True)
+    except BrokenPipeError:  # raised while flushing, outside a command
+        _stdout_to_devnull()
+        sys.exit(0)
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_to_devnull()
 
 
 if __name__ == "__main__":  # pragma: no cover

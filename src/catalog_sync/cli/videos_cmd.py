@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the heavy modules are imported when the command runs (--hel
     from catalog_sync.providers.base import ClientLimits
     from catalog_sync.videos import CostSummary, VideosHooks
 
-OPTION_KINDS = ("avatars", "voices", "music", "styles")
+OPTION_KINDS = ("avatars", "voices", "music", "styles", "credits")
 
 
 def _provider_option(f: Any) -> Any:
@@ -335,15 +335,17 @@ def _show_problems(invalid: InvalidCatalogError, as_json: bool, report_file: Pat
 )
 @json_option
 def options_command(kind: str, provider: str, base_url: str | None, timeout: float, as_json: bool) -> None:
-    """List the avatar, voice, music or style ids a video sheet takes (every page of JoggAI's list).
+    """List the avatar, voice, music or style ids a video sheet takes (every page of JoggAI's list),
+    or the account's remaining credits.
 
     avatars fill avatar_id (with avatar_type 0 public, 1 custom), voices voice_id, music
-    music_id, styles visual_style (by name).
+    music_id, styles visual_style (by name); credits is what videos can still spend.
 
     \b
     Example:
       catalog-sync options -p jogg avatars
       catalog-sync options -p jogg voices --json
+      catalog-sync options -p jogg credits
     """
     from catalog_sync.run import Target
     from catalog_sync.videos import fetch_options
@@ -351,6 +353,12 @@ def options_command(kind: str, provider: str, base_url: str | None, timeout: flo
     listed = fetch_options(Target(provider, base_url, timeout=timeout), kind)
     if as_json:
         click.echo(json.dumps(listed.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if kind == "credits":
+        credits = listed.items[0]["remaining_credits"]
+        click.echo(
+            f"Remaining credits: {'unknown (JoggAI gave no number)' if credits is None else f'{credits:g}'}"
+        )
         return
     if sys.stdout.isatty():
         from rich.console import Console

@@ -1,4 +1,5 @@
-"""``catalog-sync options -p jogg avatars|voices|music|styles``: the ids a user puts in a video sheet.
+"""``catalog-sync options -p jogg avatars|voices|music|styles|credits``: the ids a user puts in a
+video sheet, and the credits left to spend on videos.
 
 Each list is read page by page, as the API pages it (``page``/``page_size``; each says how many
 more in its own way), until it says there are no more (or ``max_pages``).
@@ -37,9 +38,11 @@ OPTION_KINDS: dict[str, tuple[_Source, ...]] = {
     "voices": (_Source("/v2/voices", "voices", ("voice_id", "name", "language", "gender", "age", "accent", "use_case")),),
     "music": (_Source("/v2/musics", "music", ("id", "name", "duration")),),
     "styles": (_Source("/v2/visual_styles", "visual_styles", ("id", "name"), paged=False),),
+    "credits": (),  # not a list: GET /v2/user/remaining_quota, what videos spend
 }  # fmt: skip
 #: The sheet column each kind fills.
-SHEET_COLUMN = {"avatars": "avatar_id", "voices": "voice_id", "music": "music_id", "styles": "visual_style"}
+SHEET_COLUMN = {"avatars": "avatar_id", "voices": "voice_id", "music": "music_id", "styles": "visual_style",
+                "credits": None}  # fmt: skip
 
 
 @dataclass
@@ -57,6 +60,10 @@ class OptionList:
 
 def list_options(client: JoggProvider, kind: str, *, page_size: int = PAGE_SIZE) -> OptionList:
     """Every item of ``kind`` (``avatars``, ``voices``, ``music``, ``styles``) the account may use."""
+    if kind == "credits":
+        return OptionList(
+            kind, ["remaining_credits"], [{"remaining_credits": client.remaining_credits()}], pages=1
+        )
     sources = OPTION_KINDS[kind]
     columns = list(sources[0].columns)
     result = OptionList(kind, columns, [])
