@@ -42,6 +42,15 @@ def chromium() -> str:
     return found
 
 
+def _note(seen: list[str], what: str) -> None:
+    seen.append(what)
+
+
+def _note_dialog(opened: Opened, dialog: Any) -> None:
+    opened.dialogs.append(dialog.message)
+    dialog.dismiss()
+
+
 @contextmanager
 def open_page(path: Path, *, width: int = 1280, height: int = 900) -> Iterator[Opened]:
     """``path`` opened in a fresh headless Chromium (a new user data dir), loaded and its script run."""
@@ -59,9 +68,9 @@ def open_page(path: Path, *, width: int = 1280, height: int = 900) -> Iterator[O
             )
             try:
                 opened = Opened(context.new_page())
-                context.on("request", lambda request: opened.requests.append(request.url))
-                opened.page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
-                opened.page.on("pageerror", lambda error: opened.errors.append(str(error)))
+                context.on("request", lambda request: _note(opened.requests, request.url))
+                opened.page.on("dialog", lambda dialog: _note_dialog(opened, dialog))
+                opened.page.on("pageerror", lambda error: _note(opened.errors, str(error)))
                 opened.page.goto(path.resolve().as_uri())
                 opened.page.wait_for_selector("body[data-ready=true]", state="attached")
                 yield opened

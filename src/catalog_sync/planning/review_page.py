@@ -69,10 +69,13 @@ def _row(change: Change, result: RowResult | None = None) -> dict[str, Any]:
         row["fields"] = {n: [d.get("old", ""), d.get("new", "")] for n, d in change.fields.items()}
     if change.conflicts:
         row["conflicts"] = {
-            n: [s.get("old", ""), s.get("sheet", ""), s.get("remote", "")] for n, s in change.conflicts.items()
+            n: [s.get("old", ""), s.get("sheet", ""), s.get("remote", "")]
+            for n, s in change.conflicts.items()
         }
     if change.remote_changed:
-        row["remote_changed"] = {n: [s.get("old", ""), s.get("remote", "")] for n, s in change.remote_changed.items()}
+        row["remote_changed"] = {
+            n: [s.get("old", ""), s.get("remote", "")] for n, s in change.remote_changed.items()
+        }
     remote_id = (result.remote_id if result is not None else None) or change.remote_id
     if remote_id:
         row["remote_id"] = remote_id
@@ -112,7 +115,9 @@ def page_data(
         **counts,
     }
     if run is not None:
-        summary.update({k: run[k] for k in ("run_id", "requests", "seconds", "stopped") if run.get(k) is not None})
+        summary.update(
+            {k: run[k] for k in ("run_id", "requests", "seconds", "stopped") if run.get(k) is not None}
+        )
         summary["created"] = run.get("started") or plan.created_at
     return {
         "kind": "plan" if results is None else "apply",
