@@ -34,6 +34,8 @@ class Opened:
     requests: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: requests that never got an answer: url → why (``csp``: blocked by the page's policy)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def chromium() -> str:
@@ -44,6 +46,10 @@ def chromium() -> str:
 
 def _note(seen: list[str], what: str) -> None:
     seen.append(what)
+
+
+def _note_failure(opened: Opened, request: Any) -> None:
+    opened.failed[request.url] = request.failure or ""
 
 
 def _note_dialog(opened: Opened, dialog: Any) -> None:
@@ -69,6 +75,7 @@ def open_page(path: Path, *, width: int = 1280, height: int = 900) -> Iterator[O
             try:
                 opened = Opened(context.new_page())
                 context.on("request", lambda request: _note(opened.requests, request.url))
+                context.on("requestfailed", lambda request: _note_failure(opened, request))
                 opened.page.on("dialog", lambda dialog: _note_dialog(opened, dialog))
                 opened.page.on("pageerror", lambda error: _note(opened.errors, str(error)))
                 opened.page.goto(path.resolve().as_uri())
