@@ -25,7 +25,9 @@ def test_the_data_cannot_close_its_script_element():
     assert "<" not in text and ">" not in text and "&" not in text
     assert "\u2028" not in text and "\u2029" not in text
     assert json.loads(text) == {"a": HOSTILE + "<!-- \u2028 \u2029 & >"}
-    page = review_page(_plan([Change(row=2, key=HOSTILE, action="create", fields={"title": {"old": "", "new": HOSTILE}})]))
+    page = review_page(
+        _plan([Change(row=2, key=HOSTILE, action="create", fields={"title": {"old": "", "new": HOSTILE}})])
+    )
     assert page.count("</script>") == 2  # the data's element and the script's, nothing from a cell
     assert "<img" not in page
 
@@ -40,7 +42,10 @@ def test_a_hostile_cell_shows_as_text_and_runs_nothing(tmp_path):
         values={"title": HOSTILE},
     )
     conflict = Change(
-        row=3, key="upc=2", action="conflict", conflicts={"label": {"old": "a", "sheet": HOSTILE, "remote": "c"}}
+        row=3,
+        key="upc=2",
+        action="conflict",
+        conflicts={"label": {"old": "a", "sheet": HOSTILE, "remote": "c"}},
     )
     path = write_review_page(tmp_path / "hostile.html", _plan([change, conflict]))
     with open_page(path) as opened:

@@ -34,7 +34,7 @@ from catalog_sync.run.report import report_rows, run_summary, write_report
 from catalog_sync.run.requests import ApplyHooks, ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest
 from catalog_sync.run.source import Source, check_saved_options, read_source
 from catalog_sync.run.target import Target, check_writable, file_sha256, run_inputs
-from catalog_sync.sheets.write.report import atomic_target, check_output, same_file
+from catalog_sync.sheets.write.report import atomic_target, check_output
 from catalog_sync.state import public_base_url
 from catalog_sync.validation.gate import load_valid_catalog
 
@@ -59,10 +59,6 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
         check_output(request.out, _inputs(request, request.catalog), what="plan file")
     if request.html is not None:
         check_output(request.html, _inputs(request, request.catalog), what="page")
-        if request.out is not None and same_file(request.html, request.out):
-            raise OutputRefusedError(
-                f"--html {request.html} and -o {request.out} name one file; choose two. Nothing was read or sent."
-            )
     sheet, spec, checked = load_valid_catalog(
         request.catalog, target.provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
     )
