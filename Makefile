@@ -9,7 +9,7 @@ BENCH_VENV ?= .venv-bench
 BENCH_STAMP = $(BENCH_VENV)/.installed
 BENCH_ARGS ?=
 
-.PHONY: install demo test lint type docs check bench soak clean libreoffice
+.PHONY: install demo test lint type docs check bench soak clean libreoffice chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,10 +32,18 @@ libreoffice:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null; fi; }
 
+# Debian's Chromium is needed by the review page tests (tests/support/browser.py drives it through
+# playwright's own client; no browser is downloaded).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Chromium (headless) for the review page tests"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
 demo: install
 	$(BIN)/python -m catalog_sync.cli.demo
 
-test: install libreoffice
+test: install libreoffice chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
 lint: install

@@ -57,8 +57,10 @@ def plan(
     mode: str = "upsert",
     blanks: str = "keep",
     out: str | Path | None = None,
+    html: str | Path | None = None,
 ) -> PlanOutcome:
-    """What applying ``catalog`` would change (``outcome.plan``), saved to ``out`` when given."""
+    """What applying ``catalog`` would change (``outcome.plan``), saved to ``out`` when given, and
+    written as a page to review (``outcome.page``) to ``html`` when given."""
     request = PlanRequest(
         _target(target),
         str(catalog),
@@ -66,6 +68,7 @@ def plan(
         mode=mode,
         blanks=blanks,
         out=None if out is None else Path(out),
+        html=None if html is None else Path(html),
     )
     return run_plan(request)
 

@@ -82,11 +82,12 @@ def test_a_near_miss_key_gets_the_right_one_suggested(tmp_path):
         load_run_config(path)
 
 
-def test_html_reports_are_refused_as_not_available_yet(tmp_path):
-    path = write_config(tmp_path, "[jobs.a]\nprovider='royalti'\ncatalog='c.csv'\nreport_format='html'\n")
-    result = run_cli(["run", "--config", str(path)], {})
-    assert result.exit_code == 1
-    assert "not available yet" in result.stderr and "csv" in result.stderr
+def test_an_html_report_format_is_taken_and_other_formats_are_refused(tmp_path):
+    path = write_config(tmp_path, "[jobs.a]\nprovider='royalti'\ncatalog='c.csv'\nreport_format='HTML'\n")
+    assert load_run_config(path).jobs["a"].report_format == "html"
+    path = write_config(tmp_path, "[jobs.a]\nprovider='royalti'\ncatalog='c.csv'\nreport_format='pdf'\n")
+    with pytest.raises(ConfigError, match="must be one of csv, xlsx, json, html"):
+        load_run_config(path)
 
 
 @pytest.mark.parametrize(

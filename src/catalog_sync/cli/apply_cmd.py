@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from catalog_sync.config.defaults import REPORT_SUFFIXES
+from catalog_sync.config.defaults import APPLY_REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.text import safe_text
@@ -111,9 +111,10 @@ class _Progress:
 @click.option(
     "--report",
     "report_file",
-    callback=path_ending_in(REPORT_SUFFIXES, "the report"),
+    callback=path_ending_in(APPLY_REPORT_SUFFIXES, "the report"),
     metavar="FILE",
-    help="Write the per-row report to FILE (.csv, .xlsx, .json); default: next to the state database.",
+    help="Write the per-row report to FILE (.csv, .xlsx, .json; .html: a page to review in a browser); "
+    "default: next to the state database.",
 )
 @click.option(
     "--max-deletes",
@@ -178,6 +179,7 @@ def apply_command(
     Example:
       catalog-sync apply products.xlsx -p royalti --yes --report report.xlsx
       catalog-sync apply plan.json -p keevault --max-deletes 3
+      catalog-sync apply products.csv -p royalti --yes --report review.html
       catalog-sync apply -p royalti --only failed --from report.xlsx --yes
     """
     from rich.console import Console

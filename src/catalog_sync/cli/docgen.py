@@ -56,7 +56,7 @@ CONFIG_KEY_DOCS: dict[str, dict[str, str]] = {
         "`skipped` (`--max-failures`).",
         "rate": "Requests per second: where the pace starts, and a ceiling it never passes (`--rate`).",
         "concurrency": "Requests in parallel (`--concurrency`).",
-        "report_format": "The format of each run's report. `html` is refused: not available yet.",
+        "report_format": "The format of each run's report; `html` is the page to review (not read back by `--only failed --from`).",
         "state": "The state database (`--state`).",
         "reports": "The folder each run's timestamped report is written to: "
         "`<reports>/<job>-<UTC time>.<format>`.",

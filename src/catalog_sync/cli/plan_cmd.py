@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from catalog_sync.config.defaults import PAGE_SUFFIXES
 from catalog_sync.sheets.options import ReadOptions
 
-from .options import json_option, provider_option, sheet_options
+from .options import json_option, path_ending_in, provider_option, sheet_options
 from .sync_options import limit_options, sync_options
 
 if TYPE_CHECKING:
@@ -32,6 +33,14 @@ if TYPE_CHECKING:
     default=None,
     metavar="PLAN.json",
     help="Save the plan (with a fingerprint of each targeted remote record) for `apply PLAN.json`.",
+)
+@click.option(
+    "--html",
+    "html",
+    callback=path_ending_in(PAGE_SUFFIXES, "the page"),
+    metavar="FILE.html",
+    help="Also write the plan as one self-contained page to review in a browser (no network): "
+    "old → new per changed cell, conflicts side by side, filters by action and a search by key.",
 )
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 7 when changes are pending, 0 when nothing to do."
@@ -64,6 +73,7 @@ def plan_command(
     timeout: float,
     limits: ClientLimits,
     out: str | None,
+    html: Path | None,
     detailed_exitcode: bool,
     show_all: bool,
     full: bool,
@@ -80,6 +90,7 @@ def plan_command(
     Example:
       catalog-sync plan products.xlsx -p royalti
       catalog-sync plan products.csv -p keevault --mode mirror -o plan.json
+      catalog-sync plan products.xlsx -p royalti --html review.html
       catalog-sync plan products.csv -p jogg --json --detailed-exitcode
     """
     from rich.console import Console  # the command's own imports: --help needs none of them
@@ -95,6 +106,7 @@ def plan_command(
         mode=mode,
         blanks=blanks,
         out=Path(out) if out else None,
+        html=html,
         detailed_exitcode=detailed_exitcode,
         ignore_unknown_columns=ignore_unknown_columns,
     )
@@ -113,6 +125,8 @@ def plan_command(
                 f"Plan saved to {outcome.saved}; apply it with: "
                 f"catalog-sync apply {shlex.quote(str(out))} -p {provider}"
             )
+    if outcome.page is not None:
+        click.echo(f"Page to review written to {outcome.page}", err=as_json)
     ctx.exit(outcome.exit_code)
 
 

@@ -24,4 +24,7 @@ DEFAULT_MAX_SKEW = 300.0  # seconds a signed Keevault answer's time may be from 
 LOST_ANSWER_MODES = ("both", "502", "close")
 #: What ``--report`` (validate, apply) and ``validate --fix -o`` may write.
 REPORT_SUFFIXES = (".csv", ".xlsx", ".json")
+#: The page to review (``plan --html``; ``apply --report FILE.html``, which takes the table suffixes too).
+PAGE_SUFFIXES = (".html",)
+APPLY_REPORT_SUFFIXES = (*REPORT_SUFFIXES, *PAGE_SUFFIXES)
 FIXED_SUFFIXES = (".xlsx", ".csv")

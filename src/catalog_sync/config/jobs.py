@@ -39,7 +39,7 @@ __all__ = [
     "read_credentials_file",
 ]
 
-REPORT_FORMATS = ("csv", "xlsx", "json")
+REPORT_FORMATS = ("csv", "xlsx", "json", "html")
 MODES = ("upsert", "create", "update", "mirror")
 BLANKS = ("keep", "clear")
 #: what an alert may be sent for (``[alerts] on``)
@@ -67,10 +67,6 @@ def _choice(options: Sequence[str]) -> Callable[[str, Any], str]:
 
 
 def _report_format(where: str, value: Any) -> str:
-    if isinstance(value, str) and value.strip().lower() == "html":
-        raise ConfigError(
-            f'{where} = "html": HTML reports are not available yet; use "csv", "xlsx" or "json"'
-        )
     return _choice(REPORT_FORMATS)(where, value.lower() if isinstance(value, str) else value)
 
 

@@ -211,7 +211,7 @@ def report_path(job: JobConfig, now: dt.datetime | None = None) -> Path:
 
 
 def _report_pattern(job: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(job)}-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.(?:csv|xlsx|json)$")
+    return re.compile(rf"^{re.escape(job)}-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.(?:csv|xlsx|json|html)$")
 
 
 def prune_reports(job: JobConfig) -> list[Path]:

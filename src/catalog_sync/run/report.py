@@ -15,6 +15,9 @@ cells stay text), freezes the header row and the key columns it starts with, fil
 tool's columns apart and carries a ``summary`` sheet (start, provider, base URL, catalog, counts,
 requests, seconds).
 
+An ``.html`` report is the page to review (:mod:`catalog_sync.planning.review_page`): the summary
+and every row with its status, changed cells and error, for a person; it is not read back.
+
 The ``.json`` report is ``{"summary": {...}, "rows": [{"row", "key", "action", "status",
 "remote_id", "changed", "error_code", "error", "values": {user header: cell}}]}``; ``values``
 is keyed by the same headers as the CSV/XLSX columns (without the ``(catalog)`` suffix).
@@ -36,9 +39,11 @@ from typing import Any
 import pandas as pd
 
 from catalog_sync.config.credentials import public_base_url
+from catalog_sync.config.defaults import PAGE_SUFFIXES
 from catalog_sync.errors import InputError
 from catalog_sync.execute.executor import RunResult
 from catalog_sync.planning.model import Plan
+from catalog_sync.planning.review_page import write_review_page
 from catalog_sync.sheets.mapping import resolve_mapping
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.table import Grid, build_sheet, file_columns, header_key
@@ -164,14 +169,16 @@ def write_report(
     *,
     summary: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the per-row report (.csv, .xlsx or .json) and return its path.
+    """Write the per-row report (.csv, .xlsx, .json, or .html: the page to review) and return its path.
 
     ``sheet``: the catalog the plan was made from (its headers and ignored columns are carried; a
     CSV report takes its delimiter, an XLSX report its number and boolean cells).  ``summary``:
     the run's :func:`run_summary` when the caller already has it (so both show one start time).
     """
-    columns, flat_rows, json_rows = report_rows(plan, result, spec, sheet)
     summary = summary if summary is not None else run_summary(result, plan)
+    if Path(path).suffix.lower() in PAGE_SUFFIXES:
+        return write_review_page(path, plan, result.outcomes, summary)
+    columns, flat_rows, json_rows = report_rows(plan, result, spec, sheet)
     layout = _layout(plan, spec, sheet)
     keys = _key_fields(spec)
     text = [_report_name(header) for kind, name, header in layout if kind == "field" and name in keys]

@@ -25,6 +25,7 @@ class PlanRequest:
     mode: str = "upsert"
     blanks: str = "keep"
     out: Path | None = None  # save the plan here
+    html: Path | None = None  # write the page to review here (planning/review_page.py)
     detailed_exitcode: bool = False
     ignore_unknown_columns: bool = False  # a misspelt header stays a warning (else: an error, exit 3)
 
@@ -34,6 +35,7 @@ class PlanOutcome:
     plan: Plan
     exit_code: int
     saved: Path | None = None
+    page: Path | None = None  # the page to review, when asked for
     warnings: list[Problem] = field(default_factory=list)  # the catalog's validation warnings
 
 

@@ -27,6 +27,7 @@ from catalog_sync.errors import ChangesPendingError, ConfigError, OutputRefusedE
 from catalog_sync.execute.executor import RunResult, execute
 from catalog_sync.planning.make import new_ledger_note, plan_catalog, recheck_plan
 from catalog_sync.planning.model import Plan
+from catalog_sync.planning.review_page import write_review_page
 from catalog_sync.providers.base import Provider
 from catalog_sync.run.lifecycle import Run, open_run, record_report
 from catalog_sync.run.outcome import check_deletes, exit_code_for
@@ -57,6 +58,8 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
     if request.out is not None:
         check_plan_file(request.out)
         check_output(request.out, _inputs(request, request.catalog), what="plan file")
+    if request.html is not None:
+        check_output(request.html, _inputs(request, request.catalog), what="page")
     sheet, spec, checked = load_valid_catalog(
         request.catalog, target.provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
     )
@@ -81,7 +84,8 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
         if failed is not None:
             raise failed
     saved = _save_plan(plan, request.out) if request.out is not None else None
-    return PlanOutcome(plan, code, saved, checked.warnings)
+    page = write_review_page(request.html, plan) if request.html is not None else None
+    return PlanOutcome(plan, code, saved, page, checked.warnings)
 
 
 def check_plan_file(out: Path) -> None:

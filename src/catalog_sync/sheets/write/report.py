@@ -534,7 +534,11 @@ def read_report(path: str | Path) -> pd.DataFrame:
         elif suffix == ".json":
             df = _read_json(path)
         else:
-            raise InputError("a report must be a .csv, .xlsx or .json file", file=str(path))
+            raise InputError(
+                "a report read back must be a .csv, .xlsx or .json file (an .html report is a page for "
+                "people; write the run's report as one of those to retry from it)",
+                file=str(path),
+            )
     except (OSError, ValueError, KeyError) as exc:
         if isinstance(exc, InputError):
             raise
