@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "options": (
         "catalog_sync.cli.videos_cmd",
-        "List the avatar, voice, music or style ids a video sheet takes (every page of JoggAI's list).",
+        "List the avatar, voice, music or style ids a video sheet takes (every page of JoggAI's list), or the account's remaining credits.",
     ),
     "run": (
         "catalog_sync.cli.run_cmd",
