@@ -29,8 +29,12 @@ if TYPE_CHECKING:
     "out",
     type=click.Path(dir_okay=False),
     default=None,
-    metavar="PLAN.json",
-    help="Save the plan (with a fingerprint of each targeted remote record) for `apply PLAN.json`.",
+    metavar="PLAN.json|PLAN.xlsx",
+    help="Save the plan (with a fingerprint of each targeted remote record) for `apply PLAN`: .json, or "
+    ".xlsx for a review workbook (approve each change, take a side of each conflict; any other suffix: exit 2).",
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite an existing PLAN.xlsx (it may hold a reviewer's approvals)."
 )
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 7 when changes are pending, 0 when nothing to do."
@@ -64,6 +68,7 @@ def plan_command(
     limits: ClientLimits,
     out: str | None,
     detailed_exitcode: bool,
+    force: bool,
     show_all: bool,
     full: bool,
     ignore_unknown_columns: bool,
@@ -73,12 +78,15 @@ def plan_command(
 
     The catalog is validated first (invalid → exit 3, nothing read or sent). Rows are matched to
     remote records by the provider's keys in order; a key matching two records is a conflict.
-    Nothing is written to the provider.
+    Nothing is written to the provider. `-o PLAN.xlsx` writes a review workbook: one row per
+    change with old and new per field side by side, an `approve` column (yes) and, on a
+    conflict, a `take` column (sheet / remote); `apply PLAN.xlsx` applies what it approves.
 
     \b
     Example:
       catalog-sync plan products.xlsx -p royalti
       catalog-sync plan products.csv -p keevault --mode mirror -o plan.json
+      catalog-sync plan pulled.xlsx -p royalti -o review.xlsx   # approve in Excel, then apply review.xlsx
       catalog-sync plan products.csv -p jogg --json --detailed-exitcode
     """
     from rich.console import Console  # the command's own imports: --help needs none of them
@@ -95,6 +103,7 @@ def plan_command(
         blanks=blanks,
         out=Path(out) if out else None,
         detailed_exitcode=detailed_exitcode,
+        force=force,
         ignore_unknown_columns=ignore_unknown_columns,
     )
     with problems_as_json(as_json):

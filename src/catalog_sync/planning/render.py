@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from catalog_sync.planning.model import ACTIONS, Change, Plan
+from catalog_sync.planning.model import ACTIONS, LABEL_FIELDS, Change, Plan
 from catalog_sync.text import safe_text
 
 __all__ = [
@@ -100,7 +100,7 @@ def _detail(change: Change, action: str) -> str:
     if change.reason:
         lines.append(safe_text(change.reason))
     if action == "delete":
-        label = next((change.values[k] for k in _LABELS if change.values.get(k)), "")
+        label = next((change.values[k] for k in LABEL_FIELDS if change.values.get(k)), "")
         if label:
             lines.insert(0, f"the record {_short(label)!r}")
     elif change.fields and action in ("create", "update", "skip"):
@@ -115,10 +115,6 @@ def _detail(change: Change, action: str) -> str:
         for name, d in change.remote_changed.items()
     ]
     return "\n".join(lines)
-
-
-#: Fields that name a record for a person (shown for a planned delete).
-_LABELS = ("name", "title", "displayArtist", "url")
 
 
 def render_summary(summary: dict[str, Any], console: Console, report: str | None = None) -> None:

@@ -24,8 +24,9 @@ class PlanRequest:
     read: ReadOptions = field(default_factory=ReadOptions)
     mode: str = "upsert"
     blanks: str = "keep"
-    out: Path | None = None  # save the plan here
+    out: Path | None = None  # save the plan here (.json, or .xlsx: a review workbook)
     detailed_exitcode: bool = False
+    force: bool = False  # overwrite an existing plan workbook (.xlsx)
     ignore_unknown_columns: bool = False  # a misspelt header stays a warning (else: an error, exit 3)
 
 
@@ -40,7 +41,7 @@ class PlanOutcome:
 @dataclass(frozen=True)
 class ApplyRequest:
     target: Target
-    source: str | None = None  # a catalog or a saved PLAN.json
+    source: str | None = None  # a catalog, a saved PLAN.json or a plan workbook PLAN.xlsx
     read: ReadOptions = field(default_factory=ReadOptions)
     mode: str = "upsert"
     blanks: str = "keep"
