@@ -130,10 +130,8 @@ def test_every_row_of_the_three_way_table_and_mirror_deletes_only_what_the_pull_
         deletes = [c for c in changes.values() if c["action"] == "delete"]
         assert [c["remote_id"] for c in deletes] == [ids["dropped"]]  # never "later", created after the pull
         assert "merged three ways" in " ".join(json.loads(plan.stdout)["notes"])
-        shown = run_cli(["plan", str(pulled), *base, "--mode", "mirror"], env)
-        assert "pulled 'T both-differ', sheet 'Sheet title', remote 'Remote title'" in shown.stdout.replace(
-            "\n", " "
-        ) or ("Sheet title" in shown.stdout and "Remote title" in shown.stdout)
+        shown = run_cli(["plan", str(pulled), *base, "--mode", "mirror"], {**env, "COLUMNS": "250"})
+        assert "pulled 'T both-differ', sheet 'Sheet title', remote 'Remote title'" in shown.stdout
 
         report = tmp_path / "report.json"
         before = write_requests(sb)

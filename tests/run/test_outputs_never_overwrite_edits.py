@@ -43,16 +43,24 @@ def test_validate_fix_refuses_an_existing_output_without_force(tmp_path: Path) -
     assert fixed.read_bytes() != EDITED
 
 
-def test_plan_writes_json_only_into_a_json_file(tmp_path: Path) -> None:
+def test_plan_writes_only_a_json_plan_or_a_review_workbook(tmp_path: Path) -> None:
     catalog = fresh_catalog("royalti", tmp_path)
     with sandbox("royalti") as sb:
         env = env_for(sb, "royalti", tmp_path)
-        for name in ("plan.xlsx", "plan.csv", "plan"):
+        for name in ("plan.txt", "plan.csv", "plan"):
             out = tmp_path / name
             done = run_cli(["plan", str(catalog), "-p", "royalti", "-o", str(out), *FAST], env)
             assert done.exit_code == 2, done.output
-            assert "JSON plan" in done.stderr and not out.exists()
+            assert (
+                "JSON plan (PLAN.json) or a review workbook (PLAN.xlsx)" in done.stderr and not out.exists()
+            )
+        reviewed = tmp_path / "plan.xlsx"  # a plan workbook holds its reviewer's approvals
+        reviewed.write_bytes(EDITED)
+        done = run_cli(["plan", str(catalog), "-p", "royalti", "-o", str(reviewed), *FAST], env)
+        assert done.exit_code == 2 and "exists" in done.stderr and reviewed.read_bytes() == EDITED
         assert sb.stats()["requests"] == {}
+        forced = run_cli(["plan", str(catalog), "-p", "royalti", "-o", str(reviewed), "--force", *FAST], env)
+        assert forced.exit_code == 0 and reviewed.read_bytes() != EDITED
         saved = run_cli(
             ["plan", str(catalog), "-p", "royalti", "-o", str(tmp_path / "plan.json"), *FAST], env
         )

@@ -94,7 +94,7 @@ class _Progress:
 
 
 @click.command("apply")
-@click.argument("source", required=False, metavar="CATALOG|PLAN.json")
+@click.argument("source", required=False, metavar="CATALOG|PLAN.json|PLAN.xlsx")
 @provider_option
 @sheet_options
 @sync_options
@@ -172,7 +172,9 @@ def apply_command(
     """Carry the plan out: send only the changes, record each row's outcome, write a report.
 
     From a CATALOG the plan is made first; a saved PLAN.json is applied exactly, and rows whose
-    remote record changed since the plan become `conflict` instead of being overwritten.
+    remote record changed since the plan become `conflict` instead of being overwritten. A plan
+    workbook (`plan -o PLAN.xlsx`) is applied as its reviewer left it: only the changes whose
+    `approve` is yes (the others are `skipped`, `not approved`), each conflict's `take` honoured.
     Exit 0 all ok, 4 some rows failed/unknown/conflict, 5 lock held, 6 a limit stopped the run.
 
     \b
@@ -180,6 +182,7 @@ def apply_command(
       catalog-sync apply products.xlsx -p royalti --yes --report report.xlsx
       catalog-sync apply plan.json -p keevault --max-deletes 3
       catalog-sync apply products.csv -p royalti --yes --report review.html
+      catalog-sync apply review.xlsx -p royalti --yes
       catalog-sync apply -p royalti --only failed --from report.xlsx --yes
     """
     from rich.console import Console
@@ -195,7 +198,7 @@ def apply_command(
     if bool(from_report) != bool(only):
         raise click.UsageError("--only failed and --from REPORT go together")
     if not source and not from_report:
-        raise click.UsageError("give a CATALOG or PLAN.json (or --only failed --from REPORT)")
+        raise click.UsageError("give a CATALOG, PLAN.json or PLAN.xlsx (or --only failed --from REPORT)")
     explicit = frozenset(
         name
         for name in ("mode", "blanks")

@@ -31,8 +31,12 @@ if TYPE_CHECKING:
     "out",
     type=click.Path(dir_okay=False),
     default=None,
-    metavar="PLAN.json",
-    help="Save the plan (with a fingerprint of each targeted remote record) for `apply PLAN.json`.",
+    metavar="PLAN.json|PLAN.xlsx",
+    help="Save the plan (with a fingerprint of each targeted remote record) for `apply PLAN`: .json, or "
+    ".xlsx for a review workbook (approve each change, take a side of each conflict; any other suffix: exit 2).",
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite an existing PLAN.xlsx (it may hold a reviewer's approvals)."
 )
 @click.option(
     "--html",
@@ -75,6 +79,7 @@ def plan_command(
     out: str | None,
     html: Path | None,
     detailed_exitcode: bool,
+    force: bool,
     show_all: bool,
     full: bool,
     ignore_unknown_columns: bool,
@@ -84,13 +89,16 @@ def plan_command(
 
     The catalog is validated first (invalid → exit 3, nothing read or sent). Rows are matched to
     remote records by the provider's keys in order; a key matching two records is a conflict.
-    Nothing is written to the provider.
+    Nothing is written to the provider. `-o PLAN.xlsx` writes a review workbook: one row per
+    change with old and new per field side by side, an `approve` column (yes) and, on a
+    conflict, a `take` column (sheet / remote); `apply PLAN.xlsx` applies what it approves.
 
     \b
     Example:
       catalog-sync plan products.xlsx -p royalti
       catalog-sync plan products.csv -p keevault --mode mirror -o plan.json
       catalog-sync plan products.xlsx -p royalti --html review.html
+      catalog-sync plan pulled.xlsx -p royalti -o review.xlsx   # approve in Excel, then apply review.xlsx
       catalog-sync plan products.csv -p jogg --json --detailed-exitcode
     """
     from rich.console import Console  # the command's own imports: --help needs none of them
@@ -108,6 +116,7 @@ def plan_command(
         out=Path(out) if out else None,
         html=html,
         detailed_exitcode=detailed_exitcode,
+        force=force,
         ignore_unknown_columns=ignore_unknown_columns,
     )
     with problems_as_json(as_json):

@@ -669,6 +669,9 @@ class _RowFacts:
                 change.action, change.reason = "conflict", conflict[r]
                 change.unknown = r in self.matcher.unknown_rows
                 change.conflicts = self.merge.conflicts.get(r, {})
+                if change.conflicts and rid is not None:  # a cell conflict: what taking a side needs
+                    change.remote_id, change.match, change.fingerprint = rid, str(by), fp
+                    change.fields = diffs.get(r, {})  # the row's other sheet edits
             elif rid is not None:
                 self._matched(change, position, rid, mode)
             else:

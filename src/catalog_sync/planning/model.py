@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from catalog_sync.spec import ProviderSpec
 __all__ = [
     "ACTIONS",
     "PLAN_FORMAT",
+    "PLAN_WORKBOOK_SHEET",
     "WRITE_ACTIONS",
     "CarriedDeletes",
     "Change",
@@ -42,6 +44,8 @@ __all__ = [
 ACTIONS = ("create", "update", "delete", "conflict", "skip", "unchanged")
 WRITE_ACTIONS = ("create", "update", "delete")
 PLAN_FORMAT = "catalog-sync-plan/1"
+#: The hidden sheet of a plan workbook (``plan -o PLAN.xlsx``) that carries the exact plan.
+PLAN_WORKBOOK_SHEET = "_catalog_sync_plan"
 
 
 class SheetCells:
@@ -254,9 +258,16 @@ class Plan:
     def load(cls, path: str | Path) -> Plan:
         source = Path(path)
         try:
-            data = json.loads(source.read_text(encoding="utf-8"))
+            text = source.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read the plan: {exc}", file=str(source)) from exc
+        return cls.parse(text, source)
+
+    @classmethod
+    def parse(cls, text: str, source: str | Path) -> Plan:
+        """The plan whose JSON is ``text`` (read from ``source``); InputError when it is not one."""
+        try:
+            data = json.loads(text)
         except ValueError as exc:
             raise InputError(f"not a JSON plan: {exc}", file=str(source)) from exc
         if not isinstance(data, dict) or "provider" not in data or "changes" not in data:
@@ -322,8 +333,11 @@ def _shape_problem(change: Any) -> str:
 
 
 def is_plan_file(path: str | Path) -> bool:
-    """True when ``path`` looks like a saved plan (a .json file holding ``changes``)."""
+    """True when ``path`` looks like a saved plan: a .json file holding ``changes``, or a plan
+    workbook (an .xlsx holding the hidden :data:`PLAN_WORKBOOK_SHEET`; a catalog workbook has none)."""
     source = Path(path)
+    if source.suffix.lower() == ".xlsx":
+        return _has_plan_sheet(source)
     if source.suffix.lower() != ".json":
         return False
     try:
@@ -331,3 +345,15 @@ def is_plan_file(path: str | Path) -> bool:
     except (OSError, UnicodeDecodeError):
         return False
     return '"changes"' in head or PLAN_FORMAT in head
+
+
+def _has_plan_sheet(path: Path) -> bool:
+    """True when the workbook's sheet list names the plan sheet, or a Plan and a Summary sheet (a plan
+    workbook whose hidden sheet was deleted: refused by name when read).  Only ``xl/workbook.xml`` is read."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            listing = book.read("xl/workbook.xml")[:1_000_000]
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    names = {name: f'name="{name}"'.encode() in listing for name in (PLAN_WORKBOOK_SHEET, "Plan", "Summary")}
+    return names[PLAN_WORKBOOK_SHEET] or (names["Plan"] and names["Summary"])  # its hidden sheet deleted?

@@ -24,11 +24,10 @@ from typing import Any, Protocol
 from catalog_sync.config.credentials import public_base_url
 from catalog_sync.errors import ConfigError
 from catalog_sync.planning.model import ACTIONS, Change, Plan
+from catalog_sync.spec import load_spec
 
-__all__ = ["HUMAN_FIELDS", "RowResult", "page_data", "review_page", "write_review_page"]
+__all__ = ["RowResult", "page_data", "review_page", "write_review_page"]
 
-#: The field shown beside the key so a person knows the row (the first one a row has).
-HUMAN_FIELDS = ("title", "name")
 #: Statuses in display order (the executor's, failures first: they need a look).
 STATUS_ORDER = ("failed", "unknown", "conflict", "skipped", "ok")
 
@@ -46,9 +45,10 @@ class RowResult(Protocol):
     error: str
 
 
-def _label(change: Change) -> str:
-    """The row's human name: its title or name (the new value of a changed one)."""
-    for name in HUMAN_FIELDS:
+def _label(change: Change, labels: Sequence[str]) -> str:
+    """The row's human name: its first label field (``labels`` in the schema) filled, the new value
+    of a changed one."""
+    for name in labels:
         if name in change.fields and change.fields[name].get("new"):
             return change.fields[name]["new"]
         value = change.values.get(name)
@@ -57,12 +57,12 @@ def _label(change: Change) -> str:
     return ""
 
 
-def _row(change: Change, result: RowResult | None = None) -> dict[str, Any]:
+def _row(change: Change, labels: Sequence[str], result: RowResult | None = None) -> dict[str, Any]:
     """One row of the page's data (compact: fields as [old, new], conflicts as [base, sheet, remote])."""
     row: dict[str, Any] = {
         "row": change.row,
         "key": change.key,
-        "label": _label(change),
+        "label": _label(change, labels),
         "action": change.action,
     }
     if change.fields:
@@ -97,11 +97,12 @@ def page_data(
     shows the plan.  ``run``: the apply's summary (``run.report.run_summary``: counts per action and
     status, requests, seconds, run id, start).
     """
+    labels = load_spec(plan.provider).labels
     if results is None:
-        rows = [_row(c) for c in plan.changes]
+        rows = [_row(c, labels) for c in plan.changes]
         counts: dict[str, Any] = {"action": {a: n for a, n in plan.summary.items() if n}}
     else:
-        rows = [_row(r.change, r) for r in results]
+        rows = [_row(r.change, labels, r) for r in results]
         counts = {
             "action": _counted(rows, "action", ACTIONS),
             "status": _counted(rows, "status", STATUS_ORDER),

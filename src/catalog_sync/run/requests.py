@@ -24,9 +24,10 @@ class PlanRequest:
     read: ReadOptions = field(default_factory=ReadOptions)
     mode: str = "upsert"
     blanks: str = "keep"
-    out: Path | None = None  # save the plan here
+    out: Path | None = None  # save the plan here (.json, or .xlsx: a review workbook)
     html: Path | None = None  # write the page to review here (planning/review_page.py)
     detailed_exitcode: bool = False
+    force: bool = False  # overwrite an existing plan workbook (.xlsx)
     ignore_unknown_columns: bool = False  # a misspelt header stays a warning (else: an error, exit 3)
 
 
@@ -42,7 +43,7 @@ class PlanOutcome:
 @dataclass(frozen=True)
 class ApplyRequest:
     target: Target
-    source: str | None = None  # a catalog or a saved PLAN.json
+    source: str | None = None  # a catalog, a saved PLAN.json or a plan workbook PLAN.xlsx
     read: ReadOptions = field(default_factory=ReadOptions)
     mode: str = "upsert"
     blanks: str = "keep"

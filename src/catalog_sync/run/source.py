@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from catalog_sync.errors import ConfigError
 from catalog_sync.planning.model import CarriedDeletes, Plan, is_plan_file
+from catalog_sync.planning.workbook import load_plan
 from catalog_sync.problems import Problem
 from catalog_sync.run.requests import ApplyRequest
 from catalog_sync.run.retry import retry_source
@@ -42,9 +43,9 @@ def read_source(request: ApplyRequest) -> Source:
             None, retry.sheet, retry.spec, retry.catalog, retry.warnings, retry.notes, retry.carried
         )
     if not request.source:
-        raise ConfigError("give a CATALOG or PLAN.json (or --only failed --from REPORT)")
+        raise ConfigError("give a CATALOG, PLAN.json or PLAN.xlsx (or --only failed --from REPORT)")
     if is_plan_file(request.source):
-        plan = Plan.load(request.source)
+        plan = load_plan(request.source)  # a plan workbook: only what its reviewer approved
         if plan.provider != provider:
             raise ConfigError(f"{request.source} is a plan for {plan.provider}, not {provider}")
         spec = load_spec(provider)

@@ -28,6 +28,7 @@ from catalog_sync.execute.executor import RunResult, execute
 from catalog_sync.planning.make import new_ledger_note, plan_catalog, recheck_plan
 from catalog_sync.planning.model import Plan
 from catalog_sync.planning.review_page import write_review_page
+from catalog_sync.planning.workbook import save_plan_workbook
 from catalog_sync.providers.base import Provider
 from catalog_sync.run.lifecycle import Run, open_run, record_report
 from catalog_sync.run.outcome import check_deletes, exit_code_for
@@ -35,7 +36,7 @@ from catalog_sync.run.report import report_rows, run_summary, write_report
 from catalog_sync.run.requests import ApplyHooks, ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest
 from catalog_sync.run.source import Source, check_saved_options, read_source
 from catalog_sync.run.target import Target, check_writable, file_sha256, run_inputs
-from catalog_sync.sheets.write.report import atomic_target, check_output
+from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output
 from catalog_sync.state import public_base_url
 from catalog_sync.validation.gate import load_valid_catalog
 
@@ -56,7 +57,7 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
     """Validate, read the remote side, and build the plan (saved to ``request.out`` when given)."""
     target = request.target
     if request.out is not None:
-        check_plan_file(request.out)
+        check_plan_file(request.out, force=request.force)
         check_output(request.out, _inputs(request, request.catalog), what="plan file")
     if request.html is not None:
         check_output(request.html, _inputs(request, request.catalog), what="page")
@@ -88,22 +89,31 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
     return PlanOutcome(plan, code, saved, page, checked.warnings)
 
 
-def check_plan_file(out: Path) -> None:
-    """OutputRefusedError (exit 2) for a plan file that is not ``.json``: a plan is never written as
-    JSON into a file named for a spreadsheet or anything else."""
-    if out.suffix.lower() != ".json":
+#: What ``plan -o`` writes: a JSON plan, or a review workbook (approve / take per change).
+PLAN_SUFFIXES = (".json", ".xlsx")
+
+
+def check_plan_file(out: Path, *, force: bool = False) -> None:
+    """OutputRefusedError (exit 2) for a plan file that is neither ``.json`` nor ``.xlsx``, and for
+    an existing plan workbook without ``force`` (its reviewer's approvals are edits)."""
+    if out.suffix.lower() not in PLAN_SUFFIXES:
         raise OutputRefusedError(
-            f"plan -o writes a JSON plan: name it PLAN.json, not {out.name!r} (a review workbook, .xlsx, is "
-            "not written yet). Nothing was read or sent."
+            f"plan -o writes a JSON plan (PLAN.json) or a review workbook (PLAN.xlsx), not {out.name!r}. "
+            "Nothing was read or sent."
         )
+    if out.suffix.lower() == ".xlsx":
+        check_new_file(out, force=force, what="plan workbook")
 
 
 def _save_plan(plan: Plan, out: Path) -> Path:
-    """Save the plan atomically (a crash never leaves half a plan file)."""
+    """Save the plan atomically (a crash never leaves half a plan file): JSON, or a review workbook."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_target(out) as temp:
-            plan.save(temp)
+            if out.suffix.lower() == ".xlsx":
+                save_plan_workbook(plan, temp)
+            else:
+                plan.save(temp)
     except OSError as exc:
         raise ConfigError(f"cannot write the plan to {out}: {exc.strerror or exc}") from exc
     return out
