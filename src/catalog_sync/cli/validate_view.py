@@ -102,7 +102,9 @@ def _check_annotate(
     _check_report(target, catalog, read, what="annotated copy")
     for other in other_outputs:
         if other is not None and same_file(target, other):
-            raise click.UsageError(f"--annotate {target} is also where another output goes; name another file")
+            raise click.UsageError(
+                f"--annotate {target} is also where another output goes; name another file"
+            )
     check_new_file(target, force=force, what="annotated copy")
 
 
