@@ -232,3 +232,17 @@ def test_json_output_and_exit_code_are_unchanged_by_annotate(tmp_path) -> None:
     plain = _validate(str(catalog), "-p", "keevault", "--json")
     marked = _validate(str(catalog), "-p", "keevault", "--json", "--annotate", str(tmp_path / "m.xlsx"))
     assert marked[:2] == plain[:2] and "wrote the annotated copy" in marked[2]
+
+
+def test_a_valid_catalog_is_copied_whole_with_an_empty_problems_sheet(tmp_path) -> None:
+    catalog = _catalog(tmp_path, HEADER + "5,Widget,d,internal,1,00123,active\n")
+    out = tmp_path / "marked.xlsx"
+    code, stdout, _ = _validate(str(catalog), "-p", "keevault", "--annotate", str(out))
+
+    assert code == 0 and "0 cells marked, 0 problems listed" in stdout
+    wb = load_workbook(out)
+    assert [[c.value for c in row] for row in wb["catalog"].iter_rows()] == [
+        HEADER.strip().split(","),
+        ["5", "Widget", "d", "internal", "1", "00123", "active"],
+    ]
+    assert _marks(wb["catalog"]) == {} and _problem_rows(wb["Problems"]) == []
