@@ -43,7 +43,18 @@ from .options import json_option, path_ending_in, provider_option, sheet_options
     help="With --fix: where to write the repaired catalog (never the catalog itself).",
 )
 @click.option(
-    "--force", is_flag=True, help="With --fix: overwrite -o FILE if it exists (it may hold your edits)."
+    "--annotate",
+    "annotated_file",
+    callback=path_ending_in((".xlsx",), "the annotated copy"),
+    metavar="OUT.xlsx",
+    help="Also write a copy of the catalog (a CSV, xls or ods becomes xlsx, every cell as text) with each "
+    "problem cell coloured by severity and commented with its code and fix, and a Problems sheet "
+    "linking to the cells. An .xlsm copy is saved without its macros. Never the catalog itself.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --fix or --annotate: overwrite -o FILE / OUT.xlsx if it exists (it may hold your edits).",
 )
 def validate_command(
     catalog: str,
@@ -54,6 +65,7 @@ def validate_command(
     report_file: Path | None,
     fix: bool,
     fixed_file: Path | None,
+    annotated_file: Path | None,
     force: bool,
 ) -> None:
     """Check CATALOG against the provider's schema. Nothing is sent.
@@ -71,10 +83,22 @@ def validate_command(
       catalog-sync validate shop.xlsx -p jogg --sheet Products --mapping cols.yaml \\
           --schema house.yaml --report problems.xlsx
       catalog-sync validate products.xlsx -p royalti --fix -o fixed.xlsx
+      catalog-sync validate products.csv -p keevault --annotate problems-marked.xlsx
     """
     from catalog_sync.cli.validate_view import run_validate
 
-    run_validate(catalog, provider, read, strict, as_json, report_file, fix, fixed_file, force=force)
+    run_validate(
+        catalog,
+        provider,
+        read,
+        strict,
+        as_json,
+        report_file,
+        fix,
+        fixed_file,
+        force=force,
+        annotated_file=annotated_file,
+    )
 
 
 COMMANDS: list[click.Command] = [validate_command]

@@ -19,8 +19,9 @@ from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.fixed import write_fixed
-from catalog_sync.sheets.write.report import check_new_file, check_output, write_table
+from catalog_sync.sheets.write.report import check_new_file, check_output, same_file, write_table
 from catalog_sync.validation import ValidationReport, validate_catalog
+from catalog_sync.validation.annotate import Annotated, annotate_catalog
 from catalog_sync.validation.fix import CellFix, certain_fixes
 from catalog_sync.validation.result import PROBLEM_FIELDS, problem_dict
 
@@ -42,12 +43,15 @@ def run_validate(
     fixed_file: Path | None,
     *,
     force: bool = False,
+    annotated_file: Path | None = None,
 ) -> None:
     """The validate command's work (see ``validate_cmd``)."""
     _check_fix_options(fix, fixed_file, catalog, read, force)
     if report_file is not None:
         _check_report(report_file, catalog, read)
-    loaded, _spec, report = validate_catalog(
+    if annotated_file is not None:
+        _check_annotate(annotated_file, catalog, read, force, [report_file, fixed_file])
+    loaded, spec, report = validate_catalog(
         catalog,
         provider,
         strict=strict,
@@ -60,6 +64,7 @@ def run_validate(
         loaded, report = _validate_fixed(fixed_file, loaded, provider, strict, read)
     if report_file is not None:
         write_problems(report, report_file)
+    annotated = None if annotated_file is None else annotate_catalog(loaded, spec, report, annotated_file)
     where = f"{Path(catalog).name}" + (f" ({loaded.sheet_name})" if loaded.sheet_name else "")
     if fixed_file is not None:
         where = f"{fixed_file.name}" + (f" ({loaded.sheet_name})" if loaded.sheet_name else "")
@@ -69,6 +74,8 @@ def run_validate(
         if fixes is not None and fixed_file is not None:
             render_fixes(fixes, catalog, fixed_file)
         render(report, where)
+    if annotated is not None:
+        _say_annotated(annotated, as_json)
     if not report.valid:
         raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
 
@@ -85,6 +92,27 @@ def _check_fix_options(
     if fixed_file is not None:
         _check_report(fixed_file, catalog, read, what="fixed catalog")
         check_new_file(fixed_file, force=force, what="fixed catalog")
+
+
+def _check_annotate(
+    target: Path, catalog: str, read: ReadOptions, force: bool, other_outputs: list[Path | None]
+) -> None:
+    """Usage error (exit 2) for --annotate naming an input (even with --force) or another output;
+    OutputRefusedError (exit 2) for an existing file without --force."""
+    _check_report(target, catalog, read, what="annotated copy")
+    for other in other_outputs:
+        if other is not None and same_file(target, other):
+            raise click.UsageError(
+                f"--annotate {target} is also where another output goes; name another file"
+            )
+    check_new_file(target, force=force, what="annotated copy")
+
+
+def _say_annotated(annotated: Annotated, as_json: bool) -> None:
+    """Where the annotated copy went (on stderr under --json, whose stdout is the JSON document only)."""
+    cells = f"{annotated.cells} cell{'' if annotated.cells == 1 else 's'} marked"
+    listed = f"{annotated.problems} problem{'' if annotated.problems == 1 else 's'} listed"
+    click.echo(f"wrote the annotated copy {annotated.path} ({cells}, {listed})", err=as_json)
 
 
 def _validate_fixed(

@@ -57,7 +57,7 @@ def write_fixed(sheet: Sheet, changes: Mapping[str, str], out: str | Path) -> Pa
     if source_format == "xlsx" and suffix == ".xlsx":
         _atomic(out, lambda tmp: _edit_xlsx(sheet, changes, tmp))
         return out
-    rows = _grid_rows(sheet, source_format)
+    rows = grid_rows(sheet, source_format)
     for cell, text in changes.items():
         row, column = split_cell(cell)
         _set(rows, row - 1, column, text)
@@ -84,8 +84,8 @@ def _edit_xlsx(sheet: Sheet, changes: Mapping[str, str], target: Path) -> None:
     wb.save(target)
 
 
-def _grid_rows(sheet: Sheet, source_format: str) -> list[list[str]]:
-    """Every row of the catalog as read (row 1 first), cells as text."""
+def grid_rows(sheet: Sheet, source_format: str) -> list[list[str]]:
+    """Every row of the catalog's file as read (row 1 first), cells as text (also ``validate --annotate``)."""
     if source_format == "csv":
         parsed = read_csv_rows(sheet.path, encoding=sheet.encoding, delimiter=sheet.delimiter)
         lead: list[list[str]] = [[f"sep={parsed.delimiter}"]] if parsed.first_row > 1 else []
