@@ -22,14 +22,19 @@ from .sync_options import limit_options, sync_options
 if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--help needs none)
     from rich.console import Console
 
+    from catalog_sync.execute.estimate import Estimate
     from catalog_sync.execute.executor import RowOutcome
     from catalog_sync.planning.model import Plan
     from catalog_sync.providers.base import ClientLimits
     from catalog_sync.run import ApplyHooks
 
 
-def _confirm(plan: Plan, yes: bool, console: Console, *, new_ledger: bool = False) -> None:
+def _confirm(
+    plan: Plan, yes: bool, console: Console, *, new_ledger: bool = False, estimate: Estimate | None = None
+) -> None:
     writes = len(plan.writes)
+    if estimate is not None and estimate.is_long:  # before anything is asked or sent
+        console.print(f"Estimated time: {estimate.text()}", markup=False)
     if yes or not writes:
         return
     if not sys.stdin.isatty():
@@ -37,11 +42,14 @@ def _confirm(plan: Plan, yes: bool, console: Console, *, new_ledger: bool = Fals
             f"the plan sends {writes} write(s) and stdin is not a terminal, so nothing can be "
             "confirmed; pass --yes to apply without asking (nothing was sent)"
         )
+    from catalog_sync.execute.estimate import duration_text
     from catalog_sync.planning.render import render_plan
 
     render_plan(plan, console)
     host = urlsplit(plan.base_url).netloc or plan.base_url or "its default address"
     question = f"Apply {writes} write(s) to {plan.provider} at {host}?"
+    if estimate is not None and estimate.is_long:
+        question = f"{question} (about {duration_text(estimate.seconds)})"
     if new_ledger:
         question = (
             f"The state database holds no record of {plan.provider} products created earlier (see the note "
@@ -249,8 +257,12 @@ def _hooks(yes: bool, as_json: bool, err: Console) -> ApplyHooks:
                 err.print(f"note: {safe_text(note)}", style="yellow", markup=False)
 
     show = not as_json and sys.stderr.isatty()
+    told: list[Estimate | None] = [None]  # the run tells how long before it asks
     return ApplyHooks(
-        confirm=lambda plan, new_ledger: _confirm(plan, yes, err, new_ledger=new_ledger),
+        estimated=lambda estimate: told.__setitem__(0, estimate),
+        confirm=lambda plan, new_ledger: _confirm(
+            plan, yes, err, new_ledger=new_ledger, estimate=None if as_json else told[0]
+        ),
         planned=planned,
         progress=lambda total: _Progress(total, show),
         checked=lambda warnings: None if as_json else render_warnings(warnings, err),

@@ -125,10 +125,15 @@ def plan_command(
     if not as_json:
         render_warnings(outcome.warnings, Console(stderr=True, soft_wrap=False))
     if as_json:
-        click.echo(json.dumps(plan.to_dict(), ensure_ascii=False, indent=2))
+        shown = plan.to_dict()
+        if outcome.estimate is not None:
+            shown["estimate"] = outcome.estimate.to_dict()
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
         console = Console(soft_wrap=False)
         render_plan(plan, console, show_unchanged=show_all, full=full)
+        if outcome.estimate is not None and outcome.estimate.is_long:
+            click.echo(f"Applying it will take {outcome.estimate.text()}.")
         if outcome.saved:  # one unwrapped line: the command is copied as it stands
             click.echo(
                 f"Plan saved to {outcome.saved}; apply it with: "

@@ -102,13 +102,25 @@ def run_command(jobs: tuple[str, ...], config_path: str, log_file: str | None, a
             f"no job {', '.join(unknown)} in {config_path}; its jobs are: {', '.join(config.jobs)}",
             param_hint="JOB",
         )
-    outcome = run_jobs(config, jobs, log_file=Path(log_file) if log_file else None, on_result=_report_errors)
+    outcome = run_jobs(
+        config,
+        jobs,
+        log_file=Path(log_file) if log_file else None,
+        on_result=_report_errors,
+        on_estimate=_say_estimate,
+    )
     if as_json:
         payload = {"exit_code": outcome.exit_code, "jobs": [r.as_dict() for r in outcome.results]}
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         render_results(outcome, Console(soft_wrap=False))
     raise click.exceptions.Exit(outcome.exit_code)
+
+
+def _say_estimate(result: JobResult) -> None:
+    """A long job says how long before its writes are sent (stderr: cron mails it, a log keeps it)."""
+    if result.estimate is not None and result.estimate.is_long:
+        click.echo(f"{result.job}: {result.provider} will take {result.estimate.text()}", err=True)
 
 
 COMMANDS: list[click.Command] = [run_command]

@@ -220,6 +220,13 @@ class Pacing:
     def bucket(self, method: str) -> AdaptiveRateLimiter | RateLimiter:
         return self.reads if method == "GET" else self.writes
 
+    @property
+    def write_cap(self) -> float | None:
+        """Writes per second this client never exceeds: a provider's hard limit (JoggAI's 20 POST/min)
+        or the user's ``--rate``; None when the pace follows what the server accepts."""
+        writes = self.writes
+        return writes.ceiling if isinstance(writes, AdaptiveRateLimiter) else writes.rate
+
     def wait_turn(self, method: str) -> float:
         """Wait for a ``method`` request's slot; returns when the wait began (for :meth:`answered`)."""
         bucket = self.bucket(method)
@@ -592,6 +599,7 @@ class Provider(ABC):
         """One HTTP exchange: its answer's payload, or the error (``_Again`` when worth repeating)."""
         began = self.pacing.wait_turn(call.method)
         self.stats.count_attempt()
+        sent = time.monotonic()
         try:
             answer = self._exchange(call, send)
         except (requests.RequestException, DeadlineExceeded, AnswerTooLarge) as exc:
@@ -599,6 +607,7 @@ class Provider(ABC):
                 self.stats.count_request(call.method)
             raise self._transport_failure(call, exc) from None
         self.stats.count_request(call.method)
+        self.stats.count_answer(time.monotonic() - sent)
         self.pacing.answered(call.method, answer.status, began)
         try:
             return self.check_answer(answer, call.method, call.path)

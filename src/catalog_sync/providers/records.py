@@ -92,6 +92,8 @@ class Stats:
     _attempts: int = 0
     _retries: int = 0
     _by_method: Counter[str] = field(default_factory=Counter)
+    _answered: int = 0
+    _answer_seconds: float = 0.0
 
     def count_attempt(self) -> None:
         """One try to send a request, whether or not a connection to the server was made."""
@@ -103,6 +105,18 @@ class Stats:
         with self._lock:
             self._requests += 1
             self._by_method[method.upper()] += 1
+
+    def count_answer(self, seconds: float) -> None:
+        """One answer read whole, ``seconds`` after its request left."""
+        with self._lock:
+            self._answered += 1
+            self._answer_seconds += seconds
+
+    @property
+    def latency(self) -> float | None:
+        """Mean seconds from a request leaving to its answer read (None before any answer)."""
+        with self._lock:
+            return self._answer_seconds / self._answered if self._answered else None
 
     def count_retry(self) -> None:
         with self._lock:

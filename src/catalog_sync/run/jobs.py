@@ -26,6 +26,7 @@ from typing import Any, TextIO
 from catalog_sync.config.credentials import redact
 from catalog_sync.config.jobs import AlertsConfig, JobConfig, RunConfig, job_environment
 from catalog_sync.errors import CatalogSyncError, ConfigError, InvalidCatalogError
+from catalog_sync.execute.estimate import Estimate
 from catalog_sync.run.alerts import AlertAttempt, message_for, outcome_for, send, should_alert
 from catalog_sync.run.lifecycle import record_refused
 from catalog_sync.run.sync import ApplyHooks, ApplyRequest, run_apply
@@ -53,6 +54,8 @@ class JobResult:
     report: Path | None = None
     run_id: int | None = None
     error: str | None = None
+    #: how long its writes were expected to take, said before they were sent (None: nothing to send)
+    estimate: Estimate | None = None
     alerts: list[AlertAttempt] = field(default_factory=list)
     alert_note: str | None = None  # why the outcome could not be remembered, when it could not
 
@@ -69,6 +72,7 @@ class JobResult:
             "requests": self.requests,
             "report": None if self.report is None else str(self.report),
             "error": self.error,
+            "estimate": None if self.estimate is None else self.estimate.to_dict(),
             "alerts": [a.as_dict() for a in self.alerts],
         }
 
@@ -98,6 +102,7 @@ def run_jobs(
     *,
     log_file: Path | None = None,
     on_result: Callable[[JobResult], None] | None = None,
+    on_estimate: Callable[[JobResult], None] | None = None,
 ) -> RunOutcome:
     """Run the named jobs (all when none) one after another; log, alert and report each."""
     jobs = config.select(names)
@@ -105,7 +110,7 @@ def run_jobs(
     results: list[JobResult] = []
     try:
         for job in jobs:
-            result = run_job(job, config.path)
+            result = run_job(job, config.path, on_estimate)
             alert(result, job, config.alerts)
             if log is not None:
                 _log(log, result)
@@ -120,12 +125,23 @@ def run_jobs(
     return RunOutcome(results)
 
 
-def run_job(job: JobConfig, config_path: Path | None = None) -> JobResult:
-    """Apply one job non-interactively; every CatalogSyncError becomes the job's exit code."""
+def run_job(
+    job: JobConfig, config_path: Path | None = None, on_estimate: Callable[[JobResult], None] | None = None
+) -> JobResult:
+    """Apply one job non-interactively; every CatalogSyncError becomes the job's exit code.
+    ``on_estimate`` hears, before the writes are sent, how long they should take."""
     result = JobResult(job.name, job.provider, _now())
     started: list[int] = []
+
+    def estimated(estimate: Estimate | None) -> None:
+        result.estimate = estimate
+        if on_estimate is not None:
+            on_estimate(result)
+
     try:
-        outcome = run_apply(_request(job, config_path), ApplyHooks(started=started.append))
+        outcome = run_apply(
+            _request(job, config_path), ApplyHooks(started=started.append, estimated=estimated)
+        )
     except CatalogSyncError as exc:
         result.exit_code, result.error = exc.exit_code, redact(exc.message)
         result.outcome = outcome_for(exc.exit_code, empty_catalog=_is_empty_catalog(exc))

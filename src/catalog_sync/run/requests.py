@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from catalog_sync.execute.estimate import Estimate
 from catalog_sync.execute.executor import RowOutcome, RunResult
 from catalog_sync.planning.model import Plan
 from catalog_sync.problems import Problem
@@ -38,6 +39,7 @@ class PlanOutcome:
     saved: Path | None = None
     page: Path | None = None  # the page to review, when asked for
     warnings: list[Problem] = field(default_factory=list)  # the catalog's validation warnings
+    estimate: Estimate | None = None  # how long applying it would take (None: nothing to send)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class ApplyHooks:
     progress: Callable[[int], AbstractContextManager[Callable[[RowOutcome], None]]] = _no_progress
     started: Callable[[int], None] = lambda run_id: None  # the run record exists (its id)
     checked: Callable[[list[Problem]], None] = lambda warnings: None  # the catalog's validation warnings
+    #: how long the writes will take, told before the confirmation (None: nothing to send)
+    estimated: Callable[[Estimate | None], None] = lambda estimate: None
 
 
 @dataclass
