@@ -20,7 +20,7 @@ def test_plan_html_holds_every_change_and_its_filters_show_exactly_their_rows(tm
         before = write_requests(sb)
         args = ["plan", str(pulled), "-p", "royalti", "--state", state, "--mode", "mirror", *FAST]
         result = run_cli([*args, "--json", "--html", str(page_file)], env)
-        assert result.exit_code == 0, result.stderr
+        assert result.exit_code == 4, result.stderr  # the plan holds a conflict
         assert write_requests(sb) == before  # a plan sends nothing
     assert f"Page to review written to {page_file}" in result.stderr
     plan = json.loads(result.stdout)

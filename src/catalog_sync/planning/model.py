@@ -197,6 +197,10 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     notes: list[str] = field(default_factory=list)
+    #: how the catalog was read (sheet, mapping, encoding, delimiter) and its SHA-256 when planned: the
+    #: report of a saved plan takes the catalog's own headers and cells from it while it is unchanged
+    read: dict[str, str] = field(default_factory=dict)
+    catalog_sha256: str = ""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -227,6 +231,8 @@ class Plan:
             "base_url": self.base_url,
             "columns": self.columns,
             "notes": self.notes,
+            "read": self.read,
+            "catalog_sha256": self.catalog_sha256,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -252,6 +258,10 @@ class Plan:
             changes=[Change.from_dict(c) for c in data.get("changes") or []],
             created_at=str(data.get("created_at") or ""),
             notes=[str(n) for n in data.get("notes") or []],
+            read={str(k): str(v) for k, v in (data.get("read") or {}).items() if v is not None}
+            if isinstance(data.get("read"), dict)
+            else {},
+            catalog_sha256=str(data.get("catalog_sha256") or ""),
         )
 
     @classmethod

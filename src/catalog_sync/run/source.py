@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from catalog_sync.errors import ConfigError
+from catalog_sync.errors import CatalogSyncError, ConfigError
 from catalog_sync.planning.model import CarriedDeletes, Plan, is_plan_file
 from catalog_sync.planning.workbook import load_plan
 from catalog_sync.problems import Problem
 from catalog_sync.run.requests import ApplyRequest
 from catalog_sync.run.retry import retry_source
+from catalog_sync.run.target import file_sha256
+from catalog_sync.sheets.loader import load_sheet
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.validation.gate import load_valid_catalog
@@ -50,7 +52,7 @@ def read_source(request: ApplyRequest) -> Source:
             raise ConfigError(f"{request.source} is a plan for {plan.provider}, not {provider}")
         spec = load_spec(provider)
         plan.check(spec, request.source)
-        return Source(plan, None, spec, plan.catalog)
+        return Source(plan, _planned_catalog(plan, spec), spec, plan.catalog)
     sheet, spec, report = load_valid_catalog(
         request.source, provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
     )
@@ -68,3 +70,15 @@ def check_saved_options(saved: Plan, request: ApplyRequest) -> None:
                 f"{request.source} was planned with --{name} {planned}; a saved plan is applied exactly, so "
                 f"--{name} {given} cannot change it: plan again with --{name} {given}"
             )
+
+
+def _planned_catalog(plan: Plan, spec: ProviderSpec) -> Sheet | None:
+    """The catalog a saved plan was made from, read again for its report (its own headers, its number
+    cells as numbers, its ignored columns) while the file is unchanged; None when it moved or changed
+    (the report then names the columns by field)."""
+    if not plan.catalog or not plan.catalog_sha256 or file_sha256(plan.catalog) != plan.catalog_sha256:
+        return None
+    try:
+        return load_sheet(plan.catalog, **plan.read, known_fields=spec.field_names)
+    except (CatalogSyncError, TypeError):
+        return None

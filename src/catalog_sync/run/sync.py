@@ -23,7 +23,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.errors import ChangesPendingError, ConfigError, OutputRefusedError
+from catalog_sync.errors import ChangesPendingError, ConfigError, OutputRefusedError, RowsFailedError
+from catalog_sync.execute.estimate import estimate_writes
 from catalog_sync.execute.executor import RunResult, execute
 from catalog_sync.planning.make import new_ledger_note, plan_catalog, recheck_plan
 from catalog_sync.planning.model import Plan
@@ -36,6 +37,7 @@ from catalog_sync.run.report import report_rows, run_summary, write_report
 from catalog_sync.run.requests import ApplyHooks, ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest
 from catalog_sync.run.source import Source, check_saved_options, read_source
 from catalog_sync.run.target import Target, check_writable, file_sha256, run_inputs
+from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output
 from catalog_sync.state import public_base_url
 from catalog_sync.validation.gate import load_valid_catalog
@@ -80,13 +82,28 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
             run_id=run.id,
             catalog=request.catalog,
         )
-        code = ChangesPendingError.exit_code if request.detailed_exitcode and plan.pending else 0
+        plan.read, plan.catalog_sha256 = _read_options(request.read), sha256 or ""
+        code = plan_exit_code(plan, detailed=request.detailed_exitcode)
         failed = run.finish(counts={"action": plan.summary}, exit_code=code)
         if failed is not None:
             raise failed
+        estimate = estimate_writes(plan, client)
     saved = _save_plan(plan, request.out) if request.out is not None else None
     page = write_review_page(request.html, plan) if request.html is not None else None
-    return PlanOutcome(plan, code, saved, page, checked.warnings)
+    return PlanOutcome(plan, code, saved, page, checked.warnings, estimate)
+
+
+def _read_options(read: ReadOptions) -> dict[str, str]:
+    """How the catalog was read, for a saved plan's report (house rules are not needed there)."""
+    return {name: str(value) for name, value in read.sheet_kwargs().items() if value is not None}
+
+
+def plan_exit_code(plan: Plan, *, detailed: bool) -> int:
+    """4 when rows are in conflict (they will not go through until resolved: the exit code of an
+    apply of them); else, with ``--detailed-exitcode``, 7 when changes are pending; else 0."""
+    if plan.summary["conflict"]:
+        return RowsFailedError.exit_code
+    return ChangesPendingError.exit_code if detailed and plan.pending else 0
 
 
 #: What ``plan -o`` writes: a JSON plan, or a review workbook (approve / take per change).
@@ -135,6 +152,7 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
         hooks.started(run.id)
         plan, current = _plan(request, source, run)  # what the provider holds, and what to change
         check_deletes(plan, request.max_deletes)
+        hooks.estimated(estimate_writes(plan, client))
         hooks.confirm(plan, new_ledger_note(plan, client, run.ledger) is not None)
         hooks.planned(plan)
         run.undone = "writes still in flight are settled by the next run"
