@@ -97,3 +97,29 @@ def test_fix_needs_an_output_and_never_overwrites_the_catalog(tmp_path) -> None:
     assert no_output.exit_code == 2 and "-o" in no_output.output
     same = CliRunner().invoke(cli, ["validate", str(catalog), "-p", "royalti", "--fix", "-o", str(catalog)])
     assert same.exit_code == 2 and catalog.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_fix_writes_an_ods_that_libreoffice_reads_with_the_repairs_as_text(tmp_path) -> None:
+    """issue 18 item 5: a LibreOffice user asked for `--fix -o fixed.ods` (it took only .xlsx and .csv)."""
+    import subprocess
+
+    from python_calamine import CalamineWorkbook
+
+    code, output, target = _fix(tmp_path, "fixed.ods")
+    assert code == 3 and "2 cells fixed" in output, output  # A5 stays an error: uncertain
+    rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
+    assert rows[1][0] == "012345678905" and rows[2][5] == "2024-09-01"
+    # LibreOffice opens it and reads the repaired UPC as text (its leading zero kept)
+    out = tmp_path / "lo"
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "csv", "--outdir", str(out), str(target)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    assert b"012345678905" in (out / "fixed.csv").read_bytes()
+    again = CliRunner().invoke(cli, ["validate", str(target), "-p", "royalti", "--json"])
+    doc = json.loads(again.stdout)
+    assert [p["cell"] for p in doc["problems"] if p["severity"] == "error"] == ["A5"]  # the uncertain one
+    refused = _fix(tmp_path, "fixed.ods")
+    assert refused[0] == 2 and "--force" in refused[1]

@@ -39,7 +39,7 @@ from .options import json_option, path_ending_in, provider_option, sheet_options
     "--output",
     "fixed_file",
     callback=path_ending_in(FIXED_SUFFIXES, "the fixed catalog"),
-    metavar="FIXED.xlsx|.csv",
+    metavar="FIXED.xlsx|.ods|.csv",
     help="With --fix: where to write the repaired catalog (never the catalog itself).",
 )
 @click.option(

@@ -27,4 +27,4 @@ REPORT_SUFFIXES = (".csv", ".xlsx", ".json")
 #: The page to review (``plan --html``; ``apply --report FILE.html``, which takes the table suffixes too).
 PAGE_SUFFIXES = (".html",)
 APPLY_REPORT_SUFFIXES = (*REPORT_SUFFIXES, *PAGE_SUFFIXES)
-FIXED_SUFFIXES = (".xlsx", ".csv")
+FIXED_SUFFIXES = (".xlsx", ".ods", ".csv")

@@ -6,10 +6,10 @@ encoding and delimiter) and ``{A1 cell: new text}``:
 * an xlsx/xlsm catalog written to ``.xlsx`` is edited in place with openpyxl: only the changed
   cells are touched (each becomes a text cell formatted as Text, so the leading zeros stay);
   other cells, other sheets, headers, column order, formats and widths are kept;
-* any other pair (CSV, ods, xls, or a workbook written to ``.csv``) is rewritten from the cells
-  as read: the user's header and columns in their order, every value as the text catalog-sync
-  read; an ``.xlsx`` made this way holds text cells formatted as Text, a ``.csv`` is UTF-8
-  with a BOM and the catalog's own delimiter.
+* any other pair (CSV, ods, xls, or a workbook written to ``.csv`` or ``.ods``) is rewritten from
+  the cells as read: the user's header and columns in their order, every value as the text
+  catalog-sync read; an ``.xlsx`` or ``.ods`` made this way holds text cells formatted as Text, a
+  ``.csv`` is UTF-8 with a BOM and the catalog's own delimiter.
 
 The file is written to a temporary name next to ``out`` and renamed, so a crash never leaves
 half a file.  Unwritable targets raise :class:`ConfigError`, unreadable sources :class:`InputError`.
@@ -30,6 +30,7 @@ from catalog_sync.sheets.csv_reader import read_csv_rows
 from catalog_sync.sheets.detect import detect_format
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.workbook import read_workbook
+from catalog_sync.sheets.write.pulled_ods import write_text_table
 from catalog_sync.sheets.write.text_table import xlsx_text
 
 OUTPUT_SUFFIXES = FIXED_SUFFIXES
@@ -52,7 +53,7 @@ def write_fixed(sheet: Sheet, changes: Mapping[str, str], out: str | Path) -> Pa
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
-        raise ConfigError(f"the fixed catalog must end in .xlsx or .csv, not {out.name!r}")
+        raise ConfigError(f"the fixed catalog must end in .xlsx, .ods or .csv, not {out.name!r}")
     source_format = detect_format(sheet.path).format
     if source_format == "xlsx" and suffix == ".xlsx":
         _atomic(out, lambda tmp: _edit_xlsx(sheet, changes, tmp))
@@ -63,6 +64,8 @@ def write_fixed(sheet: Sheet, changes: Mapping[str, str], out: str | Path) -> Pa
         _set(rows, row - 1, column, text)
     if suffix == ".csv":
         _atomic(out, lambda tmp: _write_csv(rows, tmp, sheet.delimiter or ","))
+    elif suffix == ".ods":
+        _atomic(out, lambda tmp: write_text_table(rows, tmp, sheet.sheet_name or "Products"))
     else:
         _atomic(out, lambda tmp: _write_text_xlsx(rows, tmp, sheet.sheet_name or "Products"))
     return out

@@ -1,4 +1,5 @@
-"""The pulled sheet as OpenDocument (.ods), written directly as XML (no extra dependency).
+"""The pulled sheet as OpenDocument (.ods), written directly as XML (no extra dependency); and
+any grid of text as an .ods of one sheet (:func:`write_text_table`, ``validate --fix -o FIXED.ods``).
 
 Every value is a string cell in a Text-formatted style (``@``), the header bold with its note
 (an annotation) and frozen (settings.xml), enumerations and booleans get a list validation, and
@@ -58,6 +59,26 @@ def write(pulled: Pulled, path: Path, sheet: str, base_sheet: str) -> None:
         f"{_table(pulled, sheet, names)}{_base_table(pulled, base_sheet)}"
         "</office:spreadsheet></office:body></office:document-content>"
     )
+    _package(path, body, sheet)
+
+
+def write_text_table(rows: list[list[str]], path: Path, sheet: str) -> None:
+    """``rows`` (row 1 first) as one sheet of string cells in the Text format, row 1 bold and frozen."""
+    width = max((len(r) for r in rows), default=1) or 1
+    columns = f'<table:table-column table:style-name="co_text" table:number-columns-repeated="{width}" table:default-cell-style-name="ce_text"/>'
+    lines = [
+        f"<table:table-row>{''.join(_cell(v, 'ce_head' if i == 0 else 'ce_text') for v in row) or _cell('')}</table:table-row>"
+        for i, row in enumerate(rows)
+    ]
+    table = f'<table:table table:name={quoteattr(sheet)} table:style-name="ta_shown">{columns}{"".join(lines)}</table:table>'
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_NS}>{_STYLES}'
+        f"<office:body><office:spreadsheet>{table}</office:spreadsheet></office:body></office:document-content>"
+    )
+    _package(path, body, sheet)
+
+
+def _package(path: Path, body: str, sheet: str) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(zipfile.ZipInfo("mimetype"), _MIME, compress_type=zipfile.ZIP_STORED)
         archive.writestr("META-INF/manifest.xml", _manifest(), compress_type=zipfile.ZIP_DEFLATED)
