@@ -199,3 +199,25 @@ def test_options_credits_shows_what_videos_can_still_spend(tmp_path: Path) -> No
         assert shown.exit_code == 0 and shown.stdout.strip() == "Remaining credits: 42.5", shown.output
         as_json = json.loads(run(["options", "-p", "jogg", "credits", "--json"], env_for(sb)).stdout)
     assert as_json["kind"] == "credits" and as_json["items"] == [{"remaining_credits": 42.5}]
+
+
+def test_the_videos_table_names_the_video_and_its_product_and_keeps_ids_whole(tmp_path: Path) -> None:
+    """issue 18 item 5: the table showed `product_id=…` and video ids cut at 80 columns."""
+    with jogg() as sb:
+        env = {**env_for(sb), "COLUMNS": "80"}
+        state = ["--state", str(tmp_path / "state.db"), "--rate", "1000"]
+        assert (
+            run(["apply", str(product_catalog(tmp_path, 2)), "-p", "jogg", "--yes", *state], env).exit_code
+            == 0
+        )
+        rows = [video_row(url="https://shop.example.com/p/0", video_name="Spring teaser")]
+        rows.append(video_row(name="Item 1"))
+        sheet = write_sheet(tmp_path / "videos.csv", rows)
+        shown = run(["videos", str(sheet), "-p", "jogg", "--yes", *state], env)
+        report = json.loads(run(["videos", str(sheet), "-p", "jogg", "--yes", "--json", *state], env).stdout)
+    assert shown.exit_code == 0, shown.output
+    text = shown.stdout
+    assert "Spring teaser" in text and "Item 0" in text and "Item 1" in text and "(no name)" in text
+    ids = [r["video_id"] for r in report["rows"]]
+    flat = text.replace("│", " ").split()
+    assert all(video_id in flat for video_id in ids), (ids, text)  # whole, never cut

@@ -148,14 +148,19 @@ def _render(rows: list[dict[str, Any]], summary: dict[str, Any], report: Path) -
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("row", "product", "action", "video id", "status", "video URL", "error / note")
+    table = Table(header_style="bold")
+    table.add_column("row", no_wrap=True)
+    table.add_column("video", overflow="fold")
+    table.add_column("product", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("video id / URL / error", overflow="fold")
     for r in rows:
         table.add_row(
-            *(
-                safe_text(str(r[k] or ""))
-                for k in ("row", "product", "action", "video_id", "status", "video_url")
-            ),
-            safe_text(str(r["error"] or r["note"] or ""))[:160],
+            safe_text(str(r["row"])),
+            safe_text(r["video_name"] or "(no name)"),
+            safe_text(r["product_name"] or r["product"]),
+            safe_text(f"{r['action']} {r['status']}" if r["action"] != "create" else r["status"]),
+            safe_text(_video_detail(r)),
         )
     out = Console(soft_wrap=False)
     if rows:
@@ -166,6 +171,13 @@ def _render(rows: list[dict[str, Any]], summary: dict[str, Any], report: Path) -
         f"{summary['credits_spent']:g} credit(s) spent. Report: {report}",
         markup=False,
     )
+
+
+def _video_detail(row: dict[str, Any]) -> str:
+    """The video's id and URL (whole: they are copied), or why it is not made."""
+    parts = [str(row[k]) for k in ("video_id", "video_url") if row.get(k)]
+    problem = row.get("error") or row.get("note") or ""
+    return "\n".join([*parts, str(problem)[:300]] if problem else parts)
 
 
 @click.command("videos")

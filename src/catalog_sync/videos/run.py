@@ -156,6 +156,8 @@ class _Row:
             "row": self.video.row,
             "product": self.video.product,
             "product_id": self.video.product_id,
+            "product_name": self.video.product_label,
+            "video_name": self.video.name,
             "action": self.action,
             "video_id": self.video_id,
             "status": self.status,

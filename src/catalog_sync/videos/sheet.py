@@ -61,6 +61,8 @@ class VideoRow:
     settings: str
     name: str  # the video name sent ("" when the sheet gave none)
     credits: float
+    #: what a person calls the product (its name or url as the ledger knows it; "" when unknown)
+    product_label: str = ""
 
 
 def load_video_sheet(path: str | Path, **read: Any) -> tuple[Sheet, ProviderSpec]:
@@ -142,6 +144,7 @@ class _Products:
     def __init__(self, records: list[LedgerRecord]) -> None:
         self.by: dict[str, dict[str, list[str]]] = {"url": {}, "name": {}}
         spec = load_spec("jogg")
+        self.labels = {record.remote_id: spec.label_of(record.fields) for record in records}
         for record in records:
             for key in ("url", "name"):
                 value = normalise_value(record.fields.get(key, ""), spec.field(key))
@@ -215,6 +218,7 @@ def resolve_rows(
                 settings=settings,
                 name=fields.get("video_name", ""),
                 credits=credits_for(int(fields["length"])),
+                product_label=products.labels.get(product_id, ""),
             )
         )
     return rows, problems
