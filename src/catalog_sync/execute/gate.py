@@ -179,7 +179,9 @@ class WriteGate:
         return self.carry(Write("create", change.payload, change=change))
 
     def update(self, change: Change, read: RemoteRecord | None) -> Written:
-        return self.carry(Write("update", change.payload, remote_id=change.remote_id, read=read, change=change))
+        return self.carry(
+            Write("update", change.payload, remote_id=change.remote_id, read=read, change=change)
+        )
 
     def delete(self, change: Change, read: RemoteRecord | None) -> Written:
         return self.carry(Write("delete", {}, remote_id=change.remote_id, read=read, change=change))

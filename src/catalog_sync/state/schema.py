@@ -188,7 +188,9 @@ _ACCOUNT_INDEXES = (
 
 def create_statement(table: str) -> str:
     """The ``CREATE TABLE`` statement of ``table`` in this version's schema."""
-    found = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\n\);", _SCHEMA + _VIDEOS_SQL + _REPLACED_SQL, re.S)
+    found = re.search(
+        rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\n\);", _SCHEMA + _VIDEOS_SQL + _REPLACED_SQL, re.S
+    )
     assert found is not None, table
     return found.group(0)
 
