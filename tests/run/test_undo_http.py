@@ -16,6 +16,7 @@ import pytest
 
 from catalog_sync.providers import get_provider
 from catalog_sync.spec import load_spec
+from catalog_sync.state import Ledger
 from tests.support.sync import (
     FAST,
     KEYS,
@@ -164,3 +165,57 @@ def test_undo_restores_every_replaced_field_and_keeps_an_edit_made_since(provide
         replaced = db.execute("SELECT * FROM replaced").fetchall()
     assert replaced and KEYS[provider] not in json.dumps(replaced)
     assert KEYS[provider].encode() not in state.read_bytes()
+
+
+def test_undo_of_a_jogg_run_puts_updates_back_and_lists_its_creates_as_cannot_undo(tmp_path):
+    provider, state = "jogg", tmp_path / "state.db"
+    with sandbox(provider) as sb:
+        env = env_for(sb, provider, tmp_path)
+        base = ["-p", provider, "--state", str(state), *FAST]
+        rows = _four_records(provider, tmp_path, env, base)
+        before = _by_key(provider, sb)
+        edited = next(r for r in rows if r["description"])
+        edited["description"] += " (edited)"
+        new = {name: "" for name in rows[0]} | {"url": "https://shop.example.com/p/new", "name": "New"}
+        sheet = write_rows(tmp_path / "changed.csv", [*rows, new])
+        report = tmp_path / "run.json"
+        assert run_cli(["apply", str(sheet), *base, "--yes", "--report", str(report)], env).exit_code == 0
+        created = next(r["remote_id"] for r in report_json(report)["rows"] if r["action"] == "create")
+
+        undo = tmp_path / "undo.json"
+        shown = run_cli(["undo", str(report_json(report)["summary"]["run_id"]), *base, "-o", str(undo)], env)
+        assert shown.exit_code == 0, shown.output
+        plan = json.loads(undo.read_text(encoding="utf-8"))
+        assert (plan["summary"]["update"], plan["summary"]["skip"]) == (1, 1), plan["summary"]
+        skipped = next(c for c in plan["changes"] if c["action"] == "skip")
+        assert skipped["remote_id"] == created and skipped["reason"].startswith("cannot-undo:")
+        assert "cannot-undo" in " ".join(shown.output.split())
+
+        assert run_cli(["apply", str(undo), *base, "--yes"], env).exit_code == 0
+        after = _by_key(provider, sb)
+        assert {key: after[key] for key in before} == before  # every field the run replaced is back
+        assert set(after) - set(before) == {"url=https://shop.example.com/p/new"}  # JoggAI cannot delete it
+
+
+def test_undo_refuses_unknown_foreign_and_unfinished_runs_and_says_when_there_is_nothing(tmp_path):
+    provider, state = "royalti", tmp_path / "state.db"
+    with sandbox(provider) as sb:
+        env = env_for(sb, provider, tmp_path)
+        base = ["-p", provider, "--state", str(state), *FAST]
+        catalog = fresh_catalog(provider, tmp_path)
+        assert run_cli(["plan", str(catalog), *base], env).exit_code == 0  # run 1: a plan
+        assert run_cli(["apply", str(catalog), *base, "--yes"], env).exit_code == 0  # run 2
+
+        unknown = run_cli(["undo", "99", *base], env)
+        assert unknown.exit_code == 1 and "holds no run 99" in unknown.stderr
+
+        nothing = run_cli(["undo", "1", *base], env)
+        assert nothing.exit_code == 0 and "Nothing to undo: run 1 was a `plan`" in nothing.stdout
+
+        elsewhere = run_cli(["undo", "2", *base, "--base-url", "http://127.0.0.1:9"], env)
+        assert elsewhere.exit_code == 1 and f"was made against {sb.url}" in elsewhere.stderr
+
+        with Ledger(state) as ledger:  # a run whose process died before it finished its record
+            killed = ledger.start_run("apply", provider, sb.url, str(catalog), "upsert")
+        unfinished = run_cli(["undo", str(killed), *base], env)
+        assert unfinished.exit_code == 1 and f"run {killed} did not finish" in unfinished.stderr
