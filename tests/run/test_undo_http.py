@@ -191,7 +191,14 @@ def test_undo_of_a_jogg_run_puts_updates_back_and_lists_its_creates_as_cannot_un
         assert skipped["remote_id"] == created and skipped["reason"].startswith("cannot-undo:")
         assert "cannot-undo" in " ".join(shown.output.split())
 
-        assert run_cli(["apply", str(undo), *base, "--yes"], env).exit_code == 0
+        book = tmp_path / "undo.xlsx"  # the same plan as a review workbook, applied as approved
+        assert (
+            run_cli(
+                ["undo", str(report_json(report)["summary"]["run_id"]), *base, "-o", str(book)], env
+            ).exit_code
+            == 0
+        )
+        assert run_cli(["apply", str(book), *base, "--yes"], env).exit_code == 0
         after = _by_key(provider, sb)
         assert {key: after[key] for key in before} == before  # every field the run replaced is back
         assert set(after) - set(before) == {"url=https://shop.example.com/p/new"}  # JoggAI cannot delete it
