@@ -115,7 +115,7 @@ def _nothing_to_undo(ledger: Ledger, run_id: int, client: Provider) -> Plan:
     wrote but was recorded before the ledger kept what runs replace."""
     command = str((ledger.run(run_id) or {}).get("command"))
     if command != "apply":
-        why = f"run {run_id} was a `{command}`, which changes no product record: there is nothing to undo"
+        why = f"run {run_id} (`{command}`) changed no product record: there is nothing to undo"
     elif ledger.outcomes(run_id, statuses=["ok"], actions=list(WRITE_ACTIONS)):
         raise ConfigError(
             f"run {run_id} wrote records, but was recorded by a catalog-sync that did not keep the values its "
