@@ -217,7 +217,10 @@ def test_undo_refuses_unknown_foreign_and_unfinished_runs_and_says_when_there_is
         assert unknown.exit_code == 1 and "holds no run 99" in unknown.stderr
 
         nothing = run_cli(["undo", "1", *base], env)
-        assert nothing.exit_code == 0 and "Nothing to undo: run 1 (`plan`) changed no product record" in nothing.stdout
+        assert (
+            nothing.exit_code == 0
+            and "Nothing to undo: run 1 (`plan`) changed no product record" in nothing.stdout
+        )
 
         elsewhere = run_cli(["undo", "2", *base, "--base-url", "http://127.0.0.1:9"], env)
         assert elsewhere.exit_code == 1 and f"was made against {sb.url}" in elsewhere.stderr
