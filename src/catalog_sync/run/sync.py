@@ -49,8 +49,11 @@ __all__ = [
     "PlanOutcome",
     "PlanRequest",
     "Target",
+    "check_plan_file",
+    "plan_exit_code",
     "run_apply",
     "run_plan",
+    "save_plan",
 ]
 
 
@@ -88,7 +91,7 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
         if failed is not None:
             raise failed
         estimate = estimate_writes(plan, client)
-    saved = _save_plan(plan, request.out) if request.out is not None else None
+    saved = save_plan(plan, request.out) if request.out is not None else None
     page = write_review_page(request.html, plan) if request.html is not None else None
     return PlanOutcome(plan, code, saved, page, checked.warnings, estimate)
 
@@ -122,7 +125,7 @@ def check_plan_file(out: Path, *, force: bool = False) -> None:
         check_new_file(out, force=force, what="plan workbook")
 
 
-def _save_plan(plan: Plan, out: Path) -> Path:
+def save_plan(plan: Plan, out: Path) -> Path:
     """Save the plan atomically (a crash never leaves half a plan file): JSON, or a review workbook."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
