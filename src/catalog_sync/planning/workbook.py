@@ -25,13 +25,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog_sync.errors import InputError
 from catalog_sync.planning.model import PLAN_WORKBOOK_SHEET, Change, Plan
 from catalog_sync.planning.resolve import SIDES, resolve_conflict, why_not_takable
 from catalog_sync.sheets.model import column_letter
 from catalog_sync.spec import load_spec
+
+if TYPE_CHECKING:
+    from catalog_sync.sheets.write.review_xlsx import ReviewRow
 
 __all__ = ["NOT_APPROVED", "PLAN_SHEET", "load_plan", "read_plan_workbook", "save_plan_workbook"]
 
@@ -50,28 +53,33 @@ _FIXED = ["#", "approve", "take", "action", "row", "key"]
 
 # ---------------------------------------------------------------------------------- write
 def save_plan_workbook(plan: Plan, path: Path) -> None:
-    """Write ``plan`` as a review workbook at ``path``."""
+    """Write ``plan`` as a review workbook at ``path`` (the ``Plan`` sheet's rows streamed, not kept)."""
     from catalog_sync.sheets.write.review_xlsx import Dropdown, ReviewTable, write_review_workbook
 
     layout = _Layout.of(plan)
     table = ReviewTable(
         name=PLAN_SHEET,
         header=layout.header,
-        rows=[],
+        rows=_review_rows(plan, layout),
+        dropdowns=[
+            Dropdown(1, ("yes", "no"), "approve is yes or no"),
+            Dropdown(2, SIDES, "take is sheet (the sheet's value) or remote (the remote's value)"),
+        ],
         freeze_columns=3,
         widths=[6, 9, 9, 9, 6, 28, 28] + [22] * len(layout.cells) + [60],
     )
-    approve = Dropdown(1, ("yes", "no"), [], "approve is yes or no")
-    take = Dropdown(2, SIDES, [], "take is sheet (the sheet's value) or remote (the remote's value)")
+    listed = sum(1 for _ in _listed(plan))
+    write_review_workbook(path, table, _summary(plan, listed), (PLAN_WORKBOOK_SHEET, _hidden(plan)))
+
+
+def _review_rows(plan: Plan, layout: _Layout) -> Iterator[ReviewRow]:
+    """The ``Plan`` sheet's rows: every listed change, approve offered on each, take on a cell conflict."""
+    from catalog_sync.sheets.write.review_xlsx import ReviewRow
+
+    approve, both = (0,), (0, 1)
     for number, change in _listed(plan):
         values, marks = layout.row(number, change)
-        table.rows.append(values)
-        table.marks.append(marks)
-        approve.rows.append(len(table.rows))
-        if not why_not_takable(change, plan.mode):
-            take.rows.append(len(table.rows))
-    table.dropdowns = [approve, take]
-    write_review_workbook(path, table, _summary(plan, len(table.rows)), (PLAN_WORKBOOK_SHEET, _hidden(plan)))
+        yield ReviewRow(values, marks, approve if why_not_takable(change, plan.mode) else both)
 
 
 def _listed(plan: Plan) -> Iterator[tuple[int, Change]]:

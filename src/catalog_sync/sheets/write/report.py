@@ -34,7 +34,6 @@ import math
 import os
 import re
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -299,7 +298,7 @@ def _write_xlsx(
     styles = Styles()
     area = xlsx_xml.area(len(columns), len(table) + 1) if columns else None
     sheets = [REPORT_SHEET] + ([SUMMARY_SHEET] if summary is not None else [])
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+    with xlsx_xml.package(path) as zf:
         for name, body in xlsx_xml.package_parts(len(sheets)).items():
             zf.writestr(name, body)
         zf.writestr("xl/workbook.xml", xlsx_xml.workbook_part(sheets, filter_area=area))

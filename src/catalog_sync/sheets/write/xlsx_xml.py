@@ -13,10 +13,12 @@ from __future__ import annotations
 import io
 import math
 import re
+import zipfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -79,6 +81,11 @@ class Styles:
         )
 
 
+#: Text starting or ending in white space is marked to keep it (as openpyxl does), no other: the
+#: attribute on every cell made a big sheet a third larger and slower to read.
+_PRESERVE = ' xml:space="preserve"'
+
+
 @cache
 def letter(j: int) -> str:
     """The letters of 0-based column ``j`` (cached: every cell's reference needs them)."""
@@ -102,8 +109,9 @@ def xml_row(i: int, values: Sequence[Any], style: Callable[[int, Any], int]) -> 
             if s:
                 cells.append(f'<c r="{ref}"{attr}/>')
         elif isinstance(value, str):
+            space = _PRESERVE if value[0].isspace() or value[-1].isspace() else ""
             cells.append(
-                f'<c r="{ref}"{attr} t="inlineStr"><is><t xml:space="preserve">{escape(xlsx_text(value))}</t></is></c>'
+                f'<c r="{ref}"{attr} t="inlineStr"><is><t{space}>{escape(xlsx_text(value))}</t></is></c>'
             )
         elif isinstance(value, bool):
             cells.append(f'<c r="{ref}"{attr} t="b"><v>{int(value)}</v></c>')
@@ -186,9 +194,15 @@ def sheet_tail(*, filter_area: str | None = None, validations: Sequence[ListVali
     )
 
 
+def package(path: Path) -> zipfile.ZipFile:
+    """A new xlsx file at ``path``, to write parts into.  Deflate level 3: a third of the default's
+    time for a file ~15% larger (100,000 review rows: 0.6 s rather than 1.8 s)."""
+    return zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=3)
+
+
 @contextmanager
-def text_part(book: Any, name: str) -> Iterator[IO[str]]:
-    """A part of the zip ``book`` (a :class:`zipfile.ZipFile` open for writing), written as UTF-8 text."""
+def text_part(book: zipfile.ZipFile, name: str) -> Iterator[IO[str]]:
+    """A part of ``book`` (:func:`package`) written as UTF-8 text, streamed."""
     with book.open(name, "w", force_zip64=True) as raw:
         out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         yield out
