@@ -103,23 +103,26 @@ def xml_row(i: int, values: Sequence[Any], style: Callable[[int, Any], int]) -> 
     cells = []
     for j, value in enumerate(values):
         s = style(j, value)
-        ref = f"{letter(j)}{i}"
-        attr = f' s="{s}"' if s else ""
+        head = f'<c r="{letter(j)}{i}" s="{s}"' if s else f'<c r="{letter(j)}{i}"'
         if value is None or value == "":
             if s:
-                cells.append(f'<c r="{ref}"{attr}/>')
+                cells.append(f"{head}/>")
         elif isinstance(value, str):
             space = _PRESERVE if value[0].isspace() or value[-1].isspace() else ""
-            cells.append(
-                f'<c r="{ref}"{attr} t="inlineStr"><is><t{space}>{escape(xlsx_text(value))}</t></is></c>'
-            )
+            cells.append(f'{head} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>')
         elif isinstance(value, bool):
-            cells.append(f'<c r="{ref}"{attr} t="b"><v>{int(value)}</v></c>')
+            cells.append(f'{head} t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, float) and not math.isfinite(value):
-            cells.append(f'<c r="{ref}"{attr} t="inlineStr"><is><t>{value!r}</t></is></c>')
+            cells.append(f'{head} t="inlineStr"><is><t>{value!r}</t></is></c>')
         else:
-            cells.append(f'<c r="{ref}"{attr}><v>{value!r}</v></c>')
+            cells.append(f"{head}><v>{value!r}</v></c>")
     return f'<row r="{i}">{"".join(cells)}</row>'
+
+
+def _xml_text(value: str) -> str:
+    """Text as a cell's XML content: OOXML-escaped (:func:`xlsx_text`), then XML-escaped if it must be."""
+    text = xlsx_text(value)
+    return escape(text) if "&" in text or "<" in text or ">" in text else text
 
 
 def sheet_head(widths: Sequence[float], *, freeze_rows: int, freeze_columns: int = 0) -> str:
