@@ -3,8 +3,9 @@ not a test.  ``.venv/bin/python -m bench.plan_workbook [CHANGES ...]`` (default 
 
 Each plan lists every change (two fields changed on each: updates, creates, and every tenth a
 three-way conflict), as ``plan -o PLAN.xlsx`` of a big catalog would.  Prints per size: seconds to
-write the workbook (:func:`save_plan_workbook`), its size, seconds to read it back
-(:func:`read_plan_workbook`), and the peak of Python's allocations during each (tracemalloc).
+write the workbook (:func:`save_plan_workbook`) and to read it back (:func:`read_plan_workbook`),
+each as wall and CPU seconds, the file's size and, with ``--memory``, the peak of Python's
+allocations during each (tracemalloc; slower).
 """
 
 from __future__ import annotations
@@ -54,40 +55,41 @@ def listed_plan(changes: int) -> Plan:
     )
 
 
-def _timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
-    """(seconds, peak MB of Python allocations, result) of one call."""
+def _traced(work: Callable[[], Any]) -> tuple[float, float, float, Any]:
+    """(seconds, CPU seconds, peak MB of Python allocations, result) of one call (traced: slower)."""
     tracemalloc.start()
-    start = time.perf_counter()
-    result = work()
-    seconds = time.perf_counter() - start
+    seconds, cpu, _, result = _timed(work)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return seconds, peak / 1e6, result
+    return seconds, cpu, peak / 1e6, result
+
+
+def _timed(work: Callable[[], Any]) -> tuple[float, float, float, Any]:
+    """(seconds, CPU seconds, 0, result) of one call: on a shared machine the CPU time is the steadier."""
+    start, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return time.perf_counter() - start, time.process_time() - cpu, 0.0, result
 
 
 def measure(changes: int, *, memory: bool = False) -> dict[str, object]:
     """Write and read back a plan workbook of ``changes`` changes (``memory``: trace allocations, slower)."""
     path = Path(tempfile.mkdtemp(prefix="plan-workbook-bench-")) / "plan.xlsx"
     plan = listed_plan(changes)
-    run = _timed if memory else _untimed_memory
-    written, write_mb, _ = run(lambda: save_plan_workbook(plan, path))
-    read, read_mb, back = run(lambda: read_plan_workbook(path))
+    run = _traced if memory else _timed
+    written, write_cpu, write_mb, _ = run(lambda: save_plan_workbook(plan, path))
+    read, read_cpu, read_mb, back = run(lambda: read_plan_workbook(path))
     assert len(back.changes) == changes
     figures: dict[str, object] = {
         "changes": changes,
         "write_s": round(written, 3),
+        "write_cpu_s": round(write_cpu, 3),
         "read_s": round(read, 3),
+        "read_cpu_s": round(read_cpu, 3),
         "size_mb": round(path.stat().st_size / 1e6, 2),
     }
     if memory:
         figures |= {"write_peak_mb": round(write_mb, 1), "read_peak_mb": round(read_mb, 1)}
     return figures
-
-
-def _untimed_memory(work: Callable[[], Any]) -> tuple[float, float, Any]:
-    start = time.perf_counter()
-    result = work()
-    return time.perf_counter() - start, 0.0, result
 
 
 if __name__ == "__main__":
