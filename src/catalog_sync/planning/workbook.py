@@ -21,17 +21,21 @@ sheet is an :class:`InputError` naming the cell: nothing is sent.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog_sync.errors import InputError
 from catalog_sync.planning.model import PLAN_WORKBOOK_SHEET, Change, Plan
 from catalog_sync.planning.resolve import SIDES, resolve_conflict, why_not_takable
 from catalog_sync.sheets.model import column_letter
 from catalog_sync.spec import load_spec
+
+if TYPE_CHECKING:
+    from catalog_sync.sheets.write.review_xlsx import ReviewRow
 
 __all__ = ["NOT_APPROVED", "PLAN_SHEET", "load_plan", "read_plan_workbook", "save_plan_workbook"]
 
@@ -50,28 +54,33 @@ _FIXED = ["#", "approve", "take", "action", "row", "key"]
 
 # ---------------------------------------------------------------------------------- write
 def save_plan_workbook(plan: Plan, path: Path) -> None:
-    """Write ``plan`` as a review workbook at ``path``."""
+    """Write ``plan`` as a review workbook at ``path`` (the ``Plan`` sheet's rows streamed, not kept)."""
     from catalog_sync.sheets.write.review_xlsx import Dropdown, ReviewTable, write_review_workbook
 
     layout = _Layout.of(plan)
     table = ReviewTable(
         name=PLAN_SHEET,
         header=layout.header,
-        rows=[],
+        rows=_review_rows(plan, layout),
+        dropdowns=[
+            Dropdown(1, ("yes", "no"), "approve is yes or no"),
+            Dropdown(2, SIDES, "take is sheet (the sheet's value) or remote (the remote's value)"),
+        ],
         freeze_columns=3,
         widths=[6, 9, 9, 9, 6, 28, 28] + [22] * len(layout.cells) + [60],
     )
-    approve = Dropdown(1, ("yes", "no"), [], "approve is yes or no")
-    take = Dropdown(2, SIDES, [], "take is sheet (the sheet's value) or remote (the remote's value)")
+    listed = sum(1 for _ in _listed(plan))
+    write_review_workbook(path, table, _summary(plan, listed), (PLAN_WORKBOOK_SHEET, _hidden(plan)))
+
+
+def _review_rows(plan: Plan, layout: _Layout) -> Iterator[ReviewRow]:
+    """The ``Plan`` sheet's rows: every listed change, approve offered on each, take on a cell conflict."""
+    from catalog_sync.sheets.write.review_xlsx import ReviewRow
+
+    approve, both = (0,), (0, 1)
     for number, change in _listed(plan):
         values, marks = layout.row(number, change)
-        table.rows.append(values)
-        table.marks.append(marks)
-        approve.rows.append(len(table.rows))
-        if not why_not_takable(change, plan.mode):
-            take.rows.append(len(table.rows))
-    table.dropdowns = [approve, take]
-    write_review_workbook(path, table, _summary(plan, len(table.rows)), (PLAN_WORKBOOK_SHEET, _hidden(plan)))
+        yield ReviewRow(values, marks, approve if why_not_takable(change, plan.mode) else both)
 
 
 def _listed(plan: Plan) -> Iterator[tuple[int, Change]]:
@@ -129,9 +138,10 @@ class _Layout:
         values.append(change.reason)
         return values, marks
 
-    def expected(self, change: Change) -> dict[str, str]:
-        """Header → the text a field cell of ``change`` holds as written."""
-        return {f"{name}: {side}": _cell_of(change, name, side)[0] for name, side in self.cells}
+    def checked(self, where: dict[str, int]) -> list[tuple[int, str, str]]:
+        """(column index, field, side) of each field cell the sheet still has (``where``: header → index)."""
+        columns = ((where.get(f"{name}: {side}"), name, side) for name, side in self.cells)
+        return [(j, name, side) for j, name, side in columns if j is not None]
 
 
 def _cell_of(change: Change, name: str, side: str) -> tuple[str, str]:
@@ -192,8 +202,7 @@ def read_plan_workbook(path: str | Path) -> Plan:
     source = str(path)
     book = _open(source)
     plan = Plan.parse(_hidden_text(book, source), source)
-    rows = _sheet_rows(book, PLAN_SHEET, source)
-    decisions = _Decisions.read(rows, plan, source)
+    decisions = _Decisions.read(_streamed_rows(book, PLAN_SHEET, source), plan, source)
     not_approved = taken = 0
     for number, change in _listed(plan):
         decision = decisions.get(number)
@@ -233,13 +242,28 @@ def _open(source: str) -> Any:
     return book
 
 
-def _sheet_rows(book: Any, name: str, source: str) -> list[list[Any]]:
+def _sheet(book: Any, name: str, source: str) -> Any:
     if name not in book.sheet_names:
         raise InputError(
             f"the plan workbook has no {name!r} sheet (renamed or deleted?); plan again", file=source
         )
-    rows: list[list[Any]] = book.get_sheet_by_name(name).to_python()
+    return book.get_sheet_by_name(name)
+
+
+def _sheet_rows(book: Any, name: str, source: str) -> list[list[Any]]:
+    rows: list[list[Any]] = _sheet(book, name, source).to_python()
     return rows
+
+
+def _streamed_rows(book: Any, name: str, source: str) -> Iterator[list[Any]]:
+    """A sheet's rows one by one from its first non-empty row, as :func:`_sheet_rows` has them (a
+    100,000-row Plan sheet is not made into Python values all at once)."""
+    rows = _sheet(book, name, source).iter_rows()
+    return itertools.dropwhile(_blank, rows)  # iter_rows may start with the empty rows above the data
+
+
+def _blank(cells: list[Any]) -> bool:
+    return all(_text(v).strip() == "" for v in cells)
 
 
 def _hidden_text(book: Any, source: str) -> str:
@@ -264,6 +288,8 @@ def _hidden_text(book: Any, source: str) -> str:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return "" if value is None else str(value)
@@ -279,8 +305,8 @@ class _Decisions(dict[int, _Decision]):
     """The reviewer's ``approve`` and ``take`` per change number, every other cell checked unedited."""
 
     @classmethod
-    def read(cls, rows: list[list[Any]], plan: Plan, source: str) -> _Decisions:
-        header = [_text(v).strip() for v in rows[0]] if rows else []
+    def read(cls, rows: Iterator[list[Any]], plan: Plan, source: str) -> _Decisions:
+        header = [_text(v).strip() for v in next(rows, [])]
         where = {name: j for j, name in enumerate(header) if name}
         missing = [name for name in ("#", "approve", "take") if name not in where]
         if missing:
@@ -289,11 +315,11 @@ class _Decisions(dict[int, _Decision]):
                 file=source,
                 sheet=PLAN_SHEET,
             )
-        layout = _Layout.of(plan)
+        checked = _Layout.of(plan).checked(where)
         decisions = cls()
-        for i, row in enumerate(rows[1:], 2):
-            cells = [*row, *([""] * (len(header) - len(row)))]
-            if all(_text(v).strip() == "" for v in cells):
+        for i, row in enumerate(rows, 2):
+            cells = row if len(row) >= len(header) else [*row, *([""] * (len(header) - len(row)))]
+            if not _text(cells[where["#"]]).strip() and _blank(cells):
                 continue
             number = _number(cells, where, i, plan, source)
             if number in decisions:
@@ -301,7 +327,7 @@ class _Decisions(dict[int, _Decision]):
                     f"change {number} is listed twice (a copied row?); keep one", **_at(source, where["#"], i)
                 )
             change = plan.changes[number - 1]
-            _check_unedited(cells, where, i, layout.expected(change), number, source)
+            _check_unedited(cells, checked, i, change, number, source)
             decisions[number] = _Decision(
                 _approved(cells[where["approve"]], where["approve"], i, source),
                 _take(cells[where["take"]], where["take"], i, change, plan.mode, source),
@@ -353,16 +379,14 @@ def _take(value: Any, column: int, i: int, change: Change, mode: str, source: st
 
 
 def _check_unedited(
-    cells: list[Any], where: dict[str, int], i: int, expected: dict[str, str], number: int, source: str
+    cells: list[Any], checked: list[tuple[int, str, str]], i: int, change: Change, number: int, source: str
 ) -> None:
-    for name, text in expected.items():
-        j = where.get(name)
-        if j is None:
-            continue
+    for j, name, side in checked:
+        text = _cell_of(change, name, side)[0]
         now = _text(cells[j])
         if now != text:
             raise InputError(
-                f"{name} of change {number} was edited ({text!r} → {now!r}): a plan workbook approves "
+                f"{name}: {side} of change {number} was edited ({text!r} → {now!r}): a plan workbook approves "
                 "changes, it does not edit them; edit the catalog and plan again (nothing was sent)",
                 **_at(source, j, i),
             )

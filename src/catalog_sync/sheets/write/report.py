@@ -29,13 +29,11 @@ read back, mapping, schema files, state database) by file identity, so links cou
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import os
 import re
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -47,6 +45,8 @@ import pandas as pd
 from catalog_sync.config.defaults import REPORT_SUFFIXES
 from catalog_sync.errors import ConfigError, InputError, OutputRefusedError
 from catalog_sync.sheets.guard import PLAIN_NUMBER, neutralise, restore
+from catalog_sync.sheets.write import xlsx_xml
+from catalog_sync.sheets.write.xlsx_xml import Styles
 
 REPORT_SHEET = "report"
 SUMMARY_SHEET = "summary"
@@ -253,57 +253,8 @@ class _XlsxLayout:
         return self.columns.index(self.tools[0]) if self.tools else -1
 
 
-class _Styles:
-    """The workbook's cell formats, numbered as they are first asked for (``styles.xml`` comes last)."""
-
-    def __init__(self) -> None:
-        self._index: dict[tuple[bool, bool, str, bool], int] = {(False, False, "", False): 0}
-
-    def get(self, *, text: bool = False, bold: bool = False, fill: str = "", left: bool = False) -> int:
-        key = (text, bold, fill, left)
-        if key not in self._index:
-            self._index[key] = len(self._index)
-        return self._index[key]
-
-    def xml(self) -> str:
-        fills = sorted({fill for _, _, fill, _ in self._index if fill})
-        fill_xml = [
-            '<fill><patternFill patternType="none"/></fill>',
-            '<fill><patternFill patternType="gray125"/></fill>',
-        ] + [
-            f'<fill><patternFill patternType="solid"><fgColor rgb="FF{c}"/><bgColor rgb="FF{c}"/></patternFill></fill>'
-            for c in fills
-        ]
-        xfs = []
-        for text, bold, fill, left in self._index:  # in index order (dicts keep insertion order)
-            fill_id = fills.index(fill) + 2 if fill else 0
-            flags = (
-                (' applyNumberFormat="1"' if text else "")
-                + (' applyFont="1"' if bold else "")
-                + (' applyFill="1"' if fill else "")
-                + (' applyBorder="1"' if left else "")
-            )
-            xfs.append(
-                f'<xf numFmtId="{49 if text else 0}" fontId="{int(bold)}" fillId="{fill_id}" '
-                f'borderId="{int(left)}" xfId="0"{flags}/>'  # numFmt 49 = '@' (Text)
-            )
-        return (
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{_MAIN}">'
-            '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
-            '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
-            f'<fills count="{len(fill_xml)}">{"".join(fill_xml)}</fills>'
-            '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
-            f'<border><left style="thin"><color rgb="FF{TOOL_BORDER}"/></left><right/><top/><bottom/><diagonal/>'
-            "</border></borders>"
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-            f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
-            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
-        )
-
-
-#: Header fill of the tool's own columns (row, action, status, …) and the border where they start.
+#: Header fill of the tool's own columns (row, action, status, …); a border marks where they start.
 TOOL_HEADER_FILL = "DDEBF7"
-TOOL_BORDER = "808080"
 
 
 def _widths(table: Sequence[Sequence[Any]], columns: list[str]) -> list[int]:
@@ -337,49 +288,48 @@ def _write_xlsx(
     kinds: Sequence[Mapping[str, str]] | None,
     summary: Mapping[str, Any] | None,
 ) -> None:
-    """Write the workbook's XML directly, streamed row by row.
-
-    openpyxl spends ~12 µs per cell (a 200k-row apply report took ~35 s); the parts written
-    here are the few a report needs: inline-string text cells (never formulas), numbers and
-    booleans, a bold header (the tool's columns shaded, a border where they start), the Text
-    format on key columns, status fills, frozen panes, an autofilter over the table, widths.
+    """Write the workbook's XML directly, streamed row by row (:mod:`xlsx_xml`: openpyxl took ~35 s
+    for a 200k-row apply report).  The parts a report needs: inline-string text cells (never
+    formulas), numbers and booleans, a bold header (the tool's columns shaded, a border where they
+    start), the Text format on key columns, status fills, frozen panes, an autofilter, widths.
     """
     columns = layout.columns
     table = _report_table(rows, columns, kinds)
-    styles = _Styles()
-    area = f"A1:{_col_letter(max(len(columns), 1) - 1)}{len(table) + 1}"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        sheets = [REPORT_SHEET] + ([SUMMARY_SHEET] if summary is not None else [])
-        for name, body in _package_parts(sheets, area if columns else None).items():
+    styles = Styles()
+    area = xlsx_xml.area(len(columns), len(table) + 1) if columns else None
+    sheets = [REPORT_SHEET] + ([SUMMARY_SHEET] if summary is not None else [])
+    with xlsx_xml.package(path) as zf:
+        for name, body in xlsx_xml.package_parts(len(sheets)).items():
             zf.writestr(name, body)
-        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as raw:
-            out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        zf.writestr("xl/workbook.xml", xlsx_xml.workbook_part(sheets, filter_area=area))
+        with xlsx_xml.text_part(zf, "xl/worksheets/sheet1.xml") as out:
             out.write(
-                _sheet_head(_widths(table, columns), freeze_rows=1, freeze_columns=layout.freeze_columns)
+                xlsx_xml.sheet_head(
+                    _widths(table, columns), freeze_rows=1, freeze_columns=layout.freeze_columns
+                )
             )
-            out.write(_xml_row(1, [neutralise(c) for c in columns], _header_style(layout, styles)))
+            out.write(xlsx_xml.xml_row(1, [neutralise(c) for c in columns], _header_style(layout, styles)))
             style = _body_style(layout, styles)
             for i, values in enumerate(table, 2):
-                out.write(_xml_row(i, values, style))
-            out.write("</sheetData>" + (f'<autoFilter ref="{area}"/>' if columns else "") + "</worksheet>")
-            out.flush()
-            out.detach()
+                out.write(xlsx_xml.xml_row(i, values, style))
+            out.write(xlsx_xml.sheet_tail(filter_area=area))
         if summary is not None:
-            bold = styles.get(bold=True)
-            items = [(neutralise(k), _cell(v)) for k, v in _flatten(summary)]
-            lines = [_xml_row(1, ["item", "value"], lambda j, v: bold)]
-            lines += [_xml_row(i, list(item), lambda j, v: 0) for i, item in enumerate(items, 2)]
-            width = max((len(str(v)) for _, v in items if v is not None), default=0)
-            zf.writestr(
-                "xl/worksheets/sheet2.xml",
-                _sheet_head([30, max(30, min(width + 2, 100))], freeze_rows=0)
-                + "".join(lines)
-                + "</sheetData></worksheet>",
-            )
+            zf.writestr("xl/worksheets/sheet2.xml", _summary_sheet(summary, styles))
         zf.writestr("xl/styles.xml", styles.xml())
 
 
-def _header_style(layout: _XlsxLayout, styles: _Styles) -> Callable[[int, Any], int]:
+def _summary_sheet(summary: Mapping[str, Any], styles: Styles) -> str:
+    """The summary sheet's XML: item / value rows, the header bold."""
+    bold = styles.get(bold=True)
+    items = [(neutralise(k), _cell(v)) for k, v in _flatten(summary)]
+    lines = [xlsx_xml.xml_row(1, ["item", "value"], lambda j, v: bold)]
+    lines += [xlsx_xml.xml_row(i, list(item), lambda j, v: 0) for i, item in enumerate(items, 2)]
+    width = max((len(str(v)) for _, v in items if v is not None), default=0)
+    head = xlsx_xml.sheet_head([30, max(30, min(width + 2, 100))], freeze_rows=0)
+    return head + "".join(lines) + xlsx_xml.sheet_tail()
+
+
+def _header_style(layout: _XlsxLayout, styles: Styles) -> Callable[[int, Any], int]:
     """Header cells: bold; the tool's columns shaded, with a border where they start."""
     tools = {layout.columns.index(c) for c in layout.tools}
     first = layout.first_tool
@@ -390,7 +340,7 @@ def _header_style(layout: _XlsxLayout, styles: _Styles) -> Callable[[int, Any], 
     return lambda j, value: ids[j]
 
 
-def _body_style(layout: _XlsxLayout, styles: _Styles) -> Callable[[int, Any], int]:
+def _body_style(layout: _XlsxLayout, styles: Styles) -> Callable[[int, Any], int]:
     """Data cells: Text format on key columns, a status fill, the border where the tool's columns start."""
     status = layout.columns.index(layout.status) if layout.status in layout.columns else -1
     text = [name in layout.text for name in layout.columns]
@@ -407,112 +357,6 @@ def _body_style(layout: _XlsxLayout, styles: _Styles) -> Callable[[int, Any], in
         return plain[j]
 
     return style
-
-
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-
-
-def _col_letter(j: int) -> str:
-    from catalog_sync.sheets.model import column_letter
-
-    return column_letter(j)
-
-
-def _xml_row(i: int, values: Sequence[Any], style: Callable[[int, Any], int]) -> str:
-    from xml.sax.saxutils import escape
-
-    from catalog_sync.sheets.write.text_table import xlsx_text
-
-    cells = []
-    for j, value in enumerate(values):
-        s = style(j, value)
-        ref = f"{_col_letter(j)}{i}"
-        attr = f' s="{s}"' if s else ""
-        if value is None or value == "":
-            if s:
-                cells.append(f'<c r="{ref}"{attr}/>')
-        elif isinstance(value, str):
-            cells.append(
-                f'<c r="{ref}"{attr} t="inlineStr"><is><t xml:space="preserve">{escape(xlsx_text(value))}</t></is></c>'
-            )
-        elif isinstance(value, bool):
-            cells.append(f'<c r="{ref}"{attr} t="b"><v>{int(value)}</v></c>')
-        elif isinstance(value, float) and not math.isfinite(value):
-            cells.append(f'<c r="{ref}"{attr} t="inlineStr"><is><t>{value!r}</t></is></c>')
-        else:
-            cells.append(f'<c r="{ref}"{attr}><v>{value!r}</v></c>')
-    return f'<row r="{i}">{"".join(cells)}</row>'
-
-
-def _sheet_head(widths: Sequence[float], *, freeze_rows: int, freeze_columns: int = 0) -> str:
-    cols = "".join(f'<col min="{j}" max="{j}" width="{w}" customWidth="1"/>' for j, w in enumerate(widths, 1))
-    return (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}">'
-        f'<sheetViews><sheetView workbookViewId="0">{_pane(freeze_rows, freeze_columns)}</sheetView></sheetViews>'
-        f"<cols>{cols}</cols><sheetData>"
-    )
-
-
-def _pane(rows: int, columns: int) -> str:
-    """The frozen pane keeping ``rows`` header rows and ``columns`` first columns in view."""
-    if not rows and not columns:
-        return ""
-    corner = f"{_col_letter(columns)}{rows + 1}"
-    active = {(True, True): "bottomRight", (True, False): "bottomLeft", (False, True): "topRight"}
-    pane = active[(rows > 0, columns > 0)]
-    split = (f' xSplit="{columns}"' if columns else "") + (f' ySplit="{rows}"' if rows else "")
-    return (
-        f'<pane{split} topLeftCell="{corner}" activePane="{pane}" state="frozen"/>'
-        f'<selection pane="{pane}" activeCell="{corner}" sqref="{corner}"/>'
-    )
-
-
-def _package_parts(sheets: list[str], filter_area: str | None = None) -> dict[str, str]:
-    """The fixed parts of a workbook with the given sheet names (sheet1.xml, sheet2.xml, …).
-
-    ``filter_area``: the first sheet's autofilter range (Excel names it ``_xlnm._FilterDatabase``).
-    ``xl/styles.xml`` is written by the caller, once the cells' formats are known.
-    """
-    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    sheet_types = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for n in range(1, len(sheets) + 1)
-    )
-    names = ""
-    if filter_area is not None:
-        absolute = ":".join(re.sub(r"^([A-Z]+)(\d+)$", r"$\1$\2", part) for part in filter_area.split(":"))
-        names = (
-            '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
-            f"{sheets[0]}!{absolute}</definedName></definedNames>"
-        )
-    return {
-        "[Content_Types].xml": head
-        + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/styles.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        f"{sheet_types}</Types>",
-        "_rels/.rels": head + f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-        'Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": head
-        + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
-        + "".join(f'<sheet name="{n}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(sheets, 1))
-        + f"</sheets>{names}</workbook>",
-        "xl/_rels/workbook.xml.rels": head
-        + f'<Relationships xmlns="{_PKG}">'
-        + "".join(
-            f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-            for i in range(1, len(sheets) + 1)
-        )
-        + f'<Relationship Id="rId{len(sheets) + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
-    }
 
 
 def read_report(path: str | Path) -> pd.DataFrame:

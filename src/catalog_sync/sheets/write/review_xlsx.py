@@ -3,46 +3,57 @@ sheet of text the tool reads back exactly (``plan -o PLAN.xlsx`` is its one user
 
 Every text cell is a *string* cell with the Text format (a leading ``=`` is never a formula,
 ``00123`` keeps its zeros); integers stay numbers.  The table's header is bold and frozen with
-its first columns, filtered, and the cells a row marks are filled.  openpyxl's write-only mode
-streams the rows (a 10,000-row table in about a second).
+its first columns, filtered, and the cells a row marks are filled.  The XML is written directly
+and the table's rows streamed (:mod:`xlsx_xml`): a row is written as it comes and not kept, so a
+100,000-row table takes a few seconds and little memory (openpyxl took ~55 s).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from catalog_sync.sheets.model import column_letter
-from catalog_sync.sheets.write.text_table import xlsx_text
+from catalog_sync.sheets.write import xlsx_xml
+from catalog_sync.sheets.write.xlsx_xml import ListValidation, Styles
 
-__all__ = ["Dropdown", "ReviewTable", "write_review_workbook"]
+__all__ = ["Dropdown", "ReviewRow", "ReviewTable", "write_review_workbook"]
 
 
 @dataclass
 class Dropdown:
-    """A list of choices offered in one column, on the table rows named (1-based, below the header)."""
+    """A list of choices offered in one column, on the rows that ask for it (:attr:`ReviewRow.dropdowns`)."""
 
     column: int
     choices: tuple[str, ...]
-    rows: list[int]
     #: the message Excel and LibreOffice show for a value not in the list
     error: str = ""
 
 
 @dataclass
+class ReviewRow:
+    """One table row: text (or integers), its marks (column index, 0-based → fill colour RRGGBB) and
+    the dropdowns it offers (indexes into :attr:`ReviewTable.dropdowns`)."""
+
+    values: Sequence[str | int]
+    marks: Mapping[int, str] = field(default_factory=dict)
+    dropdowns: Collection[int] = ()
+
+
+@dataclass
 class ReviewTable:
-    """The sheet a person reviews: rows of text (or integers), with marks (cell fills) per row."""
+    """The sheet a person reviews; ``rows`` may be a generator: they are written as they come."""
 
     name: str
     header: list[str]
-    rows: list[list[str | int]]
-    #: per row: column index (0-based) → fill colour (RRGGBB)
-    marks: list[dict[int, str]] = field(default_factory=list)
+    rows: Iterable[ReviewRow]
     dropdowns: list[Dropdown] = field(default_factory=list)
     freeze_columns: int = 0
     widths: list[int] = field(default_factory=list)
+
+
+_PAIR_WIDTHS = [24, 60]
 
 
 def write_review_workbook(
@@ -52,79 +63,54 @@ def write_review_workbook(
     hidden: tuple[str, Sequence[Sequence[str]]],
 ) -> None:
     """Write the table's sheet (first, active), a ``Summary`` sheet and the hidden sheet."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    _table_sheet(book, table)
-    _pairs_sheet(book, "Summary", [("item", "value"), *summary], bold_first=True)
-    name, rows = hidden
-    sheet = _pairs_sheet(book, name, rows)
-    sheet.sheet_state = "hidden"
-    book.save(path)
-
-
-def _table_sheet(book: Any, table: ReviewTable) -> None:
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    ws = book.create_sheet(table.name)
-    last = column_letter(max(len(table.header), 1) - 1)
-    ws.freeze_panes = f"{column_letter(table.freeze_columns)}2"
-    ws.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
-    for j, width in enumerate(table.widths):
-        ws.column_dimensions[column_letter(j)].width = width
-    for dropdown in table.dropdowns:
-        if not dropdown.rows:
-            continue
-        dv = DataValidation(type="list", formula1='"' + ",".join(dropdown.choices) + '"', allow_blank=True)
-        dv.error, dv.showErrorMessage = dropdown.error or None, True
-        letter = column_letter(dropdown.column)
-        dv.sqref = " ".join(f"{letter}{r + 1}" for r in dropdown.rows)
-        ws.data_validations.append(dv)  # a write-only sheet has no add_data_validation
-    bold = Font(bold=True)
-    ws.append([_cell(ws, name, font=bold) for name in table.header])
-    fills: dict[str, PatternFill] = {}
-    for i, values in enumerate(table.rows):
-        marks = table.marks[i] if i < len(table.marks) else {}
-        row = []
-        for j, value in enumerate(values):
-            colour = marks.get(j)
-            fill = None
-            if colour:
-                fill = fills.get(colour) or fills.setdefault(
-                    colour, PatternFill("solid", start_color=colour, end_color=colour)
-                )
-            row.append(_cell(ws, value, fill=fill))
-        ws.append(row)
+    hidden_name, hidden_rows = hidden
+    sheets = [table.name, "Summary", hidden_name]
+    styles = Styles()
+    with xlsx_xml.package(path) as book:
+        for name, body in xlsx_xml.package_parts(len(sheets)).items():
+            book.writestr(name, body)
+        with xlsx_xml.text_part(book, "xl/worksheets/sheet1.xml") as out:
+            area = _write_table(out, table, styles)
+        book.writestr("xl/worksheets/sheet2.xml", _pairs_sheet([("item", "value"), *summary], styles, bold=1))
+        book.writestr("xl/worksheets/sheet3.xml", _pairs_sheet(hidden_rows, styles, bold=0))
+        book.writestr(
+            "xl/workbook.xml", xlsx_xml.workbook_part(sheets, filter_area=area, hidden={hidden_name})
+        )
+        book.writestr("xl/styles.xml", styles.xml())
 
 
-def _pairs_sheet(
-    book: Any, name: str, rows: Sequence[Sequence[str | int]], *, bold_first: bool = False
-) -> Any:
-    from openpyxl.styles import Font
+def _write_table(out: IO[str], table: ReviewTable, styles: Styles) -> str:
+    """Stream the table's sheet to ``out``; its filtered area (``A1:M101``)."""
+    out.write(xlsx_xml.sheet_head(table.widths, freeze_rows=1, freeze_columns=table.freeze_columns))
+    out.write(xlsx_xml.xml_row(1, table.header, lambda j, v: styles.get(text=True, bold=True)))
+    validations = [ListValidation(d.column, d.choices, error=d.error) for d in table.dropdowns]
+    last = 1
+    for last, row in enumerate(table.rows, 2):
+        out.write(xlsx_xml.xml_row(last, row.values, _cell_style(row.marks, styles)))
+        for k in row.dropdowns:
+            validations[k].rows.add(last)
+    area = xlsx_xml.area(len(table.header), last)
+    out.write(xlsx_xml.sheet_tail(filter_area=area, validations=validations))
+    return area
 
-    ws = book.create_sheet(name)
-    ws.column_dimensions["A"].width = 24
-    ws.column_dimensions["B"].width = 60
-    bold = Font(bold=True)
-    for i, values in enumerate(rows):
-        ws.append([_cell(ws, v, font=bold if bold_first and i == 0 else None) for v in values])
-    return ws
+
+def _cell_style(marks: Mapping[int, str], styles: Styles) -> Callable[[int, Any], int]:
+    """A row's cell formats: text cells Text, integers General, a marked cell filled."""
+    text = styles.get(text=True)
+
+    def style(j: int, value: Any) -> int:
+        if j in marks:
+            return styles.get(text=not isinstance(value, int), fill=marks[j])
+        return 0 if isinstance(value, int) else text
+
+    return style
 
 
-def _cell(ws: Any, value: str | int, *, font: Any = None, fill: Any = None) -> Any:
-    """A write-only cell: an integer as a number, anything else a Text string cell (never a formula)."""
-    from openpyxl.cell import WriteOnlyCell
+def _pairs_sheet(rows: Sequence[Sequence[str | int]], styles: Styles, *, bold: int) -> str:
+    """A two-column sheet's XML (its first ``bold`` rows bold): text cells Text, integers numbers."""
+    lines = [xlsx_xml.xml_row(i, values, _pair_style(styles, i <= bold)) for i, values in enumerate(rows, 1)]
+    return xlsx_xml.sheet_head(_PAIR_WIDTHS, freeze_rows=0) + "".join(lines) + xlsx_xml.sheet_tail()
 
-    if isinstance(value, int) and not isinstance(value, bool):
-        cell = WriteOnlyCell(ws, value=value)
-    else:
-        cell = WriteOnlyCell(ws, value=xlsx_text(str(value)) if value != "" else None)
-        if value != "":
-            cell.data_type = "s"
-        cell.number_format = "@"
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    return cell
+
+def _pair_style(styles: Styles, bold: bool) -> Callable[[int, Any], int]:
+    return lambda j, value: styles.get(text=not isinstance(value, int), bold=bold)

@@ -58,6 +58,8 @@ def xlsx_text(value: str) -> str:
     a carriage return (which XML parsing would turn into a line feed) is written ``_x000D_``;
     control characters XML cannot hold at all are dropped.
     """
+    if value.isprintable():  # no control character (nor CR, LF, tab): only a literal _xHHHH_ to escape
+        return _OOXML_ESCAPE.sub(r"_x005F_\1", value) if "_x" in value else value
     if "_x" in value:
         value = _OOXML_ESCAPE.sub(r"_x005F_\1", value)
     if "\r" in value:
