@@ -41,6 +41,7 @@ from typing import Any, cast
 
 from catalog_sync.errors import (
     FatalProviderError,
+    ListingMovedError,
     ProviderError,
     RemoteChangedError,
     RetriableProviderError,
@@ -395,10 +396,12 @@ class _Executor:
 
     # -- helpers ---------------------------------------------------------------------------
     def _lookup(self, fields: dict[str, str]) -> Any:
-        """provider.find; ``False`` when the lookup itself failed (outcome stays unknown)."""
+        """provider.find; ``False`` when the lookup itself failed (outcome stays unknown, settled by the
+        next run).  A listing that kept moving while it was read is such a failure here: this run's own
+        writes move it, and stopping the run for it would leave the rest of the catalog undone."""
         try:
             return self.provider.find(fields)
-        except (RetriableProviderError, UnknownOutcomeError, RowFailedError):
+        except (RetriableProviderError, UnknownOutcomeError, RowFailedError, ListingMovedError):
             return False
 
     def _remember(self, rid: str, fields: dict[str, str], fingerprint: str | None) -> None:
