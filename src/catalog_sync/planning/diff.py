@@ -328,22 +328,18 @@ class _Merge:
     remote_changed: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
-def _three_way(
-    base: Base,
-    matched: pd.Series,
-    new: pd.DataFrame,
-    old: pd.DataFrame,
-    differs: pd.DataFrame,
-    kept: list[str],
-    spec: ProviderSpec,
-) -> _Merge:
-    """Merge rows whose record the base holds, per cell (docs/contract.md, "Round trips"), in place on ``differs``:
+def _three_way(base: Base, compared: _Compared, spec: ProviderSpec) -> _Merge:
+    """Merge rows whose record the base holds, per cell (docs/contract.md, "Round trips"), in place on
+    ``compared.differs``:
 
     sheet unchanged since the pull → nothing (a remote edit is kept: ``remote_changed``); sheet
     changed, remote not → update; both changed to the same value → nothing; both changed to
     different values → ``conflict`` on that cell (old / sheet / remote), nothing of the row sent.
+    A cell emptied since the pull is an edit like any other, whatever ``--blanks`` says: the base
+    shows the value was there (a blank key cell excepted: it never clears).
     """
     merge = _Merge()
+    matched, new, old, differs = compared.matched, compared.new, compared.old, compared.differs
     ids = matched.astype(str)
     in_base = ids[ids.isin(list(base.values))]
     if in_base.empty:
@@ -357,10 +353,11 @@ def _three_way(
     )
     sheet_now, remote_now = new.loc[in_base.index], old.loc[in_base.index]
     sheet_changed = sheet_now.ne(pulled)
-    if kept:  # --blanks keep: an empty cell is no edit
-        sheet_changed.loc[:, kept] = sheet_changed.loc[:, kept] & (sheet_now.loc[:, kept] != "")
+    keys = [c for c in cols if c in spec.keys]
+    if keys:  # a blank key cell is no edit: the row does not use that key
+        sheet_changed.loc[:, keys] = sheet_changed.loc[:, keys] & (sheet_now.loc[:, keys] != "")
     remote_changed = remote_now.ne(pulled)
-    two_way = differs.loc[in_base.index]
+    two_way = compared.differs_cleared.loc[in_base.index]
     clash = two_way & sheet_changed & remote_changed
     kept_remote = two_way & ~sheet_changed
     differs.loc[in_base.index] = two_way & sheet_changed & ~remote_changed
@@ -441,9 +438,7 @@ def build_plan(
     compared = _compare(frame, remote, matcher, spec, blanks, cols)
     merge = _Merge()
     if base is not None:
-        merge = _three_way(
-            base, compared.matched, compared.new, compared.old, compared.differs, compared.kept, spec
-        )
+        merge = _three_way(base, compared, spec)
     for row, cells in merge.conflicts.items():
         matcher.conflict[row] = _conflict_reason(cells)
     plan = Plan(
@@ -456,8 +451,9 @@ def build_plan(
     )
     rows = _RowFacts.gather(sheet, frame, remote, matcher, compared, merge, spec)
     plan.changes.extend(rows.changes(mode))
-    if blanks == "clear":  # only then does an empty cell clear: a field the API cannot clear is refused
-        refuse_uncleared(plan.changes, spec, sheet)
+    # an empty cell clears under --blanks clear, and where a pulled sheet's cell was emptied: a field
+    # the API cannot clear is refused either way
+    refuse_uncleared(plan.changes, spec, sheet)
     keyless = [c.row for c in plan.changes if c.action == "create" and c.row in rows.keyless]
     if keyless:
         keys = ", ".join(k for k in spec.keys if k != spec.remote_id)
@@ -528,7 +524,9 @@ class _Compared:
     new: pd.DataFrame
     old: pd.DataFrame
     differs: pd.DataFrame
-    kept: list[str]
+    #: what differs if an empty cell clears its field (``--blanks clear``; always so for a cell emptied
+    #: in a pulled sheet: the base shows the value was there).  A blank key cell never clears.
+    differs_cleared: pd.DataFrame
     #: row → the fields the provider cannot update whose value differs (reported, never sent)
     frozen: dict[int, list[str]]
 
@@ -545,24 +543,25 @@ def _compare(
     new = frame.loc[matched.index, cols]
     positions = _positions(remote, matched)
     old = _take(remote, matched, cols, positions)
-    differs = new.ne(old).astype(bool)
-    # keep: a blank cell changes nothing.  clear: it clears the field, except in the key columns:
+    cleared = new.ne(old).astype(bool)
     # a blank key cell means "this row does not use that key", never "remove the remote's key"
-    # (Royalti fills an empty upc with TEMP…, and a cleared key would orphan the record).
-    kept = cols if blanks == "keep" else [c for c in cols if c in spec.keys]
-    if kept:
-        differs.loc[:, kept] = differs.loc[:, kept] & (new.loc[:, kept] != "")
+    # (Royalti fills an empty upc with TEMP…, and a cleared key would orphan the record)
+    keys = [c for c in cols if c in spec.keys]
+    if keys:
+        cleared.loc[:, keys] = cleared.loc[:, keys] & (new.loc[:, keys] != "")
     # fields the provider's update cannot change (``updatable: false`` in the schema, e.g. JoggAI's
     # url: PUT /v2/product takes none): never sent; a known different value is reported on the row
     # (``skip`` when nothing else changed), never claimed as done
     fixed = [c for c in cols if not spec.field(c).updatable]
     frozen: dict[int, list[str]] = {}
     if fixed:
-        stuck = (differs.loc[:, fixed] & (old.loc[:, fixed] != "")).stack()
+        stuck = (cleared.loc[:, fixed] & (old.loc[:, fixed] != "")).stack()
         for row, name in stuck.index[stuck.to_numpy(dtype=bool)]:
             frozen.setdefault(int(row), []).append(str(name))
-        differs.loc[:, fixed] = False
-    return _Compared(cols, matched, positions, new, old, differs, kept, frozen)
+        cleared.loc[:, fixed] = False
+    # keep: a blank cell changes nothing; clear: it clears the field
+    differs = cleared & (new != "") if blanks == "keep" else cleared.copy()
+    return _Compared(cols, matched, positions, new, old, differs, cleared, frozen)
 
 
 def _cell_diffs(

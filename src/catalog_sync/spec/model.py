@@ -43,7 +43,10 @@ _FIELD_ATTRS = {
     "placeholder",
     "strict_uri",
     "clearable",
+    "prefer",
 }
+#: The sides a three-way conflict on a field can be settled to (``prefer`` in house rules, ``--prefer``).
+SIDES = ("sheet", "remote")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class FieldSpec:
     #: False: the provider's update cannot empty this field (its OpenAPI takes neither an empty text nor
     #: null there), so a cell that would clear it is refused at plan time (``cannot-clear``)
     clearable: bool = True
+    #: a three-way conflict on this field is settled to this side (house rules); None: by --prefer
+    prefer: str | None = None
 
     @property
     def is_remote_id(self) -> bool:
@@ -176,6 +181,8 @@ def _check_attrs(raw: dict[str, Any], where: str) -> None:
             raise ConfigError(
                 f"{where}: {key} {raw[key]!r} is not a valid regular expression ({exc})"
             ) from None
+    if raw.get("prefer") is not None and raw["prefer"] not in SIDES:
+        raise ConfigError(f"{where}: prefer must be one of {', '.join(SIDES)}, not {raw['prefer']!r}")
     if raw.get("style") is not None and raw["style"] not in _STYLES:
         raise ConfigError(f"{where}: style must be one of {', '.join(_STYLES)}, not {raw['style']!r}")
     for key in ("description", "example", "role"):
