@@ -10,6 +10,7 @@
         done = catalog_sync.sync("products.xlsx", target)             # plan and apply
         print(done.summary["status"], done.report)                    # counts, the per-row report
     catalog_sync.pull(target, "products.xlsx")                        # the provider's records, to edit
+    catalog_sync.undo(done.result.run_id, target, out="undo.json")    # its inverse, to apply like a plan
 
 A ``target`` is a :class:`Target` or just a provider's name (its base URL and credentials then come
 from the environment or ``catalog-sync.toml``, the state database is ``.catalog-sync/state.db``).
@@ -33,10 +34,11 @@ from catalog_sync.run.sync import (
     run_plan,
 )
 from catalog_sync.run.target import Target
+from catalog_sync.run.undo import UndoRequest, run_undo
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.validation import ValidationReport, validate_catalog
 
-__all__ = ["apply", "plan", "pull", "sync", "validate"]
+__all__ = ["apply", "plan", "pull", "sync", "undo", "validate"]
 
 
 def _target(target: Target | str) -> Target:
@@ -131,3 +133,11 @@ def pull(
     """Write what ``target`` holds to ``out`` (.xlsx, .ods, .csv): a sheet that plans no change.
     An existing ``out`` is refused (it may hold edits) unless ``force``."""
     return run_pull(PullRequest(_target(target), Path(out), sheet, force))
+
+
+def undo(
+    run_id: int, target: Target | str, *, out: str | Path | None = None, force: bool = False
+) -> PlanOutcome:
+    """The inverse of finished run ``run_id`` as a plan (``outcome.plan``; nothing is sent), saved to
+    ``out`` when given: carry it out with :func:`apply`."""
+    return run_undo(UndoRequest(_target(target), run_id, None if out is None else Path(out), force))

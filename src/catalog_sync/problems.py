@@ -40,6 +40,8 @@ CODES: dict[str, str] = {
     "control-character": "a cell holds an invisible control character (NUL, ESC, _x0000_ in an xlsx, …)",
     "merged-cells": "a merged range over the data: its other cells show the first cell's value but hold nothing (validate warns, plan, apply and videos refuse it)",
     "cannot-clear": "an empty cell under --blanks clear would clear a field the provider's API cannot clear (plan and apply refuse it)",
+    "local-date-format": "a date column written the local way (07/17/2020): one problem for the column, naming --date-format",
+    "lost-characters": "a CSV whose export turned letters it could not encode into ? (save it as CSV UTF-8)",
     "unknown-product": "a video sheet row names a product (url or name) the state database does not know",
 }
 

@@ -74,7 +74,7 @@ def test_a_record_dropped_from_a_pulled_sheet_but_changed_remotely_since_is_a_co
         edit_sheet(pulled, {}, drop={"dropped", "same"})
         base = ["-p", "royalti", "--state", state, *FAST]
         plan = run_cli(["plan", str(pulled), *base, "--mode", "mirror", "--json"], env)
-        assert plan.exit_code == 0, plan.stderr
+        assert plan.exit_code == 4, plan.stderr  # the record changed since the pull is a conflict
         changes = {c["remote_id"]: c for c in json.loads(plan.stdout)["changes"] if c["row"] is None}
         assert changes[ids["same"]]["action"] == "delete"
         kept = changes[ids["dropped"]]

@@ -80,7 +80,7 @@ def test_sigterm_mid_run_records_what_was_sent_writes_the_report_and_exits_143(t
         assert write_requests(sb) == rows  # nothing was sent twice
 
 
-def test_a_run_killed_with_sigkill_is_shown_interrupted_once_the_next_run_starts(tmp_path):
+def test_a_run_killed_with_sigkill_is_shown_killed_then_interrupted_once_the_next_run_starts(tmp_path):
     catalog = big_catalog("royalti", tmp_path, 30)
     state = tmp_path / "state.db"
     with sandbox("royalti", faults=FaultConfig(latency_ms=50)) as sb:
@@ -96,7 +96,7 @@ def test_a_run_killed_with_sigkill_is_shown_interrupted_once_the_next_run_starts
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         before = json.loads(run_cli(["runs", "--json", "--state", str(state)], {}).stdout)["runs"][0]
-        assert before["status"] == "running" and before["finished_at"] is None
+        assert before["status"] == "killed" and before["finished_at"] is None  # its process is gone
         plan = subprocess.run(
             [sys.executable, "-m", "catalog_sync", "plan", str(catalog), "-p", "royalti", *base],
             env=env,

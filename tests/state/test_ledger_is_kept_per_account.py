@@ -179,7 +179,7 @@ def test_a_schema_4_ledger_is_migrated_and_adopted_by_the_first_account_with_a_n
         assert [u.key_value for u in ledger.unknowns(a)] == ["https://shop.example.com/p/x"]
         assert ledger.records(b) == [] and ledger.unknowns(b) == []
     with sqlite3.connect(state) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
         for table in ("records", "intents", "unknowns", "videos"):
             assert "account" in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
         assert db.execute("SELECT count(*) FROM records WHERE account=''").fetchone()[0] == 0

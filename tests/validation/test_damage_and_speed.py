@@ -124,7 +124,7 @@ def test_a_big_catalog_where_every_row_is_broken_validates_in_seconds() -> None:
     rows = {
         "title": [""] * n,
         "upc": [f"{i:011d}" + str((gtin_expected_check_digit(f"{i:011d}0") + 1) % 10) for i in range(n)],
-        "releaseDate": ["15/06/2024"] * n,
+        "releaseDate": ["2024-06-31"] * n,  # no real date (15/06/2024 is one local-date-format problem)
         "catalogNumber": [f"CAT-{i}" for i in range(n)],
     }
     from tests.support.builders import build_sheet
@@ -136,7 +136,7 @@ def test_a_big_catalog_where_every_row_is_broken_validates_in_seconds() -> None:
 
 
 def _broken_csv(path, n: int):
-    lines = ["title,catalogNumber,releaseDate"] + [f",CAT-{i},15/06/2024" for i in range(n)]
+    lines = ["title,catalogNumber,releaseDate"] + [f",CAT-{i},2024-06-31" for i in range(n)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from catalog_sync.config.defaults import APPLY_REPORT_SUFFIXES
+from catalog_sync.config.defaults import APPLY_REPORT_SUFFIXES, FIXED_SUFFIXES
 from catalog_sync.errors import ConfigError
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.text import safe_text
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--he
     from catalog_sync.planning.model import Plan
     from catalog_sync.providers.base import ClientLimits
     from catalog_sync.run import ApplyHooks
+    from catalog_sync.sheets.write.ids import IdsCopy
 
 
 def _confirm(
@@ -153,6 +154,19 @@ class _Progress:
     metavar="REPORT",
     help="A previous apply report (.csv/.xlsx/.json) to take rows from.",
 )
+@click.option(
+    "--write-ids",
+    "write_ids",
+    callback=path_ending_in(FIXED_SUFFIXES, "the copy with ids"),
+    metavar="OUT.xlsx|.csv",
+    help="After the run, write a copy of the catalog with the provider's id column filled for every row "
+    "created or matched (added when the catalog has none), so the next run matches by id. An xlsx copy "
+    "keeps the other sheets, formats and cells; a CSV copy keeps its delimiter and encoding. Never the "
+    "catalog itself.",
+)
+@click.option(
+    "--force", is_flag=True, help="With --write-ids: overwrite OUT if it exists (it may hold your edits)."
+)
 @json_option
 @click.pass_context
 def apply_command(
@@ -175,6 +189,8 @@ def apply_command(
     max_failures: int | None,
     only: str | None,
     from_report: str | None,
+    write_ids: Path | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Carry the plan out: send only the changes, record each row's outcome, write a report.
@@ -192,6 +208,7 @@ def apply_command(
       catalog-sync apply products.csv -p royalti --yes --report review.html
       catalog-sync apply review.xlsx -p royalti --yes
       catalog-sync apply -p royalti --only failed --from report.xlsx --yes
+      catalog-sync apply products.xlsx -p jogg --yes --write-ids products-with-ids.xlsx
     """
     from rich.console import Console
 
@@ -224,14 +241,17 @@ def apply_command(
         max_deletes=max_deletes,
         max_failures=max_failures,
         ignore_unknown_columns=ignore_unknown_columns,
+        write_ids=write_ids,
+        force=force,
     )
     err = Console(stderr=True, soft_wrap=False)
     with problems_as_json(as_json):
         outcome = run_apply(request, _hooks(yes, as_json, err))
     if as_json:
+        ids = {"ids": str(outcome.ids.path)} if outcome.ids is not None else {}
         click.echo(
             json.dumps(
-                {"summary": outcome.summary, "rows": outcome.rows, "report": str(outcome.report)},
+                {"summary": outcome.summary, "rows": outcome.rows, "report": str(outcome.report), **ids},
                 ensure_ascii=False,
                 indent=2,
             )
@@ -240,9 +260,17 @@ def apply_command(
         out = Console(soft_wrap=False)
         render_failures(outcome.rows, out, str(outcome.report))
         render_summary(outcome.summary, out, str(outcome.report))
+        if outcome.ids is not None:
+            out.print(_ids_line(outcome.ids), markup=False)
     if outcome.error is not None:
         raise outcome.error
     ctx.exit(outcome.exit_code)
+
+
+def _ids_line(ids: IdsCopy) -> str:
+    cells = f"{ids.filled} id{'' if ids.filled == 1 else 's'}"
+    column = f"a new {ids.header} column" if ids.added else f"the {ids.header} column"
+    return f"Wrote {ids.path} with {cells} in {column} (the catalog itself is unchanged)"
 
 
 def _hooks(yes: bool, as_json: bool, err: Console) -> ApplyHooks:

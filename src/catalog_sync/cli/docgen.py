@@ -47,6 +47,8 @@ CONFIG_KEY_DOCS: dict[str, dict[str, str]] = {
         "catalog": "The catalog file (CSV, XLSX/XLSM, XLS, ODS). Required.",
         "sheet": "The worksheet to read (`--sheet`).",
         "mapping": "A mapping of your headers onto the provider's fields (`--mapping`).",
+        "date_format": "Dates written the local way (`MM/DD/YYYY`, `DD/MM/YYYY`, `DD.MM.YYYY`, `YYYY/MM/DD`; "
+        "`7/4/2024` too) are read as YYYY-MM-DD dates (`--date-format`).",
         "mode": "What the run may do (`--mode`): mirror also deletes remote records no row matches.",
         "blanks": "What an empty cell means (`--blanks`): `keep` changes nothing, `clear` clears "
         "the remote field (never a key column; a field the provider's API cannot clear is refused, exit 3).",
@@ -81,6 +83,7 @@ _COMPUTED_DEFAULTS = {
     "rate": "the provider's safe rate, adapting",
     "concurrency": "the provider's default",
     "sheet": "the only sheet with data",
+    "date_format": "YYYY-MM-DD dates only",
     "base_url": "`<PROVIDER>_BASE_URL` or the public API",
 }
 
@@ -276,6 +279,8 @@ def _values(check: Callable[..., Any], config: Any) -> str:
         return "number > 0"
     if check is config._report_format:
         return _choices(config.REPORT_FORMATS)
+    if check is config._date_format:
+        return _choices(config.DATE_FORMATS)
     free = dict(
         zip(check.__code__.co_freevars, (c.cell_contents for c in check.__closure__ or ()), strict=True)
     )

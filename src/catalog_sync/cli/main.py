@@ -57,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "catalog_sync.cli.runs_cmd",
         "List past runs (newest first), or the per-row outcomes of RUN_ID.",
     ),
+    "undo": (
+        "catalog_sync.cli.undo_cmd",
+        "Build the inverse of a finished apply run as a plan: fields back to the values it replaced.",
+    ),
     "sandbox": (
         "catalog_sync.cli.sandbox_cmd",
         "Serve a faithful local emulator of PROVIDER's API on 127.0.0.1.",

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from catalog_sync.config.defaults import DATE_FORMATS
 from catalog_sync.providers.registry import NAMES
 from catalog_sync.sheets.options import ReadOptions
 
@@ -27,11 +28,11 @@ def provider_option(f: F) -> F:
     )(f)
 
 
-_READ_PARAMS = ("sheet", "mapping", "house_rules", "encoding", "delimiter")
+_READ_PARAMS = ("sheet", "mapping", "house_rules", "encoding", "delimiter", "date_format")
 
 
 def sheet_options(f: F) -> F:
-    """--sheet, --mapping, --schema, --encoding, --delimiter: how to read a catalog.
+    """--sheet, --mapping, --schema, --encoding, --delimiter, --date-format: how to read a catalog.
 
     The command receives them as one ``read: ReadOptions`` argument.
     """
@@ -42,6 +43,14 @@ def sheet_options(f: F) -> F:
         return f(*args, read=read, **kwargs)
 
     g: Any = with_read
+    g = click.option(
+        "--date-format",
+        type=click.Choice(DATE_FORMATS, case_sensitive=False),
+        default=None,
+        metavar="FORM",
+        help=f"Read dates written this local way ({', '.join(DATE_FORMATS)}; 7/4/2024 too) as YYYY-MM-DD "
+        "dates (default: YYYY-MM-DD only).",
+    )(g)
     g = click.option("--delimiter", default=None, help="CSV delimiter (default: detected).")(g)
     g = click.option(
         "--encoding", default=None, help="CSV encoding (default: detected; UTF-8, cp1252, UTF-16)."

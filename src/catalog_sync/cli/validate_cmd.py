@@ -32,7 +32,8 @@ from .options import json_option, path_ending_in, provider_option, sheet_options
     "--fix",
     is_flag=True,
     help="Write the catalog with the certain repairs applied to -o FILE (UPCs whose check digit confirms "
-    "the lost leading zeros, workbook date serials as ISO dates); everything else is left as it is.",
+    "the lost leading zeros, workbook date serials as ISO dates, a date column written in one local form "
+    "as ISO dates); everything else is left as it is.",
 )
 @click.option(
     "-o",
@@ -72,7 +73,7 @@ def validate_command(
 
     Every problem is listed with its sheet, cell (C17), original row number, column,
     value, a stable code (required, not-in-enum, bad-format, too-long, out-of-range,
-    duplicate-key, upc-checksum, excel-damage, …) and a message saying how to fix it.
+    duplicate-key, upc-checksum, excel-damage, local-date-format, …) and a message saying how to fix it.
     Exit code 0 when the catalog is valid (warnings allowed), 3 when it is invalid,
     1 when the file cannot be read.
 
@@ -84,6 +85,7 @@ def validate_command(
           --schema house.yaml --report problems.xlsx
       catalog-sync validate products.xlsx -p royalti --fix -o fixed.xlsx
       catalog-sync validate products.csv -p keevault --annotate problems-marked.xlsx
+      catalog-sync validate us-export.csv -p royalti --date-format MM/DD/YYYY
     """
     from catalog_sync.cli.validate_view import run_validate
 

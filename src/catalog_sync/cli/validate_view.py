@@ -121,7 +121,13 @@ def _validate_fixed(
     """The repaired file validated as a catalog (what the exit code and problems then describe)."""
     sheet = loaded.sheet_name if fixed_file.suffix.lower() == ".xlsx" else None
     again, _spec, report = validate_catalog(
-        fixed_file, provider, strict=strict, sheet=sheet, mapping=read.mapping, house_rules=read.house_rules
+        fixed_file,
+        provider,
+        strict=strict,
+        sheet=sheet,
+        mapping=read.mapping,
+        house_rules=read.house_rules,
+        date_format=read.date_format,
     )
     return again, report
 

@@ -28,3 +28,6 @@ REPORT_SUFFIXES = (".csv", ".xlsx", ".json")
 PAGE_SUFFIXES = (".html",)
 APPLY_REPORT_SUFFIXES = (*REPORT_SUFFIXES, *PAGE_SUFFIXES)
 FIXED_SUFFIXES = (".xlsx", ".ods", ".csv")
+#: ``--date-format`` (job key ``date_format``): the local ways of writing a date a catalog may be read in
+#: (single-digit days and months, ``7/4/2024``, are read under the same pattern).
+DATE_FORMATS = ("MM/DD/YYYY", "DD/MM/YYYY", "DD.MM.YYYY", "YYYY/MM/DD")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog_sync.config.credentials import CONFIG_FILE, SECRET_VARIABLES, register_secret
+from catalog_sync.config.defaults import DATE_FORMATS
 from catalog_sync.errors import ConfigError
 from catalog_sync.providers.registry import NAMES
 
@@ -70,6 +71,14 @@ def _report_format(where: str, value: Any) -> str:
     return _choice(REPORT_FORMATS)(where, value.lower() if isinstance(value, str) else value)
 
 
+def _date_format(where: str, value: Any) -> str:
+    text = _text(where, value)
+    for form in DATE_FORMATS:
+        if form.casefold() == text.casefold():
+            return form
+    raise ConfigError(f"{where} must be one of {', '.join(DATE_FORMATS)} (got {text!r})")
+
+
 def _integer(minimum: int) -> Callable[[str, Any], int]:
     def check(where: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -91,6 +100,7 @@ JOB_KEYS: dict[str, Callable[[str, Any], Any]] = {
     "catalog": _text,
     "sheet": _text,
     "mapping": _text,
+    "date_format": _date_format,
     "mode": _choice(MODES),
     "blanks": _choice(BLANKS),
     "max_deletes": _integer(0),
@@ -121,6 +131,7 @@ class JobConfig:
     reports: Path
     sheet: str | None = None
     mapping: Path | None = None
+    date_format: str | None = None
     mode: str = "upsert"
     blanks: str = "keep"
     max_deletes: int = 0

@@ -9,7 +9,8 @@ For every write it
 3. settles a lost answer (:class:`UnknownOutcomeError`) by looking the record up with
    ``provider.find`` before anything is resent; where nothing can be looked up (JoggAI,
    ``can_lookup`` False) a create is recorded ``unknown`` and never repeated blindly;
-4. writes the row's outcome to the ledger at once.
+4. writes the row's outcome to the ledger at once, and in the same commit what the write replaced
+   (the record's values before it, and the values it set: what ``undo`` turns back).
 
 Writes run on a thread pool (``concurrency``); deletes go last.  ``max_failures`` stops
 sending after N failed rows (the rest are ``skipped``); a fatal provider error (credentials
@@ -52,11 +53,11 @@ from catalog_sync.errors import (
     UnknownOutcomeError,
     UntrustedAnswerError,
 )
-from catalog_sync.execute.gate import WriteGate
+from catalog_sync.execute.gate import WriteGate, Written
 from catalog_sync.planning.model import WRITE_ACTIONS, Change, Plan
 from catalog_sync.providers.base import CANNOT_CONNECT, Provider
 from catalog_sync.spec.normalise import holds, normalise_value
-from catalog_sync.state import Ledger, LedgerRecord, LedgerScope
+from catalog_sync.state import UNSURE, Ledger, LedgerRecord, LedgerScope, Replaced
 from catalog_sync.text import safe_text
 
 __all__ = ["STATUSES", "RowOutcome", "RunResult", "execute"]
@@ -79,6 +80,8 @@ class RowOutcome:
     error_code: str = ""
     error: str = ""
     fatal: ProviderError | None = field(default=None, repr=False, compare=False)
+    #: what the write replaced (an ``ok`` write that sent something), kept in the ledger for ``undo``
+    replaced: Replaced | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         c = self.change
@@ -179,8 +182,8 @@ class _Recorder:
             self._keep(exc)
             raise
 
-    def record_outcomes(self, run_id: int, outcomes: list[dict[str, Any]]) -> None:
-        self._call(self._ledger.record_outcomes, run_id, outcomes)
+    def record_outcomes(self, run_id: int, outcomes: list[dict[str, Any]], **replaced: Any) -> None:
+        self._call(self._ledger.record_outcomes, run_id, outcomes, **replaced)
 
     def end_intent(self, intent_id: int, state: str = "done") -> None:
         self._call(self._ledger.end_intent, intent_id, state)
@@ -211,6 +214,29 @@ def _unexpected(change: Change, exc: Exception) -> RowOutcome:
         f"unexpected {type(exc).__name__}: {safe_text(exc)}; the write may have been sent: the next run "
         "checks it",
     )
+
+
+def _created(change: Change, remote_id: str) -> Replaced:
+    """A create: the id it was given and the values it set (nothing was replaced)."""
+    return Replaced(change.row, change.key, "create", str(remote_id), {}, change.payload)
+
+
+def _updated(change: Change, written: Written) -> Replaced | None:
+    """An update: each changed field as it was before (:data:`UNSURE` where that was not known),
+    and as it was set; None when nothing was sent (the record already held the values)."""
+    if not written.sent:
+        return None
+    before = written.over.fields if written.over is not None else {}
+    was = {name: str(before.get(name, UNSURE)) for name in change.fields}
+    return Replaced(change.row, change.key, "update", change.remote_id or "", was, change.payload)
+
+
+def _deleted(change: Change, written: Written) -> Replaced | None:
+    """A delete: the whole record as it was; None when nothing was sent or nothing was known of it."""
+    if not written.sent or written.over is None:
+        return None
+    record = {name: str(value) for name, value in written.over.fields.items()}
+    return Replaced(change.row, change.key, "delete", change.remote_id or "", record, {})
 
 
 class _Executor:
@@ -276,7 +302,7 @@ class _Executor:
         fields = change.payload
         for _attempt in range(1 + _RESENDS):
             try:
-                result = self.gate.create(change)
+                result = self.gate.create(change).answer
             except UntrustedAnswerError as exc:
                 return self._untrusted_create(change, intent, exc)
             except UnknownOutcomeError as exc:
@@ -291,12 +317,12 @@ class _Executor:
                 self.gate.note_known(found.remote_id)
                 self._remember(found.remote_id, fields, found.fingerprint)
                 self.ledger.end_intent(intent, "done")
-                return RowOutcome(change, "ok", found.remote_id)
+                return RowOutcome(change, "ok", found.remote_id, replaced=_created(change, found.remote_id))
             rid = str(result.remote_id)
             record = getattr(result, "record", None)
             self._remember(rid, fields, record.fingerprint if record is not None else None)
             self.ledger.end_intent(intent, "done")
-            return RowOutcome(change, "ok", rid)
+            return RowOutcome(change, "ok", rid, replaced=_created(change, rid))
         self.ledger.end_intent(intent, "unknown")
         return RowOutcome(
             change,
@@ -342,7 +368,7 @@ class _Executor:
         fields = change.payload
         for _attempt in range(1 + _RESENDS):
             try:
-                result = self.gate.update(change, self.current.get(rid))
+                written = self.gate.update(change, self.current.get(rid))
             except UnknownOutcomeError as exc:
                 if not self.provider.can_lookup:  # the ledger stands in: it no longer knows these fields
                     self.ledger.mark_unsure(self.scope, rid, list(fields))
@@ -364,20 +390,23 @@ class _Executor:
                 if holds(self.spec, found.fields, fields):
                     self._remember(rid, fields, found.fingerprint)
                     self.ledger.end_intent(intent, "done")
-                    return RowOutcome(change, "ok", rid)
+                    # the gate let it go, so the record then was as read: that is what it replaced
+                    over = Written(None, self.current.get(rid))
+                    return RowOutcome(change, "ok", rid, replaced=_updated(change, over))
                 continue  # not applied: sending the same update again is safe now
-            record = getattr(result, "record", None)
+            record = getattr(written.answer, "record", None)
             self._remember(rid, fields, record.fingerprint if record is not None else None)
             self.ledger.end_intent(intent, "done")
-            return RowOutcome(change, "ok", rid)
+            return RowOutcome(change, "ok", rid, replaced=_updated(change, written))
         self.ledger.end_intent(intent, "unknown")
         return RowOutcome(change, "unknown", rid, "lost-answer", "the answer to every attempt was lost")
 
     def _delete(self, change: Change, intent: int) -> RowOutcome:
         rid = change.remote_id or ""
         for _attempt in range(1 + _RESENDS):
+            written = Written(None, sent=False)  # gone before this run deleted it: nothing replaced
             try:
-                self.gate.delete(change, self.current.get(rid))
+                written = self.gate.delete(change, self.current.get(rid))
             except RowFailedError as exc:
                 if _code(exc) not in _GONE_CODES:
                     raise
@@ -388,9 +417,10 @@ class _Executor:
                     return RowOutcome(change, "unknown", rid, _code(exc), exc.message)
                 if found is not None:
                     continue
+                written = Written(None, self.current.get(rid))  # the gate let it go: the record as read
             self.ledger.forget(self.scope, rid)
             self.ledger.end_intent(intent, "done")
-            return RowOutcome(change, "ok", rid)
+            return RowOutcome(change, "ok", rid, replaced=_deleted(change, written))
         self.ledger.end_intent(intent, "unknown")
         return RowOutcome(change, "unknown", rid, "lost-answer", "the answer to every attempt was lost")
 
@@ -526,7 +556,13 @@ class _Run:
     def _record(self, outcomes: list[RowOutcome]) -> None:
         """Write outcomes to the ledger; a failure is kept and stops the run (outcomes stay in memory)."""
         if outcomes:
-            self.ledger.record_outcomes(self.run_id, [o.to_dict() for o in outcomes])
+            replaced = [o.replaced for o in outcomes if o.replaced is not None and o.status == "ok"]
+            self.ledger.record_outcomes(
+                self.run_id,
+                [o.to_dict() for o in outcomes],
+                replaced=replaced,
+                scope=self.provider.ledger_scope,
+            )
         if self.ledger.error is not None and self.stop in ("", "max-failures"):
             self.stop = "state"
 

@@ -7,7 +7,9 @@ here (:mod:`catalog_sync.providers.writes`).  The rules:
 
 * an update or delete re-reads its record just before it is sent: one changed since it was read is
   a ``conflict`` naming both values (never written over), one already as planned sends nothing;
-* a create answered with an id the run knows (another record's) is not trusted.
+* a create answered with an id the run knows (another record's) is not trusted;
+* what a write replaced is handed back with the answer (:class:`Written`: the record as it was just
+  before an update or delete), for the ledger to keep for ``undo``.
 
     gate = WriteGate(client)
     result = gate.send(Write("update", change.payload, remote_id=rid, read=current.get(rid), change=change))
@@ -19,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from catalog_sync.errors import RemoteChangedError, UntrustedAnswerError
 from catalog_sync.planning.model import Change
@@ -28,7 +30,7 @@ from catalog_sync.providers.records import RemoteRecord, WriteResult
 from catalog_sync.providers.writes import write_permit
 from catalog_sync.spec.normalise import holds, normalise_value
 
-__all__ = ["Write", "WriteGate"]
+__all__ = ["Write", "WriteGate", "Written"]
 
 Action = Literal["create", "update", "delete", "create_video"]
 
@@ -48,6 +50,18 @@ class Write:
     read: RemoteRecord | None = None
     #: the plan's change this write carries out (None for a video)
     change: Change | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """A write the gate passed: the provider's answer, and the record it wrote over."""
+
+    answer: Any
+    #: the record just before an update or delete went out (re-read; where nothing can be looked up,
+    #: as read, None when nothing was known): what the write replaced.  None for a create
+    over: RemoteRecord | None = None
+    #: False when nothing was sent: the record already was as planned, or already gone
+    sent: bool = True
 
 
 class WriteGate:
@@ -75,39 +89,45 @@ class WriteGate:
     def send(self, write: Write) -> Any:
         """Send ``write`` through the provider's client: its answer (a :class:`WriteResult`, a video
         id, or None for a delete).  Raises what the client raises (``UnknownOutcomeError`` …)."""
+        return self.carry(write).answer
+
+    def carry(self, write: Write) -> Written:
+        """:meth:`send`, handing back with the answer the record the write replaced."""
         client: Any = self.provider
         with write_permit(client):
             if write.action == "create":
-                return self._new_identity(client.create(write.fields))
+                return Written(self._new_identity(client.create(write.fields)))
+            over = None
             if write.action in ("update", "delete"):
-                now = self._unchanged_since_read(write)
-                if now is not None:  # already as planned: nothing to send
-                    return None if write.action == "delete" else WriteResult(str(write.remote_id), now)
+                done, over = self._checked_since_read(write)
+                if done is not None:  # already as planned: nothing to send
+                    answer = None if write.action == "delete" else WriteResult(str(write.remote_id), done)
+                    return Written(answer, sent=False)
             if write.action == "update":
-                return client.update(write.remote_id or "", write.fields, write.read)
+                return Written(client.update(write.remote_id or "", write.fields, write.read), over)
             if write.action == "delete":
-                return client.delete(write.remote_id or "")
-            return client.create_video(write.fields)
+                return Written(client.delete(write.remote_id or ""), over)
+            return Written(client.create_video(write.fields))
 
-    def _unchanged_since_read(self, write: Write) -> RemoteRecord | None:
+    def _checked_since_read(self, write: Write) -> tuple[RemoteRecord | None, RemoteRecord | None]:
         """Re-read the record just before writing over it: RemoteChangedError when it changed or went
-        since it was read (a colleague's edit is never written over unseen); the record when it already
-        is as planned (nothing to send); None when the write may go.  A provider that cannot look a
-        record up (JoggAI) has only what was read."""
+        since it was read (a colleague's edit is never written over unseen).  Returns (the record when
+        it already is as planned — nothing to send —, the record the write goes over).  A provider
+        that cannot look a record up (JoggAI) has only what was read."""
         read, rid = write.read, str(write.remote_id or "")
         if read is None or not self.provider.can_lookup:
-            return None
+            return None, read
         spec = self.provider.spec
         now = self._reread(rid)
         if now is None:
             if write.action == "delete":
-                return read  # gone already: the delete is done
+                return read, None  # gone already: the delete is done
             raise RemoteChangedError(
                 f"remote record {rid} was deleted since it was read; it is not written again: plan again",
                 code="remote-changed",
             )
         if write.action == "update" and holds(spec, now.fields, write.fields):
-            return now
+            return now, None
         moved = [
             f"{name} {read.fields.get(name, '')!r} → {now.fields.get(name, '')!r}"
             for name in spec.field_names
@@ -121,7 +141,7 @@ class WriteGate:
                 + "): it is not written over; plan again to see the new values",
                 code="remote-changed",
             )
-        return None
+        return None, now
 
     def _reread(self, rid: str) -> RemoteRecord | None:
         """The record as it is now: looked up by id, or, where a lookup lists every record (Keevault),
@@ -155,15 +175,16 @@ class WriteGate:
             )
         return result
 
-    def create(self, change: Change) -> WriteResult:
-        return cast(WriteResult, self.send(Write("create", change.payload, change=change)))
+    def create(self, change: Change) -> Written:
+        return self.carry(Write("create", change.payload, change=change))
 
-    def update(self, change: Change, read: RemoteRecord | None) -> WriteResult:
-        write = Write("update", change.payload, remote_id=change.remote_id, read=read, change=change)
-        return cast(WriteResult, self.send(write))
+    def update(self, change: Change, read: RemoteRecord | None) -> Written:
+        return self.carry(
+            Write("update", change.payload, remote_id=change.remote_id, read=read, change=change)
+        )
 
-    def delete(self, change: Change, read: RemoteRecord | None) -> None:
-        self.send(Write("delete", {}, remote_id=change.remote_id, read=read, change=change))
+    def delete(self, change: Change, read: RemoteRecord | None) -> Written:
+        return self.carry(Write("delete", {}, remote_id=change.remote_id, read=read, change=change))
 
     def create_video(self, body: dict[str, Any]) -> str:
         return str(self.send(Write("create_video", body)))

@@ -18,7 +18,7 @@ from catalog_sync.spec import ProviderSpec
 from catalog_sync.spec.normalise import holds, normalise_value
 from catalog_sync.state import Ledger, Unknown
 
-__all__ = ["recheck_saved_plan"]
+__all__ = ["key_index", "recheck_saved_plan"]
 
 
 def _already(change: Any, remote_id: str, reason: str) -> None:
@@ -35,7 +35,7 @@ def recheck_saved_plan(plan: Plan, provider: Provider, ledger: Ledger) -> Mappin
     records, view = read_remote(provider, ledger)
     current = records_by_id(records)
     unknowns = {(u.key_field, u.key_value): u for u in view.unknowns}
-    index = _key_index(records, provider.spec)
+    index = key_index(records, provider.spec)
     for change in plan.changes:
         if change.action in ("update", "delete"):
             _recheck_target(change, current.get(change.remote_id or ""), plan, provider)
@@ -55,7 +55,7 @@ def recheck_saved_plan(plan: Plan, provider: Provider, ledger: Ledger) -> Mappin
     return current
 
 
-def _key_index(records: Any, spec: ProviderSpec) -> dict[tuple[str, str], str]:
+def key_index(records: Any, spec: ProviderSpec) -> dict[tuple[str, str], str]:
     """(key, canonical value) → the id of the first record holding it."""
     index: dict[tuple[str, str], str] = {}
     for record in records:

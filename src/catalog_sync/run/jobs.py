@@ -167,7 +167,11 @@ def run_job(
 
 def _request(job: JobConfig, config_path: Path | None) -> ApplyRequest:
     env = job_environment(job)
-    read = ReadOptions(sheet=job.sheet or None, mapping=str(job.mapping) if job.mapping else None)
+    read = ReadOptions(
+        sheet=job.sheet or None,
+        mapping=str(job.mapping) if job.mapping else None,
+        date_format=job.date_format,
+    )
     return ApplyRequest(
         target=Target(
             job.provider,

@@ -14,6 +14,7 @@ from catalog_sync.planning.model import Plan
 from catalog_sync.problems import Problem
 from catalog_sync.run.target import Target
 from catalog_sync.sheets.options import ReadOptions
+from catalog_sync.sheets.write.ids import IdsCopy
 
 __all__ = ["ApplyHooks", "ApplyOutcome", "ApplyRequest", "PlanOutcome", "PlanRequest"]
 
@@ -57,6 +58,9 @@ class ApplyRequest:
     max_failures: int | None = None
     ignore_unknown_columns: bool = False
     job: str | None = None  # the cron job (``catalog-sync run``) this run belongs to, recorded with it
+    #: ``--write-ids``: a copy of the catalog with the id of every row created or matched
+    write_ids: Path | None = None
+    force: bool = False  # overwrite an existing ``write_ids`` file
 
 
 def _no_progress(total: int) -> AbstractContextManager[Callable[[RowOutcome], None]]:
@@ -92,3 +96,4 @@ class ApplyOutcome:
     exit_code: int
     error: Exception | None
     warnings: list[Problem] = field(default_factory=list)  # the catalog's validation warnings
+    ids: IdsCopy | None = None  # ``--write-ids``: the copy written

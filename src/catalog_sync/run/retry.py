@@ -65,7 +65,12 @@ def retry_source(request: ApplyRequest) -> Retry:
     catalog, spec = _load_for_retry(request)
     rows, missing = _rows_of(retry, catalog, spec)
     chosen = _subset(catalog, rows)
-    checked = validate_loaded(chosen, spec, ignore_unknown_columns=request.ignore_unknown_columns)
+    checked = validate_loaded(
+        chosen,
+        spec,
+        ignore_unknown_columns=request.ignore_unknown_columns,
+        date_format=request.read.date_format,
+    )
     notes = [
         f"retrying {len(rows)} row(s) of {request.from_report} with their current values from {request.source}"
     ]

@@ -31,6 +31,7 @@ from catalog_sync.planning.model import Plan
 from catalog_sync.planning.review_page import write_review_page
 from catalog_sync.planning.workbook import save_plan_workbook
 from catalog_sync.providers.base import Provider
+from catalog_sync.run.ids import check_ids_target, write_ids_copy
 from catalog_sync.run.lifecycle import Run, open_run, record_report
 from catalog_sync.run.outcome import check_deletes, exit_code_for
 from catalog_sync.run.report import report_rows, run_summary, write_report
@@ -38,6 +39,7 @@ from catalog_sync.run.requests import ApplyHooks, ApplyOutcome, ApplyRequest, Pl
 from catalog_sync.run.source import Source, check_saved_options, read_source
 from catalog_sync.run.target import Target, check_writable, file_sha256, run_inputs
 from catalog_sync.sheets.options import ReadOptions
+from catalog_sync.sheets.write.ids import IdsCopy
 from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output
 from catalog_sync.state import public_base_url
 from catalog_sync.validation.gate import load_valid_catalog
@@ -49,8 +51,11 @@ __all__ = [
     "PlanOutcome",
     "PlanRequest",
     "Target",
+    "check_plan_file",
+    "plan_exit_code",
     "run_apply",
     "run_plan",
+    "save_plan",
 ]
 
 
@@ -88,7 +93,7 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
         if failed is not None:
             raise failed
         estimate = estimate_writes(plan, client)
-    saved = _save_plan(plan, request.out) if request.out is not None else None
+    saved = save_plan(plan, request.out) if request.out is not None else None
     page = write_review_page(request.html, plan) if request.html is not None else None
     return PlanOutcome(plan, code, saved, page, checked.warnings, estimate)
 
@@ -122,7 +127,7 @@ def check_plan_file(out: Path, *, force: bool = False) -> None:
         check_new_file(out, force=force, what="plan workbook")
 
 
-def _save_plan(plan: Plan, out: Path) -> Path:
+def save_plan(plan: Plan, out: Path) -> Path:
     """Save the plan atomically (a crash never leaves half a plan file): JSON, or a review workbook."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +149,7 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
     that started returns its outcome, whose ``exit_code``/``error`` say how it ended.
     """
     hooks = hooks or ApplyHooks()
+    _check_ids_path(request)
     source = read_source(request)  # the catalog through the validation gate, a saved plan, or a report's rows
     hooks.checked(source.warnings)
     client = _connect(request, source)
@@ -164,7 +170,28 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
     record_report(request.target.state, run.id, report)
     code, error = exit_code_for(result, request.max_failures, report=report, state_error=unfinished)
     _columns, _flat, rows = report_rows(plan, result, source.spec, source.sheet)
-    return ApplyOutcome(plan, result, summary, report, rows, code, error, source.warnings)
+    ids = _write_ids(request, source, result)
+    return ApplyOutcome(plan, result, summary, report, rows, code, error, source.warnings, ids)
+
+
+def _check_ids_path(request: ApplyRequest) -> None:
+    """Refuse a ``--write-ids`` target before anything is read or sent (see :func:`check_ids_target`)."""
+    if request.write_ids is not None:
+        check_ids_target(
+            request.write_ids,
+            source=request.source,
+            from_report=request.from_report,
+            inputs=_inputs(request, request.source, request.from_report),
+            report=request.report,
+            force=request.force,
+        )
+
+
+def _write_ids(request: ApplyRequest, source: Source, result: RunResult) -> IdsCopy | None:
+    """The copy of the catalog with the ids of the rows created or matched (``--write-ids``)."""
+    if request.write_ids is None or source.sheet is None:
+        return None
+    return write_ids_copy(request.write_ids, source.sheet, source.spec, request.read, result)
 
 
 def _connect(request: ApplyRequest, source: Source) -> Provider:

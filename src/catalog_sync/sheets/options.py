@@ -1,5 +1,5 @@
-"""How to read a catalog: what ``--sheet``, ``--mapping``, ``--schema``, ``--encoding`` and
-``--delimiter`` said, as one value the CLI, cron jobs and the library pass along.
+"""How to read a catalog: what ``--sheet``, ``--mapping``, ``--schema``, ``--encoding``,
+``--delimiter`` and ``--date-format`` said, as one value the CLI, cron jobs and the library pass along.
 
 Light on purpose: ``--help`` builds its options from this module before anything heavy is imported.
 """
@@ -23,6 +23,8 @@ class ReadOptions:
     house_rules: tuple[str, ...] = field(default=())
     encoding: str | None = None
     delimiter: str | None = None
+    #: ``--date-format``: dates written the local way (``MM/DD/YYYY``, …) are read as ISO dates
+    date_format: str | None = None
 
     def sheet_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`~catalog_sync.sheets.load_sheet` (everything but the house rules)."""
@@ -35,7 +37,7 @@ class ReadOptions:
 
     def as_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`~catalog_sync.validation.validate_catalog`."""
-        return {**self.sheet_kwargs(), "house_rules": self.house_rules}
+        return {**self.sheet_kwargs(), "house_rules": self.house_rules, "date_format": self.date_format}
 
     def house_rule_paths(self) -> tuple[Path, ...]:
         return tuple(Path(p) for p in self.house_rules)

@@ -16,6 +16,9 @@ with another's on the same base URL):
 * ``unknowns``  — JoggAI creates whose answer was lost: reported ``unknown`` on every run until
   the user resolves them (fills ``product_id`` or ``catalog-sync runs --resolve-unknown``).
 
+* ``replaced``  — per write of a run that succeeded, the record's values before it and the values
+  it set (written with the row's outcome): what ``catalog-sync undo RUN_ID`` turns back.
+
 * ``lock_holder`` — who holds the state lock (pid, host, start time, command), so a second
   run can name the holder whatever path (symlink, hard link) it reached the database by.
 
@@ -34,9 +37,9 @@ from __future__ import annotations
 from catalog_sync.config.credentials import public_base_url
 from catalog_sync.config.defaults import DEFAULT_STATE
 from catalog_sync.state.lock import StateLock
-from catalog_sync.state.model import UNSURE, Intent, LedgerRecord, Unknown, fields_fingerprint
+from catalog_sync.state.model import UNSURE, Intent, LedgerRecord, Replaced, Unknown, fields_fingerprint
 from catalog_sync.state.records import RecordStore
-from catalog_sync.state.runs import RunStore
+from catalog_sync.state.replaced import ReplacedStore
 from catalog_sync.state.schema import APPLICATION_ID, SCHEMA_VERSION
 from catalog_sync.state.scope import LedgerScope, key_fingerprint
 from catalog_sync.state.videos import LedgerVideo, VideoStore
@@ -51,6 +54,7 @@ __all__ = [
     "LedgerRecord",
     "LedgerScope",
     "LedgerVideo",
+    "Replaced",
     "StateLock",
     "Unknown",
     "fields_fingerprint",
@@ -59,8 +63,9 @@ __all__ = [
 ]
 
 
-class Ledger(RunStore, RecordStore, VideoStore):
-    """The SQLite state database: runs, records, intents, unknowns and videos behind one front.
+class Ledger(ReplacedStore, RecordStore, VideoStore):
+    """The SQLite state database: runs, what their writes replaced, records, intents, unknowns
+    and videos behind one front.
 
     Thread-safe: writes are serialised by a lock.  ``created`` is True when this open made a new
     database.  ``busy_timeout``: seconds a write waits for another process's transaction (default

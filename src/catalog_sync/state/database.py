@@ -24,6 +24,7 @@ from catalog_sync.state.schema import (
     _COLUMNS,
     _JOB_OUTCOMES_SQL,
     _MIGRATIONS,
+    _REPLACED_SQL,
     _SCHEMA,
     _SQLITE_HEADER,
     _V1_TABLES,
@@ -126,7 +127,7 @@ class Database:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(
-            f"BEGIN; {_SCHEMA} {_VIDEOS_SQL} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+            f"BEGIN; {_SCHEMA} {_VIDEOS_SQL} {_REPLACED_SQL} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
         )
         self.created = True
 
@@ -193,8 +194,8 @@ class Database:
 
         1 → 2: ``runs.stopped``, ``lock_holder``, the mark; 2 → 3: the ``runs`` columns ``job``,
         ``report``, ``catalog_sha256``, ``tool_version`` and the ``job_outcomes`` table; then the
-        steps of ``_MIGRATIONS`` (3 → 4: the ``videos`` table); 4 → 5: the ``account`` columns
-        (:meth:`_add_accounts`).
+        steps of ``_MIGRATIONS`` (3 → 4: the ``videos`` table; 5 → 6: the ``replaced`` table);
+        4 → 5: the ``account`` columns (:meth:`_add_accounts`).
         """
         self.db.execute("BEGIN IMMEDIATE")
         try:

@@ -61,3 +61,21 @@ class Unknown:
     fields: dict[str, str] = field(default_factory=dict)
     run_id: int | None = None
     since: str = ""
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """What one write of a run changed, kept for ``undo``: the record's values before the write and
+    the values it set.
+
+    ``before``: an update's changed fields as they were (:data:`UNSURE` where that was not known), a
+    delete's whole record, nothing for a create.  ``after``: what an update or a create set, nothing
+    for a delete.  ``remote_id`` is the record's id (a create: the id it was given).
+    """
+
+    row: int | None
+    key: str
+    action: str
+    remote_id: str
+    before: dict[str, str] = field(default_factory=dict)
+    after: dict[str, str] = field(default_factory=dict)

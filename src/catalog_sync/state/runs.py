@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from catalog_sync.config.credentials import public_base_url
@@ -174,27 +174,29 @@ class RunStore(Database):
 
     def record_outcomes(self, run_id: int, outcomes: list[dict[str, Any]]) -> None:
         """Write row outcomes (dicts with row, key, action, status, remote_id, changed, error_code, error)."""
+        self._group.run(self._outcome_statement(run_id, outcomes))
+
+    def _outcome_statement(
+        self, run_id: int, outcomes: list[dict[str, Any]]
+    ) -> Callable[[sqlite3.Connection], Any]:
+        """The insert of ``outcomes``, to run inside a group commit."""
         at = _now()
-        self._group.run(
-            lambda db: db.executemany(
-                self._OUTCOME_SQL,
-                [
-                    (
-                        run_id,
-                        o.get("row"),
-                        o.get("key"),
-                        o["action"],
-                        o["status"],
-                        o.get("remote_id"),
-                        o.get("changed"),
-                        None if o.get("error_code") in (None, "") else str(o["error_code"]),
-                        o.get("error"),
-                        at,
-                    )
-                    for o in outcomes
-                ],
+        rows = [
+            (
+                run_id,
+                o.get("row"),
+                o.get("key"),
+                o["action"],
+                o["status"],
+                o.get("remote_id"),
+                o.get("changed"),
+                None if o.get("error_code") in (None, "") else str(o["error_code"]),
+                o.get("error"),
+                at,
             )
-        )
+            for o in outcomes
+        ]
+        return lambda db: db.executemany(self._OUTCOME_SQL, rows)
 
     def outcomes(
         self, run_id: int, *, statuses: Sequence[str] = (), actions: Sequence[str] = ()

@@ -8,8 +8,9 @@ import re
 #: newer catalog-sync and is refused rather than half-understood.  1 → 2: ``runs.stopped`` and
 #: the ``lock_holder`` table; 2 → 3: ``runs.job``/``report``/``catalog_sha256``/``tool_version`` and
 #: the ``job_outcomes`` table; 3 → 4: the ``videos`` table; 4 → 5: the ``account`` of records,
-#: intents, unknowns and videos (each migrated in place).
-SCHEMA_VERSION = 5
+#: intents, unknowns and videos (each migrated in place); 5 → 6: the ``replaced`` table (what each
+#: write of a run replaced, for ``undo``).
+SCHEMA_VERSION = 6
 #: ``PRAGMA application_id`` marking a catalog-sync state database ("CSLG").
 APPLICATION_ID = 0x43534C47
 #: Seconds a write waits for another process's write transaction (``CATALOG_SYNC_STATE_TIMEOUT``).
@@ -45,6 +46,27 @@ CREATE TABLE IF NOT EXISTS videos (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS videos_key ON videos(provider, base_url, account, product_id, settings);
+"""
+
+#: What each write of a run that succeeded replaced (``catalog-sync undo``): written in the same
+#: commit as the row's outcome.  ``before``: the record's values the write replaced (an update: the
+#: fields it changed; a delete: the whole record; a create: none); ``after``: the values it set (an
+#: update or create; none for a delete).  Product fields only, never a credential.
+_REPLACED_SQL = """
+CREATE TABLE IF NOT EXISTS replaced (
+    run_id INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    account TEXT NOT NULL,
+    row INTEGER,
+    key TEXT,
+    action TEXT NOT NULL,
+    remote_id TEXT NOT NULL,
+    before TEXT NOT NULL,
+    after TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replaced_run ON replaced(run_id);
 """
 
 _SCHEMA = """
@@ -150,6 +172,7 @@ _JOB_OUTCOMES_SQL = (
 #: step only adds; :meth:`Ledger._migrate` runs those above the database's version, in order.
 _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (4, tuple(stmt.strip() for stmt in _VIDEOS_SQL.split(";") if stmt.strip())),
+    (6, tuple(stmt.strip() for stmt in _REPLACED_SQL.split(";") if stmt.strip())),
 )
 #: 4 → 5: tables given an ``account`` column (``''``: written before accounts, adopted later).  Those
 #: whose primary key gains it (records, unknowns) are rebuilt; the others get the column added.
@@ -165,7 +188,9 @@ _ACCOUNT_INDEXES = (
 
 def create_statement(table: str) -> str:
     """The ``CREATE TABLE`` statement of ``table`` in this version's schema."""
-    found = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\n\);", _SCHEMA + _VIDEOS_SQL, re.S)
+    found = re.search(
+        rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\n\);", _SCHEMA + _VIDEOS_SQL + _REPLACED_SQL, re.S
+    )
     assert found is not None, table
     return found.group(0)
 
@@ -182,4 +207,4 @@ def _schema_columns(schema: str) -> dict[str, set[str]]:
     return tables
 
 
-_COLUMNS = _schema_columns(_SCHEMA + _VIDEOS_SQL)
+_COLUMNS = _schema_columns(_SCHEMA + _VIDEOS_SQL + _REPLACED_SQL)

@@ -19,27 +19,36 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.validation.dates import convert_date_serials
 from catalog_sync.validation.excel import excel_damage
+from catalog_sync.validation.local_dates import read_local_dates
+from catalog_sync.validation.lost_characters import lost_characters
 from catalog_sync.validation.result import ValidationReport, sort_problems
 from catalog_sync.validation.rows import control_characters, duplicate_keys, keyless_rows, row_rules
 from catalog_sync.validation.schema import build_pandera_schema, schema_problems
 
 
-def validate_sheet(sheet: Sheet, spec: ProviderSpec, *, strict: bool = False) -> ValidationReport:
+def validate_sheet(
+    sheet: Sheet, spec: ProviderSpec, *, strict: bool = False, date_format: str | None = None
+) -> ValidationReport:
     """Check ``sheet`` against ``spec``; ``strict`` makes every warning an error.
 
     Number cells holding date serials in date columns are converted first (``sheet.data``
-    changes; the warnings join ``sheet.problems``, so validating again reports them again).
+    changes; the warnings join ``sheet.problems``, so validating again reports them again), and
+    so are dates written in ``date_format`` (``--date-format``, :mod:`.local_dates`); without it, a
+    date column written in one local form is one ``local-date-format`` problem, not one per cell.
     """
     sheet.problems.extend(convert_date_serials(sheet, spec))
+    local = read_local_dates(sheet, spec, date_format)
     damage = excel_damage(sheet, spec)
     damaged = {(p.row, p.column) for p in damage if p.severity == "error"}
     cell_problems = [
         p
         for p in schema_problems(sheet, build_pandera_schema(spec, strict=strict))
-        if (p.row, p.column) not in damaged
+        if (p.row, p.column) not in damaged and not (p.code == "bad-format" and p.column in local.columns)
     ]
     problems: list[Problem] = [
         *sheet.problems,
+        *local.problems,
+        *lost_characters(sheet, spec),
         *cell_problems,
         *damage,
         *duplicate_keys(sheet, spec, skip_cells={(r, c) for r, c in damaged if r is not None and c}),
@@ -67,6 +76,7 @@ def validate_catalog(
     strict: bool = False,
     encoding: str | None = None,
     delimiter: str | None = None,
+    date_format: str | None = None,
 ) -> tuple[Sheet, ProviderSpec, ValidationReport]:
     """Load ``path`` (with ``--sheet``/``--mapping`` etc.) and validate it for ``provider``."""
     from catalog_sync.sheets import load_sheet  # the loader package imports heavier readers
@@ -80,4 +90,4 @@ def validate_catalog(
         delimiter=delimiter,
         known_fields=spec.field_names,
     )
-    return loaded, spec, validate_sheet(loaded, spec, strict=strict)
+    return loaded, spec, validate_sheet(loaded, spec, strict=strict, date_format=date_format)

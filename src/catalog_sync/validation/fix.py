@@ -1,11 +1,13 @@
 """``validate --fix``: the repairs that are certain, taken from a validation report.
 
-Only two kinds of finding carry a repair that cannot be wrong:
+Only three kinds of finding carry a repair that cannot be wrong:
 
 * a UPC/GTIN that lost its leading zeros, where the check digit of the zero-padded code
   confirms it (``excel-damage`` with ``extra["certain"]``, see :mod:`.excel`);
 * a date serial in a workbook date column that :mod:`.dates` already read as its ISO date
-  (``excel-damage`` warning with ``extra["converted"]``).
+  (``excel-damage`` warning with ``extra["converted"]``);
+* a date column written in exactly one local form (``local-date-format`` with ``extra["fixes"]``,
+  see :mod:`.local_dates`): each of its cells as its ISO date.  When two forms fit, nothing.
 
 Everything else (scientific notation, ``123.0`` ids, serials typed as text, ...) stays an
 error and is never changed.  Writing the repaired file is :func:`catalog_sync.sheets.write.fixed.write_fixed`.
@@ -40,10 +42,21 @@ def certain_fixes(report: ValidationReport) -> list[CellFix]:
     """The repairs of ``report`` that are certain, one per cell, in report order."""
     fixes: dict[str, CellFix] = {}
     for problem in report.problems:
-        fix = _fix_of(problem)
-        if fix is not None and fix.cell not in fixes:
-            fixes[fix.cell] = fix
+        for fix in _local_dates(problem) if problem.code == "local-date-format" else [_fix_of(problem)]:
+            if fix is not None and fix.cell not in fixes:
+                fixes[fix.cell] = fix
     return list(fixes.values())
+
+
+def _local_dates(problem: Problem) -> list[CellFix]:
+    """Each cell of a column written in one local form, as its ISO date."""
+    form = problem.extra.get("format")
+    reason = f"date written {form}, as YYYY-MM-DD"
+    return [
+        CellFix(problem.sheet, cell, row, problem.column or "", old, new, reason)
+        for cell, row, old, new in problem.extra.get("fixes", ())
+        if new != old
+    ]
 
 
 def _fix_of(problem: Problem) -> CellFix | None:

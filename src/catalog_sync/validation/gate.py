@@ -163,10 +163,10 @@ def typos_as_errors(report: ValidationReport) -> ValidationReport:
 
 
 def validate_loaded(
-    sheet: Sheet, spec: ProviderSpec, *, ignore_unknown_columns: bool = True
+    sheet: Sheet, spec: ProviderSpec, *, ignore_unknown_columns: bool = True, date_format: str | None = None
 ) -> ValidationReport:
     """Validate an already loaded sheet (rows read back from a report, or a catalog's rows to retry)."""
-    report = refused_as_errors(validate_sheet(sheet, spec))
+    report = refused_as_errors(validate_sheet(sheet, spec, date_format=date_format))
     if not ignore_unknown_columns:
         report = typos_as_errors(report)
     if not report.valid:

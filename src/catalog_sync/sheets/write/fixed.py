@@ -9,7 +9,8 @@ encoding and delimiter) and ``{A1 cell: new text}``:
 * any other pair (CSV, ods, xls, or a workbook written to ``.csv`` or ``.ods``) is rewritten from
   the cells as read: the user's header and columns in their order, every value as the text
   catalog-sync read; an ``.xlsx`` or ``.ods`` made this way holds text cells formatted as Text, a
-  ``.csv`` is UTF-8 with a BOM and the catalog's own delimiter.
+  ``.csv`` is UTF-8 with a BOM and the catalog's own delimiter (with ``keep_encoding``, a CSV
+  written from a CSV keeps the catalog's own encoding and line ends too: ``apply --write-ids``).
 
 The file is written to a temporary name next to ``out`` and renamed, so a crash never leaves
 half a file.  Unwritable targets raise :class:`ConfigError`, unreadable sources :class:`InputError`.
@@ -22,12 +23,14 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from catalog_sync.config.defaults import FIXED_SUFFIXES
 from catalog_sync.errors import ConfigError, InputError
 from catalog_sync.sheets.csv_reader import read_csv_rows
 from catalog_sync.sheets.detect import detect_format
+from catalog_sync.sheets.encoding import detect_encoding
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.workbook import read_workbook
 from catalog_sync.sheets.write.pulled_ods import write_text_table
@@ -48,7 +51,9 @@ def split_cell(cell: str) -> tuple[int, int]:
     return int(match[2]), column - 1
 
 
-def write_fixed(sheet: Sheet, changes: Mapping[str, str], out: str | Path) -> Path:
+def write_fixed(
+    sheet: Sheet, changes: Mapping[str, str], out: str | Path, *, keep_encoding: bool = False
+) -> Path:
     """Write ``sheet``'s file to ``out`` (.xlsx or .csv) with ``changes`` ({A1 cell: text}) applied."""
     out = Path(out)
     suffix = out.suffix.lower()
@@ -63,7 +68,8 @@ def write_fixed(sheet: Sheet, changes: Mapping[str, str], out: str | Path) -> Pa
         row, column = split_cell(cell)
         _set(rows, row - 1, column, text)
     if suffix == ".csv":
-        _atomic(out, lambda tmp: _write_csv(rows, tmp, sheet.delimiter or ","))
+        form = _csv_form(sheet, source_format, keep_encoding)
+        _atomic(out, lambda tmp: _write_csv(rows, tmp, form))
     elif suffix == ".ods":
         _atomic(out, lambda tmp: write_text_table(rows, tmp, sheet.sheet_name or "Products"))
     else:
@@ -106,9 +112,34 @@ def _set(rows: list[list[str]], row: int, column: int, text: str) -> None:
     line[column] = text
 
 
-def _write_csv(rows: list[list[str]], target: Path, delimiter: str) -> None:
-    with target.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n")
+#: The encodings :func:`detect_encoding` names by itself (any other was the user's ``--encoding``).
+_DETECTED = ("UTF-8", "UTF-16", "UTF-32", "cp1252")
+
+
+@dataclass(frozen=True)
+class _CsvForm:
+    delimiter: str = ","
+    codec: str = "utf-8-sig"
+    line_end: str = "\r\n"
+
+
+def _csv_form(sheet: Sheet, source_format: str, keep_encoding: bool) -> _CsvForm:
+    """How a CSV copy is written: UTF-8 with a BOM and CRLF, in the catalog's delimiter; with
+    ``keep_encoding`` and a CSV catalog, its own codec (BOM or none) and line ends."""
+    form = _CsvForm(delimiter=sheet.delimiter or ",")
+    if not keep_encoding or source_format != "csv":
+        return form
+    requested = None if sheet.encoding in _DETECTED else sheet.encoding  # else the user's --encoding
+    codec = detect_encoding(sheet.path, requested).codec
+    with sheet.path.open("rb") as fh:
+        head = fh.read(64 * 1024)
+    crlf = b"\r\n" in head or b"\r\x00\n" in head or b"\n" not in head
+    return _CsvForm(form.delimiter, codec, "\r\n" if crlf else "\n")
+
+
+def _write_csv(rows: list[list[str]], target: Path, form: _CsvForm) -> None:
+    with target.open("w", encoding=form.codec, newline="") as fh:
+        writer = csv.writer(fh, delimiter=form.delimiter, lineterminator=form.line_end)
         writer.writerows(rows)
 
 
