@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog_sync.config.credentials import CONFIG_FILE, SECRET_VARIABLES, register_secret
-from catalog_sync.config.defaults import DATE_FORMATS
+from catalog_sync.config.defaults import BLANKS, DATE_FORMATS, MODES, PREFER
 from catalog_sync.errors import ConfigError
 from catalog_sync.providers.registry import NAMES
 
@@ -41,8 +41,7 @@ __all__ = [
 ]
 
 REPORT_FORMATS = ("csv", "xlsx", "json", "html")
-MODES = ("upsert", "create", "update", "mirror")
-BLANKS = ("keep", "clear")
+
 #: what an alert may be sent for (``[alerts] on``)
 ALERT_OUTCOMES = ("ok", "failed", "rows-failed", "locked", "limit", "empty-catalog")
 DEFAULT_KEEP_REPORTS = 50
@@ -103,6 +102,7 @@ JOB_KEYS: dict[str, Callable[[str, Any], Any]] = {
     "date_format": _date_format,
     "mode": _choice(MODES),
     "blanks": _choice(BLANKS),
+    "prefer": _choice(PREFER),
     "max_deletes": _integer(0),
     "max_failures": _integer(1),
     "rate": _positive_number,
@@ -134,6 +134,7 @@ class JobConfig:
     date_format: str | None = None
     mode: str = "upsert"
     blanks: str = "keep"
+    prefer: str | None = None
     max_deletes: int = 0
     max_failures: int | None = None
     rate: float | None = None

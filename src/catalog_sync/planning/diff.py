@@ -39,6 +39,7 @@ from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.planning.clearing import refuse_uncleared
 from catalog_sync.planning.merge_base import Base
 from catalog_sync.planning.model import CarriedDeletes, Change, Plan, RowValues, SheetCells
+from catalog_sync.planning.resolve import settle_by_preference
 from catalog_sync.providers.records import RemoteTable
 from catalog_sync.remote.read import LedgerView
 from catalog_sync.sheets.model import Sheet
@@ -379,7 +380,8 @@ def _conflict_reason(cells: dict[str, dict[str, str]]) -> str:
     )
     return (
         f"changed in the sheet and remotely since the pull, to different values ({shown}); nothing of this row "
-        "is sent: choose a value (pull again to start from the remote's)"
+        "is sent: settle it with --prefer sheet (send the sheet's value) or --prefer remote (keep the remote's), "
+        "in the take column of a plan workbook (plan -o PLAN.xlsx), or by editing the cell"
     )
 
 
@@ -418,13 +420,16 @@ def build_plan(
     base: Base | None = None,
     canonical: pd.DataFrame | None = None,
     carried: CarriedDeletes | None = None,
+    prefer: str | None = None,
 ) -> Plan:
     """Work out the plan for ``sheet`` against ``remote_records`` (see the module docstring).
 
     ``base``: what a pull saw (a pulled workbook's hidden sheet): rows whose record it holds
     are merged three ways, cell by cell (see :func:`_three_way`).  ``canonical``: the sheet's
     :func:`canonical_sheet`, when the caller made it already (while the remote side was read).
-    ``carried``: the unfinished deletes of an interrupted mirror run, retried (:func:`_carried_deletes`)."""
+    ``carried``: the unfinished deletes of an interrupted mirror run, retried (:func:`_carried_deletes`).
+    ``prefer``: the side (sheet / remote) three-way conflicts are settled to, where no field's
+    house rule settles them (:func:`~catalog_sync.planning.resolve.settle_by_preference`)."""
     view = ledger_view or LedgerView()
     _check_request(sheet, spec, view, mode, blanks)
     frame = canonical_sheet(sheet, spec) if canonical is None else canonical
@@ -448,9 +453,10 @@ def build_plan(
         blanks=blanks,
         base_url=base_url,
         columns=list(sheet.columns),
+        prefer=prefer or "",
     )
     rows = _RowFacts.gather(sheet, frame, remote, matcher, compared, merge, spec)
-    plan.changes.extend(rows.changes(mode))
+    plan.changes.extend(settle_by_preference(list(rows.changes(mode)), spec, prefer, mode=mode))
     # an empty cell clears under --blanks clear, and where a pulled sheet's cell was emptied: a field
     # the API cannot clear is refused either way
     refuse_uncleared(plan.changes, spec, sheet)

@@ -201,6 +201,8 @@ class Plan:
     #: report of a saved plan takes the catalog's own headers and cells from it while it is unchanged
     read: dict[str, str] = field(default_factory=dict)
     catalog_sha256: str = ""
+    #: the side three-way conflicts were settled to (``--prefer``; "" when not given)
+    prefer: str = ""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -233,6 +235,7 @@ class Plan:
             "notes": self.notes,
             "read": self.read,
             "catalog_sha256": self.catalog_sha256,
+            "prefer": self.prefer,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -262,6 +265,7 @@ class Plan:
             if isinstance(data.get("read"), dict)
             else {},
             catalog_sha256=str(data.get("catalog_sha256") or ""),
+            prefer=str(data.get("prefer") or ""),
         )
 
     @classmethod

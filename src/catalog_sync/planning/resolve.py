@@ -84,6 +84,8 @@ def settle_by_preference(
     """``changes`` with each three-way cell conflict settled where every conflicting field has a side:
     the field's ``prefer`` (house rules), else the run's ``prefer`` (``--prefer``, job key ``prefer``).
     A conflict left with a field nobody settled stays a conflict; other conflicts are untouched."""
+    if prefer is None and not any(f.prefer for f in spec.fields):
+        return changes  # nothing settles anything (most plans: no pass over a million rows)
     settled: list[Change] = []
     for change in changes:
         sides = _preferred_sides(change, spec, prefer, mode)

@@ -186,6 +186,7 @@ def _request(job: JobConfig, config_path: Path | None) -> ApplyRequest:
         read=read,
         mode=job.mode,
         blanks=job.blanks,
+        prefer=job.prefer,
         report=report_path(job),
         max_deletes=job.max_deletes,
         max_failures=job.max_failures,
