@@ -50,6 +50,14 @@ _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_WORDS = ("KEY", "PASSWORD", "TOKEN", "SECRET")
 
 
+def _texts(where: str, value: Any) -> tuple[str, ...]:
+    """A file name, or a list of them (``schema = ["house.yaml", "strict.yaml"]``)."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values:
+        raise ConfigError(f"{where} must be a file name or a list of them (got {value!r})")
+    return tuple(_text(where, v) for v in values)
+
+
 def _text(where: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where} must be a non-empty string (got {type(value).__name__})")
@@ -99,6 +107,7 @@ JOB_KEYS: dict[str, Callable[[str, Any], Any]] = {
     "catalog": _text,
     "sheet": _text,
     "mapping": _text,
+    "schema": _texts,
     "date_format": _date_format,
     "mode": _choice(MODES),
     "blanks": _choice(BLANKS),
@@ -131,6 +140,8 @@ class JobConfig:
     reports: Path
     sheet: str | None = None
     mapping: Path | None = None
+    #: house-rules files (``--schema``): tighter rules, ``prefer``, ``policy`` and ``protect``
+    schema: tuple[Path, ...] = ()
     date_format: str | None = None
     mode: str = "upsert"
     blanks: str = "keep"
@@ -256,6 +267,8 @@ def _job(
     for key in _PATH_KEYS:
         if key in values:
             values[key] = _resolve(base, values[key])
+    if "schema" in values:
+        values["schema"] = tuple(_resolve(base, v) for v in values["schema"])
     values.setdefault("state", base / ".catalog-sync" / "state.db")
     values.setdefault("reports", base / "reports")
     return JobConfig(name=name, **values)

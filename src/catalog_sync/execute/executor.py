@@ -115,7 +115,8 @@ class RunResult:
         statuses = Counter(o.status for o in self.outcomes)
         return {
             "action": {
-                a: actions.get(a, 0) for a in ("create", "update", "unchanged", "delete", "conflict", "skip")
+                a: actions.get(a, 0)
+                for a in ("create", "update", "unchanged", "delete", "conflict", "protected", "skip")
             },
             "status": {s: statuses.get(s, 0) for s in STATUSES},
         }
@@ -581,12 +582,17 @@ class _Run:
         for change in self.plan.changes:
             if change.action in WRITE_ACTIONS:
                 continue
-            status = {"unchanged": "ok", "skip": "skipped"}.get(change.action, "conflict")
+            status = {"unchanged": "ok", "skip": "skipped", "protected": "skipped"}.get(
+                change.action, "conflict"
+            )
             if change.action == "conflict" and change.unknown:
                 status = "unknown"
-            outcome = RowOutcome(
-                change, status, change.remote_id, "" if status in ("ok", "skipped") else status, change.reason
+            code = (
+                "protected"
+                if change.action == "protected"
+                else ("" if status in ("ok", "skipped") else status)
             )
+            outcome = RowOutcome(change, status, change.remote_id, code, change.reason)
             self.outcomes[self.order[id(change)]] = outcome
             settled.append(outcome)
         self._record(settled)

@@ -39,6 +39,7 @@ from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.planning.clearing import refuse_uncleared
 from catalog_sync.planning.merge_base import Base
 from catalog_sync.planning.model import CarriedDeletes, Change, Plan, RowValues, SheetCells
+from catalog_sync.planning.policy import hold_by_policy, protect_records, protected_ids
 from catalog_sync.planning.resolve import settle_by_preference
 from catalog_sync.providers.records import RemoteTable
 from catalog_sync.remote.read import LedgerView
@@ -456,7 +457,8 @@ def build_plan(
         prefer=prefer or "",
     )
     rows = _RowFacts.gather(sheet, frame, remote, matcher, compared, merge, spec)
-    plan.changes.extend(settle_by_preference(list(rows.changes(mode)), spec, prefer, mode=mode))
+    changes = settle_by_preference(list(rows.changes(mode)), spec, prefer, mode=mode)
+    plan.changes.extend(hold_by_policy(changes, spec))
     # an empty cell clears under --blanks clear, and where a pulled sheet's cell was emptied: a field
     # the API cannot clear is refused either way
     refuse_uncleared(plan.changes, spec, sheet)
@@ -471,6 +473,8 @@ def build_plan(
         plan.changes.extend(_mirror_deletes(frame, remote, compared.matched, matcher, spec, base))
     if carried is not None:
         plan.changes.extend(_carried_deletes(frame, remote, compared.matched, matcher, spec, carried, plan))
+    if spec.protect:
+        plan.changes[:] = protect_records(plan.changes, protected_ids(remote, spec, _RID))
     return plan
 
 
