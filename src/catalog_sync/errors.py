@@ -130,6 +130,12 @@ class FatalProviderError(ProviderError):
     """Stop the run: provider unreachable, credentials refused, or an answer we cannot trust."""
 
 
+class ListingMovedError(FatalProviderError):
+    """A paginated listing changed while it was read, again and again: nothing may be planned on it.
+    Mid-run, a lookup that needs the listing leaves the row's outcome unknown instead (the run's own
+    writes may be what moves it)."""
+
+
 class SignatureError(FatalProviderError):
     """A Keevault answer whose RSA signature does not verify; it is never trusted."""
 

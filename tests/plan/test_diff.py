@@ -44,7 +44,15 @@ def test_royalti_matches_by_keys_in_order_and_diffs_fields():
         "title": {"old": "", "new": "Brand new"},
         "format": {"old": "", "new": "Album"},
     }
-    assert plan.summary == {"create": 1, "update": 1, "unchanged": 1, "delete": 0, "conflict": 0, "skip": 0}
+    assert plan.summary == {
+        "create": 1,
+        "update": 1,
+        "unchanged": 1,
+        "delete": 0,
+        "conflict": 0,
+        "protected": 0,
+        "skip": 0,
+    }
 
 
 def test_blanks_keep_and_clear():

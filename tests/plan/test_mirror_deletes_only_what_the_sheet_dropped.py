@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 
-from tests.plan.test_three_way_merge import _edit_sheet, _put, _setup
 from tests.support.sync import FAST, env_for, products, run_cli, sandbox, write_requests, write_rows
+from tests.support.three_way import edit_sheet, pulled_royalti, put_product
 
 ROW = {"id": "", "type": "Audio", "format": "Single", "displayArtist": "Band"}
 ROWS = [{**ROW, "upc": f"00000000000{i}", "externalId": f"E-{i}", "title": f"T{i}"} for i in range(4)]
@@ -67,9 +67,11 @@ def test_a_record_any_key_of_a_row_names_is_never_deleted(tmp_path):
 def test_a_record_dropped_from_a_pulled_sheet_but_changed_remotely_since_is_a_conflict(tmp_path):
     state = str(tmp_path / "state.db")
     with sandbox("royalti") as sb:
-        env, pulled, ids = _setup(tmp_path, sb, state)
-        _put(sb, ids["dropped"], title="T dropped", label="Label B")  # a colleague's edit after the pull
-        _edit_sheet(pulled, {}, drop={"dropped", "same"})
+        env, pulled, ids = pulled_royalti(tmp_path, sb, state)
+        put_product(
+            sb, ids["dropped"], title="T dropped", label="Label B"
+        )  # a colleague's edit after the pull
+        edit_sheet(pulled, {}, drop={"dropped", "same"})
         base = ["-p", "royalti", "--state", state, *FAST]
         plan = run_cli(["plan", str(pulled), *base, "--mode", "mirror", "--json"], env)
         assert plan.exit_code == 4, plan.stderr  # the record changed since the pull is a conflict

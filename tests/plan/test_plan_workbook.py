@@ -20,9 +20,9 @@ from catalog_sync.planning.model import PLAN_WORKBOOK_SHEET, Change, is_plan_fil
 from catalog_sync.planning.resolve import resolve_conflict
 from catalog_sync.planning.workbook import PLAN_SHEET
 from catalog_sync.sheets.model import column_letter
-from tests.plan.test_three_way_merge import _edit_sheet, _put, _setup
 from tests.support.libreoffice import edit_with_libreoffice
 from tests.support.sync import FAST, products, run_cli, sandbox, write_requests
+from tests.support.three_way import edit_sheet, pulled_royalti, put_product
 
 ADDED = {
     "externalId": "added",
@@ -37,10 +37,10 @@ def _planned(tmp_path: Path, sb, *, label_edit: bool = True):
     """A pulled sheet with an update (sheet-edit), a create (added), a mirror delete (dropped) and a
     three-way conflict on both-differ's title (with another sheet edit, its label), planned to plan.xlsx."""
     state = str(tmp_path / "state.db")
-    env, pulled, ids = _setup(tmp_path, sb, state)
-    _put(sb, ids["both-differ"], title="Remote title")
+    env, pulled, ids = pulled_royalti(tmp_path, sb, state)
+    put_product(sb, ids["both-differ"], title="Remote title")
     conflict_edits = {"title": "Sheet title", **({"label": "Label S"} if label_edit else {})}
-    _edit_sheet(
+    edit_sheet(
         pulled,
         {
             "sheet-edit": {"title": "New title"},
@@ -168,8 +168,8 @@ def test_a_record_changed_remotely_after_the_plan_is_a_conflict_even_when_taken(
     with sandbox("royalti") as sb:
         env, base, ids, out = _planned(tmp_path, sb)
         _set(out, {_cell(out, "Sheet title", "take"): "sheet"})
-        _put(sb, ids["both-differ"], title="Remote title", label="Label R")
-        _put(sb, ids["sheet-edit"], title="T sheet-edit", label="Label R")
+        put_product(sb, ids["both-differ"], title="Remote title", label="Label R")
+        put_product(sb, ids["sheet-edit"], title="T sheet-edit", label="Label R")
         before = write_requests(sb)
         done, rows = _apply(out, base, env, tmp_path)
         assert done.exit_code == 4, done.output

@@ -15,71 +15,11 @@ from __future__ import annotations
 
 import json
 
-import requests
 from openpyxl import load_workbook
 
-from catalog_sync.cli.pull_cmd import pull_command
 from catalog_sync.planning.merge_base import BASE_SHEET
-from tests.support.sync import FAST, KEYS, env_for, products, run_cli, sandbox, write_requests, write_rows
-
-ROW = {"id": "", "type": "Audio", "format": "Single", "displayArtist": "Band", "label": "Label A"}
-NAMES = ["same", "sheet-edit", "remote-edit", "both-same", "both-differ", "dropped"]
-
-
-def _put(sb, rid: str, **fields: str) -> None:
-    answer = requests.put(
-        f"{sb.url}/product/{rid}",
-        json=fields,
-        headers={"Authorization": f"Bearer {KEYS['royalti']}"},
-        timeout=5,
-    )
-    answer.raise_for_status()
-
-
-def _post(sb, **fields: str) -> None:
-    answer = requests.post(
-        f"{sb.url}/product/", json=fields, headers={"Authorization": f"Bearer {KEYS['royalti']}"}, timeout=5
-    )
-    answer.raise_for_status()
-
-
-def _setup(tmp_path, sb, state: str):
-    env = env_for(sb, "royalti", tmp_path)
-    rows = [{**ROW, "externalId": name, "title": f"T {name}"} for name in NAMES]
-    seeded = write_rows(tmp_path / "seed.csv", rows)
-    assert (
-        run_cli(["apply", str(seeded), "-p", "royalti", "--state", state, "--yes", *FAST], env).exit_code == 0
-    )
-    pulled = tmp_path / "pulled.xlsx"
-    from click.testing import CliRunner
-
-    assert (
-        CliRunner()
-        .invoke(pull_command, ["-p", "royalti", "-o", str(pulled), "--state", state], env=env)
-        .exit_code
-        == 0
-    )
-    ids = {p["externalId"]: p["id"] for p in products(sb)}
-    return env, pulled, ids
-
-
-def _edit_sheet(pulled, edits: dict[str, dict[str, str]], drop: set[str], add: dict[str, str] | None = None):
-    wb = load_workbook(pulled)
-    ws = wb["Products"]
-    header = [c.value for c in ws[1]]
-    for row in list(ws.iter_rows(min_row=2)):
-        ext = row[header.index("externalId")].value
-        for name, value in edits.get(ext, {}).items():
-            cell = row[header.index(name)]
-            cell.value, cell.data_type = value, "s"
-    for row_number in sorted(
-        (r[0].row for r in ws.iter_rows(min_row=2) if r[header.index("externalId")].value in drop),
-        reverse=True,
-    ):
-        ws.delete_rows(row_number)
-    if add:
-        ws.append([add.get(name, "") for name in header])
-    wb.save(pulled)
+from tests.support.sync import FAST, env_for, products, run_cli, sandbox, write_requests
+from tests.support.three_way import edit_sheet, post_product, pulled_royalti, put_product
 
 
 def _changes(result) -> dict[str, dict]:
@@ -91,12 +31,12 @@ def _changes(result) -> dict[str, dict]:
 def test_every_row_of_the_three_way_table_and_mirror_deletes_only_what_the_pull_saw(tmp_path):
     state = str(tmp_path / "state.db")
     with sandbox("royalti") as sb:
-        env, pulled, ids = _setup(tmp_path, sb, state)
-        _put(sb, ids["remote-edit"], title="T remote-edit", label="Label B")
-        _put(sb, ids["both-same"], title="Agreed")
-        _put(sb, ids["both-differ"], title="Remote title")
-        _post(sb, title="Created after the pull", externalId="later", type="Audio", format="Single")
-        _edit_sheet(
+        env, pulled, ids = pulled_royalti(tmp_path, sb, state)
+        put_product(sb, ids["remote-edit"], title="T remote-edit", label="Label B")
+        put_product(sb, ids["both-same"], title="Agreed")
+        put_product(sb, ids["both-differ"], title="Remote title")
+        post_product(sb, title="Created after the pull", externalId="later", type="Audio", format="Single")
+        edit_sheet(
             pulled,
             {
                 "sheet-edit": {"title": "New title"},
@@ -168,8 +108,8 @@ def test_every_row_of_the_three_way_table_and_mirror_deletes_only_what_the_pull_
 def test_a_sheet_whose_hidden_sheet_was_removed_is_compared_two_ways(tmp_path):
     state = str(tmp_path / "state.db")
     with sandbox("royalti") as sb:
-        env, pulled, ids = _setup(tmp_path, sb, state)
-        _put(sb, ids["remote-edit"], title="T remote-edit", label="Label B")
+        env, pulled, ids = pulled_royalti(tmp_path, sb, state)
+        put_product(sb, ids["remote-edit"], title="T remote-edit", label="Label B")
         wb = load_workbook(pulled)
         del wb[BASE_SHEET]
         wb.save(pulled)
@@ -183,7 +123,7 @@ def test_a_sheet_whose_hidden_sheet_was_removed_is_compared_two_ways(tmp_path):
 def test_a_base_pulled_from_another_base_url_is_not_used(tmp_path):
     state = str(tmp_path / "state.db")
     with sandbox("royalti") as first:
-        env, pulled, _ids = _setup(tmp_path, first, state)
+        env, pulled, _ids = pulled_royalti(tmp_path, first, state)
         first_url = first.url
     with sandbox("royalti") as other:
         env = env_for(other, "royalti", tmp_path)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
-from tests.plan.test_three_way_merge import _put
 from tests.support.sync import FAST, env_for, products, run_cli, sandbox, write_rows
+from tests.support.three_way import put_product
 
 ROW = {"id": "", "type": "Audio", "format": "Single", "displayArtist": "Band"}
 ROWS = [{**ROW, "upc": f"00000000000{i}", "externalId": f"E-{i}", "title": f"T{i}"} for i in range(4)]
@@ -44,7 +44,7 @@ def test_retrying_an_interrupted_mirror_run_finishes_its_deletes_under_the_mirro
         ids = {p["externalId"]: p["id"] for p in products(sb)}
         refused, _ = _retry(tmp_path, env, base, tmp_path / "one.csv")
         assert refused.exit_code == 6 and "--max-deletes 3" in refused.stderr  # still guarded
-        _put(sb, ids["E-1"], title="T1", label="Label B")  # a colleague's edit since
+        put_product(sb, ids["E-1"], title="T1", label="Label B")  # a colleague's edit since
         named = write_rows(tmp_path / "two.csv", [ROWS[0], ROWS[2]])  # E-2 is back in the sheet
         result, rows = _retry(tmp_path, env, base, named, "--max-deletes", "3")
         assert "carrying 3 delete(s)" in " ".join(result.output.split())

@@ -7,18 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.plan.test_three_way_merge import _edit_sheet, _put, _setup
+from tests.support.three_way import edit_sheet, pulled_royalti, put_product
 
 HOSTILE_TITLE = "</script><img src=x onerror=alert(1)>"
 
 
 def edited_pull(tmp_path: Path, sb: Any, state: str) -> tuple[dict[str, str], Path]:
     """(env, the pulled workbook) after the edits; the names are the rows' externalIds."""
-    env, pulled, ids = _setup(
+    env, pulled, ids = pulled_royalti(
         tmp_path, sb, state
     )  # same, sheet-edit, remote-edit, both-same, both-differ, dropped
-    _put(sb, ids["both-differ"], title="Remote title")
-    _edit_sheet(
+    put_product(sb, ids["both-differ"], title="Remote title")
+    edit_sheet(
         pulled,
         {
             "sheet-edit": {"title": "New title", "label": "Label C"},

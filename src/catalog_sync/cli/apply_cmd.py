@@ -176,6 +176,7 @@ def apply_command(
     read: ReadOptions,
     mode: str,
     blanks: str,
+    prefer: str | None,
     base_url: str | None,
     state_path: str,
     rate: float | None,
@@ -226,7 +227,7 @@ def apply_command(
         raise click.UsageError("give a CATALOG, PLAN.json or PLAN.xlsx (or --only failed --from REPORT)")
     explicit = frozenset(
         name
-        for name in ("mode", "blanks")
+        for name in ("mode", "blanks", "prefer")
         if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
     )
     request = ApplyRequest(
@@ -235,6 +236,7 @@ def apply_command(
         read=read,
         mode=mode,
         blanks=blanks,
+        prefer=prefer,
         explicit=explicit,
         from_report=from_report,
         report=report_file,

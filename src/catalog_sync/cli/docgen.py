@@ -50,6 +50,11 @@ CONFIG_KEY_DOCS: dict[str, dict[str, str]] = {
         "date_format": "Dates written the local way (`MM/DD/YYYY`, `DD/MM/YYYY`, `DD.MM.YYYY`, `YYYY/MM/DD`; "
         "`7/4/2024` too) are read as YYYY-MM-DD dates (`--date-format`).",
         "mode": "What the run may do (`--mode`): mirror also deletes remote records no row matches.",
+        "schema": "House-rules files (`--schema`; a name or a list): tighter field rules, a field's "
+        "`prefer` and write `policy`, and `protect` rules for records never updated nor deleted.",
+        "prefer": "How a conflict between an edit of a pulled sheet and a remote edit of the same cell is "
+        "settled (`--prefer`): `sheet` sends the sheet's value, `remote` keeps the remote's. Unset: "
+        "such rows are conflicts and nothing of them is sent.",
         "blanks": "What an empty cell means (`--blanks`): `keep` changes nothing, `clear` clears "
         "the remote field (never a key column; a field the provider's API cannot clear is refused, exit 3).",
         "max_deletes": "A plan deleting more records than this stops the job (exit 6) before "
@@ -275,6 +280,8 @@ def _values(check: Callable[..., Any], config: Any) -> str:
     """What a key's check accepts, read from the check itself."""
     if check is config._text:
         return "text"
+    if check is config._texts:
+        return "text, or a list of texts"
     if check is config._positive_number:
         return "number > 0"
     if check is config._report_format:

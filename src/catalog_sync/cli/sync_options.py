@@ -17,6 +17,7 @@ from catalog_sync.config.defaults import (
     DEFAULT_STATE,
     DEFAULT_TIMEOUT,
     MODES,
+    PREFER,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,8 +67,17 @@ def connection_options(f: F) -> F:
 
 
 def sync_options(f: F) -> F:
-    """--mode, --blanks and the :func:`connection_options`."""
+    """--mode, --blanks, --prefer and the :func:`connection_options`."""
     options = [
+        click.option(
+            "--prefer",
+            type=click.Choice(PREFER),
+            default=None,
+            help="Settle every conflict between your edit of a pulled sheet and a remote edit of the same "
+            "cell: sheet (your value is sent) or remote (theirs is kept; your other edits of the row are "
+            "still sent). A field's `prefer` in house rules (--schema) settles it first. Without it, such a "
+            "row is a conflict and nothing of it is sent.",
+        ),
         click.option(
             "--blanks",
             type=click.Choice(BLANKS),

@@ -14,6 +14,8 @@ DEFAULT_STATE = Path(".catalog-sync") / "state.db"
 #: ``--mode`` and ``--blanks``.
 MODES = ("upsert", "create", "update", "mirror")
 BLANKS = ("keep", "clear")
+#: the sides a three-way conflict is settled to (--prefer, job key prefer, a field's prefer in house rules)
+PREFER = ("sheet", "remote")
 #: Limits of what a provider may answer (README "Limits").
 DEFAULT_TIMEOUT = 60.0  # seconds for one whole answer (connect, send, headers and body)
 DEFAULT_MAX_ANSWER_MB = 128  # decoded (decompressed) size of one answer

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog_sync.config.credentials import CONFIG_FILE, SECRET_VARIABLES, register_secret
-from catalog_sync.config.defaults import DATE_FORMATS
+from catalog_sync.config.defaults import BLANKS, DATE_FORMATS, MODES, PREFER
 from catalog_sync.errors import ConfigError
 from catalog_sync.providers.registry import NAMES
 
@@ -41,14 +41,21 @@ __all__ = [
 ]
 
 REPORT_FORMATS = ("csv", "xlsx", "json", "html")
-MODES = ("upsert", "create", "update", "mirror")
-BLANKS = ("keep", "clear")
+
 #: what an alert may be sent for (``[alerts] on``)
 ALERT_OUTCOMES = ("ok", "failed", "rows-failed", "locked", "limit", "empty-catalog")
 DEFAULT_KEEP_REPORTS = 50
 _JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_WORDS = ("KEY", "PASSWORD", "TOKEN", "SECRET")
+
+
+def _texts(where: str, value: Any) -> tuple[str, ...]:
+    """A file name, or a list of them (``schema = ["house.yaml", "strict.yaml"]``)."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values:
+        raise ConfigError(f"{where} must be a file name or a list of them (got {value!r})")
+    return tuple(_text(where, v) for v in values)
 
 
 def _text(where: str, value: Any) -> str:
@@ -100,9 +107,11 @@ JOB_KEYS: dict[str, Callable[[str, Any], Any]] = {
     "catalog": _text,
     "sheet": _text,
     "mapping": _text,
+    "schema": _texts,
     "date_format": _date_format,
     "mode": _choice(MODES),
     "blanks": _choice(BLANKS),
+    "prefer": _choice(PREFER),
     "max_deletes": _integer(0),
     "max_failures": _integer(1),
     "rate": _positive_number,
@@ -131,9 +140,12 @@ class JobConfig:
     reports: Path
     sheet: str | None = None
     mapping: Path | None = None
+    #: house-rules files (``--schema``): tighter rules, ``prefer``, ``policy`` and ``protect``
+    schema: tuple[Path, ...] = ()
     date_format: str | None = None
     mode: str = "upsert"
     blanks: str = "keep"
+    prefer: str | None = None
     max_deletes: int = 0
     max_failures: int | None = None
     rate: float | None = None
@@ -255,6 +267,8 @@ def _job(
     for key in _PATH_KEYS:
         if key in values:
             values[key] = _resolve(base, values[key])
+    if "schema" in values:
+        values["schema"] = tuple(_resolve(base, v) for v in values["schema"])
     values.setdefault("state", base / ".catalog-sync" / "state.db")
     values.setdefault("reports", base / "reports")
     return JobConfig(name=name, **values)

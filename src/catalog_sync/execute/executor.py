@@ -42,6 +42,7 @@ from typing import Any, cast
 
 from catalog_sync.errors import (
     FatalProviderError,
+    ListingMovedError,
     ProviderError,
     RemoteChangedError,
     RetriableProviderError,
@@ -114,7 +115,8 @@ class RunResult:
         statuses = Counter(o.status for o in self.outcomes)
         return {
             "action": {
-                a: actions.get(a, 0) for a in ("create", "update", "unchanged", "delete", "conflict", "skip")
+                a: actions.get(a, 0)
+                for a in ("create", "update", "unchanged", "delete", "conflict", "protected", "skip")
             },
             "status": {s: statuses.get(s, 0) for s in STATUSES},
         }
@@ -425,10 +427,12 @@ class _Executor:
 
     # -- helpers ---------------------------------------------------------------------------
     def _lookup(self, fields: dict[str, str]) -> Any:
-        """provider.find; ``False`` when the lookup itself failed (outcome stays unknown)."""
+        """provider.find; ``False`` when the lookup itself failed (outcome stays unknown, settled by the
+        next run).  A listing that kept moving while it was read is such a failure here: this run's own
+        writes move it, and stopping the run for it would leave the rest of the catalog undone."""
         try:
             return self.provider.find(fields)
-        except (RetriableProviderError, UnknownOutcomeError, RowFailedError):
+        except (RetriableProviderError, UnknownOutcomeError, RowFailedError, ListingMovedError):
             return False
 
     def _remember(self, rid: str, fields: dict[str, str], fingerprint: str | None) -> None:
@@ -578,12 +582,17 @@ class _Run:
         for change in self.plan.changes:
             if change.action in WRITE_ACTIONS:
                 continue
-            status = {"unchanged": "ok", "skip": "skipped"}.get(change.action, "conflict")
+            status = {"unchanged": "ok", "skip": "skipped", "protected": "skipped"}.get(
+                change.action, "conflict"
+            )
             if change.action == "conflict" and change.unknown:
                 status = "unknown"
-            outcome = RowOutcome(
-                change, status, change.remote_id, "" if status in ("ok", "skipped") else status, change.reason
+            code = (
+                "protected"
+                if change.action == "protected"
+                else ("" if status in ("ok", "skipped") else status)
             )
+            outcome = RowOutcome(change, status, change.remote_id, code, change.reason)
             self.outcomes[self.order[id(change)]] = outcome
             settled.append(outcome)
         self._record(settled)

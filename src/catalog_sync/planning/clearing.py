@@ -43,9 +43,10 @@ def _problem(change: Change, name: str, old: str, spec: ProviderSpec, sheet: She
     return Problem(
         code="cannot-clear",
         message=(
-            f"the cell is empty, so --blanks clear would clear {name}, but {spec.provider}'s API cannot clear it "
-            f"(its document allows no empty value there); put a value in {where} (the provider holds {old!r}), "
-            "or use --blanks keep to leave it as it is"
+            f"the cell is empty, so the plan would clear {name} (under --blanks clear, or because it was emptied "
+            f"since the pull), but {spec.provider}'s API cannot clear it (its document allows no empty value "
+            f"there); put a value in {where} (the provider holds {old!r}), or, under --blanks clear, use "
+            "--blanks keep to leave it as it is"
         ),
         sheet=sheet.display_name if sheet is not None else None,
         cell=cell,

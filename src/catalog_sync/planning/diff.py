@@ -39,6 +39,8 @@ from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.planning.clearing import refuse_uncleared
 from catalog_sync.planning.merge_base import Base
 from catalog_sync.planning.model import CarriedDeletes, Change, Plan, RowValues, SheetCells
+from catalog_sync.planning.policy import hold_by_policy, protect_records, protected_ids
+from catalog_sync.planning.resolve import settle_by_preference
 from catalog_sync.providers.records import RemoteTable
 from catalog_sync.remote.read import LedgerView
 from catalog_sync.sheets.model import Sheet
@@ -328,22 +330,18 @@ class _Merge:
     remote_changed: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
-def _three_way(
-    base: Base,
-    matched: pd.Series,
-    new: pd.DataFrame,
-    old: pd.DataFrame,
-    differs: pd.DataFrame,
-    kept: list[str],
-    spec: ProviderSpec,
-) -> _Merge:
-    """Merge rows whose record the base holds, per cell (docs/contract.md, "Round trips"), in place on ``differs``:
+def _three_way(base: Base, compared: _Compared, spec: ProviderSpec) -> _Merge:
+    """Merge rows whose record the base holds, per cell (docs/contract.md, "Round trips"), in place on
+    ``compared.differs``:
 
     sheet unchanged since the pull → nothing (a remote edit is kept: ``remote_changed``); sheet
     changed, remote not → update; both changed to the same value → nothing; both changed to
     different values → ``conflict`` on that cell (old / sheet / remote), nothing of the row sent.
+    A cell emptied since the pull is an edit like any other, whatever ``--blanks`` says: the base
+    shows the value was there (a blank key cell excepted: it never clears).
     """
     merge = _Merge()
+    matched, new, old, differs = compared.matched, compared.new, compared.old, compared.differs
     ids = matched.astype(str)
     in_base = ids[ids.isin(list(base.values))]
     if in_base.empty:
@@ -357,10 +355,11 @@ def _three_way(
     )
     sheet_now, remote_now = new.loc[in_base.index], old.loc[in_base.index]
     sheet_changed = sheet_now.ne(pulled)
-    if kept:  # --blanks keep: an empty cell is no edit
-        sheet_changed.loc[:, kept] = sheet_changed.loc[:, kept] & (sheet_now.loc[:, kept] != "")
+    keys = [c for c in cols if c in spec.keys]
+    if keys:  # a blank key cell is no edit: the row does not use that key
+        sheet_changed.loc[:, keys] = sheet_changed.loc[:, keys] & (sheet_now.loc[:, keys] != "")
     remote_changed = remote_now.ne(pulled)
-    two_way = differs.loc[in_base.index]
+    two_way = compared.differs_cleared.loc[in_base.index]
     clash = two_way & sheet_changed & remote_changed
     kept_remote = two_way & ~sheet_changed
     differs.loc[in_base.index] = two_way & sheet_changed & ~remote_changed
@@ -382,7 +381,8 @@ def _conflict_reason(cells: dict[str, dict[str, str]]) -> str:
     )
     return (
         f"changed in the sheet and remotely since the pull, to different values ({shown}); nothing of this row "
-        "is sent: choose a value (pull again to start from the remote's)"
+        "is sent: settle it with --prefer sheet (send the sheet's value) or --prefer remote (keep the remote's), "
+        "in the take column of a plan workbook (plan -o PLAN.xlsx), or by editing the cell"
     )
 
 
@@ -421,13 +421,16 @@ def build_plan(
     base: Base | None = None,
     canonical: pd.DataFrame | None = None,
     carried: CarriedDeletes | None = None,
+    prefer: str | None = None,
 ) -> Plan:
     """Work out the plan for ``sheet`` against ``remote_records`` (see the module docstring).
 
     ``base``: what a pull saw (a pulled workbook's hidden sheet): rows whose record it holds
     are merged three ways, cell by cell (see :func:`_three_way`).  ``canonical``: the sheet's
     :func:`canonical_sheet`, when the caller made it already (while the remote side was read).
-    ``carried``: the unfinished deletes of an interrupted mirror run, retried (:func:`_carried_deletes`)."""
+    ``carried``: the unfinished deletes of an interrupted mirror run, retried (:func:`_carried_deletes`).
+    ``prefer``: the side (sheet / remote) three-way conflicts are settled to, where no field's
+    house rule settles them (:func:`~catalog_sync.planning.resolve.settle_by_preference`)."""
     view = ledger_view or LedgerView()
     _check_request(sheet, spec, view, mode, blanks)
     frame = canonical_sheet(sheet, spec) if canonical is None else canonical
@@ -441,9 +444,7 @@ def build_plan(
     compared = _compare(frame, remote, matcher, spec, blanks, cols)
     merge = _Merge()
     if base is not None:
-        merge = _three_way(
-            base, compared.matched, compared.new, compared.old, compared.differs, compared.kept, spec
-        )
+        merge = _three_way(base, compared, spec)
     for row, cells in merge.conflicts.items():
         matcher.conflict[row] = _conflict_reason(cells)
     plan = Plan(
@@ -453,11 +454,14 @@ def build_plan(
         blanks=blanks,
         base_url=base_url,
         columns=list(sheet.columns),
+        prefer=prefer or "",
     )
     rows = _RowFacts.gather(sheet, frame, remote, matcher, compared, merge, spec)
-    plan.changes.extend(rows.changes(mode))
-    if blanks == "clear":  # only then does an empty cell clear: a field the API cannot clear is refused
-        refuse_uncleared(plan.changes, spec, sheet)
+    changes = settle_by_preference(list(rows.changes(mode)), spec, prefer, mode=mode)
+    plan.changes.extend(hold_by_policy(changes, spec))
+    # an empty cell clears under --blanks clear, and where a pulled sheet's cell was emptied: a field
+    # the API cannot clear is refused either way
+    refuse_uncleared(plan.changes, spec, sheet)
     keyless = [c.row for c in plan.changes if c.action == "create" and c.row in rows.keyless]
     if keyless:
         keys = ", ".join(k for k in spec.keys if k != spec.remote_id)
@@ -469,6 +473,8 @@ def build_plan(
         plan.changes.extend(_mirror_deletes(frame, remote, compared.matched, matcher, spec, base))
     if carried is not None:
         plan.changes.extend(_carried_deletes(frame, remote, compared.matched, matcher, spec, carried, plan))
+    if spec.protect:
+        plan.changes[:] = protect_records(plan.changes, protected_ids(remote, spec, _RID))
     return plan
 
 
@@ -528,7 +534,9 @@ class _Compared:
     new: pd.DataFrame
     old: pd.DataFrame
     differs: pd.DataFrame
-    kept: list[str]
+    #: what differs if an empty cell clears its field (``--blanks clear``; always so for a cell emptied
+    #: in a pulled sheet: the base shows the value was there).  A blank key cell never clears.
+    differs_cleared: pd.DataFrame
     #: row → the fields the provider cannot update whose value differs (reported, never sent)
     frozen: dict[int, list[str]]
 
@@ -545,24 +553,25 @@ def _compare(
     new = frame.loc[matched.index, cols]
     positions = _positions(remote, matched)
     old = _take(remote, matched, cols, positions)
-    differs = new.ne(old).astype(bool)
-    # keep: a blank cell changes nothing.  clear: it clears the field, except in the key columns:
+    cleared = new.ne(old).astype(bool)
     # a blank key cell means "this row does not use that key", never "remove the remote's key"
-    # (Royalti fills an empty upc with TEMP…, and a cleared key would orphan the record).
-    kept = cols if blanks == "keep" else [c for c in cols if c in spec.keys]
-    if kept:
-        differs.loc[:, kept] = differs.loc[:, kept] & (new.loc[:, kept] != "")
+    # (Royalti fills an empty upc with TEMP…, and a cleared key would orphan the record)
+    keys = [c for c in cols if c in spec.keys]
+    if keys:
+        cleared.loc[:, keys] = cleared.loc[:, keys] & (new.loc[:, keys] != "")
     # fields the provider's update cannot change (``updatable: false`` in the schema, e.g. JoggAI's
     # url: PUT /v2/product takes none): never sent; a known different value is reported on the row
     # (``skip`` when nothing else changed), never claimed as done
     fixed = [c for c in cols if not spec.field(c).updatable]
     frozen: dict[int, list[str]] = {}
     if fixed:
-        stuck = (differs.loc[:, fixed] & (old.loc[:, fixed] != "")).stack()
+        stuck = (cleared.loc[:, fixed] & (old.loc[:, fixed] != "")).stack()
         for row, name in stuck.index[stuck.to_numpy(dtype=bool)]:
             frozen.setdefault(int(row), []).append(str(name))
-        differs.loc[:, fixed] = False
-    return _Compared(cols, matched, positions, new, old, differs, kept, frozen)
+        cleared.loc[:, fixed] = False
+    # keep: a blank cell changes nothing; clear: it clears the field
+    differs = cleared & (new != "") if blanks == "keep" else cleared.copy()
+    return _Compared(cols, matched, positions, new, old, differs, cleared, frozen)
 
 
 def _cell_diffs(

@@ -39,6 +39,7 @@ def plan_catalog(
     run_id: int,
     catalog: str | None = None,
     carried: CarriedDeletes | None = None,
+    prefer: str | None = None,
 ) -> tuple[Plan, Mapping[str, Any]]:
     """Check the credentials, settle what dead runs left in flight, read the remote side, and
     build the plan.
@@ -70,6 +71,7 @@ def plan_catalog(
             base=base,
             canonical=canonical.result(),
             carried=carried,
+            prefer=prefer,
         )
     if base is not None:
         notes.append(

@@ -40,8 +40,9 @@ __all__ = [
     "SheetCells",
 ]
 
-#: Actions in display order.  ``skip`` is a row the mode leaves alone (with a reason).
-ACTIONS = ("create", "update", "delete", "conflict", "skip", "unchanged")
+#: Actions in display order.  ``skip`` is a row the mode (or a write policy) leaves alone, with a
+#: reason; ``protected`` a record a ``protect`` rule keeps from every update and delete.
+ACTIONS = ("create", "update", "delete", "conflict", "protected", "skip", "unchanged")
 WRITE_ACTIONS = ("create", "update", "delete")
 PLAN_FORMAT = "catalog-sync-plan/1"
 #: The hidden sheet of a plan workbook (``plan -o PLAN.xlsx``) that carries the exact plan.
@@ -117,6 +118,8 @@ class Change:
     conflicts: dict[str, dict[str, str]] = field(default_factory=dict)
     #: three-way merge: remote edits since the pull that are kept, {name: {old, remote}}
     remote_changed: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: fields a write policy holds back, never sent: {name: {old, new, policy, why}}
+    held: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def payload(self) -> dict[str, str]:
@@ -146,6 +149,8 @@ class Change:
             data["conflicts"] = self.conflicts
         if self.remote_changed:
             data["remote_changed"] = self.remote_changed
+        if self.held:
+            data["held"] = self.held
         data["values"] = dict(self.values)
         return data
 
@@ -170,6 +175,7 @@ class Change:
             values={str(k): "" if v is None else str(v) for k, v in (data.get("values") or {}).items()},
             conflicts=_cells_of(data.get("conflicts")),
             remote_changed=_cells_of(data.get("remote_changed")),
+            held=_cells_of(data.get("held")),
         )
 
 
@@ -201,10 +207,15 @@ class Plan:
     #: report of a saved plan takes the catalog's own headers and cells from it while it is unchanged
     read: dict[str, str] = field(default_factory=dict)
     catalog_sha256: str = ""
+    #: the side three-way conflicts were settled to (``--prefer``; "" when not given)
+    prefer: str = ""
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {action: 0 for action in ("create", "update", "unchanged", "delete", "conflict", "skip")}
+        counts = {
+            action: 0
+            for action in ("create", "update", "unchanged", "delete", "conflict", "protected", "skip")
+        }
         for change in self.changes:
             counts[change.action] += 1
         return counts
@@ -233,6 +244,7 @@ class Plan:
             "notes": self.notes,
             "read": self.read,
             "catalog_sha256": self.catalog_sha256,
+            "prefer": self.prefer,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -262,6 +274,7 @@ class Plan:
             if isinstance(data.get("read"), dict)
             else {},
             catalog_sha256=str(data.get("catalog_sha256") or ""),
+            prefer=str(data.get("prefer") or ""),
         )
 
     @classmethod

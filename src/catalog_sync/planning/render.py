@@ -26,6 +26,7 @@ ACTION_STYLES = {
     "update": "yellow",
     "delete": "red",
     "conflict": "magenta",
+    "protected": "cyan",
     "skip": "dim",
     "unchanged": "dim",
 }
@@ -133,6 +134,10 @@ def _detail(change: Change, action: str) -> str:
     lines += [
         f"{name}: kept the remote's {_short(d['remote'])!r} (was {_short(d['old'])!r})"
         for name, d in change.remote_changed.items()
+    ]
+    lines += [
+        f"{name}: held, {_short(d.get('new', ''))!r} not sent ({d.get('policy', '')})"
+        for name, d in change.held.items()
     ]
     return "\n".join(lines)
 

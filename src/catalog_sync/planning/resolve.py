@@ -11,18 +11,21 @@ it back into an ordinary change of the same record, still guarded by the record'
 
 Only a cell conflict can be taken: a key naming another record, a create whose answer was lost
 or a record deleted since the pull has no two values to choose from (:func:`why_not_takable`).
+
+A side is taken in a plan workbook's ``take`` column, for a whole run with ``--prefer sheet|remote``
+(job key ``prefer``), or per field with ``prefer:`` in house rules (:func:`settle_by_preference`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from catalog_sync.planning.model import Change
+from catalog_sync.spec import ProviderSpec
+from catalog_sync.spec.model import SIDES
 
-__all__ = ["SIDES", "resolve_conflict", "why_not_takable"]
-
-#: The sides a conflict can be resolved to.
-SIDES = ("sheet", "remote")
+__all__ = ["SIDES", "resolve_conflict", "settle_by_preference", "why_not_takable"]
 
 
 def why_not_takable(change: Change, mode: str = "upsert") -> str:
@@ -36,28 +39,75 @@ def why_not_takable(change: Change, mode: str = "upsert") -> str:
     return ""
 
 
-def resolve_conflict(change: Change, take: str, *, mode: str = "upsert") -> Change:
-    """``change`` (a three-way cell conflict) with ``take`` (``sheet`` or ``remote``) decided.
+def resolve_conflict(change: Change, take: str | Mapping[str, str], *, mode: str = "upsert") -> Change:
+    """``change`` (a three-way cell conflict) with ``take`` decided: one side for every conflicting
+    cell (``sheet`` or ``remote``), or a side per field ({field: side}, every conflicting field named).
 
-    Raises ValueError when the conflict cannot be taken (:func:`why_not_takable`) or ``take`` is
-    not a side.
+    Raises ValueError when the conflict cannot be taken (:func:`why_not_takable`) or a side is not
+    one of :data:`SIDES`.
     """
-    if take not in SIDES:
-        raise ValueError(f"take {take!r} is not one of {', '.join(SIDES)}")
+    sides = {name: take for name in change.conflicts} if isinstance(take, str) else dict(take)
+    wrong = sorted({side for side in sides.values() if side not in SIDES})
+    if wrong:
+        raise ValueError(f"take {wrong[0]!r} is not one of {', '.join(SIDES)}")
     problem = why_not_takable(change, mode)
     if problem:
         raise ValueError(f"row {change.row} ({change.key}) cannot be taken: {problem}")
-    names = ", ".join(change.conflicts)
+    missing = [name for name in change.conflicts if name not in sides]
+    if missing:
+        raise ValueError(f"row {change.row} ({change.key}): no side taken for {', '.join(missing)}")
     fields = dict(change.fields)
-    if take == "sheet":
-        fields.update({name: {"old": c["remote"], "new": c["sheet"]} for name, c in change.conflicts.items()})
-        reason = f"conflict resolved: took the sheet's value of {names}"
-    else:
-        reason = f"conflict resolved: kept the remote's value of {names}"
+    took = {side: [name for name in change.conflicts if sides[name] == side] for side in SIDES}
+    fields.update(
+        {
+            name: {"old": change.conflicts[name]["remote"], "new": change.conflicts[name]["sheet"]}
+            for name in took["sheet"]
+        }
+    )
+    parts = [
+        f"{'took the sheet' if side == 'sheet' else 'kept the remote'}'s value of {', '.join(names)}"
+        for side, names in took.items()
+        if names
+    ]
     return dataclasses.replace(
         change,
         action="update" if fields else "unchanged",
         fields=fields,
         conflicts={},
-        reason=reason,
+        reason="conflict resolved: " + "; ".join(parts),
     )
+
+
+def settle_by_preference(
+    changes: list[Change], spec: ProviderSpec, prefer: str | None, *, mode: str = "upsert"
+) -> list[Change]:
+    """``changes`` with each three-way cell conflict settled where every conflicting field has a side:
+    the field's ``prefer`` (house rules), else the run's ``prefer`` (``--prefer``, job key ``prefer``).
+    A conflict left with a field nobody settled stays a conflict; other conflicts are untouched."""
+    if prefer is None and not any(f.prefer for f in spec.fields):
+        return changes  # nothing settles anything (most plans: no pass over a million rows)
+    settled: list[Change] = []
+    for change in changes:
+        sides = _preferred_sides(change, spec, prefer, mode)
+        if sides is None:
+            settled.append(change)
+            continue
+        resolved = resolve_conflict(change, sides, mode=mode)
+        source = (
+            "house rules" if all(spec.field(n).prefer for n in change.conflicts) else f"--prefer {prefer}"
+        )
+        settled.append(dataclasses.replace(resolved, reason=f"{resolved.reason} ({source})"))
+    return settled
+
+
+def _preferred_sides(
+    change: Change, spec: ProviderSpec, prefer: str | None, mode: str
+) -> dict[str, str] | None:
+    """{field: side} for every conflicting field of ``change``, or None (not a takable conflict, or a
+    field with no preference)."""
+    if change.action != "conflict" or why_not_takable(change, mode):
+        return None
+    sides = {name: spec.field(name).prefer or prefer for name in change.conflicts}
+    if any(side is None for side in sides.values()):
+        return None
+    return {name: str(side) for name, side in sides.items()}

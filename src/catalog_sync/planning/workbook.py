@@ -48,7 +48,7 @@ _PART = 32_000
 _FILLS = {"create": "C6EFCE", "update": "FFEB9C", "conflict": "FFC7CE", "delete": "F4B084"}
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
-_LISTED = ("create", "update", "delete", "conflict", "skip")
+_LISTED = ("create", "update", "delete", "conflict", "protected", "skip")
 _FIXED = ["#", "approve", "take", "action", "row", "key"]
 
 

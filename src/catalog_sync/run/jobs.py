@@ -170,6 +170,7 @@ def _request(job: JobConfig, config_path: Path | None) -> ApplyRequest:
     read = ReadOptions(
         sheet=job.sheet or None,
         mapping=str(job.mapping) if job.mapping else None,
+        house_rules=tuple(str(p) for p in job.schema),
         date_format=job.date_format,
     )
     return ApplyRequest(
@@ -186,6 +187,7 @@ def _request(job: JobConfig, config_path: Path | None) -> ApplyRequest:
         read=read,
         mode=job.mode,
         blanks=job.blanks,
+        prefer=job.prefer,
         report=report_path(job),
         max_deletes=job.max_deletes,
         max_failures=job.max_failures,

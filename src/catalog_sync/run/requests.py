@@ -26,6 +26,7 @@ class PlanRequest:
     read: ReadOptions = field(default_factory=ReadOptions)
     mode: str = "upsert"
     blanks: str = "keep"
+    prefer: str | None = None  # settle three-way conflicts to this side (sheet / remote)
     out: Path | None = None  # save the plan here (.json, or .xlsx: a review workbook)
     html: Path | None = None  # write the page to review here (planning/review_page.py)
     detailed_exitcode: bool = False
@@ -50,7 +51,8 @@ class ApplyRequest:
     read: ReadOptions = field(default_factory=ReadOptions)
     mode: str = "upsert"
     blanks: str = "keep"
-    #: options the user gave ("mode", "blanks"): a saved plan refuses others
+    prefer: str | None = None  # settle three-way conflicts to this side (sheet / remote)
+    #: options the user gave ("mode", "blanks", "prefer"): a saved plan refuses others
     explicit: frozenset[str] = frozenset()
     from_report: str | None = None  # --only failed --from REPORT
     report: Path | None = None

@@ -64,6 +64,7 @@ def check_saved_options(saved: Plan, request: ApplyRequest) -> None:
     for name, given, planned in (
         ("mode", request.mode, saved.mode),
         ("blanks", request.blanks, saved.blanks),
+        ("prefer", request.prefer or "", saved.prefer),
     ):
         if name in request.explicit and given != planned:
             raise ConfigError(

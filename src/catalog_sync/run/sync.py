@@ -84,6 +84,7 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
             run.ledger,
             mode=request.mode,
             blanks=request.blanks,
+            prefer=request.prefer,
             run_id=run.id,
             catalog=request.catalog,
         )
@@ -236,6 +237,7 @@ def _plan(request: ApplyRequest, source: Source, run: Run) -> tuple[Plan, Mappin
             run.ledger,
             mode=request.mode,
             blanks=request.blanks,
+            prefer=request.prefer,
             run_id=run.id,
             catalog=source.catalog,
             carried=source.carried,

@@ -43,7 +43,14 @@ _FIELD_ATTRS = {
     "placeholder",
     "strict_uri",
     "clearable",
+    "prefer",
+    "policy",
 }
+#: The sides a three-way conflict on a field can be settled to (``prefer`` in house rules, ``--prefer``).
+SIDES = ("sheet", "remote")
+#: When a field is written (``policy`` in house rules): always; only into an empty remote field; only
+#: when the record is created; never (the column is read, never sent).
+POLICIES = ("overwrite", "fill-empty", "create-only", "never")
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,10 @@ class FieldSpec:
     #: False: the provider's update cannot empty this field (its OpenAPI takes neither an empty text nor
     #: null there), so a cell that would clear it is refused at plan time (``cannot-clear``)
     clearable: bool = True
+    #: a three-way conflict on this field is settled to this side (house rules); None: by --prefer
+    prefer: str | None = None
+    #: when the field is written (:data:`POLICIES`; house rules)
+    policy: str = "overwrite"
 
     @property
     def is_remote_id(self) -> bool:
@@ -82,6 +93,23 @@ class FieldSpec:
         """A remote value as the user set it: one the provider filled in on its own (Royalti's
         ``TEMP…`` UPCs, the ``placeholder``) is blank, as a pulled sheet shows it."""
         return "" if self.placeholder and re.search(self.placeholder, value) else value
+
+
+@dataclass(frozen=True)
+class ProtectRule:
+    """Records a run never updates and a mirror never deletes: those whose ``field`` is ``value``, or
+    matches the regular expression ``pattern`` (``protect`` in house rules)."""
+
+    field: str
+    value: str | None = None
+    pattern: str | None = None
+
+    def describe(self) -> str:
+        return (
+            f"{self.field} = {self.value!r}"
+            if self.value is not None
+            else f"{self.field} matches {self.pattern!r}"
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +131,8 @@ class ProviderSpec:
     fields: tuple[FieldSpec, ...]
     rules: tuple[RowRule, ...] = ()
     house_rules: tuple[str, ...] = field(default=())  # names of --schema files applied
+    #: records never updated nor deleted (``protect`` in house rules)
+    protect: tuple[ProtectRule, ...] = ()
     #: the fields that name a record for a person, in order (`labels` in schema.yaml): a plan, a
     #: run's rows and the review page show the first one filled beside the key
     labels: tuple[str, ...] = ()
@@ -176,6 +206,10 @@ def _check_attrs(raw: dict[str, Any], where: str) -> None:
             raise ConfigError(
                 f"{where}: {key} {raw[key]!r} is not a valid regular expression ({exc})"
             ) from None
+    if raw.get("policy") is not None and raw["policy"] not in POLICIES:
+        raise ConfigError(f"{where}: policy must be one of {', '.join(POLICIES)}, not {raw['policy']!r}")
+    if raw.get("prefer") is not None and raw["prefer"] not in SIDES:
+        raise ConfigError(f"{where}: prefer must be one of {', '.join(SIDES)}, not {raw['prefer']!r}")
     if raw.get("style") is not None and raw["style"] not in _STYLES:
         raise ConfigError(f"{where}: style must be one of {', '.join(_STYLES)}, not {raw['style']!r}")
     for key in ("description", "example", "role"):
@@ -330,8 +364,39 @@ def apply_house_rules(spec: ProviderSpec, path: Path) -> ProviderSpec:
         spec,
         fields=tuple(by_name[f.name] for f in spec.fields),
         rules=spec.rules + _rules(raw.get("rules"), str(path), spec.field_names),
+        protect=spec.protect + _protect_rules(raw.get("protect"), str(path), spec.field_names),
         house_rules=(*spec.house_rules, str(path)),
     )
+
+
+def _protect_rules(raw: Any, source: str, known: list[str]) -> tuple[ProtectRule, ...]:
+    """``protect: [{field: name, value: X} | {field: name, pattern: REGEX}]`` of a house-rules file."""
+    if raw is None:
+        return ()
+    example = "'- field: name' with 'value: X' or 'pattern: ^MANUAL'"
+    if not isinstance(raw, list):
+        raise ConfigError(f"{source}: protect must be a list of {example}")
+    rules = []
+    for entry in raw:
+        if not isinstance(entry, dict) or set(entry) - {"field", "value", "pattern"} or "field" not in entry:
+            raise ConfigError(f"{source}: each protect entry is {example}, not {entry!r}")
+        if entry["field"] not in known:
+            raise ConfigError(
+                f"{source}: protect names {entry['field']!r}, not a field; known: {', '.join(known)}"
+            )
+        if ("value" in entry) == ("pattern" in entry):
+            raise ConfigError(f"{source}: protect of {entry['field']!r} takes one of value or pattern")
+        pattern = entry.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise ConfigError(
+                    f"{source}: protect pattern {pattern!r} is not a regular expression ({exc})"
+                ) from None
+        value = None if "value" not in entry else str(entry["value"])
+        rules.append(ProtectRule(str(entry["field"]), value, None if pattern is None else str(pattern)))
+    return tuple(rules)
 
 
 def _refuse_loosening(old: FieldSpec, new: FieldSpec, where: str) -> None:

@@ -14,7 +14,7 @@ from catalog_sync.state.lock import host_name
 from catalog_sync.state.model import _now
 
 #: the order counts are shown in
-ACTION_ORDER = ("create", "update", "delete", "conflict", "skip", "unchanged")
+ACTION_ORDER = ("create", "update", "delete", "conflict", "protected", "skip", "unchanged")
 STATUS_ORDER = ("ok", "failed", "skipped", "conflict", "unknown")
 
 

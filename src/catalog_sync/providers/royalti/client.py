@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from itertools import repeat
 from typing import Any, ClassVar, cast
 
-from catalog_sync.errors import FatalProviderError, RowFailedError
+from catalog_sync.errors import ListingMovedError, RowFailedError
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, all_plain_ids
 from catalog_sync.providers.http import Classified
 from catalog_sync.providers.records import RemoteTable, TablePage, fingerprints
@@ -274,7 +274,7 @@ class RoyaltiProvider(Provider):
                 return self._read_listing(query)
             except _ListingMoved as exc:
                 moved = str(exc)
-        raise FatalProviderError(
+        raise ListingMovedError(
             f"Royalti GET /product/: the listing changed while it was read, {LISTING_READS} times in a row "
             f"({moved}); nothing was planned on it (a plan on a moving listing could create duplicates or "
             "delete the wrong records). Try again when the catalog is not being changed.",
