@@ -33,12 +33,12 @@ from catalog_sync.planning.workbook import save_plan_workbook
 from catalog_sync.providers.base import Provider
 from catalog_sync.run.lifecycle import Run, open_run, record_report
 from catalog_sync.run.outcome import check_deletes, exit_code_for
-from catalog_sync.run.report import report_rows, run_summary, write_report
+from catalog_sync.run.report import REPORT_SHAPE, report_rows, run_summary, write_report
 from catalog_sync.run.requests import ApplyHooks, ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest
 from catalog_sync.run.source import Source, check_saved_options, read_source
 from catalog_sync.run.target import Target, check_writable, file_sha256, run_inputs
 from catalog_sync.sheets.options import ReadOptions
-from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output
+from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output, check_report
 from catalog_sync.state import public_base_url
 from catalog_sync.validation.gate import load_valid_catalog
 
@@ -62,7 +62,7 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
         check_plan_file(request.out, force=request.force)
         check_output(request.out, _inputs(request, request.catalog), what="plan file")
     if request.html is not None:
-        check_output(request.html, _inputs(request, request.catalog), what="page")
+        check_report(request.html, _inputs(request, request.catalog), REPORT_SHAPE, what="page")
     sheet, spec, checked = load_valid_catalog(
         request.catalog, target.provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
     )
@@ -144,10 +144,10 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
     that started returns its outcome, whose ``exit_code``/``error`` say how it ended.
     """
     hooks = hooks or ApplyHooks()
+    _check_report_path(request)  # before anything is read or sent
     source = read_source(request)  # the catalog through the validation gate, a saved plan, or a report's rows
     hooks.checked(source.warnings)
     client = _connect(request, source)
-    _check_report_path(request)
     with _open_apply(request, source, client) as run:
         hooks.started(run.id)
         plan, current = _plan(request, source, run)  # what the provider holds, and what to change
@@ -265,7 +265,8 @@ def _inputs(
 
 
 def _check_report_path(request: ApplyRequest) -> None:
-    """Refuse a report path that could not be written, or that is an input of the run (nothing sent)."""
+    """Refuse a report path that could not be written, that is an input of the run, or that is an
+    existing file other than a report catalog-sync wrote (nothing read or sent)."""
     if request.report is not None:
-        check_output(request.report, _inputs(request, request.source, request.from_report))
+        check_report(request.report, _inputs(request, request.source, request.from_report), REPORT_SHAPE)
     check_writable(request.report or request.target.report_folder() / "run.csv")
