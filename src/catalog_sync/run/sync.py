@@ -192,8 +192,16 @@ def _open_apply(request: ApplyRequest, source: Source, client: Provider) -> Abst
         source=source.catalog,
         mode=source.saved.mode if source.saved else request.mode,
         job=request.job,
-        catalog_sha256=file_sha256(request.from_report or request.source),
+        catalog_sha256=_catalog_sha256(source),
     )
+
+
+def _catalog_sha256(source: Source) -> str | None:
+    """The SHA-256 of the catalog the run records by name: a saved plan's catalog as it was when
+    planned (the plan file is not the catalog; an older plan without it: none), else the file read."""
+    if source.saved is not None:
+        return source.saved.catalog_sha256 or None
+    return file_sha256(source.catalog)
 
 
 def _plan(request: ApplyRequest, source: Source, run: Run) -> tuple[Plan, Mapping[str, Any]]:
