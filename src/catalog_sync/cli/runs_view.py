@@ -16,7 +16,7 @@ from rich.text import Text
 from catalog_sync.errors import ConfigError
 from catalog_sync.state import Ledger
 from catalog_sync.state.runs import ACTION_ORDER, STATUS_ORDER
-from catalog_sync.text import safe_text
+from catalog_sync.text import safe_text, shorten_middle
 
 _STATUS_STYLE = {"ok": "green", "failed": "red", "unknown": "yellow", "conflict": "magenta", "skipped": "dim"}
 
@@ -268,7 +268,12 @@ def _outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     for o in outcomes:
         outcome = Text(safe_text(f"{o['action']} ") if o["action"] != o["status"] else "")
         outcome.append(safe_text(o["status"]), style=_STATUS_STYLE.get(str(o["status"]), ""))
-        table.add_row(_t(o["row"] if o["row"] is not None else ""), _t(o["key"]), outcome, _t(_detail(o)))
+        table.add_row(
+            _t(o["row"] if o["row"] is not None else ""),
+            _t(shorten_middle(safe_text(o["key"]))),
+            outcome,
+            _t(_detail(o)),
+        )
     return table
 
 
