@@ -382,7 +382,8 @@ def _conflict_reason(cells: dict[str, dict[str, str]]) -> str:
     )
     return (
         f"changed in the sheet and remotely since the pull, to different values ({shown}); nothing of this row "
-        "is sent: choose a value (pull again to start from the remote's)"
+        "is sent: take a side: `--prefer sheet` or `--prefer remote`, or the `take` column of a plan workbook "
+        "(`plan -o PLAN.xlsx`), or edit the cell"
     )
 
 
