@@ -6,6 +6,9 @@ can overwrite what a line said.  :func:`safe_text` replaces every control charac
 DEL, C1) and the Unicode bidirectional overrides with a visible ``\\xNN`` / ``\\u202e``
 escape, so nothing is hidden and nothing is executed.  Line breaks and tabs are escaped too
 unless ``keep_newlines`` (multi-line messages shown as such).
+
+:func:`shorten_middle` fits a long key into a terminal column by cutting its middle: keys that
+share a long start (``url=https://shop.example.com/products/…``) differ at their end.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["has_control", "safe_text"]
+__all__ = ["KEY_WIDTH", "has_control", "safe_text", "shorten_middle"]
 
 #: C0 controls, DEL, C1 controls, and the bidi embeddings/overrides/isolates (Trojan Source).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -35,3 +38,17 @@ def safe_text(value: Any, *, keep_newlines: bool = False) -> str:
 def has_control(value: Any) -> bool:
     """True when ``value`` holds a character :func:`safe_text` would escape."""
     return bool(_CONTROL.search("" if value is None else str(value)))
+
+
+#: The width a key is shortened to in terminal tables (plan, runs).
+KEY_WIDTH = 32
+
+
+def shorten_middle(text: str, width: int = KEY_WIDTH) -> str:
+    """``text`` of at most ``width`` characters: its start and its end with ``…`` between
+    (``url=https://shop.e…/products/item-199``); the end, where similar keys differ, gets more."""
+    if len(text) <= width:
+        return text
+    head = max(1, (width - 1) * 2 // 5)
+    tail = width - 1 - head
+    return text[:head] + "…" + text[len(text) - tail :]

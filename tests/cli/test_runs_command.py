@@ -125,3 +125,21 @@ def test_resolve_unknown_forgets_only_the_base_url_it_is_given(tmp_path):
         assert by_env.exit_code == 0, by_env.output
         with Ledger(state) as ledger:
             assert ledger.unknowns(scopes[there.url]) == []
+
+
+def test_a_saved_plans_run_records_its_catalog_with_the_catalogs_own_sha256(tmp_path):
+    catalog = fresh_catalog("royalti", tmp_path, "label.csv")
+    with sandbox("royalti") as sb:
+        env = {"ROYALTI_API_KEY": KEYS["royalti"], "ROYALTI_BASE_URL": sb.url}
+        state = ["--state", str(tmp_path / "state.db"), "--rate", "1000"]
+        for plan in (tmp_path / "plan-create.json", tmp_path / "plan-create.xlsx"):
+            assert (
+                run_cli(["plan", str(catalog), "-p", "royalti", "-o", str(plan), *state], env).exit_code == 0
+            )
+        applied = run_cli(
+            ["apply", str(tmp_path / "plan-create.xlsx"), "-p", "royalti", "--yes", *state], env
+        )
+        assert applied.exit_code == 0, applied.output
+    [run, *_] = json.loads(run_cli(["runs", *state[:2], "--json"], {}).stdout)["runs"]
+    assert run["command"] == "apply" and run["catalog"].endswith("label.csv")
+    assert run["catalog_sha256"] == hashlib.sha256(catalog.read_bytes()).hexdigest()

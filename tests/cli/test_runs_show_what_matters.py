@@ -129,3 +129,22 @@ def test_a_run_killed_with_9_shows_the_outcomes_it_recorded(tmp_path):
     assert "?" not in listed and "create → " in listed and "not counted" in listed, listed
     shown = run_cli(["runs", str(as_json["id"]), "--state", str(state)], {"COLUMNS": "80"}).stdout
     assert "(killed)" in shown and "actions: " in shown and " create" in shown, shown
+
+
+def test_a_big_create_run_lists_50_rows_and_counts_the_rest(tmp_path):
+    catalog = big_catalog("royalti", tmp_path, 130)
+    state = str(tmp_path / "s.db")
+    with sandbox("royalti") as sb:
+        env = env_for(sb, "royalti", tmp_path)
+        done = run_cli(["apply", str(catalog), "-p", "royalti", "--state", state, "--yes", *FAST], env)
+        assert done.exit_code == 0, done.output
+        planned = run_cli(["plan", str(catalog), "-p", "royalti", "--state", state, *FAST], env)
+        assert planned.exit_code == 0, planned.output
+    shown = run_cli(["runs", "1", "--state", state], {})
+    assert len(re.findall(r"create\s+ok", shown.stdout)) == 50
+    assert "… and 80 more created (--all lists them)" in shown.stdout
+    every = run_cli(["runs", "1", "--state", state, "--all"], {})
+    assert len(re.findall(r"create\s+ok", every.stdout)) == 130 and "more created" not in every.stdout
+    plan = run_cli(["runs", "2", "--state", state], {})
+    assert "A plan records no row outcomes: plan again, or see its report." in " ".join(plan.stdout.split())
+    assert "No rows." not in plan.stdout

@@ -105,3 +105,31 @@ def test_the_prompt_names_the_provider_and_the_host(tmp_path):
         host = sb.url.split("://", 1)[1]
     assert asked.returncode == 1
     assert f"Apply 2 write(s) to royalti at {host}?" in " ".join(asked.stdout.split())
+
+
+def test_long_keys_are_shortened_in_the_middle_so_each_row_keeps_its_end(tmp_path):
+    rows = [
+        {
+            "product_id": "",
+            "url": f"https://shop.example.com/products/item-{n:03d}",
+            "name": f"Item {n}",
+            "description": "A thing",
+            "target_audience": "",
+            "media": "",
+        }
+        for n in range(200)
+    ]
+    catalog = write_rows(tmp_path / "jogg.csv", rows)
+    state = str(tmp_path / "s.db")
+    with sandbox("jogg") as sb:
+        env = env_for(sb, "jogg", tmp_path)
+        planned = run_cli(["plan", str(catalog), "-p", "jogg", "--state", state, "--full", *FAST], env)
+        assert planned.exit_code == 0, planned.output
+        applied = run_cli(["apply", str(catalog), "-p", "jogg", "--state", state, "--yes", *FAST], env)
+        assert applied.exit_code == 0, applied.output
+    runs = run_cli(["runs", "2", "--state", state], {})  # run 1 is the plan
+    for shown in (planned.stdout, runs.stdout):
+        assert "/products/i…" not in shown
+        assert "url=https://" in shown and "…" in shown
+        assert all(f"/products/item-{n:03d}" in shown for n in range(50))
+    assert "products/item-199" in planned.stdout

@@ -53,7 +53,7 @@ def _planned(tmp_path: Path, sb, *, label_edit: bool = True):
     base = ["-p", "royalti", "--state", state, *FAST]
     out = tmp_path / "plan.xlsx"
     planned = run_cli(["plan", str(pulled), *base, "--mode", "mirror", "-o", str(out)], env)
-    assert planned.exit_code == 4, planned.output  # the plan holds a conflict
+    assert planned.exit_code == 4, planned.output  # the plan holds a conflict (exit-codes.md)
     return env, base, ids, out
 
 
@@ -190,6 +190,7 @@ def test_approve_takes_yes_and_no_as_libreoffice_may_write_them(tmp_path, value,
         _set(out, {_cell(out, "New title", "approve"): value})
         _done, rows = _apply(out, base, env, tmp_path)
         assert (rows["sheet-edit"]["status"] == "ok") is approved
+        assert (rows["sheet-edit"]["changed"] == "") is not approved  # a change not approved changed nothing
         assert ({p["externalId"]: p for p in products(sb)}["sheet-edit"]["title"] == "New title") is approved
 
 

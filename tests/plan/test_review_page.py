@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from catalog_sync.planning.model import Change, Plan
 from catalog_sync.planning.review_page import review_page, script_json, write_review_page
 from tests.support.browser import open_page
+from tests.support.review import visible_keys
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
@@ -54,7 +55,7 @@ def test_a_hostile_cell_shows_as_text_and_runs_nothing(tmp_path):
         assert page.locator("td.new.changed").inner_text() == HOSTILE
         assert page.locator("td.old.changed").inner_text() == "<b>old</b>"
         assert page.locator("td.sheet").inner_text() == HOSTILE
-        assert page.locator("article.row .key").first.inner_text() == f"upc={HOSTILE}"
+        assert page.locator("article[data-action=update] .key").inner_text() == f"upc={HOSTILE}"
         assert opened.dialogs == [] and opened.errors == []
         assert opened.requests == [path.resolve().as_uri()]  # the file itself, nothing else
 
@@ -104,16 +105,21 @@ def test_a_10000_row_plan_opens_and_its_filter_and_search_work(tmp_path):
     path = write_review_page(tmp_path / "big.html", _plan(changes))
     with open_page(path) as opened:
         page = opened.page
-        assert page.locator("#shown").inner_text() == "showing 10000 of 10000 rows"
+        assert page.locator("#shown").inner_text() == "400 shown of 10,000; 9,600 more behind 'show more'"
         assert page.locator("article.row").count() == 400  # a page of 200 per group, the rest on demand
         assert page.locator("section[data-group=update] .count").inner_text() == "5000 of 5000"
         page.locator("section[data-group=update] button.more").click()
         assert page.locator("section[data-group=update] article.row").count() == 400
+        assert page.locator("#shown").inner_text() == "600 shown of 10,000; 9,400 more behind 'show more'"
         page.locator("input[name=action][value=create]").uncheck()
-        assert page.locator("#shown").inner_text() == "showing 5000 of 10000 rows"
+        assert page.locator("#shown").inner_text() == (
+            "200 shown of 10,000; 4,800 more behind 'show more'; 5,000 hidden by the filters or search"
+        )
         assert page.locator("section[data-group=create]").is_hidden()
         page.locator("#search").fill("ext-09999")
-        assert page.locator("#shown").inner_text() == "showing 1 of 10000 rows"
+        assert (
+            page.locator("#shown").inner_text() == "1 shown of 10,000; 9,999 hidden by the filters or search"
+        )
         assert page.locator("article.row").evaluate_all("rows => rows.map(r => r.dataset.key)") == [
             "externalId=EXT-09999"
         ]
@@ -126,3 +132,88 @@ def test_the_summary_never_shows_a_credential_of_the_base_url(tmp_path):
     page = review_page(plan)
     assert "s3cret" not in page and "token=abc" not in page
     assert re.search(r'"base_url":"https://api.example.com/v1"', page)
+
+
+def _pulled_rows() -> list[Change]:
+    """A pulled sheet's rows (keyed by id): a conflict, a create, an update, unchanged rows."""
+    values = {"upc": "000040001883", "catalogNumber": "CAT-77", "title": "Found me"}
+    return [
+        Change(
+            row=2, key="id=aaaa-1111", action="unchanged", values={"upc": "111111111111", "title": "Same"}
+        ),
+        Change(
+            row=3,
+            key="id=bbbb-2222",
+            action="update",
+            values=values,
+            fields={"title": {"old": "Lost me", "new": "Found me"}},
+        ),
+        Change(
+            row=4,
+            key="upc=222222222222",
+            action="create",
+            fields={
+                "title": {"old": "", "new": "New one"},
+                "label": {"old": "", "new": ""},
+                "upc": {"old": "", "new": "222222222222"},
+            },
+        ),
+        Change(
+            row=5,
+            key="id=cccc-3333",
+            action="conflict",
+            reason="changed on both sides: take a side",
+            conflicts={"title": {"old": "a", "sheet": "b", "remote": "c"}},
+        ),
+        Change(row=6, key="id=dddd-4444", action="unchanged", values={"upc": "333333333333"}),
+    ]
+
+
+def test_search_finds_a_row_by_any_of_its_values(tmp_path):
+    path = write_review_page(tmp_path / "p.html", _plan(_pulled_rows()))
+    with open_page(path) as opened:
+        page = opened.page
+        for needle in ("000040001883", "cat-77"):
+            page.locator("#search").fill(needle)
+            assert visible_keys(page) == ["id=bbbb-2222"], needle
+
+
+def test_conflicts_come_first_and_unchanged_rows_are_hidden_until_asked_for(tmp_path):
+    path = write_review_page(tmp_path / "p.html", _plan(_pulled_rows()))
+    with open_page(path) as opened:
+        page = opened.page
+        groups = page.locator("section.group:visible").evaluate_all("s => s.map(x => x.dataset.group)")
+        assert groups == ["conflict", "create", "update"]
+        assert visible_keys(page)[0] == "id=cccc-3333"
+        assert page.locator("#shown").inner_text() == "3 shown of 5; 2 hidden by the filters or search"
+        page.locator("input[name=action][value=unchanged]").check()
+        assert visible_keys(page)[-2:] == ["id=aaaa-1111", "id=dddd-4444"]
+        assert page.locator("#shown").inner_text() == "5 shown of 5"
+
+
+def test_a_create_shows_its_values_and_not_empty_to_value_lines(tmp_path):
+    path = write_review_page(tmp_path / "p.html", _plan(_pulled_rows()))
+    with open_page(path) as opened:
+        create = opened.page.locator("article[data-action=create]")
+        assert create.locator("table.changes").count() == 0 and create.locator("td.empty").count() == 0
+        lines = create.locator("table.values tbody tr").evaluate_all(
+            "rows => rows.map(r => r.innerText.replace(/\\s+/g, ' ').trim())"
+        )
+        assert lines == ["title New one", "upc 222222222222"]
+
+
+class _Settled:
+    """An apply's outcome of a conflict row (the executor gives it the plan's reason as its error)."""
+
+    def __init__(self, change: Change) -> None:
+        self.change, self.status = change, "conflict"
+        self.remote_id: str | None = None
+        self.error_code, self.error = "conflict", change.reason
+
+
+def test_an_apply_page_gives_a_conflicts_reason_once(tmp_path):
+    conflict = _pulled_rows()[3]
+    path = write_review_page(tmp_path / "a.html", _plan([conflict]), [_Settled(conflict)])
+    with open_page(path) as opened:
+        text = opened.page.locator("article[data-action=conflict]").inner_text()
+    assert text.count("changed on both sides: take a side") == 1

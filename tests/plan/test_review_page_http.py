@@ -35,9 +35,17 @@ def test_plan_html_holds_every_change_and_its_filters_show_exactly_their_rows(tm
 
     with open_page(page_file) as opened:
         page = opened.page
+        assert page.locator("article[data-action=unchanged]").count() == 0  # hidden until asked for
+        page.locator("input[name=action][value=unchanged]").check()
         for key, change in changes.items():  # every change, each changed cell's old and new, marked
             row = page.locator("article.row").filter(has=page.locator(".key", has_text=key)).first
             assert row.get_attribute("data-action") == change["action"], key
+            if change["action"] == "create":  # its values, field: value
+                for name, diff in change["fields"].items():
+                    if diff["new"]:
+                        line = row.locator(f"table.values tr[data-field='{name}'] td.value")
+                        assert line.inner_text() == diff["new"]
+                continue
             for name, diff in change["fields"].items():
                 line = row.locator(f"table.changes tr[data-field='{name}']")
                 assert line.locator("td.old.changed").inner_text() == (diff["old"] or "")

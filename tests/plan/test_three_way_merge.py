@@ -54,7 +54,7 @@ def test_every_row_of_the_three_way_table_and_mirror_deletes_only_what_the_pull_
         )
         base = ["-p", "royalti", "--state", state, *FAST]
         plan = run_cli(["plan", str(pulled), *base, "--mode", "mirror", "--json"], env)
-        assert plan.exit_code == 4, plan.stderr  # it holds a conflict
+        assert plan.exit_code == 4, plan.stderr  # the plan holds a conflict (exit-codes.md)
         changes = _changes(plan)
         assert changes["same"]["action"] == "unchanged"
         assert changes["sheet-edit"]["action"] == "update"
@@ -97,6 +97,10 @@ def test_every_row_of_the_three_way_table_and_mirror_deletes_only_what_the_pull_
         assert (
             conflict["status"] == "conflict"
             and "sheet 'Sheet title', remote 'Remote title'" in conflict["error"]
+        )
+        assert conflict["error"].endswith(  # the ways to resolve it, by name
+            "take a side: `--prefer sheet` or `--prefer remote`, or the `take` column of a plan workbook "
+            "(`plan -o PLAN.xlsx`), or edit the cell"
         )
         now = {p["externalId"]: p for p in products(sb)}
         assert now["sheet-edit"]["title"] == "New title"

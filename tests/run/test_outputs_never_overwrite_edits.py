@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from click.testing import Result
+
 from tests.support.sync import FAST, ROOT, env_for, fresh_catalog, run_cli, sandbox
 
 EDITED = b"my edits, not to be lost"
@@ -65,3 +67,67 @@ def test_plan_writes_only_a_json_plan_or_a_review_workbook(tmp_path: Path) -> No
             ["plan", str(catalog), "-p", "royalti", "-o", str(tmp_path / "plan.json"), *FAST], env
         )
         assert saved.exit_code == 0 and (tmp_path / "plan.json").is_file()
+
+
+def _refused(done: Result, path: Path) -> bool:
+    return (
+        done.exit_code == 2
+        and str(path) in done.stderr
+        and "not a report catalog-sync wrote" in done.stderr
+        and "choose another name, or delete it" in done.stderr
+    )
+
+
+def test_a_report_never_overwrites_a_users_workbook_but_rewrites_its_own(tmp_path: Path) -> None:
+    catalog = fresh_catalog("royalti", tmp_path)
+    with sandbox("royalti") as sb:
+        env = env_for(sb, "royalti", tmp_path)
+        state = ["--state", str(tmp_path / "state.db"), *FAST]
+        mywork = tmp_path / "mywork.xlsx"  # a pulled workbook the user works in
+        assert run_cli(["pull", "-p", "royalti", "-o", str(mywork), *state], env).exit_code == 0
+        before, requests = mywork.read_bytes(), sb.stats()["requests"]
+        done = run_cli(
+            ["apply", str(catalog), "-p", "royalti", "--yes", "--report", str(mywork), *state], env
+        )
+        assert _refused(done, mywork), done.output
+        assert mywork.read_bytes() == before and sb.stats()["requests"] == requests
+        for name in ("report.xlsx", "report.csv", "report.json", "report.html"):
+            report = tmp_path / name
+            for _ in range(2):  # the second run overwrites the report the first one wrote
+                again = run_cli(
+                    ["apply", str(catalog), "-p", "royalti", "--yes", "--report", str(report), *state], env
+                )
+                assert again.exit_code == 0, again.output
+
+
+def test_plan_html_and_a_csv_report_refuse_a_users_file(tmp_path: Path) -> None:
+    catalog = fresh_catalog("royalti", tmp_path)
+    with sandbox("royalti") as sb:
+        env = env_for(sb, "royalti", tmp_path)
+        state = ["--state", str(tmp_path / "state.db"), *FAST]
+        notes = tmp_path / "notes.html"
+        notes.write_bytes(b"<html><title>my notes</title></html>")
+        done = run_cli(["plan", str(catalog), "-p", "royalti", "--html", str(notes), *state], env)
+        assert _refused(done, notes) and notes.read_bytes() == b"<html><title>my notes</title></html>"
+        sheet = tmp_path / "ten.csv"
+        shutil.copy(catalog, sheet)
+        done = run_cli(["apply", str(catalog), "-p", "royalti", "--yes", "--report", str(sheet), *state], env)
+        assert _refused(done, sheet) and sheet.read_bytes() == catalog.read_bytes()
+        assert sb.stats()["requests"] == {}
+        page = tmp_path / "page.html"
+        for _ in range(2):
+            done = run_cli(["plan", str(catalog), "-p", "royalti", "--html", str(page), *state], env)
+            assert done.exit_code == 0, done.output
+
+
+def test_validate_report_refuses_a_users_file_and_rewrites_its_own(tmp_path: Path) -> None:
+    catalog = fresh_catalog("royalti", tmp_path)
+    for name in ("problems.csv", "problems.xlsx", "problems.json"):
+        mine = tmp_path / f"mine-{name}"
+        mine.write_bytes(EDITED)
+        done = run_cli(["validate", str(catalog), "-p", "royalti", "--report", str(mine)], {})
+        assert _refused(done, mine) and mine.read_bytes() == EDITED, done.output
+        ours = tmp_path / name
+        for _ in range(2):
+            done = run_cli(["validate", str(catalog), "-p", "royalti", "--report", str(ours)], {})
+            assert done.exit_code == 0, done.output

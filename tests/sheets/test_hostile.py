@@ -111,12 +111,39 @@ def test_xlsx_renamed_xls_is_read_by_content(tmp_path):
     assert [p.code for p in sheet.problems] == ["format-mismatch"]
 
 
-@pytest.mark.parametrize("name", ["noise.csv", "noise.xlsx", "noise.bin"])
+@pytest.mark.parametrize("name", ["noise.csv", "noise.bin"])
 def test_random_bytes(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(bytes(range(256)) * 4 + os.urandom(4096))
     message = load_error(path)
     assert "this is not a CSV text file" in message or "not valid UTF-8 text" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "container"),
+    [
+        ("noise.xlsx", "a zip archive"),
+        ("noise.xlsm", "a zip archive"),
+        ("noise.ods", "a zip archive"),
+        ("noise.xls", "an OLE2 compound file"),
+    ],
+)
+def test_random_bytes_named_as_a_workbook_are_an_unreadable_workbook(tmp_path, name, container):
+    path = tmp_path / name
+    path.write_bytes(os.urandom(2048) + bytes(range(256)))
+    message = load_error(path)
+    kind = name.split(".")[1]
+    assert f"not a readable {kind} (it is not {container}" in message
+    assert "UTF-8" not in message and "CSV" not in message
+
+
+def test_validate_names_random_bytes_called_xlsx_an_unreadable_xlsx(tmp_path):
+    from tests.support.sync import run_cli
+
+    path = tmp_path / "catalog.xlsx"
+    path.write_bytes(os.urandom(4096))
+    done = run_cli(["validate", str(path), "-p", "royalti"], {})
+    assert done.exit_code == 1 and "not a readable xlsx (it is not a zip archive" in done.stderr
 
 
 def test_zip_that_is_not_a_workbook(tmp_path):

@@ -221,3 +221,16 @@ def test_the_videos_table_names_the_video_and_its_product_and_keeps_ids_whole(tm
     ids = [r["video_id"] for r in report["rows"]]
     flat = text.replace("│", " ").split()
     assert all(video_id in flat for video_id in ids), (ids, text)  # whole, never cut
+
+
+def test_videos_report_refuses_an_existing_file_it_did_not_write(tmp_path: Path) -> None:
+    with jogg() as sb:
+        env = env_for(sb)
+        sheet = write_sheet(tmp_path / "videos.csv", [video_row(url="https://shop.example.com/p/0")])
+        mine = tmp_path / "my-products.csv"
+        mine.write_text("product_id,url\n1,https://shop.example.com/p/0\n", encoding="utf-8")
+        state = ["--state", str(tmp_path / "state.db"), "--rate", "1000"]
+        done = run(["videos", str(sheet), "-p", "jogg", "--yes", "--report", str(mine), *state], env)
+        assert done.exit_code == 2 and str(mine) in done.stderr and "choose another name" in done.stderr
+        assert mine.read_text(encoding="utf-8") == "product_id,url\n1,https://shop.example.com/p/0\n"
+        assert creates(sb) == 0

@@ -123,7 +123,7 @@ class _Progress:
     callback=path_ending_in(APPLY_REPORT_SUFFIXES, "the report"),
     metavar="FILE",
     help="Write the per-row report to FILE (.csv, .xlsx, .json; .html: a page to review in a browser); "
-    "default: next to the state database.",
+    "default: next to the state database. An existing FILE that is not a report catalog-sync wrote is refused.",
 )
 @click.option(
     "--max-deletes",

@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     callback=path_ending_in(PAGE_SUFFIXES, "the page"),
     metavar="FILE.html",
     help="Also write the plan as one self-contained page to review in a browser (no network): "
-    "old → new per changed cell, conflicts side by side, filters by action and a search by key.",
+    "old → new per changed cell, conflicts side by side, filters by action and a search of every value. "
+    "An existing FILE that is not a page catalog-sync wrote is refused.",
 )
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 7 when changes are pending, 0 when nothing to do."

@@ -67,9 +67,10 @@ def runs_command(
     Each run shows its id, start, job (for `catalog-sync run`), provider, mode, counts per
     status, requests sent, exit code, report, the catalog file's SHA-256 and the version.
     RUN_ID shows its counts (actions, then statuses) and the rows that matter: failed, conflict,
-    unknown, and those that changed something; unchanged and skipped rows are counted, not
-    listed (`--all` lists them, `--status` picks rows; `--json` has every row). A run killed
-    before it finished shows the outcomes it recorded.
+    unknown first, then those that changed something, at most 50 of each (the rest counted:
+    "… and 2,950 more created"); unchanged and skipped rows are counted, not listed (`--all`
+    lists every row, `--status` picks rows; `--json` has every row). A run killed before it
+    finished shows the outcomes it recorded.
 
     \b
     Example:

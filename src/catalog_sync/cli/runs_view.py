@@ -16,7 +16,7 @@ from rich.text import Text
 from catalog_sync.errors import ConfigError
 from catalog_sync.state import Ledger
 from catalog_sync.state.runs import ACTION_ORDER, STATUS_ORDER
-from catalog_sync.text import safe_text
+from catalog_sync.text import safe_text, shorten_middle
 
 _STATUS_STYLE = {"ok": "green", "failed": "red", "unknown": "yellow", "conflict": "magenta", "skipped": "dim"}
 
@@ -162,8 +162,32 @@ _NOT_DONE = ("failed", "conflict", "unknown")
 _CHANGED = ("create", "update", "delete")
 
 
+#: At most this many rows of each kind are listed by default (a 3,000-create run is 50 lines and a count).
+MAX_LISTED = 50
+_DONE_WORDS = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
 def _matters(outcome: dict[str, Any]) -> bool:
     return outcome["status"] in _NOT_DONE or (outcome["status"] == "ok" and outcome["action"] in _CHANGED)
+
+
+def _kind(outcome: dict[str, Any]) -> str:
+    """What a row that matters is listed as: its status when it did not go through, else what it did."""
+    status = str(outcome["status"])
+    return status if status in _NOT_DONE else _DONE_WORDS.get(str(outcome["action"]), status)
+
+
+def _capped(outcomes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The rows that matter, those that did not go through first, at most :data:`MAX_LISTED` of each
+    kind; and how many of each kind are left out."""
+    order = [*_NOT_DONE, *_DONE_WORDS.values()]
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for o in outcomes:
+        if _matters(o):
+            by_kind.setdefault(_kind(o), []).append(o)
+    kinds = sorted(by_kind, key=lambda k: order.index(k) if k in order else len(order))
+    listed = [o for k in kinds for o in by_kind[k][:MAX_LISTED]]
+    return listed, {k: len(by_kind[k]) - MAX_LISTED for k in kinds if len(by_kind[k]) > MAX_LISTED}
 
 
 def _render_run(
@@ -177,15 +201,19 @@ def _render_run(
     for name, value in _details(run):
         if value not in (None, ""):
             console.print(Text(safe_text(f"  {name}: {value}")), overflow="fold")
-    listed = outcomes if filtered or show_all else [o for o in outcomes if _matters(o)]
+    listed, more = (outcomes, {}) if filtered or show_all else _capped(outcomes)
     if listed:
         console.print(_outcome_table(listed))
-    left = _counted_not_listed(outcomes, listed)
+    for kind, count in more.items():
+        console.print(Text(f"… and {count:,} more {kind} (--all lists them)", style="dim"), overflow="fold")
+    left = _counted_not_listed(outcomes, listed, sum(more.values()))
     if left:
         console.print(
             Text(f"Not listed: {left} (--all lists every row, --status STATUS picks rows)", style="dim"),
             overflow="fold",
         )
+    elif not listed and run.get("command") == "plan" and not outcomes:
+        console.print(Text("A plan records no row outcomes: plan again, or see its report.", style="dim"))
     elif not listed:
         console.print(Text("No rows" + (" with that status." if filtered else "."), style="dim"))
 
@@ -240,7 +268,12 @@ def _outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     for o in outcomes:
         outcome = Text(safe_text(f"{o['action']} ") if o["action"] != o["status"] else "")
         outcome.append(safe_text(o["status"]), style=_STATUS_STYLE.get(str(o["status"]), ""))
-        table.add_row(_t(o["row"] if o["row"] is not None else ""), _t(o["key"]), outcome, _t(_detail(o)))
+        table.add_row(
+            _t(o["row"] if o["row"] is not None else ""),
+            _t(shorten_middle(safe_text(o["key"]))),
+            outcome,
+            _t(_detail(o)),
+        )
     return table
 
 
@@ -255,14 +288,15 @@ def _detail(outcome: dict[str, Any]) -> str:
     return ", ".join(name for name in str(outcome.get("changed") or "").split(";") if name)
 
 
-def _counted_not_listed(outcomes: list[dict[str, Any]], listed: list[dict[str, Any]]) -> str:
-    """``2,990 unchanged, 3 skipped``: the rows of the run that are not in the table, by kind."""
-    if len(listed) == len(outcomes):
+def _counted_not_listed(outcomes: list[dict[str, Any]], listed: list[dict[str, Any]], capped: int = 0) -> str:
+    """``2,990 unchanged, 3 skipped``: the rows of the run that are not in the table, by kind (rows
+    that matter but were left out, ``capped`` of them, are counted by :func:`_capped`'s lines)."""
+    if len(listed) + capped == len(outcomes):
         return ""
     shown = {id(o) for o in listed}
     counts: dict[str, int] = {}
     for o in outcomes:
-        if id(o) not in shown:
+        if id(o) not in shown and not _matters(o):
             kind = "unchanged" if o["action"] == "unchanged" else str(o["status"])
             counts[kind] = counts.get(kind, 0) + 1
     return ", ".join(f"{n:,} {kind}" for kind, n in counts.items())

@@ -26,7 +26,8 @@ from .options import json_option, path_ending_in, provider_option, sheet_options
     "report_file",
     callback=path_ending_in(REPORT_SUFFIXES, "the report"),
     metavar="FILE",
-    help="Also write the problems to FILE (.csv, .xlsx or .json).",
+    help="Also write the problems to FILE (.csv, .xlsx or .json); an existing FILE that is not a problem "
+    "report catalog-sync wrote is refused.",
 )
 @click.option(
     "--fix",

@@ -19,13 +19,22 @@ from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.fixed import write_fixed
-from catalog_sync.sheets.write.report import check_new_file, check_output, same_file, write_table
+from catalog_sync.sheets.write.report import (
+    ReportShape,
+    check_new_file,
+    check_output,
+    check_report,
+    same_file,
+    write_table,
+)
 from catalog_sync.validation import ValidationReport, validate_catalog
 from catalog_sync.validation.annotate import Annotated, annotate_catalog
 from catalog_sync.validation.fix import CellFix, certain_fixes
 from catalog_sync.validation.result import PROBLEM_FIELDS, problem_dict
 
 PROBLEM_COLUMNS = list(PROBLEM_FIELDS)
+#: How a problem report is known again (``check_report`` overwrites no other existing file).
+PROBLEM_REPORT = ReportShape(tuple(PROBLEM_COLUMNS), json_keys=("valid", "problems"))
 _MAX_VALUE = 32
 WIDE = 120  # narrower terminals get a list instead of the table
 #: Problems the human view lists; the rest are counted per code (--json and --report have them all).
@@ -48,7 +57,7 @@ def run_validate(
     """The validate command's work (see ``validate_cmd``)."""
     _check_fix_options(fix, fixed_file, catalog, read, force)
     if report_file is not None:
-        _check_report(report_file, catalog, read)
+        _check_report(report_file, catalog, read, shape=PROBLEM_REPORT)
     if annotated_file is not None:
         _check_annotate(annotated_file, catalog, read, force, [report_file, fixed_file])
     loaded, spec, report = validate_catalog(
@@ -146,12 +155,18 @@ def render_fixes(
     )
 
 
-def _check_report(target: Path, catalog: str, read: ReadOptions, what: str = "report") -> None:
-    """Usage error (exit 2) when --report is the catalog or another input, or a symbolic link."""
-    inputs = [("catalog", catalog), ("--mapping file", read.mapping)]
+def _check_report(
+    target: Path, catalog: str, read: ReadOptions, what: str = "report", shape: ReportShape | None = None
+) -> None:
+    """Usage error (exit 2) when --report is the catalog or another input, or a symbolic link;
+    with a ``shape`` (--report), also when it names an existing file that is not such a report (exit 2)."""
+    inputs: list[tuple[str, str | Path | None]] = [("catalog", catalog), ("--mapping file", read.mapping)]
     inputs += [("--schema file", schema) for schema in read.house_rules]
     try:
-        check_output(target, inputs, what=what)
+        if shape is not None:
+            check_report(target, inputs, shape)
+        else:
+            check_output(target, inputs, what=what)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
 

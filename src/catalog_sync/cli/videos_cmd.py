@@ -223,7 +223,8 @@ def _video_detail(row: dict[str, Any]) -> str:
     "report_file",
     callback=path_ending_in(REPORT_SUFFIXES, "the report"),
     metavar="FILE",
-    help="Write the per-row report to FILE (.csv, .xlsx, .json); default: next to the state database.",
+    help="Write the per-row report to FILE (.csv, .xlsx, .json); default: next to the state database. "
+    "An existing FILE that is not a report catalog-sync wrote is refused.",
 )
 @limit_options
 @json_option

@@ -381,8 +381,8 @@ def _conflict_reason(cells: dict[str, dict[str, str]]) -> str:
     )
     return (
         f"changed in the sheet and remotely since the pull, to different values ({shown}); nothing of this row "
-        "is sent: settle it with --prefer sheet (send the sheet's value) or --prefer remote (keep the remote's), "
-        "in the take column of a plan workbook (plan -o PLAN.xlsx), or by editing the cell"
+        "is sent: take a side: `--prefer sheet` or `--prefer remote`, or the `take` column of a plan workbook "
+        "(`plan -o PLAN.xlsx`), or edit the cell"
     )
 
 

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from catalog_sync.planning.model import ACTIONS, Change, Plan
 from catalog_sync.spec import ProviderSpec, load_spec
-from catalog_sync.text import safe_text
+from catalog_sync.text import KEY_WIDTH, safe_text, shorten_middle
 
 __all__ = [
     "ACTION_STYLES",
@@ -33,9 +33,9 @@ ACTION_STYLES = {
 _MAX = 60
 
 
-def _short(value: str) -> str:
+def _short(value: str, *, cut: bool = True) -> str:
     text = repr(value)[1:-1] if any(not ch.isprintable() for ch in value) else value
-    return text if len(text) <= _MAX else text[: _MAX - 1] + "…"
+    return text if len(text) <= _MAX or not cut else text[: _MAX - 1] + "…"
 
 
 def summary_line(plan: Plan) -> str:
@@ -88,13 +88,15 @@ def _render_action(
     table.add_column("row", no_wrap=True, min_width=3)
     one_line = action == "create"  # many creates: one line each (--json and --html have every value)
     wrap: dict[str, Any] = {"no_wrap": True, "overflow": "ellipsis"} if one_line else {"overflow": "fold"}
-    table.add_column("key", min_width=18, max_width=40, **wrap)
+    keys = [_key_cell(change) for change in changes]  # shortened in the middle: the column keeps them whole
+    widest = max((len(line) for key in keys for line in key.plain.split("\n")), default=0)
+    table.add_column("key", min_width=max(18, min(widest, KEY_WIDTH + 2)), max_width=40, **wrap)
     table.add_column("name", min_width=12, max_width=40, **wrap)
     table.add_column("fields" if one_line else "fields / reason", max_width=32 if one_line else None, **wrap)
-    for change in changes:
+    for change, key in zip(changes, keys, strict=True):
         table.add_row(
             "" if change.row is None else str(change.row),
-            _key_cell(change),
+            key,
             Text(_short(spec.label_of(change.values))),
             Text(_detail(change, action)),
         )
@@ -107,9 +109,9 @@ def _render_action(
 def _key_cell(change: Change) -> Text:
     """The key that matched, and the remote id when the key is not already it (a pulled sheet's rows
     are keyed by their id: shown once)."""
-    key = _short(change.key)
+    key = shorten_middle(_short(change.key, cut=False))
     if change.remote_id and change.remote_id not in change.key:
-        key += f"\n→ {_short(change.remote_id)}"
+        key += f"\n→ {shorten_middle(_short(change.remote_id, cut=False))}"
     return Text(key)
 
 
@@ -175,7 +177,7 @@ def render_failures(rows: list[dict[str, Any]], console: Console, report: str | 
     for row in bad[:SHOWN_FAILURES]:
         table.add_row(
             "" if row.get("row") is None else str(row["row"]),
-            _short(str(row.get("key") or "")),
+            shorten_middle(_short(str(row.get("key") or ""), cut=False)),
             str(row.get("status")),
             Text(safe_text(row.get("error") or "")),
         )

@@ -9,6 +9,8 @@
   var isApply = data.kind === "apply";
   var groupBy = isApply ? "status" : "action";
   var summary = data.summary;
+  // filters unticked when the page opens (the terminal hides them too; one click shows them)
+  var HIDDEN_AT_FIRST = { unchanged: true };
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -70,11 +72,11 @@
 
   function checkboxes(fieldset, name, values, present) {
     values.forEach(function (value) {
-      wanted[name][value] = true;
+      wanted[name][value] = !HIDDEN_AT_FIRST[value];
       var label = el("label");
       var box = el("input");
       box.type = "checkbox";
-      box.checked = true;
+      box.checked = wanted[name][value];
       box.name = name;
       box.value = value;
       box.addEventListener("change", function () { wanted[name][value] = box.checked; refresh(); });
@@ -84,12 +86,22 @@
     });
   }
 
+  // every value of the row, lower-cased once: key, name, id, cells, old/new and conflict sides
+  function searchText(row) {
+    if (row._text === undefined) {
+      var parts = [row.key, row.label, row.remote_id || "", row.error || ""];
+      [row.values, row.fields, row.conflicts, row.remote_changed].forEach(function (table) {
+        Object.keys(table || {}).forEach(function (name) { parts = parts.concat(table[name]); });
+      });
+      row._text = parts.join("\n").toLowerCase();
+    }
+    return row._text;
+  }
+
   function matches(row, needle) {
     if (!wanted.action[row.action]) return false;
     if (isApply && !wanted.status[row.status]) return false;
-    if (!needle) return true;
-    return String(row.key).toLowerCase().indexOf(needle) >= 0 ||
-      String(row.label).toLowerCase().indexOf(needle) >= 0;
+    return !needle || searchText(row).indexOf(needle) >= 0;
   }
 
   // ---------------------------------------------------------------- one row
@@ -123,6 +135,15 @@
       body[name] = [cell("old changed", fields[name][0]), el("td", "arrow", "→"), cell("new changed", fields[name][1])];
     });
     return table("changes", ["field", "old", "", "new"], body);
+  }
+
+  // a create: the values it sends, one "field: value" line each (empty fields left out)
+  function valuesTable(fields) {
+    var body = {};
+    Object.keys(fields).forEach(function (name) {
+      if (fields[name][1] !== "") body[name] = [cell("new value", fields[name][1])];
+    });
+    return table("values", ["field", "value"], body);
   }
 
   function conflictsTable(conflicts) {
@@ -159,7 +180,7 @@
     if (row.error || row.error_code) {
       article.appendChild(el("p", "error", (row.error_code ? row.error_code + ": " : "") + (row.error || "")));
     }
-    if (row.fields) article.appendChild(changesTable(row.fields));
+    if (row.fields) article.appendChild(row.action === "create" ? valuesTable(row.fields) : changesTable(row.fields));
     if (row.conflicts) article.appendChild(conflictsTable(row.conflicts));
     if (row.remote_changed) article.appendChild(remoteTable(row.remote_changed));
     return article;
@@ -194,15 +215,27 @@
     var left = group.matched.length - end;
     group.more.hidden = left <= 0;
     group.more.textContent = "Show " + Math.min(PAGE, left) + " more (" + left + " not shown)";
+    showCount();
+  }
+
+  function number(n) { return n.toLocaleString("en-US"); }
+
+  // the header says what is shown: "200 shown of 5,000; 4,800 more behind 'show more'; …"
+  function showCount() {
+    var shown = 0, matched = 0;
+    groups.forEach(function (g) { shown += g.shown; matched += g.matched.length; });
+    var text = number(shown) + " shown of " + number(rows.length);
+    if (matched > shown) text += "; " + number(matched - shown) + " more behind 'show more'";
+    if (rows.length > matched) text += "; " + number(rows.length - matched) + " hidden by the filters or search";
+    document.getElementById("shown").textContent = text;
   }
 
   function refresh() {
     var needle = search.value.trim().toLowerCase();
     var byName = {};
     groups.forEach(function (g) { g.matched = []; g.shown = 0; byName[g.name] = g; });
-    var total = 0;
     for (var i = 0; i < rows.length; i++) {
-      if (matches(rows[i], needle)) { byName[rows[i][groupBy]].matched.push(rows[i]); total++; }
+      if (matches(rows[i], needle)) byName[rows[i][groupBy]].matched.push(rows[i]);
     }
     groups.forEach(function (g) {
       g.list.textContent = "";
@@ -210,7 +243,7 @@
       g.section.hidden = g.matched.length === 0;
       showMore(g);
     });
-    document.getElementById("shown").textContent = "showing " + total + " of " + rows.length + " rows";
+    showCount();
   }
 
   var counts_ = counts(groupBy);

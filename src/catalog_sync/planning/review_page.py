@@ -10,6 +10,11 @@ Every value is data: the JSON is escaped so that no cell (``</script>``, ``<!--`
 its element, and the script only ever sets ``textContent``, never HTML.  Rows are grouped by
 action (a plan) or status (an apply) and rendered a page at a time, so a plan of 10,000 rows opens
 and filters quickly.
+
+What a reviewer sees first is what needs a decision: conflicts, then creates, updates, deletes
+(:data:`PAGE_ACTIONS`); unchanged rows are counted but hidden until their filter is ticked.  The
+search looks in every value of a row (a pulled sheet's rows are keyed by id, so a UPC is found in
+its values), and a create shows its values (``field: value``), not empty → value per field.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from catalog_sync.spec import load_spec
 
 __all__ = ["RowResult", "page_data", "review_page", "write_review_page"]
 
+#: Actions in display order: what needs a decision first, unchanged (hidden at first) last.
+PAGE_ACTIONS = ("conflict", "create", "update", "delete", "skip", "unchanged")
 #: Statuses in display order (the executor's, failures first: they need a look).
 STATUS_ORDER = ("failed", "unknown", "conflict", "skipped", "ok")
 
@@ -65,6 +72,8 @@ def _row(change: Change, labels: Sequence[str], result: RowResult | None = None)
         "label": _label(change, labels),
         "action": change.action,
     }
+    if change.values:
+        row["values"] = {n: str(v) for n, v in change.values.items() if v not in ("", None)}
     if change.fields:
         row["fields"] = {n: [d.get("old", ""), d.get("new", "")] for n, d in change.fields.items()}
     if change.conflicts:
@@ -79,8 +88,8 @@ def _row(change: Change, labels: Sequence[str], result: RowResult | None = None)
     remote_id = (result.remote_id if result is not None else None) or change.remote_id
     if remote_id:
         row["remote_id"] = remote_id
-    if change.reason:
-        row["reason"] = change.reason
+    if change.reason and (result is None or result.error != change.reason):
+        row["reason"] = change.reason  # an apply's settled row carries it as its error: said once
     if result is not None:
         row["status"] = result.status
         if result.error_code or result.error:
@@ -124,7 +133,7 @@ def page_data(
         "kind": "plan" if results is None else "apply",
         "summary": summary,
         "notes": list(plan.notes),
-        "actions": list(ACTIONS),
+        "actions": [*PAGE_ACTIONS, *(a for a in ACTIONS if a not in PAGE_ACTIONS)],
         "statuses": list(STATUS_ORDER),
         "rows": rows,
     }

@@ -221,7 +221,9 @@ def read_plan_workbook(path: str | Path) -> Plan:
 
 
 def _not_approved(change: Change, missing: bool) -> Change:
+    """A skip that changes nothing: the report's ``changed`` is empty (the fields were not sent)."""
     change.action = "skip"
+    change.fields = {}
     change.reason = NOT_APPROVED + (" (its row is not in the Plan sheet)" if missing else "")
     return change
 

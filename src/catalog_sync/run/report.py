@@ -47,11 +47,12 @@ from catalog_sync.planning.review_page import write_review_page
 from catalog_sync.sheets.mapping import resolve_mapping
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.table import Grid, build_sheet, file_columns, header_key
-from catalog_sync.sheets.write.report import csv_delimiter, read_report, write_table
+from catalog_sync.sheets.write.report import ReportShape, csv_delimiter, read_report, write_table
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.text import safe_text
 
 __all__ = [
+    "REPORT_SHAPE",
     "RESULT_COLUMNS",
     "RETRY_STATUSES",
     "UNSENT_CODES",
@@ -64,6 +65,8 @@ __all__ = [
 ]
 
 RESULT_COLUMNS = ["row", "action", "status", "remote_id", "changed", "error_code", "error"]
+#: How an apply report is known again (``check_report`` overwrites no other existing file).
+REPORT_SHAPE = ReportShape(tuple(RESULT_COLUMNS))
 RETRY_STATUSES = ("failed", "unknown", "conflict")
 #: ``error_code`` of rows a run skipped because it stopped early (never attempted): retried too.
 UNSENT_CODES = ("max-failures", "fatal", "interrupted", "state")

@@ -34,13 +34,13 @@ from catalog_sync.providers.base import Provider
 from catalog_sync.run.ids import check_ids_target, write_ids_copy
 from catalog_sync.run.lifecycle import Run, open_run, record_report
 from catalog_sync.run.outcome import check_deletes, exit_code_for
-from catalog_sync.run.report import report_rows, run_summary, write_report
+from catalog_sync.run.report import REPORT_SHAPE, report_rows, run_summary, write_report
 from catalog_sync.run.requests import ApplyHooks, ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest
 from catalog_sync.run.source import Source, check_saved_options, read_source
 from catalog_sync.run.target import Target, check_writable, file_sha256, run_inputs
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.ids import IdsCopy
-from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output
+from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output, check_report
 from catalog_sync.state import public_base_url
 from catalog_sync.validation.gate import load_valid_catalog
 
@@ -67,7 +67,7 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
         check_plan_file(request.out, force=request.force)
         check_output(request.out, _inputs(request, request.catalog), what="plan file")
     if request.html is not None:
-        check_output(request.html, _inputs(request, request.catalog), what="page")
+        check_report(request.html, _inputs(request, request.catalog), REPORT_SHAPE, what="page")
     sheet, spec, checked = load_valid_catalog(
         request.catalog, target.provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
     )
@@ -151,10 +151,10 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
     """
     hooks = hooks or ApplyHooks()
     _check_ids_path(request)
+    _check_report_path(request)  # before anything is read or sent
     source = read_source(request)  # the catalog through the validation gate, a saved plan, or a report's rows
     hooks.checked(source.warnings)
     client = _connect(request, source)
-    _check_report_path(request)
     with _open_apply(request, source, client) as run:
         hooks.started(run.id)
         plan, current = _plan(request, source, run)  # what the provider holds, and what to change
@@ -220,8 +220,16 @@ def _open_apply(request: ApplyRequest, source: Source, client: Provider) -> Abst
         source=source.catalog,
         mode=source.saved.mode if source.saved else request.mode,
         job=request.job,
-        catalog_sha256=file_sha256(request.from_report or request.source),
+        catalog_sha256=_catalog_sha256(source),
     )
+
+
+def _catalog_sha256(source: Source) -> str | None:
+    """The SHA-256 of the catalog the run records by name: a saved plan's catalog as it was when
+    planned (the plan file is not the catalog; an older plan without it: none), else the file read."""
+    if source.saved is not None:
+        return source.saved.catalog_sha256 or None
+    return file_sha256(source.catalog)
 
 
 def _plan(request: ApplyRequest, source: Source, run: Run) -> tuple[Plan, Mapping[str, Any]]:
@@ -294,7 +302,8 @@ def _inputs(
 
 
 def _check_report_path(request: ApplyRequest) -> None:
-    """Refuse a report path that could not be written, or that is an input of the run (nothing sent)."""
+    """Refuse a report path that could not be written, that is an input of the run, or that is an
+    existing file other than a report catalog-sync wrote (nothing read or sent)."""
     if request.report is not None:
-        check_output(request.report, _inputs(request, request.source, request.from_report))
+        check_report(request.report, _inputs(request, request.source, request.from_report), REPORT_SHAPE)
     check_writable(request.report or request.target.report_folder() / "run.csv")

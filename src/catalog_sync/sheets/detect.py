@@ -4,7 +4,8 @@ Files get renamed (a CSV saved as ``.xlsx``, an xlsx saved as ``.xls``), so the 
 chosen by content: a zip holding ``xl/workbook.xml`` is an xlsx, a zip whose ``mimetype``
 says OpenDocument spreadsheet is an ods, an OLE2 compound file is an old xls, and anything
 else is treated as delimited text.  When the name disagrees, a ``format-mismatch`` warning
-says what was done.
+says what was done.  A file named as a workbook whose bytes are not text either (random or
+damaged bytes) is a workbook that cannot be read, not a CSV in the wrong encoding.
 """
 
 from __future__ import annotations
@@ -121,6 +122,32 @@ def _looks_like_markup(head: bytes) -> str | None:
     return None
 
 
+#: Byte order marks of UTF-16/32 text (whose NULs are text, not binary).
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_TEXT_CONTROLS = frozenset(b"\t\n\r\f\x1a")
+
+
+def looks_binary(head: bytes) -> bool:
+    """True when the first bytes are not text in any encoding a CSV comes in: a NUL, or more than
+    one byte in twenty a control character (a UTF-16/32 file, with its BOM, is text)."""
+    if not head or head.startswith(_WIDE_BOMS):
+        return False
+    controls = sum(1 for b in head if (b < 0x20 and b not in _TEXT_CONTROLS) or b == 0x7F)
+    return b"\x00" in head or controls * 20 > len(head)
+
+
+def _unreadable_workbook(path: Path, expected: str) -> InputError:
+    """A file named as a workbook that holds neither a workbook nor text."""
+    label = path.suffix.lower().lstrip(".")
+    container = "an OLE2 compound file" if expected == "xls" else "a zip archive"
+    return InputError(
+        f"not a readable {label} (it is not {container}, as every {label} file is, nor text); "
+        "it may be damaged or not a spreadsheet: open it in Excel or LibreOffice and save it again, "
+        "or export the catalog again",
+        file=str(path),
+    )
+
+
 def detect_format(path: Path) -> Detected:
     """Sniff the format by content; raise :class:`InputError` for empty or unsupported files."""
     size = check_size(path)
@@ -139,6 +166,8 @@ def detect_format(path: Path) -> Detected:
                 f"{markup}, not a CSV or workbook; open it in Excel or LibreOffice and save it as .xlsx or CSV",
                 file=str(path),
             )
+        if expected_format(path) in ("xlsx", "xlsb", "xls", "ods") and looks_binary(head):
+            raise _unreadable_workbook(path, str(expected_format(path)))
         fmt = "csv"
     expected = expected_format(path)
     problems: tuple[Problem, ...] = ()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from catalog_sync.sheets.write.report import write_table
+from catalog_sync.sheets.write.report import ReportShape, write_table
 
-__all__ = ["REPORT_COLUMNS", "write_video_report"]
+__all__ = ["REPORT_COLUMNS", "REPORT_SHAPE", "write_video_report"]
 
 #: The report's columns (README "Videos"); ``action``: ``create`` (sent by this run) or ``keep``
 #: (the ledger already had this video: nothing sent); ``credits``: what the video cost when it
@@ -27,6 +27,8 @@ REPORT_COLUMNS = [
     "error",
     "note",
 ]
+#: How a video report is known again (``check_report`` overwrites no other existing file).
+REPORT_SHAPE = ReportShape(tuple(REPORT_COLUMNS))
 
 
 def write_video_report(path: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> Path:

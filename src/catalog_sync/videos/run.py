@@ -45,14 +45,14 @@ from catalog_sync.run.lifecycle import open_run, record_report
 from catalog_sync.run.target import Target, check_writable, file_sha256
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.options import ReadOptions
-from catalog_sync.sheets.write.report import check_output
+from catalog_sync.sheets.write.report import check_report
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, LedgerScope, LedgerVideo
 from catalog_sync.validation.gate import invalid_message, refused_as_errors
 from catalog_sync.validation.result import ValidationReport
 from catalog_sync.videos.answers import CONTRACT, check_video_answer, read_remaining_quota
 from catalog_sync.videos.poll import FINAL, Waiter
-from catalog_sync.videos.report import write_video_report
+from catalog_sync.videos.report import REPORT_SHAPE, write_video_report
 from catalog_sync.videos.settle import NOT_CREATED, OPEN, find_lost_videos
 from catalog_sync.videos.sheet import VideoRow, load_video_sheet, resolve_rows, validate_video_sheet
 
@@ -186,9 +186,9 @@ def run_videos(request: VideosRequest, hooks: VideosHooks | None = None) -> Vide
     target = request.target
     if target.provider != "jogg":
         raise ConfigError(f"videos are made by JoggAI only (-p jogg), not by {target.provider}")
+    _check_report_path(request)  # before anything is read or sent
     sheet, spec = load_video_sheet(request.sheet, **request.read.sheet_kwargs())
     checked = _checked(refused_as_errors(validate_video_sheet(sheet, spec)))
-    _check_report_path(request)
     client = target.connect()
     assert isinstance(client, JoggProvider)  # -p jogg, checked above
     work: list[_Row] = []
@@ -300,7 +300,7 @@ def _check_report_path(request: VideosRequest) -> None:
     state = request.target.state
     target = request.report or state.parent / "reports" / "videos.csv"
     inputs: list[tuple[str, str | Path | None]] = [("video sheet", request.sheet), ("state database", state)]
-    check_output(target, inputs)
+    check_report(target, inputs, REPORT_SHAPE)
     check_writable(target)
 
 

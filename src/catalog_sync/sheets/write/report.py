@@ -24,6 +24,10 @@ Reports are written atomically (a temporary file in the same folder, then ``os.r
 a crash never leaves half a report.  :func:`check_output` refuses, before a run sends anything,
 a report path that is a symbolic link or is one of the run's inputs (the catalog, plan, report
 read back, mapping, schema files, state database) by file identity, so links count too.
+:func:`check_report` adds: an existing file that is not a report catalog-sync wrote (a pulled
+workbook, a plan workbook holding approvals, any file of the user's) is never overwritten.
+Our own reports are known cheaply (:func:`is_our_report`), so writing a report again to the same
+name still works.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -107,6 +112,90 @@ def check_output(
                 f"the {what} {target} is the {label} this run reads ({source}): writing it would overwrite "
                 f"the {label}; choose another path. Nothing was sent."
             )
+
+
+@dataclass(frozen=True)
+class ReportShape:
+    """How one kind of report is known again: the columns its table ends with, its JSON's keys."""
+
+    columns: tuple[str, ...]
+    json_keys: tuple[str, ...] = ("summary", "rows")
+
+
+#: The first bytes of a page to review (``review_page.html``) that name catalog-sync.
+PAGE_MARK = "<title>catalog-sync "
+_HEAD_BYTES = 4096
+
+
+def check_report(
+    target: str | Path,
+    inputs: Iterable[tuple[str, str | Path | None]],
+    shape: ReportShape,
+    *,
+    what: str = "report",
+) -> None:
+    """:func:`check_output`, then OutputRefusedError (exit 2, nothing read or sent) when ``target``
+    exists, is not empty and is not a report of ``shape`` (or a page to review) catalog-sync wrote."""
+    check_output(target, inputs, what=what)
+    target = Path(target)
+    if target.is_file() and target.stat().st_size and not is_our_report(target, shape):
+        raise OutputRefusedError(
+            f"the {what} {target} exists and is not a report catalog-sync wrote (it may be your work): "
+            "choose another name, or delete it. Nothing was read or sent."
+        )
+
+
+def is_our_report(path: Path, shape: ReportShape) -> bool:
+    """True when ``path`` looks like a report of ``shape`` (or a page to review), from its first
+    bytes: an xlsx with a ``summary`` sheet whose first sheet's header ends with the columns, a CSV
+    whose header ends with them, a JSON object with the shape's keys, a page whose title is ours."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            return _xlsx_header_ends(path, shape.columns)
+        if suffix == ".csv":
+            return _csv_header_ends(path, shape.columns)
+        if suffix == ".json":
+            return _json_has(path, shape.json_keys)
+        with path.open("rb") as fh:
+            return PAGE_MARK.encode() in fh.read(_HEAD_BYTES)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, csv.Error):
+        return False
+
+
+def _ends_with(header: Sequence[Any], columns: Sequence[str]) -> bool:
+    cells = [restore(str(c)).strip() for c in header]
+    while cells and not cells[-1]:
+        cells.pop()
+    return len(cells) >= len(columns) and cells[len(cells) - len(columns) :] == list(columns)
+
+
+def _csv_header_ends(path: Path, columns: Sequence[str]) -> bool:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        line = fh.readline(1 << 20)
+    return _ends_with(next(csv.reader([line], delimiter=csv_delimiter(path)), []), columns)
+
+
+def _json_has(path: Path, keys: Sequence[str]) -> bool:
+    with path.open("rb") as fh:
+        data = json.load(fh)
+    return isinstance(data, dict) and all(k in data for k in keys)
+
+
+def _xlsx_header_ends(path: Path, columns: Sequence[str]) -> bool:
+    """The workbook has our ``summary`` sheet and its first sheet's first row ends with ``columns``
+    (read with openpyxl's streaming reader: only the first row is parsed)."""
+    import openpyxl
+
+    with zipfile.ZipFile(path) as zf:
+        if f'name="{SUMMARY_SHEET}"' not in zf.read("xl/workbook.xml").decode("utf-8", "replace"):
+            return False
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+    finally:
+        book.close()
+    return _ends_with(["" if v is None else v for v in first], columns)
 
 
 def check_new_file(target: str | Path, *, force: bool, what: str) -> None:
