@@ -201,6 +201,23 @@ def test_files_without_a_base_that_can_be_rewritten_are_refused(name, said, tmp_
         assert path.read_bytes() == before
 
 
+def test_a_workbook_holding_a_chart_rewriting_would_lose_is_refused(tmp_path):
+    from openpyxl.chart import BarChart, Reference
+
+    state = str(tmp_path / "state.db")
+    with sandbox("royalti") as sb:
+        env, pulled = _pulled(tmp_path, sb, state, ["one"])
+        wb = load_workbook(pulled)
+        chart = BarChart()
+        chart.add_data(Reference(wb["Products"], min_col=1, min_row=1, max_row=2))
+        wb.create_sheet("Chart").add_chart(chart, "A1")
+        wb.save(pulled)
+        before = pulled.read_bytes()
+        refused = _refresh(env, pulled, state, "--sheet", "Products")
+        assert refused.exit_code == 2 and "charts" in refused.stderr
+        assert pulled.read_bytes() == before
+
+
 def test_a_workbook_pulled_from_another_base_url_is_refused(tmp_path):
     state = str(tmp_path / "state.db")
     with sandbox("royalti") as first:
