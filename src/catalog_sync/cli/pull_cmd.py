@@ -60,6 +60,12 @@ def pull_command(
     products the state database knows for the key's account (whoami). An existing FILE is refused
     (exit 2) without --force.
 
+    After you apply your edits (or a colleague edits remotely), `--refresh FILE` brings a pulled
+    .xlsx up to date in place: per cell, one nobody edited takes the provider's value, an edit the
+    provider now holds joins the base, and an edit not applied yet (or a conflict) is left as it
+    is; a row you added and applied gets its id. It never adds rows. A .csv has no base and an .ods
+    would lose what you added: both are refused (exit 2).
+
     \b
     Example:
       catalog-sync pull -p royalti -o products.xlsx
