@@ -6,7 +6,8 @@
     outcome = catalog_sync.sync("products.xlsx", catalog_sync.Target("royalti", base_url="http://127.0.0.1:8763"))
     outcome.exit_code, outcome.summary["status"], outcome.report
 
-The calls (:func:`validate`, :func:`plan`, :func:`apply`, :func:`sync`, :func:`pull`, :func:`undo`) are in
+The calls (:func:`validate`, :func:`plan`, :func:`apply`, :func:`sync`, :func:`pull`, :func:`refresh`,
+:func:`undo`) are in
 :mod:`catalog_sync.api`, documented there with an example; the run behind each reads top to
 bottom in :mod:`catalog_sync.run.sync`.  Importing this package is light: a name is loaded on
 first use (the command line's ``--help`` imports it too).
@@ -18,7 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name loads on first use
-    from catalog_sync.api import apply, plan, pull, sync, undo, validate
+    from catalog_sync.api import apply, plan, pull, refresh, sync, undo, validate
     from catalog_sync.errors import CatalogSyncError
     from catalog_sync.run.pull import PullOutcome
     from catalog_sync.run.sync import ApplyHooks, ApplyOutcome, PlanOutcome
@@ -41,6 +42,7 @@ __all__ = [
     "apply",
     "plan",
     "pull",
+    "refresh",
     "sync",
     "undo",
     "validate",
@@ -50,6 +52,7 @@ _HOMES = {
     "apply": "catalog_sync.api",
     "plan": "catalog_sync.api",
     "pull": "catalog_sync.api",
+    "refresh": "catalog_sync.api",
     "sync": "catalog_sync.api",
     "undo": "catalog_sync.api",
     "validate": "catalog_sync.api",

@@ -24,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catalog_sync.run.pull import PullOutcome, PullRequest, run_pull
+from catalog_sync.run.refresh import RefreshOutcome, RefreshRequest, run_refresh
 from catalog_sync.run.sync import (
     ApplyHooks,
     ApplyOutcome,
@@ -38,7 +39,7 @@ from catalog_sync.run.undo import UndoRequest, run_undo
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.validation import ValidationReport, validate_catalog
 
-__all__ = ["apply", "plan", "pull", "sync", "undo", "validate"]
+__all__ = ["apply", "plan", "pull", "refresh", "sync", "undo", "validate"]
 
 
 def _target(target: Target | str) -> Target:
@@ -139,6 +140,12 @@ def pull(
     """Write what ``target`` holds to ``out`` (.xlsx, .ods, .csv): a sheet that plans no change.
     An existing ``out`` is refused (it may hold edits) unless ``force``."""
     return run_pull(PullRequest(_target(target), Path(out), sheet, force))
+
+
+def refresh(target: Target | str, path: str | Path, *, sheet: str | None = None) -> RefreshOutcome:
+    """Bring the pulled workbook at ``path`` up to date in place: its hidden base and the cells nobody
+    edited take what ``target`` holds now; edits not applied yet are left alone (``pull --refresh``)."""
+    return run_refresh(RefreshRequest(_target(target), Path(path), sheet))
 
 
 def undo(

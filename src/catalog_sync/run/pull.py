@@ -34,7 +34,7 @@ from catalog_sync.sheets.write.text_table import write_csv
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import UNSURE, public_base_url
 
-__all__ = ["BASE_SHEET", "FORMATS", "PullOutcome", "PullRequest", "Pulled", "run_pull"]
+__all__ = ["BASE_SHEET", "FORMATS", "PullOutcome", "PullRequest", "Pulled", "run_pull", "sheet_values"]
 
 FORMATS = (".xlsx", ".ods", ".csv")
 
@@ -81,13 +81,8 @@ def run_pull(request: PullRequest) -> PullOutcome:
 
 def _sheet(spec: ProviderSpec, records: Sequence[Any], base_url: str) -> Pulled:
     columns = list(spec.field_names)
-    ordered = list(
-        records
-    )  # the provider's own order (creation time; JoggAI: the order the ledger learnt them)
-    rows = [[_cell(spec, name, r.fields.get(name)) for name in columns] for r in ordered]
-    rid = columns.index(spec.remote_id)
-    for row, record in zip(rows, ordered, strict=True):
-        row[rid] = str(record.remote_id)
+    # the provider's own order (creation time; JoggAI: the order the ledger learnt them)
+    rows = [list(sheet_values(spec, record).values()) for record in records]
     meta = [
         ("format", BASE_FORMAT),
         ("provider", spec.provider),
@@ -96,6 +91,13 @@ def _sheet(spec: ProviderSpec, records: Sequence[Any], base_url: str) -> Pulled:
         ("records", str(len(rows))),
     ]
     return Pulled(spec, columns, rows, meta)
+
+
+def sheet_values(spec: ProviderSpec, record: Any) -> dict[str, str]:
+    """A record's values as a pulled sheet shows them, in template order (its id in the id column)."""
+    values = {name: _cell(spec, name, record.fields.get(name)) for name in spec.field_names}
+    values[spec.remote_id] = str(record.remote_id)
+    return values
 
 
 def _cell(spec: ProviderSpec, name: str, value: Any) -> str:

@@ -1,7 +1,11 @@
-"""The pulled sheet as xlsx: text cells, the template's header notes and dropdowns, a hidden base."""
+"""The pulled sheet as xlsx: text cells, the template's header notes and dropdowns, a hidden base;
+and a pulled workbook refreshed in place (``pull --refresh``): only the cells given and the base rewritten."""
 
 from __future__ import annotations
 
+import re
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +51,44 @@ def write(pulled: Pulled, path: Path, sheet: str, base_sheet: str) -> None:
     _text_rows(base, pulled.base_rows(), start=1)
     base.sheet_state = "hidden"
     wb.save(path)
+
+
+#: Parts of an xlsx that openpyxl does not load, so a workbook saved by it loses them (comments'
+#: VML drawings it writes again itself).
+_DROPPED = {
+    "charts": re.compile(r"xl/charts/"),
+    "images": re.compile(r"xl/media/"),
+    "drawings": re.compile(r"xl/drawings/drawing\d+\.xml$"),
+    "pivot tables": re.compile(r"xl/pivot(Tables|Cache)/"),
+    "macros": re.compile(r"xl/vbaProject\.bin$"),
+    "slicers": re.compile(r"xl/slicers?(Caches)?/"),
+}
+
+
+def parts_openpyxl_drops(path: Path) -> list[str]:
+    """What the workbook at ``path`` holds that rewriting it with openpyxl would lose."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    return [what for what, pattern in _DROPPED.items() if any(pattern.match(n) for n in names)]
+
+
+def refresh(
+    source: Path, target: Path, sheet: str, cells: Mapping[str, str], base: Pulled, base_sheet: str
+) -> None:
+    """``source`` with ``cells`` (A1 → text) of ``sheet`` set as text and ``base_sheet`` holding
+    ``base``, saved to ``target``: every other sheet, format, dropdown and note kept."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(source)
+    ws = wb[sheet] if sheet in wb.sheetnames else wb.active
+    for address, value in cells.items():
+        cell = ws[address]
+        cell.value = xlsx_text(value) if value else None
+        cell.data_type, cell.number_format = "s", "@"
+    hidden = wb[base_sheet]
+    hidden.delete_rows(1, hidden.max_row)
+    _text_rows(hidden, base.base_rows(), start=1)
+    wb.save(target)
 
 
 def _text_rows(ws: object, rows: list[list[str]], *, start: int) -> None:
