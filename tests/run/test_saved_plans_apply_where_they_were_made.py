@@ -43,3 +43,21 @@ def test_a_saved_plan_is_refused_at_another_base_url(tmp_path):
         )
         assert elsewhere.exit_code == 1 and "the plan was made against" in elsewhere.output
         assert write_requests(sb) == 0 and write_requests(other) == 0
+
+
+def test_a_saved_plan_is_refused_where_the_environment_points_elsewhere(tmp_path):
+    """Found in the trial: ROYALTI_BASE_URL naming another server was ignored in silence."""
+    catalog = fresh_catalog("royalti", tmp_path)
+    state = ["--state", str(tmp_path / "s.db"), *FAST]
+    with sandbox("royalti") as sb, sandbox("royalti") as other:
+        env = {**env_for(sb, "royalti", tmp_path), "ROYALTI_BASE_URL": None}
+        plan_file = tmp_path / "plan.json"
+        run_cli(
+            ["plan", str(catalog), "-p", "royalti", "--base-url", sb.url, "-o", str(plan_file), *state], env
+        )
+        elsewhere = run_cli(
+            ["apply", str(plan_file), "-p", "royalti", *state, "--yes"],
+            {**env, "ROYALTI_BASE_URL": other.url},
+        )
+        assert elsewhere.exit_code == 1 and "ROYALTI_BASE_URL" in elsewhere.output
+        assert write_requests(sb) == 0 and write_requests(other) == 0

@@ -238,6 +238,21 @@ class Credentials:
     __str__ = __repr__
 
 
+def configured_base_url(
+    provider: str, *, env: Mapping[str, str] | None = None, config_path: str | Path | None = None
+) -> str | None:
+    """The base URL the user set (``<P>_BASE_URL``, or the config file), None when only the provider's
+    default applies: a saved plan goes where it was made unless the user points elsewhere."""
+    env = os.environ if env is None else env
+    variable = f"{provider.upper()}_BASE_URL"
+    if env.get(variable):
+        return resolve_base_url(provider, env=env)
+    table = _provider_table(provider, read_config(config_path))
+    if table.get("base_url") or table.get(variable.lower()):
+        return resolve_base_url(provider, env={}, config_path=config_path)
+    return None
+
+
 def resolve_base_url(
     provider: str,
     explicit: str | None = None,

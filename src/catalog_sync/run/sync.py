@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from catalog_sync.config.credentials import configured_base_url
 from catalog_sync.errors import ChangesPendingError, ConfigError, OutputRefusedError, RowsFailedError
 from catalog_sync.execute.estimate import estimate_writes
 from catalog_sync.execute.executor import RunResult, execute
@@ -201,13 +202,15 @@ def _connect(request: ApplyRequest, source: Source) -> Provider:
     target = request.target
     if source.saved is not None:
         check_saved_options(source.saved, request)
-        if target.base_url is None and source.saved.base_url:
+        configured = configured_base_url(target.provider, env=target.env, config_path=target.config_path)
+        if target.base_url is None and configured is None and source.saved.base_url:
             target = dataclasses.replace(target, base_url=source.saved.base_url)
     client = target.connect()
     here = public_base_url(client.base_url)
     if source.saved is not None and source.saved.base_url and source.saved.base_url != here:
         raise ConfigError(
-            f"the plan was made against {source.saved.base_url}, not {here}; use the same --base-url or plan again"
+            f"the plan was made against {source.saved.base_url}, not {here}; use the same --base-url (or "
+            f"{request.target.provider.upper()}_BASE_URL), or plan again"
         )
     return client
 
