@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 
+import requests
 from openpyxl import load_workbook
 
 from catalog_sync.planning.merge_base import BASE_SHEET
-from tests.support.sync import FAST, env_for, products, run_cli, sandbox, write_requests
+from tests.support.sync import FAST, KEYS, env_for, products, run_cli, sandbox, write_requests
 from tests.support.three_way import edit_sheet, post_product, pulled_royalti, put_product
 
 
@@ -136,3 +137,31 @@ def test_a_base_pulled_from_another_base_url_is_not_used(tmp_path):
         )
         notes = " ".join(json.loads(plan.stdout)["notes"])
         assert "compared two ways" in notes and first_url in notes
+
+
+def test_a_record_deleted_remotely_since_the_pull_is_kept_deleted_unless_its_row_was_edited(tmp_path):
+    """Found in the trial (a Keevault vendor's mirror): five records deleted in the admin since the pull
+    were five conflicts "not among the provider's records (a typo?)". An untouched row of a record
+    deleted since the pull is a skip now (the remote delete is kept, as a remote edit is); an edited
+    one stays a conflict."""
+    state = str(tmp_path / "state.db")
+    with sandbox("royalti") as sb:
+        env, pulled, ids = pulled_royalti(tmp_path, sb, state)
+        for name in ("same", "sheet-edit"):
+            requests.delete(
+                f"{sb.url}/product/{ids[name]}",
+                headers={"Authorization": f"Bearer {KEYS['royalti']}"},
+                timeout=5,
+            ).raise_for_status()
+        edit_sheet(pulled, {"sheet-edit": {"title": "Edited anyway"}}, drop=set())
+        before = write_requests(sb)
+        result = run_cli(
+            ["plan", str(pulled), "-p", "royalti", "--state", state, "--mode", "mirror", "--json", *FAST], env
+        )
+        assert write_requests(sb) == before
+    changes = _changes(result)
+    assert (
+        changes["same"]["action"] == "skip" and "deleted remotely since the pull" in changes["same"]["reason"]
+    )
+    assert changes["sheet-edit"]["action"] == "conflict"
+    assert result.exit_code == 4  # the edited one

@@ -26,6 +26,7 @@ Rules (docs/contract.md, "Sheets" and "Round trips"):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
@@ -386,6 +387,32 @@ def _conflict_reason(cells: dict[str, dict[str, str]]) -> str:
     )
 
 
+def _deleted_since_pull(
+    changes: list[Change], frame: pd.DataFrame, base: Base, listed: set[str], spec: ProviderSpec
+) -> list[Change]:
+    """A pulled row whose record was deleted remotely since the pull, and which nobody edited, is a
+    ``skip`` (the remote delete is kept, as a remote edit is), not a conflict: it was not a typo, the
+    base shows it was there.  An edited one stays a conflict: someone changed what another deleted."""
+    rid = spec.remote_id
+    settled = []
+    for change in changes:
+        pulled = base.values.get(str(change.values.get(rid, ""))) if change.action == "conflict" else None
+        if pulled is None or str(change.values.get(rid, "")) in listed or change.row is None:
+            settled.append(change)
+            continue
+        row = frame.loc[change.row]
+        edited = [c for c in frame.columns if c in pulled and c != rid and str(row[c]) != pulled.get(c, "")]
+        if edited:
+            settled.append(change)
+            continue
+        reason = (
+            f"deleted remotely since the pull ({rid} {change.values.get(rid)!r}); the delete is kept: remove the "
+            f"row, or clear its {rid} cell to create it again"
+        )
+        settled.append(dataclasses.replace(change, action="skip", reason=reason))
+    return settled
+
+
 def _refuse_keyless_mirror(frame: pd.DataFrame, spec: ProviderSpec) -> None:
     """``--mode mirror`` needs every row matchable: a row with no key cannot claim its remote record,
     which a mirror run would then delete (a wrong --mapping that drops the key columns would
@@ -458,6 +485,8 @@ def build_plan(
     )
     rows = _RowFacts.gather(sheet, frame, remote, matcher, compared, merge, spec)
     changes = settle_by_preference(list(rows.changes(mode)), spec, prefer, mode=mode)
+    if base is not None:
+        changes = _deleted_since_pull(changes, frame.loc[:, cols], base, set(remote[_RID].astype(str)), spec)
     plan.changes.extend(hold_by_policy(changes, spec))
     # an empty cell clears under --blanks clear, and where a pulled sheet's cell was emptied: a field
     # the API cannot clear is refused either way
