@@ -32,12 +32,13 @@ if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--he
 
 def _confirm(
     plan: Plan, yes: bool, console: Console, *, new_ledger: bool = False, estimate: Estimate | None = None
-) -> None:
+) -> bool:
+    """Ask before the writes go (unless ``yes``); True when the plan, with its notes, was shown."""
     writes = len(plan.writes)
     if estimate is not None and estimate.is_long:  # before anything is asked or sent
         console.print(f"Estimated time: {estimate.text()}", markup=False)
     if yes or not writes:
-        return
+        return False
     if not sys.stdin.isatty():
         raise ConfigError(
             f"the plan sends {writes} write(s) and stdin is not a terminal, so nothing can be "
@@ -58,6 +59,7 @@ def _confirm(
         )
     if not click.confirm(question, default=False, err=True):
         raise ConfigError("not confirmed; nothing was sent")
+    return True
 
 
 class _Progress:
@@ -280,19 +282,22 @@ def _hooks(yes: bool, as_json: bool, err: Console) -> ApplyHooks:
     from catalog_sync.planning.render import render_warnings, summary_line
     from catalog_sync.run import ApplyHooks
 
+    told: list[Estimate | None] = [None]  # the run tells how long before it asks
+    shown = [False]  # the prompt showed the plan and its notes: not twice
+
     def planned(plan: Plan) -> None:
         if not as_json:
             err.print(f"Applying to {plan.provider}: {summary_line(plan)}", markup=False)
-            for note in plan.notes:
+            for note in [] if shown[0] else plan.notes:
                 err.print(f"note: {safe_text(note)}", style="yellow", markup=False)
 
+    def confirm(plan: Plan, new_ledger: bool) -> None:
+        shown[0] = _confirm(plan, yes, err, new_ledger=new_ledger, estimate=None if as_json else told[0])
+
     show = not as_json and sys.stderr.isatty()
-    told: list[Estimate | None] = [None]  # the run tells how long before it asks
     return ApplyHooks(
         estimated=lambda estimate: told.__setitem__(0, estimate),
-        confirm=lambda plan, new_ledger: _confirm(
-            plan, yes, err, new_ledger=new_ledger, estimate=None if as_json else told[0]
-        ),
+        confirm=confirm,
         planned=planned,
         progress=lambda total: _Progress(total, show),
         checked=lambda warnings: None if as_json else render_warnings(warnings, err),
