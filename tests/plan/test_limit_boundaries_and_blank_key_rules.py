@@ -116,6 +116,7 @@ def test_plan_of_55k_rows_against_50k_records_is_exact():
         "unchanged": 45_000,
         "delete": 100,
         "conflict": 0,
+        "protected": 0,
         "skip": 0,
     }
     update = next(c for c in plan.changes if c.action == "update")

@@ -137,6 +137,7 @@ def test_undo_restores_every_replaced_field_and_keeps_an_edit_made_since(provide
             "update": 1,
             "delete": 1,
             "conflict": 1,
+            "protected": 0,
             "skip": 0,
             "unchanged": 0,
         }, plan["summary"]
