@@ -218,6 +218,34 @@ def plan(sizes: Sizes, work: Path) -> Figure:
     return figure
 
 
+def plan_fast(sizes: Sizes, work: Path) -> Figure:
+    """``catalog-sync plan`` of the same catalog against the fast stand-in server vs a sequential read
+    of its pages: what the client itself costs, with the server's cost taken away."""
+    n = sizes.plan_rows
+    figure = Figure(
+        "plan-fast",
+        f"plan {n:,} vs {n:,} remote, fast server",
+        {"rows": n, "records": n, "changed_share": sizes.changed_share},
+    )
+    result = _remote_figure(figure, sizes)
+    ours = sequential = None
+    if result is not None and not _missing(
+        figure, result, ("ours", "sequential", "plan_cpu_ms_per_1000_records")
+    ):
+        ours, sequential = result["ours"], result["sequential"]
+        figure.note = f"client CPU {result['plan_cpu_ms_per_1000_records']:,} ms per 1,000 records listed"
+    figure.checks = [
+        Check(
+            "÷ sequential read",
+            _took(ours),
+            _took(sequential, "requests, one page after another"),
+            _ratio(_seconds(ours), _seconds(sequential)),
+            Target("<=", 1.5),
+        )
+    ]
+    return figure
+
+
 def apply(sizes: Sizes, work: Path) -> Figure:
     """``catalog-sync apply`` of N updates at a fixed latency vs 8 plain concurrent clients."""
     n, latency = sizes.updates, sizes.latency_ms
@@ -302,6 +330,7 @@ def help_(sizes: Sizes, work: Path) -> Figure:
 FIGURES: dict[str, Callable[[Sizes, Path], Figure]] = {
     "validate": validate,
     "plan": plan,
+    "plan-fast": plan_fast,
     "xlsx": xlsx,
     "apply": apply,
     "pacing": pacing,

@@ -28,6 +28,7 @@ import csv
 import json
 import os
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -213,6 +214,44 @@ def bench_plan_read(records: int = 100_000) -> dict[str, Any]:
         "listing_vs_plain": round(listing / plain, 2),
         "plan_vs_plain": round(plan_seconds / plain, 2),
         "target_plan_vs_plain": 1.5,
+    }
+
+
+def _plan_child(folder: Path, url: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one ``catalog-sync plan`` child process of the catalog."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, done = _cli(folder, url, "plan", str(folder / "catalog.csv"), "-p", "royalti")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"plan failed ({done.returncode}): {done.stderr[-2000:]}")
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bench_plan_fast(records: int = 100_000) -> dict[str, Any]:
+    """Plan N rows vs N records served by the fast stand-in (:mod:`bench.fast_server`), vs a plain
+    sequential read of its pages: the client's own cost, and its CPU seconds per 1,000 records."""
+    from bench.fast_server import fast_listing
+
+    with tempfile.TemporaryDirectory(prefix="bench-fast-") as tmp:
+        folder = Path(tmp)
+        edits = write_catalog(folder / "catalog.csv", records, changed_every=100)
+        pages = -(-records // PAGE_SIZE)
+        with fast_listing(records) as url:
+            plain = min(plain_read(url, pages) for _ in range(2))  # the best of two, as for the plan
+            runs = [_plan_child(folder, url) for _ in range(2)]
+    seconds, cpu = min(runs)
+    return {
+        "records": records,
+        "pages": pages,
+        "changed": edits,
+        "plain_read_s": round(plain, 3),
+        "plan_process_s": round(seconds, 3),
+        "plan_process_runs_s": [round(r[0], 3) for r in runs],
+        "plan_cpu_s": round(cpu, 3),
+        "plan_cpu_ms_per_1000_records": round(cpu * 1000 / records * 1000, 1),
+        "plan_vs_plain": round(seconds / plain, 2),
+        "target_plan_vs_plain": 1.5,
+        "goal_plan_vs_plain": 1.0,
     }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = ("validate", "plan", "xlsx", "apply", "pacing", "help")
+FIGURES = ("validate", "plan", "plan-fast", "xlsx", "apply", "pacing", "help")
 SMALLEST = [sys.executable, "-m", "bench", "--rows", "200", "--help-repeats", "1"]
 CHECK_KEYS = {"name", "ours", "anchor", "value", "unit", "target", "met"}
 
@@ -41,6 +41,9 @@ def test_the_smallest_bench_run_writes_every_figure_with_its_checks(tmp_path: Pa
     assert validate["checks"][0]["value"] > 0  # ours ÷ the pyarrow parse floor
     plan = results["figures"]["plan"]["measurements"]
     assert (plan["source"], plan["records"], plan["changed"]) == ("bench.remote.bench_plan_read", 200, 2)
+    fast = results["figures"]["plan-fast"]["measurements"]
+    assert (fast["source"], fast["records"], fast["changed"]) == ("bench.remote.bench_plan_fast", 200, 2)
+    assert fast["plan_cpu_s"] > 0 and fast["plain_read_s"] > 0
     apply = results["figures"]["apply"]["measurements"]
     assert apply["updates"] == 20 and apply["ours_per_s"] > 0 and apply["plain_per_s"] > 0
     assert results["figures"]["pacing"]["measurements"]["requests"] > 20  # the listing and 20 writes
