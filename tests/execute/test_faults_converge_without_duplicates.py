@@ -103,7 +103,9 @@ def test_fault_runs_converge_without_duplicates(provider, tmp_path):
         assert codes[-1] == 0, (codes, result.output)
         faults = sb.stats()["faults"]
         assert sum(faults.values()) >= 5, faults  # the faults really happened
-        assert len(faults) >= 3, faults  # of several kinds
+        # of more than one kind: how the dice fall between kinds depends on how many requests meet a
+        # 429 burst (a timed background thread), so on a busy machine a third kind may not come up
+        assert len(faults) >= 2, faults
         sb.set_faults(error_rate=0, lost_answer_rate=0, drop_rate=0, rate_limit_rate=0)
         assert_converged(provider, sb, catalog)
         # and the next run has nothing left to send
