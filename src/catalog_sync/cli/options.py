@@ -71,6 +71,42 @@ def sheet_options(f: F) -> F:
     return cast(F, g)
 
 
+def plan_file_options(name: str, saved_for: str) -> Callable[[F], F]:
+    """``-o NAME.json|NAME.xlsx`` (a saved plan, or a review workbook), ``--force`` (over an existing
+    workbook) and ``--full``: what ``plan`` and ``undo`` both offer.  ``saved_for``: what the saved
+    plan is, in the help."""
+    options = [
+        click.option(
+            "-o",
+            "--out",
+            "out",
+            type=click.Path(dir_okay=False),
+            default=None,
+            metavar=f"{name}.json|{name}.xlsx",
+            help=f"Save {saved_for} (with a fingerprint of each targeted remote record) for `apply {name}`: "
+            ".json, or .xlsx for a review workbook (approve each change, take a side of each conflict; any "
+            "other suffix: exit 2).",
+        ),
+        click.option(
+            "--force",
+            is_flag=True,
+            help=f"Overwrite an existing {name}.xlsx (it may hold a reviewer's approvals).",
+        ),
+        click.option(
+            "--full",
+            is_flag=True,
+            help="List every row of each action (by default the first 20 and a count of the rest).",
+        ),
+    ]
+
+    def decorate(f: F) -> F:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
 def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(f)
 

@@ -12,7 +12,7 @@ import click
 from catalog_sync.config.defaults import PAGE_SUFFIXES
 from catalog_sync.sheets.options import ReadOptions
 
-from .options import json_option, path_ending_in, provider_option, sheet_options
+from .options import json_option, path_ending_in, plan_file_options, provider_option, sheet_options
 from .sync_options import limit_options, sync_options
 
 if TYPE_CHECKING:
@@ -25,19 +25,7 @@ if TYPE_CHECKING:
 @sheet_options
 @sync_options
 @limit_options
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="PLAN.json|PLAN.xlsx",
-    help="Save the plan (with a fingerprint of each targeted remote record) for `apply PLAN`: .json, or "
-    ".xlsx for a review workbook (approve each change, take a side of each conflict; any other suffix: exit 2).",
-)
-@click.option(
-    "--force", is_flag=True, help="Overwrite an existing PLAN.xlsx (it may hold a reviewer's approvals)."
-)
+@plan_file_options("PLAN", "the plan")
 @click.option(
     "--html",
     "html",
@@ -56,11 +44,6 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Let a header one or two edits from a field name (tilte, relaseDate) be ignored with a warning "
     "instead of refusing the catalog.",
-)
-@click.option(
-    "--full",
-    is_flag=True,
-    help="List every row of each action (by default the first 20 and a count of the rest).",
 )
 @json_option
 @click.pass_context

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .options import json_option, provider_option
+from .options import json_option, plan_file_options, provider_option
 from .sync_options import connection_options, limit_options
 
 if TYPE_CHECKING:
@@ -21,25 +21,8 @@ if TYPE_CHECKING:
 @provider_option
 @connection_options
 @limit_options
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="UNDO.json|UNDO.xlsx",
-    help="Save the undo plan for `apply UNDO.json`: .json, or .xlsx for a review workbook (approve each "
-    "change, take a side of each conflict).",
-)
-@click.option(
-    "--force", is_flag=True, help="Overwrite an existing UNDO.xlsx (it may hold a reviewer's approvals)."
-)
+@plan_file_options("UNDO", "the undo plan")
 @click.option("--all", "show_all", is_flag=True, help="Also list rows already as they were before the run.")
-@click.option(
-    "--full",
-    is_flag=True,
-    help="List every row of each action (by default the first 20 and a count of the rest).",
-)
 @json_option
 @click.pass_context
 def undo_command(
