@@ -104,7 +104,9 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="catalog-sync-deadlines", daemon=True)
                 self._thread.start()
-            if self._heap[0][2] is watch:  # due first: the thread's wait must end sooner (mostly it need not wake)
+            if (
+                self._heap[0][2] is watch
+            ):  # due first: the thread's wait must end sooner (mostly it need not wake)
                 self._cond.notify()
 
     def _next_due(self) -> RequestWatch:
