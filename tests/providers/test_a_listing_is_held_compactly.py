@@ -11,10 +11,10 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from catalog_sync.providers import get_provider
+from catalog_sync.providers.royalti.client import RoyaltiProvider
 from catalog_sync.providers.royalti.emulator import NULL_FIELDS
 
-CLIENT = get_provider("royalti").from_env(base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "k"})
+CLIENT = RoyaltiProvider.from_env(base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "k"})
 PAGES, SIZE = 40, 100
 
 
