@@ -130,3 +130,19 @@ def test_the_environment_is_read_once_for_the_base_url(monkeypatch) -> None:
     assert session.proxy == "http://proxy.example:3128"
     assert session.verify == "/etc/ssl/certs/corp.pem"
     assert Session(4, "https://internal.example/v1").proxy is None  # NO_PROXY holds
+
+
+def test_a_proxy_with_a_user_gets_basic_auth_and_no_proxy_without_one(monkeypatch) -> None:
+    import base64
+
+    from catalog_sync.providers.http import Session
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://alice:p%40ss@proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    session = Session(4, "https://api.royalti.io")
+    sent = session._manager.proxy_headers["Proxy-Authorization"]  # type: ignore[attr-defined]
+    assert base64.b64decode(sent.removeprefix("Basic ")) == b"alice:p@ss"
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert Session(4, "https://api.royalti.io").proxy is None
