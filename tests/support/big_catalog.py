@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from bench.generate import catalog_frame
 
 
@@ -18,9 +17,9 @@ def damaged_catalog(path: Path, rows: int) -> Path:
     frame.insert(4, "", "")  # ... and one without a header, whose first value is far down
     frame.loc[at[30], ""] = "stray value"
     frame["originalReleaseDate"] = ""  # a date column written the US way, all the way down
-    frame.loc[at[1::2], "originalReleaseDate"] = [f"{m}/{d}/2019" for m, d in zip(range(1, 13), range(13, 33))] + [
-        "12/31/2018"
-    ] * (len(at[1::2]) - 12)
+    frame.loc[at[1::2], "originalReleaseDate"] = [
+        f"{m}/{d}/2019" for m, d in zip(range(1, 13), range(13, 25), strict=True)
+    ] + ["12/31/2018"] * (len(at[1::2]) - 12)
     frame.loc[at[0], "releaseDate"] = "2020-13-01"  # bad cells
     frame.loc[at[2], "type"] = "Vinyl"
     frame.loc[at[3], "c_line_year"] = "19x0"

@@ -92,8 +92,9 @@ class ProblemLog(Sequence[Problem]):
 
 
 class Workspace:
-    """The engine's work directory and its DuckDB database, with DuckDB's memory limit and its spill
-    directory inside; everything is removed on leaving the ``with`` block."""
+    """The engine's work directory and a DuckDB database under DuckDB's memory limit, spilling its
+    tables, joins, aggregates and sorts to a directory inside (an in-memory database: nothing is
+    checkpointed to a file on closing); everything is removed on leaving the ``with`` block."""
 
     def __init__(self) -> None:
         import duckdb  # only the out-of-core engine needs it
@@ -101,7 +102,7 @@ class Workspace:
         self.dir = work_directory("catalog-sync-engine-")
         self.spill_dir = self.dir / "spill"
         self.db = duckdb.connect(
-            str(self.dir / "engine.duckdb"),
+            ":memory:",
             config={
                 "memory_limit": f"{max(settings.MEMORY_LIMIT_BYTES // 2**20, 1)}MB",
                 "temp_directory": str(self.spill_dir),

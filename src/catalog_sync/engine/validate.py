@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import duckdb
+
 from catalog_sync.engine.chunks import ChunkedCsv
 from catalog_sync.engine.keys import KeyStore
 from catalog_sync.engine.spill import ProblemLog, Workspace
-from catalog_sync.errors import ConfigError
+from catalog_sync.errors import ConfigError, InputError
 from catalog_sync.problems import Problem
 from catalog_sync.sheets import limits
 from catalog_sync.sheets.csv_reader import sniff_csv
@@ -64,11 +66,29 @@ def validate_on_disk(
     dialect = sniff_csv(path, encoding=read.encoding, delimiter=read.delimiter)
     date_format = None if read.date_format is None else check_date_format(read.date_format)
     csv = ChunkedCsv(path, dialect, resolve_mapping(read.mapping, spec.field_names), spec.field_names)
+    try:
+        return _validate(path, csv, spec, strict, date_format, [*detected.problems, *dialect.problems])
+    except duckdb.OutOfMemoryException as exc:
+        raise InputError(
+            f"the out-of-core engine ran out of the memory DuckDB may use ({exc}); raise "
+            "catalog_sync.engine.settings.MEMORY_LIMIT_BYTES",
+            file=str(path),
+        ) from None
+
+
+def _validate(
+    path: Path,
+    csv: ChunkedCsv,
+    spec: ProviderSpec,
+    strict: bool,
+    date_format: str | None,
+    problems: list[Problem],
+) -> DiskValidation:
     with Workspace() as workspace:
         run = _Run(spec, strict, date_format, KeyStore(workspace, spec), ProblemLog(workspace.dir))
         for chunk in csv.chunks():
             run.check(chunk)
-        structure = csv.structure_problems([*detected.problems, *dialect.problems])
+        structure = csv.structure_problems(problems)
         report = ValidationReport(problems=run.finish(structure), sheet=path.name, path=str(path))
         return DiskValidation(report, run.chunks, workspace.spilled_bytes)
 
