@@ -159,3 +159,37 @@ def test_validate_json_of_the_disk_engine_is_the_memory_engines_on_1m_rows(tmp_p
     path = damaged_catalog(tmp_path / "catalog.csv", 1_000_000)
     document = _same_json_from_both_engines(path)
     assert {p["code"] for p in document["problems"]} == _CODES  # type: ignore[attr-defined]
+
+
+def _rows(count: int, start: int = 0) -> list[str]:
+    import numpy as np
+    from bench.generate import gtin12
+
+    upcs = gtin12(np.arange(start, start + count) + 10**9)
+    return [f"{upc};Titel {n} Café;Die Stromer;EXT-{n}" for n, upc in enumerate(upcs.tolist())]
+
+
+_ODD_FILES = {
+    "cp1252, sep= line, semicolons": (
+        ["sep=;", "upc;title;displayArtist;externalId", *_rows(3000), "012345678905;dup;x;EXT-7"],
+        "cp1252",
+    ),
+    "title rows and blank lines above the header": (
+        ["Catalog export 2024;;;", "", "", "upc;title;displayArtist;externalId", *_rows(3000), "", ""],
+        "utf-8",
+    ),
+    "a header and no rows": (["upc;title;displayArtist;externalId"], "utf-8"),
+    "blank lines between the rows": (
+        ["upc;title;displayArtist;externalId", *_rows(1500), "", ";;;", *_rows(1500, 1500)],
+        "utf-8",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(_ODD_FILES))
+def test_odd_csvs_give_the_same_json_on_both_engines_in_tiny_chunks(case, tmp_path, monkeypatch) -> None:
+    lines, encoding = _ODD_FILES[case]
+    path = tmp_path / "catalog.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    monkeypatch.setattr(settings, "BLOCK_BYTES", 16384)  # a header found over blocks, many chunks
+    _same_json_from_both_engines(path)
