@@ -193,3 +193,13 @@ def test_odd_csvs_give_the_same_json_on_both_engines_in_tiny_chunks(case, tmp_pa
     path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
     monkeypatch.setattr(settings, "BLOCK_BYTES", 16384)  # a header found over blocks, many chunks
     _same_json_from_both_engines(path)
+
+
+def test_a_cap_on_cells_with_values_refuses_the_same_line_on_both_engines(small_catalog, monkeypatch) -> None:
+    monkeypatch.setattr(limits, "MAX_FILLED_CELLS", 150_000)  # a deployment's cap, reached in a late chunk
+    monkeypatch.setattr(settings, "BLOCK_BYTES", 512 * 1024)
+    memory = CliRunner().invoke(cli, ["validate", str(small_catalog), "-p", "royalti", "--engine", "memory"])
+    disk = CliRunner().invoke(cli, ["validate", str(small_catalog), "-p", "royalti", "--engine", "disk"])
+    assert disk.exit_code == memory.exit_code == 1
+    assert "more than 150,000 cells with values (at line" in disk.output
+    assert disk.output == memory.output

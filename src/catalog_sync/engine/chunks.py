@@ -29,6 +29,7 @@ from catalog_sync.problems import Problem
 from catalog_sync.sheets import limits
 from catalog_sync.sheets.columnar import (
     cell_lengths,
+    check_filled_budget,
     csv_options,
     last_record_has_newline,
     long_cells,
@@ -79,6 +80,7 @@ class ChunkedCsv:
         self.used = [False] * self.width
         self.first_filled = [0] * self.width
         self.body_rows = 0
+        self._filled_cells = 0
 
     def chunks(self) -> Iterator[Sheet]:
         """The data rows, one chunk per block parsed, in row order (at least one chunk, maybe empty)."""
@@ -141,6 +143,9 @@ class ChunkedCsv:
     def _chunk(self, table: pa.Table, start: int) -> Sheet:
         """The data rows of ``table`` (records ``start``, ``start + 1``, … of the file) as a Sheet."""
         lengths = cell_lengths(table)
+        self._filled_cells = check_filled_budget(
+            lengths, self.dialect.sep_line, self.path, start=start, before=self._filled_cells
+        )
         positions = np.flatnonzero(_filled(lengths))
         positions = positions[positions + start > self._top]
         numbers = positions + start + 1

@@ -134,16 +134,20 @@ def cell_lengths(table: pa.Table) -> list[np.ndarray]:
     return [pc.binary_length(col).to_numpy(zero_copy_only=False) for col in table.columns]
 
 
-def check_filled_budget(lengths: list[np.ndarray], sep_line: bool, path: Path) -> None:
-    """``limits.MAX_FILLED_CELLS`` when a deployment sets one (off by default)."""
+def check_filled_budget(
+    lengths: list[np.ndarray], sep_line: bool, path: Path, *, start: int = 0, before: int = 0
+) -> int:
+    """``limits.MAX_FILLED_CELLS`` when a deployment sets one (off by default).  ``start``: the record
+    index of the first row (a chunk of the file); ``before``: the cells with values above it.  Returns
+    the cells with values up to the last row."""
     limit = limits.MAX_FILLED_CELLS
     if limit is None or not lengths:
-        return
+        return before
     per_row = np.sum([lens > 0 for lens in lengths], axis=0)
-    running = np.cumsum(per_row)
-    if running[-1] <= limit:
-        return
-    line = int(np.argmax(running > limit)) + 1 + int(sep_line)
+    running = np.cumsum(per_row) + before
+    if not len(running) or running[-1] <= limit:
+        return int(running[-1]) if len(running) else before
+    line = int(np.argmax(running > limit)) + 1 + start + int(sep_line)
     raise InputError(
         f"refused: more than {limit:,} cells with values (at line {line}); split the catalog", file=str(path)
     )
