@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bench.figures import FIGURES
 from bench.machine import describe
+from bench.measure import compile_sources
 from bench.report import Figure, render, write_json
 from bench.sizes import Sizes
 
@@ -96,6 +97,7 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
 def run(names: list[str], sizes: Sizes, work: Path, out: Path) -> list[Figure]:
     """Measure each figure in turn; results.json is rewritten after each, so a long run keeps what it has."""
     machine, options = describe(), {"figures": names, **asdict(sizes)}
+    compile_sources()
     figures: list[Figure] = []
     for name in names:
         print(f"bench: measuring {name} …", file=sys.stderr, flush=True)
