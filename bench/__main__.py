@@ -9,7 +9,7 @@
             milliseconds per 1,000 records listed
   xlsx      read a 100k-row xlsx: ours vs openpyxl read-only (≥ 5× faster)
   apply     1,000 updates at 50 ms latency vs 8 plain concurrent clients (≥ 85%)
-  pacing    a default apply against a sandbox limiting to R requests/s (≥ 90% of R, ≤ 2% 429s)
+  pacing    a default apply against a sandbox limiting to R requests/s (≥ 95% of R, ≤ 2% 429s)
   help      ``--help`` of catalog-sync and every command (< 0.3 s)
 
 Every figure is measured as whole child processes (wall time, peak RSS); the table is

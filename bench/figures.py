@@ -285,7 +285,7 @@ def pacing(sizes: Sizes, work: Path) -> Figure:
         rate = result.get("achieved_rps")
         achieved = "—" if rate is None else f"{rate:,.1f} req/s"
     figure.checks = [
-        Check("share of R", achieved, f"R = {rps:g} req/s", share, Target(">=", 0.90, "%")),
+        Check("share of R", achieved, f"R = {rps:g} req/s", share, Target(">=", 0.95, "%")),
         Check(
             "share of 429s",
             "—" if share_429 is None else f"{result.get('answered_429') if result else '—'} answered 429",
