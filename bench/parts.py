@@ -30,7 +30,7 @@ def _apply(sizes: Sizes) -> dict[str, Any]:
 
 def _pacing(sizes: Sizes) -> dict[str, Any]:
     r = remote.bench_paced_apply(limit_rps=sizes.rps, updates=sizes.pacing_updates)
-    return {**r, "share_of_r": r["share_of_limit"], "achieved_rps": r["writes_per_s"]}
+    return {**r, "share_of_r": r["share_of_limit"], "achieved_rps": r["requests_per_s"]}
 
 
 #: figure → (the bench.remote function measuring it, how to call it and read its answer)

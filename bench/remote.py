@@ -10,7 +10,7 @@ Functions another harness calls; each returns a dict of numbers (seconds, ratios
   vs what 8 plain concurrent ``requests`` clients get from the same server (target ≥ 85%);
 * :func:`bench_paced_apply`: a default apply against a sandbox limiting to R requests/s
   (``--limit-rps``): the share of R reached while writing and the share of requests answered
-  429 (targets ≥ 90% and ≤ 2%).
+  429 (targets ≥ 95% and ≤ 2%; the share counts requests: each update is a re-read and a write).
 
 The sandbox runs as its own process (``catalog-sync sandbox``, state seeded into its SQLite
 file), so the server and the client do not share one interpreter.  The sandbox always runs
@@ -330,15 +330,21 @@ def bench_paced_apply(limit_rps: float = 40.0, updates: int = 1000) -> dict[str,
     requests_sent = int(stats["total_requests"])
     refused = int(stats["faults"].get("over_limit", 0))
     writes = int(stats["writes_applied"])
+    # The limit counts requests, and each update is two (the write gate re-reads the record just
+    # before writing over it): the share of R is the requests of the sending phase (those to one
+    # record, /product/{id}) the server accepted per second of it, not the writes.
+    per_record = sum(int(n) for key, n in stats["requests"].items() if "{" in key)
+    accepted = per_record - refused
     return {
         "limit_rps": limit_rps,
         "updates": updates,
         "requests": requests_sent,
         "answered_429": refused,
         "writes_per_s": round(writes / ours["writes_s"], 1),
-        "share_of_limit": round(writes / ours["writes_s"] / limit_rps, 3),
+        "requests_per_s": round(accepted / ours["writes_s"], 1),
+        "share_of_limit": round(accepted / ours["writes_s"] / limit_rps, 3),
         "share_429": round(refused / requests_sent, 4),
-        "target_share_of_limit": 0.9,
+        "target_share_of_limit": 0.95,
         "target_share_429": 0.02,
     }
 

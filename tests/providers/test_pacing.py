@@ -83,7 +83,7 @@ def test_after_a_cut_the_rate_climbs_back_along_the_cubic_curve() -> None:
     w_max = 10.0 * AdaptiveRateLimiter.BETA  # what was "sent" then
     assert lim.rate == pytest.approx(w_max * AdaptiveRateLimiter.BETA)
     seen = []
-    for _ in range(int(4 / 0.01)):
+    for _ in range(int((AdaptiveRateLimiter.K + 3) / 0.01)):
         clock.now += 0.01
         lim._binding = True  # the bucket holds the sender back
         lim.on_success()
@@ -93,6 +93,21 @@ def test_after_a_cut_the_rate_climbs_back_along_the_cubic_curve() -> None:
     assert all(rate < w_max for rate in before_k)  # back towards, not past, the rate that was refused
     assert all(rate > w_max for rate in after_k)  # then probing above it
     assert before_k == sorted(before_k) and after_k == sorted(after_k)
+
+
+def test_after_a_cut_the_rate_holds_near_the_refused_rate_for_seconds_before_probing() -> None:
+    # each probe above the server's limit costs a 429: a long plateau makes them rare
+    lim, clock = limiter(10.0)
+    lim.on_throttle()
+    w_max = lim._w_max
+    near = 0.0
+    for _ in range(int((AdaptiveRateLimiter.K + 3) / 0.01)):
+        clock.now += 0.01
+        lim._binding = True
+        lim.on_success()
+        if abs(lim.rate / w_max - 1) <= 0.02:
+            near += 0.01
+    assert near >= 3.0
 
 
 def test_never_above_the_ceiling_nor_below_the_floor() -> None:

@@ -95,7 +95,10 @@ class AdaptiveRateLimiter:
     """
 
     BETA = 0.7  # the cut on a throttle: the new rate is 70% of the rate accepted before it
-    SCALE = 0.04  # CUBIC's C relative to the rate at the throttle (AWS's 0.4 at 10 requests/s), per s**3
+    # CUBIC's C relative to the rate at the throttle, per s**3 (AWS's 0.4 at 10 requests/s is 0.04): a
+    # tenth of it, the rate is back after ~4.2 s and stays within 2% of the refused rate for ~5 s, so
+    # probes above the limit (each costs a 429) come half as often; see bench/pacing_sim.py
+    SCALE = 0.004
     K = ((1 - BETA) / SCALE) ** (1 / 3)  # CUBIC: seconds after a cut until the rate is back where it was
     GROWTH = 0.25  # slow start: each accepted request raises the rate by 25% (a geometric climb)
     WINDOW = 1.0  # seconds over which the accepted rate is measured

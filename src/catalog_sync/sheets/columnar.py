@@ -1,5 +1,9 @@
 """The fast CSV path: pyarrow parses the file into columns of text, no Python object per cell.
 
+Workbooks are built here too (:func:`build_workbook_sheet`): :mod:`.workbook` turns calamine's
+rows into columns of texts and kinds (a :class:`~.table.ColumnGrid`), and the sheet is made from
+them as from a CSV's columns, with the kinds, merged ranges and formulas without a value added.
+
 The dialect (encoding, delimiter, ``sep=`` line) is sniffed on a sample by :mod:`.csv_reader`;
 pyarrow then reads every column as a string, quoted newlines allowed, blank lines kept (a blank
 line is a record of empty cells, so record *i* of the table is row *i + 1* of the file, the
@@ -30,12 +34,15 @@ from catalog_sync.sheets.csv_reader import CsvDialect
 from catalog_sync.sheets.model import Sheet, column_letter
 from catalog_sync.sheets.table import (
     HEADER_SEARCH_ROWS,
+    ColumnGrid,
     _clip,
     _Context,
     _ignored_columns,
     choose_columns,
     header_key,
     locate_header,
+    note_merged,
+    note_valueless,
     sheet_of_columns,
 )
 
@@ -90,6 +97,11 @@ def trimmed(table: pa.Table) -> pa.Table:
     return pa.table(
         [_one_chunk(_trim(table.column(j))) for j in range(table.num_columns)], names=table.column_names
     )
+
+
+def text_column(values: pa.Array) -> pa.ChunkedArray:
+    """A string array as one trimmed large-string column (as :func:`read_csv_table` makes them)."""
+    return _one_chunk(_trim(pa.chunked_array([values])))
 
 
 def _one_chunk(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -168,13 +180,65 @@ def build_columnar_sheet(
     when no cell holds a value."""
     lengths = cell_lengths(table)
     check_filled_budget(lengths, sep_line, path)
+    return _sheet_of_table(
+        table,
+        lengths,
+        None,
+        path=path,
+        problems=problems,
+        mapping=mapping,
+        known_fields=known_fields,
+        sheet_name=None,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def build_workbook_sheet(
+    grid: ColumnGrid,
+    *,
+    path: Path,
+    sheet_name: str | None,
+    mapping: Mapping[str, str],
+    known_fields: Sequence[str] | None,
+) -> Sheet | None:
+    """The :class:`Sheet` of a worksheet read column by column (what ``build_sheet`` makes of the
+    same cells as rows: kinds, formulas without a value and merged ranges included)."""
+    return _sheet_of_table(
+        grid.texts,
+        cell_lengths(grid.texts),
+        grid,
+        path=path,
+        problems=grid.problems,
+        mapping=mapping,
+        known_fields=known_fields,
+        sheet_name=sheet_name,
+        encoding=None,
+        delimiter=None,
+    )
+
+
+def _sheet_of_table(
+    table: pa.Table,
+    lengths: list[np.ndarray],
+    grid: ColumnGrid | None,
+    *,
+    path: Path,
+    problems: list[Problem],
+    mapping: Mapping[str, str],
+    known_fields: Sequence[str] | None,
+    sheet_name: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+) -> Sheet | None:
+    """The sheet of ``table`` (record *i* is row *i + 1*); ``grid`` gives a workbook's kinds and notes."""
     filled = np.zeros(table.num_rows, dtype=bool)
     for lens in lengths:
         filled |= lens > 0
     if not filled.any():
         return None
     first = int(np.argmax(filled))
-    ctx = _Context(path.name, list(problems))
+    ctx = _Context(sheet_name if sheet_name is not None else path.name, list(problems))
     known = {header_key(f): f for f in known_fields} if known_fields is not None else None
     head = table_rows(table.slice(first, HEADER_SEARCH_ROWS + 1))
     top, header_row, header = locate_header(ctx, head, first + 1, mapping, known)  # type: ignore[misc]
@@ -184,21 +248,32 @@ def build_columnar_sheet(
     index = pd.Index(numbers, dtype="int64")
     body_lengths = [lens[body] for lens in lengths]
     used = [bool((lens > 0).any()) for lens in body_lengths]
-
-    def first_filled(j: int) -> int:
-        return int(numbers[np.argmax(body_lengths[j] > 0)])
-
-    keep, names = choose_columns(ctx, header, header_row, used, first_filled, mapping, known)
     every_row = len(body) == table.num_rows - top - 1
     rows = table.slice(top + 1) if every_row else table.take(pa.array(body))
     too_long = long_cells(rows, body_lengths, numbers)
     for row, j, value in too_long:
         _clip(ctx, value, f"{column_letter(j)}{row}", row, header[j] or None)
+
+    def first_filled(j: int) -> int:
+        return int(numbers[np.argmax(body_lengths[j] > 0)])
+
+    keep, names = choose_columns(ctx, header, header_row, used, first_filled, mapping, known)
     data = text_frame(rows, keep, names, index, too_long)
     carried = _ignored_columns(header, used, keep)
     ignored = None
     if carried:
         ignored = text_frame(rows, [j for j, _ in carried], [name for _, name in carried], index, too_long)
+    kinds = ignored_kinds = None
+    if grid is not None:
+        kept = dict(zip(keep, names, strict=True))
+        note_valueless(ctx, grid.valueless, 1, top, kept)
+        note_merged(ctx, grid.merged, grid.text_at, 1, numbers.tolist(), kept)
+        kind_rows = grid.kinds.slice(top + 1) if every_row else grid.kinds.take(pa.array(body))
+        kinds = text_frame(kind_rows, keep, names, index, [])
+        if carried:
+            ignored_kinds = text_frame(
+                kind_rows, [j for j, _ in carried], [name for _, name in carried], index, []
+            )
     return sheet_of_columns(
         ctx,
         header,
@@ -208,10 +283,12 @@ def build_columnar_sheet(
         data,
         header_row=header_row,
         path=path,
-        sheet_name=None,
+        sheet_name=sheet_name,
         encoding=encoding,
         delimiter=delimiter,
         ignored=ignored,
+        kinds=kinds,
+        ignored_kinds=ignored_kinds,
     )
 
 

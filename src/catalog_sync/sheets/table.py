@@ -19,7 +19,7 @@ import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -27,6 +27,9 @@ from catalog_sync.problems import Problem, Severity
 from catalog_sync.sheets import limits
 from catalog_sync.sheets.merged import UNMERGE, covered_text, range_name
 from catalog_sync.sheets.model import Sheet, column_letter
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def header_key(text: str) -> str:
@@ -93,6 +96,29 @@ class Grid:
     valueless: list[tuple[int, int, str]] = field(default_factory=list)  # formulas without a saved result
     #: merged ranges (first row, first column, last row, last column; 0-based from A1): workbooks
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class ColumnGrid:
+    """A worksheet read column by column (:mod:`.workbook`): each cell's trimmed text and its kind
+    (as :class:`Grid`'s), one large-string column each; record *i* of both tables is row *i + 1*."""
+
+    texts: pa.Table
+    kinds: pa.Table
+    problems: list[Problem] = field(default_factory=list)
+    valueless: list[tuple[int, int, str]] = field(default_factory=list)  # formulas without a saved result
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # as Grid's
+
+    def rows(self) -> list[list[str]]:
+        """Every row's texts, row 1 first (as a :class:`Grid` holds them)."""
+        columns = [column.to_pylist() for column in self.texts.columns]
+        return [list(row) for row in zip(*columns, strict=True)]
+
+    def text_at(self, row: int, column: int) -> str:
+        """The text of one cell (0-based from A1), ``""`` outside the table."""
+        if row >= self.texts.num_rows or column >= self.texts.num_columns:
+            return ""
+        return str(self.texts.column(column)[row].as_py())
 
 
 @dataclass
@@ -217,7 +243,7 @@ def locate_header(
 
 
 def build_sheet(
-    grid: Grid,
+    grid: Grid | ColumnGrid,
     *,
     path: Path,
     sheet_name: str | None,
@@ -227,6 +253,12 @@ def build_sheet(
     delimiter: str | None = None,
 ) -> Sheet | None:
     """Build the sheet, or return ``None`` when the grid has no value at all."""
+    if isinstance(grid, ColumnGrid):
+        from catalog_sync.sheets.columnar import build_workbook_sheet  # columnar builds on this module
+
+        return build_workbook_sheet(
+            grid, path=path, sheet_name=sheet_name, mapping=mapping, known_fields=known_fields
+        )
     display = sheet_name if sheet_name is not None else path.name
     ctx = _Context(display, list(grid.problems))
     known = {header_key(f): f for f in known_fields} if known_fields is not None else None
@@ -245,8 +277,9 @@ def build_sheet(
         mapping,
         known,
     )
-    _note_valueless(ctx, grid, top, dict(zip(keep, names, strict=True)))
-    _note_merged(ctx, grid, numbers, dict(zip(keep, names, strict=True)))
+    kept = dict(zip(keep, names, strict=True))
+    note_valueless(ctx, grid.valueless, grid.first_row, top, kept)
+    note_merged(ctx, grid.merged, _cell_text(grid.cells), grid.first_row, numbers, kept)
     index = pd.Index(numbers, dtype="int64")
     every = keep == list(range(len(header)))
     data = _text_frame(rows, keep, names, index, every)
@@ -324,18 +357,20 @@ def _fitted(ctx: _Context, grid: Grid, cells: list[str], header: list[str], row_
     return cells
 
 
-def _note_valueless(ctx: _Context, grid: Grid, top: int, kept: dict[int, str]) -> None:
+def note_valueless(
+    ctx: _Context, valueless: list[tuple[int, int, str]], first_row: int, top: int, kept: dict[int, str]
+) -> None:
     """A problem for each kept cell that holds a formula with no saved result (its value is unknown)."""
-    for i, j, formula in grid.valueless:
+    for i, j, formula in valueless:
         if i > top and j in kept:
-            cell = f"{column_letter(j)}{grid.first_row + i}"
+            cell = f"{column_letter(j)}{first_row + i}"
             ctx.add(
                 "formula-no-value",
                 f"cell {cell} holds the formula ={_preview(formula, 40)} but no saved result (the file was written "
                 "by a program that does not calculate), so its value is unknown; open the file in Excel or "
                 "LibreOffice and save it, or type the value",
                 cell=cell,
-                row=grid.first_row + i,
+                row=first_row + i,
                 column=kept[j],
                 value="",
             )
@@ -349,18 +384,31 @@ def _hides_data(merge: tuple[int, int, int, int], data: list[int], kept: dict[in
     return [r for r in rows if any((r, j) != (r1, c1) for j in columns)]
 
 
-def _note_merged(ctx: _Context, grid: Grid, numbers: list[int], kept: dict[int, str]) -> None:
+def _cell_text(cells: list[list[str]]) -> Callable[[int, int], str]:
+    """(row, column) → the text of that cell of ``cells`` (0-based), ``""`` outside them."""
+    return lambda r, c: cells[r][c] if r < len(cells) and c < len(cells[r]) else ""
+
+
+def note_merged(
+    ctx: _Context,
+    merged: list[tuple[int, int, int, int]],
+    text_at: Callable[[int, int], str],
+    first_row: int,
+    numbers: Sequence[int],
+    kept: dict[int, str],
+) -> None:
     """A ``merged-cells`` warning for each merged range over the data: its cells in a kept column of a
-    data row show the first cell's value but hold nothing (:mod:`.merged`; runs refuse it)."""
-    data = [n - grid.first_row for n in numbers]  # sorted grid indices of the data rows
-    for merge in grid.merged:
+    data row show the first cell's value but hold nothing (:mod:`.merged`; runs refuse it).
+    ``text_at(row, column)`` is a cell's text (0-based grid indices)."""
+    data = [n - first_row for n in numbers]  # sorted grid indices of the data rows
+    for merge in merged:
         r1, c1, _r2, c2 = merge
-        value = grid.cells[r1][c1] if r1 < len(grid.cells) and c1 < len(grid.cells[r1]) else ""
+        value = text_at(r1, c1)
         hidden = _hides_data(merge, data, kept) if value else []
         if not hidden:  # an empty merged range shows nothing: reading it blank is what the user sees
             continue
         covered, several = covered_text(merge, hidden[0])
-        first = f"{column_letter(c1)}{grid.first_row + r1}"
+        first = f"{column_letter(c1)}{first_row + r1}"
         columns = [kept[j] for j in range(c1, c2 + 1) if j in kept]
         ctx.add(
             "merged-cells",
@@ -368,7 +416,7 @@ def _note_merged(ctx: _Context, grid: Grid, numbers: list[int], kept: dict[int, 
             f"{'hold' if several else 'holds'} nothing (a merged range keeps its value in {first} only); {UNMERGE}",
             severity="warning",
             cell=first,
-            row=grid.first_row + hidden[0],
+            row=first_row + hidden[0],
             column=columns[0],
             value=_preview(value),
             extra={"range": range_name(merge)},

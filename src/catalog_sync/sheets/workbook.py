@@ -8,28 +8,36 @@ The workbook's date system (:func:`workbook_date1904`) is read too, so number ce
 date serials can be converted with the right epoch: xlsx/xlsm from ``<workbookPr date1904>``,
 ods from ``<table:null-date>``, xls from its ``DATEMODE`` record (:mod:`.xls_datemode`); xlsb
 is "unknown" (``None``): its serials are never converted.
+
+The chosen sheet's cells become columns (:func:`sheet_columns`): a column of text cells, the common
+case, goes to Arrow in one call; others take each cell through :func:`~.cells.cell_text`.
 """
 
 from __future__ import annotations
 
+import gc
 import posixpath
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+import pyarrow as pa
+import pyarrow.compute as pac
 import python_calamine as pc
 
 from catalog_sync.errors import InputError
 from catalog_sync.problems import Problem
 from catalog_sync.sheets import limits
-from catalog_sync.sheets.cells import row_texts
+from catalog_sync.sheets.cells import cell_text
+from catalog_sync.sheets.columnar import text_column
 from catalog_sync.sheets.detect import damaged
 from catalog_sync.sheets.merged import Merge, ods_merged_ranges
-from catalog_sync.sheets.table import Grid
+from catalog_sync.sheets.table import ColumnGrid
 from catalog_sync.sheets.xls_datemode import xls_date1904
 from catalog_sync.sheets.zipguard import ZipReport, column_index, inspect_zip
 
@@ -42,10 +50,10 @@ _SETTINGS_BYTES = 16 * 1024 * 1024  # workbook.xml larger than this is not read 
 
 @dataclass
 class WorkbookSheet:
-    """The chosen worksheet as a grid of texts and kinds."""
+    """The chosen worksheet as columns of texts and kinds."""
 
     name: str
-    grid: Grid
+    grid: ColumnGrid
     problems: list[Problem] = field(default_factory=list)
     date1904: bool | None = False  # the date system: True 1904, False 1900, None unknown (xlsb)
 
@@ -281,6 +289,72 @@ def _pick(path: Path, book: pc.CalamineWorkbook, requested: str | None, kind: st
     return with_data[0]
 
 
+_TEXT_KIND = pa.scalar("s", pa.large_string())
+_NO_KIND = pa.scalar("", pa.large_string())
+
+
+def sheet_columns(rows: list[list[object]], errors: dict[tuple[int, int], str]) -> tuple[pa.Table, pa.Table]:
+    """Calamine's rows as columns of texts and of kinds (:func:`~.cells.cell_text`); ``errors`` (row,
+    column) → text are error cells (``#REF!``, kind ``e``), which calamine reads as empty."""
+    width = max(map(len, rows), default=0)
+    if any(len(row) != width for row in rows):
+        rows = [row + [""] * (width - len(row)) for row in rows]
+    errors_by_column: dict[int, dict[int, str]] = {}
+    for (r, c), text in errors.items():
+        if r < len(rows) and c < width:
+            errors_by_column.setdefault(c, {})[r] = text
+    texts: list[pa.ChunkedArray] = []
+    kinds: list[pa.ChunkedArray] = []
+    for j, values in enumerate(zip(*rows, strict=True)):
+        column_texts, column_kinds = _column(values, errors_by_column.get(j, {}))
+        texts.append(column_texts)
+        kinds.append(column_kinds)
+    names = [f"f{j}" for j in range(width)]
+    return pa.table(texts, names=names), pa.table(kinds, names=names)
+
+
+def _column(values: tuple[object, ...], errors: dict[int, str]) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """One column's texts and kinds: a column of text cells (the common case) without a Python
+    object per cell; any other, cell by cell."""
+    texts = None if errors else _text_cells(values)
+    if texts is not None:
+        filled = pac.greater(pac.binary_length(texts), 0)
+        return texts, pac.if_else(filled, _TEXT_KIND, _NO_KIND)
+    pairs = [cell_text(value) for value in values]
+    cell_texts = [text for text, _ in pairs]
+    cell_kinds = [kind for _, kind in pairs]
+    for r, text in errors.items():
+        cell_texts[r], cell_kinds[r] = text, "e"
+    return (
+        pa.chunked_array([pa.array(cell_texts, type=pa.large_string())]),
+        pa.chunked_array([pa.array(cell_kinds, type=pa.large_string())]),
+    )
+
+
+def _text_cells(values: tuple[object, ...]) -> pa.ChunkedArray | None:
+    """The trimmed texts of a column of text cells only; ``None`` when any cell is something else
+    (pyarrow refuses a number, a date or a boolean as text; ``None`` would become a null)."""
+    try:
+        array = pa.array(values, type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return None
+    return text_column(array) if array.null_count == 0 else None
+
+
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: calamine's rows are a million new objects without cycles,
+    and the collections their allocation triggers scan them again and again (half the time of
+    ``to_python`` and of turning the rows into columns)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
     """Check, open and read one worksheet of a workbook into a text grid."""
     report = inspect_zip(path, kind) if kind in ("xlsx", "ods", "xlsb") else ZipReport()
@@ -295,22 +369,16 @@ def read_workbook(path: Path, kind: str, sheet: str | None) -> WorkbookSheet:
                 sheet=name,
             )
     book = _open(path, kind)
-    try:
-        name, loaded = _pick(path, book, sheet, kind)
-    finally:
-        book.close()
-    cells: list[list[str]] = []
-    kinds: list[list[str]] = []
-    for row in loaded.rows:
-        texts, row_kinds = row_texts(row)
-        cells.append(texts)
-        kinds.append(row_kinds)
-    sheet_part = parts.get(name)
-    if sheet_part and sheet_part in report.error_parts:
-        for (r, c), text in _error_cells(path, sheet_part).items():
-            if r < len(cells) and c < len(cells[r]):
-                cells[r][c], kinds[r][c] = text, "e"
-    grid = Grid(cells=cells, kinds=kinds, trimmed=True)
+    with _without_gc():
+        try:
+            name, loaded = _pick(path, book, sheet, kind)
+        finally:
+            book.close()
+        sheet_part = parts.get(name)
+        errors = _error_cells(path, sheet_part) if sheet_part and sheet_part in report.error_parts else {}
+        texts, kinds = sheet_columns(loaded.rows, errors)
+        loaded.rows.clear()  # the Python objects are no longer needed: free them before the frames are made
+    grid = ColumnGrid(texts=texts, kinds=kinds)
     grid.merged = ods_merged_ranges(path, name) if kind == "ods" else loaded.merged
     if sheet_part and sheet_part in report.formula_parts:
         grid.valueless = _valueless_formulas(path, sheet_part)

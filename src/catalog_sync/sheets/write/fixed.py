@@ -100,7 +100,7 @@ def grid_rows(sheet: Sheet, source_format: str) -> list[list[str]]:
         lead: list[list[str]] = [[f"sep={parsed.delimiter}"]] if parsed.first_row > 1 else []
         return lead + [list(r) for r in parsed.rows]
     book = read_workbook(sheet.path, source_format, sheet.sheet_name)
-    return [list(r) for r in book.grid.cells]
+    return book.grid.rows()
 
 
 def _set(rows: list[list[str]], row: int, column: int, text: str) -> None:
