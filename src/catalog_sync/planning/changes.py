@@ -354,17 +354,18 @@ class Changes(Sequence[Change]):
         return np.asarray(j + np.searchsorted(ahead, j, side="right"), dtype=np.int64)
 
     def numbered_notable(self) -> list[tuple[int, Change]]:
-        """(1-based number, change) of each change but the compact unchanged rows nobody made a
-        change of, in order."""
+        """(1-based number, change) of each change but the compact unchanged rows (made into a
+        change or not) that still say nothing more, in order."""
         numbered = list(zip((self._listed_places() + 1).tolist(), self._listed, strict=True))
-        if self._made:
-            numbered += [(int(self._at[k]) + 1, c) for k, c in self._made.items()]
+        rows = self.unchanged
+        if self._made and rows is not None:
+            numbered += [(int(self._at[k]) + 1, c) for k, c in self._made.items() if not _plain(c, rows, k)]
             numbered.sort(key=lambda pair: pair[0])
         return numbered
 
     def notable(self) -> list[Change]:
-        """Each change but the compact unchanged rows nobody made a change of, in order: what the
-        writes, the counts and a saved plan's re-check need."""
+        """Each change but the compact unchanged rows that still say nothing more, in order: what the
+        writes and a saved plan's re-check need."""
         if not self._made:
             return list(self._listed)
         return [c for _n, c in self.numbered_notable()]
@@ -410,9 +411,7 @@ class Changes(Sequence[Change]):
             return list(self._listed), rows
         keep = np.ones(len(rows), dtype=bool)
         keep[moved] = False
-        still = {id(c) for k, c in self._made.items() if keep[k]}
-        listed = [c for _n, c in self.numbered_notable() if id(c) not in still]
-        return listed, rows.subset(keep)
+        return self.notable(), rows.subset(keep)
 
 
 def _plain(change: Change, rows: UnchangedRows, k: int) -> bool:

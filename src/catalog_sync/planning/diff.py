@@ -707,14 +707,15 @@ class _RowFacts:
         plan's unchanged rows are held in row order)."""
         n = len(self.rows)
         plain = np.fromiter((rid is not None for rid in self.matched_ids), dtype=bool, count=n)
-        if n > 1 and not bool(np.all(np.diff(np.asarray(self.rows, dtype=np.int64)) > 0)):
+        rows = np.asarray(self.rows, dtype=np.int64)
+        if n > 1 and not bool(np.all(np.diff(rows) > 0)):
             return np.zeros(n, dtype=bool)
-        where = {r: p for p, r in enumerate(self.rows)} if n else {}
         for taken in (self.diffs, self.matcher.conflict, self.compared.frozen, self.merge.remote_changed):
-            for r in taken:
-                p = where.get(int(r))
-                if p is not None:
-                    plain[p] = False
+            said = np.fromiter((int(r) for r in taken), dtype=np.int64, count=len(taken))
+            at = np.searchsorted(rows, said)
+            hit = at < n
+            hit[hit] = rows[at[hit]] == said[hit]
+            plain[at[hit]] = False
         return plain
 
     def _listed(self, mode: str, compact: np.ndarray) -> Iterator[Change]:

@@ -1,12 +1,19 @@
-"""The plan: one :class:`Change` per catalog row (and per remote record a mirror run deletes).
+"""The plan: a :class:`Change` per catalog row that does something (and per remote record a mirror
+run deletes), the unchanged rows held as columns (:mod:`catalog_sync.planning.changes`).
 
 A plan is what ``catalog-sync plan`` shows and ``plan -o PLAN.json`` saves.  Its JSON form is
-The shape of docs/reference/output.md ``{"provider", "summary": {create, update, unchanged, delete, conflict},
+the shape of docs/reference/output.md ``{"provider", "summary": {create, update, unchanged, delete, conflict},
 "changes": [{"row", "key", "action", "fields": {NAME: {"old", "new"}}}]}`` plus extras that let
-``apply PLAN.json`` carry it out exactly: ``catalog``, ``mode``, ``blanks``, ``created_at``,
+``apply PLAN.json`` carry it out exactly: ``format``, ``catalog``, ``mode``, ``blanks``, ``created_at``,
 ``base_url`` (never with credentials), ``columns`` (the sheet's columns, for the report) and,
 per change, ``remote_id``, ``fingerprint`` (of the targeted remote record when planned),
 ``match`` (the key field that matched), ``reason`` and ``values`` (the row's cells).
+
+A saved plan (format ``catalog-sync-plan/2``) carries its unchanged rows in the ``unchanged`` block
+(``{"row": [...], "key": [...], "remote_id": [...], "fingerprint": [...]}``: no cells, a fingerprint
+cut to 16 hex characters, a remote id null where it is the key's value); ``plan --json`` lists every
+row in ``changes``.  Both are written a change at a time (:meth:`Plan.write_json`).  A plan of the
+first format (every row in ``changes``) still loads.
 
 For a ``create`` the ``fields`` are every value sent (old ``""``); for an ``update`` only the
 changed fields — the payload is exactly the ``new`` side.
@@ -18,7 +25,7 @@ import datetime as _dt
 import itertools
 import json
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -162,7 +169,8 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """The plan as a saved plan holds it (for a small plan: :meth:`write_json` streams it)."""
         listed, unchanged = self.changes.compact()
-        block = {name: list(column) for name, column in _unchanged_columns(unchanged)}
+        n = 0 if unchanged is None else len(unchanged)
+        block = {name: column(0, n) for name, column in _unchanged_columns(unchanged)}
         return {
             **self._head(),
             "changes": [c.to_dict() for c in listed],
@@ -299,22 +307,33 @@ def _write_block(out: TextIO, unchanged: UnchangedRows | None) -> None:
     """``"unchanged": {"row": [...], "key": [...], "remote_id": [...], "fingerprint": [...]}``, a
     hundred values a line."""
     out.write('  "unchanged": {')
+    n = 0 if unchanged is None else len(unchanged)
     for j, (name, column) in enumerate(_unchanged_columns(unchanged)):
         out.write(("," if j else "") + f'\n    "{name}": [')
-        for start in range(0, len(column), _PER_LINE):
-            part = json.dumps(column[start : start + _PER_LINE], ensure_ascii=False, separators=(",", ":"))
+        for start in range(0, n, _PER_LINE):
+            part = json.dumps(column(start, start + _PER_LINE), ensure_ascii=False, separators=(",", ":"))
             out.write(("," if start else "") + "\n      " + part[1:-1])
-        out.write("\n    ]" if len(column) else "]")
+        out.write("\n    ]" if n else "]")
     out.write("\n  },\n" if unchanged is not None else "},\n")
 
 
-def _unchanged_columns(rows: UnchangedRows | None) -> list[tuple[str, Sequence[Any]]]:
-    """The ``unchanged`` block's columns (:data:`UNCHANGED_COLUMNS`): an unchanged row's fingerprint
-    cut to :data:`FINGERPRINT_CHARS`, its remote id null where it is the key's value."""
+def _unchanged_columns(rows: UnchangedRows | None) -> list[tuple[str, Callable[[int, int], list[Any]]]]:
+    """The ``unchanged`` block's columns (:data:`UNCHANGED_COLUMNS`), each as the slice [start, stop) of
+    it: an unchanged row's fingerprint cut to :data:`FINGERPRINT_CHARS`, its remote id null where it is
+    the key's value."""
     if rows is None:
         return []
-    prints = [None if fp is None else fp[:FINGERPRINT_CHARS] for fp in rows.fingerprints]
-    return list(zip(UNCHANGED_COLUMNS, (rows.rows.tolist(), rows.keys, rows.remote_ids, prints), strict=True))
+
+    def prints(start: int, stop: int) -> list[str | None]:
+        return [None if fp is None else fp[:FINGERPRINT_CHARS] for fp in rows.fingerprints[start:stop]]
+
+    columns: tuple[Callable[[int, int], list[Any]], ...] = (
+        lambda start, stop: rows.rows[start:stop].tolist(),
+        lambda start, stop: rows.keys[start:stop],
+        lambda start, stop: rows.remote_ids[start:stop],
+        prints,
+    )
+    return list(zip(UNCHANGED_COLUMNS, columns, strict=True))
 
 
 def _unchanged_of(block: Any) -> UnchangedRows | None:
