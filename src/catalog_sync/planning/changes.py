@@ -51,6 +51,10 @@ class SheetCells:
         self._where = {name: j for j, name in enumerate(self.names)}  # a repeated name: its last column
         self.keys = list(self._where)  # each name once, in sheet order
         self._lists: dict[int, list[str]] = {}
+        #: cells asked for one by one, per column: past :attr:`_one_by_one` the column becomes a list
+        self._asked: dict[int, int] = {}
+        self._one_by_one = max(1_000, len(data) // 16)
+        self._arrays: dict[int, Any] = {}
 
     def has(self, name: str) -> bool:
         return name in self._where
@@ -58,10 +62,29 @@ class SheetCells:
     def value(self, name: str, position: int) -> str:
         j = self._where[name]
         column = self._lists.get(j)
-        if column is None:  # two threads may both make it: the same list, no harm
-            cells = self._data.iloc[:, j].astype(object).fillna("").tolist()
-            column = self._lists[j] = [c if type(c) is str else str(c) for c in cells]
+        if column is not None:
+            return column[position]
+        asked = self._asked[j] = self._asked.get(j, 0) + 1
+        if asked <= self._one_by_one:  # a plan's few changed rows: no list of a million cells
+            return self._cell(j, position)
+        # two threads may both make it: the same list, no harm
+        cells = self._data.iloc[:, j].astype(object).fillna("").tolist()
+        column = self._lists[j] = [c if type(c) is str else str(c) for c in cells]
         return column[position]
+
+    def _cell(self, j: int, position: int) -> str:
+        """One cell, read from the column as it is held (Arrow, or an object array): nothing copied."""
+        array = self._arrays.get(j)
+        if array is None:
+            held = self._data.iloc[:, j].array
+            array = self._arrays[j] = (
+                held.__arrow_array__() if hasattr(held, "__arrow_array__") else held.to_numpy()
+            )
+        cell = array[position]
+        value = cell.as_py() if hasattr(cell, "as_py") else cell
+        if value is None or (isinstance(value, float) and value != value):  # missing (NaN): empty
+            return ""
+        return value if type(value) is str else str(value)
 
     def positions(self, rows: np.ndarray) -> np.ndarray:
         """The position of each row number of ``rows`` in the sheet (-1 where it has none)."""
