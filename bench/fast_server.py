@@ -4,7 +4,9 @@ answering ``GET /product/`` from pages made once, up front, as bytes.
 The sandbox is a faithful emulator, and slower than the client: a plain read of its pages took 48 s
 for a million records. Measured against it, the client's own cost hides behind the server's.
 This server does nothing per request beyond parsing the query and one dict look-up, so what a
-``plan`` costs beyond a plain sequential read of the same pages is the client's own.
+``plan`` costs beyond a plain sequential read of the same pages is the client's own.  It runs in
+a process of its own (``python -m bench.fast_server RECORDS``), so neither the plan nor the plain
+read it is compared with shares an interpreter lock with it.
 
     with fast_listing(records=100_000) as url:
         ...   # catalog-sync plan CATALOG -p royalti --base-url URL
@@ -19,10 +21,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -98,16 +104,37 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def fast_listing(records: int) -> Iterator[str]:
-    """Serve ``records`` products of :func:`bench.remote._product` on 127.0.0.1; yields the base URL."""
+    """Serve ``records`` products of :func:`bench.remote._product` on 127.0.0.1 from a process of
+    its own; yields the base URL (once the pages are made and the server listens)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "bench.fast_server", str(records)]
+    server = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root, env=env
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"the fast server did not start (exit {server.wait()})")
+        yield url
+    finally:
+        server.kill()
+        server.wait()
+
+
+def serve(records: int) -> None:
+    """Make the pages, print the base URL, and serve until stdin closes (the parent went away)."""
     from bench.remote import _product
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.pages = _Pages([_product(i) for i in range(records)])  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    sys.stdin.read()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))

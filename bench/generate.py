@@ -98,11 +98,14 @@ def changed_rows(rows: int, changed_share: float, seed: int = 0) -> np.ndarray:
     return np.sort(rng.choice(rows, size=count, replace=False))
 
 
-def catalog_frame(provider: str, rows: int, changed_share: float = 0.0, seed: int = 0) -> pd.DataFrame:
-    """The catalog as a frame of text (the columns of :data:`COLUMNS`)."""
+def catalog_frame(
+    provider: str, rows: int, changed_share: float = 0.0, seed: int = 0, start: int = 0
+) -> pd.DataFrame:
+    """The catalog as a frame of text (the columns of :data:`COLUMNS`); ``start``: the number of its
+    first row (rows ``start`` to ``start + rows - 1`` of a bigger catalog, written in parts)."""
     if provider not in _BUILDERS:
         raise ValueError(f"unknown provider {provider!r}; one of {', '.join(_BUILDERS)}")
-    numbers = np.arange(rows, dtype=np.int64)
+    numbers = np.arange(start, start + rows, dtype=np.int64)
     columns = _BUILDERS[provider](numbers, np.random.default_rng(seed))
     frame = pd.DataFrame({name: column.astype(object) for name, column in columns.items()})
     edited = changed_rows(rows, changed_share, seed)
@@ -120,6 +123,17 @@ def make_catalog(
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = catalog_frame(provider, rows, changed_share, seed)
     frame.to_csv(path, index=False, lineterminator="\n")  # minimal quoting, as a spreadsheet exports
+    return path
+
+
+def make_big_catalog(provider: str, rows: int, path: str | Path, part: int = 1_000_000) -> Path:
+    """:func:`make_catalog` for catalogs past memory (10M rows): written ``part`` rows at a time."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for n, start in enumerate(range(0, rows, part)):
+            frame = catalog_frame(provider, min(part, rows - start), seed=n, start=start)
+            frame.to_csv(out, index=False, header=n == 0, lineterminator="\n")
     return path
 
 

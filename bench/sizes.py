@@ -12,6 +12,7 @@ class Sizes:
     """How big each figure is (``python -m bench --help`` sets them)."""
 
     rows: int = 1_000_000  # validate
+    big_rows: int = 10_000_000  # validate-10m: the out-of-core engine
     plan_rows: int = 1_000_000  # plan: rows and remote records
     changed_share: float = 0.01
     xlsx_rows: int = 100_000

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from catalog_sync.engine import validate_file
 from catalog_sync.run.pull import PullOutcome, PullRequest, run_pull
 from catalog_sync.run.refresh import RefreshOutcome, RefreshRequest, run_refresh
 from catalog_sync.run.sync import (
@@ -37,7 +38,7 @@ from catalog_sync.run.sync import (
 from catalog_sync.run.target import Target
 from catalog_sync.run.undo import UndoRequest, run_undo
 from catalog_sync.sheets.options import ReadOptions
-from catalog_sync.validation import ValidationReport, validate_catalog
+from catalog_sync.validation import ValidationReport
 
 __all__ = ["apply", "plan", "pull", "refresh", "sync", "undo", "validate"]
 
@@ -46,10 +47,15 @@ def _target(target: Target | str) -> Target:
     return Target(target) if isinstance(target, str) else target
 
 
-def validate(catalog: str | Path, provider: str, read: ReadOptions | None = None) -> ValidationReport:
-    """Every problem of ``catalog`` for ``provider`` (``report.valid``, ``report.problems``); nothing is sent."""
-    _sheet, _spec, report = validate_catalog(catalog, provider, **(read or ReadOptions()).as_kwargs())
-    return report
+def validate(
+    catalog: str | Path, provider: str, read: ReadOptions | None = None, *, engine: str = "auto"
+) -> ValidationReport:
+    """Every problem of ``catalog`` for ``provider`` (``report.valid``, ``report.problems``); nothing is sent.
+
+    ``engine`` (``--engine``): ``memory``, ``disk`` (the out-of-core engine: a CSV past memory, checked
+    chunk by chunk; its ``report.problems`` is read back from a file) or ``auto`` (``disk`` for a CSV
+    too big for memory)."""
+    return validate_file(catalog, provider, read, engine=engine)
 
 
 def plan(

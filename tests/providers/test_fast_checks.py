@@ -7,7 +7,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from catalog_sync.providers import get_provider
-from catalog_sync.providers.base import _query, all_plain_ids
+from catalog_sync.providers.base import all_plain_ids
+from catalog_sync.providers.http import Outgoing
 
 CLIENT = get_provider("royalti").from_env(base_url="http://127.0.0.1:9", env={"ROYALTI_API_KEY": "k"})
 
@@ -35,7 +36,10 @@ def test_one_pass_id_check_never_passes_an_id_the_check_per_id_refuses(ids):
 
 
 def test_params_are_encoded_as_requests_would_without_the_none_values():
-    query = _query({"page": 2, "size": 100, "q": "Ünïcode & co", "skip": None, "tag": ["a", "b"]})
+    url = Outgoing.of(
+        "http://h/p", params={"page": 2, "size": 100, "q": "Ünïcode & co", "skip": None, "tag": ["a", "b"]}
+    ).url
+    query = url.split("?", 1)[1]
     assert parse_qsl(query) == [
         ("page", "2"),
         ("size", "100"),
@@ -43,4 +47,18 @@ def test_params_are_encoded_as_requests_would_without_the_none_values():
         ("tag", "a"),
         ("tag", "b"),
     ]
-    assert _query(None) is None
+    assert Outgoing.of("http://h/p").url == "http://h/p"
+
+
+def test_bodies_are_encoded_as_requests_would():
+    sent = Outgoing.of("http://h/p", json_body={"title": "Ünï", "n": 1}, headers={"X-A": "1"})
+    assert sent.body == b'{"title": "\\u00dcn\\u00ef", "n": 1}'
+    assert sent.headers == {"X-A": "1", "Content-Type": "application/json"}
+    form = Outgoing.of("http://h/p", form={"a": "1 2", "b": ["x", "y"]})
+    assert form.body == b"a=1+2&b=x&b=y"
+    assert form.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert Outgoing.of("http://h/p", json_body=[], headers={"content-type": "text/x"}).headers == {
+        "content-type": "text/x"
+    }
+    with pytest.raises(ValueError):  # NaN is not JSON: refused before anything is sent
+        Outgoing.of("http://h/p", json_body={"x": float("nan")})

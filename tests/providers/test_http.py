@@ -7,7 +7,8 @@ import threading
 import time
 
 import pytest
-import requests
+import urllib3
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError
 
 from catalog_sync.providers.http import connection_failure_phase
 from catalog_sync.providers.ratelimit import RateLimiter, backoff_delay, parse_retry_after
@@ -60,8 +61,8 @@ def test_refused_connection_is_the_connect_phase() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(requests.ConnectionError) as info:
-        requests.post(f"http://127.0.0.1:{port}/x", timeout=2)
+    with pytest.raises(HTTPError) as info:
+        urllib3.PoolManager(retries=False).request("POST", f"http://127.0.0.1:{port}/x", timeout=2)
     assert connection_failure_phase(info.value) == "connect"
 
 
@@ -76,12 +77,19 @@ def test_reset_after_sending_is_after_send() -> None:
         conn.close()  # request read, no answer
 
     threading.Thread(target=accept_and_close, daemon=True).start()
-    with pytest.raises(requests.ConnectionError) as info:
-        requests.post(f"http://127.0.0.1:{server.getsockname()[1]}/x", data=b"a=1", timeout=2)
+    with pytest.raises(HTTPError) as info:
+        urllib3.PoolManager(retries=False).request(
+            "POST", f"http://127.0.0.1:{server.getsockname()[1]}/x", body=b"a=1", timeout=2
+        )
     server.close()
     assert connection_failure_phase(info.value) == "after_send"
-    assert connection_failure_phase(requests.exceptions.ReadTimeout()) == "after_send"
-    assert connection_failure_phase(requests.exceptions.ConnectTimeout()) == "connect"
+    assert (
+        connection_failure_phase(
+            ReadTimeoutError(urllib3.HTTPConnectionPool("127.0.0.1"), "/x", "read timed out")
+        )
+        == "after_send"
+    )
+    assert connection_failure_phase(ConnectTimeoutError()) == "connect"
 
 
 def test_cannot_connect_message_shows_no_credentials_from_the_url(monkeypatch) -> None:
@@ -113,13 +121,28 @@ def test_jogg_lost_answer_message_does_not_promise_a_lookup() -> None:
 def test_the_environment_is_read_once_for_the_base_url(monkeypatch) -> None:
     # proxies and CA bundle from the environment still apply, read when the client is made
     # (requests would read them twice per request, ~1 ms each)
-    from catalog_sync.providers.http import make_session
+    from catalog_sync.providers.http import Session
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "internal.example")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/corp.pem")
-    session = make_session(4, "https://api.royalti.io")
-    assert session.trust_env is False
-    assert session.proxies.get("https") == "http://proxy.example:3128"
+    session = Session(4, "https://api.royalti.io")
+    assert session.proxy == "http://proxy.example:3128"
     assert session.verify == "/etc/ssl/certs/corp.pem"
-    assert "https" not in make_session(4, "https://internal.example/v1").proxies  # NO_PROXY holds
+    assert Session(4, "https://internal.example/v1").proxy is None  # NO_PROXY holds
+
+
+def test_a_proxy_with_a_user_gets_basic_auth_and_no_proxy_without_one(monkeypatch) -> None:
+    import base64
+
+    from catalog_sync.providers.http import Session
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://alice:p%40ss@proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    session = Session(4, "https://api.royalti.io")
+    sent = session._manager.proxy_headers["Proxy-Authorization"]  # type: ignore[attr-defined]
+    assert base64.b64decode(sent.removeprefix("Basic ")) == b"alice:p@ss"
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert Session(4, "https://api.royalti.io").proxy is None

@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from catalog_sync.config.defaults import DATE_FORMATS
+from catalog_sync.engine.choose import ENGINES
 from catalog_sync.providers.registry import NAMES
 from catalog_sync.sheets.options import ReadOptions
 
@@ -69,6 +70,20 @@ def sheet_options(f: F) -> F:
     )(g)
     g = click.option("--sheet", default=None, help="Worksheet to read (required when several hold data).")(g)
     return cast(F, g)
+
+
+def engine_option(f: F) -> F:
+    """``--engine auto|memory|disk``: which engine reads and checks the catalog (``catalog_sync.engine``).
+    Declared here so every command that reads a catalog spells it alike; ``validate`` takes it now."""
+    return click.option(
+        "--engine",
+        type=click.Choice(ENGINES, case_sensitive=False),
+        default="auto",
+        show_default=True,
+        help="memory: read the whole catalog into memory; disk: the out-of-core engine, a CSV checked chunk "
+        "by chunk with its key columns spilled to disk (for catalogs past memory, ten million rows and "
+        "more; same problems); auto: disk for a CSV too big for memory, else memory.",
+    )(f)
 
 
 def plan_file_options(name: str, saved_for: str) -> Callable[[F], F]:

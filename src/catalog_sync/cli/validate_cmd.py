@@ -9,7 +9,7 @@ import click
 from catalog_sync.config.defaults import FIXED_SUFFIXES, REPORT_SUFFIXES
 from catalog_sync.sheets.options import ReadOptions
 
-from .options import json_option, path_ending_in, provider_option, sheet_options
+from .options import engine_option, json_option, path_ending_in, provider_option, sheet_options
 
 
 @click.command("validate")
@@ -21,6 +21,7 @@ from .options import json_option, path_ending_in, provider_option, sheet_options
     "--strict", is_flag=True, help="Treat warnings (UPC check digits, numbers in id columns, …) as errors."
 )
 @json_option
+@engine_option
 @click.option(
     "--report",
     "report_file",
@@ -64,6 +65,7 @@ def validate_command(
     read: ReadOptions,
     strict: bool,
     as_json: bool,
+    engine: str,
     report_file: Path | None,
     fix: bool,
     fixed_file: Path | None,
@@ -87,6 +89,7 @@ def validate_command(
       catalog-sync validate products.xlsx -p royalti --fix -o fixed.xlsx
       catalog-sync validate products.csv -p keevault --annotate problems-marked.xlsx
       catalog-sync validate us-export.csv -p royalti --date-format MM/DD/YYYY
+      catalog-sync validate ten-million-rows.csv -p royalti --engine disk --json
     """
     from catalog_sync.cli.validate_view import run_validate
 
@@ -101,6 +104,7 @@ def validate_command(
         fixed_file,
         force=force,
         annotated_file=annotated_file,
+        engine=engine,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from catalog_sync.engine import choose_engine
 from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
@@ -53,9 +55,14 @@ def run_validate(
     *,
     force: bool = False,
     annotated_file: Path | None = None,
+    engine: str = "auto",
 ) -> None:
     """The validate command's work (see ``validate_cmd``)."""
     _check_fix_options(fix, fixed_file, catalog, read, force)
+    if choose_engine(catalog, engine) == "disk":
+        _check_disk_options(report_file, fix, annotated_file)
+        _validate_on_disk(catalog, provider, read, strict, as_json)
+        return
     if report_file is not None:
         _check_report(report_file, catalog, read, shape=PROBLEM_REPORT)
     if annotated_file is not None:
@@ -85,6 +92,33 @@ def run_validate(
         render(report, where)
     if annotated is not None:
         _say_annotated(annotated, as_json)
+    if not report.valid:
+        raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
+
+
+def _check_disk_options(report_file: Path | None, fix: bool, annotated_file: Path | None) -> None:
+    """Usage error (exit 2) for the options the out-of-core engine cannot take yet: they write the
+    whole catalog (or every problem) from memory."""
+    given = [
+        name for name, on in (("--report", report_file), ("--fix", fix), ("--annotate", annotated_file)) if on
+    ]
+    if given:
+        raise click.UsageError(
+            f"{' and '.join(given)} not yet with the out-of-core engine (a CSV too big for memory, or --engine "
+            "disk): use --json for every problem"
+        )
+
+
+def _validate_on_disk(catalog: str, provider: str, read: ReadOptions, strict: bool, as_json: bool) -> None:
+    """validate by the out-of-core engine: the problems rendered or written as they are read back."""
+    from catalog_sync.engine import validate_file
+
+    report = validate_file(catalog, provider, read, strict=strict, engine="disk")
+    where = Path(catalog).name
+    if as_json:
+        write_json(report, sys.stdout)
+    else:
+        render(report, where)
     if not report.valid:
         raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
 
@@ -248,7 +282,7 @@ def render(
     """
     console = console or Console(soft_wrap=False)
     limit = SHOWN if shown is None else shown
-    listed = report.problems[:limit]
+    listed = list(islice(report.problems, limit))
     if listed and console.width >= WIDE:
         table = Table(show_lines=False, header_style="bold")
         for name in PROBLEM_COLUMNS:
@@ -270,9 +304,8 @@ def render(
             )
             console.print(head, overflow="ellipsis", no_wrap=True)
             console.print(Text("    " + p.message))
-    hidden = report.problems[limit:]
-    if hidden:
-        counts = Counter((p.code, p.severity) for p in hidden)
+    counts = Counter((p.code, p.severity) for p in islice(report.problems, limit, None))
+    if counts:
         parts = ", ".join(f"{n} {code} ({severity})" for (code, severity), n in counts.most_common())
         console.print(
             Text(

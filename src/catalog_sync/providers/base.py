@@ -38,10 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar, NoReturn, TypeVar
-from urllib.parse import quote, urlencode
-
-import requests
-from requests.auth import AuthBase
+from urllib.parse import quote
 
 from catalog_sync.config.credentials import (
     Credentials,
@@ -65,11 +62,14 @@ from catalog_sync.errors import (
     UnknownOutcomeError,
 )
 from catalog_sync.providers.http import (
+    FAILED_EXCHANGE,
+    TRANSPORT_ERRORS,
     Answer,
     Classified,
+    Outgoing,
+    Session,
     connection_failure_phase,
     connection_failure_reason,
-    make_session,
 )
 from catalog_sync.providers.local_sandbox import demo_credentials, note_once
 from catalog_sync.providers.ratelimit import AdaptiveRateLimiter, RateLimiter, backoff_delay
@@ -121,14 +121,6 @@ def all_plain_ids(values: list[Any]) -> bool:
     )
 
 
-def _query(params: dict[str, Any] | None) -> str | None:
-    """A params dict as requests encodes it (None values left out), encoded once here: requests
-    checks a dict against a runtime Protocol on every request (5% of a listing's CPU)."""
-    if params is None:
-        return None
-    return urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
-
-
 #: The code of the error for a provider that could not be reached (nothing was sent).
 CANNOT_CONNECT = "cannot-connect"
 #: A connection that cannot be made is tried this many times in all (one quick retry), then final.
@@ -175,7 +167,7 @@ def clean_code(code: Any) -> int | str | None:
 
 def _never_connected(exc: Exception) -> bool:
     """True when the attempt failed before a connection to the server was made."""
-    return isinstance(exc, requests.RequestException) and connection_failure_phase(exc) == "connect"
+    return isinstance(exc, TRANSPORT_ERRORS) and connection_failure_phase(exc) == "connect"
 
 
 def _redirect_text(answer: Answer) -> str:
@@ -252,7 +244,7 @@ class _Call:
     method: str
     path: str
     safe: bool  # safe to send again: a GET, or a write the caller marks idempotent
-    auth: AuthBase | None
+    auth: bool  # with the provider's auth headers (False: a login or token call)
     refreshed: bool = False  # credentials were refreshed once after a 401
 
 
@@ -267,17 +259,6 @@ class _Again(Exception):
 
 class _Refresh(Exception):
     """Internal: credentials were refreshed after a 401; send the request once more."""
-
-
-class _HookAuth(AuthBase):
-    """Adds the provider's auth headers to every request (and keeps ~/.netrc out of it)."""
-
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers.update(self.provider.auth_headers())
-        return request
 
 
 class Provider(ABC):
@@ -363,8 +344,7 @@ class Provider(ABC):
             writes_only=self.rate_writes_only,
             burst=self.concurrency,
         )
-        self.session = make_session(self.concurrency * 2, self.base_url)
-        self.session.auth = _HookAuth(self)
+        self.session = Session(self.concurrency * 2, self.base_url)
         self._sleep: Callable[[float], None] = time.sleep
         self._cannot_connect: FatalProviderError | None = None  # set once a connection proved impossible
 
@@ -550,19 +530,19 @@ class Provider(ABC):
         data: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         idempotent: bool | None = None,
-        auth: AuthBase | None = None,
+        auth: bool = True,
     ) -> Any:
         """Send one logical request (with retries where safe) and return the checked payload.
 
         ``idempotent`` defaults to ``method == "GET"``; pass True for writes that are safe to
-        repeat (e.g. a login).  ``auth`` replaces the provider's auth hook for this request (token
-        calls); such requests get no credential refresh on 401.  Raises the ``errors`` classes described in the module docstring.
+        repeat (e.g. a login).  ``auth=False`` sends the request without the provider's auth
+        headers (login and token calls); such requests get no credential refresh on 401.  Raises the ``errors`` classes described in the module docstring.
         """
         call = _Call(
             method.upper(), path, method.upper() == "GET" if idempotent is None else idempotent, auth
         )
         self._raise_if_unreachable()
-        send = {"params": _query(params), "json": json, "data": data, "headers": headers}
+        send = Outgoing.of(self.url(path), params=params, json_body=json, form=data, headers=headers)
         attempt, waited, unreachable = 0, 0.0, 0
         while True:
             attempt += 1
@@ -595,14 +575,14 @@ class Provider(ABC):
             raise again.error
         return min(backoff_delay(attempt, self.backoff_base, self.backoff_cap), CONNECT_RETRY_WAIT)
 
-    def _attempt(self, call: _Call, send: dict[str, Any]) -> Any:
+    def _attempt(self, call: _Call, send: Outgoing) -> Any:
         """One HTTP exchange: its answer's payload, or the error (``_Again`` when worth repeating)."""
         began = self.pacing.wait_turn(call.method)
         self.stats.count_attempt()
         sent = time.monotonic()
         try:
             answer = self._exchange(call, send)
-        except (requests.RequestException, DeadlineExceeded, AnswerTooLarge) as exc:
+        except FAILED_EXCHANGE as exc:
             if not _never_connected(exc):
                 self.stats.count_request(call.method)
             raise self._transport_failure(call, exc) from None
@@ -625,30 +605,25 @@ class Provider(ABC):
                 )
             ) from None
 
-    def _exchange(self, call: _Call, send: dict[str, Any]) -> Answer:
+    def _exchange(self, call: _Call, send: Outgoing) -> Answer:
         """Send and read the whole answer within ``timeout`` seconds and ``max_answer_bytes``."""
+        headers = {**send.headers, **self.auth_headers()} if call.auth else send.headers
+        timeout = (min(self.connect_timeout, self.timeout), self.timeout)
         with watching(self.timeout) as watch:
             try:
-                response = self.session.request(
-                    call.method,
-                    self.url(call.path),
-                    **send,
-                    auth=call.auth,
-                    timeout=(min(self.connect_timeout, self.timeout), self.timeout),
-                    allow_redirects=False,
-                    stream=True,
-                )
+                response = self.session.open(call.method, send.url, send.body, headers, timeout)
                 try:
                     content = read_capped(response, self.max_answer_bytes)
                 finally:
-                    response.close()
-            except requests.RequestException as exc:
+                    response.close()  # a body left unread (too large, cut short) closes its connection
+                    response.release_conn()
+            except TRANSPORT_ERRORS as exc:
                 if watch.fired and connection_failure_phase(exc) != "connect":
                     raise DeadlineExceeded(self.timeout, watch.headers_done) from None
                 raise
             if watch.fired:  # cut short: a header block or body ended by the shutdown can look complete
                 raise DeadlineExceeded(self.timeout, watch.headers_done)
-        return Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()}, content)
+        return Answer.of(response, content)
 
     def _transport_failure(self, call: _Call, exc: Exception) -> ProviderError | _Again:
         """What a failed exchange means: retry it, give up, or an unknown outcome for a write."""
@@ -663,7 +638,7 @@ class Provider(ABC):
             if not call.safe:
                 text = f"the request was sent but the answer was lost: {text}"
         elif _never_connected(exc):
-            return _Again(self._cannot_connect_error(call, exc), connect=True)  # type: ignore[arg-type]
+            return _Again(self._cannot_connect_error(call, exc), connect=True)
         elif call.safe:
             text = f"connection failed ({type(exc).__name__})"
             return _Again(RetriableProviderError(self._message(call.method, call.path, text)))
@@ -678,7 +653,7 @@ class Provider(ABC):
         code = "answer-too-large" if isinstance(exc, AnswerTooLarge) else "deadline"
         return FatalProviderError(self._message(call.method, call.path, text), code=code)
 
-    def _cannot_connect_error(self, call: _Call, exc: requests.RequestException) -> FatalProviderError:
+    def _cannot_connect_error(self, call: _Call, exc: Exception) -> FatalProviderError:
         """No connection could be made: name the address (never credentials in it) and the fix."""
         reason = connection_failure_reason(exc, self.connect_timeout)
         text = (
@@ -696,7 +671,7 @@ class Provider(ABC):
 
     def _refresh_after(self, call: _Call, outcome: Outcome) -> bool:
         """True when a 401 may be answered by refreshing the credentials once (the hook decides)."""
-        if outcome is not Outcome.UNAUTHORIZED or call.auth is not None or call.refreshed:
+        if outcome is not Outcome.UNAUTHORIZED or not call.auth or call.refreshed:
             return False
         return self.on_unauthorized()
 

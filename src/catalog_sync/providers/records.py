@@ -9,11 +9,11 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from itertools import chain
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from catalog_sync.spec import ProviderSpec
 
@@ -26,6 +26,8 @@ __all__ = [
     "Stats",
     "TablePage",
     "WriteResult",
+    "arrow_text",
+    "digests",
     "fingerprint",
     "fingerprints",
     "records_by_id",
@@ -41,6 +43,15 @@ def fingerprint(raw: Any) -> str:
             raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
         ).encode()
     return hashlib.sha256(data).hexdigest()
+
+
+def digests(raws: list[Any]) -> list[bytes]:
+    """The 32 bytes whose hex is each raw object's :func:`fingerprint` (half the memory of the text)."""
+    dumps, sorted_keys, sha256 = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256
+    try:
+        return [sha256(dumps(raw, option=sorted_keys, default=str)).digest() for raw in raws]
+    except TypeError:
+        return [bytes.fromhex(fingerprint(raw)) for raw in raws]
 
 
 def fingerprints(raws: list[Any]) -> list[str]:
@@ -176,14 +187,14 @@ class RemoteTable(Sequence[RemoteRecord]):
 
         from catalog_sync.spec.normalise import normalise_frame
 
-        ids = list(chain.from_iterable(page.ids for page in pages))
         text = {
-            name: _text_column([(page.columns[name], len(page.ids)) for page in pages])
-            for name in spec.field_names
+            name: _joined([(page.columns[name], len(page)) for page in pages]) for name in spec.field_names
         }
         frame = normalise_frame(pd.DataFrame(text, columns=spec.field_names), spec)
-        frame[spec.remote_id] = _text_column([(ids, len(ids))])
-        return cls(ids, frame, list(chain.from_iterable(page.fingerprints for page in pages)))
+        ids = _joined([(page.ids, len(page)) for page in pages])
+        frame[spec.remote_id] = ids
+        prints = [digest.hex() for page in pages for digest in page.fingerprints.to_pylist()]
+        return cls(ids.tolist(), frame, prints)
 
     @property
     def columns(self) -> dict[str, list[str]]:
@@ -222,20 +233,25 @@ class RemoteTable(Sequence[RemoteRecord]):
         return RemoteRecord(self.ids[index], fields, self.fingerprints[index], canonical=True)
 
 
-def _text_column(parts: list[tuple[list[Any] | None, int]]) -> pd.Series:
-    """(values, how many) parts, values None for as many empty ones, as one Arrow-backed ``str``
-    column, built by Arrow itself (3x faster than pandas from a million Python strings; a field no
-    record fills costs nothing); anything that is not text goes through pandas."""
+def _joined(parts: list[tuple[pa.Array | None, int]]) -> pd.Series:
+    """(Arrow text, how many) parts, None for as many empty ones, as one Arrow-backed ``str`` column
+    (its chunks kept: nothing is copied; a field no record fills costs nothing)."""
     import pandas as pd
     import pyarrow as pa
 
-    if all(values is None for values, _size in parts):
-        return pd.Series(pa.nulls(sum(size for _values, size in parts), pa.large_string()), dtype="str")
-    values = list(chain.from_iterable([None] * size if part is None else part for part, size in parts))
+    chunks = [pa.nulls(size, pa.large_string()) if part is None else part for part, size in parts]
+    return pd.Series(pa.chunked_array(chunks, type=pa.large_string()), dtype="str")
+
+
+def arrow_text(values: Sequence[str | None]) -> pa.Array:
+    """Python text (None for no value) as an Arrow ``large_string`` array, built by Arrow itself
+    (3x faster than pandas from Python strings); anything that is not text is made text first."""
+    import pyarrow as pa
+
     try:
-        return pd.Series(pa.array(values, type=pa.large_string()), dtype="str")
+        return pa.array(values, type=pa.large_string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pd.Series(values, dtype="str")
+        return pa.array([None if v is None else str(v) for v in values], type=pa.large_string())
 
 
 class _RecordsById(Mapping[str, RemoteRecord]):
@@ -269,9 +285,30 @@ def records_by_id(records: Sequence[RemoteRecord]) -> Mapping[str, RemoteRecord]
 
 @dataclass
 class TablePage:
-    """One list page as columns of sheet-term text (not yet canonical), ids and fingerprints."""
+    """One list page as Arrow columns of sheet-term text (not yet canonical), its ids and
+    fingerprints: made as the page arrives, so a listing being read holds about what its values
+    weigh (~200 bytes a record), not a Python object per value (~800)."""
 
-    ids: list[str]
-    #: per field, its values (None for no value); None for a field no record of the page fills
-    columns: dict[str, list[str | None] | None]
-    fingerprints: list[str]
+    ids: pa.Array
+    #: per field, its values (null for no value); None for a field no record of the page fills
+    columns: dict[str, pa.Array | None]
+    #: the records' :func:`digests` (their fingerprints' bytes)
+    fingerprints: pa.Array
+
+    @classmethod
+    def of(
+        cls, ids: list[str], columns: Mapping[str, Sequence[str | None] | None], digests: list[bytes]
+    ) -> TablePage:
+        """The page of Python lists (each field's values, None for a field no record fills; a column
+        that *is* the ids list shares their array)."""
+        import pyarrow as pa
+
+        id_array = arrow_text(ids)
+        arrays = {
+            name: None if values is None else id_array if values is ids else arrow_text(values)
+            for name, values in columns.items()
+        }
+        return cls(id_array, arrays, pa.array(digests, type=pa.binary(32)))
+
+    def __len__(self) -> int:
+        return len(self.ids)

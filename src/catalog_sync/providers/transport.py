@@ -1,6 +1,6 @@
 """One HTTP attempt with hard bounds: a total deadline and a cap on the decoded answer size.
 
-``requests``' ``timeout`` is per socket read, so an answer trickled one byte a second (or one
+A socket ``timeout`` is per read, so an answer trickled one byte a second (or one
 header line a second) never times out.  Here every attempt gets a *deadline*: a single
 watchdog thread shuts the attempt's socket down when the deadline passes, which ends whatever
 read is blocked on it.  The watch is attached by the pool's connection class (``connect``,
@@ -21,12 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import BaseHTTPResponse
 
-__all__ = ["AnswerTooLarge", "DeadlineExceeded", "RequestWatch", "WatchedAdapter", "read_capped", "watching"]
+__all__ = ["WATCHED_POOLS", "AnswerTooLarge", "DeadlineExceeded", "RequestWatch", "read_capped", "watching"]
 
 _CHUNK = 64 * 1024
 
@@ -105,7 +104,10 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="catalog-sync-deadlines", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if (
+                self._heap[0][2] is watch
+            ):  # due first: the thread's wait must end sooner (mostly it need not wake)
+                self._cond.notify()
 
     def _next_due(self) -> RequestWatch:
         with self._cond:
@@ -190,27 +192,19 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 
-class WatchedAdapter(HTTPAdapter):
-    """requests' adapter whose pools use the watched connections."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-        return manager
+#: The pool classes of a ``PoolManager`` whose connections a deadline can cut.
+WATCHED_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
-def read_capped(response: requests.Response, max_bytes: int) -> bytes:
-    """The decoded body of a ``stream=True`` response; :class:`AnswerTooLarge` past ``max_bytes``."""
+def read_capped(response: BaseHTTPResponse, max_bytes: int) -> bytes:
+    """The decoded body of a response made with ``preload_content=False``; :class:`AnswerTooLarge`
+    past ``max_bytes`` (each chunk is at most ``_CHUNK`` decoded bytes: a gzip bomb stops at the cap)."""
     declared = response.headers.get("Content-Length", "")
     encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
     if not encoded and declared.isdigit() and int(declared) > max_bytes:
         raise AnswerTooLarge(max_bytes)
     body = bytearray()
-    for chunk in response.iter_content(_CHUNK):
+    for chunk in response.stream(_CHUNK, decode_content=True):
         body += chunk
         if len(body) > max_bytes:
             raise AnswerTooLarge(max_bytes)

@@ -52,29 +52,44 @@ def read_csv_table(path: Path, dialect: CsvDialect) -> pa.Table | None:
     if width is None or width > limits.MAX_COLUMNS:
         return None
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                autogenerate_column_names=True,
-                skip_rows=1 if dialect.sep_line else 0,
-                encoding="utf8" if dialect.encoding.codec.startswith("utf-8") else dialect.encoding.codec,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=dialect.delimiter, newlines_in_values=True, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={f"f{j}": pa.string() for j in range(width)},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = pacsv.read_csv(path, *csv_options(dialect, width))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError):
         return None
     if table.num_columns != width or any(not pa.types.is_string(t) for t in table.schema.types):
         return None
-    if table.num_rows and _last_record_has_newline(table):
+    if table.num_rows and last_record_has_newline(table):
         return None
-    return pa.table([_one_chunk(_trim(table.column(j))) for j in range(width)], names=table.column_names)
+    return trimmed(table)
+
+
+def csv_options(
+    dialect: CsvDialect, width: int, block_size: int | None = None
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """How pyarrow reads the file: ``width`` columns of text named ``f0``, ``f1``, …, quoted newlines
+    allowed, blank lines kept (the streaming reader of the out-of-core engine reads alike, by blocks)."""
+    read = pacsv.ReadOptions(
+        autogenerate_column_names=True,
+        skip_rows=1 if dialect.sep_line else 0,
+        encoding="utf8" if dialect.encoding.codec.startswith("utf-8") else dialect.encoding.codec,
+    )
+    if block_size is not None:
+        read.block_size = block_size
+    return (
+        read,
+        pacsv.ParseOptions(delimiter=dialect.delimiter, newlines_in_values=True, ignore_empty_lines=False),
+        pacsv.ConvertOptions(
+            column_types={f"f{j}": pa.string() for j in range(width)},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def trimmed(table: pa.Table) -> pa.Table:
+    """The table's values trimmed (:func:`_trim`), each column one large-string chunk."""
+    return pa.table(
+        [_one_chunk(_trim(table.column(j))) for j in range(table.num_columns)], names=table.column_names
+    )
 
 
 def _one_chunk(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -109,26 +124,30 @@ def _may_need_trim(chunk: pa.Array) -> bool:
     return bool(_MAY_BE_SPACE[data[starts]].any() or _MAY_BE_SPACE[data[ends]].any())
 
 
-def _last_record_has_newline(table: pa.Table) -> bool:
+def last_record_has_newline(table: pa.Table) -> bool:
     last = table.slice(table.num_rows - 1)
     return any(pc.any(pc.match_substring_regex(col, r"[\r\n]")).as_py() for col in last.columns)
 
 
-def _lengths(table: pa.Table) -> list[np.ndarray]:
+def cell_lengths(table: pa.Table) -> list[np.ndarray]:
     """Byte length of every cell, per column (0 = empty)."""
     return [pc.binary_length(col).to_numpy(zero_copy_only=False) for col in table.columns]
 
 
-def check_filled_budget(lengths: list[np.ndarray], sep_line: bool, path: Path) -> None:
-    """``limits.MAX_FILLED_CELLS`` when a deployment sets one (off by default)."""
+def check_filled_budget(
+    lengths: list[np.ndarray], sep_line: bool, path: Path, *, start: int = 0, before: int = 0
+) -> int:
+    """``limits.MAX_FILLED_CELLS`` when a deployment sets one (off by default).  ``start``: the record
+    index of the first row (a chunk of the file); ``before``: the cells with values above it.  Returns
+    the cells with values up to the last row."""
     limit = limits.MAX_FILLED_CELLS
     if limit is None or not lengths:
-        return
+        return before
     per_row = np.sum([lens > 0 for lens in lengths], axis=0)
-    running = np.cumsum(per_row)
-    if running[-1] <= limit:
-        return
-    line = int(np.argmax(running > limit)) + 1 + int(sep_line)
+    running = np.cumsum(per_row) + before
+    if not len(running) or running[-1] <= limit:
+        return int(running[-1]) if len(running) else before
+    line = int(np.argmax(running > limit)) + 1 + start + int(sep_line)
     raise InputError(
         f"refused: more than {limit:,} cells with values (at line {line}); split the catalog", file=str(path)
     )
@@ -147,7 +166,7 @@ def build_columnar_sheet(
 ) -> Sheet | None:
     """The :class:`Sheet` of a parsed CSV table (as ``build_sheet`` makes from rows), or ``None``
     when no cell holds a value."""
-    lengths = _lengths(table)
+    lengths = cell_lengths(table)
     check_filled_budget(lengths, sep_line, path)
     filled = np.zeros(table.num_rows, dtype=bool)
     for lens in lengths:
@@ -157,7 +176,7 @@ def build_columnar_sheet(
     first = int(np.argmax(filled))
     ctx = _Context(path.name, list(problems))
     known = {header_key(f): f for f in known_fields} if known_fields is not None else None
-    head = _rows(table.slice(first, HEADER_SEARCH_ROWS + 1))
+    head = table_rows(table.slice(first, HEADER_SEARCH_ROWS + 1))
     top, header_row, header = locate_header(ctx, head, first + 1, mapping, known)  # type: ignore[misc]
     top += first
     body = np.flatnonzero(filled[top + 1 :]) + top + 1
@@ -172,14 +191,14 @@ def build_columnar_sheet(
     keep, names = choose_columns(ctx, header, header_row, used, first_filled, mapping, known)
     every_row = len(body) == table.num_rows - top - 1
     rows = table.slice(top + 1) if every_row else table.take(pa.array(body))
-    long_cells = _long_cells(rows, body_lengths, numbers)
-    for row, j, value in long_cells:
+    too_long = long_cells(rows, body_lengths, numbers)
+    for row, j, value in too_long:
         _clip(ctx, value, f"{column_letter(j)}{row}", row, header[j] or None)
-    data = _frame(rows, keep, names, index, long_cells)
+    data = text_frame(rows, keep, names, index, too_long)
     carried = _ignored_columns(header, used, keep)
     ignored = None
     if carried:
-        ignored = _frame(rows, [j for j, _ in carried], [name for _, name in carried], index, long_cells)
+        ignored = text_frame(rows, [j for j, _ in carried], [name for _, name in carried], index, too_long)
     return sheet_of_columns(
         ctx,
         header,
@@ -196,12 +215,12 @@ def build_columnar_sheet(
     )
 
 
-def _rows(table: pa.Table) -> list[list[str]]:
+def table_rows(table: pa.Table) -> list[list[str]]:
     columns = [col.to_pylist() for col in table.columns]
     return [list(row) for row in zip(*columns, strict=True)]
 
 
-def _long_cells(rows: pa.Table, lengths: list[np.ndarray], numbers: np.ndarray) -> list[tuple[int, int, str]]:
+def long_cells(rows: pa.Table, lengths: list[np.ndarray], numbers: np.ndarray) -> list[tuple[int, int, str]]:
     """(row number, column index, value) of the cells longer than a spreadsheet allows, in row order."""
     limit = limits.MAX_CELL_CHARS
     found: list[tuple[int, int, str]] = []
@@ -213,12 +232,12 @@ def _long_cells(rows: pa.Table, lengths: list[np.ndarray], numbers: np.ndarray) 
     return sorted(found, key=lambda cell: (cell[0], cell[1]))
 
 
-def _frame(
+def text_frame(
     rows: pa.Table,
     columns: list[int],
     names: list[str],
     index: pd.Index,
-    long_cells: list[tuple[int, int, str]],
+    too_long: list[tuple[int, int, str]],
 ) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
@@ -228,7 +247,7 @@ def _frame(
         index=index,
     )
     wanted = dict(zip(columns, names, strict=True))
-    for row, j, value in long_cells:
+    for row, j, value in too_long:
         if j in wanted:
             frame.at[row, wanted[j]] = value[: limits.MAX_CELL_CHARS]
     return frame

@@ -74,17 +74,20 @@ def missing_file_message(path: Path) -> str:
     return f"no such file{where}; check the file name and folder, or give the full path"
 
 
-def check_size(path: Path) -> int:
-    """Refuse missing, empty and oversized files before anything reads them."""
+def check_size(path: Path, max_bytes: int | None = None) -> int:
+    """Refuse missing, empty and oversized files (over ``max_bytes``, by default
+    ``limits.MAX_FILE_BYTES``) before anything reads them."""
     if not path.exists():
         raise InputError(missing_file_message(path), file=str(path))
     if not path.is_file():
         raise InputError("not a regular file", file=str(path))
     size = path.stat().st_size
-    if size > limits.MAX_FILE_BYTES:
+    limit = limits.MAX_FILE_BYTES if max_bytes is None else max_bytes
+    name = "MAX_FILE_BYTES" if max_bytes is None else "MAX_OUT_OF_CORE_BYTES"
+    if size > limit:
         raise InputError(
-            f"refused: the file is {size / 2**20:,.0f} MB; the limit is {limits.MAX_FILE_BYTES / 2**20:,.0f} MB "
-            "(split the catalog or raise catalog_sync.sheets.limits.MAX_FILE_BYTES)",
+            f"refused: the file is {size / 2**20:,.0f} MB; the limit is {limit / 2**20:,.0f} MB "
+            f"(split the catalog or raise catalog_sync.sheets.limits.{name})",
             file=str(path),
         )
     return size
@@ -148,9 +151,10 @@ def _unreadable_workbook(path: Path, expected: str) -> InputError:
     )
 
 
-def detect_format(path: Path) -> Detected:
-    """Sniff the format by content; raise :class:`InputError` for empty or unsupported files."""
-    size = check_size(path)
+def detect_format(path: Path, *, max_bytes: int | None = None) -> Detected:
+    """Sniff the format by content; raise :class:`InputError` for empty or unsupported files (and
+    files over ``max_bytes``: :func:`check_size`)."""
+    size = check_size(path, max_bytes)
     with path.open("rb") as fh:
         head = fh.read(4096)
     if size == 0 or (size <= len(head) and not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe")):

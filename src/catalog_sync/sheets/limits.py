@@ -34,6 +34,10 @@ MAX_FILLED_CELLS: int | None = None
 #: from the file's size before anything is parsed (see ``memory.estimate_csv_bytes``).
 MEMORY_BUDGET_BYTES: int = 1536 * 1024 * 1024
 
+#: Refuse a CSV bigger than this (bytes) even for the out-of-core engine (``validate --engine disk``),
+#: which reads it in chunks and keeps its key columns on disk: time, not memory, grows with the file.
+MAX_OUT_OF_CORE_BYTES: int = 64 * 1024**3
+
 #: Refuse a CSV row with more columns than a spreadsheet can hold (Excel: XFD = 16,384).
 MAX_COLUMNS: int = 16_384
 

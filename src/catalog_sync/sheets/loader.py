@@ -50,8 +50,8 @@ def load_sheet(
         result = _load_csv(path, lookup, known_fields, encoding, delimiter, list(detected.problems))
         if result is None:
             raise InputError("the file is empty", file=str(path))
-        _hint_delimiter(result)
-        return _unguarded(result)
+        hint_delimiter(result)
+        return unguarded(result)
     book = read_workbook(path, detected.format, sheet)
     book.grid.problems[:0] = list(detected.problems)
     result = build_sheet(
@@ -104,7 +104,7 @@ def _load_csv(
     )
 
 
-def _unguarded(sheet: Sheet) -> Sheet:
+def unguarded(sheet: Sheet) -> Sheet:
     """A CSV's cells without the formula guard catalog-sync writes into pulled sheets and reports
     (``'=SUM(1)`` is ``=SUM(1)``; :mod:`.guard`): a pulled CSV read back unchanged plans nothing.
     Workbooks keep their text as it is: their text cells never run, and a ``'`` there is the user's."""
@@ -117,7 +117,7 @@ def _unguarded(sheet: Sheet) -> Sheet:
     return sheet
 
 
-def _hint_delimiter(sheet: Sheet) -> None:
+def hint_delimiter(sheet: Sheet) -> None:
     """One column whose header holds another delimiter: the file was probably split on the wrong one."""
     if len(sheet.headers) != 1 or sheet.delimiter is None:
         return

@@ -26,16 +26,23 @@ def estimate_csv_bytes(size: int) -> int:
     return BASE_BYTES + int(size * PER_FILE_BYTE)
 
 
+def over_memory_budget(path: Path) -> bool:
+    """Whether reading the CSV at ``path`` in memory would pass ``limits.MEMORY_BUDGET_BYTES``: where
+    ``--engine auto`` takes the out-of-core engine (:mod:`catalog_sync.engine`)."""
+    return estimate_csv_bytes(path.stat().st_size) > limits.MEMORY_BUDGET_BYTES
+
+
 def check_memory_budget(path: Path) -> None:
     """Refuse a CSV whose estimated peak memory is over ``limits.MEMORY_BUDGET_BYTES``."""
     size = path.stat().st_size
     need, budget = estimate_csv_bytes(size), limits.MEMORY_BUDGET_BYTES
-    if need <= budget:
+    if not over_memory_budget(path):
         return
     largest = max(int((budget - BASE_BYTES) / PER_FILE_BYTE), 0)
     raise InputError(
         f"refused: reading this {size / 2**20:,.0f} MB catalog would take about {need / 2**30:.1f} GB of memory, "
-        f"over the {budget / 2**30:.1f} GB budget (files up to about {largest / 2**20:,.0f} MB fit); split the "
-        "catalog, or raise catalog_sync.sheets.limits.MEMORY_BUDGET_BYTES on a machine with more memory",
+        f"over the {budget / 2**30:.1f} GB budget (files up to about {largest / 2**20:,.0f} MB fit); `validate` "
+        "takes it with its out-of-core engine (--engine auto or disk); to plan or apply it, split the catalog, or "
+        "raise catalog_sync.sheets.limits.MEMORY_BUDGET_BYTES on a machine with more memory",
         file=str(path),
     )

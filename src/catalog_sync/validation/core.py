@@ -10,8 +10,8 @@ first; only an unreadable file raises (``InputError``, exit 1).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from catalog_sync.problems import Problem
@@ -38,32 +38,65 @@ def validate_sheet(
     """
     sheet.problems.extend(convert_date_serials(sheet, spec))
     local = read_local_dates(sheet, spec, date_format)
+    cells = check_cells(sheet, spec, strict=strict, local_columns=local.columns)
+    problems: list[Problem] = [
+        *sheet.problems,
+        *local.problems,
+        *lost_characters(sheet, spec),
+        *cells.problems,
+        *cells.damage,
+        *duplicate_keys(sheet, spec, skip_cells=cells.damaged_keys),
+        *check_rows(sheet, spec),
+    ]
+    return ValidationReport(
+        problems=sort_problems(strictly(problems, strict), column_order(sheet, spec)),
+        sheet=sheet.display_name,
+        path=str(sheet.path),
+    )
+
+
+@dataclass
+class CellChecks:
+    """What the checks of single cells found: pandera's rules (``problems``) and spreadsheet damage
+    (``damage``), whose errors replace the other problems of their cell (``damaged_keys``: those cells,
+    left out of the duplicate-key check)."""
+
+    problems: list[Problem]
+    damage: list[Problem]
+    damaged_keys: set[tuple[int, str]]
+
+
+def check_cells(
+    sheet: Sheet, spec: ProviderSpec, *, strict: bool = False, local_columns: Collection[str] = ()
+) -> CellChecks:
+    """The per-cell checks of ``sheet`` (every rows' cells on their own: a chunk of rows gives its own
+    share); the ``bad-format`` problems of ``local_columns`` (one ``local-date-format`` each) are left out."""
     damage = excel_damage(sheet, spec)
     damaged = {(p.row, p.column) for p in damage if p.severity == "error"}
     cell_problems = [
         p
         for p in schema_problems(sheet, build_pandera_schema(spec, strict=strict))
-        if (p.row, p.column) not in damaged and not (p.code == "bad-format" and p.column in local.columns)
+        if (p.row, p.column) not in damaged and not (p.code == "bad-format" and p.column in local_columns)
     ]
-    problems: list[Problem] = [
-        *sheet.problems,
-        *local.problems,
-        *lost_characters(sheet, spec),
-        *cell_problems,
-        *damage,
-        *duplicate_keys(sheet, spec, skip_cells={(r, c) for r, c in damaged if r is not None and c}),
-        *row_rules(sheet, spec),
-        *keyless_rows(sheet, spec),
-        *control_characters(sheet),
-    ]
-    if strict:
-        problems = [replace(p, severity="error") if p.severity == "warning" else p for p in problems]
-    order = list(sheet.columns) + [f for f in spec.field_names if f not in sheet.columns]
-    return ValidationReport(
-        problems=sort_problems(problems, order),
-        sheet=sheet.display_name,
-        path=str(sheet.path),
-    )
+    keys = {(r, c) for r, c in damaged if r is not None and c}
+    return CellChecks(cell_problems, damage, keys)
+
+
+def check_rows(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
+    """The checks of single rows: row rules, rows without a key, control characters."""
+    return [*row_rules(sheet, spec), *keyless_rows(sheet, spec), *control_characters(sheet)]
+
+
+def strictly(problems: list[Problem], strict: bool) -> list[Problem]:
+    """Under ``--strict``, every warning an error."""
+    if not strict:
+        return problems
+    return [replace(p, severity="error") if p.severity == "warning" else p for p in problems]
+
+
+def column_order(sheet: Sheet, spec: ProviderSpec) -> list[str]:
+    """The columns problems are ordered by: the sheet's, then the fields it lacks."""
+    return list(sheet.columns) + [f for f in spec.field_names if f not in sheet.columns]
 
 
 def validate_catalog(

@@ -29,7 +29,14 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import FieldSpec, ProviderSpec
 from catalog_sync.spec.values import iso_dates_ok
 
-__all__ = ["DATE_FORMATS", "LocalDates", "check_date_format", "local_date_iso", "read_local_dates"]
+__all__ = [
+    "DATE_FORMATS",
+    "LocalColumn",
+    "LocalDates",
+    "check_date_format",
+    "local_date_iso",
+    "read_local_dates",
+]
 
 #: An optional time of day after the date (``7/17/2020 0:00``, ``17.07.2020 14:30:00``, ``… 2:30 PM``): dropped.
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?)?"
@@ -88,62 +95,105 @@ def read_local_dates(sheet: Sheet, spec: ProviderSpec, date_format: str | None =
     finding per date column written in a local form (see the module's docs)."""
     found = LocalDates()
     date_format = None if date_format is None else check_date_format(date_format)
-    for spec_field in _date_fields(sheet, spec):
-        values = sheet.data[spec_field.name].astype(str)
+    for spec_field in date_fields(sheet, spec):
         if date_format is not None:
-            isos = _isos(values, date_format)
-            hit = isos.notna().to_numpy()
-            if hit.any():
-                sheet.data.loc[hit, spec_field.name] = isos[hit].to_numpy()
+            rewrite_local_dates(sheet, spec_field.name, date_format)
             continue
-        local = values[(values != "").to_numpy() & ~iso_dates_ok(values).to_numpy()]  # cells are trimmed
-        problem = _column_finding(sheet, spec_field, local) if len(local) else None
+        column = LocalColumn(spec_field.name)
+        column.add(sheet, fixes=True)
+        problem = column.finding(sheet)
         if problem is not None:
             found.problems.append(problem)
             found.columns.add(spec_field.name)
     return found
 
 
-def _date_fields(sheet: Sheet, spec: ProviderSpec) -> list[FieldSpec]:
+def rewrite_local_dates(sheet: Sheet, name: str, date_format: str) -> None:
+    """The cells of column ``name`` written in ``date_format``, as ISO dates (in place)."""
+    values = sheet.data[name].astype(str)
+    isos = _isos(values, date_format)
+    hit = isos.notna().to_numpy()
+    if hit.any():
+        sheet.data.loc[hit, name] = isos[hit].to_numpy()
+
+
+def date_fields(sheet: Sheet, spec: ProviderSpec) -> list[FieldSpec]:
+    """The date columns of ``sheet`` that may be written in a local form."""
     return [f for f in spec.fields if f.type == "date" and not f.identifier and f.name in sheet.data.columns]
 
 
-def _column_finding(sheet: Sheet, spec_field: FieldSpec, local: pd.Series) -> Problem | None:
-    """The one problem of a column whose non-ISO values all read as dates in one or two local forms."""
-    fits = {form: isos for form in DATE_FORMATS if (isos := _isos(local, form)).notna().all()}
-    if not fits:
-        return None
-    name, count = spec_field.name, len(local)
-    first = int(local.index[0])
-    shown = ", ".join(list(dict.fromkeys(local.head(100).str.strip()))[:_EXAMPLES])
-    cells = f"{count:,} date{'' if count == 1 else 's'}"
-    if len(fits) == 1:
-        form, isos = next(iter(fits.items()))
-        message = (
-            f"{name}: {cells} are written {form} ({shown}), not YYYY-MM-DD; pass --date-format {form} "
-            f"(job key date_format) to read them as dates, or `validate --fix -o FIXED` writes them as YYYY-MM-DD"
+_HEAD = 100  # the first values the examples of a finding are taken from
+
+
+@dataclass
+class LocalColumn:
+    """The values of one date column that are no ISO date, gathered from a whole sheet or chunk by
+    chunk (rows in order): how many, the first, the forms every one of them fits, and (``fixes``)
+    each as its ISO date in the one form that fits."""
+
+    name: str
+    count: int = 0
+    first_row: int = 0
+    first_value: str = ""
+    head: list[str] = field(default_factory=list)
+    fits: list[str] = field(default_factory=lambda: list(DATE_FORMATS))
+    fixes: dict[str, list[tuple[str, int, str, str]]] = field(default_factory=dict)
+
+    def add(self, sheet: Sheet, *, fixes: bool = False) -> None:
+        """Take in the column's cells of ``sheet`` (cells are trimmed)."""
+        values = sheet.data[self.name].astype(str)
+        local = values[(values != "").to_numpy() & ~iso_dates_ok(values).to_numpy()]
+        if not len(local) or not self.fits:
+            return
+        if not self.count:
+            self.first_row, self.first_value = int(local.index[0]), str(local.iloc[0])
+        self.count += len(local)
+        self.head += local.head(_HEAD - len(self.head)).tolist()
+        still = []
+        for form in self.fits:
+            isos = _isos(local, form)
+            if not isos.notna().all():
+                continue
+            still.append(form)
+            if fixes:
+                self.fixes.setdefault(form, []).extend(
+                    (sheet.cell(int(row), self.name), int(row), str(old), str(iso))
+                    for row, old, iso in zip(local.index.tolist(), local.tolist(), isos.tolist(), strict=True)
+                )
+        self.fits = still
+
+    def finding(self, sheet: Sheet) -> Problem | None:
+        """The one problem of the column when its non-ISO values all read as dates in one or two forms."""
+        if not self.count or not self.fits:
+            return None
+        name, count = self.name, self.count
+        shown = ", ".join(list(dict.fromkeys(v.strip() for v in self.head))[:_EXAMPLES])
+        cells = f"{count:,} date{'' if count == 1 else 's'}"
+        if len(self.fits) == 1:
+            form = self.fits[0]
+            message = (
+                f"{name}: {cells} are written {form} ({shown}), not YYYY-MM-DD; pass --date-format {form} "
+                f"(job key date_format) to read them as dates, or `validate --fix -o FIXED` writes them as YYYY-MM-DD"
+            )
+            extra: dict[str, object] = {"format": form}
+            if form in self.fixes:
+                extra["fixes"] = self.fixes[form]
+        else:
+            forms = " or ".join(self.fits)
+            options = " or ".join(f"--date-format {form}" for form in self.fits)
+            message = (
+                f"{name}: {cells} could be written {forms} ({shown}: no day is above 12, so the form cannot be "
+                f"told); pick the one they are written in with {options} (job key date_format), or write them "
+                "YYYY-MM-DD"
+            )
+            extra = {"formats": list(self.fits)}
+        return Problem(
+            code="local-date-format",
+            message=message,
+            sheet=sheet.display_name,
+            cell=sheet.cell(self.first_row, name),
+            row=self.first_row,
+            column=name,
+            value=self.first_value,
+            extra=extra,
         )
-        fixes = [
-            (sheet.cell(int(row), name), int(row), str(old), str(iso))
-            for row, old, iso in zip(local.index.tolist(), local.tolist(), isos.tolist(), strict=True)
-        ]
-        extra: dict[str, object] = {"format": form, "fixes": fixes}
-    else:
-        forms = " or ".join(fits)
-        options = " or ".join(f"--date-format {form}" for form in fits)
-        message = (
-            f"{name}: {cells} could be written {forms} ({shown}: no day is above 12, so the form cannot be "
-            f"told); pick the one they are written in with {options} (job key date_format), or write them "
-            "YYYY-MM-DD"
-        )
-        extra = {"formats": list(fits)}
-    return Problem(
-        code="local-date-format",
-        message=message,
-        sheet=sheet.display_name,
-        cell=sheet.cell(first, name),
-        row=first,
-        column=name,
-        value=str(local.iloc[0]),
-        extra=extra,
-    )

@@ -10,6 +10,8 @@ of a word before a letter, or two or more in a row (not one ending a word: ``Why
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -17,7 +19,7 @@ from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 
-__all__ = ["MIN_CELLS", "lost_characters"]
+__all__ = ["MIN_CELLS", "LostCharacters", "lost_characters"]
 
 #: Cells that must look damaged before the sheet is: one ``??`` may be a placeholder someone typed.
 MIN_CELLS = 3
@@ -32,28 +34,52 @@ def lost_characters(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
     """One warning when a CSV's text columns hold ``?`` where letters were (see the module's docs)."""
     if sheet.kinds is not None:  # a workbook keeps every character; only text exports lose them
         return []
-    skipped = {f.name for f in spec.fields if f.type in _NOT_TEXT}
-    counts: dict[str, int] = {}
-    examples: list[str] = []
-    for column in sheet.data.columns:
-        if column in skipped:
-            continue
-        values = pa.array(sheet.data[column].astype(str), type=pa.large_string())
-        suspect = pc.and_(
-            pc.match_substring(values, "?"),
-            pc.invert(pc.match_substring(values, "://")),
-        )
-        if not pc.any(suspect).as_py():
-            continue
-        damaged = pc.filter(values, suspect)
-        damaged = pc.filter(damaged, pc.match_substring_regex(damaged, _LOST))
-        if len(damaged):
-            counts[str(column)] = len(damaged)
-            examples += [str(v) for v in pc.unique(damaged).slice(0, _EXAMPLES).to_pylist()]
-    total = sum(counts.values())
-    if total < MIN_CELLS:
-        return []
-    return [_warning(sheet, counts, examples[:_EXAMPLES], total)]
+    found = LostCharacters()
+    found.add(sheet, spec)
+    return found.problems(sheet)
+
+
+@dataclass
+class LostCharacters:
+    """The cells holding ``?`` where letters were, counted per column over a whole sheet or chunk by
+    chunk (rows in order), with each column's first few distinct damaged values."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, sheet: Sheet, spec: ProviderSpec) -> None:
+        skipped = {f.name for f in spec.fields if f.type in _NOT_TEXT}
+        for column in sheet.data.columns:
+            if column in skipped:
+                continue
+            values = pa.array(sheet.data[column].astype(str), type=pa.large_string())
+            suspect = pc.and_(
+                pc.match_substring(values, "?"),
+                pc.invert(pc.match_substring(values, "://")),
+            )
+            if not pc.any(suspect).as_py():
+                continue
+            damaged = pc.filter(values, suspect)
+            damaged = pc.filter(damaged, pc.match_substring_regex(damaged, _LOST))
+            if len(damaged):
+                name = str(column)
+                self.counts[name] = self.counts.get(name, 0) + len(damaged)
+                seen = self.examples.setdefault(name, [])
+                for value in pc.unique(damaged).slice(0, _EXAMPLES).to_pylist():
+                    if len(seen) >= _EXAMPLES:
+                        break
+                    if value not in seen:
+                        seen.append(str(value))
+
+    def problems(self, sheet: Sheet) -> list[Problem]:
+        """The one warning, when at least :data:`MIN_CELLS` cells look damaged."""
+        total = sum(self.counts.values())
+        if total < MIN_CELLS:
+            return []
+        order = [c for c in sheet.data.columns if c in self.counts]
+        counts = {str(c): self.counts[str(c)] for c in order}
+        examples = [v for c in counts for v in self.examples[c]]
+        return [_warning(sheet, counts, examples[:_EXAMPLES], total)]
 
 
 def _warning(sheet: Sheet, counts: dict[str, int], examples: list[str], total: int) -> Problem:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,16 +16,25 @@ PROBLEM_FIELDS = ("sheet", "cell", "row", "column", "value", "code", "severity",
 class ValidationReport:
     """Every problem found in one sheet, sorted by row, then column order.
 
-    ``valid`` is true when no problem has severity ``error`` (warnings are allowed).
+    ``valid`` is true when no problem has severity ``error`` (warnings are allowed).  ``problems`` is
+    a list, or for a catalog past memory a sequence kept on disk (:class:`~catalog_sync.engine.spill.ProblemLog`)
+    that counts its severities as it is written (``severities``), so the counts never read it back.
     """
 
-    problems: list[Problem] = field(default_factory=list)
+    problems: Sequence[Problem] = field(default_factory=list)
     sheet: str | None = None
     path: str | None = None
 
     @property
     def valid(self) -> bool:
-        return not self.errors
+        return self.count("error") == 0
+
+    def count(self, severity: str) -> int:
+        """How many problems have ``severity``."""
+        counted = getattr(self.problems, "severities", None)
+        if isinstance(counted, Mapping):
+            return int(counted.get(severity, 0))
+        return sum(1 for p in self.problems if p.severity == severity)
 
     @property
     def errors(self) -> list[Problem]:
@@ -50,19 +59,29 @@ class ValidationReport:
 
     def summary(self) -> str:
         """``N errors, M warnings`` (singular where it applies)."""
-        e, w = len(self.errors), len(self.warnings)
+        e, w = self.count("error"), self.count("warning")
         return f"{e} error{'' if e == 1 else 's'}, {w} warning{'' if w == 1 else 's'}"
+
+
+SortKey = tuple[int, int, int, str]
+
+
+def problem_order(column_order: Sequence[str]) -> Callable[[Problem], SortKey]:
+    """The key problems are sorted by: sheet-level problems first, then by row and by the column's
+    position in the sheet (``column_order``), then by code.  The out-of-core engine merges problems
+    found chunk by chunk with it."""
+    position = {name: i for i, name in enumerate(column_order)}
+
+    def key(p: Problem) -> SortKey:
+        col = position.get(p.column or "", len(position)) if p.column else -1
+        return (0 if p.row is None else 1, p.row or 0, col, p.code)
+
+    return key
 
 
 def sort_problems(problems: Iterable[Problem], column_order: Sequence[str]) -> list[Problem]:
     """Sheet-level problems first, then by row and by the column's position in the sheet."""
-    position = {name: i for i, name in enumerate(column_order)}
-
-    def key(p: Problem) -> tuple[int, int, int, str]:
-        col = position.get(p.column or "", len(position)) if p.column else -1
-        return (0 if p.row is None else 1, p.row or 0, col, p.code)
-
-    return sorted(problems, key=key)
+    return sorted(problems, key=problem_order(column_order))
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:

@@ -11,6 +11,7 @@ share a name) are fine.  Every member of a duplicate group is reported.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -57,11 +58,28 @@ def repeated(values: pd.Series) -> np.ndarray:
     return duplicated
 
 
-def duplicate_keys(
+@dataclass
+class KeyColumn:
+    """The usable cells of one key column (filled, not damaged): their comparable ``values`` (the index
+    holds row numbers), and the keys before it in match order that the sheet has (``earlier``)."""
+
+    key: str
+    field: FieldSpec
+    values: pd.Series
+    earlier: list[str]
+
+    def matched_by_this(self, sheet: Sheet, rows: pd.Index) -> pd.Series:
+        """Where the row's earlier keys are all empty: this key is the one that matches it."""
+        if not self.earlier:
+            return pd.Series(True, index=rows)
+        return (sheet.data.loc[rows, self.earlier].astype(str) == "").all(axis=1)
+
+
+def key_columns(
     sheet: Sheet, spec: ProviderSpec, skip_cells: Collection[tuple[int, str]] = ()
-) -> list[Problem]:
-    """One ``duplicate-key`` Problem per row of every group of rows sharing a key value."""
-    problems: list[Problem] = []
+) -> list[KeyColumn]:
+    """The key columns of ``sheet`` in match order (a chunk of rows gives its own share)."""
+    found: list[KeyColumn] = []
     earlier: list[str] = []
     for key in spec.keys:
         if key not in sheet.data.columns:
@@ -73,18 +91,25 @@ def duplicate_keys(
         if skip_cells:
             skipped = [r for r, c in skip_cells if c == key]
             usable &= ~values.index.isin(skipped)
-        candidates = values if usable.all() else values[usable]
+        present_earlier = [c for c in earlier if c in sheet.data.columns]
+        found.append(KeyColumn(key, field, values if usable.all() else values[usable], present_earlier))
+        earlier.append(key)
+    return found
+
+
+def duplicate_keys(
+    sheet: Sheet, spec: ProviderSpec, skip_cells: Collection[tuple[int, str]] = ()
+) -> list[Problem]:
+    """One ``duplicate-key`` Problem per row of every group of rows sharing a key value."""
+    problems: list[Problem] = []
+    for column in key_columns(sheet, spec, skip_cells):
+        candidates = column.values
         dup = candidates[repeated(candidates)]
         if dup.empty:
-            earlier.append(key)
             continue
-        present_earlier = [c for c in earlier if c in sheet.data.columns]
         # rows whose earlier keys are all empty are the ones matched by this key
-        if present_earlier:
-            matched_by_this = (sheet.data.loc[dup.index, present_earlier].astype(str) == "").all(axis=1)
-        else:
-            matched_by_this = pd.Series(True, index=dup.index)
-        raw = sheet.data[key].astype(str)
+        matched_by_this = column.matched_by_this(sheet, dup.index)
+        raw = sheet.data[column.key].astype(str)
         groups: dict[str, list[tuple[int, str, bool]]] = {}
         for row, value, original, by_this in zip(
             dup.index.tolist(),
@@ -95,10 +120,13 @@ def duplicate_keys(
         ):
             groups.setdefault(value, []).append((int(row), original, bool(by_this)))
         for value, members in groups.items():
-            if not field.identifier and not any(by_this for _, _, by_this in members):
+            if not column.field.identifier and not any(by_this for _, _, by_this in members):
                 continue
-            problems.extend(_group_problems(sheet, key, value, members))
-        earlier.append(key)
+            rows = [row for row, _, _ in members]
+            problems.extend(
+                duplicate_problem(sheet, column.key, value, row, original, rows[: LISTED + 1], len(rows))
+                for row, original, _ in members
+            )
     return problems
 
 
@@ -140,36 +168,32 @@ def _all_empty(columns: tuple[str, ...]) -> str:
     return f"all of {', '.join(columns)} are empty"
 
 
-_LISTED = 20  # rows named in a message (and kept in extra) per duplicate group
+LISTED = 20  # rows named in a message (and kept in extra) per duplicate group
 
 
-def _group_problems(
-    sheet: Sheet, key: str, value: str, members: list[tuple[int, str, bool]]
-) -> list[Problem]:
-    rows = [row for row, _, _ in members]
-    problems = []
-    for row, original, _ in members:
-        others = [r for r in rows if r != row]
-        named = ", ".join(str(r) for r in others[:_LISTED])
-        if len(others) > _LISTED:
-            named += f" and {len(others) - _LISTED} more"
-        problems.append(
-            Problem(
-                code="duplicate-key",
-                message=(
-                    f"{key} {value!r} is also on row{'s' if len(others) > 1 else ''} {named}; "
-                    f"each {key} may appear once, because rows are matched to products by it — "
-                    f"remove or change the duplicate rows"
-                ),
-                sheet=sheet.display_name,
-                cell=sheet.cell(row, key),
-                row=row,
-                column=key,
-                value=original,
-                extra={"duplicate_rows": rows[: _LISTED + 1], "duplicate_count": len(rows)},
-            )
-        )
-    return problems
+def duplicate_problem(
+    sheet: Sheet, key: str, value: str, row: int, original: str, first_rows: list[int], count: int
+) -> Problem:
+    """The ``duplicate-key`` problem of ``row`` in a group of ``count`` rows sharing ``value``, whose
+    first rows (at least the first ``LISTED + 1``, in row order) are ``first_rows``."""
+    others = [r for r in first_rows if r != row][:LISTED]
+    named = ", ".join(str(r) for r in others)
+    if count - 1 > LISTED:
+        named += f" and {count - 1 - LISTED} more"
+    return Problem(
+        code="duplicate-key",
+        message=(
+            f"{key} {value!r} is also on row{'s' if count - 1 > 1 else ''} {named}; "
+            f"each {key} may appear once, because rows are matched to products by it — "
+            f"remove or change the duplicate rows"
+        ),
+        sheet=sheet.display_name,
+        cell=sheet.cell(row, key),
+        row=row,
+        column=key,
+        value=original,
+        extra={"duplicate_rows": first_rows[: LISTED + 1], "duplicate_count": count},
+    )
 
 
 def keyless_rows(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:

@@ -18,23 +18,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-import requests
-from requests.auth import AuthBase
-
 from catalog_sync.config.credentials import register_secret
 from catalog_sync.errors import FatalProviderError
 
 if TYPE_CHECKING:
     from catalog_sync.providers.base import Provider
 
-__all__ = ["NoAuth", "TokenManager", "jwt_times"]
-
-
-class NoAuth(AuthBase):
-    """Send a request without the provider's auth hook (login and token calls)."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
+__all__ = ["TokenManager", "jwt_times"]
 
 
 def jwt_times(token: str) -> tuple[float | None, float | None]:
@@ -128,7 +118,7 @@ class TokenManager:
             "/auth/login",
             json={"email": self._email, "password": self._password},
             idempotent=True,
-            auth=NoAuth(),
+            auth=False,
         )
         token = _find(body, "refresh_token", "refreshToken")
         if not token:
@@ -146,7 +136,7 @@ class TokenManager:
             "/auth/authtoken",
             params={"currentWorkspace": self.workspace},
             headers={"Authorization": f"Bearer {self._refresh.value}"},
-            auth=NoAuth(),
+            auth=False,
         )
         token = _find(body, "access_token", "accessToken")
         if not token:

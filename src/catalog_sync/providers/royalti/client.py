@@ -19,7 +19,7 @@ from typing import Any, ClassVar, cast
 from catalog_sync.errors import ListingMovedError, RowFailedError
 from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, all_plain_ids
 from catalog_sync.providers.http import Classified
-from catalog_sync.providers.records import RemoteTable, TablePage, fingerprints
+from catalog_sync.providers.records import RemoteTable, TablePage, digests
 from catalog_sync.providers.royalti.auth import TokenManager
 
 __all__ = ["RoyaltiProvider"]
@@ -43,15 +43,19 @@ class _ListingMoved(Exception):
 _TEXT_OR_NONE = frozenset({str, type(None)})
 
 
-def _check_unique(ids: list[str], records: int | None) -> None:
+def _check_unique(pages: list[TablePage], records: int | None) -> None:
     """Each record once, and as many as the listing counted: else it moved while being read."""
-    seen: set[str] = set()
-    for rid in ids:
-        if rid in seen:
-            raise _ListingMoved(f"record {rid} came on two pages")
-        seen.add(rid)
-    if records is not None and len(seen) != records:
-        raise _ListingMoved(f"{len(seen):,} records read where the listing counted {records:,}")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pa.chunked_array([page.ids for page in pages], type=pa.large_string())
+    distinct = pc.count_distinct(ids).as_py()
+    if distinct != len(ids):
+        counts = pc.value_counts(ids)
+        twice = counts.filter(pc.greater(counts.field("counts"), 1))[0]["values"].as_py()
+        raise _ListingMoved(f"record {twice} came on two pages")
+    if records is not None and distinct != records:
+        raise _ListingMoved(f"{distinct:,} records read where the listing counted {records:,}")
 
 
 def _kind(value: Any) -> str:
@@ -301,7 +305,7 @@ class RoyaltiProvider(Provider):
                     f"page {number} counts {counted} (pages, records) where page 1 counted {(pages, records)}"
                 )
             tables.append(table)
-        _check_unique([rid for table in tables for rid in table.ids], records)
+        _check_unique(tables, records)
         return RemoteTable.from_pages(tables, self.spec)
 
     def _table_page(self, products: list[dict[str, Any]]) -> TablePage:
@@ -311,6 +315,9 @@ class RoyaltiProvider(Provider):
         columns: dict[str, list[Any] | None] = {}
         for field in self.spec.fields:
             name = field.name
+            if name == self.spec.remote_id:  # the ids themselves (the table's id column is made of them)
+                columns[name] = ids
+                continue
             values = list(map(dict.get, products, repeat(name)))
             if name == "catalogNumber":
                 values = [
@@ -323,7 +330,7 @@ class RoyaltiProvider(Provider):
             if not set(map(type, values)) <= _TEXT_OR_NONE:  # None is '' to the normalising
                 values = [v if type(v) is str or v is None else self._sheet_text(name, v) for v in values]
             columns[name] = values
-        return TablePage(ids, columns, fingerprints(products))
+        return TablePage.of(ids, columns, digests(products))
 
     def _walk(self, query: dict[str, Any] | None, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """No totals given: walk on while pages come back as full as the first one (a server may

@@ -1,0 +1,19 @@
+"""The out-of-core engine's settings: plain module constants, looked up at call time, so a deployment
+(or a test) changes them in one place (``catalog_sync.engine.settings.MEMORY_LIMIT_BYTES = ...``)."""
+
+from __future__ import annotations
+
+#: DuckDB's ``memory_limit``: past it, its joins, aggregates and sorts spill to the temp directory.
+#: With the chunk being checked and the interpreter, the whole process stays within about 2 GB.
+MEMORY_LIMIT_BYTES: int = 1024**3
+
+#: DuckDB's worker threads.
+THREADS: int = 2
+
+#: Bytes of CSV pyarrow parses per block: one chunk of rows checked at a time (16 MB: about 120,000
+#: rows of a generated catalog).
+BLOCK_BYTES: int = 16 * 1024**2
+
+#: Where the engine's work directory is made (its DuckDB database, DuckDB's spill files and the
+#: problems found); ``None``: the system's temporary directory (``TMPDIR``).  Removed afterwards.
+TEMP_DIR: str | None = None
