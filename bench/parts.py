@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import remote
+from bench import remote, saved_plan
 from bench.sizes import Sizes
 
 
@@ -20,6 +20,11 @@ def _plan(sizes: Sizes) -> dict[str, Any]:
 def _plan_fast(sizes: Sizes) -> dict[str, Any]:
     r = remote.bench_plan_fast(records=sizes.plan_rows)
     return {**r, "ours": {"seconds": r["plan_process_s"]}, "sequential": {"seconds": r["plain_read_s"]}}
+
+
+def _plan_saved(sizes: Sizes) -> dict[str, Any]:
+    r = saved_plan.bench_plan_saved(records=sizes.plan_rows)
+    return {**r, "ours": r["plan_saved"], "shown": r["plan"]}
 
 
 def _apply(sizes: Sizes) -> dict[str, Any]:
@@ -37,6 +42,7 @@ def _pacing(sizes: Sizes) -> dict[str, Any]:
 REMOTE: dict[str, tuple[str, Callable[[Sizes], dict[str, Any]]]] = {
     "plan": ("bench_plan_read", _plan),
     "plan-fast": ("bench_plan_fast", _plan_fast),
+    "plan-saved": ("bench_plan_saved", _plan_saved),
     "apply": ("bench_apply_capacity", _apply),
     "pacing": ("bench_paced_apply", _pacing),
 }
@@ -45,4 +51,5 @@ REMOTE: dict[str, tuple[str, Callable[[Sizes], dict[str, Any]]]] = {
 def measure_remote(figure: str, sizes: Sizes) -> tuple[dict[str, Any], str]:
     """Measure remote ``figure``: the result and the function it came from."""
     function, measure = REMOTE[figure]
-    return measure(sizes), f"bench.remote.{function}"
+    module = "bench.saved_plan" if function == "bench_plan_saved" else "bench.remote"
+    return measure(sizes), f"{module}.{function}"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = ("validate", "validate-10m", "plan", "plan-fast", "xlsx", "apply", "pacing", "help")
+FIGURES = ("validate", "validate-10m", "plan", "plan-fast", "plan-saved", "xlsx", "apply", "pacing", "help")
 SMALLEST = [sys.executable, "-m", "bench", "--rows", "200", "--help-repeats", "1"]
 CHECK_KEYS = {"name", "ours", "anchor", "value", "unit", "target", "met"}
 

@@ -294,7 +294,7 @@ def planned(sheet: Sheet, spec: ProviderSpec, remote: list[RemoteRecord], blanks
     view = LedgerView(complete=spec.provider != "jogg")
     for _round in range(3):
         try:
-            return build_plan(sheet, spec, remote, view, blanks=blanks).changes
+            return list(build_plan(sheet, spec, remote, view, blanks=blanks).changes)
         except InvalidCatalogError as refused:
             problems = refused.context["report"].problems
             assert {p.code for p in problems} == {"cannot-clear"}, refused

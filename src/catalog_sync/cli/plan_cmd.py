@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import shlex
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,11 +110,9 @@ def plan_command(
     plan = outcome.plan
     if not as_json:
         render_warnings(outcome.warnings, Console(stderr=True, soft_wrap=False))
-    if as_json:
-        shown = plan.to_dict()
-        if outcome.estimate is not None:
-            shown["estimate"] = outcome.estimate.to_dict()
-        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+    if as_json:  # every row, written a change at a time
+        extra = {"estimate": outcome.estimate.to_dict()} if outcome.estimate is not None else None
+        plan.write_json(sys.stdout, complete=True, extra=extra)
     else:
         console = Console(soft_wrap=False)
         render_plan(plan, console, show_unchanged=show_all, full=full)

@@ -39,7 +39,15 @@ from catalog_sync.config.defaults import BLANKS, MODES
 from catalog_sync.errors import ConfigError, InvalidCatalogError
 from catalog_sync.planning.clearing import refuse_uncleared
 from catalog_sync.planning.merge_base import Base
-from catalog_sync.planning.model import CarriedDeletes, Change, Plan, RowValues, SheetCells
+from catalog_sync.planning.model import (
+    CarriedDeletes,
+    Change,
+    Changes,
+    Plan,
+    RowValues,
+    SheetCells,
+    UnchangedRows,
+)
 from catalog_sync.planning.policy import hold_by_policy, protect_records, protected_ids
 from catalog_sync.planning.resolve import settle_by_preference
 from catalog_sync.providers.records import RemoteTable
@@ -484,14 +492,15 @@ def build_plan(
         prefer=prefer or "",
     )
     rows = _RowFacts.gather(sheet, frame, remote, matcher, compared, merge, spec)
-    changes = settle_by_preference(list(rows.changes(mode)), spec, prefer, mode=mode)
+    listed, unchanged = rows.changes(mode)  # the plain unchanged rows, held as columns, need none of this:
+    changes = settle_by_preference(listed, spec, prefer, mode=mode)
     if base is not None:
         changes = _deleted_since_pull(changes, frame.loc[:, cols], base, set(remote[_RID].astype(str)), spec)
-    plan.changes.extend(hold_by_policy(changes, spec))
+    changes = hold_by_policy(changes, spec)
     # an empty cell clears under --blanks clear, and where a pulled sheet's cell was emptied: a field
     # the API cannot clear is refused either way
-    refuse_uncleared(plan.changes, spec, sheet)
-    keyless = [c.row for c in plan.changes if c.action == "create" and c.row in rows.keyless]
+    refuse_uncleared(changes, spec, sheet)
+    keyless = [c.row for c in changes if c.action == "create" and c.row in rows.keyless]
     if keyless:
         keys = ", ".join(k for k in spec.keys if k != spec.remote_id)
         plan.notes.append(
@@ -499,11 +508,12 @@ def build_plan(
             f"would be created again; fill one of those columns (rows {', '.join(map(str, keyless[:10]))})"
         )
     if mode == "mirror":
-        plan.changes.extend(_mirror_deletes(frame, remote, compared.matched, matcher, spec, base))
+        changes.extend(_mirror_deletes(frame, remote, compared.matched, matcher, spec, base))
     if carried is not None:
-        plan.changes.extend(_carried_deletes(frame, remote, compared.matched, matcher, spec, carried, plan))
-    if spec.protect:
-        plan.changes[:] = protect_records(plan.changes, protected_ids(remote, spec, _RID))
+        changes.extend(_carried_deletes(frame, remote, compared.matched, matcher, spec, carried, plan))
+    if spec.protect:  # an unchanged row is never made protected: nothing of it is written
+        changes = protect_records(changes, protected_ids(remote, spec, _RID))
+    plan.changes = Changes(changes, unchanged)
     return plan
 
 
@@ -672,35 +682,56 @@ class _RowFacts:
             keyless={int(r) for r in frame.index[~filled.to_numpy(dtype=bool)].tolist()},
         )
 
-    def changes(self, mode: str) -> Iterator[Change]:
-        """Each sheet row's change, in sheet order (an unchanged row, most of a big catalog, the short way)."""
+    def changes(self, mode: str) -> tuple[list[Change], UnchangedRows | None]:
+        """Each sheet row's change in sheet order: a :class:`Change` for each row that does something
+        (or has more to say), and the plain unchanged rows (most of a big catalog) as columns."""
+        compact = self._plain_unchanged()
+        listed = list(self._listed(mode, compact))
+        if not compact.any():
+            return listed, None
+        at = np.flatnonzero(compact)
+        rid_field = self.spec.remote_id
+        keys, ids = [], []
+        kfields, kvalues, matched = self.key_fields, self.key_values, self.matched_ids
+        for p in at.tolist():
+            kfield, kvalue, rid = kfields[p], kvalues[p], matched[p]
+            keys.append(f"{kfield}={kvalue}")
+            ids.append(None if kfield == rid_field and kvalue == rid else rid)
+        prints = [self.fingerprints[p] for p in at.tolist()]
+        rows = np.asarray(self.rows, dtype=np.int64)[at]
+        return listed, UnchangedRows(rows, keys, ids, prints, self.cells, at.astype(np.int64))
+
+    def _plain_unchanged(self) -> np.ndarray:
+        """Per row (sheet order), whether it is unchanged with nothing more to say: matched, no changed
+        cell, no conflict, no frozen field, no remote edit kept.  None when the rows do not rise (a
+        plan's unchanged rows are held in row order)."""
+        n = len(self.rows)
+        plain = np.fromiter((rid is not None for rid in self.matched_ids), dtype=bool, count=n)
+        rows = np.asarray(self.rows, dtype=np.int64)
+        if n > 1 and not bool(np.all(np.diff(rows) > 0)):
+            return np.zeros(n, dtype=bool)
+        for taken in (self.diffs, self.matcher.conflict, self.compared.frozen, self.merge.remote_changed):
+            said = np.fromiter((int(r) for r in taken), dtype=np.int64, count=len(taken))
+            at = np.searchsorted(rows, said)
+            hit = at < n
+            hit[hit] = rows[at[hit]] == said[hit]
+            plain[at[hit]] = False
+        return plain
+
+    def _listed(self, mode: str, compact: np.ndarray) -> Iterator[Change]:
+        """The change of each row that is not a plain unchanged one, in sheet order."""
         conflict, remote_changed = self.matcher.conflict, self.merge.remote_changed
-        diffs, frozen, cells = self.diffs, self.compared.frozen, self.cells
-        facts = zip(
-            self.rows,
-            self.key_fields,
-            self.key_values,
-            self.matched_ids,
-            self.matched_by,
-            self.fingerprints,
-            strict=True,
-        )
-        for position, (r, kfield, kvalue, rid, by, fp) in enumerate(facts):
+        diffs, cells = self.diffs, self.cells
+        for position in np.flatnonzero(~compact).tolist():
+            r, kfield, kvalue, rid, by, fp = (
+                self.rows[position],
+                self.key_fields[position],
+                self.key_values[position],
+                self.matched_ids[position],
+                self.matched_by[position],
+                self.fingerprints[position],
+            )
             key = f"{kfield}={kvalue}" if kfield else f"row {r}"
-            if rid is not None and r not in diffs and r not in conflict and r not in frozen:
-                change = Change(
-                    r,
-                    key,
-                    "unchanged",
-                    remote_id=rid,
-                    fingerprint=fp,
-                    match=by,
-                    values=RowValues(cells, position),
-                )
-                if r in remote_changed:
-                    change.remote_changed = remote_changed[r]
-                yield change
-                continue
             change = Change(row=r, key=key, action="unchanged", values=RowValues(cells, position))
             change.remote_changed = remote_changed.get(r, {})
             if r in conflict:

@@ -1,12 +1,19 @@
-"""The plan: one :class:`Change` per catalog row (and per remote record a mirror run deletes).
+"""The plan: a :class:`Change` per catalog row that does something (and per remote record a mirror
+run deletes), the unchanged rows held as columns (:mod:`catalog_sync.planning.changes`).
 
 A plan is what ``catalog-sync plan`` shows and ``plan -o PLAN.json`` saves.  Its JSON form is
-The shape of docs/reference/output.md ``{"provider", "summary": {create, update, unchanged, delete, conflict},
+the shape of docs/reference/output.md ``{"provider", "summary": {create, update, unchanged, delete, conflict},
 "changes": [{"row", "key", "action", "fields": {NAME: {"old", "new"}}}]}`` plus extras that let
-``apply PLAN.json`` carry it out exactly: ``catalog``, ``mode``, ``blanks``, ``created_at``,
+``apply PLAN.json`` carry it out exactly: ``format``, ``catalog``, ``mode``, ``blanks``, ``created_at``,
 ``base_url`` (never with credentials), ``columns`` (the sheet's columns, for the report) and,
 per change, ``remote_id``, ``fingerprint`` (of the targeted remote record when planned),
 ``match`` (the key field that matched), ``reason`` and ``values`` (the row's cells).
+
+A saved plan (format ``catalog-sync-plan/2``) carries its unchanged rows in the ``unchanged`` block
+(``{"row": [...], "key": [...], "remote_id": [...], "fingerprint": [...]}``: no cells, a fingerprint
+cut to 16 hex characters, a remote id null where it is the key's value); ``plan --json`` lists every
+row in ``changes``.  Both are written a change at a time (:meth:`Plan.write_json`).  A plan of the
+first format (every row in ``changes``) still loads.
 
 For a ``create`` the ``fields`` are every value sent (old ``""``); for an ``update`` only the
 changed fields — the payload is exactly the ``new`` side.
@@ -15,168 +22,50 @@ changed fields — the payload is exactly the ``new`` side.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import json
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import pandas as pd
+from typing import Any, TextIO
 
 from catalog_sync.errors import ConfigError, InputError
+from catalog_sync.planning.changes import (
+    ACTIONS,
+    FINGERPRINT_CHARS,
+    Change,
+    Changes,
+    RowValues,
+    SheetCells,
+    UnchangedRows,
+)
 from catalog_sync.spec import ProviderSpec
 
 __all__ = [
     "ACTIONS",
     "PLAN_FORMAT",
     "PLAN_WORKBOOK_SHEET",
+    "READ_FORMATS",
     "WRITE_ACTIONS",
     "CarriedDeletes",
     "Change",
+    "Changes",
     "Plan",
     "RowValues",
     "SheetCells",
+    "UnchangedRows",
 ]
 
-#: Actions in display order.  ``skip`` is a row the mode (or a write policy) leaves alone, with a
-#: reason; ``protected`` a record a ``protect`` rule keeps from every update and delete.
-ACTIONS = ("create", "update", "delete", "conflict", "protected", "skip", "unchanged")
 WRITE_ACTIONS = ("create", "update", "delete")
-PLAN_FORMAT = "catalog-sync-plan/1"
+#: The format a plan is saved in; :data:`READ_FORMATS` are those a plan is read back from (``/1``:
+#: every unchanged row a full change, with its cells; ``/2``: unchanged rows in the ``unchanged`` block).
+PLAN_FORMAT = "catalog-sync-plan/2"
+READ_FORMATS = ("catalog-sync-plan/1", PLAN_FORMAT)
 #: The hidden sheet of a plan workbook (``plan -o PLAN.xlsx``) that carries the exact plan.
 PLAN_WORKBOOK_SHEET = "_catalog_sync_plan"
-
-
-class SheetCells:
-    """A sheet's cells as text, for the rows' :class:`RowValues`: a column becomes a list of
-    strings the first time a row's value in it is asked for (a plan that is only shown never
-    asks, and a million rows need no dict each)."""
-
-    def __init__(self, data: pd.DataFrame) -> None:
-        self._data = data
-        self.names = [str(c) for c in data.columns]
-        self._where = {name: j for j, name in enumerate(self.names)}  # a repeated name: its last column
-        self.keys = list(self._where)  # each name once, in sheet order
-        self._lists: dict[int, list[str]] = {}
-
-    def has(self, name: str) -> bool:
-        return name in self._where
-
-    def value(self, name: str, position: int) -> str:
-        j = self._where[name]
-        column = self._lists.get(j)
-        if column is None:  # two threads may both make it: the same list, no harm
-            cells = self._data.iloc[:, j].astype(object).fillna("").tolist()
-            column = self._lists[j] = [c if type(c) is str else str(c) for c in cells]
-        return column[position]
-
-    def row(self, position: int) -> RowValues:
-        return RowValues(self, position)
-
-
-class RowValues(Mapping[str, str]):
-    """One row's cells, {column: text}, read from its :class:`SheetCells` when asked for."""
-
-    __slots__ = ("_cells", "_position")
-
-    def __init__(self, cells: SheetCells, position: int) -> None:
-        self._cells, self._position = cells, position
-
-    def __getitem__(self, name: str) -> str:
-        if not self._cells.has(name):
-            raise KeyError(name)
-        return self._cells.value(name, self._position)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._cells.keys)
-
-    def __len__(self) -> int:
-        return len(self._cells.keys)
-
-    def __repr__(self) -> str:
-        return repr(dict(self))
-
-
-@dataclass(slots=True)
-class Change:
-    """What the plan does with one row (or one remote record, for a mirror delete)."""
-
-    row: int | None
-    key: str
-    action: str
-    fields: dict[str, dict[str, str]] = field(default_factory=dict)
-    remote_id: str | None = None
-    fingerprint: str | None = None
-    match: str | None = None
-    reason: str = ""
-    unknown: bool = False
-    #: the row's cells ({column: text}; a :class:`RowValues` when the plan was just made)
-    values: Mapping[str, str] = field(default_factory=dict)
-    #: three-way merge: cells changed in the sheet and remotely, {name: {old, sheet, remote}}
-    conflicts: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: three-way merge: remote edits since the pull that are kept, {name: {old, remote}}
-    remote_changed: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: fields a write policy holds back, never sent: {name: {old, new, policy, why}}
-    held: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def payload(self) -> dict[str, str]:
-        """The fields to send (the ``new`` side)."""
-        return {name: diff["new"] for name, diff in self.fields.items()}
-
-    @property
-    def changed(self) -> str:
-        """Changed field names, ``;``-joined (the report's ``changed`` column)."""
-        return ";".join(self.fields)
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "row": self.row,
-            "key": self.key,
-            "action": self.action,
-            "fields": self.fields,
-            "remote_id": self.remote_id,
-            "fingerprint": self.fingerprint,
-            "match": self.match,
-        }
-        if self.reason:
-            data["reason"] = self.reason
-        if self.unknown:
-            data["unknown"] = True
-        if self.conflicts:
-            data["conflicts"] = self.conflicts
-        if self.remote_changed:
-            data["remote_changed"] = self.remote_changed
-        if self.held:
-            data["held"] = self.held
-        data["values"] = dict(self.values)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Change:
-        if data.get("action") not in ACTIONS:
-            raise ValueError(f"unknown action {data.get('action')!r}")
-        fields = {
-            str(name): {"old": str(diff.get("old", "")), "new": str(diff.get("new", ""))}
-            for name, diff in (data.get("fields") or {}).items()
-        }
-        return cls(
-            row=None if data.get("row") is None else int(data["row"]),
-            key=str(data.get("key") or ""),
-            action=str(data["action"]),
-            fields=fields,
-            remote_id=None if data.get("remote_id") in (None, "") else str(data["remote_id"]),
-            fingerprint=data.get("fingerprint"),
-            match=data.get("match"),
-            reason=str(data.get("reason") or ""),
-            unknown=bool(data.get("unknown")),
-            values={str(k): "" if v is None else str(v) for k, v in (data.get("values") or {}).items()},
-            conflicts=_cells_of(data.get("conflicts")),
-            remote_changed=_cells_of(data.get("remote_changed")),
-            held=_cells_of(data.get("held")),
-        )
+#: The columns of a saved plan's ``unchanged`` block, in the order written.
+UNCHANGED_COLUMNS = ("row", "key", "remote_id", "fingerprint")
 
 
 @dataclass
@@ -190,51 +79,81 @@ class CarriedDeletes:
     named: dict[str, set[str]] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(init=False)
 class Plan:
     """Every change for one catalog against one provider (and base URL)."""
 
     provider: str
     catalog: str
-    mode: str = "upsert"
-    blanks: str = "keep"
-    base_url: str = ""
-    columns: list[str] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
-    notes: list[str] = field(default_factory=list)
+    mode: str
+    blanks: str
+    base_url: str
+    columns: list[str]
+    created_at: str
+    notes: list[str]
     #: how the catalog was read (sheet, mapping, encoding, delimiter) and its SHA-256 when planned: the
     #: report of a saved plan takes the catalog's own headers and cells from it while it is unchanged
-    read: dict[str, str] = field(default_factory=dict)
-    catalog_sha256: str = ""
+    read: dict[str, str]
+    catalog_sha256: str
     #: the side three-way conflicts were settled to (``--prefer``; "" when not given)
-    prefer: str = ""
+    prefer: str
+
+    def __init__(
+        self,
+        provider: str,
+        catalog: str,
+        mode: str = "upsert",
+        blanks: str = "keep",
+        base_url: str = "",
+        columns: list[str] | None = None,
+        changes: Iterable[Change] = (),
+        created_at: str | None = None,
+        notes: list[str] | None = None,
+        read: dict[str, str] | None = None,
+        catalog_sha256: str = "",
+        prefer: str = "",
+    ) -> None:
+        self.provider, self.catalog, self.mode, self.blanks = provider, catalog, mode, blanks
+        self.base_url, self.columns = base_url, [] if columns is None else columns
+        self.changes = changes
+        self.created_at = (
+            _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds") if created_at is None else created_at
+        )
+        self.notes = [] if notes is None else notes
+        self.read = {} if read is None else read
+        self.catalog_sha256, self.prefer = catalog_sha256, prefer
+
+    @property
+    def changes(self) -> Changes:
+        """Every change in plan order (changes given as a list are made a :class:`Changes`)."""
+        return self._changes
+
+    @changes.setter
+    def changes(self, changes: Iterable[Change]) -> None:
+        self._changes = changes if isinstance(changes, Changes) else Changes(changes)
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {
-            action: 0
+        counts = self.changes.counts()
+        return {
+            action: counts[action]
             for action in ("create", "update", "unchanged", "delete", "conflict", "protected", "skip")
         }
-        for change in self.changes:
-            counts[change.action] += 1
-        return counts
 
     @property
     def writes(self) -> list[Change]:
-        return [c for c in self.changes if c.action in WRITE_ACTIONS]
+        return [c for c in self.changes.notable() if c.action in WRITE_ACTIONS]
 
     @property
     def pending(self) -> bool:
         """True when applying would send something (or a conflict needs attention)."""
-        return any(c.action in (*WRITE_ACTIONS, "conflict") for c in self.changes)
+        return any(c.action in (*WRITE_ACTIONS, "conflict") for c in self.changes.notable())
 
-    def to_dict(self) -> dict[str, Any]:
+    def _head(self) -> dict[str, Any]:
+        return {"format": PLAN_FORMAT, "provider": self.provider, "summary": self.summary}
+
+    def _tail(self) -> dict[str, Any]:
         return {
-            "format": PLAN_FORMAT,
-            "provider": self.provider,
-            "summary": self.summary,
-            "changes": [c.to_dict() for c in self.changes],
             "catalog": self.catalog,
             "mode": self.mode,
             "blanks": self.blanks,
@@ -247,13 +166,56 @@ class Plan:
             "prefer": self.prefer,
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as a saved plan holds it (for a small plan: :meth:`write_json` streams it)."""
+        listed, unchanged = self.changes.compact()
+        n = 0 if unchanged is None else len(unchanged)
+        block = {name: column(0, n) for name, column in _unchanged_columns(unchanged)}
+        return {
+            **self._head(),
+            "changes": [c.to_dict() for c in listed],
+            "unchanged": block,
+            **self._tail(),
+        }
+
+    def write_json(
+        self, out: TextIO, *, complete: bool = False, extra: Mapping[str, Any] | None = None
+    ) -> None:
+        """Write the plan's JSON to ``out`` a change at a time (never the whole text in memory):
+        ``{"format", "provider", "summary", "changes": [...], "unchanged": {...}, …}``, then ``extra``.
+
+        A saved plan (``plan -o``) lists the changes that do something and holds the unchanged rows
+        in the ``unchanged`` block; ``complete`` (``plan --json``) lists every row, with its cells."""
+        listed: Iterable[Change]
+        if complete:
+            listed, unchanged = self.changes.transient(), None
+        else:
+            listed, unchanged = self.changes.compact()
+
+        def dumps(value: Any) -> str:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+        out.write("{\n")
+        for name, value in self._head().items():
+            out.write(f"  {dumps(name)}: {dumps(value)},\n")
+        out.write('  "changes": [')
+        i = -1
+        for i, change in enumerate(listed):
+            out.write(("," if i else "") + "\n    " + dumps(change.to_dict()))
+        out.write("\n  ],\n" if i >= 0 else "],\n")
+        if not complete:
+            _write_block(out, unchanged)
+        tail = {**self._tail(), **(extra or {})}
+        for k, (name, value) in enumerate(tail.items()):
+            out.write(f"  {dumps(name)}: {dumps(value)}" + (",\n" if k < len(tail) - 1 else "\n"))
+        out.write("}\n")
+
     def save(self, path: str | Path) -> Path:
         target = Path(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(
-                json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-            )
+            with target.open("w", encoding="utf-8") as out:
+                self.write_json(out)
         except OSError as exc:
             raise ConfigError(f"cannot write the plan to {target}: {exc}") from exc
         return target
@@ -267,7 +229,9 @@ class Plan:
             blanks=str(data.get("blanks") or "keep"),
             base_url=str(data.get("base_url") or ""),
             columns=[str(c) for c in data.get("columns") or []],
-            changes=[Change.from_dict(c) for c in data.get("changes") or []],
+            changes=Changes(
+                [Change.from_dict(c) for c in data.get("changes") or []], _unchanged_of(data.get("unchanged"))
+            ),
             created_at=str(data.get("created_at") or ""),
             notes=[str(n) for n in data.get("notes") or []],
             read={str(k): str(v) for k, v in (data.get("read") or {}).items() if v is not None}
@@ -293,9 +257,10 @@ class Plan:
             data = json.loads(text)
         except ValueError as exc:
             raise InputError(f"not a JSON plan: {exc}", file=str(source)) from exc
+        del text
         if not isinstance(data, dict) or "provider" not in data or "changes" not in data:
             raise InputError("not a catalog-sync plan (needs provider and changes)", file=str(source))
-        if data.get("format", PLAN_FORMAT) != PLAN_FORMAT:
+        if data.get("format", READ_FORMATS[0]) not in READ_FORMATS:
             raise InputError(
                 f"plan format {data.get('format')!r} is not {PLAN_FORMAT!r} (written by another catalog-sync "
                 "version?); plan again with this one",
@@ -307,6 +272,9 @@ class Plan:
             problem = _shape_problem(change)
             if problem:
                 raise InputError(f"the plan is damaged: change {number} {problem}", file=str(source))
+        problem = _block_problem(data.get("unchanged"))
+        if problem:
+            raise InputError(f"the plan is damaged: its unchanged block {problem}", file=str(source))
         try:
             return cls.from_dict(data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -315,7 +283,7 @@ class Plan:
     def check(self, spec: ProviderSpec, source: str | Path) -> None:
         """InputError when a (hand-edited) plan asks for something this provider cannot mean."""
         known = set(spec.field_names)
-        for number, change in enumerate(self.changes, 1):
+        for number, change in self.changes.numbered_notable():
             where = f"change {number} (row {change.row}, {change.key})"
             unknown = sorted(set(change.fields) - known)
             if unknown:
@@ -331,15 +299,69 @@ class Plan:
                 )
 
 
-def _cells_of(value: Any) -> dict[str, dict[str, str]]:
-    """``{name: {side: text}}`` from a plan file (anything else: empty)."""
-    if not isinstance(value, dict):
-        return {}
-    return {
-        str(name): {str(k): str(v) for k, v in sides.items()}
-        for name, sides in value.items()
-        if isinstance(sides, dict)
-    }
+#: Values of the ``unchanged`` block written on one line of the file.
+_PER_LINE = 100
+
+
+def _write_block(out: TextIO, unchanged: UnchangedRows | None) -> None:
+    """``"unchanged": {"row": [...], "key": [...], "remote_id": [...], "fingerprint": [...]}``, a
+    hundred values a line."""
+    out.write('  "unchanged": {')
+    n = 0 if unchanged is None else len(unchanged)
+    for j, (name, column) in enumerate(_unchanged_columns(unchanged)):
+        out.write(("," if j else "") + f'\n    "{name}": [')
+        for start in range(0, n, _PER_LINE):
+            part = json.dumps(column(start, start + _PER_LINE), ensure_ascii=False, separators=(",", ":"))
+            out.write(("," if start else "") + "\n      " + part[1:-1])
+        out.write("\n    ]" if n else "]")
+    out.write("\n  },\n" if unchanged is not None else "},\n")
+
+
+def _unchanged_columns(rows: UnchangedRows | None) -> list[tuple[str, Callable[[int, int], list[Any]]]]:
+    """The ``unchanged`` block's columns (:data:`UNCHANGED_COLUMNS`), each as the slice [start, stop) of
+    it: an unchanged row's fingerprint cut to :data:`FINGERPRINT_CHARS`, its remote id null where it is
+    the key's value."""
+    if rows is None:
+        return []
+
+    def prints(start: int, stop: int) -> list[str | None]:
+        return [None if fp is None else fp[:FINGERPRINT_CHARS] for fp in rows.fingerprints[start:stop]]
+
+    columns: tuple[Callable[[int, int], list[Any]], ...] = (
+        lambda start, stop: rows.rows[start:stop].tolist(),
+        lambda start, stop: rows.keys[start:stop],
+        lambda start, stop: rows.remote_ids[start:stop],
+        prints,
+    )
+    return list(zip(UNCHANGED_COLUMNS, columns, strict=True))
+
+
+def _unchanged_of(block: Any) -> UnchangedRows | None:
+    """The unchanged rows of a saved plan's ``unchanged`` block (checked by :func:`_block_problem`)."""
+    if not block:
+        return None
+    return UnchangedRows(
+        [int(r) for r in block["row"]],
+        [str(k) for k in block["key"]],
+        [None if r in (None, "") else str(r) for r in block["remote_id"]],
+        [None if f in (None, "") else str(f) for f in block["fingerprint"]],
+    )
+
+
+def _block_problem(block: Any) -> str:
+    """Why a saved plan's ``unchanged`` block has the wrong shape ('' when it is fine or absent)."""
+    if block is None or block == {}:
+        return ""
+    if not isinstance(block, dict) or any(not isinstance(block.get(c), list) for c in UNCHANGED_COLUMNS):
+        return f"is not an object of lists ({', '.join(UNCHANGED_COLUMNS)})"
+    if len({len(block[c]) for c in UNCHANGED_COLUMNS}) != 1:
+        return "has lists of different lengths"
+    if not all(type(r) is int for r in block["row"]) or not all(isinstance(k, str) for k in block["key"]):
+        return "has a row that is not a number or a key that is not text"
+    rows = block["row"]
+    if any(b <= a for a, b in itertools.pairwise(rows)):
+        return "has rows out of order"
+    return ""
 
 
 def _shape_problem(change: Any) -> str:

@@ -36,7 +36,7 @@ def recheck_saved_plan(plan: Plan, provider: Provider, ledger: Ledger) -> Mappin
     current = records_by_id(records)
     unknowns = {(u.key_field, u.key_value): u for u in view.unknowns}
     index = key_index(records, provider.spec)
-    for change in plan.changes:
+    for change in plan.changes.notable():  # an unchanged row sends nothing: nothing to re-check
         if change.action in ("update", "delete"):
             _recheck_target(change, current.get(change.remote_id or ""), plan, provider)
         elif change.action == "create":

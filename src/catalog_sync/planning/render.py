@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from rich.console import Console
@@ -58,12 +59,15 @@ def render_plan(plan: Plan, console: Console, *, show_unchanged: bool = False, f
     Big plans stay readable: the first :data:`SHOWN_PER_ACTION` rows of each action and a count of
     the rest, unless ``full``."""
     spec = load_spec(plan.provider)
+    counts = plan.changes.counts()
     for action in ACTIONS:
-        every = [c for c in plan.changes if c.action == action]
-        if not every or (action == "unchanged" and not show_unchanged):
+        if not counts[action] or (action == "unchanged" and not show_unchanged):
             continue
-        changes = every if full else every[:SHOWN_PER_ACTION]
-        _render_action(console, spec, action, changes, len(every))
+        # the unchanged rows (most of a big plan) are made into changes only as far as they are shown
+        among = plan.changes.transient() if action == "unchanged" else plan.changes.notable()
+        of_action = (c for c in among if c.action == action)
+        changes = list(of_action if full else itertools.islice(of_action, SHOWN_PER_ACTION))
+        _render_action(console, spec, action, changes, counts[action])
     for note in plan.notes:
         console.print(Text(f"note: {safe_text(note)}", style="yellow"))
     style = "green" if not plan.pending else "yellow"

@@ -108,7 +108,7 @@ def page_data(
     """
     labels = load_spec(plan.provider).labels
     if results is None:
-        rows = [_row(c, labels) for c in plan.changes]
+        rows = [_row(c, labels) for c in plan.changes.transient()]  # an unchanged row's change: not kept
         counts: dict[str, Any] = {"action": {a: n for a, n in plan.summary.items() if n}}
     else:
         rows = [_row(r.change, labels, r) for r in results]

@@ -85,7 +85,7 @@ def _review_rows(plan: Plan, layout: _Layout) -> Iterator[ReviewRow]:
 
 def _listed(plan: Plan) -> Iterator[tuple[int, Change]]:
     """(change number, change) of each change the reviewer sees (unchanged rows are only counted)."""
-    return ((n, c) for n, c in enumerate(plan.changes, 1) if c.action in _LISTED)
+    return ((n, c) for n, c in plan.changes.numbered_notable() if c.action in _LISTED)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from catalog_sync.errors import CatalogSyncError, ConfigError
-from catalog_sync.planning.model import CarriedDeletes, Plan, is_plan_file
+from catalog_sync.planning.model import CarriedDeletes, Plan, SheetCells, is_plan_file
 from catalog_sync.planning.workbook import load_plan
 from catalog_sync.problems import Problem
 from catalog_sync.run.requests import ApplyRequest
@@ -52,7 +52,11 @@ def read_source(request: ApplyRequest) -> Source:
             raise ConfigError(f"{request.source} is a plan for {plan.provider}, not {provider}")
         spec = load_spec(provider)
         plan.check(spec, request.source)
-        return Source(plan, _planned_catalog(plan, spec), spec, plan.catalog)
+        sheet = _planned_catalog(plan, spec)
+        if sheet is not None and plan.changes.unchanged is not None:
+            # a saved plan keeps no cells of its unchanged rows: the report takes them from the catalog
+            plan.changes.unchanged.with_cells(SheetCells(sheet.data))
+        return Source(plan, sheet, spec, plan.catalog)
     sheet, spec, report = load_valid_catalog(
         request.source, provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
     )
