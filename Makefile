@@ -63,10 +63,8 @@ check: lint type docs test
 # The simulation harness for long, with fresh seeds (tests/support/soak.py); prints the seed of any
 # failure.  `make soak SOAK_ARGS="--rounds 20 --examples 50 --steps 80"`.
 SOAK_ARGS ?=
-# Then the out-of-core engine's golden test at 1M rows (make test runs it at 200k).
 soak: install
 	$(BIN)/python -m tests.support.soak $(SOAK_ARGS)
-	CATALOG_SYNC_BIG=1 $(BIN)/python -m pytest -q tests/engine -k 1m_rows
 
 # `make bench BENCH_ARGS="--quick"` or BENCH_ARGS="--only validate --rows 100000" for fast iterations.
 bench: $(BENCH_STAMP)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -154,7 +153,6 @@ def test_the_terminal_view_lists_the_first_problems_and_counts_the_rest(small_ca
     assert disk.output == memory.output
 
 
-@pytest.mark.skipif(not os.environ.get("CATALOG_SYNC_BIG"), reason="1M rows: make soak (CATALOG_SYNC_BIG=1)")
 def test_validate_json_of_the_disk_engine_is_the_memory_engines_on_1m_rows(tmp_path) -> None:
     path = damaged_catalog(tmp_path / "catalog.csv", 1_000_000)
     document = _same_json_from_both_engines(path)
