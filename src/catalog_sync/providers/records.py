@@ -26,10 +26,8 @@ __all__ = [
     "Stats",
     "TablePage",
     "WriteResult",
-    "arrow_text",
     "digests",
     "fingerprint",
-    "fingerprints",
     "records_by_id",
 ]
 
@@ -52,15 +50,6 @@ def digests(raws: list[Any]) -> list[bytes]:
         return [sha256(dumps(raw, option=sorted_keys, default=str)).digest() for raw in raws]
     except TypeError:
         return [bytes.fromhex(fingerprint(raw)) for raw in raws]
-
-
-def fingerprints(raws: list[Any]) -> list[str]:
-    """``[fingerprint(r) for r in raws]``, the same texts without a call per record (a listing's pages)."""
-    dumps, sorted_keys, sha256 = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256
-    try:
-        return [sha256(dumps(raw, option=sorted_keys, default=str)).hexdigest() for raw in raws]
-    except TypeError:
-        return [fingerprint(raw) for raw in raws]
 
 
 @dataclass(frozen=True)
@@ -243,7 +232,7 @@ def _joined(parts: list[tuple[pa.Array | None, int]]) -> pd.Series:
     return pd.Series(pa.chunked_array(chunks, type=pa.large_string()), dtype="str")
 
 
-def arrow_text(values: Sequence[str | None]) -> pa.Array:
+def _text_array(values: Sequence[str | None]) -> pa.Array:
     """Python text (None for no value) as an Arrow ``large_string`` array, built by Arrow itself
     (3x faster than pandas from Python strings); anything that is not text is made text first."""
     import pyarrow as pa
@@ -303,9 +292,9 @@ class TablePage:
         that *is* the ids list shares their array)."""
         import pyarrow as pa
 
-        id_array = arrow_text(ids)
+        id_array = _text_array(ids)
         arrays = {
-            name: None if values is None else id_array if values is ids else arrow_text(values)
+            name: None if values is None else id_array if values is ids else _text_array(values)
             for name, values in columns.items()
         }
         return cls(id_array, arrays, pa.array(digests, type=pa.binary(32)))
