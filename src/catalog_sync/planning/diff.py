@@ -188,7 +188,8 @@ class _Matcher:
         self, sheet: pd.DataFrame, remote: pd.DataFrame, spec: ProviderSpec, view: LedgerView
     ) -> None:
         self.sheet, self.remote, self.spec, self.view = sheet, remote, spec, view
-        self.matched = pd.Series(None, index=sheet.index, dtype=object)
+        #: per row, the id of the record it matched (Arrow text, missing where none)
+        self.matched = pd.Series(None, index=sheet.index, dtype="str")
         self.match_by = pd.Series(None, index=sheet.index, dtype=object)
         self.conflict: dict[int, str] = {}
         self.claimed: set[str] = set()
@@ -252,7 +253,7 @@ class _Matcher:
 
     def _lookup(
         self, key: str, values: pd.Series
-    ) -> tuple[pd.Index, pd.Index, pd.Index, np.ndarray, dict[str, list[str]]]:
+    ) -> tuple[pd.Index, pd.Index, pd.Index, pd.Series, dict[str, list[str]]]:
         """Rows whose ``key`` value matches one remote record, several, or none; the one record's id
         (in the order of the first); the ids behind each value several records share.  Hash look-ups
         of the remote's key column: no merge, no group per row."""
@@ -265,7 +266,7 @@ class _Matcher:
         if repeated.any():
             several = values.isin(theirs[repeated]).to_numpy(dtype=bool)
         one = values.index[found >= 0]
-        first = ids[~repeated].to_numpy(dtype=object)[found[found >= 0]]
+        first = pd.Series(arrow_text(ids[~repeated]).take(found[found >= 0]), index=one, dtype="str")
         shared: dict[str, list[str]] = {}
         if several.any():
             for value, rid in zip(theirs[repeated].tolist(), ids[repeated].tolist(), strict=True):
