@@ -606,7 +606,8 @@ def _compare(
     cols: list[str],
 ) -> _Compared:
     matched = matcher.matched.dropna()
-    new = frame.loc[matched.index, cols]
+    # every row matched (a catalog kept in step): its columns as they are, not a copy of them
+    new = frame.loc[:, cols] if len(matched) == len(frame) else frame.loc[matched.index, cols]
     positions = _positions(remote, matched)
     old = _take(remote, matched, cols, positions)
     cleared = new.ne(old).astype(bool)
