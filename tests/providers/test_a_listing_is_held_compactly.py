@@ -61,8 +61,8 @@ def test_the_table_of_arrow_pages_has_every_value_and_fingerprint() -> None:
     products = [_product(i) for i in range(250)]
     pages = [CLIENT._table_page(products[i : i + SIZE]) for i in range(0, 250, SIZE)]
     table = RemoteTable.from_pages(pages, CLIENT.spec)
-    assert table.ids == [p["id"] for p in products]
-    assert table.fingerprints == [fingerprint(p) for p in products]
+    assert table.ids.to_pylist() == [p["id"] for p in products]
+    assert table.fingerprints.to_pylist() == [fingerprint(p) for p in products]
     assert [table[i] for i in (0, 249)] == [
         CLIENT.record_from(products[0]),
         CLIENT.record_from(products[249]),

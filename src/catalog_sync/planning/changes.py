@@ -21,6 +21,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = [
     "ACTIONS",
@@ -213,7 +214,8 @@ class UnchangedRows:
     records' ids and fingerprints, and where each row's cells are (a :class:`SheetCells` and the
     row's position in it; none for a saved plan whose catalog was not read again).
 
-    A row matched by the provider's own id has ``remote_id`` None here: it is the value of its key.
+    The text columns are Arrow arrays (a million rows hold no Python object each); a row matched by
+    the provider's own id has a null ``remote_id`` here: it is the value of its key.
     """
 
     __slots__ = ("cells", "fingerprints", "keys", "positions", "remote_ids", "rows")
@@ -221,29 +223,41 @@ class UnchangedRows:
     def __init__(
         self,
         rows: Sequence[int] | np.ndarray,
-        keys: list[str],
-        remote_ids: list[str | None],
-        fingerprints: list[str | None],
+        keys: Sequence[str] | pa.Array | pa.ChunkedArray,
+        remote_ids: Sequence[str | None] | pa.Array | pa.ChunkedArray,
+        fingerprints: Sequence[str | None] | pa.Array | pa.ChunkedArray,
         cells: SheetCells | None = None,
         positions: np.ndarray | None = None,
     ) -> None:
         self.rows = np.asarray(rows, dtype=np.int64)
-        self.keys, self.remote_ids, self.fingerprints = keys, remote_ids, fingerprints
+        self.keys, self.remote_ids, self.fingerprints = _text(keys), _text(remote_ids), _text(fingerprints)
         self.cells = cells
         self.positions = positions
-        if not len(self.rows) == len(keys) == len(remote_ids) == len(fingerprints):
+        if not len(self.rows) == len(self.keys) == len(self.remote_ids) == len(self.fingerprints):
             raise ValueError("the unchanged rows' columns differ in length")
 
     def __len__(self) -> int:
         return len(self.rows)
 
+    def key(self, k: int) -> str:
+        return str(self.keys[k].as_py())
+
     def remote_id(self, k: int) -> str:
-        rid = self.remote_ids[k]
-        return rid if rid is not None else self.keys[k].partition("=")[2]
+        rid = self.remote_ids[k].as_py()
+        return str(rid) if rid is not None else self.key(k).partition("=")[2]
+
+    def fingerprint(self, k: int) -> str | None:
+        fp = self.fingerprints[k].as_py()
+        return None if fp is None else str(fp)
+
+    def column(self, name: str, start: int, stop: int) -> list[Any]:
+        """Rows [start, stop) of ``name`` (``keys``, ``remote_ids``, ``fingerprints``) as Python values."""
+        values: pa.Array = getattr(self, name)
+        return list(values[start:stop].to_pylist())
 
     def change(self, k: int) -> Change:
         """Unchanged row ``k`` as a :class:`Change` (made now)."""
-        key = self.keys[k]
+        key = self.key(k)
         values: Mapping[str, str] = {}
         if self.cells is not None and self.positions is not None and self.positions[k] >= 0:
             values = RowValues(self.cells, int(self.positions[k]))
@@ -252,19 +266,21 @@ class UnchangedRows:
             key,
             "unchanged",
             remote_id=self.remote_id(k),
-            fingerprint=self.fingerprints[k],
+            fingerprint=self.fingerprint(k),
             match=key.partition("=")[0] or None,
             values=values,
         )
 
     def subset(self, keep: np.ndarray) -> UnchangedRows:
         """The rows where ``keep`` is True."""
-        picked = np.flatnonzero(keep).tolist()
+        import pyarrow as pa
+
+        mask = pa.array(keep, type=pa.bool_())
         return UnchangedRows(
             self.rows[keep],
-            [self.keys[k] for k in picked],
-            [self.remote_ids[k] for k in picked],
-            [self.fingerprints[k] for k in picked],
+            self.keys.filter(mask),
+            self.remote_ids.filter(mask),
+            self.fingerprints.filter(mask),
             self.cells,
             None if self.positions is None else self.positions[keep],
         )
@@ -272,6 +288,17 @@ class UnchangedRows:
     def with_cells(self, cells: SheetCells) -> None:
         """Take the rows' cells from ``cells`` (a saved plan's catalog, read again), by row number."""
         self.cells, self.positions = cells, cells.positions(self.rows)
+
+
+def _text(values: Sequence[str | None] | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column of text (None for no value) as one Arrow ``large_string`` array."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.large_string() else values.cast(pa.large_string())
+    return pa.array(values, type=pa.large_string())
 
 
 class Changes(Sequence[Change]):
@@ -443,4 +470,4 @@ def _plain(change: Change, rows: UnchangedRows, k: int) -> bool:
         return False
     if change.conflicts or change.remote_changed or change.held:
         return False
-    return change.key == rows.keys[k] and change.remote_id == rows.remote_id(k)
+    return change.key == rows.key(k) and change.remote_id == rows.remote_id(k)

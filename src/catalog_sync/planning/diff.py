@@ -33,6 +33,7 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_sync.config.defaults import BLANKS, MODES
@@ -74,7 +75,7 @@ def _remote_frame(records: Iterable[RemoteLike], spec: ProviderSpec) -> pd.DataF
     if isinstance(records, RemoteTable):  # a listing held as canonical columns: taken as it is
         frame = records.frame.loc[:, list(spec.field_names)].copy()
         frame[_RID] = frame[spec.remote_id]
-        frame[_FP] = pd.Series(records.fingerprints, index=frame.index, dtype=object)
+        frame[_FP] = pd.Series(records.fingerprints, index=frame.index, dtype="str")
     else:
         records = list(records)
         ids = [str(rec.remote_id) for rec in records]
@@ -144,19 +145,34 @@ def _first_key(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.Series, pd.
     return pd.Series(kfield, index=frame.index), pd.Series(kvalue, index=frame.index)
 
 
-def _key_fields(frame: pd.DataFrame, matcher: _Matcher, spec: ProviderSpec) -> tuple[list[Any], list[Any]]:
+def _key_fields(frame: pd.DataFrame, matcher: _Matcher, spec: ProviderSpec) -> tuple[np.ndarray, pa.Array]:
     """Per row, the field and value of the change's key: the key that matched (else the first
-    filled); '' when no key is filled (the key is then ``row N``)."""
-    kfield, kvalue = _first_key(frame, spec.keys)
-    fields, values = kfield.to_numpy(copy=True), kvalue.to_numpy(copy=True)
+    filled); '' when no key is filled (the key is then ``row N``).  The values stay Arrow text."""
+    keys = [key for key in spec.keys if key in frame.columns]
+    first = np.full(len(frame), len(keys), dtype=np.int64)  # which key gives the row's field / value
+    for j in reversed(range(len(keys))):
+        first[(frame[keys[j]] != "").to_numpy(dtype=bool)] = j
     hit = matcher.matched.notna().to_numpy(dtype=bool)
-    fields[hit] = matcher.match_by.to_numpy(dtype=object)[hit]
     by = matcher.match_by.to_numpy(dtype=object)
-    for key in spec.keys:
+    field_of, value_of = first.copy(), first
+    for j, key in enumerate(keys):
         by_key = by == key
-        if by_key.any():
-            values[by_key] = frame[key].to_numpy(dtype=object)[by_key]
-    return fields.tolist(), values.tolist()
+        field_of[hit & by_key] = j
+        value_of[by_key] = j  # a row's match, kept when a double claim undid it
+    values = pa.nulls(len(frame), pa.large_string())
+    for j, key in enumerate(keys):
+        values = pc.if_else(pa.array(value_of == j), arrow_text(frame[key]), values)
+    fields = np.array([*keys, ""], dtype=object)[field_of]
+    return fields, pc.fill_null(values, "")
+
+
+def _sheet_positions(index: pd.Index, matched: pd.Index, positions: np.ndarray) -> pa.Array:
+    """Per sheet row (in ``index`` order), the position of its matched record (``positions``, in the
+    order of ``matched``), null where it matched none: what ``take`` needs to put remote columns in
+    sheet order."""
+    at = np.full(len(index), -1, dtype=np.int64)
+    at[index.get_indexer(matched)] = positions
+    return pa.array(at, mask=at < 0)
 
 
 def _in_sheet_order(series: pd.Series, index: pd.Index) -> list[Any]:
@@ -172,7 +188,8 @@ class _Matcher:
         self, sheet: pd.DataFrame, remote: pd.DataFrame, spec: ProviderSpec, view: LedgerView
     ) -> None:
         self.sheet, self.remote, self.spec, self.view = sheet, remote, spec, view
-        self.matched = pd.Series(None, index=sheet.index, dtype=object)
+        #: per row, the id of the record it matched (Arrow text, missing where none)
+        self.matched = pd.Series(None, index=sheet.index, dtype="str")
         self.match_by = pd.Series(None, index=sheet.index, dtype=object)
         self.conflict: dict[int, str] = {}
         self.claimed: set[str] = set()
@@ -236,7 +253,7 @@ class _Matcher:
 
     def _lookup(
         self, key: str, values: pd.Series
-    ) -> tuple[pd.Index, pd.Index, pd.Index, np.ndarray, dict[str, list[str]]]:
+    ) -> tuple[pd.Index, pd.Index, pd.Index, pd.Series, dict[str, list[str]]]:
         """Rows whose ``key`` value matches one remote record, several, or none; the one record's id
         (in the order of the first); the ids behind each value several records share.  Hash look-ups
         of the remote's key column: no merge, no group per row."""
@@ -249,7 +266,7 @@ class _Matcher:
         if repeated.any():
             several = values.isin(theirs[repeated]).to_numpy(dtype=bool)
         one = values.index[found >= 0]
-        first = ids[~repeated].to_numpy(dtype=object)[found[found >= 0]]
+        first = pd.Series(arrow_text(ids[~repeated]).take(found[found >= 0]), index=one, dtype="str")
         shared: dict[str, list[str]] = {}
         if several.any():
             for value, rid in zip(theirs[repeated].tolist(), ids[repeated].tolist(), strict=True):
@@ -589,7 +606,8 @@ def _compare(
     cols: list[str],
 ) -> _Compared:
     matched = matcher.matched.dropna()
-    new = frame.loc[matched.index, cols]
+    # every row matched (a catalog kept in step): its columns as they are, not a copy of them
+    new = frame.loc[:, cols] if len(matched) == len(frame) else frame.loc[matched.index, cols]
     positions = _positions(remote, matched)
     old = _take(remote, matched, cols, positions)
     cleared = new.ne(old).astype(bool)
@@ -628,20 +646,24 @@ def _cell_diffs(
 
 @dataclass
 class _RowFacts:
-    """Plain Python lists in sheet order, for the loop that assembles the changes (no pandas in it)."""
+    """Columns in sheet order, for the loop that assembles the changes (no pandas in it): the text
+    ones (keys' values, matched ids, fingerprints) stay Arrow, read per row only for rows that do
+    something."""
 
     spec: ProviderSpec
     matcher: _Matcher
     compared: _Compared
     merge: _Merge
-    rows: list[int]
+    rows: np.ndarray
     diffs: dict[int, dict[str, dict[str, str]]]
     cells: SheetCells
-    key_fields: list[Any]
-    key_values: list[Any]
-    matched_ids: list[str | None]
+    key_fields: np.ndarray
+    key_values: pa.Array
+    #: the matched record's id (null where none)
+    matched_ids: pa.Array
     matched_by: list[str | None]
-    fingerprints: list[str | None]
+    #: the matched record's fingerprint (null where none: not matched, or adopted)
+    fingerprints: pa.Array
     #: rows none of whose natural keys (all but the provider's id) is filled
     keyless: set[int]
 
@@ -661,24 +683,23 @@ class _RowFacts:
         creates = frame.index.difference(matched.index).difference(conflicts)
         natural = [k for k in spec.keys if k != spec.remote_id]
         filled = (frame.loc[:, natural] != "").any(axis=1) if natural else pd.Series(False, index=frame.index)
-        prints = remote[_FP].to_numpy(dtype=object)[compared.positions]
-        usable = [
-            fp if isinstance(fp, str) and fp else None for fp in prints.tolist()
-        ]  # adopted ids have none
+        at = _sheet_positions(frame.index, matched.index, compared.positions)
+        prints = arrow_text(remote[_FP])
+        prints = pc.if_else(pc.equal(prints, ""), pa.scalar(None, pa.large_string()), prints)  # adopted: none
         key_fields, key_values = _key_fields(frame, matcher, spec)
         return cls(
             spec=spec,
             matcher=matcher,
             compared=compared,
             merge=merge,
-            rows=[int(r) for r in frame.index.tolist()],
+            rows=frame.index.to_numpy(dtype=np.int64),
             diffs=_cell_diffs(frame, compared, creates),
             cells=SheetCells(sheet.data),
             key_fields=key_fields,
             key_values=key_values,
-            matched_ids=_in_sheet_order(matched.astype(str), frame.index),
+            matched_ids=arrow_text(remote[_RID]).take(at),
             matched_by=_in_sheet_order(matcher.match_by.loc[matched.index], frame.index),
-            fingerprints=_in_sheet_order(pd.Series(usable, index=matched.index, dtype=object), frame.index),
+            fingerprints=prints.take(at),
             keyless={int(r) for r in frame.index[~filled.to_numpy(dtype=bool)].tolist()},
         )
 
@@ -690,24 +711,20 @@ class _RowFacts:
         if not compact.any():
             return listed, None
         at = np.flatnonzero(compact)
-        rid_field = self.spec.remote_id
-        keys, ids = [], []
-        kfields, kvalues, matched = self.key_fields, self.key_values, self.matched_ids
-        for p in at.tolist():
-            kfield, kvalue, rid = kfields[p], kvalues[p], matched[p]
-            keys.append(f"{kfield}={kvalue}")
-            ids.append(None if kfield == rid_field and kvalue == rid else rid)
-        prints = [self.fingerprints[p] for p in at.tolist()]
-        rows = np.asarray(self.rows, dtype=np.int64)[at]
-        return listed, UnchangedRows(rows, keys, ids, prints, self.cells, at.astype(np.int64))
+        kfields = pa.array(self.key_fields[at], type=pa.large_string())
+        kvalues, rids = self.key_values.take(at), self.matched_ids.take(at)
+        keys = pc.binary_join_element_wise(kfields, kvalues, pa.scalar("=", pa.large_string()))
+        by_id = pc.fill_null(pc.and_(pc.equal(kfields, self.spec.remote_id), pc.equal(kvalues, rids)), False)
+        ids = pc.if_else(by_id, pa.scalar(None, pa.large_string()), rids)  # the key's own value
+        prints = self.fingerprints.take(at)
+        return listed, UnchangedRows(self.rows[at], keys, ids, prints, self.cells, at.astype(np.int64))
 
     def _plain_unchanged(self) -> np.ndarray:
         """Per row (sheet order), whether it is unchanged with nothing more to say: matched, no changed
         cell, no conflict, no frozen field, no remote edit kept.  None when the rows do not rise (a
         plan's unchanged rows are held in row order)."""
-        n = len(self.rows)
-        plain = np.fromiter((rid is not None for rid in self.matched_ids), dtype=bool, count=n)
-        rows = np.asarray(self.rows, dtype=np.int64)
+        n, rows = len(self.rows), self.rows
+        plain: np.ndarray = self.matched_ids.is_valid().to_numpy(zero_copy_only=False)
         if n > 1 and not bool(np.all(np.diff(rows) > 0)):
             return np.zeros(n, dtype=bool)
         for taken in (self.diffs, self.matcher.conflict, self.compared.frozen, self.merge.remote_changed):
@@ -724,12 +741,12 @@ class _RowFacts:
         diffs, cells = self.diffs, self.cells
         for position in np.flatnonzero(~compact).tolist():
             r, kfield, kvalue, rid, by, fp = (
-                self.rows[position],
+                int(self.rows[position]),
                 self.key_fields[position],
-                self.key_values[position],
-                self.matched_ids[position],
+                self.key_values[position].as_py(),
+                self.matched_ids[position].as_py(),
                 self.matched_by[position],
-                self.fingerprints[position],
+                self.fingerprints[position].as_py(),
             )
             key = f"{kfield}={kvalue}" if kfield else f"row {r}"
             change = Change(row=r, key=key, action="unchanged", values=RowValues(cells, position))
@@ -754,10 +771,10 @@ class _RowFacts:
 
     def _matched(self, change: Change, position: int, remote_id: str, mode: str) -> None:
         """An update (or unchanged / skip) of the record the row at ``position`` matched."""
-        r = self.rows[position]
+        r = int(self.rows[position])
         change.remote_id = remote_id
         change.match = str(self.matched_by[position])
-        change.fingerprint = self.fingerprints[position]
+        change.fingerprint = self.fingerprints[position].as_py()
         fields = self.diffs.get(r)
         if fields:
             change.fields = fields

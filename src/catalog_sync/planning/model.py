@@ -325,12 +325,14 @@ def _unchanged_columns(rows: UnchangedRows | None) -> list[tuple[str, Callable[[
         return []
 
     def prints(start: int, stop: int) -> list[str | None]:
-        return [None if fp is None else fp[:FINGERPRINT_CHARS] for fp in rows.fingerprints[start:stop]]
+        return [
+            None if fp is None else fp[:FINGERPRINT_CHARS] for fp in rows.column("fingerprints", start, stop)
+        ]
 
     columns: tuple[Callable[[int, int], list[Any]], ...] = (
         lambda start, stop: rows.rows[start:stop].tolist(),
-        lambda start, stop: rows.keys[start:stop],
-        lambda start, stop: rows.remote_ids[start:stop],
+        lambda start, stop: rows.column("keys", start, stop),
+        lambda start, stop: rows.column("remote_ids", start, stop),
         prints,
     )
     return list(zip(UNCHANGED_COLUMNS, columns, strict=True))

@@ -164,7 +164,8 @@ class RemoteTable(Sequence[RemoteRecord]):
 
     canonical = True
 
-    def __init__(self, ids: list[str], frame: pd.DataFrame, fingerprints: list[str]) -> None:
+    def __init__(self, ids: pa.ChunkedArray, frame: pd.DataFrame, fingerprints: pa.ChunkedArray) -> None:
+        #: the records' ids and fingerprints (hex), as Arrow text: no Python object per record
         self.ids, self.frame, self.fingerprints = ids, frame, fingerprints
         self._columns: dict[str, list[str]] | None = None
         self._positions: dict[str, int] | None = None
@@ -173,6 +174,7 @@ class RemoteTable(Sequence[RemoteRecord]):
     def from_pages(cls, pages: Sequence[TablePage], spec: ProviderSpec) -> RemoteTable:
         """One table of the pages' records (in order), every field normalised column-wide."""
         import pandas as pd
+        import pyarrow as pa
 
         from catalog_sync.spec.normalise import normalise_frame
 
@@ -180,10 +182,10 @@ class RemoteTable(Sequence[RemoteRecord]):
             name: _joined([(page.columns[name], len(page)) for page in pages]) for name in spec.field_names
         }
         frame = normalise_frame(pd.DataFrame(text, columns=spec.field_names), spec)
-        ids = _joined([(page.ids, len(page)) for page in pages])
-        frame[spec.remote_id] = ids
-        prints = [digest.hex() for page in pages for digest in page.fingerprints.to_pylist()]
-        return cls(ids.tolist(), frame, prints)
+        ids = pa.chunked_array([page.ids for page in pages], type=pa.large_string())
+        frame[spec.remote_id] = pd.Series(ids, dtype="str", index=frame.index)
+        prints = pa.chunked_array([hex_digests(page.fingerprints) for page in pages], type=pa.large_string())
+        return cls(ids, frame, prints)
 
     @property
     def columns(self) -> dict[str, list[str]]:
@@ -198,7 +200,9 @@ class RemoteTable(Sequence[RemoteRecord]):
 
     def position(self, remote_id: str) -> int | None:
         if self._positions is None:
-            self._positions = {rid: i for i, rid in reversed(list(enumerate(self.ids)))}  # the first wins
+            self._positions = {
+                rid: i for i, rid in reversed(list(enumerate(self.ids.to_pylist())))
+            }  # first wins
         return self._positions.get(remote_id)
 
     def __len__(self) -> int:
@@ -219,7 +223,7 @@ class RemoteTable(Sequence[RemoteRecord]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         fields = {name: values[index] for name, values in self.columns.items()}
-        return RemoteRecord(self.ids[index], fields, self.fingerprints[index], canonical=True)
+        return RemoteRecord(self.ids[index].as_py(), fields, self.fingerprints[index].as_py(), canonical=True)
 
 
 def _joined(parts: list[tuple[pa.Array | None, int]]) -> pd.Series:
@@ -230,6 +234,23 @@ def _joined(parts: list[tuple[pa.Array | None, int]]) -> pd.Series:
 
     chunks = [pa.nulls(size, pa.large_string()) if part is None else part for part, size in parts]
     return pd.Series(pa.chunked_array(chunks, type=pa.large_string()), dtype="str")
+
+
+def hex_digests(digests: pa.Array) -> pa.Array:
+    """32-byte :func:`digests` as their 64 hex digits (Arrow text), made by numpy, not per record."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(digests)
+    if digests.null_count:
+        raise ValueError("a listing page has a record without a fingerprint")
+    raw = np.frombuffer(digests.buffers()[1], dtype=np.uint8, count=32 * n, offset=32 * digests.offset)
+    raw = raw.reshape(n, 32)
+    out = np.empty((n, 64), dtype=np.uint8)
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    out[:, 0::2], out[:, 1::2] = digits[raw >> 4], digits[raw & 15]
+    offsets = np.arange(0, 64 * (n + 1), 64, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out.tobytes()))
 
 
 def _text_array(values: Sequence[str | None]) -> pa.Array:
@@ -256,10 +277,10 @@ class _RecordsById(Mapping[str, RemoteRecord]):
         return self._table[position]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(self._table.ids))
+        return iter(dict.fromkeys(self._table.ids.to_pylist()))
 
     def __len__(self) -> int:
-        return len(set(self._table.ids))
+        return len(set(self._table.ids.to_pylist()))
 
 
 def records_by_id(records: Sequence[RemoteRecord]) -> Mapping[str, RemoteRecord]:

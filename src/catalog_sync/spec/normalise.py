@@ -260,7 +260,7 @@ def _settled(text: pd.Series, field: FieldSpec) -> tuple[np.ndarray, pd.Series]:
 
 
 def _normalise_series(series: pd.Series, field: FieldSpec) -> pd.Series:
-    text = _as_text(series)
+    text = given = _as_text(series)
     if isinstance(text.dtype, pd.StringDtype) and not text.str.len().any():  # no value at all
         return text
     if text.str.contains("\r", regex=False).any():  # a pass that finds no \r copies nothing
@@ -278,8 +278,16 @@ def _normalise_series(series: pd.Series, field: FieldSpec) -> pd.Series:
     elif rest.any():
         result[rest] = _per_distinct(text[rest], field)
     if series.dtype != object and pd.api.types.is_string_dtype(series.dtype):
-        return result.astype(series.dtype)  # keep pandas' str dtype when the sheet used it
+        return _unless_unchanged(result.astype(series.dtype), given)  # keep pandas' str dtype
     return result.astype(object)
+
+
+def _unless_unchanged(result: pd.Series, given: pd.Series) -> pd.Series:
+    """The ``given`` text itself where normalising changed none of it (a canonical column holds no
+    second copy of a million values already canonical), else ``result``."""
+    if result.dtype == given.dtype and result.index.equals(given.index) and result.equals(given):
+        return given
+    return result
 
 
 def arrow_text(series: pd.Series) -> pa.Array:
