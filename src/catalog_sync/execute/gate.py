@@ -53,7 +53,8 @@ class Write:
     #: sheet-term fields (create, update) or the request body (create_video)
     fields: dict[str, Any]
     remote_id: str | None = None
-    #: the record as it was read before the plan (None for a create, or when it was not listed)
+    #: the record as it was read before the plan (None for a create, or when it was not listed), read
+    #: through the gate's own client (its change watch starts from what that client's reads told)
     read: RemoteRecord | None = None
     #: the plan's change this write carries out (None for a video)
     change: Change | None = None
