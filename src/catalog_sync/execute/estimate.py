@@ -70,8 +70,10 @@ def estimate_writes(plan: Plan, client: Provider) -> Estimate | None:
 
 def _round_trips(action: str, client: Provider) -> int:
     """A create is one request; an update or delete also re-reads its record first where the API
-    can look one up (the write gate's check that nothing changed since the plan)."""
-    reread = action != "create" and client.can_lookup and not client.lookup_lists_all
+    can look one up (the write gate's check that nothing changed since the plan), unless the re-reads
+    are listings shared by many writes (Keevault's lookup, Royalti's look at what changed)."""
+    shared = client.lookup_lists_all or client.lists_changes
+    reread = action != "create" and client.can_lookup and not shared
     return 2 if reread else 1
 
 

@@ -6,7 +6,12 @@ home of the rules that guard a write; a run's client refuses any write that does
 here (:mod:`catalog_sync.providers.writes`).  The rules:
 
 * an update or delete re-reads its record just before it is sent: one changed since it was read is
-  a ``conflict`` naming both values (never written over), one already as planned sends nothing;
+  a ``conflict`` naming both values (never written over), one already as planned sends nothing.
+  The re-read is a GET by id; where a lookup lists every record (Keevault), one listing shared by
+  the writes of :data:`REREAD_WINDOW` seconds; where the provider lists what changed since
+  (``lists_changes``: Royalti), one look at what changed, shared the same way
+  (:mod:`catalog_sync.execute.changes`: a record not on it is unchanged; one deleted since is the
+  provider's 404, a conflict too);
 * a create answered with an id the run knows (another record's) is not trusted;
 * what a write replaced is handed back with the answer (:class:`Written`: the record as it was just
   before an update or delete), for the ledger to keep for ``undo``.
@@ -23,7 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from catalog_sync.errors import RemoteChangedError, UntrustedAnswerError
+from catalog_sync.errors import RemoteChangedError, RowFailedError, UntrustedAnswerError
+from catalog_sync.execute.changes import ChangeWatch
 from catalog_sync.planning.model import Change
 from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import RemoteRecord, WriteResult
@@ -34,7 +40,8 @@ __all__ = ["Write", "WriteGate", "Written"]
 
 Action = Literal["create", "update", "delete", "create_video"]
 
-#: Seconds a listing taken to re-read records (where a lookup lists everything) serves later writes.
+#: Seconds a listing taken to re-read records (where a lookup lists everything, or where the provider
+#: lists what changed since) serves later writes.
 REREAD_WINDOW = 2.0
 
 
@@ -46,7 +53,8 @@ class Write:
     #: sheet-term fields (create, update) or the request body (create_video)
     fields: dict[str, Any]
     remote_id: str | None = None
-    #: the record as it was read before the plan (None for a create, or when it was not listed)
+    #: the record as it was read before the plan (None for a create, or when it was not listed), read
+    #: through the gate's own client (its change watch starts from what that client's reads told)
     read: RemoteRecord | None = None
     #: the plan's change this write carries out (None for a video)
     change: Change | None = None
@@ -85,6 +93,7 @@ class WriteGate:
         self._clock = clock
         self._listing: tuple[float, dict[str, RemoteRecord]] | None = None
         self._listing_lock = threading.Lock()
+        self.changes = ChangeWatch(provider, window=REREAD_WINDOW, clock=clock)
 
     def send(self, write: Write) -> Any:
         """Send ``write`` through the provider's client: its answer (a :class:`WriteResult`, a video
@@ -97,37 +106,55 @@ class WriteGate:
         with write_permit(client):
             if write.action == "create":
                 return Written(self._new_identity(client.create(write.fields)))
-            over = None
+            over, watched = None, False
             if write.action in ("update", "delete"):
-                done, over = self._checked_since_read(write)
+                done, over, watched = self._checked_since_read(write)
                 if done is not None:  # already as planned: nothing to send
                     answer = None if write.action == "delete" else WriteResult(str(write.remote_id), done)
                     return Written(answer, sent=False)
+                self.changes.touch(str(write.remote_id or ""))
             if write.action == "update":
-                return Written(client.update(write.remote_id or "", write.fields, write.read), over)
+                return Written(self._update(write, watched), over)
             if write.action == "delete":
                 return Written(client.delete(write.remote_id or ""), over)
             return Written(client.create_video(write.fields))
 
-    def _checked_since_read(self, write: Write) -> tuple[RemoteRecord | None, RemoteRecord | None]:
+    def _update(self, write: Write, watched: bool) -> WriteResult:
+        """The update sent.  A record the change watch answered for (``watched``) may have been deleted
+        since it was read (no listing shows a deletion): the provider's 404 is then the conflict it
+        would have been had the record been looked up (nothing was written)."""
+        rid = write.remote_id or ""
+        try:
+            result: WriteResult = self.provider.update(rid, write.fields, write.read)
+        except RowFailedError as exc:
+            if exc.status == 404 and watched:
+                raise RemoteChangedError(
+                    f"remote record {rid} was deleted since it was read; it is not written again: plan again",
+                    code="remote-changed",
+                ) from exc
+            raise
+        return result
+
+    def _checked_since_read(self, write: Write) -> tuple[RemoteRecord | None, RemoteRecord | None, bool]:
         """Re-read the record just before writing over it: RemoteChangedError when it changed or went
         since it was read (a colleague's edit is never written over unseen).  Returns (the record when
-        it already is as planned — nothing to send —, the record the write goes over).  A provider
-        that cannot look a record up (JoggAI) has only what was read."""
+        it already is as planned — nothing to send —, the record the write goes over, whether the
+        change watch answered for it).  A provider that cannot look a record up (JoggAI) has only what
+        was read."""
         read, rid = write.read, str(write.remote_id or "")
         if read is None or not self.provider.can_lookup:
-            return None, read
+            return None, read, False
         spec = self.provider.spec
-        now = self._reread(rid)
+        now, watched = self._reread(rid, read)
         if now is None:
             if write.action == "delete":
-                return read, None  # gone already: the delete is done
+                return read, None, watched  # gone already: the delete is done
             raise RemoteChangedError(
                 f"remote record {rid} was deleted since it was read; it is not written again: plan again",
                 code="remote-changed",
             )
         if write.action == "update" and holds(spec, now.fields, write.fields):
-            return now, None
+            return now, None, watched
         moved = [
             f"{name} {read.fields.get(name, '')!r} → {now.fields.get(name, '')!r}"
             for name in spec.field_names
@@ -141,18 +168,22 @@ class WriteGate:
                 + "): it is not written over; plan again to see the new values",
                 code="remote-changed",
             )
-        return None, now
+        return None, now, watched
 
-    def _reread(self, rid: str) -> RemoteRecord | None:
-        """The record as it is now: looked up by id, or, where a lookup lists every record (Keevault),
-        taken from one listing shared by the writes of the last ``REREAD_WINDOW`` seconds."""
+    def _reread(self, rid: str, read: RemoteRecord) -> tuple[RemoteRecord | None, bool]:
+        """The record as it is now: looked up by id; or, where a lookup lists every record (Keevault),
+        taken from one listing shared by the writes of the last ``REREAD_WINDOW`` seconds; or, where
+        the provider lists what changed since (Royalti), from the change watch's last look."""
         if not self.provider.lookup_lists_all:
-            return self.provider.find({self.provider.spec.remote_id: rid})
+            seen = self.changes.state(rid, read)
+            if seen is not None:
+                return seen, True
+            return self.provider.find({self.provider.spec.remote_id: rid}), False
         with self._listing_lock:
             if self._listing is None or self._clock() - self._listing[0] > REREAD_WINDOW:
                 taken = self._clock()
                 self._listing = (taken, {str(r.remote_id): r for r in self.provider.list_remote()})
-            return self._listing[1].get(rid)
+            return self._listing[1].get(rid), False
 
     def note_known(self, remote_id: str) -> None:
         """An id the run learnt another way (a lost create found by lookup): no create may claim it."""

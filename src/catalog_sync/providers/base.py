@@ -36,6 +36,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import Any, ClassVar, NoReturn, TypeVar
 from urllib.parse import quote
@@ -83,6 +84,7 @@ from catalog_sync.text import has_control, safe_text
 
 __all__ = [
     "Answer",
+    "ChangesPage",
     "Classified",
     "ClientLimits",
     "Outcome",
@@ -105,6 +107,17 @@ MAX_ID_LENGTH = 200
 _PLAIN_ID_CHARS = "".join(re.escape(chr(c)) for c in range(0x21, 0x7F) if chr(c) not in "/?#%\\")
 _PLAIN_ID = re.compile(f"[{_PLAIN_ID_CHARS}]{{1,{MAX_ID_LENGTH}}}")
 _PLAIN_IDS = re.compile(f"(?:{_PLAIN_ID.pattern}\n)*{_PLAIN_ID.pattern}")  # a page's ids, one per line
+
+
+def _date_header(date: str | None) -> float | None:
+    """An HTTP ``Date`` header as seconds since the epoch; None when absent or not a date."""
+    if not date:
+        return None
+    try:
+        when = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when.timestamp() if when.tzinfo is not None else None
 
 
 def all_plain_ids(values: list[Any]) -> bool:
@@ -261,6 +274,29 @@ class _Refresh(Exception):
     """Internal: credentials were refreshed after a 401; send the request once more."""
 
 
+@dataclass(frozen=True)
+class ChangesPage:
+    """One page of a provider's records sorted by when each last changed, newest first, as
+    :meth:`Provider.changes_page` reads it: what the write gate's change watch
+    (:mod:`catalog_sync.execute.changes`) reasons on."""
+
+    records: list[RemoteRecord]
+    #: when each record last changed, in seconds of the provider's own clock (``records``' order)
+    stamps: list[float]
+    #: seconds one stamp may be below the moment it stands for (its precision: 0.001 for milliseconds)
+    precision: float
+    #: how many records the whole listing holds, as this page's answer counts them
+    total: int
+    #: the page's number and the size asked for (the records before it: ``(number - 1) * size``)
+    number: int
+    size: int
+
+    @property
+    def is_last(self) -> bool:
+        """True when no record comes after this page (as its own answer counts them)."""
+        return (self.number - 1) * self.size + len(self.records) >= self.total
+
+
 class Provider(ABC):
     """Base of every provider client.  Records are exchanged in sheet terms (``dict[str, str]``)."""
 
@@ -272,6 +308,15 @@ class Provider(ABC):
     #: True when looking a record up by id means listing every record (Keevault): the write gate
     #: then re-reads records from one listing shared by the writes of a few seconds
     lookup_lists_all: ClassVar[bool] = False
+    #: True when the provider lists its records by when each last changed, newest first, each with that
+    #: time (:meth:`changes_page`; Royalti's ``GET /product/`` sorted by ``updatedAt``): the write gate
+    #: then re-reads the records of a few seconds' writes from one listing of what changed since its
+    #: last look, not with one GET each (:mod:`catalog_sync.execute.changes`)
+    lists_changes: ClassVar[bool] = False
+    #: seconds by which a change may show in that listing with a time before the newest one already
+    #: listed (clocks of the provider's servers, the wait between stamping a change and committing it);
+    #: the gate's looks overlap by this much
+    change_tolerance: ClassVar[float] = 0.0
     #: What to do about a write whose answer was lost (providers that cannot look records up say so).
     lost_answer_hint: ClassVar[str] = "look the record up before sending it again"
     default_rate: ClassVar[float | None] = None  # requests per second; None = unlimited
@@ -347,6 +392,9 @@ class Provider(ABC):
         self.session = Session(self.concurrency * 2, self.base_url)
         self._sleep: Callable[[float], None] = time.sleep
         self._cannot_connect: FatalProviderError | None = None  # set once a connection proved impossible
+        self._server_time: float | None = None  # see server_time and changes_baseline
+        self._read_floor: float | None = None
+        self._undated_read = False
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -587,8 +635,11 @@ class Provider(ABC):
                 self.stats.count_request(call.method)
             raise self._transport_failure(call, exc) from None
         self.stats.count_request(call.method)
-        self.stats.count_answer(time.monotonic() - sent)
+        round_trip = time.monotonic() - sent
+        self.stats.count_answer(round_trip)
         self.pacing.answered(call.method, answer.status, began)
+        if self.lists_changes:
+            self._note_clock(call.method, answer.headers.get("date"), round_trip)
         try:
             return self.check_answer(answer, call.method, call.path)
         except Classified as signal:
@@ -813,6 +864,41 @@ class Provider(ABC):
             return [fn(x) for x in items]
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
             return list(pool.map(fn, items))
+
+    # ------------------------------------------------------------------ what changed since
+    def changes_page(self, number: int, size: int) -> ChangesPage | None:
+        """Page ``number`` of the records sorted by when each last changed, newest first; None when
+        the provider's answer cannot be reasoned on (a record without its time, a page without its
+        count).  Providers with ``lists_changes`` implement it."""
+        return None
+
+    @property
+    def changes_baseline(self) -> float | None:
+        """A time of the provider's clock no later than any read of records by this client: every
+        change made since a record was read is stamped at or after it (less ``change_tolerance``).
+        Each answer read says so much (:meth:`_note_clock`): the server's clock had reached its
+        ``Date`` (to the second, rounded down) when it answered, and the record was read no longer
+        before that than the request's round trip.  None before any read, or when an answer to a GET
+        had no ``Date`` (the write gate then looks each record up)."""
+        return None if self._undated_read else self._read_floor
+
+    @property
+    def server_time(self) -> float | None:
+        """The latest time of the provider's clock an answer's ``Date`` told (rounded down to the
+        second: the server's clock had reached it when that answer was read); None before one."""
+        return self._server_time
+
+    def _note_clock(self, method: str, date: str | None, round_trip: float) -> None:
+        """What an answer tells of the provider's clock (``lists_changes`` providers; thread races keep
+        a value that is still true: a later ``server_time`` or an earlier floor is lost, never invented)."""
+        told = _date_header(date)
+        if told is None:
+            self._undated_read = self._undated_read or method == "GET"
+            return
+        if self._server_time is None or told > self._server_time:
+            self._server_time = told
+        if method == "GET" and (self._read_floor is None or told - round_trip < self._read_floor):
+            self._read_floor = told - round_trip
 
     # ------------------------------------------------------------------ the operations
     @abstractmethod

@@ -11,13 +11,23 @@ are fetched concurrently.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from itertools import repeat
 from typing import Any, ClassVar, cast
 
-from catalog_sync.errors import ListingMovedError, RowFailedError
-from catalog_sync.providers.base import Answer, Outcome, Provider, RemoteRecord, WriteResult, all_plain_ids
+from catalog_sync.errors import FatalProviderError, ListingMovedError, RowFailedError
+from catalog_sync.providers.base import (
+    Answer,
+    ChangesPage,
+    Outcome,
+    Provider,
+    RemoteRecord,
+    WriteResult,
+    all_plain_ids,
+)
 from catalog_sync.providers.http import Classified
 from catalog_sync.providers.records import RemoteTable, TablePage, digests
 from catalog_sync.providers.royalti.auth import TokenManager
@@ -80,6 +90,34 @@ def _totals(body: dict[str, Any], size: int) -> tuple[int | None, int | None]:
     return pages, records
 
 
+def _stamp(value: Any) -> tuple[float, float] | None:
+    """(seconds, precision) of an ``updatedAt`` ISO 8601 time with its zone (``…T…Z``); None for
+    anything else (a date alone, no zone, not text)."""
+    if type(value) is not str or "T" not in value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    fraction = re.search(r"\.(\d+)", value.partition("T")[2])
+    return when.timestamp(), 10.0 ** -min(len(fraction.group(1)) if fraction else 0, 6)
+
+
+def _record_count(body: dict[str, Any], size: int) -> int | None:
+    """How many records the whole listing holds: a total the answer states, or ``filteredItems`` where
+    it agrees with ``totalPages`` (the documentation's own example uses it for one page's count)."""
+    pages, records = _totals(body, size)
+    if records is not None:
+        return records
+    holders = [body] + [body[k] for k in _TOTAL_HOLDERS if isinstance(body.get(k), dict)]
+    filtered = next((n for h in holders if (n := _count(h.get("filteredItems"))) is not None), None)
+    if filtered is None or pages is None or max(1, math.ceil(filtered / size)) != pages:
+        return None
+    return filtered
+
+
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
@@ -91,6 +129,11 @@ class RoyaltiProvider(Provider):
     title = "Royalti"
     default_rate = 10.0
     default_concurrency = 8
+    #: GET /product/ sorts by updatedAt, newest first (PROVIDERS.md "List"): what changed since is listed
+    lists_changes = True
+    #: updatedAt is stamped in milliseconds by the server handling the write, as it writes; a change
+    #: shows with a stamp at most this far before the newest one already listed
+    change_tolerance = 0.5
     credential_options = ("api_key", "email", "password", "workspace", "ROYALTI_API_KEY")
     CODES: ClassVar[dict[int | str, Outcome]] = {
         400: Outcome.ROW_FAILED,
@@ -354,6 +397,31 @@ class RoyaltiProvider(Provider):
 
     def list_remote(self) -> Sequence[RemoteRecord]:
         return self._list()
+
+    def changes_page(self, number: int, size: int) -> ChangesPage | None:
+        """``GET /product/?sort=updatedAt&order=desc``: page ``number`` of what changed last; None when
+        a record has no usable ``updatedAt`` or the answer does not count the records."""
+        params = {"page": number, "size": size, "sort": "updatedAt", "order": "desc"}
+        body = self.request("GET", "/product/", params=params)
+        if not isinstance(body, dict):
+            return None
+        try:
+            items = self._items(body, number)
+        except FatalProviderError:
+            return None
+        total = _record_count(body, size)
+        stamps = [_stamp(item.get("updatedAt")) for item in items]
+        if total is None or None in stamps:
+            return None
+        known = [s for s in stamps if s is not None]
+        return ChangesPage(
+            [self.record_from(item) for item in items],
+            [s[0] for s in known],
+            max((s[1] for s in known), default=0.0),
+            total,
+            number,
+            size,
+        )
 
     def get(self, remote_id: str) -> RemoteRecord | None:
         """``GET /product/{id}``; ``None`` when it does not exist (404)."""
