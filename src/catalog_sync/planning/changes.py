@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
@@ -240,18 +240,23 @@ class UnchangedRows:
         return len(self.rows)
 
     def key(self, k: int) -> str:
-        return str(self.keys[k].as_py())
+        return str(self.text("keys", k))
 
     def remote_id(self, k: int) -> str:
-        rid = self.remote_ids[k].as_py()
+        rid = self.text("remote_ids", k)
         return str(rid) if rid is not None else self.key(k).partition("=")[2]
 
     def fingerprint(self, k: int) -> str | None:
-        fp = self.fingerprints[k].as_py()
+        fp = self.text("fingerprints", k)
         return None if fp is None else str(fp)
 
+    def text(self, name: str, k: int) -> str | None:
+        """Row ``k`` of the text column ``name`` (``keys``, ``remote_ids``, ``fingerprints``)."""
+        value: pa.Array = getattr(self, name)
+        return cast("str | None", value[k].as_py())
+
     def column(self, name: str, start: int, stop: int) -> list[Any]:
-        """Rows [start, stop) of ``name`` (``keys``, ``remote_ids``, ``fingerprints``) as Python values."""
+        """Rows [start, stop) of the text column ``name`` as Python values."""
         values: pa.Array = getattr(self, name)
         return list(values[start:stop].to_pylist())
 
@@ -276,14 +281,19 @@ class UnchangedRows:
         import pyarrow as pa
 
         mask = pa.array(keep, type=pa.bool_())
+        keys, ids, prints = (values.filter(mask) for values in self.texts())
         return UnchangedRows(
             self.rows[keep],
-            self.keys.filter(mask),
-            self.remote_ids.filter(mask),
-            self.fingerprints.filter(mask),
+            keys,
+            ids,
+            prints,
             self.cells,
             None if self.positions is None else self.positions[keep],
         )
+
+    def texts(self) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """The text columns whole, as Arrow: keys, remote ids, fingerprints."""
+        return self.keys, self.remote_ids, self.fingerprints
 
     def with_cells(self, cells: SheetCells) -> None:
         """Take the rows' cells from ``cells`` (a saved plan's catalog, read again), by row number."""
