@@ -117,9 +117,15 @@ def load_valid_on_disk(
         whole = refused_as_errors(whole)
         if not ignore_unknown_columns:
             whole = typos_as_errors(whole)
-        sized = replace(catalog.anchor(), data=pd.DataFrame(index=pd.RangeIndex(catalog.rows())))
-        raise InvalidCatalogError(_refusal(whole, sized, spec), report=whole)
+        raise InvalidCatalogError(
+            _refusal(whole, _sized(catalog.anchor(), catalog.rows()), spec), report=whole
+        )
     return catalog
+
+
+def _sized(anchor: Sheet, rows: int) -> Sheet:
+    """``anchor`` with as many (empty) rows as the catalog: for the checks that count rows."""
+    return replace(anchor, data=pd.DataFrame(index=pd.RangeIndex(rows), columns=["rows"]))
 
 
 def _refuses(problem: Problem, ignore_unknown_columns: bool) -> bool:
@@ -159,7 +165,7 @@ def plan_on_disk(
     anchor = catalog.anchor()
     planner = _Planner(catalog, remote, view, mode, blanks, prefer)
     rows = planner.keys()
-    _check_request(replace(anchor, data=pd.DataFrame(index=pd.RangeIndex(rows))), spec, view, mode, blanks)
+    _check_request(_sized(anchor, rows), spec, view, mode, blanks)
     if mode == "mirror":
         planner.refuse_keyless()
     listed, unchanged = planner.changes(anchor)
