@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bench.remote import _row, gtin12
@@ -127,7 +128,8 @@ def _on_disk(catalog: Path, mode: str, blanks: str) -> Plan:
 
 def _in_memory(catalog: Path, mode: str, blanks: str) -> Plan:
     sheet, spec, _report = load_valid_catalog(catalog, "royalti")
-    return build_plan(sheet, spec, _remote(), _view(), mode, blanks, catalog="catalog.csv")
+    records: list[Any] = _remote()
+    return build_plan(sheet, spec, records, _view(), mode, blanks, catalog="catalog.csv")
 
 
 def _complete(plan: Plan) -> dict[str, object]:
