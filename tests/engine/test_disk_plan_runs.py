@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,11 +48,12 @@ def test_the_disk_engine_refuses_by_name_what_it_does_not_plan_yet() -> None:
     class Unlisted:
         can_list, name, title = False, "jogg", "JoggAI"
 
+    unlisted: Any = Unlisted()
     for refusal in (
-        lambda: refuse(Unlisted()),
+        lambda: refuse(unlisted),
         lambda: refuse_on_disk(base=object()),
         lambda: refuse_on_disk(carried=object()),
-    ):  # type: ignore[arg-type]
+    ):
         with pytest.raises(ConfigError, match="--engine memory"):
             refusal()
 
@@ -60,7 +62,7 @@ def test_a_workbook_is_refused_by_the_disk_plan_engine(tmp_path: Path) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
-    book.active.append(["upc", "title"])  # type: ignore[union-attr]
+    book.active.append(["upc", "title"])
     book.save(tmp_path / "catalog.xlsx")
     shown = run_cli(
         [

@@ -450,7 +450,7 @@ def plan_against(
     from catalog_sync.state import public_base_url
 
     refuse_on_disk(base=base, carried=carried)
-    with Workspace() as workspace:
+    with Workspace(tables_on_disk=True) as workspace:
         remote = RemoteSide(workspace, catalog.spec)
         view = remote.read(provider, ledger)
         return plan_on_disk(

@@ -133,12 +133,21 @@ class RemoteSide:
         self.count += n
 
     def finish(self) -> None:
-        """The first record of each id only, as the in-memory diff keeps them."""
-        self.workspace.db.execute(
+        """The first record of each id only, as the in-memory diff keeps them (a listing whose ids
+        are unique, as the clients check them, is taken as it is)."""
+        db = self.workspace.db
+        total, distinct = db.execute("SELECT count(*), count(DISTINCT rid) FROM remote_raw").fetchone() or (
+            0,
+            0,
+        )
+        if total == distinct:
+            db.execute("ALTER TABLE remote_raw RENAME TO remote")
+            return
+        db.execute(
             "CREATE TABLE remote AS SELECT * FROM remote_raw "
             "QUALIFY row_number() OVER (PARTITION BY rid ORDER BY pos) = 1"
         )
-        self.workspace.db.execute("DROP TABLE remote_raw")
+        db.execute("DROP TABLE remote_raw")
 
     # ------------------------------------------------------------------ reading it back
     def frame(self, table: pa.Table) -> pd.DataFrame:
