@@ -264,28 +264,39 @@ class _Planner:
         self.db.execute(f"CREATE TABLE named AS SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)})")
 
     def _double_claims(self) -> dict[int, tuple[str, list[int]]]:
-        """Row → (record, every row that finally matches it) for each record two or more rows match."""
-        rid = self.spec.keys.index(self.spec.remote_id) if self.spec.remote_id in self.spec.keys else None
-        joins, ids = [], []
+        """Row → (record, every row that finally matches it) for each record two or more rows match.
+
+        A row's match is decided by its first key whose value one or more records hold (one: that
+        record; several: ambiguous, no match), unless its own id is not among the records (a typo:
+        no match); one query at a time, each spilling to disk past DuckDB's memory limit."""
+        db, rid = (
+            self.db,
+            self.spec.keys.index(self.spec.remote_id) if self.spec.remote_id in self.spec.keys else None,
+        )
+        db.execute("CREATE TABLE hits (pos BIGINT, k INTEGER, n BIGINT, id VARCHAR)")
         for i, c in enumerate(self.key_columns):
-            joins.append(
-                f"LEFT JOIN (SELECT {c} AS v, count(*) AS n, min(rid) AS id FROM remote WHERE {c} <> '' "
-                f"GROUP BY {c}) k{i} ON s.{c} = k{i}.v"
+            db.execute(
+                f"INSERT INTO hits SELECT s.pos, {i}, g.n, g.id FROM sheet_keys s JOIN (SELECT {c} AS v, "
+                f"count(*) AS n, min(rid) AS id FROM remote WHERE {c} <> '' GROUP BY {c}) g ON s.{c} = g.v"
             )
-            ids.append(f"WHEN k{i}.n IS NOT NULL THEN (CASE WHEN k{i}.n = 1 THEN k{i}.id END)")
-        unlisted = "FALSE" if rid is None else f"(s.{self.key_columns[rid]} <> '' AND k{rid}.n IS NULL)"
+        unlisted = ""
+        if rid is not None:
+            c = self.key_columns[rid]
+            unlisted = (
+                f"AND pos NOT IN (SELECT pos FROM sheet_keys WHERE {c} <> '' "
+                f"AND pos NOT IN (SELECT pos FROM hits WHERE k = {rid}))"
+            )
         sql = f"""
-            WITH decided AS (
-                SELECT s.pos, s.r, CASE {" ".join(ids)} END AS id, {unlisted} AS unlisted
-                FROM sheet_keys s {" ".join(joins)}
-            ), final AS (SELECT pos, r, id FROM decided WHERE id IS NOT NULL AND NOT unlisted)
-            SELECT id, list(r ORDER BY pos) FROM final GROUP BY id HAVING count(*) > 1
+            WITH first AS (SELECT pos, arg_min(n, k) AS n, arg_min(id, k) AS id FROM hits GROUP BY pos),
+            final AS (SELECT f.pos, s.r, f.id FROM first f JOIN sheet_keys s USING (pos) WHERE f.n = 1 {unlisted}),
+            claimed AS (SELECT id FROM final GROUP BY id HAVING count(*) > 1)
+            SELECT f.id, f.r FROM final f SEMI JOIN claimed USING (id) ORDER BY f.id, f.pos
         """
-        claims: dict[int, tuple[str, list[int]]] = {}
-        for record, rows in self.db.execute(sql).fetchall():
-            for r in rows:
-                claims[int(r)] = (str(record), [int(x) for x in rows])
-        return claims
+        by_record: dict[str, list[int]] = {}
+        for record, row in db.execute(sql).fetchall():
+            by_record.setdefault(str(record), []).append(int(row))
+        db.execute("DROP TABLE hits")
+        return {r: (record, rows) for record, rows in by_record.items() for r in rows}
 
     # ------------------------------------------------------------------ the rows, chunk by chunk
     def changes(self, anchor: Sheet) -> tuple[list[Change], UnchangedFile]:

@@ -15,6 +15,7 @@ once, whatever the engine).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import RemoteTable, TablePage
 from catalog_sync.remote.read import LedgerView
 from catalog_sync.spec import ProviderSpec
+from catalog_sync.spec.normalise import arrow_text
 from catalog_sync.state import Ledger
 
 __all__ = ["RemoteSide", "column_of"]
@@ -103,7 +105,7 @@ class RemoteSide:
         what the listing said (the checks of the client's own listing)."""
         held: list[TablePage] = []
         size = 0
-        for page in pages:
+        for page in _ahead(pages):
             held.append(page)
             size += len(page)
             if size >= BATCH_RECORDS:
@@ -170,7 +172,9 @@ def _remote_frame(records: Any, spec: ProviderSpec) -> pd.DataFrame:
 
 
 def _text(series: pd.Series) -> pa.Array:
-    """A column of text (missing values null) as Arrow text."""
+    """A column of text (missing values null) as Arrow text (an Arrow-backed column's own data)."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return arrow_text(series)
     return pa.array(series.astype(object).where(series.notna(), None).tolist(), type=pa.large_string())
 
 
@@ -182,6 +186,42 @@ def refuse(provider: Provider) -> None:
             f"{provider.title or provider.name} cannot be listed (its remote side is the ledger's): the "
             "out-of-core engine does not plan against it yet; use --engine memory"
         )
+
+
+def _ahead(pages: Iterator[TablePage]) -> Iterator[TablePage]:
+    """``pages``, read on a thread of their own a window ahead: the next pages are asked for while
+    these are written."""
+    import queue
+    import threading
+
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=4 * BATCH_RECORDS // 100)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if stop.is_set():
+                    return
+                box.put(("page", page))
+            box.put(("end", None))
+        except BaseException as exc:  # handed to the reader, raised there
+            box.put(("error", exc))
+
+    thread = threading.Thread(target=read, name="listing", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = box.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # let a reader blocked on a full queue finish
+            with contextlib.suppress(queue.Empty):
+                box.get(timeout=0.1)
 
 
 class _Moved(Exception):
