@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from catalog_sync.engine import settings
 from catalog_sync.engine.chunks import ChunkedCsv
 from catalog_sync.engine.remote_side import RemoteSide, column_of
 from catalog_sync.engine.spill import Workspace
@@ -461,7 +462,7 @@ def plan_against(
     from catalog_sync.state import public_base_url
 
     refuse_on_disk(base=base, carried=carried)
-    with Workspace(tables_on_disk=True) as workspace:
+    with Workspace(tables_on_disk=True, memory_limit=settings.PLAN_MEMORY_LIMIT_BYTES) as workspace:
         remote = RemoteSide(workspace, catalog.spec)
         view = remote.read(provider, ledger)
         return plan_on_disk(

@@ -97,7 +97,7 @@ class Workspace:
     checkpointed to a file on closing; ``tables_on_disk``: a database file in the work directory);
     everything is removed on leaving the ``with`` block."""
 
-    def __init__(self, *, tables_on_disk: bool = False) -> None:
+    def __init__(self, *, tables_on_disk: bool = False, memory_limit: int | None = None) -> None:
         import duckdb  # only the out-of-core engine needs it
 
         self.dir = work_directory("catalog-sync-engine-")
@@ -108,7 +108,7 @@ class Workspace:
         self.db = duckdb.connect(
             str(self.dir / "work.duckdb") if tables_on_disk else ":memory:",
             config={
-                "memory_limit": f"{max(settings.MEMORY_LIMIT_BYTES // 2**20, 1)}MB",
+                "memory_limit": f"{max((memory_limit or settings.MEMORY_LIMIT_BYTES) // 2**20, 1)}MB",
                 "temp_directory": str(self.spill_dir),
                 "threads": settings.THREADS,
                 "preserve_insertion_order": False,
