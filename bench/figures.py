@@ -163,7 +163,10 @@ def plan_big(sizes: Sizes, work: Path) -> Figure:
     catalog, saved = work / f"plan-{n}.csv", work / f"plan-{n}.json"
     edits = write_catalog(catalog, n, changed_every=100)
     with fast_listing(n, lazy=True) as url:
-        command = catalog_sync("plan", str(catalog), "-p", "royalti", "--engine", "disk", "-o", str(saved))
+        limits = ("--max-records", str(n), "--max-pages", str(n // 100 + 1))  # past the defaults (5M, 50,000)
+        command = catalog_sync(
+            "plan", str(catalog), "-p", "royalti", "--engine", "disk", "-o", str(saved), *limits
+        )
         env = {"ROYALTI_API_KEY": KEY, "ROYALTI_BASE_URL": url}
         ours = run_process([*command, "--state", str(work / "plan-big.db")], env=env, timeout=sizes.timeout_s)
     figure.measurements = {
