@@ -61,10 +61,11 @@ docs: install
 check: lint type docs test
 
 # The simulation harness for long, with fresh seeds (tests/support/soak.py); prints the seed of any
-# failure.  `make soak SOAK_ARGS="--rounds 20 --examples 50 --steps 80"`.
+# failure; then the 1M-row golden test of the two plan engines.  `make soak SOAK_ARGS="--rounds 20 --examples 50 --steps 80"`.
 SOAK_ARGS ?=
 soak: install
 	$(BIN)/python -m tests.support.soak $(SOAK_ARGS)
+	CATALOG_SYNC_GOLDEN_1M=1 $(BIN)/python -m pytest -q tests/engine/test_disk_plan_golden.py
 
 # `make bench BENCH_ARGS="--quick"` or BENCH_ARGS="--only validate --rows 100000" for fast iterations.
 bench: $(BENCH_STAMP)

@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(parts.query)
         page = int((query.get("page") or ["1"])[0])
         size = int((query.get("size") or ["10"])[0])
-        pages: _Pages = self.server.pages  # type: ignore[attr-defined]
+        pages: _Pages | _LazyPages = self.server.pages  # type: ignore[attr-defined]
         pages.served += 1
         self._send(200, pages.body(size, page))
 
@@ -102,13 +102,48 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
+class _LazyPages:
+    """The bodies made on asking, from one product's JSON as a template (no page kept): for listings
+    whose pages would not fit in memory (10M records: ~5 GB of bodies)."""
+
+    _VARYING = ("id", "upc", "title", "externalId", "releaseDate", "createdAt", "updatedAt")
+
+    def __init__(self, records: int) -> None:
+        from bench.remote import _product
+
+        self.records = records
+        self.served = 0
+        sample = _product(0)
+        sample.update({name: f"@{name}@" for name in self._VARYING})
+        text = json.dumps(sample, separators=(",", ":")).replace("{", "{{").replace("}", "}}")
+        for name in self._VARYING:
+            text = text.replace(f'"@{name}@"', f"{{{name}}}")
+        self.template = text
+
+    def product(self, i: int) -> str:
+        from bench.remote import _row
+
+        row = _row(i)
+        stamp = json.dumps(f"2024-01-01T00:00:00.{i:07d}Z")
+        values = {name: json.dumps(row[name]) for name in self._VARYING[:5]}
+        return self.template.format(**values, createdAt=stamp, updatedAt=stamp)
+
+    def body(self, size: int, page: int) -> bytes:
+        pages = max(1, math.ceil(self.records / size))
+        products = ",".join(self.product(i) for i in range((page - 1) * size, min(page * size, self.records)))
+        head = {"message": "Products retrieved successfully", "products": [], "totalPages": pages}
+        text = json.dumps({**head, "currentPage": page, "filteredItems": self.records}, separators=(",", ":"))
+        return text.replace('"products":[]', f'"products":[{products}]').encode()
+
+
 @contextmanager
-def fast_listing(records: int) -> Iterator[str]:
+def fast_listing(records: int, *, lazy: bool = False) -> Iterator[str]:
     """Serve ``records`` products of :func:`bench.remote._product` on 127.0.0.1 from a process of
-    its own; yields the base URL (once the pages are made and the server listens)."""
+    its own; yields the base URL (once the pages are made and the server listens).  ``lazy``: each
+    page made when asked for (:class:`_LazyPages`), for listings too big to hold."""
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
-    command = [sys.executable, "-m", "bench.fast_server", str(records)]
+    command = [sys.executable, "-m", "bench.fast_server", str(records), *(["--lazy"] if lazy else [])]
     server = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root, env=env
     )
@@ -123,13 +158,14 @@ def fast_listing(records: int) -> Iterator[str]:
         server.wait()
 
 
-def serve(records: int) -> None:
+def serve(records: int, lazy: bool = False) -> None:
     """Make the pages, print the base URL, and serve until stdin closes (the parent went away)."""
     from bench.remote import _product
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
-    server.pages = _Pages([_product(i) for i in range(records)])  # type: ignore[attr-defined]
+    pages = _LazyPages(records) if lazy else _Pages([_product(i) for i in range(records)])
+    server.pages = pages  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     sys.stdin.read()
@@ -137,4 +173,4 @@ def serve(records: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), lazy="--lazy" in sys.argv[2:])

@@ -14,6 +14,7 @@ class Sizes:
     rows: int = 1_000_000  # validate
     big_rows: int = 10_000_000  # validate-10m: the out-of-core engine
     plan_rows: int = 1_000_000  # plan: rows and remote records
+    plan_big_rows: int = 10_000_000  # plan-10m: rows and remote records, the out-of-core engine
     changed_share: float = 0.01
     xlsx_rows: int = 100_000
     updates: int = 1_000

@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = ("validate", "validate-10m", "plan", "plan-fast", "plan-saved", "xlsx", "apply", "pacing", "help")
+FIGURES = (
+    "validate",
+    "validate-10m",
+    "plan",
+    "plan-fast",
+    "plan-saved",
+    "plan-10m",
+    "xlsx",
+    "apply",
+    "pacing",
+    "help",
+)
 SMALLEST = [sys.executable, "-m", "bench", "--rows", "200", "--help-repeats", "1"]
 CHECK_KEYS = {"name", "ours", "anchor", "value", "unit", "target", "met"}
 
@@ -46,6 +57,9 @@ def test_the_smallest_bench_run_writes_every_figure_with_its_checks(tmp_path: Pa
     assert fast["plan_cpu_s"] > 0 and fast["plain_read_s"] > 0
     apply = results["figures"]["apply"]["measurements"]
     assert apply["updates"] == 20 and apply["ours_per_s"] > 0 and apply["plain_per_s"] > 0
+    big_plan = results["figures"]["plan-10m"]
+    assert big_plan["status"] == "measured" and big_plan["measurements"]["ours"]["returncode"] == 0
+    assert big_plan["measurements"]["plan_file_mb"] > 0  # --rows 200: 400 rows out of core
     assert results["figures"]["pacing"]["measurements"]["requests"] > 20  # the listing and 20 writes
     assert set(results["figures"]["help"]["measurements"]["seconds"]) >= {"top level", "validate", "apply"}
     machine = results["machine"]

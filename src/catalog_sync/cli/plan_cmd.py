@@ -12,7 +12,14 @@ import click
 from catalog_sync.config.defaults import PAGE_SUFFIXES
 from catalog_sync.sheets.options import ReadOptions
 
-from .options import json_option, path_ending_in, plan_file_options, provider_option, sheet_options
+from .options import (
+    engine_option,
+    json_option,
+    path_ending_in,
+    plan_file_options,
+    provider_option,
+    sheet_options,
+)
 from .sync_options import limit_options, sync_options
 
 if TYPE_CHECKING:
@@ -45,6 +52,7 @@ if TYPE_CHECKING:
     help="Let a header one or two edits from a field name (tilte, relaseDate) be ignored with a warning "
     "instead of refusing the catalog.",
 )
+@engine_option
 @json_option
 @click.pass_context
 def plan_command(
@@ -68,6 +76,7 @@ def plan_command(
     show_all: bool,
     full: bool,
     ignore_unknown_columns: bool,
+    engine: str,
     as_json: bool,
 ) -> None:
     """Show what `apply` would do: create / update (old → new per field) / unchanged / delete / conflict.
@@ -85,6 +94,7 @@ def plan_command(
       catalog-sync plan products.xlsx -p royalti --html review.html
       catalog-sync plan pulled.xlsx -p royalti -o review.xlsx   # approve in Excel, then apply review.xlsx
       catalog-sync plan products.csv -p jogg --json --detailed-exitcode
+      catalog-sync plan ten-million-rows.csv -p royalti --engine disk -o plan.json
     """
     from rich.console import Console  # the command's own imports: --help needs none of them
 
@@ -104,6 +114,7 @@ def plan_command(
         detailed_exitcode=detailed_exitcode,
         force=force,
         ignore_unknown_columns=ignore_unknown_columns,
+        engine=engine,
     )
     with problems_as_json(as_json):
         outcome = run_plan(request)

@@ -7,6 +7,10 @@ from __future__ import annotations
 #: With the chunk being checked and the interpreter, the whole process stays within about 2 GB.
 MEMORY_LIMIT_BYTES: int = 1024**3
 
+#: DuckDB's ``memory_limit`` for a plan (``plan --engine disk``): lower than validate's, since the
+#: plan's own changes and the chunk being diffed share the process's 2 GB with it.
+PLAN_MEMORY_LIMIT_BYTES: int = 768 * 1024**2
+
 #: DuckDB's worker threads.
 THREADS: int = 2
 

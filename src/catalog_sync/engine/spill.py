@@ -94,17 +94,21 @@ class ProblemLog(Sequence[Problem]):
 class Workspace:
     """The engine's work directory and a DuckDB database under DuckDB's memory limit, spilling its
     tables, joins, aggregates and sorts to a directory inside (an in-memory database: nothing is
-    checkpointed to a file on closing); everything is removed on leaving the ``with`` block."""
+    checkpointed to a file on closing; ``tables_on_disk``: a database file in the work directory);
+    everything is removed on leaving the ``with`` block."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tables_on_disk: bool = False, memory_limit: int | None = None) -> None:
         import duckdb  # only the out-of-core engine needs it
 
         self.dir = work_directory("catalog-sync-engine-")
         self.spill_dir = self.dir / "spill"
+        # tables_on_disk: a database file in the work directory, so the tables themselves (a plan's
+        # listing: gigabytes at 10M records) are written out past the memory limit, not only what
+        # a query spills
         self.db = duckdb.connect(
-            ":memory:",
+            str(self.dir / "work.duckdb") if tables_on_disk else ":memory:",
             config={
-                "memory_limit": f"{max(settings.MEMORY_LIMIT_BYTES // 2**20, 1)}MB",
+                "memory_limit": f"{max((memory_limit or settings.MEMORY_LIMIT_BYTES) // 2**20, 1)}MB",
                 "temp_directory": str(self.spill_dir),
                 "threads": settings.THREADS,
                 "preserve_insertion_order": False,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog_sync.planning.bulk import collector_paused
 from catalog_sync.planning.clearing import refuse_uncleared
 from catalog_sync.planning.diff import build_plan, canonical_sheet
-from catalog_sync.planning.merge_base import BASE_SHEET, read_base, usable_base
+from catalog_sync.planning.merge_base import BASE_SHEET, Base, read_base, usable_base
 from catalog_sync.planning.model import CarriedDeletes, Plan
 from catalog_sync.planning.recheck import recheck_saved_plan
 from catalog_sync.providers.base import Provider
@@ -25,11 +25,14 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import Ledger, public_base_url
 
+if TYPE_CHECKING:
+    from catalog_sync.engine.plan import DiskCatalog
+
 __all__ = ["new_ledger_note", "plan_catalog", "recheck_plan"]
 
 
 def plan_catalog(
-    sheet: Sheet,
+    sheet: Sheet | DiskCatalog,
     spec: ProviderSpec,
     provider: Provider,
     ledger: Ledger,
@@ -46,11 +49,56 @@ def plan_catalog(
 
     Returns the plan and remote id → current remote record (for full-replace updates).
     The caller must hold the ledger's lock.  Refused credentials or an unreachable provider
-    raise :class:`FatalProviderError` (exit 1) before anything is planned.
+    raise :class:`FatalProviderError` (exit 1) before anything is planned.  A catalog past memory
+    (a :class:`~catalog_sync.engine.plan.DiskCatalog`) is planned by the out-of-core engine.
     """
     provider.check_access()
     notes = settle_open_intents(provider, ledger, run_id=run_id)
     base, base_note = usable_base(*read_base(sheet.path, spec), provider.base_url)
+    if isinstance(sheet, Sheet):
+        plan, current = _plan_in_memory(
+            sheet, spec, provider, ledger, mode, blanks, catalog, base, carried, prefer
+        )
+    else:
+        from catalog_sync.engine.plan import plan_against
+
+        plan, current = plan_against(
+            sheet,
+            provider,
+            ledger,
+            mode=mode,
+            blanks=blanks,
+            catalog_name=catalog,
+            base=base,
+            carried=carried,
+            prefer=prefer,
+        )
+    if base is not None:
+        notes.append(
+            f"merged three ways with what was pulled at {base.pulled_at} (the sheet's {BASE_SHEET} sheet)"
+        )
+    elif base_note:
+        notes.append(base_note)
+    plan.notes[:0] = [*ledger.notes, *notes]  # rows written before accounts, adopted: said once
+    note = new_ledger_note(plan, provider, ledger)
+    if note:
+        plan.notes.insert(0, note)
+    return plan, current
+
+
+def _plan_in_memory(
+    sheet: Sheet,
+    spec: ProviderSpec,
+    provider: Provider,
+    ledger: Ledger,
+    mode: str,
+    blanks: str,
+    catalog: str | None,
+    base: Base | None,
+    carried: CarriedDeletes | None,
+    prefer: str | None,
+) -> tuple[Plan, Mapping[str, Any]]:
+    """The listing read while the sheet is put in canonical form, and the plan built."""
     with (
         collector_paused(),
         ThreadPoolExecutor(1) as pool,
@@ -73,16 +121,6 @@ def plan_catalog(
             carried=carried,
             prefer=prefer,
         )
-    if base is not None:
-        notes.append(
-            f"merged three ways with what was pulled at {base.pulled_at} (the sheet's {BASE_SHEET} sheet)"
-        )
-    elif base_note:
-        notes.append(base_note)
-    plan.notes[:0] = [*ledger.notes, *notes]  # rows written before accounts, adopted: said once
-    note = new_ledger_note(plan, provider, ledger)
-    if note:
-        plan.notes.insert(0, note)
     return plan, records_by_id(records)
 
 

@@ -32,6 +32,7 @@ class PlanRequest:
     detailed_exitcode: bool = False
     force: bool = False  # overwrite an existing plan workbook (.xlsx)
     ignore_unknown_columns: bool = False  # a misspelt header stays a warning (else: an error, exit 3)
+    engine: str = "auto"  # --engine: auto | memory | disk (catalog_sync.engine.choose)
 
 
 @dataclass

@@ -21,9 +21,10 @@ import dataclasses
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog_sync.config.credentials import configured_base_url
+from catalog_sync.engine.choose import choose_engine
 from catalog_sync.errors import ChangesPendingError, ConfigError, OutputRefusedError, RowsFailedError
 from catalog_sync.execute.estimate import estimate_writes
 from catalog_sync.execute.executor import RunResult, execute
@@ -31,6 +32,7 @@ from catalog_sync.planning.make import new_ledger_note, plan_catalog, recheck_pl
 from catalog_sync.planning.model import Plan
 from catalog_sync.planning.review_page import write_review_page
 from catalog_sync.planning.workbook import save_plan_workbook
+from catalog_sync.problems import Problem
 from catalog_sync.providers.base import Provider
 from catalog_sync.run.ids import check_ids_target, write_ids_copy
 from catalog_sync.run.lifecycle import Run, open_run, record_report
@@ -39,11 +41,16 @@ from catalog_sync.run.report import REPORT_SHAPE, report_rows, run_summary, writ
 from catalog_sync.run.requests import ApplyHooks, ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest
 from catalog_sync.run.source import Source, check_saved_options, read_source
 from catalog_sync.run.target import Target, check_writable, file_sha256, run_inputs
+from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.sheets.write.ids import IdsCopy
 from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output, check_report
+from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import public_base_url
 from catalog_sync.validation.gate import load_valid_catalog
+
+if TYPE_CHECKING:
+    from catalog_sync.engine.plan import DiskCatalog
 
 __all__ = [
     "ApplyHooks",
@@ -69,9 +76,7 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
         check_output(request.out, _inputs(request, request.catalog), what="plan file")
     if request.html is not None:
         check_report(request.html, _inputs(request, request.catalog), REPORT_SHAPE, what="page")
-    sheet, spec, checked = load_valid_catalog(
-        request.catalog, target.provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
-    )
+    sheet, spec, warnings = _valid_catalog(request)
     client = target.connect()
     sha256 = file_sha256(request.catalog)
     with open_run(
@@ -97,7 +102,24 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
         estimate = estimate_writes(plan, client)
     saved = save_plan(plan, request.out) if request.out is not None else None
     page = write_review_page(request.html, plan) if request.html is not None else None
-    return PlanOutcome(plan, code, saved, page, checked.warnings, estimate)
+    return PlanOutcome(plan, code, saved, page, warnings, estimate)
+
+
+def _valid_catalog(request: PlanRequest) -> tuple[Sheet | DiskCatalog, ProviderSpec, list[Problem]]:
+    """The catalog through the validation gate, read by the engine ``--engine`` chooses: in memory,
+    or chunk by chunk (a catalog past memory, planned by the out-of-core engine)."""
+    provider, read = request.target.provider, request.read
+    if choose_engine(request.catalog, request.engine) == "disk":
+        from catalog_sync.engine.plan import load_valid_on_disk
+
+        catalog = load_valid_on_disk(
+            request.catalog, provider, read, ignore_unknown_columns=request.ignore_unknown_columns
+        )
+        return catalog, catalog.spec, catalog.report.warnings
+    sheet, spec, checked = load_valid_catalog(
+        request.catalog, provider, read, ignore_unknown_columns=request.ignore_unknown_columns
+    )
+    return sheet, spec, checked.warnings
 
 
 def _read_options(read: ReadOptions) -> dict[str, str]:

@@ -1,0 +1,169 @@
+"""A plan's unchanged rows past memory: the columns of :class:`~catalog_sync.planning.changes.UnchangedRows`
+(keys, remote ids, fingerprints) written to an Arrow file as the batches are planned and read back a
+batch at a time; only the row numbers and the rows' places in the catalog stay in memory (12 bytes
+a row).  A row's cells are read again from the catalog when asked for (:class:`CatalogCells`: in
+order, one chunk held at a time: ``plan --json`` lists every row with its cells)."""
+
+from __future__ import annotations
+
+import shutil
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, cast, overload
+
+import numpy as np
+import pyarrow as pa
+
+from catalog_sync.engine.spill import work_directory
+from catalog_sync.planning.changes import SheetCells, UnchangedRows
+from catalog_sync.sheets.model import Sheet
+
+__all__ = ["CatalogCells", "UnchangedFile"]
+
+_SCHEMA = pa.schema(
+    [
+        ("row", pa.int64()),
+        ("position", pa.int64()),
+        ("key", pa.large_string()),
+        ("remote_id", pa.large_string()),
+        ("fingerprint", pa.large_string()),
+    ]
+)
+
+
+class UnchangedFile:
+    """The unchanged rows of a plan's batches, in row order, written to a file of their own."""
+
+    def __init__(self) -> None:
+        self.dir = work_directory("catalog-sync-unchanged-")
+        self.path = self.dir / "unchanged.arrow"
+        self._writer: pa.ipc.RecordBatchFileWriter | None = pa.ipc.new_file(str(self.path), _SCHEMA)
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.dir, True)
+
+    def add(self, rows: UnchangedRows | None, start: int) -> None:
+        """One batch's unchanged rows; ``start``: the place of the batch's first row in the catalog."""
+        if rows is None or not len(rows) or self._writer is None:
+            return
+        assert rows.positions is not None
+        batch = pa.record_batch(
+            [
+                pa.array(rows.rows, type=pa.int64()),
+                pa.array(rows.positions + start, type=pa.int64()),
+                pa.array(rows.keys, type=pa.large_string()),
+                pa.array(rows.remote_ids, type=pa.large_string()),
+                pa.array(rows.fingerprints, type=pa.large_string()),
+            ],
+            schema=_SCHEMA,
+        )
+        self._writer.write_batch(batch)
+
+    def rows(self, cells: SheetCells | None) -> UnchangedRows | None:
+        """Every unchanged row written (None when there is none); the file goes with the rows."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        reader = pa.ipc.open_file(str(self.path))
+        if not sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches)):
+            return None
+        return DiskUnchangedRows(_Batches(self.path, self._finalizer), cells)
+
+
+class _Batches:
+    """The file's batches, read on demand (the last one read is kept)."""
+
+    def __init__(self, path: Path, finalizer: weakref.finalize) -> None:  # type: ignore[type-arg]
+        self.path, self._finalizer = path, finalizer  # the file lives as long as this does
+        self._reader = pa.ipc.open_file(str(path))
+        sizes = [self._reader.get_batch(i).num_rows for i in range(self._reader.num_record_batches)]
+        self.starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._cached: tuple[int, dict[str, list[Any]]] | None = None
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def column(self, name: str) -> np.ndarray:
+        """A whole numeric column."""
+        parts = [
+            self._reader.get_batch(i).column(name).to_numpy() for i in range(self._reader.num_record_batches)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def batch(self, i: int) -> dict[str, list[Any]]:
+        if self._cached is None or self._cached[0] != i:
+            batch = self._reader.get_batch(i)
+            self._cached = (
+                i,
+                {name: batch.column(name).to_pylist() for name in ("key", "remote_id", "fingerprint")},
+            )
+        return self._cached[1]
+
+    def value(self, name: str, k: int) -> Any:
+        i = int(np.searchsorted(self.starts, k, side="right")) - 1
+        return self.batch(i)[name][k - int(self.starts[i])]
+
+
+class _Column(Sequence[Any]):
+    """One text column of the file as a sequence (a slice is a list)."""
+
+    def __init__(self, batches: _Batches, name: str) -> None:
+        self._batches, self._name = batches, name
+
+    def __len__(self) -> int:
+        return len(self._batches)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._batches.value(self._name, index)
+
+
+class DiskUnchangedRows(UnchangedRows):
+    """:class:`UnchangedRows` whose text columns are read from the file (see the module's docs)."""
+
+    __slots__ = ("_batches",)
+
+    def __init__(self, batches: _Batches, cells: SheetCells | None) -> None:
+        self._batches = batches
+        self.rows = batches.column("row")
+        self.keys = cast(list[str], _Column(batches, "key"))
+        self.remote_ids = cast(list[str | None], _Column(batches, "remote_id"))
+        self.fingerprints = cast(list[str | None], _Column(batches, "fingerprint"))
+        self.cells = cells
+        self.positions = batches.column("position") if cells is not None else None
+
+
+class CatalogCells(SheetCells):
+    """A catalog's cells by their place in it, read again chunk by chunk (``chunks`` makes a fresh
+    read): a row after the chunk held reads on; a row before it reads from the start again."""
+
+    def __init__(self, anchor: Sheet, chunks: Callable[[], Iterator[Sheet]]) -> None:
+        super().__init__(anchor.data)
+        self._chunks = chunks
+        self._reading: Iterator[Sheet] | None = None
+        self._held: SheetCells | None = None
+        self._start = self._stop = 0
+
+    def value(self, name: str, position: int) -> str:
+        if self._held is None or not self._start <= position < self._stop:
+            self._seek(position)
+        assert self._held is not None
+        return self._held.value(name, position - self._start)
+
+    def _seek(self, position: int) -> None:
+        if self._reading is None or position < self._start:
+            self._reading, self._stop = self._chunks(), 0
+        for chunk in self._reading:
+            self._start, self._stop = self._stop, self._stop + len(chunk.data)
+            if position < self._stop:
+                self._held = SheetCells(chunk.data)
+                return
+        raise IndexError(position)
