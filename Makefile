@@ -65,7 +65,7 @@ check: lint type docs test
 SOAK_ARGS ?=
 soak: install
 	$(BIN)/python -m tests.support.soak $(SOAK_ARGS)
-	CATALOG_SYNC_GOLDEN_1M=1 $(BIN)/python -m pytest -q tests/engine/test_disk_plan_golden.py
+	$(BIN)/python -m pytest -q tests/engine/soak_disk_plan_golden_1m.py
 
 # `make bench BENCH_ARGS="--quick"` or BENCH_ARGS="--only validate --rows 100000" for fast iterations.
 bench: $(BENCH_STAMP)

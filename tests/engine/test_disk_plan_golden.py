@@ -1,7 +1,7 @@
 """The golden test of the two plan engines (issue 20 item 6): ``plan --json`` and ``plan -o`` of a
 catalog against a listing served over real HTTP (:mod:`bench.fast_server`) are the same text from
 ``--engine memory`` and ``--engine disk`` (the time they were made and the estimate's measured
-latency aside).  100k rows here; 1M rows with ``CATALOG_SYNC_GOLDEN_1M=1`` (``make soak``)."""
+latency aside).  100k rows here; 1M rows in ``soak_disk_plan_golden_1m.py`` (``make soak``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from bench.fast_server import fast_listing
 from bench.remote import KEY, write_catalog
 
@@ -54,8 +53,3 @@ def _same_plans(folder: Path, rows: int) -> None:
 
 def test_plan_json_and_saved_plans_of_both_engines_are_the_same_on_100k_rows(tmp_path: Path) -> None:
     _same_plans(tmp_path, 100_000)
-
-
-@pytest.mark.skipif(not os.environ.get("CATALOG_SYNC_GOLDEN_1M"), reason="1M rows: make soak")
-def test_plan_json_and_saved_plans_of_both_engines_are_the_same_on_1m_rows(tmp_path: Path) -> None:
-    _same_plans(tmp_path, 1_000_000)

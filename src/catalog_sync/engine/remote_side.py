@@ -162,8 +162,8 @@ class RemoteSide:
             name: pd.Series(table.column(column_of(i)), dtype="str") for i, name in enumerate(self.fields)
         }
         frame = pd.DataFrame(text, columns=self.fields)
-        ids = table.column("rid").to_pylist()
-        return RemoteTable(ids, frame, table.column("fp").to_pylist())
+        ids, prints = table.column("rid"), table.column("fp")
+        return RemoteTable(ids.cast(pa.large_string()), frame, prints.cast(pa.large_string()))
 
 
 def _remote_frame(records: Any, spec: ProviderSpec) -> pd.DataFrame:

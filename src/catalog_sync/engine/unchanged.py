@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import shutil
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, cast, overload
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -50,9 +50,7 @@ class UnchangedFile:
             [
                 pa.array(rows.rows, type=pa.int64()),
                 pa.array(rows.positions + start, type=pa.int64()),
-                pa.array(rows.keys, type=pa.large_string()),
-                pa.array(rows.remote_ids, type=pa.large_string()),
-                pa.array(rows.fingerprints, type=pa.large_string()),
+                *rows.texts(),
             ],
             schema=_SCHEMA,
         )
@@ -102,28 +100,16 @@ class _Batches:
         i = int(np.searchsorted(self.starts, k, side="right")) - 1
         return self.batch(i)[name][k - int(self.starts[i])]
 
+    def texts(self, name: str) -> pa.ChunkedArray:
+        """A whole text column, as Arrow."""
+        return pa.chunked_array(
+            [self._reader.get_batch(i).column(name) for i in range(self._reader.num_record_batches)],
+            type=pa.large_string(),
+        )
 
-class _Column(Sequence[Any]):
-    """One text column of the file as a sequence (a slice is a list)."""
 
-    def __init__(self, batches: _Batches, name: str) -> None:
-        self._batches, self._name = batches, name
-
-    def __len__(self) -> int:
-        return len(self._batches)
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return [self[k] for k in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._batches.value(self._name, index)
+#: UnchangedRows' text columns → the file's column names.
+_NAMES = {"keys": "key", "remote_ids": "remote_id", "fingerprints": "fingerprint"}
 
 
 class DiskUnchangedRows(UnchangedRows):
@@ -134,11 +120,22 @@ class DiskUnchangedRows(UnchangedRows):
     def __init__(self, batches: _Batches, cells: SheetCells | None) -> None:
         self._batches = batches
         self.rows = batches.column("row")
-        self.keys = cast(list[str], _Column(batches, "key"))
-        self.remote_ids = cast(list[str | None], _Column(batches, "remote_id"))
-        self.fingerprints = cast(list[str | None], _Column(batches, "fingerprint"))
         self.cells = cells
         self.positions = batches.column("position") if cells is not None else None
+
+    def text(self, name: str, k: int) -> str | None:
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        return cast("str | None", self._batches.value(_NAMES[name], k))
+
+    def column(self, name: str, start: int, stop: int) -> list[Any]:
+        return [self.text(name, k) for k in range(start, min(stop, len(self)))]
+
+    def texts(self) -> tuple[pa.Array, pa.Array, pa.Array]:
+        keys, ids, prints = (self._batches.texts(_NAMES[name]).combine_chunks() for name in _NAMES)
+        return keys, ids, prints
 
 
 class CatalogCells(SheetCells):
