@@ -49,6 +49,7 @@ from catalog_sync.planning.diff import (
     _refuse_keyless_mirror,
     _RowFacts,
     canonical_sheet,
+    keyless_note,
 )
 from catalog_sync.planning.model import Change, Changes, Plan
 from catalog_sync.planning.policy import hold_by_policy, protect_records, protected_ids
@@ -180,12 +181,9 @@ def plan_on_disk(
         prefer=prefer or "",
     )
     refuse_uncleared(planner.uncleared_changes, spec, anchor)
-    if planner.keyless:
-        keys = ", ".join(k for k in spec.keys if k != spec.remote_id)
-        plan.notes.append(
-            f"{len(planner.keyless)} row(s) to create have no key ({keys}); they cannot be matched on a later run "
-            f"and would be created again; fill one of those columns (rows {', '.join(map(str, planner.keyless[:10]))})"
-        )
+    note = keyless_note(planner.keyless, spec)
+    if note:
+        plan.notes.append(note)
     if mode == "mirror":
         listed.extend(planner.deletes())
     cells = CatalogCells(anchor, catalog.chunks)

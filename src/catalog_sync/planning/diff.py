@@ -57,7 +57,7 @@ from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.spec.normalise import arrow_text, normalise_frame, normalise_value
 
-__all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan", "canonical_sheet"]
+__all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan", "canonical_sheet", "keyless_note"]
 
 _RID, _FP = "__rid", "__fp"
 
@@ -517,13 +517,9 @@ def build_plan(
     # an empty cell clears under --blanks clear, and where a pulled sheet's cell was emptied: a field
     # the API cannot clear is refused either way
     refuse_uncleared(changes, spec, sheet)
-    keyless = [c.row for c in changes if c.action == "create" and c.row in rows.keyless]
-    if keyless:
-        keys = ", ".join(k for k in spec.keys if k != spec.remote_id)
-        plan.notes.append(
-            f"{len(keyless)} row(s) to create have no key ({keys}); they cannot be matched on a later run and "
-            f"would be created again; fill one of those columns (rows {', '.join(map(str, keyless[:10]))})"
-        )
+    note = keyless_note([c.row for c in changes if c.action == "create" and c.row in rows.keyless], spec)
+    if note:
+        plan.notes.append(note)
     if mode == "mirror":
         changes.extend(_mirror_deletes(frame, remote, compared.matched, matcher, spec, base))
     if carried is not None:
@@ -532,6 +528,17 @@ def build_plan(
         changes = protect_records(changes, protected_ids(remote, spec, _RID))
     plan.changes = Changes(changes, unchanged)
     return plan
+
+
+def keyless_note(keyless: Sequence[int | None], spec: ProviderSpec) -> str | None:
+    """The plan's note on the rows it creates without a natural key (None when there is none)."""
+    if not keyless:
+        return None
+    keys = ", ".join(k for k in spec.keys if k != spec.remote_id)
+    return (
+        f"{len(keyless)} row(s) to create have no key ({keys}); they cannot be matched on a later run and "
+        f"would be created again; fill one of those columns (rows {', '.join(map(str, keyless[:10]))})"
+    )
 
 
 def _check_request(sheet: Sheet, spec: ProviderSpec, view: LedgerView, mode: str, blanks: str) -> None:
