@@ -60,6 +60,8 @@ from catalog_sync.spec.normalise import arrow_text, normalise_frame, normalise_v
 __all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan", "canonical_sheet", "keyless_note"]
 
 _RID, _FP = "__rid", "__fp"
+#: A text column released (what :meth:`_RowFacts.changes` leaves of the per-row columns it took).
+_NO_TEXT = pa.array([], type=pa.large_string())
 
 
 class RemoteLike(Protocol):
@@ -712,18 +714,24 @@ class _RowFacts:
 
     def changes(self, mode: str) -> tuple[list[Change], UnchangedRows | None]:
         """Each sheet row's change in sheet order: a :class:`Change` for each row that does something
-        (or has more to say), and the plain unchanged rows (most of a big catalog) as columns."""
+        (or has more to say), and the plain unchanged rows (most of a big catalog) as columns.
+
+        Asked once: the per-row text columns (key values, matched ids, fingerprints) go as the
+        unchanged rows' own are taken from them, so a million-row plan never holds both."""
         compact = self._plain_unchanged()
         listed = list(self._listed(mode, compact))
         if not compact.any():
             return listed, None
         at = np.flatnonzero(compact)
         kfields = pa.array(self.key_fields[at], type=pa.large_string())
-        kvalues, rids = self.key_values.take(at), self.matched_ids.take(at)
-        keys = pc.binary_join_element_wise(kfields, kvalues, pa.scalar("=", pa.large_string()))
+        kvalues, self.key_values = self.key_values.take(at), _NO_TEXT
+        rids, self.matched_ids = self.matched_ids.take(at), _NO_TEXT
         by_id = pc.fill_null(pc.and_(pc.equal(kfields, self.spec.remote_id), pc.equal(kvalues, rids)), False)
+        keys = pc.binary_join_element_wise(kfields, kvalues, pa.scalar("=", pa.large_string()))
+        del kvalues
         ids = pc.if_else(by_id, pa.scalar(None, pa.large_string()), rids)  # the key's own value
-        prints = self.fingerprints.take(at)
+        del rids
+        prints, self.fingerprints = self.fingerprints.take(at), _NO_TEXT
         return listed, UnchangedRows(self.rows[at], keys, ids, prints, self.cells, at.astype(np.int64))
 
     def _plain_unchanged(self) -> np.ndarray:
