@@ -1,4 +1,4 @@
-"""Hostile and broken files: one clear message each, no traceback, in seconds and small memory.
+"""Hostile and broken files: one clear message each, no traceback, in small memory (how fast is `make bench`'s to say).
 
 Big or dangerous files are generated here at test time, never committed.
 """
@@ -184,7 +184,6 @@ def test_billion_laughs_is_refused_in_small_memory(tmp_path, load_in_child, memb
     result = load_in_child(path)
     assert "refused: the workbook contains XML entity declarations" in result["error"]
     assert member in result["error"]
-    assert result["seconds"] < 10
     assert result["rss_growth_mb"] < 50
 
 
@@ -205,7 +204,6 @@ def test_zip_bomb_by_declared_total_is_refused_before_inflating(tmp_path, load_i
     assert path.stat().st_size < 2 << 20
     result = load_in_child(path)
     assert "refused: the workbook would inflate to 260 MB" in result["error"]
-    assert result["seconds"] < 10
     assert result["rss_growth_mb"] < 50
 
 
@@ -218,7 +216,6 @@ def test_zip_bomb_by_ratio_is_refused(tmp_path, load_in_child):
     )
     result = load_in_child(path)
     assert "xl/worksheets/sheet1.xml inflates" in result["error"] and "zip bomb" in result["error"]
-    assert result["seconds"] < 10
     assert result["rss_growth_mb"] < 50
 
 
@@ -280,7 +277,7 @@ def test_twenty_megabyte_cell_in_csv_is_truncated_and_reported(tmp_path, load_in
     assert "20,971,520 characters" in problem.message
     assert sheet.data.loc[3, "title"] == big[: limits.MAX_CELL_CHARS]
     result = load_in_child(path)
-    assert result["seconds"] < 10 and result["peak_rss_mb"] < 1024
+    assert result["peak_rss_mb"] < 1024  # memory, not time: timing belongs to make bench
 
 
 @pytest.mark.slow
@@ -305,7 +302,7 @@ def test_twenty_megabyte_cell_in_xlsx_is_truncated_and_reported(tmp_path, load_i
     assert result.get("error") is None, result
     [problem] = result["problems"]
     assert (problem["code"], problem["cell"], problem["row"]) == ("cell-too-large", "B2", 2)
-    assert result["seconds"] < 10 and result["peak_rss_mb"] < 1024
+    assert result["peak_rss_mb"] < 1024  # memory, not time: timing belongs to make bench
 
 
 def test_file_over_the_size_limit_is_refused_without_reading(tmp_path, monkeypatch):
