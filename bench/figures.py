@@ -174,6 +174,7 @@ def plan_big(sizes: Sizes, work: Path) -> Figure:
         "changed": edits,
         "ours": ours.to_dict(),
         "plan_file_mb": round(saved.stat().st_size / 2**20, 1) if saved.exists() else None,
+        "plan_file_bytes": saved.stat().st_size if saved.exists() else None,
     }
     catalog.unlink()
     saved.unlink(missing_ok=True)

@@ -59,7 +59,7 @@ def test_the_smallest_bench_run_writes_every_figure_with_its_checks(tmp_path: Pa
     assert apply["updates"] == 20 and apply["ours_per_s"] > 0 and apply["plain_per_s"] > 0
     big_plan = results["figures"]["plan-10m"]
     assert big_plan["status"] == "measured" and big_plan["measurements"]["ours"]["returncode"] == 0
-    assert big_plan["measurements"]["plan_file_mb"] > 0  # --rows 200: 400 rows out of core
+    assert big_plan["measurements"]["plan_file_bytes"] > 0  # --rows 200: 400 rows out of core (0.0 MB)
     assert results["figures"]["pacing"]["measurements"]["requests"] > 20  # the listing and 20 writes
     assert set(results["figures"]["help"]["measurements"]["seconds"]) >= {"top level", "validate", "apply"}
     machine = results["machine"]
