@@ -117,8 +117,8 @@ def _on_disk(catalog: Path, mode: str, blanks: str) -> Plan:
     disk = load_valid_on_disk(catalog, "royalti")
     with Workspace() as workspace:
         remote = RemoteSide(workspace, disk.spec)
-        remote.add(_remote())
-        remote.finish()
+        remote.add_records(_remote())
+        remote.keep_first()
         plan, current = plan_on_disk(disk, remote, _view(), mode, blanks, name="catalog.csv")
     for change in plan.changes.notable():  # the records the writes need, made after DuckDB is gone
         if change.remote_id and change.action in ("update", "delete"):

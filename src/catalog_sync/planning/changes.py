@@ -229,8 +229,11 @@ class UnchangedRows:
         cells: SheetCells | None = None,
         positions: np.ndarray | None = None,
     ) -> None:
+        from catalog_sync.spec.values import arrow_text
+
         self.rows = np.asarray(rows, dtype=np.int64)
-        self.keys, self.remote_ids, self.fingerprints = _text(keys), _text(remote_ids), _text(fingerprints)
+        self.keys, self.remote_ids = arrow_text(keys), arrow_text(remote_ids)
+        self.fingerprints = arrow_text(fingerprints)
         self.cells = cells
         self.positions = positions
         if not len(self.rows) == len(self.keys) == len(self.remote_ids) == len(self.fingerprints):
@@ -298,17 +301,6 @@ class UnchangedRows:
     def with_cells(self, cells: SheetCells) -> None:
         """Take the rows' cells from ``cells`` (a saved plan's catalog, read again), by row number."""
         self.cells, self.positions = cells, cells.positions(self.rows)
-
-
-def _text(values: Sequence[str | None] | pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A column of text (None for no value) as one Arrow ``large_string`` array."""
-    import pyarrow as pa
-
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    if isinstance(values, pa.Array):
-        return values if values.type == pa.large_string() else values.cast(pa.large_string())
-    return pa.array(values, type=pa.large_string())
 
 
 class Changes(Sequence[Change]):

@@ -55,7 +55,8 @@ from catalog_sync.providers.records import RemoteTable
 from catalog_sync.remote.read import LedgerView
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
-from catalog_sync.spec.normalise import arrow_text, normalise_frame, normalise_value
+from catalog_sync.spec.normalise import normalise_frame, normalise_value
+from catalog_sync.spec.values import arrow_text
 
 __all__ = ["BLANKS", "MODES", "LedgerView", "RemoteLike", "build_plan", "canonical_sheet", "keyless_note"]
 

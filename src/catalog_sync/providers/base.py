@@ -33,8 +33,9 @@ from __future__ import annotations
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import cached_property
@@ -74,7 +75,7 @@ from catalog_sync.providers.http import (
 )
 from catalog_sync.providers.local_sandbox import demo_credentials, note_once
 from catalog_sync.providers.ratelimit import AdaptiveRateLimiter, RateLimiter, backoff_delay
-from catalog_sync.providers.records import Outcome, RemoteRecord, Stats, WriteResult, fingerprint
+from catalog_sync.providers.records import ListingSink, Outcome, RemoteRecord, Stats, WriteResult, fingerprint
 from catalog_sync.providers.transport import AnswerTooLarge, DeadlineExceeded, read_capped, watching
 from catalog_sync.providers.writes import WRITE_METHODS, gated
 from catalog_sync.spec import ProviderSpec, load_spec
@@ -865,6 +866,27 @@ class Provider(ABC):
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
             return list(pool.map(fn, items))
 
+    def stream_concurrently(self, fn: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[R]:
+        """``fn(x) for x in items`` on up to ``concurrency`` threads, in order, with at most ``ahead``
+        asked for beyond the answer being taken: a stream that never holds every answer at once (a
+        listing of millions of records is read this way).  The first error in order wins; answers
+        not yet asked for when the stream stops are never asked for."""
+        if self.concurrency == 1:
+            yield from map(fn, items)
+            return
+        pending: deque[Future[R]] = deque()
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            try:
+                for item in items:
+                    pending.append(pool.submit(fn, item))
+                    if len(pending) > ahead:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for waiting in pending:
+                    waiting.cancel()
+
     # ------------------------------------------------------------------ what changed since
     def changes_page(self, number: int, size: int) -> ChangesPage | None:
         """Page ``number`` of the records sorted by when each last changed, newest first; None when
@@ -904,6 +926,13 @@ class Provider(ABC):
     @abstractmethod
     def list_remote(self) -> Sequence[RemoteRecord]:
         """Every record the provider holds (``[]`` when it cannot list: see ``can_list``)."""
+
+    def list_into(self, sink: ListingSink) -> None:
+        """Every record the provider holds, into ``sink`` as it is read (the out-of-core plan's
+        listing goes to disk this way).  A provider whose listing comes in one answer gives it
+        whole; one that pages (Royalti) gives it a page at a time, checked as it reads it."""
+        sink.begin()
+        sink.add_records(self.list_remote())
 
     @abstractmethod
     def create(self, fields: dict[str, str]) -> WriteResult:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 import orjson
 
 __all__ = [
+    "HeldListing",
+    "ListingSink",
     "Outcome",
     "RemoteRecord",
     "RemoteTable",
@@ -28,7 +30,9 @@ __all__ = [
     "WriteResult",
     "digests",
     "fingerprint",
+    "hex_digests",
     "records_by_id",
+    "repeated_id",
 ]
 
 
@@ -253,17 +257,6 @@ def hex_digests(digests: pa.Array) -> pa.Array:
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out.tobytes()))
 
 
-def _text_array(values: Sequence[str | None]) -> pa.Array:
-    """Python text (None for no value) as an Arrow ``large_string`` array, built by Arrow itself
-    (3x faster than pandas from Python strings); anything that is not text is made text first."""
-    import pyarrow as pa
-
-    try:
-        return pa.array(values, type=pa.large_string())
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pa.array([None if v is None else str(v) for v in values], type=pa.large_string())
-
-
 class _RecordsById(Mapping[str, RemoteRecord]):
     """A :class:`RemoteTable` by remote id (a record is made only when it is looked up)."""
 
@@ -313,12 +306,77 @@ class TablePage:
         that *is* the ids list shares their array)."""
         import pyarrow as pa
 
-        id_array = _text_array(ids)
+        from catalog_sync.spec.values import arrow_text
+
+        id_array = arrow_text(ids)
         arrays = {
-            name: None if values is None else id_array if values is ids else _text_array(values)
+            name: None if values is None else id_array if values is ids else arrow_text(values)
             for name, values in columns.items()
         }
         return cls(id_array, arrays, pa.array(digests, type=pa.binary(32)))
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def repeated_id(ids: pa.ChunkedArray) -> str | None:
+    """An id that comes twice among ``ids`` (a listing's), None when each comes once."""
+    import pyarrow.compute as pc
+
+    if pc.count_distinct(ids).as_py() == len(ids):
+        return None
+    counts = pc.value_counts(ids)
+    return str(counts.filter(pc.greater(counts.field("counts"), 1))[0]["values"].as_py())
+
+
+class ListingSink(Protocol):
+    """Where a listing goes as it is read: held in memory (:class:`HeldListing`), or written to disk
+    by the out-of-core plan (``engine/remote_side.RemoteSide``).  A client's listing
+    (:meth:`Provider.list_into`) calls :meth:`begin` before each read of it (a listing that moved
+    while it was read is read again), then gives its pages or its records in order, then asks
+    :meth:`finish` what it holds, to check it."""
+
+    def begin(self) -> None:
+        """A read starts: forget whatever an earlier read gave."""
+
+    def add_page(self, page: TablePage) -> None:
+        """The next page of the listing."""
+
+    def add_records(self, records: Sequence[RemoteRecord]) -> None:
+        """The next records of the listing (a listing that comes whole, or is walked)."""
+
+    def finish(self) -> tuple[int, str | None]:
+        """The records held, and an id held twice (None when each came once)."""
+        ...
+
+
+class HeldListing:
+    """A :class:`ListingSink` holding the listing in memory: its pages, made one
+    :class:`RemoteTable` by :meth:`listing`, or its records as given."""
+
+    def __init__(self, spec: ProviderSpec) -> None:
+        self.spec = spec
+        self.begin()
+
+    def begin(self) -> None:
+        self._pages: list[TablePage] = []
+        self._records: list[RemoteRecord] | None = None
+
+    def add_page(self, page: TablePage) -> None:
+        self._pages.append(page)
+
+    def add_records(self, records: Sequence[RemoteRecord]) -> None:
+        self._records = [*(self._records or ()), *records]
+
+    def finish(self) -> tuple[int, str | None]:
+        import pyarrow as pa
+
+        given = pa.array([str(r.remote_id) for r in self._records or ()], pa.large_string())
+        ids = pa.chunked_array([*(page.ids for page in self._pages), given], type=pa.large_string())
+        return len(ids), repeated_id(ids)
+
+    def listing(self) -> Sequence[RemoteRecord]:
+        """What was read: the records given, or one table of the pages."""
+        if self._records is not None:
+            return self._records
+        return RemoteTable.from_pages(self._pages, self.spec)

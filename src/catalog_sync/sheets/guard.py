@@ -17,7 +17,7 @@ import re
 import pandas as pd
 import pyarrow.compute as pc
 
-from catalog_sync.spec.normalise import arrow_text
+from catalog_sync.spec.values import arrow_text
 
 __all__ = ["FORMULA_TRIGGERS", "PLAIN_NUMBER", "neutralise", "restore", "restore_column"]
 

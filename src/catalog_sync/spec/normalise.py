@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_sync.spec.model import FieldSpec, ProviderSpec
-from catalog_sync.spec.values import iso_dates_ok
+from catalog_sync.spec.values import arrow_text, iso_dates_ok
 
 __all__ = [
     "format_media",
@@ -288,16 +288,6 @@ def _unless_unchanged(result: pd.Series, given: pd.Series) -> pd.Series:
     if result.dtype == given.dtype and result.index.equals(given.index) and result.equals(given):
         return given
     return result
-
-
-def arrow_text(series: pd.Series) -> pa.Array:
-    """A column of text as one Arrow ``large_string`` array (an Arrow-backed column's own data)."""
-    if not isinstance(series.dtype, pd.StringDtype):
-        return pa.array(series.astype(object).tolist(), type=pa.large_string())
-    data = pa.array(series)
-    if isinstance(data, pa.ChunkedArray):
-        data = data.combine_chunks()
-    return data.cast(pa.large_string())
 
 
 def _per_distinct(text: pd.Series, field: FieldSpec) -> pd.Series:

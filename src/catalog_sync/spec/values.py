@@ -6,6 +6,9 @@ They sit below both :mod:`catalog_sync.spec.normalise` and :mod:`catalog_sync.va
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -14,12 +17,27 @@ import pyarrow.compute as pc
 _DATE_RE = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 
 
-def arrow_text(s: pd.Series) -> pa.LargeStringArray:
-    """The column as one Arrow large-string array (zero-copy for the sheet's Arrow-backed text)."""
-    values = pa.array(s.astype(str), type=pa.large_string())
+def arrow_text(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[Any]) -> pa.LargeStringArray:
+    """Text as one Arrow ``large_string`` array, a missing value (None, NA) as null: the one way a
+    column, an Arrow array or Python values become Arrow text.  An Arrow-backed column in one chunk
+    is its own data, not copied; Python values that are not text are made text first."""
+    if isinstance(values, pd.Series):
+        values = _series_arrow(values)
     if isinstance(values, pa.ChunkedArray):
         values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
-    return values
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.large_string() else values.cast(pa.large_string())
+    try:
+        return pa.array(values, type=pa.large_string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([None if v is None else str(v) for v in values], type=pa.large_string())
+
+
+def _series_arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray | list[Any]:
+    """A column's Arrow data (a text column's own), or its values, missing ones None."""
+    if isinstance(s.dtype, pd.StringDtype | pd.ArrowDtype):
+        return pa.array(s)
+    return s.astype(object).where(s.notna(), None).tolist()
 
 
 def _bytes_and_offsets(values: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ from catalog_sync.providers.base import (
     all_plain_ids,
 )
 from catalog_sync.providers.http import Classified
-from catalog_sync.providers.records import RemoteTable, TablePage, digests
+from catalog_sync.providers.records import HeldListing, ListingSink, TablePage, digests
 from catalog_sync.providers.royalti.auth import TokenManager
 
 __all__ = ["RoyaltiProvider"]
@@ -44,6 +44,8 @@ _LIST_KEYS = ("products", "Products", "data")
 _TOTAL_HOLDERS = ("data", "pagination", "meta")
 #: Reads of a listing that moved while it was read before the plan is refused.
 LISTING_READS = 3
+#: Pages of a listing asked for ahead of the one being taken, per thread of the client.
+PAGES_AHEAD = 32
 
 
 class _ListingMoved(Exception):
@@ -51,21 +53,6 @@ class _ListingMoved(Exception):
 
 
 _TEXT_OR_NONE = frozenset({str, type(None)})
-
-
-def _check_unique(pages: list[TablePage], records: int | None) -> None:
-    """Each record once, and as many as the listing counted: else it moved while being read."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    ids = pa.chunked_array([page.ids for page in pages], type=pa.large_string())
-    distinct = pc.count_distinct(ids).as_py()
-    if distinct != len(ids):
-        counts = pc.value_counts(ids)
-        twice = counts.filter(pc.greater(counts.field("counts"), 1))[0]["values"].as_py()
-        raise _ListingMoved(f"record {twice} came on two pages")
-    if records is not None and distinct != records:
-        raise _ListingMoved(f"{distinct:,} records read where the listing counted {records:,}")
 
 
 def _kind(value: Any) -> str:
@@ -314,11 +301,20 @@ class RoyaltiProvider(Provider):
             )
 
     def _list(self, query: dict[str, Any] | None = None) -> Sequence[RemoteRecord]:
-        """Every record of the listing, read again when it moved while being read (then refused)."""
+        """Every record of the listing, held in memory as columns."""
+        held = HeldListing(self.spec)
+        self.list_into(held, query)
+        return held.listing()
+
+    def list_into(self, sink: ListingSink, query: dict[str, Any] | None = None) -> None:
+        """Every record of the listing into ``sink``, read again when it moved while being read (then
+        refused): the one read of Royalti's listing, whether it is held in memory or written to disk."""
         moved = ""
         for _read in range(LISTING_READS):
+            sink.begin()
             try:
-                return self._read_listing(query)
+                self._read_into(sink, query)
+                return
             except _ListingMoved as exc:
                 moved = str(exc)
         raise ListingMovedError(
@@ -328,12 +324,17 @@ class RoyaltiProvider(Provider):
             code="listing-moved",
         )
 
-    def _read_listing(self, query: dict[str, Any] | None) -> Sequence[RemoteRecord]:
+    def _read_into(self, sink: ListingSink, query: dict[str, Any] | None) -> None:
+        """One read of the listing, a page at a time (at most ``PAGES_AHEAD`` per thread asked for
+        ahead of the one taken); _ListingMoved when a page's counts differ from the first page's, a
+        record came twice, or the records are not as many as the listing counted."""
         first = self._page(1, query)
-        pages, records = _totals(first, PAGE_SIZE)
+        expected = _totals(first, PAGE_SIZE)
+        pages, records = expected
         self._check_size(pages, records)
         if pages is None:
-            return [self.record_from(p) for p in self._walk(query, list(self._items(first, 1)))]
+            sink.add_records([self.record_from(p) for p in self._walk(query, list(self._items(first, 1)))])
+            return
 
         def fetch(number: int) -> tuple[tuple[int | None, int | None], TablePage]:
             # each page becomes columns where it arrives (its raw objects are let go at once, and the
@@ -341,15 +342,19 @@ class RoyaltiProvider(Provider):
             body = first if number == 1 else self._page(number, query)
             return _totals(body, PAGE_SIZE), self._table_page(self._items(body, number))
 
-        tables: list[TablePage] = []
-        for number, (counted, table) in enumerate(self.map_concurrently(fetch, range(1, pages + 1)), 1):
-            if counted != (pages, records):
+        ahead = max(1, self.concurrency) * PAGES_AHEAD
+        numbered = enumerate(self.stream_concurrently(fetch, range(1, pages + 1), ahead), 1)
+        for number, (counted, table) in numbered:
+            if counted != expected:
                 raise _ListingMoved(
-                    f"page {number} counts {counted} (pages, records) where page 1 counted {(pages, records)}"
+                    f"page {number} counts {counted} (pages, records) where page 1 counted {expected}"
                 )
-            tables.append(table)
-        _check_unique(tables, records)
-        return RemoteTable.from_pages(tables, self.spec)
+            sink.add_page(table)
+        held, twice = sink.finish()
+        if twice is not None:
+            raise _ListingMoved(f"record {twice} came on two pages")
+        if records is not None and held != records:
+            raise _ListingMoved(f"{held:,} records read where the listing counted {records:,}")
 
     def _table_page(self, products: list[dict[str, Any]]) -> TablePage:
         """A page's records as columns of sheet-term text (what :meth:`record_from` makes of one
