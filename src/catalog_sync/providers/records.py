@@ -315,6 +315,28 @@ class TablePage:
         }
         return cls(id_array, arrays, pa.array(digests, type=pa.binary(32)))
 
+    @classmethod
+    def joined(cls, pages: Sequence[TablePage]) -> TablePage:
+        """One page of ``pages``' records, in order: a listing held as fewer, bigger arrays (a page's
+        own objects, ~40 arrays and their Python wrappers, cost about a third of its values)."""
+        import pyarrow as pa
+
+        columns: dict[str, pa.Array | None] = {}
+        for name in pages[0].columns:
+            parts = [page.columns[name] for page in pages]
+            if all(part is None for part in parts):
+                columns[name] = None
+                continue
+            filled = [
+                pa.nulls(len(page), pa.large_string()) if part is None else part
+                for part, page in zip(parts, pages, strict=True)
+            ]
+            columns[name] = pa.concat_arrays(filled)
+        ids = pa.concat_arrays([page.ids for page in pages])
+        shared = [name for name in columns if all(page.columns[name] is page.ids for page in pages)]
+        columns.update(dict.fromkeys(shared, ids))  # a column that is the ids stays the ids
+        return cls(ids, columns, pa.concat_arrays([page.fingerprints for page in pages]))
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -350,6 +372,10 @@ class ListingSink(Protocol):
         ...
 
 
+#: Pages of a listing held in memory joined into one as they arrive.
+PAGES_JOINED = 64
+
+
 class HeldListing:
     """A :class:`ListingSink` holding the listing in memory: its pages, made one
     :class:`RemoteTable` by :meth:`listing`, or its records as given."""
@@ -360,10 +386,19 @@ class HeldListing:
 
     def begin(self) -> None:
         self._pages: list[TablePage] = []
+        self._fresh: list[TablePage] = []
         self._records: list[RemoteRecord] | None = None
 
     def add_page(self, page: TablePage) -> None:
-        self._pages.append(page)
+        self._fresh.append(page)
+        if len(self._fresh) >= PAGES_JOINED:
+            self._join()
+
+    def _join(self) -> None:
+        """The pages given since the last join, as one."""
+        if self._fresh:
+            self._pages.append(TablePage.joined(self._fresh))
+        self._fresh = []
 
     def add_records(self, records: Sequence[RemoteRecord]) -> None:
         self._records = [*(self._records or ()), *records]
@@ -371,6 +406,7 @@ class HeldListing:
     def finish(self) -> tuple[int, str | None]:
         import pyarrow as pa
 
+        self._join()
         given = pa.array([str(r.remote_id) for r in self._records or ()], pa.large_string())
         ids = pa.chunked_array([*(page.ids for page in self._pages), given], type=pa.large_string())
         return len(ids), repeated_id(ids)
@@ -379,4 +415,5 @@ class HeldListing:
         """What was read: the records given, or one table of the pages."""
         if self._records is not None:
             return self._records
+        self._join()
         return RemoteTable.from_pages(self._pages, self.spec)
