@@ -49,6 +49,30 @@ def _bytes_and_offsets(values: pa.LargeStringArray) -> tuple[np.ndarray, np.ndar
     return data, offsets
 
 
+def may_hold(values: pa.Array, *, below: int = 0, among: bytes = b"") -> bool:
+    """Whether the UTF-8 of ``values`` holds a byte less than ``below`` or one of ``among``: a few
+    vectorised passes over the column's data, so a check that rarely fires (a control character, a
+    ``?``) skips a column without those bytes before any per-value work."""
+    data, offsets = _bytes_and_offsets(arrow_text(values))
+    if len(offsets) < 2:
+        return False
+    data = data[offsets[0] : offsets[-1]]
+    return bool((below and (data < below).any()) or any((data == byte).any() for byte in among))
+
+
+def all_distinct(values: pa.Array) -> bool:
+    """Whether no two values are equal (at most one missing): by sorting, which Arrow does about three
+    times faster than hashing a column of distinct text (``pc.unique``)."""
+    text = arrow_text(values)
+    if text.null_count > 1:
+        return False
+    if len(text) < 2:
+        return True
+    ordered = text.take(pc.sort_indices(text))
+    same = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))
+    return not pc.any(same).as_py()
+
+
 def parse_iso_date(s: pd.Series) -> pd.Series:
     """Datetime of the ``YYYY-MM-DD`` part of each value; NaT where it is not a real date (year 0000 is none)."""
     date_part = s.astype(str).str.extract(_DATE_RE, expand=False)

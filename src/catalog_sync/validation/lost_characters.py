@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import ProviderSpec
+from catalog_sync.spec.values import arrow_text, may_hold
 
 __all__ = ["MIN_CELLS", "LostCharacters", "lost_characters"]
 
@@ -52,7 +52,9 @@ class LostCharacters:
         for column in sheet.data.columns:
             if column in skipped:
                 continue
-            values = pa.array(sheet.data[column].astype(str), type=pa.large_string())
+            values = arrow_text(sheet.data[column])
+            if not may_hold(values, among=b"?"):
+                continue
             suspect = pc.and_(
                 pc.match_substring(values, "?"),
                 pc.invert(pc.match_substring(values, "://")),

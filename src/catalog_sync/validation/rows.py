@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from catalog_sync.problems import Problem
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.spec import FieldSpec, ProviderSpec
+from catalog_sync.spec.values import all_distinct, arrow_text, may_hold
 
 
 def key_values(sheet: Sheet, field: FieldSpec) -> pd.Series:
@@ -48,8 +49,7 @@ def nfc(values: pd.Series) -> pd.Series:
 def repeated(values: pd.Series) -> np.ndarray:
     """``values.duplicated(keep=False)`` by counting the codes of one hash pass (``pd.factorize``);
     a column of distinct values (the usual key column) is told by Arrow's ``unique`` alone."""
-    text = pa.array(values.astype(str), type=pa.large_string())
-    if len(pc.unique(text)) == len(values):
+    if all_distinct(arrow_text(values)):
         return np.zeros(len(values), dtype=bool)
     codes, _ = pd.factorize(values, use_na_sentinel=False)
     if not len(codes):
@@ -244,6 +244,8 @@ def keyless_rows(sheet: Sheet, spec: ProviderSpec) -> list[Problem]:
 #: C0 controls but tab, line feed and carriage return; DEL; C1 controls.  A spreadsheet shows none of
 #: them, a provider stores them as they are, and a CSV pulled back cannot be read with them.
 _CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+#: Any of them needs a byte below 0x20, 0x7F, or 0xC2 (the C1 controls are ``C2 80``–``C2 9F``): a
+#: column without those bytes holds none, and is not searched.
 
 
 def control_characters(sheet: Sheet) -> list[Problem]:
@@ -251,7 +253,9 @@ def control_characters(sheet: Sheet) -> list[Problem]:
     an xlsx, ESC, NUL …), whatever the file format.  One Arrow regex pass per column."""
     problems = []
     for column in sheet.data.columns:
-        values = pa.array(sheet.data[column].astype(str), type=pa.large_string())
+        values = arrow_text(sheet.data[column])
+        if not may_hold(values, below=0x20, among=b"\x7f\xc2"):
+            continue
         found = pc.match_substring_regex(values, _CONTROL).to_numpy(zero_copy_only=False)
         for row in sheet.data.index[found].tolist():
             value = str(sheet.data.at[row, column])
