@@ -10,10 +10,10 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-
-import catalog_sync.providers.records as records
 from bench.fast_server import fast_listing
 from bench.remote import KEY
+
+import catalog_sync.providers.records as records
 from catalog_sync.providers import get_provider
 
 RECORDS = 30_000

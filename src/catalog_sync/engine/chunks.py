@@ -42,9 +42,9 @@ from catalog_sync.sheets.loader import hint_delimiter, unguarded
 from catalog_sync.sheets.model import Sheet, column_letter
 from catalog_sync.sheets.table import (
     HEADER_SEARCH_ROWS,
-    _clip,
-    _Context,
+    ReadProblems,
     choose_columns,
+    clip_cell,
     header_key,
     locate_header,
     sheet_of_columns,
@@ -125,13 +125,13 @@ class ChunkedCsv:
             raise InputError(f"refused: {_IRREGULAR}", file=str(self.path))
 
     def _locate_header(self, head: pa.Table, first: int) -> None:
-        ctx = _Context(self.path.name, self._head)
+        ctx = ReadProblems(self.path.name, self._head)
         rows = table_rows(head.slice(first, HEADER_SEARCH_ROWS + 1))
         top, self.header_row, self.header = locate_header(ctx, rows, first + 1, self.mapping, self.known)  # type: ignore[misc]
         self._top = top + first
         # the columns kept depend on the header only; their problems are told at the end
         self.keep, self.names = choose_columns(
-            _Context(self.path.name, []),
+            ReadProblems(self.path.name, []),
             self.header,
             self.header_row,
             [True] * len(self.header),
@@ -153,10 +153,10 @@ class ChunkedCsv:
         self._note_used(body_lengths, numbers)
         self.body_rows += len(positions)
         rows = table.take(pa.array(positions, type=pa.int64()))
-        ctx = _Context(self.path.name, [])
+        ctx = ReadProblems(self.path.name, [])
         too_long = long_cells(rows, body_lengths, numbers)
         for row, j, value in too_long:
-            _clip(ctx, value, f"{column_letter(j)}{row}", row, self.header[j] or None)
+            clip_cell(ctx, value, f"{column_letter(j)}{row}", row, self.header[j] or None)
         index = pd.Index(numbers, dtype="int64")
         data = text_frame(rows, self.keep, self.names, index, too_long)
         sheet = Sheet(
@@ -185,7 +185,7 @@ class ChunkedCsv:
     def structure_problems(self, problems: Sequence[Problem]) -> list[Problem]:
         """The problems of the file's structure (after every chunk was read), as the in-memory reader
         gives them: ``problems`` (the format's and the dialect's), the header's, the columns'."""
-        ctx = _Context(self.path.name, [*problems, *self._head])
+        ctx = ReadProblems(self.path.name, [*problems, *self._head])
         keep, names = choose_columns(
             ctx,
             self.header,

@@ -35,10 +35,10 @@ from catalog_sync.sheets.model import Sheet, column_letter
 from catalog_sync.sheets.table import (
     HEADER_SEARCH_ROWS,
     ColumnGrid,
-    _clip,
-    _Context,
+    ReadProblems,
     _ignored_columns,
     choose_columns,
+    clip_cell,
     header_key,
     locate_header,
     note_merged,
@@ -238,7 +238,7 @@ def _sheet_of_table(
     if not filled.any():
         return None
     first = int(np.argmax(filled))
-    ctx = _Context(sheet_name if sheet_name is not None else path.name, list(problems))
+    ctx = ReadProblems(sheet_name if sheet_name is not None else path.name, list(problems))
     known = {header_key(f): f for f in known_fields} if known_fields is not None else None
     head = table_rows(table.slice(first, HEADER_SEARCH_ROWS + 1))
     top, header_row, header = locate_header(ctx, head, first + 1, mapping, known)  # type: ignore[misc]
@@ -252,7 +252,7 @@ def _sheet_of_table(
     rows = table.slice(top + 1) if every_row else table.take(pa.array(body))
     too_long = long_cells(rows, body_lengths, numbers)
     for row, j, value in too_long:
-        _clip(ctx, value, f"{column_letter(j)}{row}", row, header[j] or None)
+        clip_cell(ctx, value, f"{column_letter(j)}{row}", row, header[j] or None)
 
     def first_filled(j: int) -> int:
         return int(numbers[np.argmax(body_lengths[j] > 0)])

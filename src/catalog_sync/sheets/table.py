@@ -122,7 +122,9 @@ class ColumnGrid:
 
 
 @dataclass
-class _Context:
+class ReadProblems:
+    """The problems found while reading one sheet (a whole one, or a chunk of a CSV past memory)."""
+
     sheet: str
     problems: list[Problem]
 
@@ -160,7 +162,8 @@ def _first_nonempty(cells: list[list[str]]) -> int | None:
     return None
 
 
-def _clip(ctx: _Context, value: str, cell: str, row: int, column: str | None) -> str:
+def clip_cell(ctx: ReadProblems, value: str, cell: str, row: int, column: str | None) -> str:
+    """The first ``MAX_CELL_CHARS`` of an over-long cell, and a ``cell-too-large`` problem naming it."""
     limit = limits.MAX_CELL_CHARS
     ctx.add(
         "cell-too-large",
@@ -209,7 +212,7 @@ def _header_index(
 
 
 def locate_header(
-    ctx: _Context,
+    ctx: ReadProblems,
     cells: list[list[str]],
     first_row: int,
     mapping: Mapping[str, str],
@@ -238,7 +241,7 @@ def locate_header(
     header = [h.strip() for h in cells[top]]
     for j, text in enumerate(header):
         if len(text) > limits.MAX_CELL_CHARS:
-            header[j] = _clip(ctx, text, f"{column_letter(j)}{header_row}", header_row, None)
+            header[j] = clip_cell(ctx, text, f"{column_letter(j)}{header_row}", header_row, None)
     return top, header_row, header
 
 
@@ -260,7 +263,7 @@ def build_sheet(
             grid, path=path, sheet_name=sheet_name, mapping=mapping, known_fields=known_fields
         )
     display = sheet_name if sheet_name is not None else path.name
-    ctx = _Context(display, list(grid.problems))
+    ctx = ReadProblems(display, list(grid.problems))
     known = {header_key(f): f for f in known_fields} if known_fields is not None else None
     located = locate_header(ctx, grid.cells, grid.first_row, mapping, known)
     if located is None:
@@ -307,7 +310,7 @@ def build_sheet(
 
 
 def _body(
-    ctx: _Context, grid: Grid, top: int, header: list[str]
+    ctx: ReadProblems, grid: Grid, top: int, header: list[str]
 ) -> tuple[list[list[str]], list[list[str]], list[int]]:
     """The rows under the header that hold a value, as wide as the header; their kinds; their numbers."""
     width = len(header)
@@ -329,7 +332,7 @@ def _body(
     return rows, kind_rows, numbers
 
 
-def _fitted(ctx: _Context, grid: Grid, cells: list[str], header: list[str], row_no: int) -> list[str]:
+def _fitted(ctx: ReadProblems, grid: Grid, cells: list[str], header: list[str], row_no: int) -> list[str]:
     """A row cut or padded to the header's width (a value past it is named), its long cells clipped."""
     width = len(header)
     if len(cells) > width:
@@ -349,7 +352,7 @@ def _fitted(ctx: _Context, grid: Grid, cells: list[str], header: list[str], row_
         cells = cells + [""] * (width - len(cells))
     if max(map(len, cells)) > limits.MAX_CELL_CHARS:
         cells = [
-            _clip(ctx, c, f"{column_letter(j)}{row_no}", row_no, header[j] or None)
+            clip_cell(ctx, c, f"{column_letter(j)}{row_no}", row_no, header[j] or None)
             if len(c) > limits.MAX_CELL_CHARS
             else c
             for j, c in enumerate(cells)
@@ -358,7 +361,7 @@ def _fitted(ctx: _Context, grid: Grid, cells: list[str], header: list[str], row_
 
 
 def note_valueless(
-    ctx: _Context, valueless: list[tuple[int, int, str]], first_row: int, top: int, kept: dict[int, str]
+    ctx: ReadProblems, valueless: list[tuple[int, int, str]], first_row: int, top: int, kept: dict[int, str]
 ) -> None:
     """A problem for each kept cell that holds a formula with no saved result (its value is unknown)."""
     for i, j, formula in valueless:
@@ -390,7 +393,7 @@ def _cell_text(cells: list[list[str]]) -> Callable[[int, int], str]:
 
 
 def note_merged(
-    ctx: _Context,
+    ctx: ReadProblems,
     merged: list[tuple[int, int, int, int]],
     text_at: Callable[[int, int], str],
     first_row: int,
@@ -445,7 +448,7 @@ def _carried_frame(rows: list[list[str]], carried: list[tuple[int, str]], index:
 
 
 def sheet_of_columns(
-    ctx: _Context,
+    ctx: ReadProblems,
     header: list[str],
     used: list[bool],
     keep: list[int],
@@ -487,7 +490,7 @@ def sheet_of_columns(
 
 
 def choose_columns(
-    ctx: _Context,
+    ctx: ReadProblems,
     header: list[str],
     header_row: int,
     used: list[bool],
@@ -524,7 +527,7 @@ def choose_columns(
     return keep, names
 
 
-def _empty_header(ctx: _Context, j: int, cell: str, header_row: int, first: int) -> None:
+def _empty_header(ctx: ReadProblems, j: int, cell: str, header_row: int, first: int) -> None:
     letter = column_letter(j)
     ctx.add(
         "empty-header",
@@ -535,7 +538,7 @@ def _empty_header(ctx: _Context, j: int, cell: str, header_row: int, first: int)
     )
 
 
-def _unknown_column(ctx: _Context, text: str, cell: str, header_row: int, fields: list[str]) -> None:
+def _unknown_column(ctx: ReadProblems, text: str, cell: str, header_row: int, fields: list[str]) -> None:
     near = near_field(text, fields)
     fix = (
         f"did you mean {near!r}? Rename the header to {near} or map it with --mapping"
@@ -554,7 +557,9 @@ def _unknown_column(ctx: _Context, text: str, cell: str, header_row: int, fields
     )
 
 
-def _duplicate_column(ctx: _Context, name: str, text: str, cell: str, header_row: int, other: str) -> None:
+def _duplicate_column(
+    ctx: ReadProblems, name: str, text: str, cell: str, header_row: int, other: str
+) -> None:
     ctx.add(
         "duplicate-column",
         f"headers {other} and {cell} both give the column {name!r}; only {other} is read. Rename or "
@@ -567,7 +572,9 @@ def _duplicate_column(ctx: _Context, name: str, text: str, cell: str, header_row
     )
 
 
-def _unused_mapping(ctx: _Context, header: list[str], header_row: int, mapping: Mapping[str, str]) -> None:
+def _unused_mapping(
+    ctx: ReadProblems, header: list[str], header_row: int, mapping: Mapping[str, str]
+) -> None:
     """A warning for each header the mapping names that the sheet does not have."""
     present = {header_key(text) for text in header if text}
     for key in [k for k in mapping if k not in present]:
