@@ -8,6 +8,7 @@ shown only with ``--debug`` (or ``CATALOG_SYNC_DEBUG=1``).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -156,6 +157,22 @@ def main() -> None:
             sys.stdout.flush()
         except BrokenPipeError:
             _stdout_to_devnull()
+        exit_without_collecting()
+
+
+def exit_without_collecting() -> None:
+    """Let the interpreter exit without collecting the heap: ``gc.freeze()`` once the command is done.
+
+    Tearing down what pandas, pyarrow and pandera leave in memory took 0.5–0.9 s of every run
+    (the collection at interpreter exit walks the whole heap).  Frozen objects are not collected,
+    so the exit is short.  Nothing is lost: the command has returned (or raised) by now, so every
+    report and plan it wrote is closed (written atomically, in ``with`` blocks), the ledger is
+    closed, and stdout is flushed just above; ``atexit`` handlers, ``weakref.finalize`` (temporary
+    folders) and the standard streams' flush still run, and the exit code is the one the command
+    gave.  (Python does not promise finalizers of objects still alive at exit in any case.)
+    Only this console entry point does it: a library caller's process keeps collecting as usual.
+    """
+    gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover
