@@ -92,3 +92,20 @@ def test_a_refused_run_keeps_its_exit_code_and_message(tmp_path):
         assert sb.stats()["writes_applied"] == 0
     assert done.returncode == 3, done.stderr
     assert "upc" in done.stderr and _frozen(done.stderr) > 0
+
+
+def test_commands_run_again_in_one_process_freeze_nothing_more(tmp_path):
+    """click's test runner (or a program calling the CLI) runs many commands in one process: only the
+    first loads the modules and freezes them; the later ones leave the collector as it is."""
+    import gc
+
+    from click.testing import CliRunner
+
+    from catalog_sync.cli.main import cli
+
+    catalog = str(fresh_catalog("royalti", tmp_path))
+    first = CliRunner().invoke(cli, ["validate", catalog, "-p", "royalti"])
+    frozen = gc.get_freeze_count()
+    again = CliRunner().invoke(cli, ["validate", catalog, "-p", "royalti"])
+    assert first.exit_code == again.exit_code == 0, again.output
+    assert frozen > 0 and gc.get_freeze_count() == frozen and gc.isenabled()
