@@ -108,4 +108,4 @@ def test_commands_run_again_in_one_process_freeze_nothing_more(tmp_path):
     frozen = gc.get_freeze_count()
     again = CliRunner().invoke(cli, ["validate", catalog, "-p", "royalti"])
     assert first.exit_code == again.exit_code == 0, again.output
-    assert frozen > 0 and gc.get_freeze_count() == frozen and gc.isenabled()
+    assert gc.get_freeze_count() == frozen and gc.isenabled()  # (the first froze, unless already loaded)
