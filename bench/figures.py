@@ -372,9 +372,20 @@ def apply(sizes: Sizes, work: Path) -> Figure:
     ]
     figure.note = figure.note or (
         "whole process: start-up, the listing read and the plan count; writes phase: the seconds "
-        "apply's report gives for sending"
+        "apply's report gives for sending" + _apply_rest(result)
     )
     return figure
+
+
+def _apply_rest(result: dict[str, Any] | None) -> str:
+    """What each apply spent besides sending, and its CPU seconds (the parts load stretches)."""
+    if not result or "apply_other_runs_s" not in result:
+        return ""
+    rest = ", ".join(f"{x:.2f}" for x in result["apply_other_runs_s"])
+    cpu = ", ".join(f"{x:.2f}" for x in result.get("apply_cpu_runs_s", []))
+    return (
+        f"; besides sending: {rest} s per run (client CPU {cpu} s), best of {result.get('rounds', 1)} rounds"
+    )
 
 
 def pacing(sizes: Sizes, work: Path) -> Figure:

@@ -66,18 +66,18 @@ class _Progress:
     """A rich progress bar with ETA on stderr (off for --json or when stderr is not a terminal)."""
 
     def __init__(self, total: int, enabled: bool) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
         self.bar: Any = None
-        if enabled and total:
+        if enabled and total:  # rich's progress machinery is loaded only for a bar that is shown
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
             self.bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -303,5 +303,8 @@ def _hooks(yes: bool, as_json: bool, err: Console) -> ApplyHooks:
         checked=lambda warnings: None if as_json else render_warnings(warnings, err),
     )
 
+
+#: What the command imports when it runs, loaded first with the collector paused (``cli.main.load_paused``).
+LOADS = ("rich.console", "catalog_sync.planning.render", "catalog_sync.run", "catalog_sync.validation.gate")
 
 COMMANDS: list[click.Command] = [apply_command]

@@ -139,4 +139,7 @@ def plan_command(
     ctx.exit(outcome.exit_code)
 
 
+#: What the command imports when it runs, loaded first with the collector paused (``cli.main.load_paused``).
+LOADS = ("rich.console", "catalog_sync.planning.render", "catalog_sync.run", "catalog_sync.validation.gate")
+
 COMMANDS: list[click.Command] = [plan_command]

@@ -141,4 +141,7 @@ def _refresh(target: Target, path: Path, sheet: str | None, as_json: bool) -> No
     )
 
 
+#: What the command imports when it runs, loaded first with the collector paused (``cli.main.load_paused``).
+LOADS = ("rich.console", "catalog_sync.run.pull")
+
 COMMANDS: list[click.Command] = [pull_command]

@@ -123,4 +123,7 @@ def _say_estimate(result: JobResult) -> None:
         click.echo(f"{result.job}: {result.provider} will take {result.estimate.text()}", err=True)
 
 
+#: What the command imports when it runs, loaded first with the collector paused (``cli.main.load_paused``).
+LOADS = ("rich.console", "catalog_sync.config.jobs", "catalog_sync.run.jobs")
+
 COMMANDS: list[click.Command] = [run_command]

@@ -108,4 +108,7 @@ def validate_command(
     )
 
 
+#: What the command imports when it runs, loaded first with the collector paused (``cli.main.load_paused``).
+LOADS = ("catalog_sync.cli.validate_view",)
+
 COMMANDS: list[click.Command] = [validate_command]

@@ -171,17 +171,19 @@ def write_report(
     sheet: Sheet | None = None,
     *,
     summary: dict[str, Any] | None = None,
+    rows: tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> Path:
     """Write the per-row report (.csv, .xlsx, .json, or .html: the page to review) and return its path.
 
     ``sheet``: the catalog the plan was made from (its headers and ignored columns are carried; a
     CSV report takes its delimiter, an XLSX report its number and boolean cells).  ``summary``:
     the run's :func:`run_summary` when the caller already has it (so both show one start time).
+    ``rows``: the :func:`report_rows` of the same arguments when the caller already has them.
     """
     summary = summary if summary is not None else run_summary(result, plan)
     if Path(path).suffix.lower() in PAGE_SUFFIXES:
         return write_review_page(path, plan, result.outcomes, summary)
-    columns, flat_rows, json_rows = report_rows(plan, result, spec, sheet)
+    columns, flat_rows, json_rows = rows if rows is not None else report_rows(plan, result, spec, sheet)
     layout = _layout(plan, spec, sheet)
     keys = _key_fields(spec)
     text = [_report_name(header) for kind, name, header in layout if kind == "field" and name in keys]

@@ -188,12 +188,13 @@ def run_apply(request: ApplyRequest, hooks: ApplyHooks | None = None) -> ApplyOu
         run.undone = "writes still in flight are settled by the next run"
         result = _execute(request, run, plan, current, hooks)  # every write through the write gate
         summary, unfinished = _finish(request, run, plan, result)
+    table = report_rows(plan, result, source.spec, source.sheet)  # for the report and the outcome: once
     report = write_report(
-        _report_path(request, run), plan, result, source.spec, source.sheet, summary=summary
+        _report_path(request, run), plan, result, source.spec, source.sheet, summary=summary, rows=table
     )
     record_report(request.target.state, run.id, report)
     code, error = exit_code_for(result, request.max_failures, report=report, state_error=unfinished)
-    _columns, _flat, rows = report_rows(plan, result, source.spec, source.sheet)
+    rows = table[2]
     ids = _write_ids(request, source, result)
     return ApplyOutcome(plan, result, summary, report, rows, code, error, source.warnings, ids)
 
