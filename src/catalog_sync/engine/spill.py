@@ -10,7 +10,7 @@ import tempfile
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
@@ -126,7 +126,11 @@ class Workspace:
         """DuckDB's memory limit lowered to ``limit`` bytes (never raised) inside the block: DuckDB
         lets go of the pages it holds past it (for a phase whose memory is Python's), then the
         workspace's own limit again."""
-        self.db.execute(f"SET memory_limit = '{_megabytes(min(limit, self.memory_limit))}'")
+        import duckdb
+
+        # what DuckDB holds cannot always be let go of at once: the phase then runs under the workspace's limit
+        with suppress(duckdb.OutOfMemoryException):
+            self.db.execute(f"SET memory_limit = '{_megabytes(min(limit, self.memory_limit))}'")
         try:
             yield
         finally:
