@@ -106,6 +106,7 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings, "BLOCK_BYTES", 16 * 1024)  # about 130 rows a chunk: two dozen chunks
+    monkeypatch.setattr(settings, "PLAN_BLOCK_BYTES", 16 * 1024)
     monkeypatch.setattr(settings, "MEMORY_LIMIT_BYTES", 64 * 1024**2)
 
 

@@ -2,7 +2,7 @@
 (:mod:`catalog_sync.sheets.columnar`), in :class:`Sheet` chunks whose index holds the rows' true
 numbers, so every cell address a check gives is the one of the whole file.
 
-pyarrow's streaming reader parses one block (:data:`settings.BLOCK_BYTES`) at a time with the options
+pyarrow's streaming reader parses one block (:data:`settings.BLOCK_BYTES`, or the size asked for) at a time with the options
 :func:`~catalog_sync.sheets.columnar.csv_options` gives the in-memory reader; the values are trimmed
 alike, long cells clipped alike, the formula guard undone alike.  The header is found in the first
 rows (:func:`~catalog_sync.sheets.table.locate_header`); what the in-memory reader tells from whole
@@ -65,10 +65,12 @@ class ChunkedCsv:
         dialect: CsvDialect,
         mapping: Mapping[str, str],
         known_fields: Sequence[str] | None,
+        block_bytes: int | None = None,
     ) -> None:
         if dialect.width is None or dialect.width > limits.MAX_COLUMNS:
             raise InputError(f"refused: {_IRREGULAR} (the first record could not be told)", file=str(path))
         self.path, self.dialect, self.mapping = path, dialect, mapping
+        self.block_bytes = block_bytes
         self.known = {header_key(f): f for f in known_fields} if known_fields is not None else None
         self.width = dialect.width
         self._head: list[Problem] = []
@@ -110,7 +112,9 @@ class ChunkedCsv:
     def _blocks(self) -> Iterator[pa.Table]:
         """The file's records as trimmed tables of text, block by block."""
         try:
-            reader = pacsv.open_csv(self.path, *csv_options(self.dialect, self.width, settings.BLOCK_BYTES))
+            reader = pacsv.open_csv(
+                self.path, *csv_options(self.dialect, self.width, self.block_bytes or settings.BLOCK_BYTES)
+            )
             last: pa.Table | None = None
             for batch in reader:
                 table = pa.Table.from_batches([batch])

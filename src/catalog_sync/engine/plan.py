@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -37,6 +38,7 @@ from catalog_sync.engine.spill import Workspace
 from catalog_sync.engine.unchanged import CatalogCells, UnchangedFile
 from catalog_sync.engine.validate import validate_on_disk
 from catalog_sync.errors import ConfigError, InvalidCatalogError
+from catalog_sync.planning.changes import RowValues, SheetCells
 from catalog_sync.planning.clearing import cannot_clear, refuse_uncleared
 from catalog_sync.planning.diff import (
     _FP,
@@ -83,10 +85,12 @@ class DiskCatalog:
     report: ValidationReport
 
     def chunks(self) -> Iterator[Sheet]:
-        """The catalog's rows, a chunk at a time, as the validation gate leaves them (dates written
-        in ``--date-format`` made ISO)."""
+        """The catalog's rows, a chunk (:data:`settings.PLAN_BLOCK_BYTES`) at a time, as the validation
+        gate leaves them (dates written in ``--date-format`` made ISO)."""
         mapping = resolve_mapping(self.read.mapping, self.spec.field_names)
-        csv = ChunkedCsv(self.path, self.dialect, mapping, self.spec.field_names)
+        csv = ChunkedCsv(
+            self.path, self.dialect, mapping, self.spec.field_names, block_bytes=settings.PLAN_BLOCK_BYTES
+        )
         date_format = None if self.read.date_format is None else check_date_format(self.read.date_format)
         for chunk in csv.chunks():
             if date_format is not None:
@@ -301,24 +305,36 @@ class _Planner:
     def changes(self, anchor: Sheet) -> tuple[list[Change], UnchangedFile]:
         self._named()
         claims = self._double_claims()
-        self.db.execute(
-            "CREATE TABLE by_batch AS SELECT n.batch, r.* FROM named n JOIN remote r ON r.pos = n.rpos"
-        )
-        self.db.execute("DROP TABLE named")
+        self._by_batch()
         listed: list[Change] = []
         unchanged = UnchangedFile()
-        cursor: Any = self.db.sql("SELECT * FROM by_batch ORDER BY batch, pos")
-        records = _Grouped(cursor)
         start = 0
-        for b, chunk in enumerate(self.catalog.chunks()):
-            remote = self.remote.frame(records.take(b))
-            changes, rows = self._chunk(chunk, remote, claims)
-            listed.extend(changes)
-            unchanged.add(rows, start)
-            start += len(chunk.data)
-            self._keep_current(changes, remote)
+        with self.remote.workspace.memory_limited(settings.PLAN_DIFF_MEMORY_LIMIT_BYTES):
+            for b, chunk in enumerate(self.catalog.chunks()):
+                remote = self.remote.frame(self._records_named_by(b))
+                changes, rows = self._chunk(chunk, remote, claims)
+                listed.extend(changes)
+                unchanged.add(rows, start)
+                start += len(chunk.data)
+                self._keep_current(changes, remote)
         self.db.execute("DROP TABLE by_batch")
         return listed, unchanged
+
+    def _by_batch(self) -> None:
+        """``by_batch``: the records each chunk's keys name (``batch``, then the record's columns),
+        stored in chunk order, so a chunk's records are read from their own row groups
+        (:meth:`_records_named_by`) and no sorted stream of every record is held open."""
+        self.db.execute(
+            "CREATE TABLE by_batch AS SELECT n.batch, r.* FROM named n JOIN remote r ON r.pos = n.rpos "
+            "ORDER BY n.batch, r.pos"
+        )
+        self.db.execute("DROP TABLE named")
+
+    def _records_named_by(self, batch: int) -> pa.Table:
+        """The records chunk ``batch``'s keys name, in the listing's order."""
+        sql = "SELECT * EXCLUDE (batch) FROM by_batch WHERE batch = ? ORDER BY pos"
+        table: pa.Table = self.db.sql(sql, params=[batch]).to_arrow_table()
+        return table
 
     def _chunk(
         self, chunk: Sheet, remote: pd.DataFrame, claims: Mapping[int, tuple[str, list[int]]]
@@ -340,8 +356,7 @@ class _Planner:
         self.keyless += [c.row for c in changes if c.action == "create" and c.row in facts.keyless]
         if spec.protect:
             changes = protect_records(changes, protected_ids(remote, spec, _RID))
-        for change in changes:  # its cells as a dict: the chunk is let go
-            change.values = dict(change.values)
+        _own_cells(changes, chunk)
         return changes, rows
 
     def deletes(self) -> list[Change]:
@@ -395,6 +410,19 @@ class _Planner:
         return table.by_id()
 
 
+def _own_cells(changes: list[Change], chunk: Sheet) -> None:
+    """The changes' cells as columns of a frame of their own rows, so the chunk is let go: its rows
+    that do something (a percent or so) as text columns, not a dict of strings per change."""
+    held = [c for c in changes if isinstance(c.values, RowValues) and c.row is not None]
+    if not held:
+        return
+    rows = np.fromiter((c.row for c in held), dtype=np.int64, count=len(held))
+    data = chunk.data
+    cells = SheetCells(data[data.index.isin(rows)])
+    for change, position in zip(held, cells.positions(rows).tolist(), strict=True):
+        change.values = RowValues(cells, position)
+
+
 def _claimed_elsewhere(matcher: _Matcher, claims: Mapping[int, tuple[str, list[int]]]) -> None:
     """The conflicts of rows that match a record another chunk's row matches too, as the in-memory
     ``_double_claims`` makes them (of every row, not only this chunk's)."""
@@ -409,38 +437,6 @@ def _claimed_elsewhere(matcher: _Matcher, claims: Mapping[int, tuple[str, list[i
         )
         matcher.claimed.add(record)
         matcher.matched[row] = None
-
-
-class _Grouped:
-    """The rows of a query ordered by ``batch``, taken batch by batch."""
-
-    def __init__(self, cursor: Any) -> None:
-        self._reader = cursor.to_arrow_reader(100_000)
-        self._pending: pa.Table | None = None
-
-    def take(self, batch: int) -> pa.Table:
-        parts: list[pa.Table] = []
-        while True:
-            if self._pending is None:
-                try:
-                    self._pending = pa.Table.from_batches([self._reader.read_next_batch()])
-                except StopIteration:
-                    break
-            column = self._pending.column("batch").to_numpy()
-            ahead = int((column <= batch).sum())  # ordered by batch: the first rows are this one's
-            mine = self._pending.slice(0, ahead).filter(
-                pa.compute.equal(self._pending.column("batch").slice(0, ahead), batch)
-            )
-            if mine.num_rows:
-                parts.append(mine)
-            if ahead < self._pending.num_rows:
-                self._pending = self._pending.slice(ahead)
-                break
-            self._pending = None
-        names = [n for n in self._reader.schema.names if n != "batch"]
-        if not parts:
-            return pa.table({n: pa.array([], type=self._reader.schema.field(n).type) for n in names})
-        return pa.concat_tables(parts).select(names)
 
 
 def plan_against(

@@ -10,6 +10,7 @@ import tempfile
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
@@ -100,6 +101,8 @@ class Workspace:
     def __init__(self, *, tables_on_disk: bool = False, memory_limit: int | None = None) -> None:
         import duckdb  # only the out-of-core engine needs it
 
+        #: DuckDB's memory limit, in bytes
+        self.memory_limit = max(memory_limit or settings.MEMORY_LIMIT_BYTES, 2**20)
         self.dir = work_directory("catalog-sync-engine-")
         self.spill_dir = self.dir / "spill"
         # tables_on_disk: a database file in the work directory, so the tables themselves (a plan's
@@ -108,7 +111,7 @@ class Workspace:
         self.db = duckdb.connect(
             str(self.dir / "work.duckdb") if tables_on_disk else ":memory:",
             config={
-                "memory_limit": f"{max((memory_limit or settings.MEMORY_LIMIT_BYTES) // 2**20, 1)}MB",
+                "memory_limit": _megabytes(self.memory_limit),
                 "temp_directory": str(self.spill_dir),
                 "threads": settings.THREADS,
                 "preserve_insertion_order": False,
@@ -117,6 +120,21 @@ class Workspace:
         self._profile = self.dir / "profile.json"
         #: bytes DuckDB wrote to its spill directory over the queries run with :meth:`profiled`
         self.spilled_bytes = 0
+
+    @contextmanager
+    def memory_limited(self, limit: int) -> Iterator[None]:
+        """DuckDB's memory limit lowered to ``limit`` bytes (never raised) inside the block: DuckDB
+        lets go of the pages it holds past it (for a phase whose memory is Python's), then the
+        workspace's own limit again."""
+        import duckdb
+
+        # what DuckDB holds cannot always be let go of at once: the phase then runs under the workspace's limit
+        with suppress(duckdb.OutOfMemoryException):
+            self.db.execute(f"SET memory_limit = '{_megabytes(min(limit, self.memory_limit))}'")
+        try:
+            yield
+        finally:
+            self.db.execute(f"SET memory_limit = '{_megabytes(self.memory_limit)}'")
 
     def profiled(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         """The rows of ``sql``, fetched in batches; what the query wrote (its spill) is added to
@@ -139,6 +157,11 @@ class Workspace:
     ) -> None:
         self.db.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _megabytes(limit: int) -> str:
+    """A memory limit as DuckDB's setting takes it (whole megabytes, at least one)."""
+    return f"{max(limit // 2**20, 1)}MB"
 
 
 def _bytes_written(profile: Path) -> int:

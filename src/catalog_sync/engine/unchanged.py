@@ -1,7 +1,7 @@
-"""A plan's unchanged rows past memory: the columns of :class:`~catalog_sync.planning.changes.UnchangedRows`
+"""A plan's unchanged rows past memory: the text columns of :class:`~catalog_sync.planning.changes.UnchangedRows`
 (keys, remote ids, fingerprints) written to an Arrow file as the batches are planned and read back a
-batch at a time; only the row numbers and the rows' places in the catalog stay in memory (12 bytes
-a row).  A row's cells are read again from the catalog when asked for (:class:`CatalogCells`: in
+batch at a time (never the whole file: 10M rows are ~1.6 GB of it); only the row numbers and the rows'
+places in the catalog stay in memory, as they are planned (16 bytes a row).  A row's cells are read again from the catalog when asked for (:class:`CatalogCells`: in
 order, one chunk held at a time: ``plan --json`` lists every row with its cells)."""
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ __all__ = ["CatalogCells", "UnchangedFile"]
 
 _SCHEMA = pa.schema(
     [
-        ("row", pa.int64()),
-        ("position", pa.int64()),
         ("key", pa.large_string()),
         ("remote_id", pa.large_string()),
         ("fingerprint", pa.large_string()),
@@ -40,52 +38,43 @@ class UnchangedFile:
         self.path = self.dir / "unchanged.arrow"
         self._writer: pa.ipc.RecordBatchFileWriter | None = pa.ipc.new_file(str(self.path), _SCHEMA)
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.dir, True)
+        self._rows: list[np.ndarray] = []
+        self._positions: list[np.ndarray] = []
 
     def add(self, rows: UnchangedRows | None, start: int) -> None:
         """One batch's unchanged rows; ``start``: the place of the batch's first row in the catalog."""
         if rows is None or not len(rows) or self._writer is None:
             return
         assert rows.positions is not None
-        batch = pa.record_batch(
-            [
-                pa.array(rows.rows, type=pa.int64()),
-                pa.array(rows.positions + start, type=pa.int64()),
-                *rows.texts(),
-            ],
-            schema=_SCHEMA,
-        )
-        self._writer.write_batch(batch)
+        self._rows.append(np.asarray(rows.rows, dtype=np.int64))
+        self._positions.append(np.asarray(rows.positions + start, dtype=np.int64))
+        self._writer.write_batch(pa.record_batch(list(rows.texts()), schema=_SCHEMA))
 
     def rows(self, cells: SheetCells | None) -> UnchangedRows | None:
         """Every unchanged row written (None when there is none); the file goes with the rows."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-        reader = pa.ipc.open_file(str(self.path))
-        if not sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches)):
+        if not self._rows:
             return None
-        return DiskUnchangedRows(_Batches(self.path, self._finalizer), cells)
+        sizes = [len(rows) for rows in self._rows]
+        rows, positions = np.concatenate(self._rows), np.concatenate(self._positions)
+        self._rows, self._positions = [], []
+        batches = _Batches(self.path, self._finalizer, sizes)
+        return DiskUnchangedRows(batches, rows, positions if cells is not None else None, cells)
 
 
 class _Batches:
     """The file's batches, read on demand (the last one read is kept)."""
 
-    def __init__(self, path: Path, finalizer: weakref.finalize) -> None:  # type: ignore[type-arg]
+    def __init__(self, path: Path, finalizer: weakref.finalize, sizes: list[int]) -> None:  # type: ignore[type-arg]
         self.path, self._finalizer = path, finalizer  # the file lives as long as this does
         self._reader = pa.ipc.open_file(str(path))
-        sizes = [self._reader.get_batch(i).num_rows for i in range(self._reader.num_record_batches)]
         self.starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self._cached: tuple[int, dict[str, list[Any]]] | None = None
 
     def __len__(self) -> int:
         return int(self.starts[-1])
-
-    def column(self, name: str) -> np.ndarray:
-        """A whole numeric column."""
-        parts = [
-            self._reader.get_batch(i).column(name).to_numpy() for i in range(self._reader.num_record_batches)
-        ]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def batch(self, i: int) -> dict[str, list[Any]]:
         if self._cached is None or self._cached[0] != i:
@@ -100,12 +89,13 @@ class _Batches:
         i = int(np.searchsorted(self.starts, k, side="right")) - 1
         return self.batch(i)[name][k - int(self.starts[i])]
 
-    def texts(self, name: str) -> pa.ChunkedArray:
-        """A whole text column, as Arrow."""
-        return pa.chunked_array(
-            [self._reader.get_batch(i).column(name) for i in range(self._reader.num_record_batches)],
-            type=pa.large_string(),
-        )
+    def texts(self, name: str) -> pa.Array:
+        """A whole text column, as Arrow (each batch's copied out of it: a batch read holds every
+        column of its rows)."""
+        parts = [
+            pa.concat_arrays([self._reader.get_batch(i).column(name)]) for i in range(len(self.starts) - 1)
+        ]
+        return pa.concat_arrays(parts) if parts else pa.array([], type=pa.large_string())
 
 
 #: UnchangedRows' text columns → the file's column names.
@@ -117,11 +107,11 @@ class DiskUnchangedRows(UnchangedRows):
 
     __slots__ = ("_batches",)
 
-    def __init__(self, batches: _Batches, cells: SheetCells | None) -> None:
+    def __init__(
+        self, batches: _Batches, rows: np.ndarray, positions: np.ndarray | None, cells: SheetCells | None
+    ) -> None:
         self._batches = batches
-        self.rows = batches.column("row")
-        self.cells = cells
-        self.positions = batches.column("position") if cells is not None else None
+        self.rows, self.positions, self.cells = rows, positions, cells
 
     def text(self, name: str, k: int) -> str | None:
         if k < 0:
@@ -134,7 +124,7 @@ class DiskUnchangedRows(UnchangedRows):
         return [self.text(name, k) for k in range(start, min(stop, len(self)))]
 
     def texts(self) -> tuple[pa.Array, pa.Array, pa.Array]:
-        keys, ids, prints = (self._batches.texts(_NAMES[name]).combine_chunks() for name in _NAMES)
+        keys, ids, prints = (self._batches.texts(_NAMES[name]) for name in _NAMES)
         return keys, ids, prints
 
 
