@@ -129,13 +129,9 @@ class RemoteSide:
     def keep_first(self) -> None:
         """The first record of each id only, as the in-memory diff keeps them (a listing whose ids
         are unique, as the clients check them, is taken as it is)."""
-        self._flush()
+        _given, twice = self.finish()
         db = self.workspace.db
-        total, distinct = db.execute("SELECT count(*), count(DISTINCT rid) FROM remote_raw").fetchone() or (
-            0,
-            0,
-        )
-        if total == distinct:
+        if twice is None:
             db.execute("ALTER TABLE remote_raw RENAME TO remote")
             return
         db.execute(
