@@ -61,7 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "undo": (
         "catalog_sync.cli.undo_cmd",
-        "Build the inverse of a finished apply run as a plan: fields back to the values it replaced.",
+        "Build the inverse of an apply run as a plan: fields back to the values it replaced.",
     ),
     "sandbox": (
         "catalog_sync.cli.sandbox_cmd",

@@ -1,4 +1,4 @@
-"""``catalog-sync undo RUN_ID``: the inverse of a finished run, shown (and saved) as a plan."""
+"""``catalog-sync undo RUN_ID``: the inverse of an apply run, shown (and saved) as a plan."""
 
 from __future__ import annotations
 
@@ -41,12 +41,14 @@ def undo_command(
     full: bool,
     as_json: bool,
 ) -> None:
-    """Build the inverse of a finished apply run as a plan: fields back to the values it replaced.
+    """Build the inverse of an apply run as a plan: fields back to the values it replaced.
 
     Each field the run updated goes back to the value it replaced; each record it created is
     deleted (JoggAI cannot delete: listed as `cannot-undo`); each record it deleted is created
     again from the values it had (with a new id). A record changed since the run is a `conflict`
-    and is never overwritten (exit 4). Nothing is sent: `-o UNDO.json` saves the plan and
+    and is never overwritten (exit 4). A run that was killed is undone from what it recorded; a
+    write it had in flight is undone where settling it shows what it did, else listed as
+    `cannot-undo`. Nothing is sent: `-o UNDO.json` saves the plan and
     `apply UNDO.json` carries it out like any saved plan (its deletes need --max-deletes), so an
     undo can itself be undone. `catalog-sync runs` lists the run ids.
 

@@ -1,4 +1,4 @@
-"""The inverse of a finished run, as a plan (``catalog-sync undo RUN_ID``).
+"""The inverse of a run, as a plan (``catalog-sync undo RUN_ID``).
 
 Built from what each write of the run replaced (the ledger's ``replaced`` table) and what the
 provider holds now:
@@ -8,6 +8,10 @@ provider holds now:
 * a record it created is deleted where the provider can delete (JoggAI cannot: ``skip``, with the
   reason ``cannot-undo``, never sent);
 * a record it deleted is created again from the values it had (the provider gives it a new id).
+
+A write whose answer the run never recorded (killed, or its answer lost) is turned back where
+settling it shows what it did (a create that took effect is deleted; one that did not take effect
+needs nothing), else named ``cannot-undo``: what it replaced was never recorded.
 
 A record changed since the run is a ``conflict``, never overwritten: a field that no longer holds
 what the run wrote (the three values side by side, so a review workbook can ``take`` a side), a
@@ -28,9 +32,9 @@ from catalog_sync.providers.records import records_by_id
 from catalog_sync.remote.read import read_remote
 from catalog_sync.remote.settle import settle_open_intents
 from catalog_sync.spec.normalise import normalise_value
-from catalog_sync.state import UNSURE, Ledger, Replaced, public_base_url
+from catalog_sync.state import UNSURE, Intent, Ledger, LedgerScope, Replaced, public_base_url
 
-__all__ = ["CANNOT_UNDO", "UNDO_MODE", "undo_plan"]
+__all__ = ["CANNOT_UNDO", "UNDO_MODE", "undo_plan", "writes_to_undo"]
 
 #: The mode of an undo plan (shown, saved, recorded on the runs that apply it).
 UNDO_MODE = "undo"
@@ -52,18 +56,35 @@ def undo_plan(
     current = records_by_id(records)
     taken = key_index(records, provider.spec)
     undoing = _Undoing(provider, undone, current, taken)
+    in_doubt = _answer_never_recorded(ledger.writes_in_doubt(undone, provider.ledger_scope), replaced)
     plan = Plan(
         provider=provider.name,
         catalog=f"undo of run {undone}",
         mode=UNDO_MODE,
         base_url=public_base_url(provider.base_url),
         columns=provider.spec.field_names,
-        changes=[undoing.change(entry) for entry in replaced],
+        changes=[
+            *(undoing.change(entry) for entry in replaced),
+            *(change for intent in in_doubt if (change := undoing.in_doubt(intent)) is not None),
+        ],
     )
     if any(d["new"] == "" for c in plan.changes if c.action == "update" for d in c.fields.values()):
         plan.blanks = "clear"  # a field the run filled is emptied again
     plan.notes[:0] = [*ledger.notes, *notes, *undoing.notes]
     return plan
+
+
+def writes_to_undo(ledger: Ledger, run_id: int, scope: LedgerScope) -> bool:
+    """True when run ``run_id`` recorded what a write replaced, or left a write whose answer it never
+    recorded (it died, or lost the answer, while the write was in flight)."""
+    return bool(ledger.replaced(run_id)) or bool(ledger.writes_in_doubt(run_id, scope))
+
+
+def _answer_never_recorded(in_doubt: Sequence[Intent], replaced: Sequence[Replaced]) -> list[Intent]:
+    """The writes in doubt that have no ``replaced`` row: a run that died between committing a row's
+    outcome and closing its intent is undone from what it recorded, once."""
+    recorded = {(entry.row, entry.key, entry.action) for entry in replaced}
+    return [intent for intent in in_doubt if (intent.row, intent.key, intent.action) not in recorded]
 
 
 class _Undoing:
@@ -185,6 +206,71 @@ class _Undoing:
         else:
             change.reason = f"created by run {self.undone}"
         return change
+
+    # -- a write whose answer the run never recorded -------------------------------------
+    def in_doubt(self, intent: Intent) -> Change | None:
+        """What a write in doubt leaves to turn back: a create later found on the provider is deleted
+        like any record the run created; a create found absent needs nothing (None); an update or delete
+        that did not take effect is ``unchanged``; any other is ``skip`` (cannot-undo): what it replaced
+        was never recorded."""
+        if intent.action == "create" and intent.state == "settled-found":
+            found = self._holder(intent.fields)
+            if found is not None:
+                entry = Replaced(intent.row, intent.key, "create", found, after=dict(intent.fields))
+                return self._delete_created(entry, self.current.get(found))
+        if intent.action == "create" and intent.state == "settled-absent":
+            return None
+        entry = Replaced(
+            intent.row, intent.key, intent.action, intent.remote_id or "", after=dict(intent.fields)
+        )
+        now = self.current.get(entry.remote_id)
+        change = self._target(entry, now, "skip")
+        if self._took_no_effect(intent, now):
+            change.action = "unchanged"
+            change.reason = f"run {self.undone}'s {intent.action} in flight did not take effect, or was written over since"
+        else:
+            change.reason = f"{CANNOT_UNDO}: {self._doubt(intent)}"
+        return change
+
+    def _took_no_effect(self, intent: Intent, now: Any) -> bool:
+        """An update whose record does not hold what it sent; a delete whose record is still there."""
+        if intent.action == "delete":
+            return now is not None
+        if intent.action != "update" or now is None:
+            return False
+        return any(
+            not self._same(name, str(now.fields.get(name, "")), value)
+            for name, value in intent.fields.items()
+            if name in self.spec.field_names and name != self.spec.remote_id
+        )
+
+    def _holder(self, fields: Mapping[str, str]) -> str | None:
+        """The id of the record holding one of the keys of ``fields`` now (None when none does)."""
+        spec = self.spec
+        for key in spec.keys:
+            value = fields.get(key, "")
+            if key != spec.remote_id and value:
+                holder = self.taken.get((key, normalise_value(value, spec.field(key))))
+                if holder is not None:
+                    return holder
+        return None
+
+    def _doubt(self, intent: Intent) -> str:
+        """Why a write in doubt cannot be turned back."""
+        what = intent.action
+        if what == "create" and intent.state == "settled-found":
+            return (
+                f"run {self.undone}'s {what} took effect after its answer was lost, and no record holds its "
+                "key now"
+            )
+        if intent.state in ("in-flight", "unknown"):
+            return (
+                f"run {self.undone} never learnt whether this {what} took effect, and it is still not known"
+            )
+        return (
+            f"run {self.undone} never learnt whether this {what} took effect (it stopped, or lost the answer, "
+            "while the write was in flight), so what it replaced was never recorded"
+        )
 
     # -- a record it deleted is created again -------------------------------------------
     def _create_deleted(self, entry: Replaced) -> Change:

@@ -1,9 +1,11 @@
-"""``undo`` as a library call: :func:`run_undo` builds the inverse of a finished run as a plan.
+"""``undo`` as a library call: :func:`run_undo` builds the inverse of a run as a plan.
 
 The plan is shown like ``plan``'s, saved with ``out`` (``.json`` or a review workbook ``.xlsx``) and
 carried out by the ordinary ``apply UNDO.json`` (through the write gate and the ledger, so an undo
-is itself undone the same way).  The run is refused when it is unknown, of another provider, base
-URL or account, or did not finish; one that changed nothing says so (exit 0).
+is itself undone the same way).  The run is refused when it is unknown, still running, or of
+another provider, base URL or account; one that changed nothing says so (exit 0).  A run that died
+before it finished (killed) is undone from what it recorded: its writes in flight are settled first
+(as every run settles them), then turned back where what they did is known.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from catalog_sync.errors import ConfigError, LockHeldError
 from catalog_sync.execute.estimate import estimate_writes
 from catalog_sync.planning.model import WRITE_ACTIONS, Plan
-from catalog_sync.planning.undo import UNDO_MODE, undo_plan
+from catalog_sync.planning.undo import CANNOT_UNDO, UNDO_MODE, undo_plan, writes_to_undo
 from catalog_sync.providers.base import Provider
 from catalog_sync.run.lifecycle import open_run
 from catalog_sync.run.requests import PlanOutcome
@@ -48,10 +50,11 @@ def run_undo(request: UndoRequest) -> PlanOutcome:
     with open_run(target, client, "undo", source=f"run {request.run_id}", mode=UNDO_MODE) as run:
         run.undone = "the undo plan was not made"
         replaced = _what_it_replaced(run.ledger, request.run_id, client)
-        if replaced:
+        if replaced or writes_to_undo(run.ledger, request.run_id, client.ledger_scope):
             plan = undo_plan(
                 replaced, undone=request.run_id, provider=client, ledger=run.ledger, run_id=run.id
             )
+            plan.notes[:0] = _unfinished_note(run.ledger, request.run_id)
         else:
             plan = _nothing_to_undo(run.ledger, request.run_id, client)
         code = plan_exit_code(plan, detailed=False)
@@ -95,11 +98,6 @@ def _what_it_replaced(ledger: Ledger, run_id: int, client: Provider) -> list[Rep
             f"run {run_id} was made against {record.get('base_url')}, not {here}: undo it with "
             f"--base-url {record.get('base_url')}"
         )
-    if record.get("finished_at") is None:
-        raise ConfigError(
-            f"run {run_id} did not finish (it was killed, or its process died), so what it sent is not all "
-            "known and it is not undone; the next apply settles its writes, then plan the catalog you want"
-        )
     found = ledger.replaced(run_id)
     others = sorted({scope.account for scope, _entry in found if scope != client.ledger_scope})
     if others:
@@ -108,6 +106,17 @@ def _what_it_replaced(ledger: Ledger, run_id: int, client: Provider) -> list[Rep
             f"{client.ledger_scope.account}: undo it with that account's credentials"
         )
     return [entry for _scope, entry in found]
+
+
+def _unfinished_note(ledger: Ledger, run_id: int) -> list[str]:
+    """The note of an undo of a run that never finished (killed, or its process died)."""
+    if (ledger.run(run_id) or {}).get("finished_at") is not None:
+        return []
+    return [
+        f"run {run_id} did not finish (it was killed, or its process died): the writes it recorded are "
+        f"turned back; a write it had in flight is turned back when it is known to have created a record, "
+        f"else listed as {CANNOT_UNDO}"
+    ]
 
 
 def _nothing_to_undo(ledger: Ledger, run_id: int, client: Provider) -> Plan:
@@ -121,6 +130,8 @@ def _nothing_to_undo(ledger: Ledger, run_id: int, client: Provider) -> Plan:
             f"run {run_id} wrote records, but was recorded by a catalog-sync that did not keep the values its "
             "writes replaced: it cannot be undone"
         )
+    elif (ledger.run(run_id) or {}).get("finished_at") is None:
+        why = f"run {run_id} did not finish (it was killed, or its process died) and sent no write: there is nothing to undo"
     else:
         why = f"run {run_id} wrote nothing (every row was unchanged, skipped or failed): there is nothing to undo"
     plan = Plan(provider=client.name, catalog=f"undo of run {run_id}", mode=UNDO_MODE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from catalog_sync.state.database import Database
 from catalog_sync.state.model import UNSURE, Intent, LedgerRecord, Unknown, _now, fields_fingerprint
@@ -61,20 +62,17 @@ class RecordStore(Database):
             f"SELECT * FROM intents WHERE {_WHERE} AND state IN ('in-flight','unknown') ORDER BY id",
             self._scope(scope),
         )
-        return [
-            Intent(
-                r["id"],
-                r["run_id"],
-                r["row"],
-                r["key"] or "",
-                r["action"],
-                r["remote_id"],
-                json.loads(r["fields"]),
-                r["sent_at"],
-                r["state"],
-            )
-            for r in rows
-        ]
+        return _intents(rows)
+
+    def writes_in_doubt(self, run_id: int, scope: LedgerScope) -> list[Intent]:
+        """The writes of run ``run_id`` (in ``scope``) whose answer the run never recorded: it died
+        while they were in flight, or lost their answer.  ``state`` says what was learnt since
+        (``in-flight``/``unknown`` while unsettled, then ``settled-found``, ``settled-absent``, …)."""
+        rows = self._read(
+            f"SELECT * FROM intents WHERE run_id=? AND {_WHERE} AND state NOT IN {_ANSWERED} ORDER BY id",
+            (run_id, *self._scope(scope)),
+        )
+        return _intents(rows)
 
     # -- records (remote id -> last pushed fields) --------------------------------------
     def remember(
@@ -181,3 +179,24 @@ class RecordStore(Database):
             (provider, key_value),
         )
         return [(str(r["base_url"]), str(r["account"])) for r in rows]
+
+
+#: The states of an intent whose answer its run recorded: the write did, or did not, take effect.
+_ANSWERED = "('done', 'failed', 'conflict')"
+
+
+def _intents(rows: list[Any]) -> list[Intent]:
+    return [
+        Intent(
+            r["id"],
+            r["run_id"],
+            r["row"],
+            r["key"] or "",
+            r["action"],
+            r["remote_id"],
+            json.loads(r["fields"]),
+            r["sent_at"],
+            r["state"],
+        )
+        for r in rows
+    ]
