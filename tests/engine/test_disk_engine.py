@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from python_calamine import CalamineWorkbook
 
 from catalog_sync.cli.main import cli
 from catalog_sync.cli.validate_view import write_json
@@ -130,11 +131,43 @@ def test_a_workbook_stays_in_memory(tmp_path) -> None:
 
 def test_options_that_write_the_whole_catalog_are_refused_by_the_disk_engine(tmp_path) -> None:
     path = damaged_catalog(tmp_path / "catalog.csv", 100)
+    fixed = tmp_path / "fixed.csv"
     result = CliRunner().invoke(
-        cli, ["validate", str(path), "-p", "royalti", "--engine", "disk", "--report", str(tmp_path / "p.csv")]
+        cli, ["validate", str(path), "-p", "royalti", "--engine", "disk", "--fix", "-o", str(fixed)]
     )
-    assert result.exit_code == 2 and "--report not yet with the out-of-core engine" in result.output
-    assert not (tmp_path / "p.csv").exists()
+    assert result.exit_code == 2 and "--fix not yet with the out-of-core engine" in result.output
+    assert not fixed.exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".xlsx"])
+def test_the_problem_report_of_the_disk_engine_is_the_in_memory_one(
+    small_catalog, small_blocks, tmp_path, suffix, monkeypatch
+) -> None:
+    monkeypatch.setattr(settings, "BLOCK_BYTES", 512 * 1024)  # several chunks
+    files = {}
+    for engine in ("memory", "disk"):
+        files[engine] = tmp_path / f"{engine}{suffix}"
+        args = [
+            "validate",
+            str(small_catalog),
+            "-p",
+            "royalti",
+            "--engine",
+            engine,
+            "--report",
+            str(files[engine]),
+        ]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 3, result.output  # invalid; the report written all the same
+    if suffix == ".xlsx":
+        memory, disk = (CalamineWorkbook.from_path(str(files[e])) for e in ("memory", "disk"))
+        for name in memory.sheet_names:
+            assert disk.get_sheet_by_name(name).to_python() == memory.get_sheet_by_name(name).to_python()
+    else:
+        assert files["disk"].read_bytes() == files["memory"].read_bytes()
+    if suffix == ".json":
+        document = json.loads(files["disk"].read_text(encoding="utf-8"))
+        assert document["valid"] is False and len(document["problems"]) > 10
 
 
 def test_a_ragged_csv_is_refused_by_the_disk_engine_with_a_reason(tmp_path) -> None:

@@ -89,7 +89,7 @@ def validate_command(
       catalog-sync validate products.xlsx -p royalti --fix -o fixed.xlsx
       catalog-sync validate products.csv -p keevault --annotate problems-marked.xlsx
       catalog-sync validate us-export.csv -p royalti --date-format MM/DD/YYYY
-      catalog-sync validate ten-million-rows.csv -p royalti --engine disk --json
+      catalog-sync validate ten-million-rows.csv -p royalti --engine disk --report problems.csv
     """
     from catalog_sync.cli.validate_view import run_validate
 

@@ -59,12 +59,12 @@ def run_validate(
 ) -> None:
     """The validate command's work (see ``validate_cmd``)."""
     _check_fix_options(fix, fixed_file, catalog, read, force)
-    if choose_engine(catalog, engine) == "disk":
-        _check_disk_options(report_file, fix, annotated_file)
-        _validate_on_disk(catalog, provider, read, strict, as_json)
-        return
     if report_file is not None:
         _check_report(report_file, catalog, read, shape=PROBLEM_REPORT)
+    if choose_engine(catalog, engine) == "disk":
+        _check_disk_options(fix, annotated_file)
+        _validate_on_disk(catalog, provider, read, strict, as_json, report_file)
+        return
     if annotated_file is not None:
         _check_annotate(annotated_file, catalog, read, force, [report_file, fixed_file])
     loaded, spec, report = validate_catalog(
@@ -96,24 +96,26 @@ def run_validate(
         raise InvalidCatalogError(f"{where} is invalid: {report.summary()}")
 
 
-def _check_disk_options(report_file: Path | None, fix: bool, annotated_file: Path | None) -> None:
+def _check_disk_options(fix: bool, annotated_file: Path | None) -> None:
     """Usage error (exit 2) for the options the out-of-core engine cannot take yet: they write the
-    whole catalog (or every problem) from memory."""
-    given = [
-        name for name, on in (("--report", report_file), ("--fix", fix), ("--annotate", annotated_file)) if on
-    ]
+    whole catalog again from memory."""
+    given = [name for name, on in (("--fix", fix), ("--annotate", annotated_file)) if on]
     if given:
         raise click.UsageError(
             f"{' and '.join(given)} not yet with the out-of-core engine (a CSV too big for memory, or --engine "
-            "disk): use --json for every problem"
+            "disk): use --report FILE or --json for every problem"
         )
 
 
-def _validate_on_disk(catalog: str, provider: str, read: ReadOptions, strict: bool, as_json: bool) -> None:
+def _validate_on_disk(
+    catalog: str, provider: str, read: ReadOptions, strict: bool, as_json: bool, report_file: Path | None
+) -> None:
     """validate by the out-of-core engine: the problems rendered or written as they are read back."""
     from catalog_sync.engine import validate_file
 
     report = validate_file(catalog, provider, read, strict=strict, engine="disk")
+    if report_file is not None:
+        write_problems(report, report_file)
     where = Path(catalog).name
     if as_json:
         write_json(report, sys.stdout)
@@ -233,22 +235,24 @@ def write_json(
 
 
 def write_problems(report: ValidationReport, path: Path) -> Path:
-    """The problems of ``report`` as a CSV/XLSX/JSON file (JSON: the ``--json`` shape)."""
-    rows = [problem_dict(p) for p in report.problems]
+    """The problems of ``report`` as a CSV/XLSX/JSON file (JSON: the ``--json`` shape).
+
+    CSV and JSON are written a problem at a time as they are read (a catalog past memory keeps its
+    problems on disk); a workbook is built whole, as a worksheet holds at most 1,048,576 rows."""
     return write_table(
-        rows,
+        (problem_dict(p) for p in report.problems),
         path,
         columns=PROBLEM_COLUMNS,
         text_columns=("cell", "column", "value"),
         status_column="severity",
         summary={
             "valid": report.valid,
-            "errors": len(report.errors),
-            "warnings": len(report.warnings),
+            "errors": report.count("error"),
+            "warnings": report.count("warning"),
             "file": report.path,
             "sheet": report.sheet,
         },
-        json_root=report.to_dict(),
+        json_writer=lambda out: write_json(report, out),
     )
 
 

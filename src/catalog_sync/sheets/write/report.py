@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -236,7 +236,7 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
 
 
 def write_table(
-    rows: list[dict[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
     path: str | Path,
     *,
     columns: list[str],
@@ -244,6 +244,7 @@ def write_table(
     status_column: str | None = None,
     summary: dict[str, Any] | None = None,
     json_root: dict[str, Any] | None = None,
+    json_writer: Callable[[TextIO], None] | None = None,
     delimiter: str = ",",
     kinds: Sequence[Mapping[str, str]] | None = None,
     tool_columns: Iterable[str] = (),
@@ -251,7 +252,9 @@ def write_table(
 ) -> Path:
     """Write ``rows`` (in ``columns`` order) to ``path``; the suffix picks CSV, XLSX or JSON.
 
-    CSV only: ``delimiter`` (``;`` for a catalog a German Excel wrote).  XLSX only: ``kinds``, per
+    ``rows`` are read once, in order: a CSV is written a row at a time as they come.  JSON only:
+    ``json_root`` is the document (else rows and summary), or ``json_writer`` writes it itself, a
+    part at a time.  CSV only: ``delimiter`` (``;`` for a catalog a German Excel wrote).  XLSX only: ``kinds``, per
     row, ``{column: kind}`` of the catalog cell a value came from (``n`` number, ``b`` boolean;
     see :func:`typed_value`); ``tool_columns`` get a shaded header and a thin border where they
     start; ``freeze_columns`` columns stay in view with the header row.
@@ -263,8 +266,11 @@ def write_table(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_target(path) as temp:
-            if suffix == ".json":
-                root = json_root if json_root is not None else {"rows": rows, "summary": summary}
+            if suffix == ".json" and json_writer is not None:
+                with temp.open("w", encoding="utf-8") as out:
+                    json_writer(out)
+            elif suffix == ".json":
+                root = json_root if json_root is not None else {"rows": list(rows), "summary": summary}
                 text = json.dumps(root, ensure_ascii=False, indent=2, default=str) + "\n"
                 temp.write_text(text, encoding="utf-8")
             elif suffix == ".csv":
@@ -284,7 +290,7 @@ def write_table(
 
 
 def _write_csv(
-    rows: Sequence[Mapping[str, Any]], path: Path, columns: list[str], delimiter: str = ","
+    rows: Iterable[Mapping[str, Any]], path: Path, columns: list[str], delimiter: str = ","
 ) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter)
@@ -355,7 +361,7 @@ def _widths(table: Sequence[Sequence[Any]], columns: list[str]) -> list[int]:
 
 
 def _report_table(
-    rows: Sequence[Mapping[str, Any]], columns: list[str], kinds: Sequence[Mapping[str, str]] | None
+    rows: Iterable[Mapping[str, Any]], columns: list[str], kinds: Sequence[Mapping[str, str]] | None
 ) -> list[list[Any]]:
     """The report's cells: :func:`_cell` values, typed back where the catalog cell was a number/boolean."""
     table = [[_cell(row.get(name)) for name in columns] for row in rows]
@@ -371,7 +377,7 @@ def _report_table(
 
 
 def _write_xlsx(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
     path: Path,
     layout: _XlsxLayout,
     kinds: Sequence[Mapping[str, str]] | None,
