@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import sqlite3
 from pathlib import Path
 
 import openpyxl
@@ -234,3 +235,27 @@ def test_videos_report_refuses_an_existing_file_it_did_not_write(tmp_path: Path)
         assert done.exit_code == 2 and str(mine) in done.stderr and "choose another name" in done.stderr
         assert mine.read_text(encoding="utf-8") == "product_id,url\n1,https://shop.example.com/p/0\n"
         assert creates(sb) == 0
+
+
+def test_videos_written_before_the_ledger_kept_accounts_are_adopted_with_a_note(tmp_path: Path) -> None:
+    with jogg() as sb:
+        env = env_for(sb)
+        state = ["--state", str(tmp_path / "state.db"), "--rate", "1000"]
+        applied = run(["apply", str(product_catalog(tmp_path, 2)), "-p", "jogg", "--yes", *state], env)
+        assert applied.exit_code == 0, applied.output
+        sheet = write_sheet(
+            tmp_path / "videos.csv", [video_row(url=f"https://shop.example.com/p/{i}") for i in range(2)]
+        )
+        first = run(["videos", str(sheet), "-p", "jogg", "--yes", *state], env)
+        assert first.exit_code == 0 and creates(sb) == 2, first.output
+        with sqlite3.connect(tmp_path / "state.db") as db:  # as a ledger from before accounts holds them
+            for table in ("videos", "records"):
+                db.execute(f"UPDATE {table} SET account=''")
+
+        again = run(["videos", str(sheet), "-p", "jogg", "--yes", *state], env)
+        assert again.exit_code == 0, again.output
+        flat = " ".join(again.stderr.split())
+        assert "note: the state database held" in flat and "written before it kept accounts" in flat
+        assert "2 row(s) already have their video" in flat and creates(sb) == 2  # adopted: none made again
+        said_once = run(["videos", str(sheet), "-p", "jogg", "--yes", *state], env)
+        assert "before it kept accounts" not in " ".join(said_once.stderr.split())

@@ -113,6 +113,8 @@ def _hooks(yes: bool, as_json: bool, err: Console, bars: _Bars) -> VideosHooks:
     def cost(summary: CostSummary) -> None:
         if not as_json:
             err.print(cost_line(summary), markup=False)
+            for note in summary.notes:
+                err.print(f"note: {note}", style="yellow", markup=False)
             if summary.new_ledger:
                 err.print(
                     "note: this state database knows no JoggAI video made earlier at this address; if this "

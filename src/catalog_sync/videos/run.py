@@ -100,6 +100,8 @@ class CostSummary:
     #: the state database knows no video made at this base URL: a sheet run before with another
     #: --state would have its videos made (and paid for) again
     new_ledger: bool = False
+    #: what the state database said while it was read (rows written before it kept accounts, adopted)
+    notes: tuple[str, ...] = ()
 
     @property
     def short(self) -> bool:
@@ -239,7 +241,7 @@ def _make_videos(
     fresh = not ledger.videos(client.ledger_scope)
     work[:] = [_decide(row, ledger, client.ledger_scope, request, not_created) for row in rows]
     refresh(client, ledger, [w for w in work if w.action == "keep"])
-    cost = _cost(client, work, fresh)
+    cost = _cost(client, work, fresh, ledger.notes)
     hooks.cost(cost)
     if request.max_credits is not None and cost.credits > request.max_credits:
         raise LimitExceededError(
@@ -328,12 +330,12 @@ def _decide(
     return work
 
 
-def _cost(client: JoggProvider, work: list[_Row], fresh: bool) -> CostSummary:
+def _cost(client: JoggProvider, work: list[_Row], fresh: bool, notes: list[str]) -> CostSummary:
     creates = [w for w in work if w.action == "create"]
     credits = sum(w.video.credits for w in creates)
     existing = len(work) - len(creates)
     remaining = read_remaining_quota(client)
-    return CostSummary(len(creates), credits, remaining, existing, fresh and bool(creates))
+    return CostSummary(len(creates), credits, remaining, existing, fresh and bool(creates), tuple(notes))
 
 
 # ---------------------------------------------------------------------------------- settling and status
