@@ -95,9 +95,9 @@ def test_a_schema_2_database_is_migrated_in_place_and_keeps_its_runs(tmp_path):
         ledger.remember_job_outcome("labels", "failed", 3, None)
         assert ledger.job_outcome("labels")["outcome"] == "failed"
     with sqlite3.connect(old) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
-    assert {"job", "report", "catalog_sha256", "tool_version"} <= columns
+    assert {"job", "report", "catalog_sha256", "tool_version", "account"} <= columns
     listed = run_cli(["runs", "--state", str(old)], {"COLUMNS": "80"})
     assert listed.exit_code == 0 and "apply  royalti upsert  exit 0" in listed.stdout, listed.output
 

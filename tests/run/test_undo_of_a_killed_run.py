@@ -72,6 +72,11 @@ def test_a_killed_run_is_undone_from_what_it_recorded_and_what_settling_found(tm
         command = [sys.executable, "-m", "catalog_sync", "apply", str(catalog), *base, "--yes"]
         _killed_after([*command, "--concurrency", "1"], env, sb, writes=4)  # run 2, killed
 
+        listed = run_cli(["runs", "--state", str(state), "--json"], env)
+        runs = {r["id"]: r for r in json.loads(listed.stdout)["runs"]}
+        assert runs[2]["status"] == "killed" and runs[2]["account"] == runs[1]["account"]  # its writes'
+        assert str(runs[1]["account"]).startswith("key:")
+
         undo = tmp_path / "undo.json"
         planned = run_cli(["undo", "2", *base, "-o", str(undo)], env)
         assert planned.exit_code == 0, planned.output

@@ -90,6 +90,14 @@ def test_brand_b_never_updates_nor_pulls_brand_a_products_on_one_base_url(tmp_pa
         code, out = _run(["plan", str(a_sheet)], sb, tmp_path, state, KEYS["jogg"])
         assert code == 0 and "2 unchanged" in out, out  # A's ledger is still A's
         scopes = {ledger_scope("jogg", sb.url, key).account for key in (KEYS["jogg"], KEY_B)}
+
+        # the runs say whose records each read and wrote
+        code, out = _run(["runs", "--json"], sb, tmp_path, state, KEYS["jogg"])
+        accounts = [(r["command"], r["account"]) for r in reversed(json.loads(out)["runs"])]
+        a, b = "user:sandbox@jogg.test", "user:sandbox-2@jogg.test"
+        assert accounts == [("apply", a), ("apply", b), ("pull", b), ("pull", a), ("plan", a)], accounts
+        code, out = _run(["runs", "2"], sb, tmp_path, state, KEYS["jogg"])
+        assert f"account: {b}" in out and f"at: {sb.url}" in out, out
     assert scopes == {"user:sandbox@jogg.test", "user:sandbox-2@jogg.test"}
 
 
@@ -179,8 +187,8 @@ def test_a_schema_4_ledger_is_migrated_and_adopted_by_the_first_account_with_a_n
         assert [u.key_value for u in ledger.unknowns(a)] == ["https://shop.example.com/p/x"]
         assert ledger.records(b) == [] and ledger.unknowns(b) == []
     with sqlite3.connect(state) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
-        for table in ("records", "intents", "unknowns", "videos"):
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        for table in ("records", "intents", "unknowns", "videos", "runs"):
             assert "account" in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
         assert db.execute("SELECT count(*) FROM records WHERE account=''").fetchone()[0] == 0
 

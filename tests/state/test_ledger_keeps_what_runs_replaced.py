@@ -28,7 +28,7 @@ def test_a_schema_5_ledger_is_upgraded_and_keeps_its_runs(tmp_path: Path) -> Non
         assert (ledger.run(run_id) or {}).get("exit_code") == 0
         assert ledger.replaced(run_id) == []
     with sqlite3.connect(state) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         assert {r[1] for r in db.execute("PRAGMA table_info(replaced)")} >= {"before", "after", "account"}
 
 

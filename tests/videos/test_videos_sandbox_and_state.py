@@ -89,4 +89,4 @@ def test_a_schema_3_database_gets_the_videos_table_in_place(tmp_path: Path) -> N
         ledger.update_video(entry, video_id="v1", status="processing")
         assert ledger.latest_video(_SCOPE, "NTQ0MTkzNjg", "s").video_id == "v1"
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7

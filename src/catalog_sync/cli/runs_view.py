@@ -118,6 +118,8 @@ def _render_run_lines(run: dict[str, Any], console: Console) -> None:
     if sha or run.get("tool_version"):
         short = f"sheet sha256 {str(sha)[:16]}…" if sha else "sheet sha256 -"
         lines.append(f"{short}  catalog-sync {run.get('tool_version') or '?'}")
+    if run.get("account"):
+        lines.append(f"account {run['account']} at {run['base_url']}")
     for line in lines:
         console.print(Text("      " + safe_text(line)), overflow="fold")
 
@@ -222,6 +224,8 @@ def _details(run: dict[str, Any]) -> list[tuple[str, Any]]:
     counts = run["counts"]
     return [
         ("catalog", run.get("catalog")),
+        ("at", run.get("base_url")),
+        ("account", run.get("account")),
         ("sheet sha256", run.get("catalog_sha256")),
         ("started", run.get("started_at")),
         ("took", _took(run)),

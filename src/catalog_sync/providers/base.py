@@ -489,6 +489,12 @@ class Provider(ABC):
         URL and account (:meth:`ledger_account`), derived once per client."""
         return LedgerScope.of(self.name, self.base_url, self.ledger_account())
 
+    def account_in_use(self) -> str | None:
+        """The account of :attr:`ledger_scope` once it was derived (None before: asking would cost
+        JoggAI a request)."""
+        scope = self.__dict__.get("ledger_scope")
+        return scope.account if isinstance(scope, LedgerScope) else None
+
     def ledger_account(self) -> str:
         """Hook: the account these credentials act for.  Key-only providers: a fingerprint of the
         credentials that name the account (``key:`` and 16 hex digits), never a credential."""

@@ -69,6 +69,7 @@ class Run:
                 requests=self.client.stats.requests,
                 exit_code=exit_code,
                 stopped=stopped,
+                account=self.client.account_in_use(),
             )
         except StateDatabaseError as exc:
             return exc

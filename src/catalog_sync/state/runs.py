@@ -104,11 +104,14 @@ class RunStore(Database):
         requests: int,
         exit_code: int,
         stopped: str | None = None,
+        account: str | None = None,
     ) -> None:
-        """Close the run record; ``stopped="interrupted"`` for a run stopped by Ctrl+C or SIGTERM."""
+        """Close the run record; ``stopped="interrupted"`` for a run stopped by Ctrl+C or SIGTERM;
+        ``account``: whose records it read and wrote (None: it never came to the ledger's records)."""
         self._write(
-            "UPDATE runs SET finished_at=?, counts=?, requests=?, exit_code=?, stopped=? WHERE id=?",
-            (_now(), json.dumps(counts, sort_keys=True), requests, exit_code, stopped, run_id),
+            "UPDATE runs SET finished_at=?, counts=?, requests=?, exit_code=?, stopped=?,"
+            " account=COALESCE(?, account) WHERE id=?",
+            (_now(), json.dumps(counts, sort_keys=True), requests, exit_code, stopped, account, run_id),
         )
 
     def runs(self, *, limit: int = 20, provider: str | None = None) -> list[dict[str, Any]]:
@@ -134,7 +137,13 @@ class RunStore(Database):
             data["counts"] = self.outcome_counts(int(data["id"]))
             data["requests"] = self._writes_sent(int(data["id"]))
             data["alive"] = self._alive(data.get("pid"))
+            data["account"] = data.get("account") or self._account_written(int(data["id"]))
         return data
+
+    def _account_written(self, run_id: int) -> str | None:
+        """The account of the writes a run that never closed its record sent (None: it sent none)."""
+        rows = self._read("SELECT account FROM intents WHERE run_id=? LIMIT 1", (run_id,))
+        return str(rows[0]["account"]) if rows else None
 
     def outcome_counts(self, run_id: int) -> dict[str, dict[str, int]]:
         """``{"action": {...}, "status": {...}}`` of the outcomes recorded for ``run_id``."""

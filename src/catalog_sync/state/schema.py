@@ -9,8 +9,9 @@ import re
 #: the ``lock_holder`` table; 2 → 3: ``runs.job``/``report``/``catalog_sha256``/``tool_version`` and
 #: the ``job_outcomes`` table; 3 → 4: the ``videos`` table; 4 → 5: the ``account`` of records,
 #: intents, unknowns and videos (each migrated in place); 5 → 6: the ``replaced`` table (what each
-#: write of a run replaced, for ``undo``).
-SCHEMA_VERSION = 6
+#: write of a run replaced, for ``undo``); 6 → 7: ``runs.account`` (whose records the run read and
+#: wrote).
+SCHEMA_VERSION = 7
 #: ``PRAGMA application_id`` marking a catalog-sync state database ("CSLG").
 APPLICATION_ID = 0x43534C47
 #: Seconds a write waits for another process's write transaction (``CATALOG_SYNC_STATE_TIMEOUT``).
@@ -87,7 +88,8 @@ CREATE TABLE IF NOT EXISTS runs (
     job TEXT,
     report TEXT,
     catalog_sha256 TEXT,
-    tool_version TEXT
+    tool_version TEXT,
+    account TEXT
 );
 CREATE TABLE IF NOT EXISTS outcomes (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -159,7 +161,7 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
 _V1_TABLES = ("runs", "outcomes", "intents", "records", "unknowns")
 #: Columns later versions added to the version-1 tables (added by :meth:`Ledger._migrate`).
 _ADDED_COLUMNS = {
-    "runs": {"stopped": 2, "job": 3, "report": 3, "catalog_sha256": 3, "tool_version": 3},
+    "runs": {"stopped": 2, "job": 3, "report": 3, "catalog_sha256": 3, "tool_version": 3, "account": 7},
     "intents": {"account": 5},
     "records": {"account": 5},
     "unknowns": {"account": 5},
