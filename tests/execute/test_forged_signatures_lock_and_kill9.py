@@ -24,6 +24,7 @@ from tests.support.sync import (
     FAST,
     assert_converged,
     big_catalog,
+    child_env,
     env_for,
     fresh_catalog,
     ledger_scope,
@@ -36,11 +37,6 @@ from tests.support.sync import (
 )
 
 TESTDATA = Path("/work/shared/testdata/keevault-docs-public-key.pem")
-
-
-def _subprocess_env(env: dict[str, str]) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_PUBLIC_KEY"))}
-    return {**keep, **env}
 
 
 def test_forged_keevault_signatures_are_refused(tmp_path):
@@ -80,7 +76,7 @@ def test_lock_held_exits_5_at_once_naming_the_holder(tmp_path):
     lock.acquire("apply (test holder)")
     try:
         with sandbox("royalti") as sb:
-            env = _subprocess_env(env_for(sb, "royalti", tmp_path))
+            env = child_env(env_for(sb, "royalti", tmp_path))
             done = subprocess.run(
                 [
                     sys.executable,
@@ -114,7 +110,7 @@ def _kill_runs(provider: str, tmp_path: Path, rows: int, seed: int) -> None:
     state = tmp_path / "state.db"
     rng = random.Random(seed)
     with sandbox(provider, faults=FaultConfig(latency_ms=60, jitter_ms=40), seed=seed) as sb:
-        env = _subprocess_env(env_for(sb, provider, tmp_path))
+        env = child_env(env_for(sb, provider, tmp_path))
         command = [
             sys.executable,
             "-m",

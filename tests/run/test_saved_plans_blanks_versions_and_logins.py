@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import shlex
 import signal
@@ -31,6 +30,7 @@ from tests.support.sync import (
     FAST,
     assert_converged,
     big_catalog,
+    child_env,
     env_for,
     fresh_catalog,
     ledger_scope,
@@ -217,18 +217,13 @@ def test_royalti_login_flow_leaks_neither_password_nor_tokens(tmp_path, monkeypa
     assert not any(s in dump for s in secrets) and "eyJ" not in dump
 
 
-def _subprocess_env(env: dict[str, str]) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_PUBLIC_KEY"))}
-    return {**keep, **env}
-
-
 @pytest.mark.parametrize("provider", ["keevault", "royalti"])
 def test_ctrl_c_mid_run_records_what_was_sent_and_the_next_run_finishes(provider, tmp_path):
     rows = 40
     catalog = big_catalog(provider, tmp_path, rows)
     state = tmp_path / "state.db"
     with sandbox(provider, faults=FaultConfig(latency_ms=50)) as sb:
-        env = _subprocess_env(env_for(sb, provider, tmp_path))
+        env = child_env(env_for(sb, provider, tmp_path))
         command = [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", provider]
         command += ["--state", str(state), "--yes", "--concurrency", "3", *FAST]
         proc = subprocess.Popen(
@@ -268,7 +263,7 @@ def test_progress_bar_on_a_tty_keeps_stdout_clean(tmp_path):
     catalog = big_catalog("royalti", tmp_path, 30)
     state = tmp_path / "state.db"
     with sandbox("royalti", faults=FaultConfig(latency_ms=20)) as sb:
-        env = _subprocess_env(env_for(sb, "royalti", tmp_path))
+        env = child_env(env_for(sb, "royalti", tmp_path))
         command = [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", "royalti"]
         command += ["--state", str(state), "--yes", "--concurrency", "2", *FAST]
 
@@ -352,7 +347,7 @@ def test_kill_9_during_updates_and_mirror_deletes_converges(provider, tmp_path):
     catalog = big_catalog(provider, tmp_path, 40)
     state = tmp_path / "state.db"
     with sandbox(provider, faults=FaultConfig(latency_ms=60, jitter_ms=40), seed=3) as sb:
-        env = _subprocess_env(env_for(sb, provider, tmp_path))
+        env = child_env(env_for(sb, provider, tmp_path))
         command = [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", provider]
         command += ["--state", str(state), "--yes", "--concurrency", "3", *FAST]
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)

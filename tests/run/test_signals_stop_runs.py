@@ -17,6 +17,7 @@ from tests.support.sync import (
     FAST,
     assert_converged,
     big_catalog,
+    child_env,
     env_for,
     ledger_scope,
     products,
@@ -25,11 +26,6 @@ from tests.support.sync import (
     sandbox,
     write_requests,
 )
-
-
-def _subprocess_env(env: dict[str, str]) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_PUBLIC_KEY"))}
-    return {**keep, **env}
 
 
 def _wait_for_writes(sb, proc: subprocess.Popen, n: int) -> None:
@@ -45,7 +41,7 @@ def test_sigterm_mid_run_records_what_was_sent_writes_the_report_and_exits_143(t
     catalog = big_catalog("royalti", tmp_path, rows)
     state = tmp_path / "state.db"
     with sandbox("royalti", faults=FaultConfig(latency_ms=50)) as sb:
-        env = _subprocess_env(env_for(sb, "royalti", tmp_path))
+        env = child_env(env_for(sb, "royalti", tmp_path))
         command = [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", "royalti"]
         command += ["--state", str(state), "--yes", "--concurrency", "3", *FAST]
         proc = subprocess.Popen(
@@ -84,7 +80,7 @@ def test_a_run_killed_with_sigkill_is_shown_killed_then_interrupted_once_the_nex
     catalog = big_catalog("royalti", tmp_path, 30)
     state = tmp_path / "state.db"
     with sandbox("royalti", faults=FaultConfig(latency_ms=50)) as sb:
-        env = _subprocess_env(env_for(sb, "royalti", tmp_path))
+        env = child_env(env_for(sb, "royalti", tmp_path))
         base = ["--state", str(state), *FAST]
         proc = subprocess.Popen(
             [sys.executable, "-m", "catalog_sync", "apply", str(catalog), "-p", "royalti", "--yes", *base],

@@ -10,7 +10,6 @@ the undo plan names as ``cannot-undo``; no record is named twice; nothing create
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -31,6 +30,7 @@ from tests.run.test_undo_http import (
 )
 from tests.support.sync import (
     FAST,
+    child_env,
     env_for,
     fresh_catalog,
     read_rows,
@@ -44,8 +44,7 @@ from tests.support.sync import (
 def _killed_after(command: list[str], env: dict[str, str], sb, writes: int) -> None:
     """Run ``command`` and SIGKILL it once the sandbox has seen ``writes`` more write requests."""
     seen = write_requests(sb)
-    keep = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_PUBLIC_KEY"))}
-    proc = subprocess.Popen(command, env={**keep, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, env=child_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         while proc.poll() is None and write_requests(sb) < seen + writes:
             time.sleep(0.005)  # polling the event: the sandbox saw the writes

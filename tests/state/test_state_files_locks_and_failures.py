@@ -35,6 +35,7 @@ from tests.support.sync import (
     KEYS,
     assert_converged,
     big_catalog,
+    child_env,
     env_for,
     fresh_catalog,
     products,
@@ -47,15 +48,10 @@ from tests.support.sync import (
 HOSTILE = "\x1b]0;pwned\x07\x1b[31mred"
 
 
-def _subprocess_env(env: dict[str, str]) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_PUBLIC_KEY"))}
-    return {**keep, **env}
-
-
 def _cli(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "catalog_sync", *args],
-        env=_subprocess_env(env),
+        env=child_env(env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -85,7 +81,7 @@ def test_the_same_database_through_a_symlink_is_the_same_lock(tmp_path):
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env=_subprocess_env({}),
+        env=child_env({}),
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
@@ -238,7 +234,7 @@ def test_jogg_on_a_new_ledger_says_earlier_creates_are_unknown_before_creating(t
         asked = subprocess.run(
             ["script", "-q", "-e", "-c", shell, str(tmp_path / "typescript")],
             input="n\n",
-            env=_subprocess_env(env),
+            env=child_env(env),
             capture_output=True,
             text=True,
             timeout=120,
@@ -344,7 +340,7 @@ def test_a_locked_state_database_mid_run_stops_keeps_every_outcome_and_names_the
         command += ["--state", str(state), "--yes", "--concurrency", "2", *FAST]
         proc = subprocess.Popen(
             [*command, "--report", str(report)],
-            env=_subprocess_env(env),
+            env=child_env(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -369,9 +365,7 @@ def test_a_locked_state_database_mid_run_stops_keeps_every_outcome_and_names_the
         assert 0 < created < rows
         assert sum(r["status"] == "ok" for r in got) == created  # every create that happened is reported
         assert all(r["status"] in ("ok", "skipped") for r in got)
-        finish = subprocess.run(
-            command, env=_subprocess_env(env), capture_output=True, text=True, timeout=120
-        )
+        finish = subprocess.run(command, env=child_env(env), capture_output=True, text=True, timeout=120)
         assert finish.returncode == 0, finish.stdout + finish.stderr
         assert_converged("royalti", sb, catalog)
         assert len(products(sb)) == rows  # nothing created twice

@@ -52,6 +52,7 @@ from catalog_sync.spec import load_spec
 from catalog_sync.spec.normalise import normalise_value
 from tests.support.sync import (
     FAST,
+    child_env,
     env_for,
     products,
     run_cli,
@@ -340,11 +341,8 @@ class Simulation(RuleBasedStateMachine):
         seen = write_requests(self.sb)
         self.sb.set_faults(latency_ms=30.0)
         command = [sys.executable, "-m", "catalog_sync", *self._apply_args(sheet, "upsert", None)]
-        keep = {
-            k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_PUBLIC_KEY"))
-        }
         proc = subprocess.Popen(
-            command, env={**keep, **self.env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command, env=child_env(self.env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         try:
             while proc.poll() is None and write_requests(self.sb) == seen:

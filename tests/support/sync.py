@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,6 +92,13 @@ def env_for(sb: Sandbox, provider: str, folder: Path) -> dict[str, str]:
         pem.write_text(sb.public_key_pem or "", encoding="utf-8")
         env["KEEVAULT_PUBLIC_KEY"] = str(pem)
     return env
+
+
+def child_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a ``python -m catalog_sync`` child process: this one's, without any
+    credential or base URL of the machine running the tests, then ``env``."""
+    keep = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_PUBLIC_KEY"))}
+    return {**keep, **env}
 
 
 def run_cli(args: list[str], env: Mapping[str, str | None]) -> Result:
