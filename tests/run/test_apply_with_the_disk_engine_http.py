@@ -75,7 +75,8 @@ def _edited(rows: list[dict[str, str]], provider: str) -> list[dict[str, str]]:
 
 
 def _apply_runs(provider: str, engine: str, folder: Path) -> dict[str, Any]:
-    """Create the catalog, then apply an edit of it, with ``engine``: what each run left."""
+    """Create the catalog, apply an edit of it, then mirror it with a row dropped, with ``engine``:
+    what each run left."""
     folder.mkdir()
     catalog = fresh_catalog(provider, folder)
     state = folder / "state.db"
@@ -95,11 +96,18 @@ def _apply_runs(provider: str, engine: str, folder: Path) -> dict[str, Any]:
             engine,
             "--yes",
         ]
-        for step in ("create", "edit"):
+        for step, extra in (
+            ("create", []),
+            ("edit", []),
+            ("mirror", ["--mode", "mirror", "--max-deletes", "1"]),
+        ):
             if step == "edit":
                 write_rows(catalog, _edited(read_rows(catalog), provider))
+            if step == "mirror":  # the third row dropped: its record deleted
+                rows = read_rows(catalog)
+                write_rows(catalog, rows[:2] + rows[3:])
             report = folder / f"{step}.csv"
-            ran = run_cli(["apply", str(catalog), *base, "--report", str(report)], env)
+            ran = run_cli(["apply", str(catalog), *base, *extra, "--report", str(report)], env)
             assert ran.exit_code == 0, ran.output
             seen[step] = (ran.exit_code, _report_bytes(report), write_requests(sb))
         seen["store"] = _store(sb)
@@ -112,6 +120,7 @@ def test_apply_with_the_disk_engine_does_what_the_memory_engine_does(provider: s
     memory, disk = (_apply_runs(provider, engine, tmp_path / engine) for engine in ENGINES)
     assert disk["create"] == memory["create"]
     assert disk["edit"] == memory["edit"]
+    assert disk["mirror"] == memory["mirror"]
     assert disk["store"] == memory["store"]
     assert disk["ledger"] == memory["ledger"]
     assert [writes for _code, _report, writes in (disk["create"], disk["edit"])] == [
@@ -120,21 +129,14 @@ def test_apply_with_the_disk_engine_does_what_the_memory_engine_does(provider: s
     ]
     report = disk["edit"][1].decode("utf-8-sig")
     assert "Notes" in report.splitlines()[0] and "a new row" in report  # the ignored columns, carried
+    assert disk["mirror"][2] == disk["edit"][2] + 1  # one delete
+    assert ",delete,ok," in disk["mirror"][1].decode("utf-8-sig")
 
 
 def test_auto_takes_the_disk_engine_for_a_csv_over_the_memory_budget(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from catalog_sync.engine import plan as disk_plan
-
-    planned: list[str] = []
-    real = disk_plan.plan_on_disk
-
-    def watched(catalog: Any, *args: Any, **kwargs: Any) -> Any:
-        planned.append(str(catalog.path))
-        return real(catalog, *args, **kwargs)
-
-    monkeypatch.setattr(disk_plan, "plan_on_disk", watched)
+    planned = _watch_disk_plans(monkeypatch)
     monkeypatch.setattr(limits, "MEMORY_BUDGET_BYTES", 1024)
     catalog = fresh_catalog("royalti", tmp_path)
     with sandbox("royalti") as sb:
@@ -172,3 +174,71 @@ def test_write_ids_and_retries_are_refused_with_the_disk_engine_before_anything_
         assert ran.exit_code == 1, ran.output
         assert "--engine memory" in ran.output and "cannot connect" not in ran.output.lower()
     assert not (tmp_path / "ids.csv").exists()
+
+
+def _watch_disk_plans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The catalogs the out-of-core engine plans from now on."""
+    from catalog_sync.engine import plan as disk_plan
+
+    planned: list[str] = []
+    real = disk_plan.plan_on_disk
+
+    def watched(catalog: Any, *args: Any, **kwargs: Any) -> Any:
+        planned.append(str(catalog.path))
+        return real(catalog, *args, **kwargs)
+
+    monkeypatch.setattr(disk_plan, "plan_on_disk", watched)
+    return planned
+
+
+def test_a_cron_job_with_engine_disk_is_planned_by_the_out_of_core_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.jobs import blank_provider_env, credentials_file, write_config
+
+    planned = _watch_disk_plans(monkeypatch)
+    catalog = fresh_catalog("royalti", tmp_path)
+    with sandbox("royalti") as sb:
+        creds = credentials_file(tmp_path, sb)
+        jobs = (
+            f'credentials = "{creds.name}"\n[defaults]\nrate = 1000\n'
+            '[jobs.big]\nprovider = "royalti"\ncatalog = "catalog.csv"\nengine = "disk"\n'
+        )
+        config = write_config(tmp_path, jobs)
+        ran = run_cli(["run", "--config", str(config)], blank_provider_env())
+        assert ran.exit_code == 0, ran.output
+        assert planned == [str(catalog)]
+        assert_converged("royalti", sb, catalog)
+
+
+def test_a_cron_job_names_an_unknown_engine(tmp_path: Path) -> None:
+    from catalog_sync.config.jobs import load_run_config
+    from catalog_sync.errors import ConfigError
+
+    path = tmp_path / "catalog-sync.toml"
+    path.write_text(
+        '[jobs.big]\nprovider = "royalti"\ncatalog = "c.csv"\nengine = "spark"\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="engine must be one of auto, memory, disk"):
+        load_run_config(path)
+
+
+def test_the_library_plans_and_syncs_with_the_engine_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import catalog_sync
+    from catalog_sync import Target
+
+    planned = _watch_disk_plans(monkeypatch)
+    catalog = fresh_catalog("royalti", tmp_path)
+    with sandbox("royalti") as sb:
+        env = env_for(sb, "royalti", tmp_path)
+        target = Target("royalti", state=tmp_path / "state.db", rate=1000, env=env)
+        plan = catalog_sync.plan(catalog, target, engine="disk").plan
+        assert plan.summary["create"] == len(read_rows(catalog)) and write_requests(sb) == 0
+        done = catalog_sync.sync(catalog, target, engine="disk", report=tmp_path / "report.csv")
+        assert done.exit_code == 0 and done.summary["status"]["ok"] == len(read_rows(catalog))
+        again = catalog_sync.apply(catalog, target, engine="disk")
+        assert again.summary["action"]["unchanged"] == len(read_rows(catalog))
+        assert planned == [str(catalog)] * 3
+        assert_converged("royalti", sb, catalog)
