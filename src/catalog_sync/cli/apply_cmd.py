@@ -214,7 +214,7 @@ def apply_command(
       catalog-sync apply review.xlsx -p royalti --yes
       catalog-sync apply -p royalti --only failed --from report.xlsx --yes
       catalog-sync apply products.xlsx -p jogg --yes --write-ids products-with-ids.xlsx
-      catalog-sync apply ten-million-rows.csv -p royalti --yes --engine disk
+      catalog-sync apply big-catalog.csv -p royalti --yes --engine disk
     """
     from rich.console import Console
 
