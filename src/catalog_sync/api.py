@@ -68,9 +68,11 @@ def plan(
     prefer: str | None = None,
     out: str | Path | None = None,
     html: str | Path | None = None,
+    engine: str = "auto",
 ) -> PlanOutcome:
     """What applying ``catalog`` would change (``outcome.plan``), saved to ``out`` when given, and
-    written as a page to review (``outcome.page``) to ``html`` when given."""
+    written as a page to review (``outcome.page``) to ``html`` when given.  ``engine`` (``--engine``):
+    ``memory``, ``disk`` (the out-of-core engine: a CSV past memory, the same plan) or ``auto``."""
     request = PlanRequest(
         _target(target),
         str(catalog),
@@ -80,6 +82,7 @@ def plan(
         prefer=prefer,
         out=None if out is None else Path(out),
         html=None if html is None else Path(html),
+        engine=engine,
     )
     return run_plan(request)
 
@@ -96,8 +99,10 @@ def apply(
     max_deletes: int = 0,
     max_failures: int | None = None,
     hooks: ApplyHooks | None = None,
+    engine: str = "auto",
 ) -> ApplyOutcome:
-    """Carry out a saved plan (``PLAN.json``, exactly) or a catalog (planned first) on ``target``."""
+    """Carry out a saved plan (``PLAN.json``, exactly) or a catalog (planned first) on ``target``.
+    ``engine``: the engine that reads and plans a catalog (``--engine``; as :func:`plan`)."""
     request = ApplyRequest(
         _target(target),
         str(source),
@@ -108,6 +113,7 @@ def apply(
         report=None if report is None else Path(report),
         max_deletes=max_deletes,
         max_failures=max_failures,
+        engine=engine,
     )
     return run_apply(request, hooks)
 
@@ -123,8 +129,10 @@ def sync(
     report: str | Path | None = None,
     max_deletes: int = 0,
     max_failures: int | None = None,
+    engine: str = "auto",
 ) -> ApplyOutcome:
-    """Validate ``catalog``, plan it against what ``target`` holds and apply the plan, in one run."""
+    """Validate ``catalog``, plan it against what ``target`` holds and apply the plan, in one run
+    (``engine``: as :func:`plan`)."""
     if Path(catalog).suffix.lower() == ".json":
         raise ValueError("sync takes a catalog; apply a saved plan with catalog_sync.apply")
     return apply(
@@ -137,6 +145,7 @@ def sync(
         report=report,
         max_deletes=max_deletes,
         max_failures=max_failures,
+        engine=engine,
     )
 
 

@@ -16,7 +16,7 @@ from catalog_sync.errors import ConfigError
 from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.text import safe_text
 
-from .options import json_option, path_ending_in, provider_option, sheet_options
+from .options import engine_option, json_option, path_ending_in, provider_option, sheet_options
 from .sync_options import limit_options, sync_options
 
 if TYPE_CHECKING:  # the command's heavy modules are imported when it runs (--help needs none)
@@ -169,6 +169,7 @@ class _Progress:
 @click.option(
     "--force", is_flag=True, help="With --write-ids: overwrite OUT if it exists (it may hold your edits)."
 )
+@engine_option
 @json_option
 @click.pass_context
 def apply_command(
@@ -194,6 +195,7 @@ def apply_command(
     from_report: str | None,
     write_ids: Path | None,
     force: bool,
+    engine: str,
     as_json: bool,
 ) -> None:
     """Carry the plan out: send only the changes, record each row's outcome, write a report.
@@ -212,6 +214,7 @@ def apply_command(
       catalog-sync apply review.xlsx -p royalti --yes
       catalog-sync apply -p royalti --only failed --from report.xlsx --yes
       catalog-sync apply products.xlsx -p jogg --yes --write-ids products-with-ids.xlsx
+      catalog-sync apply big-catalog.csv -p royalti --yes --engine disk
     """
     from rich.console import Console
 
@@ -247,6 +250,7 @@ def apply_command(
         ignore_unknown_columns=ignore_unknown_columns,
         write_ids=write_ids,
         force=force,
+        engine=engine.lower(),
     )
     err = Console(stderr=True, soft_wrap=False)
     with problems_as_json(as_json):

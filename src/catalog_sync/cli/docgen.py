@@ -55,6 +55,9 @@ CONFIG_KEY_DOCS: dict[str, dict[str, str]] = {
         "prefer": "How a conflict between an edit of a pulled sheet and a remote edit of the same cell is "
         "settled (`--prefer`): `sheet` sends the sheet's value, `remote` keeps the remote's. Unset: "
         "such rows are conflicts and nothing of them is sent.",
+        "engine": "Which engine reads and plans the catalog (`--engine`): `memory` reads it whole, `disk` "
+        "is the out-of-core engine (a CSV past memory, checked and planned chunk by chunk, the same plan); "
+        "`auto` takes `disk` for a CSV too big for memory.",
         "blanks": "What an empty cell means (`--blanks`): `keep` changes nothing, `clear` clears "
         "the remote field (never a key column; a field the provider's API cannot clear is refused, exit 3).",
         "max_deletes": "A plan deleting more records than this stops the job (exit 6) before "

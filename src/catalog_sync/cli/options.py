@@ -74,7 +74,7 @@ def sheet_options(f: F) -> F:
 
 def engine_option(f: F) -> F:
     """``--engine auto|memory|disk``: which engine reads and checks the catalog (``catalog_sync.engine``).
-    Declared here so every command that reads a catalog spells it alike (``validate``, ``plan``)."""
+    Declared here so every command that reads a catalog spells it alike (``validate``, ``plan``, ``apply``)."""
     return click.option(
         "--engine",
         type=click.Choice(ENGINES, case_sensitive=False),
@@ -82,8 +82,8 @@ def engine_option(f: F) -> F:
         show_default=True,
         help="memory: read the whole catalog into memory; disk: the out-of-core engine, a CSV checked chunk "
         "by chunk with its key columns spilled to disk (for catalogs past memory, ten million rows and "
-        "more; same problems, and plan: the same plan, the listing spilled to disk too); auto: disk for a "
-        "CSV too big for memory, else memory.",
+        "more; same problems, and plan and apply: the same plan, the listing spilled to disk too); auto: "
+        "disk for a CSV too big for memory, else memory.",
     )(f)
 
 

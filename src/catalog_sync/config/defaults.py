@@ -16,6 +16,9 @@ MODES = ("upsert", "create", "update", "mirror")
 BLANKS = ("keep", "clear")
 #: the sides a three-way conflict is settled to (--prefer, job key prefer, a field's prefer in house rules)
 PREFER = ("sheet", "remote")
+#: ``--engine`` (and the job key ``engine``), the default first: which engine reads and plans a
+#: catalog (:mod:`catalog_sync.engine.choose`)
+ENGINES = ("auto", "memory", "disk")
 #: Limits of what a provider may answer (README "Limits").
 DEFAULT_TIMEOUT = 60.0  # seconds for one whole answer (connect, send, headers and body)
 DEFAULT_MAX_ANSWER_MB = 128  # decoded (decompressed) size of one answer

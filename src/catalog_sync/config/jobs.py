@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog_sync.config.credentials import CONFIG_FILE, SECRET_VARIABLES, register_secret
-from catalog_sync.config.defaults import BLANKS, DATE_FORMATS, MODES, PREFER
+from catalog_sync.config.defaults import BLANKS, DATE_FORMATS, ENGINES, MODES, PREFER
 from catalog_sync.errors import ConfigError
 from catalog_sync.providers.registry import NAMES
 
@@ -112,6 +112,7 @@ JOB_KEYS: dict[str, Callable[[str, Any], Any]] = {
     "mode": _choice(MODES),
     "blanks": _choice(BLANKS),
     "prefer": _choice(PREFER),
+    "engine": _choice(ENGINES),
     "max_deletes": _integer(0),
     "max_failures": _integer(1),
     "rate": _positive_number,
@@ -146,6 +147,7 @@ class JobConfig:
     mode: str = "upsert"
     blanks: str = "keep"
     prefer: str | None = None
+    engine: str = "auto"
     max_deletes: int = 0
     max_failures: int | None = None
     rate: float | None = None

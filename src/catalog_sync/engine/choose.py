@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from catalog_sync.config.defaults import ENGINES
 from catalog_sync.errors import ConfigError
 
-#: The values of ``--engine``, the default first.
-ENGINES = ("auto", "memory", "disk")
+__all__ = ["ENGINES", "Engine", "choose_engine"]
 
 Engine = Literal["memory", "disk"]
 

@@ -46,6 +46,7 @@ from catalog_sync.sheets.table import (
     choose_columns,
     clip_cell,
     header_key,
+    ignored_columns,
     locate_header,
     sheet_of_columns,
 )
@@ -66,11 +67,15 @@ class ChunkedCsv:
         mapping: Mapping[str, str],
         known_fields: Sequence[str] | None,
         block_bytes: int | None = None,
+        carried: Sequence[tuple[int, str]] = (),
     ) -> None:
         if dialect.width is None or dialect.width > limits.MAX_COLUMNS:
             raise InputError(f"refused: {_IRREGULAR} (the first record could not be told)", file=str(path))
         self.path, self.dialect, self.mapping = path, dialect, mapping
         self.block_bytes = block_bytes
+        #: (file column, name) of the columns read but not kept that each chunk carries in ``ignored``
+        #: (for the report: see :func:`carried_columns`)
+        self.carried = list(carried)
         self.known = {header_key(f): f for f in known_fields} if known_fields is not None else None
         self.width = dialect.width
         self._head: list[Problem] = []
@@ -163,6 +168,10 @@ class ChunkedCsv:
             clip_cell(ctx, value, f"{column_letter(j)}{row}", row, self.header[j] or None)
         index = pd.Index(numbers, dtype="int64")
         data = text_frame(rows, self.keep, self.names, index, too_long)
+        ignored = None
+        if self.carried:
+            carried = [j for j, _ in self.carried]
+            ignored = text_frame(rows, carried, [name for _, name in self.carried], index, too_long)
         sheet = Sheet(
             path=self.path,
             sheet_name=None,
@@ -175,6 +184,7 @@ class ChunkedCsv:
             delimiter=self.dialect.delimiter,
             header_row=self.header_row,
             source_headers={self.names[n]: self.header[j] for n, j in enumerate(self.keep)},
+            ignored=ignored,
         )
         return unguarded(sheet)
 
@@ -185,6 +195,11 @@ class ChunkedCsv:
                 if filled.any():
                     self.used[j] = True
                     self.first_filled[j] = int(numbers[np.argmax(filled)])
+
+    def carried_columns(self) -> list[tuple[int, str]]:
+        """(file column, name) of the columns read but not kept that hold a header or a value somewhere,
+        as the in-memory reader carries them to the report (after every chunk was read)."""
+        return ignored_columns(self.header, self.used, self.keep)
 
     def structure_problems(self, problems: Sequence[Problem]) -> list[Problem]:
         """The problems of the file's structure (after every chunk was read), as the in-memory reader

@@ -23,7 +23,7 @@ interrupted mirror run left (``--only failed --from REPORT``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ import pyarrow as pa
 from catalog_sync.engine import settings
 from catalog_sync.engine.chunks import ChunkedCsv
 from catalog_sync.engine.remote_side import RemoteSide, column_of
+from catalog_sync.engine.report_cells import IgnoredCells
 from catalog_sync.engine.spill import Workspace
 from catalog_sync.engine.unchanged import CatalogCells, UnchangedFile
 from catalog_sync.engine.validate import validate_on_disk
@@ -83,13 +84,21 @@ class DiskCatalog:
     read: ReadOptions
     dialect: CsvDialect
     report: ValidationReport
+    #: the columns read but not kept that the report carries, known once every chunk was read
+    _carried: list[tuple[int, str]] | None = field(default=None, init=False, repr=False)
 
-    def chunks(self) -> Iterator[Sheet]:
+    def chunks(self, *, carry: bool = False) -> Iterator[Sheet]:
         """The catalog's rows, a chunk (:data:`settings.PLAN_BLOCK_BYTES`) at a time, as the validation
-        gate leaves them (dates written in ``--date-format`` made ISO)."""
+        gate leaves them (dates written in ``--date-format`` made ISO); with ``carry``, each chunk's
+        ``ignored`` holds the columns the report carries (:meth:`carried_columns`)."""
         mapping = resolve_mapping(self.read.mapping, self.spec.field_names)
         csv = ChunkedCsv(
-            self.path, self.dialect, mapping, self.spec.field_names, block_bytes=settings.PLAN_BLOCK_BYTES
+            self.path,
+            self.dialect,
+            mapping,
+            self.spec.field_names,
+            block_bytes=settings.PLAN_BLOCK_BYTES,
+            carried=self.carried_columns() if carry else (),
         )
         date_format = None if self.read.date_format is None else check_date_format(self.read.date_format)
         for chunk in csv.chunks():
@@ -97,6 +106,26 @@ class DiskCatalog:
                 for spec_field in date_fields(chunk, self.spec):
                     rewrite_local_dates(chunk, spec_field.name, date_format)
             yield chunk
+        self._carried = csv.carried_columns()
+
+    def carried_columns(self) -> list[tuple[int, str]]:
+        """(file column, name) of the columns the in-memory reader would carry to the report (the
+        catalog read through once when no read went to its end yet)."""
+        if self._carried is None:
+            for _ in self.chunks():
+                pass
+        assert self._carried is not None
+        return self._carried
+
+    def report_sheet(self) -> Sheet:
+        """An empty chunk with the columns the report carries: the report's layout and delimiter."""
+        carried = [name for _, name in self.carried_columns()]
+        ignored = pd.DataFrame({name: pd.Series([], dtype=object) for name in carried}) if carried else None
+        return replace(self.anchor(), ignored=ignored)
+
+    def ignored_cells(self) -> IgnoredCells:
+        """Row number → the cells of the columns the report carries, read again chunk by chunk."""
+        return IgnoredCells(lambda: self.chunks(carry=True))
 
     def anchor(self) -> Sheet:
         """An empty chunk: the catalog's columns, letters and name."""

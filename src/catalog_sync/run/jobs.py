@@ -188,6 +188,7 @@ def _request(job: JobConfig, config_path: Path | None) -> ApplyRequest:
         mode=job.mode,
         blanks=job.blanks,
         prefer=job.prefer,
+        engine=job.engine,
         report=report_path(job),
         max_deletes=job.max_deletes,
         max_failures=job.max_failures,

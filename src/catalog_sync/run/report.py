@@ -32,9 +32,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -50,6 +50,9 @@ from catalog_sync.sheets.table import Grid, build_sheet, file_columns, header_ke
 from catalog_sync.sheets.write.report import ReportShape, csv_delimiter, read_report, write_table
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.text import safe_text
+
+if TYPE_CHECKING:
+    from catalog_sync.engine.plan import DiskCatalog
 
 __all__ = [
     "REPORT_SHAPE",
@@ -122,31 +125,24 @@ def _layout(plan: Plan, spec: ProviderSpec, sheet: Sheet | None) -> list[tuple[s
 
 
 def report_rows(
-    plan: Plan, result: RunResult, spec: ProviderSpec, sheet: Sheet | None = None
+    plan: Plan, result: RunResult, spec: ProviderSpec, sheet: Sheet | DiskCatalog | None = None
 ) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
     """(CSV/XLSX column names, flat rows, JSON rows) of the report.
 
     ``sheet`` is the catalog the plan was made from: its own headers and ignored columns are
-    carried; without it (a saved plan) the columns are the plan's field names.
+    carried; without it (a saved plan) the columns are the plan's field names.  A catalog past
+    memory (:class:`~catalog_sync.engine.plan.DiskCatalog`) gives the same report, its ignored
+    cells read again chunk by chunk.
     """
-    layout = _layout(plan, spec, sheet)
+    layout = _layout(plan, spec, _columns_of(sheet))
     fields = {name for kind, name, _ in layout if kind == "field"}
-    ignored = sheet.ignored if sheet is not None else None
-    extra: dict[int, dict[str, str]] = {}
-    if ignored is not None and len(ignored.columns):
-        names = [str(c) for c in ignored.columns]
-        extra = {
-            int(row): dict(zip(names, map(str, cells), strict=True))
-            for row, cells in zip(
-                ignored.index.tolist(), ignored.to_numpy(dtype=object).tolist(), strict=True
-            )
-        }
+    extra = _ignored_cells(sheet)
     flat_rows: list[dict[str, Any]] = []
     json_rows: list[dict[str, Any]] = []
     for outcome in result.outcomes:
         base = outcome.to_dict()
         values = outcome.change.values
-        row_extra = extra.get(outcome.change.row, {}) if outcome.change.row is not None else {}
+        row_extra = extra(outcome.change.row)
         cells = {
             header: values.get(name, "") if kind == "field" else row_extra.get(name, "")
             for kind, name, header in layout
@@ -163,12 +159,35 @@ def report_rows(
     return columns, flat_rows, json_rows
 
 
+def _columns_of(sheet: Sheet | DiskCatalog | None) -> Sheet | None:
+    """The sheet whose columns, headers and delimiter the report keeps (a catalog past memory: an
+    empty chunk of it, with the columns the report carries)."""
+    if sheet is None or isinstance(sheet, Sheet):
+        return sheet
+    return sheet.report_sheet()
+
+
+def _ignored_cells(sheet: Sheet | DiskCatalog | None) -> Callable[[int | None], Mapping[str, str]]:
+    """Row number → the cells of the catalog's ignored columns ({} for a row it lacks)."""
+    if sheet is not None and not isinstance(sheet, Sheet):
+        return sheet.ignored_cells()
+    ignored = sheet.ignored if sheet is not None else None
+    if ignored is None or not len(ignored.columns):
+        return lambda row: {}
+    names = [str(c) for c in ignored.columns]
+    extra = {
+        int(row): dict(zip(names, map(str, cells), strict=True))
+        for row, cells in zip(ignored.index.tolist(), ignored.to_numpy(dtype=object).tolist(), strict=True)
+    }
+    return lambda row: extra.get(row, {}) if row is not None else {}
+
+
 def write_report(
     path: str | Path,
     plan: Plan,
     result: RunResult,
     spec: ProviderSpec,
-    sheet: Sheet | None = None,
+    sheet: Sheet | DiskCatalog | None = None,
     *,
     summary: dict[str, Any] | None = None,
     rows: tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]] | None = None,
@@ -184,6 +203,7 @@ def write_report(
     if Path(path).suffix.lower() in PAGE_SUFFIXES:
         return write_review_page(path, plan, result.outcomes, summary)
     columns, flat_rows, json_rows = rows if rows is not None else report_rows(plan, result, spec, sheet)
+    sheet = _columns_of(sheet)
     layout = _layout(plan, spec, sheet)
     keys = _key_fields(spec)
     text = [_report_name(header) for kind, name, header in layout if kind == "field" and name in keys]

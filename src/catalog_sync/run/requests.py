@@ -64,6 +64,7 @@ class ApplyRequest:
     #: ``--write-ids``: a copy of the catalog with the id of every row created or matched
     write_ids: Path | None = None
     force: bool = False  # overwrite an existing ``write_ids`` file
+    engine: str = "auto"  # --engine: auto | memory | disk, for a catalog (catalog_sync.engine.choose)
 
 
 def _no_progress(total: int) -> AbstractContextManager[Callable[[RowOutcome], None]]:

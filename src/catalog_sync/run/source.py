@@ -4,7 +4,10 @@ validation gate, a saved plan (applied exactly), or the rows of a report to retr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from catalog_sync.engine.choose import choose_engine
 from catalog_sync.errors import CatalogSyncError, ConfigError
 from catalog_sync.planning.model import CarriedDeletes, Plan, SheetCells, is_plan_file
 from catalog_sync.planning.workbook import load_plan
@@ -14,10 +17,14 @@ from catalog_sync.run.retry import retry_source
 from catalog_sync.run.target import file_sha256
 from catalog_sync.sheets.loader import load_sheet
 from catalog_sync.sheets.model import Sheet
+from catalog_sync.sheets.options import ReadOptions
 from catalog_sync.spec import ProviderSpec, load_spec
 from catalog_sync.validation.gate import load_valid_catalog
 
-__all__ = ["Source", "check_saved_options", "read_source"]
+if TYPE_CHECKING:
+    from catalog_sync.engine.plan import DiskCatalog
+
+__all__ = ["Source", "check_saved_options", "read_source", "refuse_disk_retry", "valid_catalog"]
 
 
 @dataclass
@@ -25,7 +32,8 @@ class Source:
     """What an apply request carries out, and what reading it had to say."""
 
     saved: Plan | None
-    sheet: Sheet | None
+    #: the catalog: in memory, or past memory (read again chunk by chunk: the out-of-core engine)
+    sheet: Sheet | DiskCatalog | None
     spec: ProviderSpec
     catalog: str
     warnings: list[Problem] = field(default_factory=list)
@@ -40,6 +48,7 @@ def read_source(request: ApplyRequest) -> Source:
     if request.from_report and request.mode == "mirror":
         raise ConfigError("--mode mirror cannot be used with --only failed (it would delete the other rows)")
     if request.from_report:
+        refuse_disk_retry(request.engine)
         retry = retry_source(request)
         return Source(
             None, retry.sheet, retry.spec, retry.catalog, retry.warnings, retry.notes, retry.carried
@@ -57,10 +66,47 @@ def read_source(request: ApplyRequest) -> Source:
             # a saved plan keeps no cells of its unchanged rows: the report takes them from the catalog
             plan.changes.unchanged.with_cells(SheetCells(sheet.data))
         return Source(plan, sheet, spec, plan.catalog)
-    sheet, spec, report = load_valid_catalog(
-        request.source, provider, request.read, ignore_unknown_columns=request.ignore_unknown_columns
+    catalog, spec, warnings = valid_catalog(
+        request.source,
+        provider,
+        request.read,
+        engine=request.engine,
+        ignore_unknown_columns=request.ignore_unknown_columns,
     )
-    return Source(None, sheet, spec, str(request.source), report.warnings)
+    return Source(None, catalog, spec, str(request.source), warnings)
+
+
+def valid_catalog(
+    path: str | Path,
+    provider: str,
+    read: ReadOptions,
+    *,
+    engine: str = "auto",
+    ignore_unknown_columns: bool = False,
+) -> tuple[Sheet | DiskCatalog, ProviderSpec, list[Problem]]:
+    """The catalog through the validation gate, read by the engine ``--engine`` chooses
+    (:func:`~catalog_sync.engine.choose.choose_engine`): in memory, or chunk by chunk (a catalog past
+    memory, planned by the out-of-core engine); with its spec and warnings."""
+    if choose_engine(path, engine) == "disk":
+        from catalog_sync.engine.plan import load_valid_on_disk
+
+        catalog = load_valid_on_disk(path, provider, read, ignore_unknown_columns=ignore_unknown_columns)
+        return catalog, catalog.spec, catalog.report.warnings
+    sheet, spec, checked = load_valid_catalog(
+        path, provider, read, ignore_unknown_columns=ignore_unknown_columns
+    )
+    return sheet, spec, checked.warnings
+
+
+def refuse_disk_retry(engine: str) -> None:
+    """ConfigError for ``--only failed --from REPORT`` with ``--engine disk``: a report's rows (and the
+    deletes an interrupted mirror run left) are planned in memory only."""
+    if engine == "disk":
+        raise ConfigError(
+            "--only failed --from REPORT is planned in memory (a report's rows, and the deletes an "
+            "interrupted mirror run left, are not planned by the out-of-core engine yet); use --engine memory "
+            "or auto"
+        )
 
 
 def check_saved_options(saved: Plan, request: ApplyRequest) -> None:

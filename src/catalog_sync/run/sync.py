@@ -29,7 +29,7 @@ from catalog_sync.errors import ChangesPendingError, ConfigError, OutputRefusedE
 from catalog_sync.execute.estimate import estimate_writes
 from catalog_sync.execute.executor import RunResult, execute
 from catalog_sync.planning.make import new_ledger_note, plan_catalog, recheck_plan
-from catalog_sync.planning.model import Plan
+from catalog_sync.planning.model import Plan, is_plan_file
 from catalog_sync.planning.review_page import write_review_page
 from catalog_sync.planning.workbook import save_plan_workbook
 from catalog_sync.problems import Problem
@@ -39,7 +39,7 @@ from catalog_sync.run.lifecycle import Run, open_run, record_report
 from catalog_sync.run.outcome import check_deletes, exit_code_for
 from catalog_sync.run.report import REPORT_SHAPE, report_rows, run_summary, write_report
 from catalog_sync.run.requests import ApplyHooks, ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest
-from catalog_sync.run.source import Source, check_saved_options, read_source
+from catalog_sync.run.source import Source, check_saved_options, read_source, valid_catalog
 from catalog_sync.run.target import Target, check_writable, file_sha256, run_inputs
 from catalog_sync.sheets.model import Sheet
 from catalog_sync.sheets.options import ReadOptions
@@ -47,7 +47,6 @@ from catalog_sync.sheets.write.ids import IdsCopy
 from catalog_sync.sheets.write.report import atomic_target, check_new_file, check_output, check_report
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.state import public_base_url
-from catalog_sync.validation.gate import load_valid_catalog
 
 if TYPE_CHECKING:
     from catalog_sync.engine.plan import DiskCatalog
@@ -106,20 +105,13 @@ def run_plan(request: PlanRequest) -> PlanOutcome:
 
 
 def _valid_catalog(request: PlanRequest) -> tuple[Sheet | DiskCatalog, ProviderSpec, list[Problem]]:
-    """The catalog through the validation gate, read by the engine ``--engine`` chooses: in memory,
-    or chunk by chunk (a catalog past memory, planned by the out-of-core engine)."""
-    provider, read = request.target.provider, request.read
-    if choose_engine(request.catalog, request.engine) == "disk":
-        from catalog_sync.engine.plan import load_valid_on_disk
-
-        catalog = load_valid_on_disk(
-            request.catalog, provider, read, ignore_unknown_columns=request.ignore_unknown_columns
-        )
-        return catalog, catalog.spec, catalog.report.warnings
-    sheet, spec, checked = load_valid_catalog(
-        request.catalog, provider, read, ignore_unknown_columns=request.ignore_unknown_columns
+    return valid_catalog(
+        request.catalog,
+        request.target.provider,
+        request.read,
+        engine=request.engine,
+        ignore_unknown_columns=request.ignore_unknown_columns,
     )
-    return sheet, spec, checked.warnings
 
 
 def _read_options(read: ReadOptions) -> dict[str, str]:
@@ -210,11 +202,26 @@ def _check_ids_path(request: ApplyRequest) -> None:
             report=request.report,
             force=request.force,
         )
+        _refuse_ids_on_disk(request)
+
+
+def _refuse_ids_on_disk(request: ApplyRequest) -> None:
+    """``--write-ids`` copies the catalog whole: refused for one the out-of-core engine reads (a
+    catalog past memory, or ``--engine disk``), before anything is read or sent."""
+    source = request.source
+    if not source or request.from_report or is_plan_file(source):
+        return
+    if choose_engine(source, request.engine) == "disk":
+        raise ConfigError(
+            "--write-ids copies the whole catalog, which the out-of-core engine (a CSV past memory, or "
+            "--engine disk) does not hold: use --engine memory, or match by the keys the catalog has. "
+            "Nothing was read or sent."
+        )
 
 
 def _write_ids(request: ApplyRequest, source: Source, result: RunResult) -> IdsCopy | None:
     """The copy of the catalog with the ids of the rows created or matched (``--write-ids``)."""
-    if request.write_ids is None or source.sheet is None:
+    if request.write_ids is None or not isinstance(source.sheet, Sheet):
         return None
     return write_ids_copy(request.write_ids, source.sheet, source.spec, request.read, result)
 

@@ -36,10 +36,10 @@ from catalog_sync.sheets.table import (
     HEADER_SEARCH_ROWS,
     ColumnGrid,
     ReadProblems,
-    _ignored_columns,
     choose_columns,
     clip_cell,
     header_key,
+    ignored_columns,
     locate_header,
     note_merged,
     note_valueless,
@@ -259,7 +259,7 @@ def _sheet_of_table(
 
     keep, names = choose_columns(ctx, header, header_row, used, first_filled, mapping, known)
     data = text_frame(rows, keep, names, index, too_long)
-    carried = _ignored_columns(header, used, keep)
+    carried = ignored_columns(header, used, keep)
     ignored = None
     if carried:
         ignored = text_frame(rows, [j for j, _ in carried], [name for _, name in carried], index, too_long)

@@ -287,7 +287,7 @@ def build_sheet(
     every = keep == list(range(len(header)))
     data = _text_frame(rows, keep, names, index, every)
     kinds_df = _text_frame(kind_rows, keep, names, index, every) if grid.kinds is not None else None
-    carried = _ignored_columns(header, used, keep)
+    carried = ignored_columns(header, used, keep)
     ignored = _carried_frame(rows, carried, index) if carried else None
     # what the ignored cells were (reports keep numbers as numbers)
     ignored_kinds = _carried_frame(kind_rows, carried, index) if carried and grid.kinds is not None else None
@@ -598,7 +598,7 @@ def _ignored_name(text: str, letter: str, taken: set[str]) -> str:
     return name
 
 
-def _ignored_columns(header: list[str], used: list[bool], keep: list[int]) -> list[tuple[int, str]]:
+def ignored_columns(header: list[str], used: list[bool], keep: list[int]) -> list[tuple[int, str]]:
     """(index, name) of the columns read but not kept that hold a header or a value, in file order."""
     kept = set(keep)
     taken = {header_key(header[j]) for j in keep}
