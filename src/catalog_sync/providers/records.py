@@ -333,10 +333,16 @@ class _RecordsById(Mapping[str, RemoteRecord]):
         return self._table[position]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(self._table.ids.to_pylist()))
+        import pyarrow.compute as pc
+
+        ids = pc.unique(self._table.ids)  # in the order each first comes
+        for start in range(0, len(ids), ITERATED_TOGETHER):
+            yield from ids.slice(start, ITERATED_TOGETHER).to_pylist()
 
     def __len__(self) -> int:
-        return len(set(self._table.ids.to_pylist()))
+        import pyarrow.compute as pc
+
+        return int(pc.count_distinct(self._table.ids).as_py())
 
 
 def records_by_id(records: Sequence[RemoteRecord]) -> Mapping[str, RemoteRecord]:
