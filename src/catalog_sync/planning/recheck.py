@@ -8,17 +8,17 @@ plan becomes a ``conflict``; a row an earlier apply of this plan already carried
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from catalog_sync.planning.model import Change, Plan
 from catalog_sync.providers.base import Provider
-from catalog_sync.providers.records import records_by_id
+from catalog_sync.providers.records import FirstPositions, RemoteTable, records_by_id
 from catalog_sync.remote.read import read_remote
 from catalog_sync.spec import ProviderSpec
 from catalog_sync.spec.normalise import holds, normalise_value
 from catalog_sync.state import Ledger, Unknown
 
-__all__ = ["key_index", "recheck_saved_plan"]
+__all__ = ["KeyIndex", "key_index", "recheck_saved_plan"]
 
 
 def _already(change: Any, remote_id: str, reason: str) -> None:
@@ -55,15 +55,72 @@ def recheck_saved_plan(plan: Plan, provider: Provider, ledger: Ledger) -> Mappin
     return current
 
 
-def key_index(records: Any, spec: ProviderSpec) -> dict[tuple[str, str], str]:
+def key_index(records: Any, spec: ProviderSpec) -> KeyIndex:
     """(key, canonical value) → the id of the first record holding it."""
+    if isinstance(records, RemoteTable):
+        return _TableKeys(records, spec)
     index: dict[tuple[str, str], str] = {}
     for record in records:
         for key in spec.keys:
             value = normalise_value(record.fields.get(key, ""), spec.field(key))
             if value:
                 index.setdefault((key, value), str(record.remote_id))
-    return index
+    return _HeldKeys(index)
+
+
+class KeyIndex(Protocol):
+    """(key, canonical value) → the id of the first record holding it; an empty value names none."""
+
+    def get(self, key: tuple[str, str]) -> str | None: ...
+
+    def __contains__(self, key: tuple[str, str]) -> bool: ...
+
+    def __getitem__(self, key: tuple[str, str]) -> str: ...
+
+
+class _HeldKeys:
+    """The key index of records given one by one (a listing that is not a table): a dict."""
+
+    def __init__(self, index: dict[tuple[str, str], str]) -> None:
+        self._index = index
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        return self._index.get(key)
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._index
+
+    def __getitem__(self, key: tuple[str, str]) -> str:
+        return self._index[key]
+
+
+class _TableKeys:
+    """The key index of a listing held as columns (already canonical): each key column searched in
+    its sort order (:class:`FirstPositions`, made on the first look-up of that key), where a dict of
+    every record's keys cost ~200 bytes a record and key (a million records: near a gigabyte)."""
+
+    def __init__(self, table: RemoteTable, spec: ProviderSpec) -> None:
+        self._table, self._keys = table, spec.keys
+        self._columns: dict[str, FirstPositions] = {}
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        name, value = key
+        if not value or name not in self._keys:
+            return None
+        column = self._columns.get(name)
+        if column is None:
+            column = self._columns[name] = FirstPositions(self._table.column(name))
+        at = column.first(value)
+        return None if at is None else str(self._table.ids[at].as_py())
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key: tuple[str, str]) -> str:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
 
 
 def _recheck_target(change: Change, now: Any, plan: Plan, provider: Provider) -> None:
@@ -102,9 +159,7 @@ def _lost_create(change: Change, lost: Unknown, provider: Provider) -> None:
     )
 
 
-def _recheck_create(
-    change: Change, index: dict[tuple[str, str], str], current: Mapping[str, Any], spec: ProviderSpec
-) -> None:
+def _recheck_create(change: Change, index: KeyIndex, current: Mapping[str, Any], spec: ProviderSpec) -> None:
     """A create whose record now exists: already done (it holds the values), or a conflict."""
     for key in spec.keys:
         value = change.payload.get(key, "")

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from catalog_sync.planning.model import Change, Plan
-from catalog_sync.planning.recheck import key_index
+from catalog_sync.planning.recheck import KeyIndex, key_index
 from catalog_sync.providers.base import Provider
 from catalog_sync.providers.records import records_by_id
 from catalog_sync.remote.read import read_remote
@@ -90,9 +90,7 @@ def _answer_never_recorded(in_doubt: Sequence[Intent], replaced: Sequence[Replac
 class _Undoing:
     """The inverse of each write of one run, against the records as they are now."""
 
-    def __init__(
-        self, provider: Provider, undone: int, current: Mapping[str, Any], taken: dict[tuple[str, str], str]
-    ) -> None:
+    def __init__(self, provider: Provider, undone: int, current: Mapping[str, Any], taken: KeyIndex) -> None:
         self.provider, self.spec, self.undone = provider, provider.spec, undone
         self.current, self.taken = current, taken
         self.notes: list[str] = []
