@@ -271,8 +271,7 @@ def write_table(
                     json_writer(out)
             elif suffix == ".json":
                 root = json_root if json_root is not None else {"rows": list(rows), "summary": summary}
-                text = json.dumps(root, ensure_ascii=False, indent=2, default=str) + "\n"
-                temp.write_text(text, encoding="utf-8")
+                _write_json(root, temp)
             elif suffix == ".csv":
                 _write_csv(rows, temp, columns, delimiter)
             else:
@@ -287,6 +286,20 @@ def write_table(
     except OSError as exc:
         raise ConfigError(f"cannot write the report {path}: {exc.strerror or exc}") from None
     return path
+
+
+def _write_json(root: Any, path: Path) -> None:
+    """``json.dumps(root, indent=2)`` and a line end, written as it is encoded: the text of a big
+    report is never held whole (a million rows made a string of gigabytes)."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=str)
+    with path.open("w", encoding="utf-8") as out:
+        buffered: list[str] = []
+        for part in encoder.iterencode(root):
+            buffered.append(part)
+            if len(buffered) >= 8192:
+                out.write("".join(buffered))
+                buffered.clear()
+        out.write("".join(buffered) + "\n")
 
 
 def _write_csv(
