@@ -32,9 +32,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pandas as pd
 
@@ -126,8 +126,9 @@ def _layout(plan: Plan, spec: ProviderSpec, sheet: Sheet | None) -> list[tuple[s
 
 def report_rows(
     plan: Plan, result: RunResult, spec: ProviderSpec, sheet: Sheet | DiskCatalog | None = None
-) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
-    """(CSV/XLSX column names, flat rows, JSON rows) of the report.
+) -> tuple[list[str], Sequence[dict[str, Any]], list[dict[str, Any]]]:
+    """(CSV/XLSX column names, flat rows, JSON rows) of the report (the flat rows made from the JSON
+    ones as they are read).
 
     ``sheet`` is the catalog the plan was made from: its own headers and ignored columns are
     carried; without it (a saved plan) the columns are the plan's field names.  A catalog past
@@ -137,7 +138,6 @@ def report_rows(
     layout = _layout(plan, spec, _columns_of(sheet))
     fields = {name for kind, name, _ in layout if kind == "field"}
     extra = _ignored_cells(sheet)
-    flat_rows: list[dict[str, Any]] = []
     json_rows: list[dict[str, Any]] = []
     for outcome in result.outcomes:
         base = outcome.to_dict()
@@ -147,16 +147,44 @@ def report_rows(
             header: values.get(name, "") if kind == "field" else row_extra.get(name, "")
             for kind, name, header in layout
         }
-        flat = {_report_name(header): value for header, value in cells.items()}
-        flat.update({k: base[k] for k in RESULT_COLUMNS})
-        flat.update({k: safe_text(base[k]) for k in _SAFE_COLUMNS})
-        flat["row"] = "" if base["row"] is None else base["row"]
-        flat_rows.append(flat)
         # a mirror delete's values are the remote record: fields the sheet lacks are kept too
         cells.update({k: v for k, v in values.items() if k not in fields and k not in cells})
         json_rows.append({**base, "values": cells})
     columns = [_report_name(header) for _, _, header in layout] + RESULT_COLUMNS
-    return columns, flat_rows, json_rows
+    return columns, _FlatRows(json_rows, [header for _, _, header in layout]), json_rows
+
+
+class _FlatRows(Sequence[dict[str, Any]]):
+    """The CSV/XLSX rows of the report, each made from its JSON row when it is read (a report of a
+    million rows does not hold both forms)."""
+
+    def __init__(self, json_rows: list[dict[str, Any]], headers: list[str]) -> None:
+        self._rows, self._headers = json_rows, headers
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self._flat(row) for row in self._rows[i]]
+        return self._flat(self._rows[i])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (self._flat(row) for row in self._rows)
+
+    def _flat(self, row: dict[str, Any]) -> dict[str, Any]:
+        cells = row["values"]
+        flat = {_report_name(header): cells.get(header, "") for header in self._headers}
+        flat.update({k: row[k] for k in RESULT_COLUMNS})
+        flat.update({k: safe_text(row[k]) for k in _SAFE_COLUMNS})
+        flat["row"] = "" if row["row"] is None else row["row"]
+        return flat
 
 
 def _columns_of(sheet: Sheet | DiskCatalog | None) -> Sheet | None:
@@ -190,7 +218,7 @@ def write_report(
     sheet: Sheet | DiskCatalog | None = None,
     *,
     summary: dict[str, Any] | None = None,
-    rows: tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]] | None = None,
+    rows: tuple[list[str], Sequence[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> Path:
     """Write the per-row report (.csv, .xlsx, .json, or .html: the page to review) and return its path.
 
