@@ -39,17 +39,6 @@ class IgnoredCells:
                 continue
             self._first, self._last = int(chunk.data.index[0]), int(chunk.data.index[-1])
             if row <= self._last:
-                self._held = _cells_by_row(chunk)
+                self._held = chunk.ignored_by_row()
                 return
         self._reading, self._held, self._first, self._last = None, {}, -1, -1
-
-
-def _cells_by_row(chunk: Sheet) -> dict[int, dict[str, str]]:
-    ignored = chunk.ignored
-    if ignored is None or not len(ignored.columns):
-        return {}
-    names = [str(c) for c in ignored.columns]
-    return {
-        int(row): dict(zip(names, map(str, cells), strict=True))
-        for row, cells in zip(ignored.index.tolist(), ignored.to_numpy(dtype=object).tolist(), strict=True)
-    }

@@ -32,9 +32,9 @@ from catalog_sync.providers.records import records_by_id
 from catalog_sync.remote.read import read_remote
 from catalog_sync.remote.settle import settle_open_intents
 from catalog_sync.spec.normalise import normalise_value
-from catalog_sync.state import UNSURE, Intent, Ledger, LedgerScope, Replaced, public_base_url
+from catalog_sync.state import UNSURE, Intent, Ledger, Replaced, public_base_url
 
-__all__ = ["CANNOT_UNDO", "UNDO_MODE", "undo_plan", "writes_to_undo"]
+__all__ = ["CANNOT_UNDO", "UNDO_MODE", "undo_plan"]
 
 #: The mode of an undo plan (shown, saved, recorded on the runs that apply it).
 UNDO_MODE = "undo"
@@ -72,12 +72,6 @@ def undo_plan(
         plan.blanks = "clear"  # a field the run filled is emptied again
     plan.notes[:0] = [*ledger.notes, *notes, *undoing.notes]
     return plan
-
-
-def writes_to_undo(ledger: Ledger, run_id: int, scope: LedgerScope) -> bool:
-    """True when run ``run_id`` recorded what a write replaced, or left a write whose answer it never
-    recorded (it died, or lost the answer, while the write was in flight)."""
-    return bool(ledger.replaced(run_id)) or bool(ledger.writes_in_doubt(run_id, scope))
 
 
 def _answer_never_recorded(in_doubt: Sequence[Intent], replaced: Sequence[Replaced]) -> list[Intent]:

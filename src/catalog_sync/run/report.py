@@ -199,14 +199,7 @@ def _ignored_cells(sheet: Sheet | DiskCatalog | None) -> Callable[[int | None], 
     """Row number → the cells of the catalog's ignored columns ({} for a row it lacks)."""
     if sheet is not None and not isinstance(sheet, Sheet):
         return sheet.ignored_cells()
-    ignored = sheet.ignored if sheet is not None else None
-    if ignored is None or not len(ignored.columns):
-        return lambda row: {}
-    names = [str(c) for c in ignored.columns]
-    extra = {
-        int(row): dict(zip(names, map(str, cells), strict=True))
-        for row, cells in zip(ignored.index.tolist(), ignored.to_numpy(dtype=object).tolist(), strict=True)
-    }
+    extra = sheet.ignored_by_row() if sheet is not None else {}
     return lambda row: extra.get(row, {}) if row is not None else {}
 
 

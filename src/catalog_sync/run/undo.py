@@ -17,7 +17,7 @@ from typing import Any
 from catalog_sync.errors import ConfigError, LockHeldError
 from catalog_sync.execute.estimate import estimate_writes
 from catalog_sync.planning.model import WRITE_ACTIONS, Plan
-from catalog_sync.planning.undo import CANNOT_UNDO, UNDO_MODE, undo_plan, writes_to_undo
+from catalog_sync.planning.undo import CANNOT_UNDO, UNDO_MODE, undo_plan
 from catalog_sync.providers.base import Provider
 from catalog_sync.run.lifecycle import open_run
 from catalog_sync.run.requests import PlanOutcome
@@ -50,7 +50,7 @@ def run_undo(request: UndoRequest) -> PlanOutcome:
     with open_run(target, client, "undo", source=f"run {request.run_id}", mode=UNDO_MODE) as run:
         run.undone = "the undo plan was not made"
         replaced = _what_it_replaced(run.ledger, request.run_id, client)
-        if replaced or writes_to_undo(run.ledger, request.run_id, client.ledger_scope):
+        if replaced or run.ledger.writes_in_doubt(request.run_id, client.ledger_scope):
             plan = undo_plan(
                 replaced, undone=request.run_id, provider=client, ledger=run.ledger, run_id=run.id
             )

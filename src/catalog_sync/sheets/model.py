@@ -89,3 +89,16 @@ class Sheet:
     def rows(self) -> pd.Index:
         """Original row numbers, in order."""
         return self.data.index
+
+    def ignored_by_row(self) -> dict[int, dict[str, str]]:
+        """Original row number → {ignored column: its cell} (what a report carries; {} without any)."""
+        ignored = self.ignored
+        if ignored is None or not len(ignored.columns):
+            return {}
+        names = [str(c) for c in ignored.columns]
+        return {
+            int(row): dict(zip(names, map(str, cells), strict=True))
+            for row, cells in zip(
+                ignored.index.tolist(), ignored.to_numpy(dtype=object).tolist(), strict=True
+            )
+        }
